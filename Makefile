@@ -1,0 +1,48 @@
+# The README's commands. Each bootstraps what is missing, then builds with CMake + Ninja + ccache.
+#   make run      Release build, start the server on http://127.0.0.1:8080 (data in ./var)
+#   make test     ASan+UBSan build, the whole suite (unit + integration + packaging)
+#   make bench    Release build, benchmarks beside their peers
+#   make package  .deb and .rpm in dist/
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+RELEASE_DIR := build/release
+TEST_DIR := build/asan
+CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+.PHONY: run test bench package build release asan format clean bootstrap
+
+bootstrap:
+	@scripts/bootstrap
+
+release: bootstrap
+	@cmake -S . -B $(RELEASE_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release \
+	  -DNETPULSE_BUILD_TESTS=OFF >/dev/null
+	@cmake --build $(RELEASE_DIR) -j $(JOBS) --target netpulse
+
+build: release
+
+run: release
+	@mkdir -p var
+	exec $(RELEASE_DIR)/src/netpulse serve
+
+asan: bootstrap
+	@cmake -S . -B $(TEST_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DNETPULSE_SANITIZE=ON >/dev/null
+	@cmake --build $(TEST_DIR) -j $(JOBS)
+
+test: asan release
+	@cd $(TEST_DIR) && NETPULSE_RELEASE_BINARY=$(CURDIR)/$(RELEASE_DIR)/src/netpulse \
+	  ctest --output-on-failure --timeout 1200
+
+bench: release
+	@scripts/bootstrap --bench
+	@bench/run-all $(RELEASE_DIR)/src/netpulse
+
+package: release
+	@packaging/build-packages $(RELEASE_DIR)/src/netpulse dist
+
+format:
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,123 @@
+// Configuration: the embedded defaults (config/netpulse.toml, carried in the binary), overlaid by
+// an optional TOML file, overlaid by NETPULSE_<SECTION>_<KEY> environment variables. The embedded
+// file is also the schema: a key it does not have, or a value of another type, is an error naming
+// the key and its line. Loading reports every problem at once.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <netpulse/core/embedded.hpp>
+#include <netpulse/core/result.hpp>
+
+namespace netpulse::core {
+
+struct Config {
+  struct Tls {
+    bool enabled = false;
+    std::string cert_file;
+    std::string key_file;
+  };
+  struct RateLimit {
+    double per_ip_rps = 0;
+    std::int64_t per_ip_burst = 0;
+    double per_user_rps = 0;
+    std::int64_t per_user_burst = 0;
+  };
+  struct Http {
+    std::string listen_host;  // "127.0.0.1", "::1", "0.0.0.0"
+    std::uint16_t listen_port = 0;
+    std::int64_t max_connections = 0;
+    std::int64_t max_header_bytes = 0;
+    std::int64_t max_body_bytes = 0;
+    std::int64_t read_timeout_ms = 0;
+    std::int64_t idle_timeout_ms = 0;
+    std::int64_t write_timeout_ms = 0;
+    std::int64_t shutdown_grace_ms = 0;
+    std::int64_t gzip_min_bytes = 0;
+    std::vector<std::string> cors_allowed_origins;
+    std::vector<std::string> trusted_proxies;
+    Tls tls;
+    RateLimit rate_limit;
+  };
+  struct Storage {
+    std::string data_dir;
+  };
+  struct Database {
+    std::string synchronous;  // "NORMAL" or "FULL"
+    std::int64_t busy_timeout_ms = 0;
+    std::int64_t write_queue_max = 0;
+    std::int64_t max_batch = 0;
+    std::int64_t reader_connections = 0;
+  };
+  struct Auth {
+    std::int64_t access_token_ttl_s = 0;
+    std::int64_t refresh_token_ttl_s = 0;
+    std::string issuer;
+    std::string audience;
+    std::int64_t argon2_memory_kib = 0;
+    std::int64_t argon2_passes = 0;
+    std::int64_t password_min_length = 0;
+    std::int64_t password_max_length = 0;
+    std::int64_t throttle_account_failures = 0;
+    std::int64_t throttle_ip_failures = 0;
+    std::int64_t throttle_base_s = 0;
+    std::int64_t throttle_max_s = 0;
+  };
+  struct Log {
+    std::string level;
+    std::string format;
+    bool access_log = true;
+  };
+  struct Workers {
+    std::int64_t threads = 0;
+    std::int64_t max_queued = 0;
+  };
+
+  Http http;
+  Storage storage;
+  Database database;
+  Auth auth;
+  Log log;
+  Workers workers;
+  // Not errors, but worth a line in the log (e.g. an unknown NETPULSE_* variable).
+  std::vector<std::string> warnings;
+};
+
+// One thing wrong with a configuration. `line` is 0 when the problem is not in a file
+// (an environment variable, a missing required value).
+struct ConfigProblem {
+  std::string source;  // file path, "environment" or "defaults"
+  std::string key;     // dotted: "http.listen"
+  int line = 0;
+  std::string message;
+
+  std::string to_string() const;  // "netpulse.toml:12: http.listen: ..."
+};
+
+// The environment, as name → value (only NETPULSE_* entries matter).
+using Environment = std::map<std::string, std::string>;
+// The current process environment.
+Environment process_environment();
+
+// The text of the embedded default config (identical to config/netpulse.toml).
+std::string_view default_config_text();
+
+// Loads defaults + optional file + environment. On failure the Error (kConfigError) carries
+// every problem in details["problems"] and in its message, one per line.
+Result<Config> load_config(const std::optional<std::string>& file, const Environment& env);
+
+// Every problem with a config file (and the environment), without stopping at the first.
+// Warnings (unknown NETPULSE_* variables) go to `warnings` when given.
+std::vector<ConfigProblem> check_config(const std::optional<std::string>& file,
+                                        const Environment& env,
+                                        std::vector<std::string>* warnings = nullptr);
+
+// Parses "host:port" / "[v6]:port" into host and port; false when malformed.
+bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port);
+
+}  // namespace netpulse::core

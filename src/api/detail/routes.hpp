@@ -1,0 +1,29 @@
+// Route registration by area, and the JSON shapes of auth records shared by the route files.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <netpulse/api/routes.hpp>
+#include <netpulse/auth/types.hpp>
+
+namespace netpulse::api::detail {
+
+void register_system_routes(Router& router, const RouteDeps& deps);
+void register_auth_routes(Router& router, const RouteDeps& deps);
+// Users, organizations, API keys, audit log.
+void register_admin_routes(Router& router, const RouteDeps& deps);
+
+boost::json::object to_json(const auth::User& u);
+boost::json::object to_json(const auth::Organization& o);
+boost::json::object to_json(const auth::ApiKey& k);
+boost::json::object to_json(const auth::AuditEntry& a);
+
+// Reply with `r`'s value converted by to_json, or its error.
+template <class T>
+void reply_result(const ContextPtr& ctx, const core::Result<T>& r,
+                  http::status status = http::status::ok) {
+  if (!r) return ctx->reply_error(r.error());
+  ctx->reply_data(to_json(*r), status);
+}
+
+}  // namespace netpulse::api::detail

@@ -1,0 +1,56 @@
+// gzip for responses: deflate with a gzip wrapper, and Accept-Encoding parsing.
+#include "detail/gzip.hpp"
+
+#include <cctype>
+
+#include <zlib.h>
+
+namespace netpulse::api::detail {
+
+bool gzip_compress(std::string_view in, std::string& out) {
+  z_stream zs{};
+  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
+  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())) + 32);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return rc == Z_STREAM_END;
+}
+
+bool accepts_gzip(std::string_view header) {
+  // Tokens separated by commas, each "coding[;q=x]".
+  std::size_t i = 0;
+  while (i < header.size()) {
+    auto comma = header.find(',', i);
+    if (comma == std::string_view::npos) comma = header.size();
+    auto token = header.substr(i, comma - i);
+    i = comma + 1;
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.front()))) {
+      token.remove_prefix(1);
+    }
+    auto semi = token.find(';');
+    auto coding = token.substr(0, semi);
+    while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.back()))) {
+      coding.remove_suffix(1);
+    }
+    if (coding != "gzip" && coding != "*") continue;
+    if (semi == std::string_view::npos) return true;
+    auto params = token.substr(semi + 1);
+    auto q = params.find("q=");
+    if (q == std::string_view::npos) return true;
+    auto val = params.substr(q + 2);
+    // q=0, q=0.0, q=0.00 mean "not acceptable".
+    bool zero = !val.empty() && val[0] == '0';
+    for (std::size_t k = 1; zero && k < val.size() && val[k] != ' '; ++k) {
+      if (val[k] != '.' && val[k] != '0') zero = false;
+    }
+    return !zero;
+  }
+  return false;
+}
+
+}  // namespace netpulse::api::detail

@@ -1,0 +1,366 @@
+// The request pipeline (middleware) of the HTTP server. See detail/pipeline.hpp for the order.
+#include "detail/pipeline.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include <netpulse/core/random.hpp>
+
+#include "detail/gzip.hpp"
+#include "detail/url.hpp"
+
+namespace netpulse::api::detail {
+
+namespace {
+
+constexpr std::string_view kCsp =
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == ':';
+  });
+}
+
+bool is_mutating(http::verb v) {
+  return v == http::verb::post || v == http::verb::put || v == http::verb::patch ||
+         v == http::verb::delete_;
+}
+
+bool compressible(std::string_view content_type) {
+  return content_type.starts_with("application/json") || content_type.starts_with("text/") ||
+         content_type.starts_with("application/javascript") ||
+         content_type.starts_with("image/svg+xml");
+}
+
+std::string allow_list(const std::vector<http::verb>& methods, bool with_options) {
+  std::string out;
+  for (auto m : methods) {
+    if (!out.empty()) out += ", ";
+    out += std::string(http::to_string(m));
+  }
+  if (with_options) out += out.empty() ? "OPTIONS" : ", OPTIONS";
+  return out;
+}
+
+}  // namespace
+
+struct Pipeline::Exchange {
+  http::verb method;
+  std::string target;
+  unsigned version;
+  bool keep_alive;
+  bool gzip;
+  std::string origin;
+  std::string request_id;
+  std::string client_ip;
+  const Route* route = nullptr;
+  core::SteadyTime start;
+  Send send;
+};
+
+Pipeline::Pipeline(const ServerOptions& options, const core::Clock& clock, core::Logger& log,
+                   core::MetricsRegistry& metrics, const Router& router, auth::AuthService& auth)
+    : options_(options),
+      clock_(clock),
+      log_(log),
+      metrics_(metrics),
+      router_(router),
+      auth_(auth),
+      per_ip_(clock, options.per_ip_rps, options.per_ip_burst),
+      per_user_(clock, options.per_user_rps, options.per_user_burst),
+      request_id_prefix_("req_" + core::random_hex(4) + "_") {}
+
+std::string Pipeline::next_request_id() {
+  return request_id_prefix_ + fmt::format("{:x}", ++request_counter_);
+}
+
+bool Pipeline::origin_allowed(std::string_view origin) const {
+  if (origin.empty()) return false;
+  return std::any_of(options_.cors_allowed_origins.begin(), options_.cors_allowed_origins.end(),
+                     [&](const std::string& o) { return o == origin; });
+}
+
+std::string Pipeline::client_ip_for(const Request& req, const std::string& peer_ip) const {
+  auto trusted = [&](std::string_view ip) {
+    return std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(), ip) !=
+           options_.trusted_proxies.end();
+  };
+  if (!trusted(peer_ip)) return peer_ip;
+  auto xff = req["X-Forwarded-For"];
+  // Walk right to left: the first address that is not one of our proxies is the client.
+  std::string_view rest = xff;
+  while (!rest.empty()) {
+    auto comma = rest.rfind(',');
+    auto item = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    if (!trusted(item)) return std::string(item);
+  }
+  return peer_ip;
+}
+
+HttpResponse Pipeline::transport_error(http::status status, core::Errc code, std::string message) {
+  boost::json::object env;
+  env["success"] = false;
+  env["error"] = {
+      {"code", core::errc_name(code)}, {"message", message}, {"details", boost::json::object()}};
+  auto rid = next_request_id();
+  env["meta"] = {{"timestamp", core::format_rfc3339(clock_.system_now())},
+                 {"request_id", rid},
+                 {"version", "v1"}};
+  HttpResponse res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.set("X-Request-ID", rid);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(false);
+  res.body() = boost::json::serialize(env);
+  res.prepare_payload();
+  metrics_
+      .counter("netpulse_http_requests_total", "HTTP requests by route, method and status.",
+               {{"route", "unparsed"},
+                {"method", "-"},
+                {"status", std::to_string(static_cast<int>(status))}})
+      .inc();
+  return res;
+}
+
+void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
+  auto ex = std::make_shared<Exchange>();
+  ex->method = req.method();
+  ex->target = std::string(req.target());
+  ex->version = req.version();
+  ex->keep_alive = req.keep_alive();
+  ex->gzip = accepts_gzip(req[http::field::accept_encoding]);
+  ex->origin = std::string(req[http::field::origin]);
+  auto incoming_id = req["X-Request-ID"];
+  ex->request_id = valid_request_id(incoming_id) ? std::string(incoming_id) : next_request_id();
+  ex->client_ip = client_ip_for(req, peer_ip);
+  ex->start = clock_.steady_now();
+  ex->send = std::move(send);
+
+  auto path = target_path(ex->target);
+  auto match = router_.match(ex->method == http::verb::head ? http::verb::get : ex->method, path);
+  ex->route = match.route;
+
+  auto sink = [self = shared_from_this(), ex](const Context& ctx, Response r) {
+    self->finish(*ex, &ctx, std::move(r));
+  };
+  auto ctx = std::make_shared<Context>(std::move(req), ex->request_id, ex->client_ip,
+                                       clock_.system_now(), std::move(sink));
+  using core::Errc;
+  using core::Error;
+
+  if (match.allowed.empty()) {
+    return ctx->reply_error(Error(Errc::kNotFound, "no such endpoint: " + std::string(path)));
+  }
+  if (ex->method == http::verb::options) {
+    Response r{http::status::no_content, {}, {}};
+    r.headers.emplace_back("Allow", allow_list(match.allowed, true));
+    if (origin_allowed(ex->origin)) {
+      r.headers.emplace_back("Access-Control-Allow-Methods", allow_list(match.allowed, true));
+      r.headers.emplace_back("Access-Control-Allow-Headers",
+                             "Authorization, Content-Type, X-Request-ID");
+      r.headers.emplace_back("Access-Control-Max-Age", "600");
+    }
+    return ctx->reply(std::move(r));
+  }
+  if (!match.route) {
+    auto err = Error(Errc::kMethodNotAllowed,
+                     fmt::format("{} is not allowed on {}",
+                                 std::string(http::to_string(ex->method)), std::string(path)));
+    err.details["allowed"] = allow_list(match.allowed, false);
+    ctx->set_params({});
+    // Context::reply_error builds the envelope; add the Allow header through a custom reply.
+    boost::json::object env;
+    env["success"] = false;
+    env["error"] = {
+        {"code", core::errc_name(err.code)}, {"message", err.message}, {"details", err.details}};
+    env["meta"] = ctx->meta();
+    Response r{http::status::method_not_allowed, boost::json::serialize(env)};
+    r.headers.emplace_back("Allow", allow_list(match.allowed, false));
+    return ctx->reply(std::move(r));
+  }
+  const Route& route = *match.route;
+  ctx->set_params(std::move(match.params));
+
+  if (route.rate_limited) {
+    if (auto wait = per_ip_.acquire(ex->client_ip); wait > 0) {
+      return ctx->reply_error(Error(Errc::kRateLimitExceeded,
+                                    "too many requests from this address; retry later",
+                                    {{"retry_after_s", wait}, {"scope", "ip"}}));
+    }
+  }
+
+  if (route.permission) {
+    auto authz = ctx->request()[http::field::authorization];
+    std::string_view token;
+    if (authz.size() > 7 && iequals(authz.substr(0, 7), "Bearer ")) token = authz.substr(7);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    if (token.empty()) {
+      return ctx->reply_error(
+          Error(Errc::kAuthenticationRequired,
+                authz.empty() ? "authentication required: send Authorization: Bearer <token>"
+                              : "the Authorization header must be \"Bearer <token>\""));
+    }
+    auto principal = auth_.authenticate(token);
+    if (!principal) return ctx->reply_error(principal.error());
+    if (auto wait = per_user_.acquire(principal->rate_key()); wait > 0) {
+      return ctx->reply_error(Error(Errc::kRateLimitExceeded,
+                                    "too many requests for this user; retry later",
+                                    {{"retry_after_s", wait}, {"scope", "user"}}));
+    }
+    bool allowed = principal->can(*route.permission);
+    ctx->set_principal(std::move(principal).value());
+    if (!allowed) {
+      return ctx->reply_error(Error(Errc::kInsufficientPermissions,
+                                    fmt::format("your role ({}) lacks the permission {}",
+                                                auth::role_name(ctx->principal().role),
+                                                auth::permission_name(*route.permission)),
+                                    {{"required", auth::permission_name(*route.permission)},
+                                     {"role", auth::role_name(ctx->principal().role)}}));
+    }
+  }
+
+  if (route.json_body) {
+    auto& rq = ctx->request();
+    auto ctype = rq[http::field::content_type];
+    auto media = ctype.substr(0, ctype.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    if (!iequals(media, "application/json")) {
+      return ctx->reply_error(
+          Error(Errc::kUnsupportedMediaType,
+                fmt::format("the body must be JSON with Content-Type: application/json, not \"{}\"",
+                            std::string(ctype)),
+                {{"field", "Content-Type"}}));
+    }
+    auto cenc = rq[http::field::content_encoding];
+    if (!cenc.empty() && !iequals(cenc, "identity")) {
+      return ctx->reply_error(Error(Errc::kUnsupportedMediaType,
+                                    "Content-Encoding is not supported on this endpoint",
+                                    {{"field", "Content-Encoding"}}));
+    }
+    boost::system::error_code ec;
+    boost::json::parse_options opts;
+    opts.max_depth = 32;
+    auto value = boost::json::parse(rq.body(), ec, {}, opts);
+    if (ec) {
+      return ctx->reply_error(Error(Errc::kMalformedJson,
+                                    "the body is not valid JSON: " + ec.message(),
+                                    {{"reason", ec.message()}}));
+    }
+    if (!value.is_object()) {
+      return ctx->reply_error(
+          Error(Errc::kInvalidInput, "the body must be a JSON object", {{"field", "body"}}));
+    }
+    ctx->set_body(std::move(value.as_object()));
+  }
+
+  try {
+    route.handler(ctx);
+  } catch (const std::exception& e) {
+    log_.error("api", "handler for {} {} threw: {}", std::string(http::to_string(route.method)),
+               route.pattern, e.what());
+    ctx->reply_error(Error(Errc::kInternalError, "internal error"));
+  }
+}
+
+void Pipeline::finish(const Exchange& ex, const Context* ctx, Response r) {
+  if (closed_) return;
+  HttpResponse res{r.status, ex.version};
+  res.keep_alive(ex.keep_alive);
+  if (!r.content_type.empty() && r.status != http::status::no_content) {
+    res.set(http::field::content_type, r.content_type);
+  }
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.set("X-Request-ID", ex.request_id);
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("X-Frame-Options", "DENY");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("Content-Security-Policy", kCsp);
+  if (options_.tls) res.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  if (res.find(http::field::cache_control) == res.end())
+    res.set(http::field::cache_control, "no-store");
+  if (origin_allowed(ex.origin)) {
+    res.set(http::field::access_control_allow_origin, ex.origin);
+    res.set(http::field::access_control_expose_headers, "X-Request-ID, Retry-After");
+    res.set(http::field::vary, "Origin");
+  }
+  std::size_t body_size = r.body.size();
+  if (ex.gzip && body_size >= options_.gzip_min_bytes && compressible(r.content_type)) {
+    std::string gz;
+    if (gzip_compress(r.body, gz)) {
+      r.body = std::move(gz);
+      res.set(http::field::content_encoding, "gzip");
+      auto vary = res[http::field::vary];
+      res.set(http::field::vary, vary.empty() ? std::string("Accept-Encoding")
+                                              : std::string(vary) + ", Accept-Encoding");
+    }
+  }
+  res.body() = ex.method == http::verb::head ? std::string() : std::move(r.body);
+  res.prepare_payload();
+  if (ex.method == http::verb::head) res.content_length(body_size);
+
+  auto elapsed = std::chrono::duration<double>(clock_.steady_now() - ex.start).count();
+  std::string route_label = ex.route ? ex.route->pattern : "unmatched";
+  int status = static_cast<int>(r.status);
+  metrics_
+      .counter("netpulse_http_requests_total", "HTTP requests by route, method and status.",
+               {{"route", route_label},
+                {"method", std::string(http::to_string(ex.method))},
+                {"status", std::to_string(status)}})
+      .inc();
+  metrics_
+      .histogram("netpulse_http_request_duration_seconds",
+                 "Time from a request's arrival to its answer, by route.",
+                 core::default_latency_buckets(), {{"route", route_label}})
+      .observe(elapsed);
+
+  const auth::Principal* who = ctx && ctx->authenticated() ? &ctx->principal() : nullptr;
+  if (options_.access_log) {
+    log_.info("http", "{} \"{} {}\" {} {}B {:.1f}ms rid={} actor={}", ex.client_ip,
+              std::string(http::to_string(ex.method)), ex.target, status, body_size, elapsed * 1000,
+              ex.request_id, who ? who->actor : "-");
+  }
+  if (ex.route && ex.route->audited && is_mutating(ex.method)) {
+    auth::AuditEntry a;
+    a.at = clock_.unix_seconds();
+    if (who) {
+      a.org_id = who->org_id;
+      if (who->user_id) a.user_id = who->user_id;
+      if (who->api_key_id) a.api_key_id = who->api_key_id;
+      a.actor = who->actor;
+    } else {
+      a.actor = "anonymous";
+    }
+    a.action = std::string(http::to_string(ex.method)) + " " + ex.route->pattern;
+    a.target = ctx && !ctx->audit_target().empty() ? ctx->audit_target()
+                                                   : std::string(target_path(ex.target));
+    a.source_ip = ex.client_ip;
+    a.request_id = ex.request_id;
+    a.status = status;
+    a.success = status < 400;
+    auth_.record_audit(std::move(a));
+  }
+  ex.send(std::move(res));
+}
+
+}  // namespace netpulse::api::detail

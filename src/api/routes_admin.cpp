@@ -1,0 +1,431 @@
+// Administration: users (org admins), organizations (system admins), API keys and the audit log.
+// Every handler passes the caller's OrgScope (or SystemScope) to the auth module, which confines
+// its SQL to that organization.
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "detail/json_fields.hpp"
+#include "detail/routes.hpp"
+
+namespace netpulse::api::detail {
+
+namespace {
+
+using auth::Permission;
+
+boost::json::value opt(const std::optional<std::int64_t>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+boost::json::value opt_time(const std::optional<std::int64_t>& v) {
+  return v ? boost::json::value(core::format_rfc3339_seconds(*v)) : boost::json::value(nullptr);
+}
+
+core::Result<std::optional<auth::Role>> role_field(const boost::json::object& body,
+                                                   std::string_view name) {
+  Fields f(body);
+  auto s = f.optional_string(name, 32);
+  if (!s) return std::move(s).error();
+  if (!*s) return std::optional<auth::Role>();
+  auto role = auth::parse_role(**s);
+  if (!role) return core::invalid_field(name, "must be one of admin, operator, viewer, api_user");
+  return std::optional<auth::Role>(*role);
+}
+
+template <class T>
+void reply_page(const ContextPtr& ctx, const core::Result<auth::PageOf<T>>& r, auth::Page page) {
+  if (!r) return ctx->reply_error(r.error());
+  boost::json::array items;
+  for (auto& item : r->items) items.push_back(to_json(item));
+  ctx->reply_list(std::move(items), {page.page, page.per_page, r->total});
+}
+
+core::Result<std::optional<std::int64_t>> int_query(const ContextPtr& ctx, std::string_view name) {
+  auto v = ctx->query(name);
+  if (!v) return std::optional<std::int64_t>();
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || p != v->data() + v->size()) {
+    return core::invalid_field(name, "must be an integer");
+  }
+  return std::optional<std::int64_t>(n);
+}
+
+Route make(http::verb method, std::string pattern, std::optional<Permission> perm,
+           std::string summary, std::string tag, Handler handler, bool json_body = false) {
+  Route r;
+  r.method = method;
+  r.pattern = std::move(pattern);
+  r.permission = perm;
+  r.doc.summary = std::move(summary);
+  r.doc.tag = std::move(tag);
+  r.handler = std::move(handler);
+  r.json_body = json_body;
+  if (method == http::verb::post) r.doc.success_status = 201;
+  if (method == http::verb::delete_) r.doc.success_status = 204;
+  return r;
+}
+
+boost::json::object user_schema(bool create) {
+  boost::json::object props{{"email", {{"type", "string"}}},
+                            {"name", {{"type", "string"}}},
+                            {"role", {{"enum", {"admin", "operator", "viewer", "api_user"}}}},
+                            {"active", {{"type", "boolean"}}}};
+  if (create) props["password"] = {{"type", "string"}};
+  boost::json::object s{{"type", "object"}, {"properties", std::move(props)}};
+  if (create) s["required"] = {"email", "role", "password"};
+  return s;
+}
+
+}  // namespace
+
+boost::json::object to_json(const auth::User& u) {
+  return {{"id", u.id},
+          {"org_id", u.org_id},
+          {"email", u.email},
+          {"name", u.name},
+          {"role", auth::role_name(u.role)},
+          {"active", u.active},
+          {"created_at", core::format_rfc3339_seconds(u.created_at)},
+          {"updated_at", core::format_rfc3339_seconds(u.updated_at)},
+          {"last_login_at", opt_time(u.last_login_at)}};
+}
+
+boost::json::object to_json(const auth::Organization& o) {
+  return {{"id", o.id},
+          {"name", o.name},
+          {"slug", o.slug},
+          {"is_system", o.is_system},
+          {"created_at", core::format_rfc3339_seconds(o.created_at)},
+          {"updated_at", core::format_rfc3339_seconds(o.updated_at)}};
+}
+
+boost::json::object to_json(const auth::ApiKey& k) {
+  return {{"id", k.id},
+          {"org_id", k.org_id},
+          {"name", k.name},
+          {"prefix", k.prefix},
+          {"role", auth::role_name(k.role)},
+          {"created_by", opt(k.created_by)},
+          {"created_at", core::format_rfc3339_seconds(k.created_at)},
+          {"last_used_at", opt_time(k.last_used_at)},
+          {"expires_at", opt_time(k.expires_at)},
+          {"revoked_at", opt_time(k.revoked_at)},
+          {"active", !k.revoked_at.has_value()}};
+}
+
+boost::json::object to_json(const auth::AuditEntry& a) {
+  return {{"id", a.id},
+          {"at", core::format_rfc3339_seconds(a.at)},
+          {"org_id", opt(a.org_id)},
+          {"user_id", opt(a.user_id)},
+          {"api_key_id", opt(a.api_key_id)},
+          {"actor", a.actor},
+          {"action", a.action},
+          {"target", a.target},
+          {"source_ip", a.source_ip},
+          {"request_id", a.request_id},
+          {"status", a.status},
+          {"outcome", a.success ? "success" : "failure"}};
+}
+
+void register_admin_routes(Router& router, const RouteDeps& deps) {
+  auto& auth = deps.auth;
+  using http::verb;
+
+  // --- users ---------------------------------------------------------------------------------
+  auto list_users = make(verb::get, "/api/v1/users", Permission::kUsersRead,
+                         "List the users of your organization.", "users", [&auth](ContextPtr ctx) {
+                           auto page = ctx->page();
+                           if (!page) return ctx->reply_error(page.error());
+                           reply_page(ctx, auth.list_users(ctx->org_scope(), *page), *page);
+                         });
+  list_users.doc.query = {{"page", "Page number, from 1.", "integer"},
+                          {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  router.add(std::move(list_users));
+
+  auto create_user = make(
+      verb::post, "/api/v1/users", Permission::kUsersWrite, "Create a user in your organization.",
+      "users",
+      [&auth](ContextPtr ctx) {
+        auto& body = ctx->body();
+        Fields f(body);
+        if (auto r = f.only({"email", "name", "role", "password", "active"}); !r) {
+          return ctx->reply_error(r.error());
+        }
+        auth::NewUser u;
+        auto email = f.required_string("email", 254);
+        if (!email) return ctx->reply_error(email.error());
+        auto name = f.optional_string("name", 200);
+        if (!name) return ctx->reply_error(name.error());
+        auto role = role_field(body, "role");
+        if (!role) return ctx->reply_error(role.error());
+        if (!*role) return ctx->reply_error(core::invalid_field("role", "is required"));
+        auto password = f.required_string("password", 4096);
+        if (!password) return ctx->reply_error(password.error());
+        auto active = f.optional_bool("active");
+        if (!active) return ctx->reply_error(active.error());
+        u.email = *email;
+        u.name = name->value_or("");
+        u.role = **role;
+        u.password = *password;
+        u.active = active->value_or(true);
+        auth.create_user(ctx->org_scope(), std::move(u), [ctx](core::Result<auth::User> r) {
+          if (r) ctx->set_audit_target("users/" + std::to_string(r->id));
+          reply_result(ctx, r, http::status::created);
+        });
+      },
+      true);
+  create_user.doc.request_schema = user_schema(true);
+  router.add(std::move(create_user));
+
+  router.add(make(verb::get, "/api/v1/users/{id}", Permission::kUsersRead,
+                  "One user of your organization.", "users", [&auth](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    reply_result(ctx, auth.get_user(ctx->org_scope(), *id));
+                  }));
+
+  auto patch_user = make(
+      verb::patch, "/api/v1/users/{id}", Permission::kUsersWrite,
+      "Change a user's name, email, role or active flag.", "users",
+      [&auth](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("users/" + std::to_string(*id));
+        auto& body = ctx->body();
+        Fields f(body);
+        if (auto r = f.only({"email", "name", "role", "active"}); !r) {
+          return ctx->reply_error(r.error());
+        }
+        auth::UserPatch p;
+        auto email = f.optional_string("email", 254, false);
+        if (!email) return ctx->reply_error(email.error());
+        auto name = f.optional_string("name", 200);
+        if (!name) return ctx->reply_error(name.error());
+        auto role = role_field(body, "role");
+        if (!role) return ctx->reply_error(role.error());
+        auto active = f.optional_bool("active");
+        if (!active) return ctx->reply_error(active.error());
+        p.email = *email;
+        p.name = *name;
+        p.role = *role;
+        p.active = *active;
+        auth.update_user(ctx->org_scope(), *id, std::move(p),
+                         [ctx](core::Result<auth::User> r) { reply_result(ctx, r); });
+      },
+      true);
+  patch_user.doc.request_schema = user_schema(false);
+  router.add(std::move(patch_user));
+
+  router.add(make(verb::delete_, "/api/v1/users/{id}", Permission::kUsersWrite,
+                  "Delete a user of your organization.", "users", [&auth](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    ctx->set_audit_target("users/" + std::to_string(*id));
+                    auth.delete_user(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
+                    });
+                  }));
+
+  auto set_password = make(
+      verb::put, "/api/v1/users/{id}/password", Permission::kUsersWrite,
+      "Set a user's password (admin reset); ends that user's sessions.", "users",
+      [&auth](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("users/" + std::to_string(*id));
+        Fields f(ctx->body());
+        if (auto r = f.only({"password"}); !r) return ctx->reply_error(r.error());
+        auto password = f.required_string("password", 4096);
+        if (!password) return ctx->reply_error(password.error());
+        auth.set_password(ctx->org_scope(), *id, *password, [ctx](core::Result<void> r) {
+          if (!r) return ctx->reply_error(r.error());
+          ctx->reply_no_content();
+        });
+      },
+      true);
+  set_password.doc.success_status = 204;
+  set_password.doc.request_schema = {{"type", "object"},
+                                     {"required", {"password"}},
+                                     {"properties", {{"password", {{"type", "string"}}}}}};
+  router.add(std::move(set_password));
+
+  // --- organizations -------------------------------------------------------------------------
+  router.add(make(verb::get, "/api/v1/organization", Permission::kSelf, "Your own organization.",
+                  "organizations", [&auth](ContextPtr ctx) {
+                    reply_result(ctx, auth.get_own_org(ctx->org_scope()));
+                  }));
+
+  auto list_orgs = make(verb::get, "/api/v1/organizations", Permission::kOrgsAdmin,
+                        "List all organizations (system administrators).", "organizations",
+                        [&auth](ContextPtr ctx) {
+                          auto page = ctx->page();
+                          if (!page) return ctx->reply_error(page.error());
+                          auto scope = auth::SystemScope::from(ctx->principal());
+                          reply_page(ctx, auth.list_orgs(*scope, *page), *page);
+                        });
+  list_orgs.doc.query = {{"page", "Page number, from 1.", "integer"},
+                         {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  router.add(std::move(list_orgs));
+
+  auto create_org = make(
+      verb::post, "/api/v1/organizations", Permission::kOrgsAdmin,
+      "Create an organization (a tenant).", "organizations",
+      [&auth](ContextPtr ctx) {
+        Fields f(ctx->body());
+        if (auto r = f.only({"name", "slug"}); !r) return ctx->reply_error(r.error());
+        auto name = f.required_string("name", 200);
+        if (!name) return ctx->reply_error(name.error());
+        auto slug = f.required_string("slug", 63);
+        if (!slug) return ctx->reply_error(slug.error());
+        auto scope = auth::SystemScope::from(ctx->principal());
+        auth.create_org(*scope, *name, *slug, [ctx](core::Result<auth::Organization> r) {
+          if (r) ctx->set_audit_target("organizations/" + std::to_string(r->id));
+          reply_result(ctx, r, http::status::created);
+        });
+      },
+      true);
+  create_org.doc.request_schema = {
+      {"type", "object"},
+      {"required", {"name", "slug"}},
+      {"properties", {{"name", {{"type", "string"}}}, {"slug", {{"type", "string"}}}}}};
+  router.add(std::move(create_org));
+
+  router.add(make(verb::get, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
+                  "One organization.", "organizations", [&auth](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    auto scope = auth::SystemScope::from(ctx->principal());
+                    reply_result(ctx, auth.get_org(*scope, *id));
+                  }));
+
+  auto patch_org = make(
+      verb::patch, "/api/v1/organizations/{id}", Permission::kOrgsAdmin, "Rename an organization.",
+      "organizations",
+      [&auth](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("organizations/" + std::to_string(*id));
+        Fields f(ctx->body());
+        if (auto r = f.only({"name"}); !r) return ctx->reply_error(r.error());
+        auto name = f.optional_string("name", 200, false);
+        if (!name) return ctx->reply_error(name.error());
+        auto scope = auth::SystemScope::from(ctx->principal());
+        auth.update_org(*scope, *id, *name,
+                        [ctx](core::Result<auth::Organization> r) { reply_result(ctx, r); });
+      },
+      true);
+  patch_org.doc.request_schema = {{"type", "object"},
+                                  {"properties", {{"name", {{"type", "string"}}}}}};
+  router.add(std::move(patch_org));
+
+  router.add(make(verb::delete_, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
+                  "Delete an organization and everything it owns.", "organizations",
+                  [&auth](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    ctx->set_audit_target("organizations/" + std::to_string(*id));
+                    auto scope = auth::SystemScope::from(ctx->principal());
+                    auth.delete_org(*scope, *id, [ctx](core::Result<void> r) {
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
+                    });
+                  }));
+
+  // --- API keys ------------------------------------------------------------------------------
+  auto list_keys = make(verb::get, "/api/v1/api-keys", Permission::kApiKeysRead,
+                        "List your organization's API keys (never their secrets).", "api-keys",
+                        [&auth](ContextPtr ctx) {
+                          auto page = ctx->page();
+                          if (!page) return ctx->reply_error(page.error());
+                          reply_page(ctx, auth.list_api_keys(ctx->org_scope(), *page), *page);
+                        });
+  list_keys.doc.query = {{"page", "Page number, from 1.", "integer"},
+                         {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  router.add(std::move(list_keys));
+
+  auto create_key = make(
+      verb::post, "/api/v1/api-keys", Permission::kApiKeysWrite,
+      "Create an API key; the key itself is in the answer once and never again.", "api-keys",
+      [&auth, &clock = deps.clock](ContextPtr ctx) {
+        auto& body = ctx->body();
+        Fields f(body);
+        if (auto r = f.only({"name", "role", "expires_in_days"}); !r) {
+          return ctx->reply_error(r.error());
+        }
+        auto name = f.required_string("name", 200);
+        if (!name) return ctx->reply_error(name.error());
+        auto role = role_field(body, "role");
+        if (!role) return ctx->reply_error(role.error());
+        auto days = f.optional_int("expires_in_days", 1, 3650);
+        if (!days) return ctx->reply_error(days.error());
+        auth::NewApiKey k;
+        k.name = *name;
+        k.role = role->value_or(auth::Role::kApiUser);
+        if (*days) k.expires_at = clock.unix_seconds() + **days * 86400;
+        auth.create_api_key(ctx->org_scope(), ctx->principal(), std::move(k),
+                            [ctx](core::Result<auth::CreatedApiKey> r) {
+                              if (!r) return ctx->reply_error(r.error());
+                              ctx->set_audit_target("api-keys/" + std::to_string(r->key.id));
+                              auto out = to_json(r->key);
+                              out["key"] = r->secret;
+                              ctx->reply_data(std::move(out), http::status::created);
+                            });
+      },
+      true);
+  create_key.doc.request_schema = {
+      {"type", "object"},
+      {"required", {"name"}},
+      {"properties",
+       {{"name", {{"type", "string"}}},
+        {"role", {{"enum", {"admin", "operator", "viewer", "api_user"}}}},
+        {"expires_in_days", {{"type", "integer"}}}}}};
+  router.add(std::move(create_key));
+
+  router.add(make(verb::delete_, "/api/v1/api-keys/{id}", Permission::kApiKeysWrite,
+                  "Revoke an API key.", "api-keys", [&auth](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    ctx->set_audit_target("api-keys/" + std::to_string(*id));
+                    auth.revoke_api_key(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
+                    });
+                  }));
+
+  // --- audit ---------------------------------------------------------------------------------
+  auto audit =
+      make(verb::get, "/api/v1/audit", Permission::kAuditRead,
+           "The audit log of mutating requests, newest first. System administrators see every "
+           "organization.",
+           "audit", [&auth](ContextPtr ctx) {
+             auto page = ctx->page();
+             if (!page) return ctx->reply_error(page.error());
+             auth::AuditFilter filter;
+             auto since = int_query(ctx, "since");
+             if (!since) return ctx->reply_error(since.error());
+             auto until = int_query(ctx, "until");
+             if (!until) return ctx->reply_error(until.error());
+             auto user = int_query(ctx, "user_id");
+             if (!user) return ctx->reply_error(user.error());
+             filter.since = *since;
+             filter.until = *until;
+             filter.user_id = *user;
+             filter.action_prefix = ctx->query("action");
+             if (auto scope = auth::SystemScope::from(ctx->principal())) {
+               return reply_page(ctx, auth.list_audit_all(*scope, filter, *page), *page);
+             }
+             reply_page(ctx, auth.list_audit(ctx->org_scope(), filter, *page), *page);
+           });
+  audit.doc.query = {{"since", "Unix seconds, inclusive.", "integer"},
+                     {"until", "Unix seconds, exclusive.", "integer"},
+                     {"action", "Action prefix, e.g. \"POST /api/v1/users\".", "string"},
+                     {"user_id", "Only this user's requests.", "integer"},
+                     {"page", "Page number, from 1.", "integer"},
+                     {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  router.add(std::move(audit));
+}
+
+}  // namespace netpulse::api::detail

@@ -1,0 +1,175 @@
+// /api/v1/auth: login, token refresh, logout, the caller's own profile and password.
+#include <boost/json/parse.hpp>
+
+#include "detail/json_fields.hpp"
+#include "detail/routes.hpp"
+
+namespace netpulse::api::detail {
+
+namespace {
+
+boost::json::object token_json(const auth::TokenPair& t) {
+  return {{"access_token", t.access_token},
+          {"refresh_token", t.refresh_token},
+          {"token_type", "Bearer"},
+          {"expires_in", t.expires_in}};
+}
+
+boost::json::object token_schema() {
+  return {{"type", "object"},
+          {"properties",
+           {{"access_token", {{"type", "string"}}},
+            {"refresh_token", {{"type", "string"}}},
+            {"token_type", {{"type", "string"}}},
+            {"expires_in", {{"type", "integer"}}}}}};
+}
+
+}  // namespace
+
+void register_auth_routes(Router& router, const RouteDeps& deps) {
+  auto& auth = deps.auth;
+
+  Route login;
+  login.method = http::verb::post;
+  login.pattern = "/api/v1/auth/login";
+  login.json_body = true;
+  login.doc = {"Log in with email and password; returns an access and a refresh token.", "auth"};
+  login.doc.request_schema = {
+      {"type", "object"},
+      {"required", {"email", "password"}},
+      {"properties", {{"email", {{"type", "string"}}}, {"password", {{"type", "string"}}}}}};
+  login.doc.response_schema = token_schema();
+  login.handler = [&auth](ContextPtr ctx) {
+    Fields f(ctx->body());
+    if (auto r = f.only({"email", "password"}); !r) return ctx->reply_error(r.error());
+    auto email = f.required_string("email", 254);
+    if (!email) return ctx->reply_error(email.error());
+    auto password = f.required_string("password", 4096);
+    if (!password) return ctx->reply_error(password.error());
+    ctx->set_audit_target("email:" + *email);
+    auth.login(*email, *password, ctx->client_ip(), [ctx](core::Result<auth::TokenPair> r) {
+      if (!r) return ctx->reply_error(r.error());
+      ctx->reply_data(token_json(*r));
+    });
+  };
+  router.add(std::move(login));
+
+  Route refresh;
+  refresh.method = http::verb::post;
+  refresh.pattern = "/api/v1/auth/refresh";
+  refresh.json_body = true;
+  refresh.doc = {"Exchange a refresh token for a new token pair (the old one is used up).", "auth"};
+  refresh.doc.request_schema = {{"type", "object"},
+                                {"required", {"refresh_token"}},
+                                {"properties", {{"refresh_token", {{"type", "string"}}}}}};
+  refresh.doc.response_schema = token_schema();
+  refresh.handler = [&auth](ContextPtr ctx) {
+    Fields f(ctx->body());
+    if (auto r = f.only({"refresh_token"}); !r) return ctx->reply_error(r.error());
+    auto token = f.required_string("refresh_token", 512);
+    if (!token) return ctx->reply_error(token.error());
+    auth.refresh(*token, [ctx](core::Result<auth::TokenPair> r) {
+      if (!r) return ctx->reply_error(r.error());
+      ctx->reply_data(token_json(*r));
+    });
+  };
+  router.add(std::move(refresh));
+
+  Route logout;
+  logout.method = http::verb::post;
+  logout.pattern = "/api/v1/auth/logout";
+  logout.permission = auth::Permission::kSelf;
+  logout.doc = {
+      "Revoke the access token used for this request and, when given, the refresh token's "
+      "session. Body optional: {\"refresh_token\": \"...\"}.",
+      "auth"};
+  logout.doc.success_status = 204;
+  logout.handler = [&auth](ContextPtr ctx) {
+    std::optional<std::string> refresh_token;
+    if (!ctx->request().body().empty()) {
+      boost::system::error_code ec;
+      auto v = boost::json::parse(ctx->request().body(), ec);
+      if (ec || !v.is_object()) {
+        return ctx->reply_error(
+            core::Error(core::Errc::kMalformedJson, "the body must be a JSON object or empty"));
+      }
+      Fields f(v.as_object());
+      if (auto r = f.only({"refresh_token"}); !r) return ctx->reply_error(r.error());
+      auto t = f.optional_string("refresh_token", 512);
+      if (!t) return ctx->reply_error(t.error());
+      refresh_token = *t;
+    }
+    auth.logout(ctx->principal(), refresh_token, [ctx](core::Result<void> r) {
+      if (!r) return ctx->reply_error(r.error());
+      ctx->reply_no_content();
+    });
+  };
+  router.add(std::move(logout));
+
+  Route me;
+  me.method = http::verb::get;
+  me.pattern = "/api/v1/auth/me";
+  me.permission = auth::Permission::kSelf;
+  me.doc = {"The caller: user profile (or API key), organization, role and permissions.", "auth"};
+  me.handler = [&auth](ContextPtr ctx) {
+    const auto& p = ctx->principal();
+    boost::json::object out;
+    if (p.user_id) {
+      auto user = auth.get_user(ctx->org_scope(), p.user_id);
+      if (!user) return ctx->reply_error(user.error());
+      out = to_json(*user);
+      out["type"] = "user";
+    } else {
+      out = {{"type", "api_key"},
+             {"api_key_id", p.api_key_id},
+             {"org_id", p.org_id},
+             {"role", auth::role_name(p.role)},
+             {"name", p.actor}};
+    }
+    boost::json::array perms;
+    for (int i = 0; i < auth::kPermissionCount; ++i) {
+      auto perm = static_cast<auth::Permission>(i);
+      if (p.can(perm)) perms.emplace_back(auth::permission_name(perm));
+    }
+    out["permissions"] = std::move(perms);
+    out["system_admin"] = p.is_system_admin();
+    ctx->reply_data(std::move(out));
+  };
+  router.add(std::move(me));
+
+  Route password;
+  password.method = http::verb::put;
+  password.pattern = "/api/v1/auth/password";
+  password.permission = auth::Permission::kSelf;
+  password.json_body = true;
+  password.doc = {"Change your own password (needs the current one); ends your other sessions.",
+                  "auth"};
+  password.doc.success_status = 204;
+  password.doc.request_schema = {
+      {"type", "object"},
+      {"required", {"current_password", "new_password"}},
+      {"properties",
+       {{"current_password", {{"type", "string"}}}, {"new_password", {{"type", "string"}}}}}};
+  password.handler = [&auth](ContextPtr ctx) {
+    if (!ctx->principal().user_id) {
+      return ctx->reply_error(
+          core::Error(core::Errc::kInsufficientPermissions, "API keys have no password"));
+    }
+    Fields f(ctx->body());
+    if (auto r = f.only({"current_password", "new_password"}); !r) {
+      return ctx->reply_error(r.error());
+    }
+    auto current = f.required_string("current_password", 4096);
+    if (!current) return ctx->reply_error(current.error());
+    auto next = f.required_string("new_password", 4096);
+    if (!next) return ctx->reply_error(next.error());
+    ctx->set_audit_target("users/" + std::to_string(ctx->principal().user_id));
+    auth.change_password(ctx->principal(), *current, *next, [ctx](core::Result<void> r) {
+      if (!r) return ctx->reply_error(r.error());
+      ctx->reply_no_content();
+    });
+  };
+  router.add(std::move(password));
+}
+
+}  // namespace netpulse::api::detail

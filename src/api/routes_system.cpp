@@ -1,0 +1,150 @@
+// Operational endpoints outside /api/v1: liveness, readiness, health (with a database check),
+// Prometheus metrics (with process figures), and the OpenAPI document.
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include <netpulse/api/routes.hpp>
+
+#include "detail/routes.hpp"
+
+namespace netpulse::api::detail {
+
+namespace {
+
+// Resident set size in bytes, from /proc/self/statm.
+double process_rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  long pages_total = 0, pages_resident = 0;
+  f >> pages_total >> pages_resident;
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// User + system CPU seconds, from /proc/self/stat (fields 14 and 15).
+double process_cpu_seconds() {
+  std::ifstream f("/proc/self/stat");
+  std::string content((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  auto close = content.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(content.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double process_open_fds() {
+  int n = 0;
+  for (int fd = 0; fd < 65536 && n >= 0; ++fd) {
+    if (fcntl(fd, F_GETFD) != -1) ++n;
+    if (fd > 4096) break;
+  }
+  return n;
+}
+
+Response json_response(http::status status, const boost::json::object& body) {
+  return {status, boost::json::serialize(body)};
+}
+
+}  // namespace
+
+void register_system_routes(Router& router, const RouteDeps& deps) {
+  auto started = deps.clock.steady_now();
+  auto start_wall = static_cast<double>(deps.clock.unix_seconds());
+  auto& clock = deps.clock;
+  deps.metrics.gauge_fn("process_resident_memory_bytes", "Resident memory size in bytes.",
+                        process_rss_bytes);
+  deps.metrics.counter_fn("process_cpu_seconds_total", "User and system CPU time in seconds.",
+                          process_cpu_seconds);
+  deps.metrics.gauge_fn("process_start_time_seconds", "Start time since the Unix epoch.",
+                        [start_wall] { return start_wall; });
+  deps.metrics.gauge_fn("process_open_fds", "Open file descriptors.", process_open_fds);
+  deps.metrics.gauge_fn(
+      "netpulse_uptime_seconds", "Seconds since the server started.", [&clock, started] {
+        return std::chrono::duration<double>(clock.steady_now() - started).count();
+      });
+  deps.metrics.gauge_fn("netpulse_build_info", "Always 1; labels carry the build.",
+                        [] { return 1.0; }, {{"version", deps.version}});
+
+  Route alive;
+  alive.method = http::verb::get;
+  alive.pattern = "/alive";
+  alive.rate_limited = false;
+  alive.doc = {"Liveness: the process is up and its event loop answers.", "health"};
+  alive.handler = [](ContextPtr ctx) { ctx->reply({http::status::ok, R"({"status":"alive"})"}); };
+  router.add(std::move(alive));
+
+  Route ready;
+  ready.method = http::verb::get;
+  ready.pattern = "/ready";
+  ready.rate_limited = false;
+  ready.doc = {"Readiness: start-up finished and not shutting down (503 otherwise).", "health"};
+  ready.handler = [is_ready = deps.ready](ContextPtr ctx) {
+    bool ok = is_ready();
+    ctx->reply(json_response(ok ? http::status::ok : http::status::service_unavailable,
+                             {{"status", ok ? "ready" : "not_ready"}}));
+  };
+  router.add(std::move(ready));
+
+  Route health;
+  health.method = http::verb::get;
+  health.pattern = "/health";
+  health.rate_limited = false;
+  health.doc = {"Health: checks the database; 503 when a check fails.", "health"};
+  health.handler = [&db = deps.db, &clock, version = deps.version, started](ContextPtr ctx) {
+    auto t0 = clock.steady_now();
+    auto r = db.check_health();
+    auto ms = std::chrono::duration<double, std::milli>(clock.steady_now() - t0).count();
+    boost::json::object database{{"status", r ? "ok" : "failing"},
+                                 {"latency_ms", ms},
+                                 {"write_queue_depth", db.write_queue_depth()},
+                                 {"schema_version", db.schema_version()}};
+    if (!r) database["error"] = r.error().message;
+    boost::json::object body{
+        {"status", r ? "healthy" : "unhealthy"},
+        {"version", version},
+        {"uptime_s",
+         std::chrono::duration_cast<std::chrono::seconds>(clock.steady_now() - started).count()},
+        {"checks", {{"database", std::move(database)}}}};
+    ctx->reply(json_response(r ? http::status::ok : http::status::service_unavailable, body));
+  };
+  router.add(std::move(health));
+
+  Route metrics;
+  metrics.method = http::verb::get;
+  metrics.pattern = "/metrics";
+  metrics.rate_limited = false;
+  metrics.doc = {"The server's own figures in the Prometheus text format.", "health"};
+  metrics.handler = [&registry = deps.metrics](ContextPtr ctx) {
+    ctx->reply({http::status::ok, registry.render(), "text/plain; version=0.0.4; charset=utf-8"});
+  };
+  router.add(std::move(metrics));
+
+  Route openapi;
+  openapi.method = http::verb::get;
+  openapi.pattern = "/api/v1/openapi.json";
+  openapi.doc = {"This document: OpenAPI 3.1 description of every route.", "meta"};
+  openapi.handler = [&router, version = deps.version](ContextPtr ctx) {
+    ctx->reply({http::status::ok, boost::json::serialize(openapi_document(router, version))});
+  };
+  router.add(std::move(openapi));
+}
+
+}  // namespace netpulse::api::detail
+
+namespace netpulse::api {
+
+void register_routes(Router& router, const RouteDeps& deps) {
+  detail::register_system_routes(router, deps);
+  detail::register_auth_routes(router, deps);
+  detail::register_admin_routes(router, deps);
+}
+
+}  // namespace netpulse::api

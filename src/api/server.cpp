@@ -1,0 +1,394 @@
+// The HTTP(S) server on Boost.Beast: a listener accepting connections, and one session per
+// connection reading requests with limits and timeouts, handing each to the Pipeline and writing
+// its answer, keep-alive until the client, a timeout or shutdown ends it. Modelled on Beast's
+// advanced_server_flex example: one session template for plain and TLS streams.
+#include <unordered_set>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+
+#include <netpulse/api/server.hpp>
+
+#include "detail/pipeline.hpp"
+
+namespace netpulse::api {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+// What sessions share with the server; sessions hold it by shared_ptr so it outlives them all.
+struct SharedState;
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Closes the connection now if no request is being handled; otherwise after its answer.
+  virtual void close_if_idle() = 0;
+  virtual void force_close() = 0;
+};
+
+struct SharedState {
+  ServerOptions options;
+  core::Logger& log;
+  std::shared_ptr<detail::Pipeline> pipeline;
+  core::Gauge& open_gauge;
+  core::Counter& rejected;
+  std::unordered_set<SessionBase*> sessions;
+  bool stopping = false;
+  std::function<void()> on_drained;
+
+  void remove(SessionBase* s) {
+    sessions.erase(s);
+    open_gauge.set(static_cast<double>(sessions.size()));
+    if (stopping && sessions.empty() && on_drained) {
+      auto done = std::move(on_drained);
+      on_drained = nullptr;
+      done();
+    }
+  }
+};
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(std::shared_ptr<SharedState> state, Stream stream, std::string peer_ip)
+      : state_(std::move(state)), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)) {
+    state_->sessions.insert(this);
+    state_->open_gauge.set(static_cast<double>(state_->sessions.size()));
+  }
+  ~Session() override { state_->remove(this); }
+
+  void run() {
+    if constexpr (kTls) {
+      lowest().expires_after(state_->options.read_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->fail(ec, "tls handshake");
+                                self->do_read();
+                              });
+    } else {
+      do_read();
+    }
+  }
+
+  void close_if_idle() override {
+    if (!busy_) force_close();
+  }
+  void force_close() override {
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lowest().close();
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void do_read() {
+    if (state_->stopping) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
+    parser_->body_limit(state_->options.max_body_bytes);
+    // The first request must arrive within the read timeout; later ones within the idle time.
+    lowest().expires_after(first_ ? state_->options.read_timeout : state_->options.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_read_header(ec);
+                            });
+  }
+
+  void on_read_header(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    lowest().expires_after(state_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return on_read_error(ec);
+    busy_ = true;
+    lowest().expires_never();
+    // The answer may come later (a database write, a password hash): the callback keeps the
+    // session alive until then.
+    state_->pipeline->handle(parser_->release(), peer_ip_,
+                             [self = this->shared_from_this()](detail::HttpResponse res) {
+                               self->send(std::move(res));
+                             });
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      return do_close();
+    }
+    if (ec == http::error::body_limit) {
+      return send_error(http::status::payload_too_large, core::Errc::kPayloadTooLarge,
+                        fmt::format("the request body is larger than the limit of {} bytes",
+                                    state_->options.max_body_bytes));
+    }
+    if (ec == http::error::header_limit) {
+      return send_error(http::status::request_header_fields_too_large, core::Errc::kPayloadTooLarge,
+                        fmt::format("the request headers are larger than the limit of {} bytes",
+                                    state_->options.max_header_bytes));
+    }
+    if (ec.category() == beast::error_code(http::error::bad_target).category()) {
+      return send_error(http::status::bad_request, core::Errc::kInvalidInput,
+                        "malformed HTTP request: " + ec.message());
+    }
+    fail(ec, "read");
+  }
+
+  void send_error(http::status status, core::Errc code, std::string message) {
+    busy_ = true;
+    send(state_->pipeline->transport_error(status, code, std::move(message)));
+  }
+
+  void send(detail::HttpResponse res) {
+    if (state_->stopping) res.keep_alive(false);
+    keep_alive_ = res.keep_alive();
+    response_ = std::make_shared<detail::HttpResponse>(std::move(res));
+    lowest().expires_after(state_->options.write_timeout);
+    http::async_write(stream_, *response_,
+                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->on_write(ec);
+                      });
+  }
+
+  void on_write(beast::error_code ec) {
+    busy_ = false;
+    response_.reset();
+    if (ec) return fail(ec, "write");
+    if (!keep_alive_) return do_close();
+    first_ = false;
+    do_read();
+  }
+
+  void do_close() {
+    if constexpr (kTls) {
+      lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->lowest().close(); });
+    } else {
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      // Read and drop what the client still sends (e.g. the rest of an oversized body) for a
+      // moment, so closing does not reset the connection before it reads our answer.
+      drain();
+    }
+  }
+
+  void drain() {
+    lowest().expires_after(std::chrono::seconds(1));
+    if (!drain_buf_) drain_buf_ = std::make_unique<std::array<char, 4096>>();
+    lowest().async_read_some(net::buffer(*drain_buf_), [self = this->shared_from_this()](
+                                                           beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > (1u << 20)) return self->lowest().close();
+      self->drain();
+    });
+  }
+
+  void fail(beast::error_code ec, std::string_view what) {
+    if (ec != net::error::operation_aborted && ec != beast::error::timeout &&
+        ec != ssl::error::stream_truncated) {
+      state_->log.debug("http", "{} {}: {}", peer_ip_, what, ec.message());
+    }
+    beast::error_code ignored;
+    lowest().socket().close(ignored);
+  }
+
+  std::shared_ptr<SharedState> state_;
+  Stream stream_;
+  std::string peer_ip_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<detail::HttpResponse> response_;
+  std::unique_ptr<std::array<char, 4096>> drain_buf_;
+  std::size_t drained_ = 0;
+  bool first_ = true;
+  bool busy_ = false;
+  bool keep_alive_ = true;
+};
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(const ServerOptions& options, net::io_context& loop, const core::Clock& clock,
+             core::Logger& log, core::MetricsRegistry& metrics, const Router& router,
+             auth::AuthService& auth)
+      : loop_(loop),
+        acceptor_(loop),
+        state_(std::make_shared<SharedState>(SharedState{
+            options,
+            log,
+            std::make_shared<detail::Pipeline>(options, clock, log, metrics, router, auth),
+            metrics.gauge("netpulse_http_open_connections", "HTTP connections open now."),
+            metrics.counter("netpulse_http_rejected_connections_total",
+                            "Connections refused because max_connections were open."),
+            {},
+            false,
+            nullptr})),
+        grace_timer_(loop) {}
+
+  ~ServerImpl() override { state_->pipeline->close(); }
+
+  core::Result<void> listen() {
+    auto& o = state_->options;
+    if (o.tls) {
+      tls_ = std::make_unique<ssl::context>(ssl::context::tls_server);
+      tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                        ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                        ssl::context::single_dh_use);
+      SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
+      beast::error_code ec;
+      tls_->use_certificate_chain_file(o.tls_cert_file, ec);
+      if (ec) {
+        return core::Error(core::Errc::kConfigError, fmt::format("http.tls.cert_file \"{}\": {}",
+                                                                 o.tls_cert_file, ec.message()));
+      }
+      tls_->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+      if (ec) {
+        return core::Error(core::Errc::kConfigError, fmt::format("http.tls.key_file \"{}\": {}",
+                                                                 o.tls_key_file, ec.message()));
+      }
+    }
+    beast::error_code ec;
+    auto addr = net::ip::make_address(o.host, ec);
+    if (ec) {
+      return core::Error(core::Errc::kConfigError,
+                         fmt::format("http.listen: \"{}\" is not an IP address", o.host));
+    }
+    tcp::endpoint ep(addr, o.port);
+    auto bind_error = [&](std::string_view step) {
+      return core::Error(core::Errc::kConfigError,
+                         fmt::format("http.listen: cannot {} {}: {}", step,
+                                     fmt::format("{}:{}", o.host, o.port), ec.message()));
+    };
+    acceptor_.open(ep.protocol(), ec);
+    if (ec) return bind_error("open");
+    acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+    if (addr.is_v6()) acceptor_.set_option(net::ip::v6_only(true), ec);
+    acceptor_.bind(ep, ec);
+    if (ec) return bind_error("bind");
+    acceptor_.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return bind_error("listen on");
+    return core::ok();
+  }
+
+  void start() override { do_accept(); }
+
+  tcp::endpoint local_endpoint() const override {
+    beast::error_code ec;
+    return acceptor_.local_endpoint(ec);
+  }
+
+  std::size_t open_connections() const override { return state_->sessions.size(); }
+
+  void shutdown(std::chrono::milliseconds grace, std::function<void()> done) override {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    state_->stopping = true;
+    auto finish = [this, done = std::move(done)]() {
+      grace_timer_.cancel();
+      state_->pipeline->close();
+      done();
+    };
+    if (state_->sessions.empty()) return finish();
+    state_->on_drained = finish;
+    // Copy: closing may destroy sessions and change the set.
+    std::vector<SessionBase*> sessions(state_->sessions.begin(), state_->sessions.end());
+    for (auto* s : sessions) {
+      if (state_->sessions.count(s)) s->close_if_idle();
+    }
+    grace_timer_.expires_after(grace);
+    grace_timer_.async_wait([state = state_](beast::error_code ec) {
+      if (ec) return;
+      std::vector<SessionBase*> left(state->sessions.begin(), state->sessions.end());
+      if (!left.empty()) {
+        state->log.warn("http", "closing {} connection(s) still busy after the grace period",
+                        left.size());
+      }
+      for (auto* s : left) {
+        if (state->sessions.count(s)) s->force_close();
+      }
+    });
+  }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept(loop_, [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) on_accept(std::move(socket));
+      do_accept();
+    });
+  }
+
+  void on_accept(tcp::socket socket) {
+    beast::error_code ec;
+    socket.set_option(tcp::no_delay(true), ec);
+    auto remote = socket.remote_endpoint(ec);
+    if (ec) return;
+    auto ip =
+        remote.address().is_v6() && remote.address().to_v6().is_v4_mapped()
+            ? net::ip::make_address_v4(net::ip::v4_mapped, remote.address().to_v6()).to_string()
+            : remote.address().to_string();
+    if (state_->sessions.size() >= state_->options.max_connections) {
+      state_->rejected.inc();
+      auto sock = std::make_shared<tcp::socket>(std::move(socket));
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+          "Retry-After: 1\r\nConnection: close\r\nContent-Length: 102\r\n\r\n"
+          "{\"success\":false,\"error\":{\"code\":\"SERVICE_UNAVAILABLE\",\"message\":\"too many "
+          "connections\",\"details\":{}}}";
+      net::async_write(*sock, net::buffer(kBusy), [sock](beast::error_code, std::size_t) {
+        beast::error_code ignored;
+        sock->shutdown(tcp::socket::shutdown_both, ignored);
+        sock->close(ignored);
+      });
+      return;
+    }
+    if (tls_) {
+      std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(
+          state_, ssl::stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_), ip)
+          ->run();
+    } else {
+      std::make_shared<Session<beast::tcp_stream>>(state_, beast::tcp_stream(std::move(socket)), ip)
+          ->run();
+    }
+  }
+
+  net::io_context& loop_;
+  tcp::acceptor acceptor_;
+  std::unique_ptr<ssl::context> tls_;
+  std::shared_ptr<SharedState> state_;
+  net::steady_timer grace_timer_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Server>> Server::open(const ServerOptions& options,
+                                                   net::io_context& loop, const core::Clock& clock,
+                                                   core::Logger& log,
+                                                   core::MetricsRegistry& metrics,
+                                                   const Router& router, auth::AuthService& auth) {
+  auto server = std::make_unique<ServerImpl>(options, loop, clock, log, metrics, router, auth);
+  if (auto r = server->listen(); !r) return std::move(r).error();
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+}  // namespace netpulse::api

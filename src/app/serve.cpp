@@ -1,0 +1,167 @@
+// `netpulse serve`: the composition root. Builds every module once from the config, wires them,
+// runs the event loop, and on SIGTERM/SIGINT shuts down in order: stop accepting, let in-flight
+// requests finish (within http.shutdown_grace_ms), finish slow work, commit queued writes.
+// Tells systemd READY=1 / STOPPING=1 and feeds its watchdog when started as Type=notify.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <systemd/sd-daemon.h>
+
+#include <netpulse/api/routes.hpp>
+#include <netpulse/api/server.hpp>
+
+#include "support.hpp"
+
+namespace netpulse::app {
+
+namespace {
+
+api::ServerOptions server_options(const core::Config& c) {
+  api::ServerOptions o;
+  o.host = c.http.listen_host;
+  o.port = c.http.listen_port;
+  o.max_connections = static_cast<std::size_t>(c.http.max_connections);
+  o.max_header_bytes = static_cast<std::size_t>(c.http.max_header_bytes);
+  o.max_body_bytes = static_cast<std::uint64_t>(c.http.max_body_bytes);
+  o.read_timeout = std::chrono::milliseconds(c.http.read_timeout_ms);
+  o.idle_timeout = std::chrono::milliseconds(c.http.idle_timeout_ms);
+  o.write_timeout = std::chrono::milliseconds(c.http.write_timeout_ms);
+  o.gzip_min_bytes = static_cast<std::size_t>(c.http.gzip_min_bytes);
+  o.cors_allowed_origins = c.http.cors_allowed_origins;
+  o.trusted_proxies = c.http.trusted_proxies;
+  o.tls = c.http.tls.enabled;
+  o.tls_cert_file = c.http.tls.cert_file;
+  o.tls_key_file = c.http.tls.key_file;
+  o.per_ip_rps = c.http.rate_limit.per_ip_rps;
+  o.per_ip_burst = static_cast<double>(c.http.rate_limit.per_ip_burst);
+  o.per_user_rps = c.http.rate_limit.per_user_rps;
+  o.per_user_burst = static_cast<double>(c.http.rate_limit.per_user_burst);
+  o.access_log = c.log.access_log;
+  return o;
+}
+
+void print_first_admin(const auth::BootstrapResult& b) {
+  if (!b.created) return;
+  std::string password =
+      b.generated_password ? *b.generated_password : std::string("(from NETPULSE_ADMIN_PASSWORD)");
+  std::printf(
+      "\n"
+      "==================================================================\n"
+      " NetPulse first start: created the administrator account\n"
+      "   email:    %s\n"
+      "   password: %s\n"
+      "%s"
+      "==================================================================\n\n",
+      b.admin_email.c_str(), password.c_str(),
+      b.generated_password ? " Keep it now: it is not shown again.\n" : "");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int cmd_serve(const CommandLine& cl) {
+  auto config = load_config_or_report(cl);
+  if (!config) return 2;
+  Runtime rt(*config);
+  auto& log = rt.log;
+  auto& loop = *rt.loop;
+  log.info("app", "NetPulse {} starting (data in {})", NETPULSE_VERSION, config->storage.data_dir);
+
+  auto database = rt.open_database();
+  if (!database) return 1;
+  auto& db = **database;
+  auto auth_service = rt.open_auth(db);
+  if (!auth_service) return 1;
+  auto& auth = **auth_service;
+
+  auto env = core::process_environment();
+  auto admin_email = env.count("NETPULSE_ADMIN_EMAIL") ? env["NETPULSE_ADMIN_EMAIL"]
+                                                       : std::string("admin@netpulse.local");
+  std::optional<std::string> admin_password;
+  if (env.count("NETPULSE_ADMIN_PASSWORD")) admin_password = env["NETPULSE_ADMIN_PASSWORD"];
+  auto boot = auth.ensure_bootstrap(admin_email, admin_password);
+  if (!boot) {
+    std::fprintf(stderr, "netpulse: first-start set-up failed: %s\n", boot.error().message.c_str());
+    return 1;
+  }
+  print_first_admin(*boot);
+
+  bool ready = false;
+  api::Router router;
+  api::register_routes(
+      router, {auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }});
+  auto server =
+      api::Server::open(server_options(*config), loop, rt.clock, log, rt.metrics, router, auth);
+  if (!server) {
+    std::fprintf(stderr, "netpulse: %s\n", server.error().message.c_str());
+    return 1;
+  }
+
+  // Shutdown on the first SIGTERM/SIGINT; a second one stops at once.
+  boost::asio::signal_set signals(loop, SIGINT, SIGTERM);
+  boost::asio::steady_timer hard_stop(loop);
+  int signals_seen = 0;
+  std::function<void()> wait_signal = [&] {
+    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+      if (ec) return;
+      if (++signals_seen > 1) {
+        log.warn("app", "second signal: stopping now");
+        loop.stop();
+        return;
+      }
+      log.info("app", "signal {}: shutting down (grace {} ms)", signo,
+               config->http.shutdown_grace_ms);
+      ready = false;
+      sd_notify(0, "STOPPING=1");
+      auto grace = std::chrono::milliseconds(config->http.shutdown_grace_ms);
+      (*server)->shutdown(grace, [&] { loop.stop(); });
+      // If connections are still closing well after the grace period, stop regardless.
+      hard_stop.expires_after(grace + std::chrono::seconds(2));
+      hard_stop.async_wait([&](const boost::system::error_code& e) {
+        if (!e) loop.stop();
+      });
+      wait_signal();
+    });
+  };
+  wait_signal();
+
+  // systemd watchdog: ping at half the interval systemd expects.
+  boost::asio::steady_timer watchdog(loop);
+  std::uint64_t watchdog_usec = 0;
+  std::function<void()> feed_watchdog = [&] {
+    sd_notify(0, "WATCHDOG=1");
+    watchdog.expires_after(std::chrono::microseconds(watchdog_usec / 2));
+    watchdog.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) feed_watchdog();
+    });
+  };
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) feed_watchdog();
+
+  (*server)->start();
+  ready = true;
+  auto ep = (*server)->local_endpoint();
+  std::string host =
+      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  std::string url =
+      fmt::format("{}://{}:{}", config->http.tls.enabled ? "https" : "http", host, ep.port());
+  log.info("app", "listening on {}", url);
+  std::printf("netpulse: listening on %s\n", url.c_str());
+  std::fflush(stdout);
+  sd_notify(0, "READY=1");
+
+  loop.run();
+
+  // Teardown in dependency order: the listener, slow work, queued writes. The loop, with anything
+  // still queued on it, goes last (Runtime's destructor); late answers are dropped by then.
+  server->reset();
+  rt.workers.reset();
+  db.close();
+  log.info("app", "stopped");
+  return 0;
+}
+
+}  // namespace netpulse::app

@@ -293,8 +293,9 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   if (c.storage.data_dir.empty()) r.fail("storage.data_dir", "must not be empty");
 
   c.database.synchronous = r.str("database.synchronous");
-  std::transform(c.database.synchronous.begin(), c.database.synchronous.end(),
-                 c.database.synchronous.begin(), ::toupper);
+  for (auto& ch : c.database.synchronous) {
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  }
   if (c.database.synchronous != "NORMAL" && c.database.synchronous != "FULL") {
     r.fail("database.synchronous", "must be \"NORMAL\" or \"FULL\"");
   }

@@ -33,11 +33,9 @@ int match_pattern(std::string_view pattern, const std::vector<std::string_view>&
     auto p = pat[i];
     if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
       if (segs[i].empty()) return -1;
-      if (params) {
-        std::string decoded;
-        if (!detail::percent_decode(segs[i], decoded, false)) return -1;
-        params->emplace_back(std::string(p.substr(1, p.size() - 2)), std::move(decoded));
-      }
+      std::string decoded;
+      if (!detail::percent_decode(segs[i], decoded, false)) return -1;
+      if (params) params->emplace_back(std::string(p.substr(1, p.size() - 2)), std::move(decoded));
     } else if (p != segs[i]) {
       return -1;
     } else {

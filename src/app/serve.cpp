@@ -144,8 +144,8 @@ int cmd_serve(const CommandLine& cl) {
   (*server)->start();
   ready = true;
   auto ep = (*server)->local_endpoint();
-  std::string host =
-      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  auto host = ep.address().is_v6() ? fmt::format("[{}]", ep.address().to_string())
+                                   : ep.address().to_string();
   std::string url =
       fmt::format("{}://{}:{}", config->http.tls.enabled ? "https" : "http", host, ep.port());
   log.info("app", "listening on {}", url);

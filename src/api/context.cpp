@@ -17,6 +17,8 @@ http::status status_for(core::Errc code) noexcept {
       return http::status::bad_request;
     case Errc::kUnsupportedMediaType:
       return http::status::unsupported_media_type;
+    case Errc::kHeadersTooLarge:
+      return http::status::request_header_fields_too_large;
     case Errc::kPayloadTooLarge:
       return http::status::payload_too_large;
     case Errc::kAuthenticationRequired:

@@ -112,6 +112,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   void on_read_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
+    // From here the request is in flight: shutdown lets it finish instead of closing it.
+    busy_ = true;
     lowest().expires_after(state_->options.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -143,7 +145,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
                                     state_->options.max_body_bytes));
     }
     if (ec == http::error::header_limit) {
-      return send_error(http::status::request_header_fields_too_large, core::Errc::kPayloadTooLarge,
+      return send_error(http::status::request_header_fields_too_large, core::Errc::kHeadersTooLarge,
                         fmt::format("the request headers are larger than the limit of {} bytes",
                                     state_->options.max_header_bytes));
     }
@@ -350,12 +352,12 @@ class ServerImpl final : public Server {
     if (state_->sessions.size() >= state_->options.max_connections) {
       state_->rejected.inc();
       auto sock = std::make_shared<tcp::socket>(std::move(socket));
-      static constexpr std::string_view kBusy =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-          "Retry-After: 1\r\nConnection: close\r\nContent-Length: 102\r\n\r\n"
-          "{\"success\":false,\"error\":{\"code\":\"SERVICE_UNAVAILABLE\",\"message\":\"too many "
-          "connections\",\"details\":{}}}";
-      net::async_write(*sock, net::buffer(kBusy), [sock](beast::error_code, std::size_t) {
+      auto res = std::make_shared<detail::HttpResponse>(state_->pipeline->transport_error(
+          http::status::service_unavailable, core::Errc::kServiceUnavailable,
+          fmt::format("too many connections (limit {}); retry shortly",
+                      state_->options.max_connections)));
+      res->set(http::field::retry_after, "1");
+      http::async_write(*sock, *res, [sock, res](beast::error_code, std::size_t) {
         beast::error_code ignored;
         sock->shutdown(tcp::socket::shutdown_both, ignored);
         sock->close(ignored);

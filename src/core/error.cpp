@@ -57,6 +57,8 @@ std::string_view errc_name(Errc code) noexcept {
       return "DEVICE_NOT_FOUND";
     case Errc::kDeviceAlreadyExists:
       return "DEVICE_ALREADY_EXISTS";
+    case Errc::kHeadersTooLarge:
+      return "HEADERS_TOO_LARGE";
   }
   return "INTERNAL_ERROR";
 }

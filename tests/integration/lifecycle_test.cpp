@@ -2,7 +2,7 @@
 // systemd notification (READY=1, WATCHDOG=1, STOPPING=1) over a real NOTIFY_SOCKET, and the CLI
 // (check-config, user add/passwd/list, version, bad usage).
 #include <fstream>
-#include <future>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -22,24 +22,73 @@ using netpulse::test::run_netpulse;
 using netpulse::test::ServerProcess;
 using netpulse::test::TempDir;
 
-TEST_CASE("lifecycle: SIGTERM lets an in-flight request finish, then the process exits 0") {
+namespace {
+
+// A raw TCP connection to 127.0.0.1:port (blocking, with a receive timeout).
+int connect_raw(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+void send_all(int fd, const std::string& data) {
+  REQUIRE(::send(fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
+}
+
+std::string recv_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("lifecycle: SIGTERM lets an in-flight request finish, closes idle ones, exits 0") {
   TempDir dir;
   ServerProcess server(dir.path());
-  // A login hashes a password with Argon2id on the worker pool: tens of milliseconds in flight.
-  auto pending = std::async(std::launch::async, [port = server.port()] {
-    HttpClient c("127.0.0.1", port);
-    return c.post_json("/api/v1/auth/login",
-                       R"({"email":"admin@netpulse.local","password":"integration-admin-pw"})");
-  });
-  // Give the request time to arrive, but not to finish hashing.
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // An idle keep-alive connection (one request done) and one whose request is half received.
+  int idle = connect_raw(server.port());
+  send_all(idle, "GET /alive HTTP/1.1\r\nHost: x\r\n\r\n");
+  char buf[1024];
+  REQUIRE(::recv(idle, buf, sizeof(buf), 0) > 0);
+
+  const std::string body = R"({"email":"admin@netpulse.local","password":"integration-admin-pw"})";
+  int busy = connect_raw(server.port());
+  send_all(busy,
+           "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           "Content-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n");
+  // Let the server read the headers, then ask it to stop while the body is still on its way.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(server.pid(), SIGTERM);
-  auto res = pending.get();
-  CHECK(res.status == 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  send_all(busy, body);
+  auto answer = recv_all(busy);
+  CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+  CHECK(answer.find("access_token") != std::string::npos);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  // The idle connection was closed by the server, without an answer.
+  CHECK(recv_all(idle).empty());
+  ::close(idle);
+  ::close(busy);
   CHECK(server.terminate() == 0);
   auto out = server.output();
   CHECK(out.find("shutting down") != std::string::npos);
   CHECK(out.find("stopped") != std::string::npos);
+  // New connections are refused once it has stopped accepting.
+  HttpClient late("127.0.0.1", server.port(), false, std::chrono::seconds(2));
+  CHECK_THROWS(late.get("/alive"));
 }
 
 TEST_CASE("lifecycle: systemd notification: READY=1, watchdog pings, STOPPING=1") {

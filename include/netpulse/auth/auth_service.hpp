@@ -87,7 +87,8 @@ struct AuditFilter {
 class AuthService {
  public:
   // Loads or creates the JWT key in data_dir, loads the revoked-token list. `loop` is where
-  // callbacks run.
+  // callbacks run. Blocking (reads the db, hashes one password): call at start-up, not on the
+  // loop. The service must outlive every callback it queued: destroy it after the loop stops.
   static core::Result<std::unique_ptr<AuthService>> open(
       const Options& options, const core::Clock& clock, db::Database& db, core::WorkerPool& workers,
       boost::asio::any_io_executor loop, core::Logger& log, core::MetricsRegistry* metrics);

@@ -38,6 +38,7 @@ enum class Errc {
   kTimeout,
   kDeviceNotFound,       // reserved for the devices module
   kDeviceAlreadyExists,  // reserved for the devices module
+  kHeadersTooLarge,      // request line + headers over the configured limit
 };
 
 // The stable upper-snake name of a code, e.g. "INVALID_INPUT".

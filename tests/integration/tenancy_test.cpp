@@ -1,0 +1,395 @@
+// Tenancy against the real binary: two organizations on one server, A (the system organization)
+// and B (a tenant made by A's admin, whose admin is added with the CLI because the API creates
+// users only in the caller's own organization). Every org-owned route with an id, taken from the
+// OpenAPI document so a new one cannot be forgotten, is tried across the boundary in both
+// directions; each attempt must be refused (404 for org-owned records, 403 for the
+// organizations routes) without showing the other side's data, and afterwards the other side
+// finds its records unchanged and still usable. Lists (users, API keys, audit) of the tenant
+// never contain the other organization's records, and the tenant's API keys are confined as
+// its users are.
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+using netpulse::test::HttpClient;
+using netpulse::test::HttpRequest;
+using netpulse::test::HttpResponse;
+using netpulse::test::kAdminEmail;
+using netpulse::test::kAdminPassword;
+using netpulse::test::login;
+using netpulse::test::run_netpulse;
+using netpulse::test::ServerProcess;
+using netpulse::test::TempDir;
+
+namespace {
+
+struct CreatedUser {
+  std::int64_t id = 0;
+  std::string email;
+  std::string name;
+  std::string password;
+};
+
+struct CreatedKey {
+  std::int64_t id = 0;
+  std::string key;
+};
+
+CreatedUser create_user(HttpClient& c, const std::string& admin, const std::string& email,
+                        const std::string& name, const std::string& role,
+                        const std::string& password) {
+  auto res = c.post_json("/api/v1/users",
+                         R"({"email":")" + email + R"(","name":")" + name + R"(","role":")" + role +
+                             R"(","password":")" + password + R"("})",
+                         admin);
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  return {res.json().at("data").at("id").as_int64(), email, name, password};
+}
+
+CreatedKey create_key(HttpClient& c, const std::string& admin, const std::string& name,
+                      const std::string& role) {
+  auto res = c.post_json("/api/v1/api-keys",
+                         R"({"name":")" + name + R"(","role":")" + role + R"("})", admin);
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  auto data = res.json().at("data").as_object();
+  return {data.at("id").as_int64(), std::string(data.at("key").as_string())};
+}
+
+std::int64_t me_id(HttpClient& c, const std::string& token) {
+  auto me = c.get("/api/v1/auth/me", token);
+  REQUIRE(me.status == 200);
+  return me.json().at("data").at("id").as_int64();
+}
+
+std::int64_t me_org(HttpClient& c, const std::string& token) {
+  auto me = c.get("/api/v1/auth/me", token);
+  REQUIRE(me.status == 200);
+  return me.json().at("data").at("org_id").as_int64();
+}
+
+std::string with_id(const std::string& pattern, std::int64_t id) {
+  auto open = pattern.find('{');
+  auto close = pattern.find('}', open);
+  return pattern.substr(0, open) + std::to_string(id) + pattern.substr(close + 1);
+}
+
+std::string upper(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+struct IdOperation {
+  std::string method;
+  std::string pattern;
+};
+
+// Every operation of the OpenAPI document whose path has a parameter.
+std::vector<IdOperation> id_operations(HttpClient& c) {
+  auto res = c.get("/api/v1/openapi.json");
+  REQUIRE(res.status == 200);
+  std::vector<IdOperation> out;
+  auto res_json = res.json();
+  for (auto& [path, item] : res_json.at("paths").as_object()) {
+    if (std::string_view(path).find('{') == std::string_view::npos) continue;
+    for (auto& [method, _] : item.as_object()) {
+      out.push_back({upper(std::string(method)), std::string(path)});
+    }
+  }
+  return out;
+}
+
+// A body that would change the record if the request were let through.
+std::string damaging_body(const IdOperation& op) {
+  if (op.pattern == "/api/v1/users/{id}/password") return R"({"password":"taken-over-pw-1"})";
+  if (op.pattern == "/api/v1/users/{id}") return R"({"name":"taken over","active":false})";
+  if (op.pattern == "/api/v1/organizations/{id}") return R"({"name":"taken over"})";
+  return "{}";
+}
+
+HttpResponse send(HttpClient& c, const std::string& method, const std::string& target,
+                  const std::string& bearer, const std::string& body) {
+  HttpRequest r;
+  r.method = method;
+  r.target = target;
+  r.headers.emplace_back("Authorization", "Bearer " + bearer);
+  if (method == "POST" || method == "PUT" || method == "PATCH") {
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = body;
+  }
+  return c.send(r);
+}
+
+// The foreign records one side attacks, by the first path segment after /api/v1/.
+struct Targets {
+  std::vector<std::int64_t> users;
+  std::vector<std::int64_t> api_keys;
+  std::int64_t org_id = 0;
+  std::vector<std::string> secrets;  // emails and names that must never appear in an answer
+};
+
+// Tries every id operation of `ops` with `token` on `targets`; each must be refused.
+void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::string& token,
+            const Targets& targets) {
+  for (auto& op : ops) {
+    std::vector<std::int64_t> ids;
+    bool organizations = false;
+    if (op.pattern.rfind("/api/v1/users/", 0) == 0) {
+      ids = targets.users;
+    } else if (op.pattern.rfind("/api/v1/api-keys/", 0) == 0) {
+      ids = targets.api_keys;
+    } else if (op.pattern.rfind("/api/v1/organizations/", 0) == 0) {
+      ids = {targets.org_id};
+      organizations = true;
+    } else {
+      FAIL("no cross-organization case for " << op.method << " " << op.pattern
+                                             << ": add its org-owned record to this test");
+    }
+    for (auto id : ids) {
+      auto target = with_id(op.pattern, id);
+      auto res = send(c, op.method, target, token, damaging_body(op));
+      INFO(op.method << " " << target << " -> " << res.status << " " << res.body);
+      auto code = res.error_code();
+      if (organizations) {
+        CHECK(res.status == 403);
+        CHECK(code == "INSUFFICIENT_PERMISSIONS");
+      } else {
+        CHECK(res.status == 404);
+        CHECK((code == "USER_NOT_FOUND" || code == "API_KEY_NOT_FOUND"));
+      }
+      auto body = res.json();
+      CHECK(body.is_object());
+      if (body.is_object()) CHECK_FALSE(body.as_object().contains("data"));
+      for (auto& secret : targets.secrets) CHECK(res.body.find(secret) == std::string::npos);
+    }
+  }
+}
+
+// Lists of `token`'s organization hold only its own records and none of `foreign`.
+void check_lists_confined(HttpClient& c, const std::string& token, std::int64_t own_org,
+                          const Targets& foreign, bool check_audit) {
+  std::set<std::int64_t> foreign_users(foreign.users.begin(), foreign.users.end());
+  std::set<std::int64_t> foreign_keys(foreign.api_keys.begin(), foreign.api_keys.end());
+  auto users = c.get("/api/v1/users?per_page=500", token);
+  REQUIRE(users.status == 200);
+  auto users_json = users.json();
+  for (auto& u : users_json.at("data").as_array()) {
+    INFO(boost::json::serialize(u));
+    CHECK(u.at("org_id").as_int64() == own_org);
+    CHECK(foreign_users.count(u.at("id").as_int64()) == 0);
+  }
+  auto keys = c.get("/api/v1/api-keys?per_page=500", token);
+  REQUIRE(keys.status == 200);
+  auto keys_json = keys.json();
+  for (auto& k : keys_json.at("data").as_array()) {
+    INFO(boost::json::serialize(k));
+    CHECK(k.at("org_id").as_int64() == own_org);
+    CHECK(foreign_keys.count(k.at("id").as_int64()) == 0);
+  }
+  for (auto& secret : foreign.secrets) {
+    INFO(secret);
+    CHECK(users.body.find(secret) == std::string::npos);
+    CHECK(keys.body.find(secret) == std::string::npos);
+  }
+  if (!check_audit) return;
+  auto audit = c.get("/api/v1/audit?per_page=500", token);
+  REQUIRE(audit.status == 200);
+  auto entries = audit.json().at("data").as_array();
+  CHECK(!entries.empty());
+  for (auto& e : entries) {
+    INFO(boost::json::serialize(e));
+    CHECK(e.at("org_id").is_int64());
+    if (e.at("org_id").is_int64()) CHECK(e.at("org_id").as_int64() == own_org);
+    if (e.at("user_id").is_int64()) CHECK(foreign_users.count(e.at("user_id").as_int64()) == 0);
+    if (e.at("api_key_id").is_int64()) {
+      CHECK(foreign_keys.count(e.at("api_key_id").as_int64()) == 0);
+    }
+  }
+  for (auto& secret : foreign.secrets) {
+    INFO(secret);
+    CHECK(audit.body.find(secret) == std::string::npos);
+  }
+}
+
+// The user is still there, unchanged, and still logs in with the password it was given.
+void check_user_intact(HttpClient& c, const std::string& own_admin, const CreatedUser& u) {
+  auto res = c.get("/api/v1/users/" + std::to_string(u.id), own_admin);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  auto data = res.json().at("data").as_object();
+  CHECK(data.at("email").as_string() == u.email);
+  CHECK(data.at("name").as_string() == u.name);
+  CHECK(data.at("active").as_bool());
+  auto again = c.post_json("/api/v1/auth/login",
+                           R"({"email":")" + u.email + R"(","password":")" + u.password + R"("})");
+  CHECK(again.status == 200);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "tenancy: admins and API keys of one organization are refused every org-owned route "
+    "of the other, see none of its data, and nothing changes",
+    "[tenancy]") {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  auto c = server.client();
+
+  // Organization A: the system organization, its admin, a user and an API key.
+  auto admin_a = login(c, kAdminEmail, kAdminPassword);
+  const auto org_a = me_org(c, admin_a);
+  const auto admin_a_id = me_id(c, admin_a);
+  auto user_a =
+      create_user(c, admin_a, "alice@org-a.example", "Alice of A", "viewer", "alice-a-password");
+  auto key_a = create_key(c, admin_a, "collector-a", "api_user");
+  auto key_a_admin = create_key(c, admin_a, "automation-a", "admin");
+
+  // Organization B: made by A's admin; its admin through the CLI, on the live data dir.
+  auto org = c.post_json("/api/v1/organizations", R"({"name":"Org B","slug":"org-b"})", admin_a);
+  INFO(org.body);
+  REQUIRE(org.status == 201);
+  const auto org_b = org.json().at("data").at("id").as_int64();
+  auto cli = run_netpulse({"user", "add", "--email", "boss@org-b.example", "--name", "Boss of B",
+                           "--role", "admin", "--org", "org-b", "--password", "boss-b-password"},
+                          {{"NETPULSE_STORAGE_DATA_DIR", dir.path()}});
+  INFO(cli.output);
+  REQUIRE(cli.exit_code == 0);
+  auto admin_b = login(c, "boss@org-b.example", "boss-b-password");
+  REQUIRE(me_org(c, admin_b) == org_b);
+  const auto admin_b_id = me_id(c, admin_b);
+  auto user_b =
+      create_user(c, admin_b, "bob@org-b.example", "Bob of B", "operator", "bob-b-password1");
+  REQUIRE(c.get("/api/v1/users/" + std::to_string(user_b.id), admin_b).status == 200);
+  auto key_b = create_key(c, admin_b, "collector-b", "api_user");
+  auto key_b_admin = create_key(c, admin_b, "automation-b", "admin");
+  {
+    auto me = c.get("/api/v1/auth/me", key_b_admin.key);
+    REQUIRE(me.status == 200);
+    CHECK(me.json().at("data").at("org_id").as_int64() == org_b);
+  }
+
+  Targets in_a;
+  in_a.users = {user_a.id, admin_a_id};
+  in_a.api_keys = {key_a.id, key_a_admin.id};
+  in_a.org_id = org_a;
+  in_a.secrets = {user_a.email, user_a.name, kAdminEmail, "collector-a", "automation-a"};
+  Targets in_b;
+  in_b.users = {user_b.id, admin_b_id};
+  in_b.api_keys = {key_b.id, key_b_admin.id};
+  in_b.org_id = org_b;
+  in_b.secrets = {user_b.email, user_b.name, "boss@org-b.example", "collector-b", "automation-b"};
+
+  auto ops = id_operations(c);
+  REQUIRE(ops.size() >= 8);
+
+  // B against A.
+  {
+    attack(c, ops, admin_b, in_a);
+    attack(c, ops, key_b_admin.key, in_a);
+    // B's api_user key lacks the permissions altogether.
+    CHECK(c.get("/api/v1/users/" + std::to_string(user_a.id), key_b.key).status == 403);
+    CHECK(c.get("/api/v1/users", key_b.key).status == 403);
+    CHECK(c.get("/api/v1/audit", key_b.key).status == 403);
+    // The organizations routes are for system admins only.
+    for (auto* path : {"/api/v1/organizations", "/api/v1/organizations?per_page=500"}) {
+      for (auto* token : {&admin_b, &key_b_admin.key}) {
+        auto res = c.get(path, *token);
+        INFO(path << " " << res.body);
+        CHECK(res.status == 403);
+        CHECK(res.error_code() == "INSUFFICIENT_PERMISSIONS");
+      }
+    }
+    auto create = c.post_json("/api/v1/organizations", R"({"name":"Evil","slug":"evil"})", admin_b);
+    CHECK(create.status == 403);
+    // B's own organization is B.
+    auto own = c.get("/api/v1/organization", admin_b);
+    REQUIRE(own.status == 200);
+    CHECK(own.json().at("data").at("id").as_int64() == org_b);
+    CHECK(own.json().at("data").at("is_system").as_bool() == false);
+
+    check_lists_confined(c, admin_b, org_b, in_a, true);
+    check_lists_confined(c, key_b_admin.key, org_b, in_a, true);
+
+    // A finds everything as it was: users unchanged and able to log in, keys still working.
+    check_user_intact(c, admin_a, user_a);
+    CHECK(c.get("/api/v1/auth/me", admin_a).status == 200);
+    CHECK(c.get("/api/v1/auth/me", key_a.key).status == 200);
+    CHECK(c.get("/api/v1/auth/me", key_a_admin.key).status == 200);
+    auto keys = c.get("/api/v1/api-keys?per_page=500", admin_a);
+    REQUIRE(keys.status == 200);
+    std::size_t active_a_keys = 0;
+    auto keys_json = keys.json();
+    for (auto& k : keys_json.at("data").as_array()) {
+      if (k.at("active").as_bool()) ++active_a_keys;
+    }
+    CHECK(active_a_keys == 2);
+    auto orgs = c.get("/api/v1/organizations/" + std::to_string(org_a), admin_a);
+    REQUIRE(orgs.status == 200);
+    CHECK(orgs.json().at("data").at("is_system").as_bool());
+  }
+
+  // B's requests that name A's credentials or emails: refused, and A keeps them.
+  {
+    auto a_login =
+        c.post_json("/api/v1/auth/login", R"({"email":")" + user_a.email + R"(","password":")" +
+                                              user_a.password + R"("})");
+    REQUIRE(a_login.status == 200);
+    auto refresh_a = std::string(a_login.json().at("data").at("refresh_token").as_string());
+    // Logging out with another user's refresh token revokes only the caller's own token.
+    auto b_session = login(c, "boss@org-b.example", "boss-b-password");
+    HttpRequest logout{
+        "POST",
+        "/api/v1/auth/logout",
+        {{"Authorization", "Bearer " + b_session}, {"Content-Type", "application/json"}},
+        R"({"refresh_token":")" + refresh_a + R"("})"};
+    auto out = c.send(logout);
+    CHECK(out.status == 204);
+    auto rotated =
+        c.post_json("/api/v1/auth/refresh", R"({"refresh_token":")" + refresh_a + R"("})");
+    INFO(rotated.body);
+    CHECK(rotated.status == 200);
+
+    // Emails are unique server-wide: taking A's email is refused without showing A's record.
+    auto taken = c.post_json(
+        "/api/v1/users",
+        R"({"email":")" + user_a.email + R"(","role":"viewer","password":"some-password-1"})",
+        admin_b);
+    INFO(taken.body);
+    CHECK(taken.status == 409);
+    CHECK(taken.body.find(user_a.name) == std::string::npos);
+    CHECK(taken.body.find("\"id\"") == std::string::npos);
+    auto moved = c.patch_json("/api/v1/users/" + std::to_string(user_b.id),
+                              R"({"email":")" + user_a.email + R"("})", admin_b);
+    INFO(moved.body);
+    CHECK(moved.status == 409);
+    check_user_intact(c, admin_a, user_a);
+  }
+
+  // A against B.
+  {
+    // Org-owned routes are scoped to the caller's organization even for a system admin; only the
+    // organizations routes reach across, and those are checked by the permission matrix.
+    std::vector<IdOperation> org_owned;
+    for (auto& op : ops) {
+      if (op.pattern.rfind("/api/v1/organizations/", 0) != 0) org_owned.push_back(op);
+    }
+    attack(c, org_owned, admin_a, in_b);
+    attack(c, org_owned, key_a_admin.key, in_b);
+    check_lists_confined(c, admin_a, org_a, in_b, false);
+    check_user_intact(c, admin_b, user_b);
+    CHECK(c.get("/api/v1/auth/me", admin_b).status == 200);
+    CHECK(c.get("/api/v1/auth/me", key_b.key).status == 200);
+    CHECK(c.get("/api/v1/auth/me", key_b_admin.key).status == 200);
+    // B's audit log holds only B's own requests, even after A's attempts on B's records.
+    check_lists_confined(c, admin_b, org_b, in_a, true);
+  }
+  CHECK(server.running());
+}

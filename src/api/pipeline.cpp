@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <ctime>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -17,10 +19,50 @@ namespace netpulse::api::detail {
 
 namespace {
 
-constexpr std::string_view kCsp =
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'";
+// Headers every answer carries, written as one block.
+constexpr std::string_view kStaticHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self' "
+    "'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'\r\n";
+
+// Writes an HTTP/1.x response head and body into one buffer.
+class Wire {
+ public:
+  Wire(unsigned version, int status, std::size_t body_size) {
+    out_.reserve(640 + body_size);
+    out_ += version >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+    out_ += std::to_string(status);
+    out_ += ' ';
+    std::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+    out_ += reason.empty() ? std::string_view("Unknown") : reason;
+    out_ += "\r\n";
+  }
+  // One header; CR, LF and NUL in either part are dropped so nothing can inject headers.
+  void header(std::string_view name, std::string_view value) {
+    append_clean(name);
+    out_ += ": ";
+    append_clean(value);
+    out_ += "\r\n";
+  }
+  // Pre-formatted header lines (constants of this file).
+  void raw(std::string_view lines) { out_ += lines; }
+  std::string finish(std::string_view body) {
+    out_ += "\r\n";
+    out_ += body;
+    return std::move(out_);
+  }
+
+ private:
+  void append_clean(std::string_view s) {
+    for (char c : s) {
+      if (c != '\r' && c != '\n' && c != '\0') out_ += c;
+    }
+  }
+  std::string out_;
+};
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -87,7 +129,12 @@ Pipeline::Pipeline(const ServerOptions& options, const core::Clock& clock, core:
       request_id_prefix_("req_" + core::random_hex(4) + "_") {}
 
 std::string Pipeline::next_request_id() {
-  return request_id_prefix_ + fmt::format("{:x}", ++request_counter_);
+  char buf[17];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), ++request_sequence_, 16);
+  (void)ec;
+  std::string id = request_id_prefix_;
+  id.append(buf, static_cast<std::size_t>(end - buf));
+  return id;
 }
 
 bool Pipeline::origin_allowed(std::string_view origin) const {
@@ -117,7 +164,8 @@ std::string Pipeline::client_ip_for(const Request& req, const std::string& peer_
   return peer_ip;
 }
 
-HttpResponse Pipeline::transport_error(http::status status, core::Errc code, std::string message) {
+WireResponse Pipeline::transport_error(http::status status, core::Errc code, std::string message,
+                                       std::string_view extra_header) {
   boost::json::object env;
   env["success"] = false;
   env["error"] = {
@@ -126,21 +174,62 @@ HttpResponse Pipeline::transport_error(http::status status, core::Errc code, std
   env["meta"] = {{"timestamp", core::format_rfc3339(clock_.system_now())},
                  {"request_id", rid},
                  {"version", "v1"}};
-  HttpResponse res{status, 11};
-  res.set(http::field::content_type, "application/json");
-  res.set("X-Request-ID", rid);
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set(http::field::cache_control, "no-store");
-  res.keep_alive(false);
-  res.body() = boost::json::serialize(env);
-  res.prepare_payload();
-  metrics_
-      .counter("netpulse_http_requests_total", "HTTP requests by route, method and status.",
-               {{"route", "unparsed"},
-                {"method", "-"},
-                {"status", std::to_string(static_cast<int>(status))}})
-      .inc();
-  return res;
+  auto body = boost::json::serialize(env);
+  Wire w(11, static_cast<int>(status), body.size());
+  w.header("Content-Type", "application/json");
+  w.header("X-Request-ID", rid);
+  w.header("X-Content-Type-Options", "nosniff");
+  w.header("Cache-Control", "no-store");
+  w.raw(date_header());
+  if (!extra_header.empty()) w.raw(extra_header);
+  w.header("Connection", "close");
+  w.header("Content-Length", std::to_string(body.size()));
+  request_counter(nullptr, http::verb::unknown, static_cast<int>(status)).inc();
+  return {w.finish(body), false, static_cast<int>(status)};
+}
+
+const std::string& Pipeline::date_header() {
+  auto now = clock_.system_now();
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  if (secs != date_second_) {
+    date_second_ = secs;
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    auto n = std::strftime(buf, sizeof(buf), "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+    date_header_.assign(buf, n);
+  }
+  return date_header_;
+}
+
+core::Counter& Pipeline::request_counter(const Route* route, http::verb method, int status) {
+  std::size_t index = route ? router_.index_of(route) : router_.routes().size();
+  std::uint64_t key = (static_cast<std::uint64_t>(index) << 32) |
+                      (static_cast<std::uint64_t>(method) << 16) |
+                      static_cast<std::uint64_t>(status & 0xffff);
+  auto it = request_counters_.find(key);
+  if (it != request_counters_.end()) return *it->second;
+  std::string route_label = route ? route->pattern : "unmatched";
+  std::string method_label =
+      method == http::verb::unknown ? std::string("-") : std::string(http::to_string(method));
+  auto& c = metrics_.counter(
+      "netpulse_http_requests_total", "HTTP requests by route, method and status.",
+      {{"route", route_label}, {"method", method_label}, {"status", std::to_string(status)}});
+  request_counters_.emplace(key, &c);
+  return c;
+}
+
+core::Histogram& Pipeline::duration_histogram(const Route* route) {
+  std::size_t index = route ? router_.index_of(route) : router_.routes().size();
+  auto it = duration_histograms_.find(index);
+  if (it != duration_histograms_.end()) return *it->second;
+  auto& h = metrics_.histogram("netpulse_http_request_duration_seconds",
+                               "Time from a request's arrival to its answer, by route.",
+                               core::default_latency_buckets(),
+                               {{"route", route ? route->pattern : "unmatched"}});
+  duration_histograms_.emplace(index, &h);
+  return h;
 }
 
 void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
@@ -285,54 +374,49 @@ void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
 
 void Pipeline::finish(const Exchange& ex, const Context* ctx, Response r) {
   if (closed_) return;
-  HttpResponse res{r.status, ex.version};
-  res.keep_alive(ex.keep_alive);
-  if (!r.content_type.empty() && r.status != http::status::no_content) {
-    res.set(http::field::content_type, r.content_type);
-  }
-  for (auto& [k, v] : r.headers) res.set(k, v);
-  res.set("X-Request-ID", ex.request_id);
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("X-Frame-Options", "DENY");
-  res.set("Referrer-Policy", "no-referrer");
-  res.set("Content-Security-Policy", kCsp);
-  if (options_.tls) res.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
-  if (res.find(http::field::cache_control) == res.end())
-    res.set(http::field::cache_control, "no-store");
-  if (origin_allowed(ex.origin)) {
-    res.set(http::field::access_control_allow_origin, ex.origin);
-    res.set(http::field::access_control_expose_headers, "X-Request-ID, Retry-After");
-    res.set(http::field::vary, "Origin");
-  }
+  int status = static_cast<int>(r.status);
   std::size_t body_size = r.body.size();
+  bool gzipped = false;
   if (ex.gzip && body_size >= options_.gzip_min_bytes && compressible(r.content_type)) {
     std::string gz;
     if (gzip_compress(r.body, gz)) {
       r.body = std::move(gz);
-      res.set(http::field::content_encoding, "gzip");
-      auto vary = res[http::field::vary];
-      res.set(http::field::vary, vary.empty() ? std::string("Accept-Encoding")
-                                              : std::string(vary) + ", Accept-Encoding");
+      gzipped = true;
     }
   }
-  res.body() = ex.method == http::verb::head ? std::string() : std::move(r.body);
-  res.prepare_payload();
-  if (ex.method == http::verb::head) res.content_length(body_size);
+  bool keep_alive = ex.keep_alive && !stopping_;
+  bool no_body = r.status == http::status::no_content || r.status == http::status::not_modified ||
+                 status < 200;
+  Wire w(ex.version, status, r.body.size());
+  if (!r.content_type.empty() && !no_body) w.header("Content-Type", r.content_type);
+  bool has_cache_control = false;
+  for (auto& [k, v] : r.headers) {
+    has_cache_control = has_cache_control || iequals(k, "Cache-Control");
+    w.header(k, v);
+  }
+  w.header("X-Request-ID", ex.request_id);
+  w.raw(kStaticHeaders);
+  if (options_.tls) w.raw("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n");
+  if (!has_cache_control) w.raw("Cache-Control: no-store\r\n");
+  bool cors = origin_allowed(ex.origin);
+  if (cors) {
+    w.header("Access-Control-Allow-Origin", ex.origin);
+    w.raw("Access-Control-Expose-Headers: X-Request-ID, Retry-After\r\n");
+  }
+  if (gzipped) w.raw("Content-Encoding: gzip\r\n");
+  if (cors || gzipped) {
+    w.header("Vary", cors && gzipped ? "Origin, Accept-Encoding"
+                     : cors          ? "Origin"
+                                     : "Accept-Encoding");
+  }
+  w.raw(date_header());
+  if (keep_alive != (ex.version >= 11)) w.header("Connection", keep_alive ? "keep-alive" : "close");
+  if (!no_body) w.header("Content-Length", std::to_string(r.body.size()));
+  auto bytes = w.finish(ex.method == http::verb::head || no_body ? std::string_view() : r.body);
 
   auto elapsed = std::chrono::duration<double>(clock_.steady_now() - ex.start).count();
-  std::string route_label = ex.route ? ex.route->pattern : "unmatched";
-  int status = static_cast<int>(r.status);
-  metrics_
-      .counter("netpulse_http_requests_total", "HTTP requests by route, method and status.",
-               {{"route", route_label},
-                {"method", std::string(http::to_string(ex.method))},
-                {"status", std::to_string(status)}})
-      .inc();
-  metrics_
-      .histogram("netpulse_http_request_duration_seconds",
-                 "Time from a request's arrival to its answer, by route.",
-                 core::default_latency_buckets(), {{"route", route_label}})
-      .observe(elapsed);
+  request_counter(ex.route, ex.method, status).inc();
+  duration_histogram(ex.route).observe(elapsed);
 
   const auth::Principal* who = ctx && ctx->authenticated() ? &ctx->principal() : nullptr;
   if (options_.access_log) {
@@ -360,7 +444,7 @@ void Pipeline::finish(const Exchange& ex, const Context* ctx, Response r) {
     a.success = status < 400;
     auth_.record_audit(std::move(a));
   }
-  ex.send(std::move(res));
+  ex.send({std::move(bytes), keep_alive, status});
 }
 
 }  // namespace netpulse::api::detail

@@ -1,5 +1,7 @@
-// Route matching: patterns are split into segments once; a "{name}" segment matches any one
-// non-empty segment and binds it. Literal segments win over parameters when both could match.
+// Route matching: patterns are split into segments once, at add(); a "{name}" segment matches any
+// one non-empty segment and binds it. Literal segments win over parameters when both could match.
+#include <algorithm>
+#include <array>
 #include <cstdio>
 #include <cstdlib>
 
@@ -10,40 +12,22 @@
 namespace netpulse::api {
 
 namespace {
-std::vector<std::string_view> split(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  if (!path.empty() && path[0] == '/') i = 1;
+
+// Splits "/a/b/c" into {"a","b","c"} without allocating strings; at most kMaxSegments.
+constexpr std::size_t kMaxSegments = 32;
+std::size_t split(std::string_view path, std::array<std::string_view, kMaxSegments>& out) {
+  std::size_t n = 0;
+  std::size_t i = (!path.empty() && path[0] == '/') ? 1 : 0;
   while (i <= path.size()) {
+    if (n == kMaxSegments) return kMaxSegments + 1;
     auto slash = path.find('/', i);
     if (slash == std::string_view::npos) slash = path.size();
-    out.push_back(path.substr(i, slash - i));
+    out[n++] = path.substr(i, slash - i);
     i = slash + 1;
   }
-  return out;
+  return n;
 }
 
-// Score: number of literal segments (more literal = more specific); -1 when no match.
-int match_pattern(std::string_view pattern, const std::vector<std::string_view>& segs,
-                  std::vector<std::pair<std::string, std::string>>* params) {
-  auto pat = split(pattern);
-  if (pat.size() != segs.size()) return -1;
-  int literal = 0;
-  for (std::size_t i = 0; i < pat.size(); ++i) {
-    auto p = pat[i];
-    if (p.size() >= 2 && p.front() == '{' && p.back() == '}') {
-      if (segs[i].empty()) return -1;
-      std::string decoded;
-      if (!detail::percent_decode(segs[i], decoded, false)) return -1;
-      if (params) params->emplace_back(std::string(p.substr(1, p.size() - 2)), std::move(decoded));
-    } else if (p != segs[i]) {
-      return -1;
-    } else {
-      ++literal;
-    }
-  }
-  return literal;
-}
 }  // namespace
 
 void Router::add(Route route) {
@@ -54,25 +38,62 @@ void Router::add(Route route) {
       std::abort();
     }
   }
+  std::array<std::string_view, kMaxSegments> parts;
+  auto n = split(route.pattern, parts);
+  if (n > kMaxSegments) {
+    std::fprintf(stderr, "route pattern has too many segments: %s\n", route.pattern.c_str());
+    std::abort();
+  }
+  std::vector<Segment> segs;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto p = parts[i];
+    bool param = p.size() >= 2 && p.front() == '{' && p.back() == '}';
+    segs.push_back({std::string(param ? p.substr(1, p.size() - 2) : p), param});
+  }
   routes_.push_back(std::move(route));
+  segments_.push_back(std::move(segs));
 }
 
 Router::Match Router::match(http::verb method, std::string_view path) const {
   Match m;
-  auto segs = split(path);
+  std::array<std::string_view, kMaxSegments> parts;
+  auto n = split(path, parts);
+  if (n > kMaxSegments) return m;
   int best = -1;
-  for (auto& r : routes_) {
-    int score = match_pattern(r.pattern, segs, nullptr);
-    if (score < 0) continue;
-    bool seen = false;
-    for (auto v : m.allowed) seen = seen || v == r.method;
-    if (!seen) m.allowed.push_back(r.method);
-    if (r.method == method && score > best) {
-      best = score;
-      m.route = &r;
+  std::size_t best_index = 0;
+  std::string decoded;
+  for (std::size_t r = 0; r < routes_.size(); ++r) {
+    auto& segs = segments_[r];
+    if (segs.size() != n) continue;
+    // Score: literal segments matched (more literal = more specific); -1 when no match.
+    int literal = 0;
+    for (std::size_t i = 0; i < n && literal >= 0; ++i) {
+      if (segs[i].is_param) {
+        if (parts[i].empty() || !detail::percent_decode(parts[i], decoded, false)) literal = -1;
+      } else if (segs[i].text != parts[i]) {
+        literal = -1;
+      } else {
+        ++literal;
+      }
+    }
+    if (literal < 0) continue;
+    auto rm = routes_[r].method;
+    if (std::find(m.allowed.begin(), m.allowed.end(), rm) == m.allowed.end()) {
+      m.allowed.push_back(rm);
+    }
+    if (rm == method && literal > best) {
+      best = literal;
+      best_index = r;
     }
   }
-  if (m.route) match_pattern(m.route->pattern, segs, &m.params);
+  if (best < 0) return m;
+  m.route = &routes_[best_index];
+  auto& segs = segments_[best_index];
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!segs[i].is_param) continue;
+    detail::percent_decode(parts[i], decoded, false);
+    m.params.emplace_back(segs[i].text, decoded);
+  }
   return m;
 }
 

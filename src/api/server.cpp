@@ -128,7 +128,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // The answer may come later (a database write, a password hash): the callback keeps the
     // session alive until then.
     state_->pipeline->handle(parser_->release(), peer_ip_,
-                             [self = this->shared_from_this()](detail::HttpResponse res) {
+                             [self = this->shared_from_this()](detail::WireResponse res) {
                                self->send(std::move(res));
                              });
   }
@@ -161,20 +161,19 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     send(state_->pipeline->transport_error(status, code, std::move(message)));
   }
 
-  void send(detail::HttpResponse res) {
-    if (state_->stopping) res.keep_alive(false);
-    keep_alive_ = res.keep_alive();
-    response_ = std::make_shared<detail::HttpResponse>(std::move(res));
+  void send(detail::WireResponse res) {
+    keep_alive_ = res.keep_alive && !state_->stopping;
+    response_ = std::move(res.bytes);
     lowest().expires_after(state_->options.write_timeout);
-    http::async_write(stream_, *response_,
-                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_write(ec);
-                      });
+    net::async_write(stream_, net::buffer(response_),
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_write(ec);
+                     });
   }
 
   void on_write(beast::error_code ec) {
     busy_ = false;
-    response_.reset();
+    response_.clear();
     if (ec) return fail(ec, "write");
     if (!keep_alive_) return do_close();
     first_ = false;
@@ -220,7 +219,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string peer_ip_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<detail::HttpResponse> response_;
+  std::string response_;  // the answer being written
   std::unique_ptr<std::array<char, 4096>> drain_buf_;
   std::size_t drained_ = 0;
   bool first_ = true;
@@ -305,6 +304,7 @@ class ServerImpl final : public Server {
     beast::error_code ec;
     acceptor_.close(ec);
     state_->stopping = true;
+    state_->pipeline->stop_keep_alive();
     auto finish = [this, done = std::move(done)]() {
       grace_timer_.cancel();
       state_->pipeline->close();
@@ -352,12 +352,14 @@ class ServerImpl final : public Server {
     if (state_->sessions.size() >= state_->options.max_connections) {
       state_->rejected.inc();
       auto sock = std::make_shared<tcp::socket>(std::move(socket));
-      auto res = std::make_shared<detail::HttpResponse>(state_->pipeline->transport_error(
-          http::status::service_unavailable, core::Errc::kServiceUnavailable,
-          fmt::format("too many connections (limit {}); retry shortly",
-                      state_->options.max_connections)));
-      res->set(http::field::retry_after, "1");
-      http::async_write(*sock, *res, [sock, res](beast::error_code, std::size_t) {
+      auto res = std::make_shared<std::string>(
+          state_->pipeline
+              ->transport_error(http::status::service_unavailable, core::Errc::kServiceUnavailable,
+                                fmt::format("too many connections (limit {}); retry shortly",
+                                            state_->options.max_connections),
+                                "Retry-After: 1\r\n")
+              .bytes);
+      net::async_write(*sock, net::buffer(*res), [sock, res](beast::error_code, std::size_t) {
         beast::error_code ignored;
         sock->shutdown(tcp::socket::shutdown_both, ignored);
         sock->close(ignored);

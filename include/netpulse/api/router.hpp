@@ -55,14 +55,25 @@ class Router {
     std::vector<http::verb> allowed;  // methods the path has (for 405 and CORS preflight)
   };
 
-  // Adds a route. Aborts on a duplicate (method, pattern): a programming error.
+  // Adds a route. Aborts on a duplicate (method, pattern): a programming error. Add every route
+  // before serving: match() returns pointers into the table.
   void add(Route route);
   // Matches a request target's path (no query string).
   Match match(http::verb method, std::string_view path) const;
   const std::vector<Route>& routes() const noexcept { return routes_; }
+  // The position of `route` in routes() (for per-route tables such as metrics).
+  std::size_t index_of(const Route* route) const noexcept {
+    return static_cast<std::size_t>(route - routes_.data());
+  }
 
  private:
+  // A pattern split once into segments; `is_param` marks "{name}" segments.
+  struct Segment {
+    std::string text;
+    bool is_param = false;
+  };
   std::vector<Route> routes_;
+  std::vector<std::vector<Segment>> segments_;  // parallel to routes_
 };
 
 // The OpenAPI 3.1 document describing every route of `router`.

@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -23,11 +25,17 @@
 
 namespace netpulse::api::detail {
 
-using HttpResponse = http::response<http::string_body>;
+// A finished answer as the bytes to write (status line, headers, body), and whether the
+// connection stays open after it.
+struct WireResponse {
+  std::string bytes;
+  bool keep_alive = false;
+  int status = 0;
+};
 
 class Pipeline : public std::enable_shared_from_this<Pipeline> {
  public:
-  using Send = std::function<void(HttpResponse)>;
+  using Send = std::function<void(WireResponse)>;
 
   Pipeline(const ServerOptions& options, const core::Clock& clock, core::Logger& log,
            core::MetricsRegistry& metrics, const Router& router, auth::AuthService& auth);
@@ -37,8 +45,11 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
 
   // A complete error response for failures before there is a request to route (oversized
   // headers, unparsable request line...). Always `Connection: close`.
-  HttpResponse transport_error(http::status status, core::Errc code, std::string message);
+  WireResponse transport_error(http::status status, core::Errc code, std::string message,
+                               std::string_view extra_header = {});
 
+  // From now on every answer says `Connection: close`.
+  void stop_keep_alive() noexcept { stopping_ = true; }
   // After shutdown: late answers (from handlers destroyed with the loop) are dropped.
   void close() noexcept { closed_ = true; }
 
@@ -48,6 +59,10 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   bool origin_allowed(std::string_view origin) const;
   std::string next_request_id();
   std::string client_ip_for(const Request& req, const std::string& peer_ip) const;
+  // "Date: <IMF-fixdate>\r\n", formatted at most once a second.
+  const std::string& date_header();
+  core::Counter& request_counter(const Route* route, http::verb method, int status);
+  core::Histogram& duration_histogram(const Route* route);
 
   ServerOptions options_;
   const core::Clock& clock_;
@@ -58,8 +73,15 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   RateLimiter per_ip_;
   RateLimiter per_user_;
   std::string request_id_prefix_;
-  std::uint64_t request_counter_ = 0;
+  std::uint64_t request_sequence_ = 0;
   bool closed_ = false;
+  bool stopping_ = false;
+  std::int64_t date_second_ = -1;
+  std::string date_header_;
+  // Metric handles by (route index, method, status) and by route index; index routes().size()
+  // stands for "no route matched".
+  std::unordered_map<std::uint64_t, core::Counter*> request_counters_;
+  std::unordered_map<std::size_t, core::Histogram*> duration_histograms_;
 };
 
 }  // namespace netpulse::api::detail

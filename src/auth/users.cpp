@@ -1,9 +1,8 @@
 // Users, always inside one organization: every statement carries `org_id = ?` from the OrgScope,
 // so a user of another organization reads as "not found", never as "forbidden". Emails are unique
-// across the whole server (they are the login name). The last active admin of the system
-// organization can be neither deleted, demoted nor deactivated, or nobody could administer the
-// server. Password hashing runs on the worker pool; the blocking *_sync variants for the CLI hash
-// on the calling thread.
+// across the whole server (they are the login name). The last active admin of an organization
+// can be neither deleted, demoted nor deactivated, or nobody could administer it. Password hashing
+// runs on the worker pool; the blocking *_sync variants for the CLI hash on the calling thread.
 #include <fmt/format.h>
 
 #include "detail/auth_service_impl.hpp"
@@ -46,13 +45,10 @@ core::Result<bool> email_taken(db::Connection& conn, std::string_view email,
   return *n > 0;
 }
 
-// Whether `user` is the last active admin of the system organization.
-core::Result<bool> is_last_system_admin(db::Connection& conn, const User& user) {
+// Whether `user` is the last active admin of its organization (which would leave nobody able to
+// manage its users and keys).
+core::Result<bool> is_last_org_admin(db::Connection& conn, const User& user) {
   if (user.role != Role::kAdmin || !user.active) return false;
-  auto is_system =
-      query_int(conn, 0, "SELECT is_system FROM organizations WHERE id = ?", user.org_id);
-  if (!is_system) return std::move(is_system).error();
-  if (*is_system == 0) return false;
   auto others = query_int(conn, 0,
                           "SELECT COUNT(*) FROM users WHERE org_id = ? AND role = 'admin' AND "
                           "active = 1 AND id <> ?",
@@ -63,8 +59,8 @@ core::Result<bool> is_last_system_admin(db::Connection& conn, const User& user) 
 
 core::Error last_admin_conflict() {
   return core::Error(core::Errc::kConflict,
-                     "the last active admin of the system organization cannot be deleted, "
-                     "demoted or deactivated; make another user an admin first");
+                     "the last active admin of an organization cannot be deleted, demoted or "
+                     "deactivated; make another user an admin first");
 }
 
 core::Result<void> check_patch(const UserPatch& patch) {
@@ -189,7 +185,7 @@ void AuthServiceImpl::update_user(OrgScope scope, std::int64_t user_id, UserPatc
         const bool loses_admin = before.role == Role::kAdmin && before.active &&
                                  (after.role != Role::kAdmin || !after.active);
         if (loses_admin) {
-          auto last = is_last_system_admin(conn, before);
+          auto last = is_last_org_admin(conn, before);
           if (!last) return std::move(last).error();
           if (*last) return last_admin_conflict();
         }
@@ -220,7 +216,7 @@ void AuthServiceImpl::delete_user(OrgScope scope, std::int64_t user_id, Callback
         auto found = find_user(conn, org_id, user_id);
         if (!found) return std::move(found).error();
         if (!*found) return user_not_found();
-        auto last = is_last_system_admin(conn, **found);
+        auto last = is_last_org_admin(conn, **found);
         if (!last) return std::move(last).error();
         if (*last) return last_admin_conflict();
         // The schema cascades these too; doing it here does not depend on foreign_keys = ON.

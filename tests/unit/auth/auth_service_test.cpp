@@ -558,6 +558,27 @@ TEST_CASE("auth service: the last active system admin cannot be removed, demoted
   CHECK(patch_admin(admin.user_id, demote));
 }
 
+TEST_CASE("auth service: a tenant organization keeps at least one active admin too",
+          "[auth][service]") {
+  Harness h;
+  auto acme = h.add_org("Acme ISP", "acme");
+  auto only = h.add_user(acme.id, "boss@acme.net", Role::kAdmin, "acme-boss-pass");
+  const auto scope = auth::OrgScope::trusted(acme.id);
+  auto removed =
+      h.wait<void>([&](auth::Callback<void> cb) { h.service->delete_user(scope, only.id, cb); });
+  REQUIRE_FALSE(removed);
+  CHECK(removed.error().code == Errc::kConflict);
+  auth::UserPatch demote;
+  demote.role = Role::kViewer;
+  auto demoted = h.wait<auth::User>(
+      [&](auth::Callback<auth::User> cb) { h.service->update_user(scope, only.id, demote, cb); });
+  REQUIRE_FALSE(demoted);
+  CHECK(demoted.error().code == Errc::kConflict);
+  // An operator of the same organization is not an admin: removing it is fine.
+  auto op = h.add_user(acme.id, "op@acme.net", Role::kOperator, "acme-op-pass-1");
+  CHECK(h.wait<void>([&](auth::Callback<void> cb) { h.service->delete_user(scope, op.id, cb); }));
+}
+
 TEST_CASE("auth service: organizations", "[auth][service]") {
   Harness h;
   auto sys = auth::SystemScope::trusted();

@@ -177,12 +177,9 @@ core::Result<PageOf<ApiKey>> AuthServiceImpl::list_api_keys(OrgScope scope, Page
         "SELECT {} FROM api_keys WHERE org_id = ? ORDER BY id LIMIT ? OFFSET ?", kApiKeyColumns);
     auto st = prepare(conn, sql, scope.org_id(), window.limit, window.offset);
     if (!st) return st.error();
-    while (true) {
-      auto row = st->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      out.items.push_back(read_api_key(*st));
-    }
+    auto rows =
+        for_each_row(*st, [&](const db::Statement& r) { out.items.push_back(read_api_key(r)); });
+    if (!rows) return std::move(rows).error();
     return out;
   });
 }

@@ -54,12 +54,9 @@ core::Result<PageOf<AuditEntry>> AuthServiceImpl::query_audit(std::optional<std:
     auto st = prepare(conn, select_sql, org_id, filter.since, filter.until, filter.action_prefix,
                       filter.user_id, window.limit, window.offset);
     if (!st) return st.error();
-    while (true) {
-      auto row = st->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      out.items.push_back(read_audit(*st));
-    }
+    auto rows =
+        for_each_row(*st, [&](const db::Statement& r) { out.items.push_back(read_audit(r)); });
+    if (!rows) return std::move(rows).error();
     return out;
   });
 }

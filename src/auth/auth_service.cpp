@@ -105,13 +105,8 @@ core::Result<void> AuthServiceImpl::start() {
     auto st = prepare(
         conn, "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?", now);
     if (!st) return st.error();
-    while (true) {
-      auto row = st->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      revoked_jtis_.emplace(st->get_text(0), st->get_int64(1));
-    }
-    return core::ok();
+    return for_each_row(
+        *st, [&](const db::Statement& r) { revoked_jtis_.emplace(r.get_text(0), r.get_int64(1)); });
   });
   if (!loaded) return loaded;
   revoked_swept_at_ = now;

@@ -55,12 +55,9 @@ core::Result<PageOf<Organization>> AuthServiceImpl::list_orgs(SystemScope, Page 
         fmt::format("SELECT {} FROM organizations ORDER BY id LIMIT ? OFFSET ?", kOrgColumns);
     auto st = prepare(conn, sql, window.limit, window.offset);
     if (!st) return st.error();
-    while (true) {
-      auto row = st->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      out.items.push_back(read_org(*st));
-    }
+    auto rows =
+        for_each_row(*st, [&](const db::Statement& r) { out.items.push_back(read_org(r)); });
+    if (!rows) return std::move(rows).error();
     return out;
   });
 }

@@ -128,12 +128,9 @@ core::Result<PageOf<User>> AuthServiceImpl::list_users(OrgScope scope, Page page
         "SELECT {} FROM users WHERE org_id = ? ORDER BY id LIMIT ? OFFSET ?", kUserColumns);
     auto st = prepare(conn, sql, scope.org_id(), window.limit, window.offset);
     if (!st) return st.error();
-    while (true) {
-      auto row = st->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      out.items.push_back(read_user(*st));
-    }
+    auto rows =
+        for_each_row(*st, [&](const db::Statement& r) { out.items.push_back(read_user(r)); });
+    if (!rows) return std::move(rows).error();
     return out;
   });
 }
@@ -284,12 +281,8 @@ core::Result<std::vector<User>> AuthServiceImpl::list_all_users_sync() {
     auto st = prepare(conn, sql);
     if (!st) return st.error();
     std::vector<User> out;
-    while (true) {
-      auto row = st->step();
-      if (!row) return row.error();
-      if (!*row) break;
-      out.push_back(read_user(*st));
-    }
+    auto rows = for_each_row(*st, [&](const db::Statement& r) { out.push_back(read_user(r)); });
+    if (!rows) return std::move(rows).error();
     return out;
   });
 }

@@ -83,6 +83,17 @@ core::Result<std::int64_t> query_int(db::Connection& conn, std::int64_t fallback
   return st->get_int64(0);
 }
 
+// Steps `st` to its end, calling `on_row(st)` for each row.
+template <class OnRow>
+core::Result<void> for_each_row(db::Statement& st, OnRow on_row) {
+  while (true) {
+    auto row = st.step();
+    if (!row) return row.error();
+    if (!*row) return core::ok();
+    on_row(st);
+  }
+}
+
 // Column lists matching the readers below.
 inline constexpr std::string_view kUserColumns =
     "id, org_id, email, name, role, active, created_at, updated_at, last_login_at";

@@ -86,17 +86,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if [[ -z "$(ss -Htln "sport = :$port")" ]]; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=scripts/lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/ports.sh"
 
 # wait_200 URL PID NAME LOG: until URL answers 200, at most 30 s, while PID lives.
 wait_200() {

@@ -98,17 +98,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-free_port() {
-  local port
-  for _ in $(seq 1 100); do
-    port=$((20000 + RANDOM % 30000))
-    if [[ -z "$(ss -Htln "sport = :$port")" ]]; then
-      echo "$port"
-      return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=scripts/lib/ports.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/ports.sh"
 
 # show_log FILE: the last lines of a log, indented, to stderr.
 show_log() { tail -n 40 "$1" | sed 's/^/    | /' >&2; }

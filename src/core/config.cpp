@@ -7,8 +7,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
+#include <optional>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
 #include <fmt/format.h>
@@ -255,7 +260,8 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   auto listen = r.str("http.listen");
   if (!parse_listen_address(listen, c.http.listen_host, c.http.listen_port)) {
     r.fail("http.listen",
-           "must be host:port, e.g. \"127.0.0.1:8080\" or \"[::1]:8080\", not \"" + listen + "\"");
+           "must be an IP address and port, e.g. \"127.0.0.1:8080\" or \"[::1]:8080\", not \"" +
+               listen + "\"");
   }
   c.http.max_connections = r.ranged("http.max_connections", 1, 1'000'000);
   c.http.max_header_bytes = r.ranged("http.max_header_bytes", 1024, 1 << 20);
@@ -335,6 +341,30 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   return c;
 }
 
+// A config file is small text; anything else is refused before parsing.
+constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+
+// Reads `path` into `out`; the reason when it is not a readable regular file of at most
+// kMaxConfigBytes without NUL bytes.
+std::optional<std::string> read_config_file(const std::string& path, std::string& out) {
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) return std::string("no such file");
+  if (!std::filesystem::is_regular_file(status)) return std::string("not a regular file");
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return "cannot read: " + ec.message();
+  if (size > kMaxConfigBytes) {
+    return fmt::format("the file is {} bytes; a config file may be at most {} bytes", size,
+                       kMaxConfigBytes);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string("cannot open for reading");
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (out.find('\0') != std::string::npos)
+    return std::string("contains NUL bytes: not a text file");
+  return std::nullopt;
+}
+
 struct Loaded {
   Config config;
   std::vector<ConfigProblem> problems;
@@ -346,12 +376,17 @@ Loaded load(const std::optional<std::string>& file, const Environment& env) {
   toml::table merged = schema;
   Collector col{out.problems, file.value_or("")};
   if (file) {
-    try {
-      toml::table user = toml::parse_file(*file);
-      overlay(schema, user, merged, "", col);
-    } catch (const toml::parse_error& e) {
-      col.add("", static_cast<int>(e.source().begin.line),
-              fmt::format("not valid TOML: {}", e.description()));
+    std::string text;
+    if (auto why = read_config_file(*file, text)) {
+      col.add("", 0, *why);
+    } else {
+      try {
+        toml::table user = toml::parse(text, std::string_view(*file));
+        overlay(schema, user, merged, "", col);
+      } catch (const toml::parse_error& e) {
+        col.add("", static_cast<int>(e.source().begin.line),
+                fmt::format("not valid TOML: {}", e.description()));
+      }
     }
   }
   apply_environment(schema, merged, env, out.problems, out.config.warnings);
@@ -437,6 +472,10 @@ bool parse_listen_address(std::string_view text, std::string& host, std::uint16_
     p = text.substr(colon + 1);
   }
   if (h.empty() || p.empty()) return false;
+  // The server binds an address, not a name: the host must be an IP literal.
+  boost::system::error_code ec_addr;
+  boost::asio::ip::make_address(std::string(h), ec_addr);
+  if (ec_addr) return false;
   unsigned v = 0;
   auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
   if (ec != std::errc() || ptr != p.data() + p.size() || v > 65535) return false;

@@ -94,7 +94,7 @@ TEST_CASE("config: a bad file is reported with the key and line", "[core][config
       {"meaningless value", "[database]\nsynchronous = \"sometimes\"\n", "database.synchronous", 2,
        "must be \"NORMAL\" or \"FULL\""},
       {"bad listen address", "[http]\nlisten = \"localhost\"\n", "http.listen", 2,
-       "must be host:port"},
+       "must be an IP address and port"},
       {"bad TOML", "[http]\nlisten = \n", "", 2, "not valid TOML"},
   };
   for (const auto& c : cases) {
@@ -186,7 +186,7 @@ TEST_CASE("config: a bad environment value names the variable", "[core][config]"
        "must be a number"},
       {"NETPULSE_LOG_ACCESS_LOG", "maybe", "log.access_log", "must be true or false"},
       {"NETPULSE_WORKERS_THREADS", "0", "workers.threads", "must be between 1 and 64"},
-      {"NETPULSE_HTTP_LISTEN", "127.0.0.1:99999", "http.listen", "must be host:port"},
+      {"NETPULSE_HTTP_LISTEN", "127.0.0.1:99999", "http.listen", "must be an IP address and port"},
   };
   for (const auto& c : cases) {
     SECTION(c.name + "=" + c.value) {
@@ -222,7 +222,7 @@ TEST_CASE("config: a missing file is a problem naming it", "[core][config]") {
   CHECK(problems.front().source == path);
 }
 
-TEST_CASE("config: parse_listen_address accepts host:port and [v6]:port only", "[core][config]") {
+TEST_CASE("config: parse_listen_address accepts ip:port and [v6]:port only", "[core][config]") {
   struct Case {
     const char* text;
     bool ok;
@@ -232,7 +232,9 @@ TEST_CASE("config: parse_listen_address accepts host:port and [v6]:port only", "
   const Case cases[] = {
       {"127.0.0.1:8080", true, "127.0.0.1", 8080},
       {"0.0.0.0:80", true, "0.0.0.0", 80},
-      {"localhost:65535", true, "localhost", 65535},
+      {"127.0.0.1:65535", true, "127.0.0.1", 65535},
+      {"localhost:8080", false, "", 0},
+      {"999.1.1.1:80", false, "", 0},
       {"[::1]:8080", true, "::1", 8080},
       {"[::]:443", true, "::", 443},
       {"[fe80::1%eth0]:22", true, "fe80::1%eth0", 22},
@@ -267,4 +269,42 @@ TEST_CASE("config: the embedded default text is the documented file", "[core][co
   auto text = netpulse::core::default_config_text();
   CHECK_THAT(std::string(text), Catch::Contains("[database]"));
   CHECK_THAT(std::string(text), Catch::Contains("listen = \"127.0.0.1:8080\""));
+}
+
+TEST_CASE("config: hostile and oversized files are refused with a clear reason", "[core][config]") {
+  netpulse::test::TempDir dir;
+  struct Case {
+    const char* what;
+    std::string text;
+    const char* expect;  // in the problem's message
+  };
+  std::string nested = "a = " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+  std::vector<Case> cases = {
+      {"binary garbage", std::string("\x7f\x45\x4c\x46\x02\x01\x01\xff\xfe", 9), "not valid TOML"},
+      {"NUL bytes", std::string("[http]\nlisten = \"a\0b\"\n", 22), "NUL"},
+      {"over 1 MiB", "# " + std::string(1 << 20, 'x') + "\n", "at most 1048576 bytes"},
+      {"deeply nested arrays", nested, ""},
+      {"a 100 KB string value", "[http]\nlisten = \"" + std::string(100000, 'h') + ":80\"\n",
+       "http.listen"},
+      {"duplicate keys", "[http]\nlisten = \"127.0.0.1:1\"\nlisten = \"127.0.0.1:2\"\n",
+       "not valid TOML"},
+      {"unterminated string", "[http]\nlisten = \"127.0.0.1:1\n", "not valid TOML"},
+      {"invalid UTF-8", "[log]\nlevel = \"\xff\xfe\"\n", "not valid TOML"},
+  };
+  for (auto& c : cases) {
+    INFO(c.what);
+    auto path = write_file(dir, c.text);
+    auto problems = check_config(path, {});
+    REQUIRE_FALSE(problems.empty());
+    std::string all;
+    for (auto& p : problems) all += p.to_string() + "\n";
+    INFO(all);
+    CHECK(all.find(c.expect) != std::string::npos);
+    CHECK(problems.front().source == path);
+  }
+
+  // A directory where a file should be.
+  auto problems = check_config(dir.path(), {});
+  REQUIRE(problems.size() == 1);
+  CHECK(problems.front().message == "not a regular file");
 }

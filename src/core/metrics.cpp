@@ -31,6 +31,22 @@ std::string escape_label_value(std::string_view v) {
   return out;
 }
 
+// HELP text escapes backslash and newline (exposition format 0.0.4).
+std::string escape_help(std::string_view h) {
+  std::string out;
+  out.reserve(h.size());
+  for (char c : h) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string render_labels(const Labels& labels, std::string_view extra_name = {},
                           std::string_view extra_value = {}) {
   if (labels.empty() && extra_name.empty()) return {};
@@ -151,7 +167,7 @@ std::string MetricsRegistry::render() const {
     std::string_view type = fam.kind == Kind::kCounter ? "counter"
                             : fam.kind == Kind::kGauge ? "gauge"
                                                        : "histogram";
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name, type);
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, escape_help(fam.help), name, type);
     for (auto& [key, s] : fam.series) {
       if (s.histogram) {
         auto counts = s.histogram->cumulative_counts();

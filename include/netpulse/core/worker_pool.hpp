@@ -30,10 +30,11 @@ class WorkerPool {
   template <class R>
   Result<void> run(std::function<R()> work, boost::asio::any_io_executor reply_to,
                    std::function<void(R)> done) {
-    if (queued_.load() >= max_queued_) {
+    // Reserve a slot first so that concurrent callers cannot overshoot the bound together.
+    if (queued_.fetch_add(1) >= max_queued_) {
+      --queued_;
       return Error(Errc::kServiceUnavailable, "worker pool queue is full");
     }
-    ++queued_;
     boost::asio::post(
         pool_, [this, work = std::move(work), reply_to, done = std::move(done)]() mutable {
           --queued_;

@@ -78,3 +78,10 @@ TEST_CASE("metrics: default latency buckets are increasing from 0.5 ms to 10 s",
   CHECK(b.back() == 10);
   CHECK(std::is_sorted(b.begin(), b.end()));
 }
+
+TEST_CASE("metrics: HELP text escapes backslashes and newlines", "[core][metrics]") {
+  netpulse::core::MetricsRegistry m;
+  m.counter("odd_total", "line one\nline \\two").inc();
+  auto text = m.render();
+  CHECK(text.find("# HELP odd_total line one\\nline \\\\two\n") != std::string::npos);
+}

@@ -103,11 +103,11 @@ std::string allow_list(const std::vector<http::verb>& methods, bool with_options
 }  // namespace
 
 struct Pipeline::Exchange {
-  http::verb method;
+  http::verb method = http::verb::unknown;
   std::string target;
-  unsigned version;
-  bool keep_alive;
-  bool gzip;
+  unsigned version = 11;
+  bool keep_alive = false;
+  bool gzip = false;
   std::string origin;
   std::string request_id;
   std::string client_ip;

@@ -3,6 +3,7 @@
 #include "cli.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -39,7 +40,8 @@ overridden by NETPULSE_<SECTION>_<KEY> environment variables. Where no --passwor
 password is generated and printed once.
 )";
 
-const std::vector<std::string> kValued = {"config", "email", "role", "name", "password", "org"};
+constexpr std::array<std::string_view, 6> kValued = {"config", "email",    "role",
+                                                     "name",   "password", "org"};
 
 }  // namespace
 

@@ -311,12 +311,13 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.database.reader_connections = r.ranged("database.reader_connections", 1, 64);
 
   c.auth.access_token_ttl_s = r.ranged("auth.access_token_ttl_s", 30, 86'400);
-  c.auth.refresh_token_ttl_s = r.ranged("auth.refresh_token_ttl_s", 60, 365 * 86'400);
+  c.auth.refresh_token_ttl_s = r.ranged("auth.refresh_token_ttl_s", 60, std::int64_t{365} * 86'400);
   c.auth.issuer = r.str("auth.issuer");
   c.auth.audience = r.str("auth.audience");
   if (c.auth.issuer.empty()) r.fail("auth.issuer", "must not be empty");
   if (c.auth.audience.empty()) r.fail("auth.audience", "must not be empty");
-  c.auth.argon2_memory_kib = r.ranged("auth.argon2_memory_kib", 19'456, 4 * 1024 * 1024);
+  c.auth.argon2_memory_kib =
+      r.ranged("auth.argon2_memory_kib", 19'456, std::int64_t{4} * 1024 * 1024);
   c.auth.argon2_passes = r.ranged("auth.argon2_passes", 2, 100);
   c.auth.password_min_length = r.ranged("auth.password_min_length", 8, 1024);
   c.auth.password_max_length = r.ranged("auth.password_max_length", 128, 4096);

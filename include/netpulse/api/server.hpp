@@ -29,7 +29,7 @@ struct ServerOptions {
   std::uint16_t port = 8080;
   std::size_t max_connections = 1024;
   std::size_t max_header_bytes = 16384;
-  std::uint64_t max_body_bytes = 10 * 1024 * 1024;
+  std::uint64_t max_body_bytes = std::uint64_t{10} * 1024 * 1024;
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds write_timeout{30000};

@@ -85,7 +85,7 @@ class MetricsRegistry {
     std::function<double()> fn;
   };
   struct Family {
-    Kind kind;
+    Kind kind = Kind::kCounter;
     std::string help;
     std::map<std::string, Series> series;  // keyed by rendered label set
   };

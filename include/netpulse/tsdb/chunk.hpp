@@ -1,0 +1,111 @@
+// A Gorilla-style compressed chunk of samples (Pelkonen et al., VLDB 2015, adapted to millisecond
+// timestamps): delta-of-delta timestamps and XOR-compressed IEEE-754 values, packed MSB-first.
+// The byte layout is specified in docs/format/chunk.md. The codec is pure: no I/O, no clock, no
+// locking; an encoder or decoder object may be used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <netpulse/core/result.hpp>
+#include <netpulse/tsdb/types.hpp>
+
+namespace netpulse::tsdb {
+
+// The most samples one chunk can hold (the header stores the count as a uint16).
+inline constexpr std::size_t kMaxChunkSamples = 65535;
+
+// Builds one chunk by appending samples in strictly increasing time order.
+class ChunkEncoder {
+ public:
+  // An empty chunk: bytes() is the 2-byte header with count 0.
+  ChunkEncoder();
+
+  // Appends `sample`. Fails with Errc::kInvalidInput, leaving the chunk unchanged, if the chunk
+  // already holds kMaxChunkSamples samples, if `sample.t` is not greater than last_t(), or if
+  // `sample.v` is NaN or infinite (the format cannot tell such a value from corruption).
+  core::Result<void> append(Sample sample);
+
+  // The number of samples appended so far.
+  std::size_t size() const noexcept { return count_; }
+
+  // True when no more samples can be appended.
+  bool full() const noexcept { return count_ == kMaxChunkSamples; }
+
+  // The encoded chunk so far, decodable at any moment (the header count is kept current). The view
+  // points into this encoder and is invalidated by the next append() or by destroying it.
+  std::string_view bytes() const noexcept { return bytes_; }
+
+  // The first and last timestamps appended; 0 while the chunk is empty.
+  Timestamp first_t() const noexcept { return first_t_; }
+  Timestamp last_t() const noexcept { return last_t_; }
+
+ private:
+  void put_timestamp(Timestamp t);
+  void put_value(double v);
+
+  std::string bytes_;
+  int free_bits_ = 0;  // unused low bits in the last byte of bytes_
+  std::size_t count_ = 0;
+  Timestamp first_t_ = 0;
+  Timestamp last_t_ = 0;
+  std::uint64_t last_delta_ = 0;  // last_t_ minus the timestamp before it, modulo 2^64
+  std::uint64_t last_value_bits_ = 0;
+  int window_leading_ = 0;  // the XOR window ('10' encoding) last written with '11'
+  int window_trailing_ = 0;
+  bool has_window_ = false;
+};
+
+// Streams the samples of one encoded chunk without allocating. Usage:
+//   ChunkDecoder decoder(bytes);
+//   while (decoder.next()) use(decoder.sample());
+//   if (decoder.error()) fail(*decoder.error());
+// Corrupt or truncated input ends the stream with an error (Errc::kDatabaseError); no read ever
+// goes past the end of `bytes`. The decoder does not copy `bytes`: they must outlive it.
+class ChunkDecoder {
+ public:
+  // Reads the header of `bytes`; a malformed header is reported by the first next().
+  explicit ChunkDecoder(std::string_view bytes);
+
+  // The sample count the header announces (0 if the header itself is unreadable).
+  std::size_t size() const noexcept { return count_; }
+
+  // Decodes the next sample. Returns false at the end of the chunk or on corruption; error() tells
+  // which. After false, further calls keep returning false.
+  bool next();
+
+  // The sample decoded by the last successful next().
+  const Sample& sample() const noexcept { return current_; }
+
+  // Set once the input is found to be corrupt; empty on a clean end.
+  const std::optional<core::Error>& error() const noexcept { return error_; }
+
+ private:
+  bool fail(std::string message);
+  bool read_first();
+  bool read_timestamp();
+  bool read_value();
+  bool check_trailer();
+
+  std::string_view bytes_;
+  std::size_t bit_pos_ = 0;
+  std::size_t count_ = 0;
+  std::size_t decoded_ = 0;
+  Sample current_;
+  std::uint64_t last_delta_ = 0;
+  std::uint64_t last_value_bits_ = 0;
+  int window_leading_ = 0;
+  int window_trailing_ = 0;
+  bool has_window_ = false;
+  std::optional<core::Error> error_;
+};
+
+// Decodes a whole chunk. Fails with Errc::kDatabaseError if `bytes` is truncated, has trailing
+// data, or holds anything an encoder would not have written (non-increasing timestamps, NaN/Inf).
+core::Result<std::vector<Sample>> decode_chunk(std::string_view bytes);
+
+}  // namespace netpulse::tsdb

@@ -1,0 +1,105 @@
+// Ingest parsers: InfluxDB line protocol and NetPulse CSV bodies turned into samples.
+// Pure functions over a string_view: no I/O, no clock (the caller passes "now"), no exceptions.
+// Hostile input yields issues, never a crash; every limit is explicit in ParseLimits.
+// The accepted formats are written down in docs/format/ingest.md.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <netpulse/core/result.hpp>
+#include <netpulse/tsdb/types.hpp>
+
+namespace netpulse::tsdb {
+
+// Unit of line protocol timestamps. InfluxDB v2 names ("ns","us","ms","s") and v1 names
+// ("n","u","ms","s","m","h") are both accepted by parse_precision().
+enum class Precision {
+  kNanoseconds,
+  kMicroseconds,
+  kMilliseconds,
+  kSeconds,
+  kMinutes,
+  kHours,
+};
+
+// The precision named by `name` ("ns","n","us","u","ms","s","m","h"; case-sensitive), or
+// nullopt for anything else (including "").
+std::optional<Precision> parse_precision(std::string_view name);
+
+// Bounds applied while parsing; a body or line over a bound yields an issue, never a partial
+// allocation of the hostile size.
+struct ParseLimits {
+  std::size_t max_lines = 100'000;           // lines (LP) or records incl. header (CSV) per body
+  std::size_t max_line_bytes = 65'536;       // bytes of one line / record, excluding the newline
+  std::size_t max_label_value_bytes = 1024;  // bytes of one label value
+  std::size_t max_labels = 64;               // labels of one series
+  std::size_t max_fields = 256;              // fields of one line protocol line
+};
+
+// One sample ready for the store: metric + sorted, unique labels; sample.t in milliseconds.
+struct ParsedSample {
+  SeriesKey key;
+  Sample sample;
+  friend bool operator==(const ParsedSample&, const ParsedSample&) = default;
+};
+
+// Why one line (or CSV record) was refused. `line` is 1-based: the line number for line
+// protocol, the line where the record starts for CSV (the header is line 1). `field` names the
+// offending part ("measurement", "tag:<key>", "field:<key>", "timestamp", "line" for line
+// protocol; the header's column name, "header" or "row" for CSV). `reason` is for people.
+struct ParseIssue {
+  std::size_t line = 0;
+  std::string field;
+  std::string reason;
+  friend bool operator==(const ParseIssue&, const ParseIssue&) = default;
+};
+
+// Samples of the good lines and one issue per refused line, both in body order.
+struct ParseResult {
+  std::vector<ParsedSample> samples;
+  std::vector<ParseIssue> issues;
+};
+
+// Parses an InfluxDB line protocol body. Each field of a good line becomes one sample: field
+// `value` is named after the measurement, any other field `<measurement>_<field>`, tags become
+// labels. A refused line contributes no sample and exactly one issue; the other lines still
+// parse, so the caller decides between all-or-nothing and partial writes. `now_ms` stamps lines
+// without a timestamp. Past `limits.max_lines` lines parsing stops with one issue.
+ParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
+                                const ParseLimits& limits);
+
+// Parses a NetPulse CSV body: header `metric,value,timestamp[,<label name>...]` (first three
+// names case-insensitive, in that order), then one sample per record; timestamps are Unix
+// seconds, integer or decimal, kept to the millisecond. A bad header yields one issue and no
+// samples; a bad record yields one issue and the others still parse.
+ParseResult parse_csv(std::string_view body, const ParseLimits& limits);
+
+// True if `name` is a Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
+bool valid_metric_name(std::string_view name);
+
+// True if `name` is a usable label name: [a-zA-Z_][a-zA-Z0-9_]* not starting with "__"
+// (reserved for NetPulse's own labels).
+bool valid_label_name(std::string_view name);
+
+// True if `text` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
+bool valid_utf8(std::string_view text);
+
+// `name` with every byte outside [a-zA-Z0-9_:] replaced by '_', and '_' prepended if it would
+// start with a digit. Returns "" for "" (the caller refuses empty names).
+std::string sanitize_metric_name(std::string_view name);
+
+// As sanitize_metric_name() but ':' is also replaced (label names may not contain it).
+std::string sanitize_label_name(std::string_view name);
+
+// Why `value` cannot be a label value (empty, longer than limits.max_label_value_bytes,
+// contains NUL, not UTF-8), or "" if it can. The reason is a static string.
+std::string_view label_value_problem(std::string_view value, const ParseLimits& limits);
+
+// Sorts `labels` by name; fails with kInvalidInput (field "labels") on a duplicate name.
+core::Result<LabelSet> normalize_labels(LabelSet labels);
+
+}  // namespace netpulse::tsdb

@@ -1,0 +1,459 @@
+// Line protocol parser: valid lines of every field type and escape, Telegraf-like lines,
+// precision conversion, and tables of hostile lines that must yield one issue and no crash.
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <netpulse/tsdb/ingest_parse.hpp>
+
+namespace netpulse::tsdb {
+namespace {
+
+constexpr Timestamp kNow = 1'721'199'945'123;
+
+ParseResult parse(std::string_view body, Precision precision = Precision::kNanoseconds,
+                  const ParseLimits& limits = {}) {
+  return parse_line_protocol(body, precision, kNow, limits);
+}
+
+ParsedSample sample(std::string metric, LabelSet labels, Timestamp t, double v) {
+  return ParsedSample{SeriesKey{std::move(metric), std::move(labels)}, Sample{t, v}};
+}
+
+}  // namespace
+
+TEST_CASE("line protocol: parses every field type to one sample per field", "[tsdb][lp]") {
+  struct Case {
+    std::string line;
+    double value;
+  };
+  const std::vector<Case> cases = {
+      {"m value=1.5", 1.5},
+      {"m value=-2", -2},
+      {"m value=1e3", 1000},
+      {"m value=1.5E-3", 0.0015},
+      {"m value=.5", 0.5},
+      {"m value=12i", 12},
+      {"m value=-12i", -12},
+      {"m value=12u", 12},
+      {"m value=t", 1},
+      {"m value=T", 1},
+      {"m value=true", 1},
+      {"m value=True", 1},
+      {"m value=TRUE", 1},
+      {"m value=f", 0},
+      {"m value=F", 0},
+      {"m value=false", 0},
+      {"m value=False", 0},
+      {"m value=FALSE", 0},
+      {"m value=9007199254740993i", 9007199254740992.0},  // beyond 2^53: nearest double
+      {"m value=18446744073709551615u", 18446744073709551615.0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const ParseResult r = parse(c.line);
+    REQUIRE(r.issues.empty());
+    REQUIRE(r.samples.size() == 1);
+    CHECK(r.samples[0] == sample("m", {}, kNow, c.value));
+  }
+}
+
+TEST_CASE("line protocol: maps measurement, fields and tags to metrics and labels", "[tsdb][lp]") {
+  const ParseResult r =
+      parse("cpu,host=web-01,cpu=cpu0 usage_idle=98.2,usage_user=1.1 1721199945000000000\n");
+  REQUIRE(r.issues.empty());
+  const LabelSet labels = {{"cpu", "cpu0"}, {"host", "web-01"}};  // sorted
+  REQUIRE(r.samples.size() == 2);
+  CHECK(r.samples[0] == sample("cpu_usage_idle", labels, 1721199945000, 98.2));
+  CHECK(r.samples[1] == sample("cpu_usage_user", labels, 1721199945000, 1.1));
+}
+
+TEST_CASE("line protocol: parses Telegraf-like real lines", "[tsdb][lp]") {
+  struct Case {
+    std::string line;
+    Precision precision;
+    std::vector<ParsedSample> expected;
+  };
+  const std::vector<Case> cases = {
+      {"net,host=r1,interface=eth0 bytes_recv=123456789i 1721199945000000000",
+       Precision::kNanoseconds,
+       {sample("net_bytes_recv", {{"host", "r1"}, {"interface", "eth0"}}, 1721199945000,
+               123456789)}},
+      {"ifHCInOctets,host=dev1,ifName=eth0 value=12345 1721199945",
+       Precision::kSeconds,
+       {sample("ifHCInOctets", {{"host", "dev1"}, {"ifName", "eth0"}}, 1721199945000, 12345)}},
+      {"mem,host=web-01 available=6.1e9,used_percent=23.5,active=1i 1721199945000000000",
+       Precision::kNanoseconds,
+       {sample("mem_available", {{"host", "web-01"}}, 1721199945000, 6.1e9),
+        sample("mem_used_percent", {{"host", "web-01"}}, 1721199945000, 23.5),
+        sample("mem_active", {{"host", "web-01"}}, 1721199945000, 1)}},
+      {"system,host=web-01 load1=0.5,uptime=3600u",
+       Precision::kNanoseconds,
+       {sample("system_load1", {{"host", "web-01"}}, kNow, 0.5),
+        sample("system_uptime", {{"host", "web-01"}}, kNow, 3600)}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const ParseResult r = parse(c.line, c.precision);
+    REQUIRE(r.issues.empty());
+    CHECK(r.samples == c.expected);
+  }
+}
+
+TEST_CASE("line protocol: unescapes and sanitizes names", "[tsdb][lp]") {
+  struct Case {
+    std::string line;
+    ParsedSample expected;
+  };
+  const std::vector<Case> cases = {
+      {R"(net.bytes value=1 1)", sample("net_bytes", {}, 1, 1)},
+      {R"(my\ meas\,x value=1 1)", sample("my_meas_x", {}, 1, 1)},
+      {R"(m,ta\ g\,k\=y=v\ a\,l\=ue value=1 1)", sample("m", {{"ta_g_k_y", "v a,l=ue"}}, 1, 1)},
+      {R"(m,k=a\\b value=1 1)", sample("m", {{"k", R"(a\b)"}}, 1, 1)},
+      {R"(m,k=a\xb value=1 1)", sample("m", {{"k", R"(a\xb)"}}, 1, 1)},
+      {R"(m,k=a=b value=1 1)", sample("m", {{"k", "a=b"}}, 1, 1)},
+      {R"(m f\ 1\,x\=y=2 1)", sample("m_f_1_x_y", {}, 1, 2)},
+      {R"(1m,1k=v value=1 1)", sample("_1m", {{"_1k", "v"}}, 1, 1)},
+      {R"(m:sub,host.name=h used.pct=1 1)", sample("m:sub_used_pct", {{"host_name", "h"}}, 1, 1)},
+      {"m,k=v\xc3\xa9 value=1 1", sample("m", {{"k", "v\xc3\xa9"}}, 1, 1)},
+      {"m\xc3\xa9 value=1 1", sample("m__", {}, 1, 1)},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const ParseResult r = parse(c.line, Precision::kMilliseconds);
+    REQUIRE(r.issues.empty());
+    REQUIRE(r.samples.size() == 1);
+    CHECK(r.samples[0] == c.expected);
+  }
+}
+
+TEST_CASE("line protocol: converts every precision to milliseconds, flooring", "[tsdb][lp]") {
+  struct Case {
+    std::string name;
+    std::int64_t raw;
+    Timestamp expected_ms;
+  };
+  const std::vector<Case> cases = {
+      {"ns", 1721199945123999999, 1721199945123},
+      {"n", 1721199945123999999, 1721199945123},
+      {"us", 1721199945123999, 1721199945123},
+      {"u", 1721199945123999, 1721199945123},
+      {"ms", 1721199945123, 1721199945123},
+      {"s", 1721199945, 1721199945000},
+      {"m", 28686665, 1721199900000},
+      {"h", 478111, 1721199600000},
+      {"ns", 0, 0},
+      {"ns", 999999, 0},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name << " " << c.raw);
+    const auto precision = parse_precision(c.name);
+    REQUIRE(precision.has_value());
+    const ParseResult r = parse("m value=1 " + std::to_string(c.raw), *precision);
+    REQUIRE(r.issues.empty());
+    REQUIRE(r.samples.size() == 1);
+    CHECK(r.samples[0].sample.t == c.expected_ms);
+  }
+}
+
+TEST_CASE("line protocol: refuses unknown precision names", "[tsdb][lp]") {
+  for (const char* name : {"", "NS", "sec", "mss", "d", "µs", "x"}) {
+    INFO(name);
+    CHECK_FALSE(parse_precision(name).has_value());
+  }
+}
+
+TEST_CASE("line protocol: skips comments, blank lines, and tolerates CRLF and padding",
+          "[tsdb][lp]") {
+  const ParseResult r = parse(
+      "# a comment\r\n\r\n   \n\tm value=1 1000000\r\n  # indented comment\n  m value=2 2000000  "
+      "\n",
+      Precision::kNanoseconds);
+  REQUIRE(r.issues.empty());
+  REQUIRE(r.samples.size() == 2);
+  CHECK(r.samples[0] == sample("m", {}, 1, 1));
+  CHECK(r.samples[1] == sample("m", {}, 2, 2));
+}
+
+TEST_CASE("line protocol: uses now for lines without a timestamp", "[tsdb][lp]") {
+  const ParseResult r = parse("m value=1\nm value=2 \n");
+  REQUIRE(r.issues.empty());
+  REQUIRE(r.samples.size() == 2);
+  CHECK(r.samples[0].sample.t == kNow);
+  CHECK(r.samples[1].sample.t == kNow);
+}
+
+TEST_CASE("line protocol: refuses hostile lines with one issue naming the part", "[tsdb][lp]") {
+  struct Case {
+    std::string line;
+    std::string field;
+    std::string reason_part;
+  };
+  const std::vector<Case> cases = {
+      {"m", "line", "missing field set"},
+      {"m ", "line", "missing field set"},
+      {"m,k=v", "line", "missing field set"},
+      {" value=1", "line", "missing field set"},  // leading blanks are trimmed, no field set
+      {",k=v value=1", "measurement", "missing measurement"},
+      {"m value", "field:value", "without '='"},
+      {"m value=", "field:value", "missing field value"},
+      {"m =1", "field", "empty field key"},
+      {"m value=1,", "field", "empty field key"},
+      {"m value=1,,x=2", "field", "empty field key"},
+      {"m,k value=1", "tag:k", "without '='"},
+      {"m,=v value=1", "tag", "empty tag key"},
+      {"m,k= value=1", "tag:k", "empty label value"},
+      {"m,__name__=x value=1", "tag:__name__", "reserved"},
+      {"m,k=a,k=b value=1", "tag:k", "duplicate tag key"},
+      {"m,a.b=1,a_b=2 value=1", "tag:a_b", "duplicate tag key"},
+      {"m value=1,value=2", "field:value", "duplicate field"},
+      {"m a.b=1,a_b=2", "field:a_b", "duplicate field"},
+      {"m value=\"text\"", "field:value", "string field values are not accepted"},
+      {"m value=\"unterminated", "field:value", "unterminated string"},
+      {"m value=\"esc\\\"aped", "field:value", "unterminated string"},
+      {"m value=NaN", "field:value", "NaN"},
+      {"m value=nan", "field:value", "NaN"},
+      {"m value=inf", "field:value", "infinity"},
+      {"m value=-Infinity", "field:value", "infinity"},
+      {"m value=1e400", "field:value", "out of range"},
+      {"m value=1e-400", "field:value", "out of range"},
+      {"m value=+1", "field:value", "invalid number"},
+      {"m value=0x10", "field:value", "invalid number"},
+      {"m value=1.5i", "field:value", "invalid integer"},
+      {"m value=i", "field:value", "invalid integer"},
+      {"m value=99999999999999999999i", "field:value", "64 bits"},
+      {"m value=-1u", "field:value", "invalid unsigned"},
+      {"m value=99999999999999999999u", "field:value", "64 bits"},
+      {"m value=yes", "field:value", "invalid number"},
+      {"m value=1 12ab", "timestamp", "not an integer"},
+      {"m value=1 1.5", "timestamp", "not an integer"},
+      {"m value=1 1 2", "timestamp", "not an integer"},
+      {"m value=1 -1", "timestamp", "before 1970"},
+      {"m value=1 123456789012345678901234567890", "timestamp", "out of range"},
+      {"m\\", "measurement", "backslash"},
+      {"m,k\\", "tag", "backslash"},
+      {"m,k=v\\", "tag:k", "backslash"},
+      {"m value\\", "field", "backslash"},
+      {"m,k=\xff\xfe value=1", "tag:k", "UTF-8"},
+      {"m,k=\xc0\xaf value=1", "tag:k", "UTF-8"},          // overlong '/'
+      {"m,k=\xed\xa0\x80 value=1", "tag:k", "UTF-8"},      // surrogate
+      {"m,k=\xf4\x90\x80\x80 value=1", "tag:k", "UTF-8"},  // above U+10FFFF
+      {"m,k=v\xc3 value=1", "tag:k", "UTF-8"},             // truncated sequence
+      {std::string("m,k=a\0b value=1", 15), "line", "NUL"},
+      {"m,k=v\"x value=1", "", ""},  // a quote in a tag value is an ordinary byte (accepted)
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const ParseResult r = parse(c.line);
+    if (c.field.empty()) {
+      CHECK(r.issues.empty());
+      continue;
+    }
+    CHECK(r.samples.empty());
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].line == 1);
+    CHECK(r.issues[0].field == c.field);
+    CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains(c.reason_part));
+  }
+}
+
+TEST_CASE("line protocol: a timestamp that overflows once converted is refused", "[tsdb][lp]") {
+  for (const char* p : {"s", "m", "h"}) {
+    INFO(p);
+    const ParseResult r = parse("m value=1 9223372036854775807", *parse_precision(p));
+    CHECK(r.samples.empty());
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].field == "timestamp");
+  }
+  const ParseResult max_ns = parse("m value=1 9223372036854775807", Precision::kNanoseconds);
+  REQUIRE(max_ns.samples.size() == 1);
+  CHECK(max_ns.samples[0].sample.t == 9223372036854);
+}
+
+TEST_CASE("line protocol: every truncation of a valid line either parses or yields one issue",
+          "[tsdb][lp]") {
+  const std::string full =
+      R"(cpu\ x,host=web\,01,cpu=cpu0 usage_idle=98.2,count=3i,ok=true,n=4u 1721199945000000000)";
+  for (std::size_t n = 0; n <= full.size(); ++n) {
+    const std::string line = full.substr(0, n);
+    INFO(line);
+    const ParseResult r = parse(line);
+    CHECK(r.issues.size() + (r.samples.empty() ? 0 : 1) <= 1);
+    if (!r.issues.empty()) CHECK(r.issues[0].line == 1);
+    if (n == full.size()) CHECK(r.samples.size() == 4);
+  }
+}
+
+TEST_CASE("line protocol: random mutations of valid lines never crash and stay accounted for",
+          "[tsdb][lp]") {
+  const std::vector<std::string> seeds = {
+      R"(cpu\ x,host=web\,01,cpu=cpu0 usage_idle=98.2,count=3i,ok=true,n=4u 1721199945000000000)",
+      R"(m,k=v value="s\"x",other=1 5)",
+      "ifHCInOctets,host=dev1,ifName=eth0 value=12345 1721199945",
+  };
+  using namespace std::string_view_literals;
+  constexpr std::string_view kAlphabet = ",= \\\"\r\n#\0\xff\xc3iu.e-tf9"sv;
+  std::mt19937 rng(20240717);  // fixed seed: reproducible
+  for (int round = 0; round < 5'000; ++round) {
+    std::string line = seeds[static_cast<std::size_t>(round) % seeds.size()];
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !line.empty(); ++e) {
+      const std::size_t at = rng() % line.size();
+      const char c = kAlphabet[rng() % kAlphabet.size()];
+      switch (rng() % 3) {
+        case 0:
+          line[at] = c;
+          break;
+        case 1:
+          line.insert(at, 1, c);
+          break;
+        default:
+          line.erase(at, 1);
+      }
+    }
+    INFO(line);
+    const ParseResult r = parse(line);
+    for (const ParseIssue& issue : r.issues) CHECK(issue.line >= 1);
+    for (const ParsedSample& s : r.samples) {
+      CHECK(valid_metric_name(s.key.metric));
+      for (const Label& l : s.key.labels) {
+        CHECK(valid_label_name(l.first));
+        CHECK(valid_utf8(l.second));
+      }
+    }
+  }
+}
+
+TEST_CASE("line protocol: reports the right line numbers and keeps the good lines", "[tsdb][lp]") {
+  const ParseResult r = parse(
+      "# header\n"
+      "m value=1 1000000\n"
+      "m value=NaN 2000000\n"
+      "\n"
+      "m value=3 3000000\r\n"
+      "m,k=v\n"
+      "m value=5 5000000");
+  CHECK(r.samples.size() == 3);
+  REQUIRE(r.issues.size() == 2);
+  CHECK(r.issues[0] == ParseIssue{3, "field:value", "NaN is not accepted"});
+  CHECK(r.issues[1].line == 6);
+  CHECK(r.issues[1].field == "line");
+}
+
+TEST_CASE("line protocol: enforces the size limits", "[tsdb][lp]") {
+  SECTION("a 1 MB tag value is refused by the line limit, a long one by the value limit") {
+    const ParseResult huge = parse("m,k=" + std::string(1 << 20, 'a') + " value=1");
+    REQUIRE(huge.issues.size() == 1);
+    CHECK(huge.issues[0].field == "line");
+    CHECK(huge.samples.empty());
+
+    const ParseResult big = parse("m,k=" + std::string(1025, 'a') + " value=1");
+    REQUIRE(big.issues.size() == 1);
+    CHECK(big.issues[0].field == "tag:k");
+    CHECK_THAT(big.issues[0].reason, Catch::Matchers::Contains("limit"));
+
+    const ParseResult fits = parse("m,k=" + std::string(1024, 'a') + " value=1");
+    CHECK(fits.issues.empty());
+  }
+  SECTION("10,000 tags are refused past max_labels") {
+    std::string line = "m";
+    for (int i = 0; i < 10'000; ++i) line += ",k" + std::to_string(i) + "=v";
+    line += " value=1";
+    ParseLimits limits;
+    limits.max_line_bytes = 1 << 20;
+    const ParseResult r = parse(line, Precision::kNanoseconds, limits);
+    REQUIRE(r.issues.size() == 1);
+    CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains("more than 64 tags"));
+  }
+  SECTION("exactly max_labels tags are accepted") {
+    std::string line = "m";
+    for (int i = 0; i < 64; ++i) line += ",k" + std::to_string(100 + i) + "=v";
+    const ParseResult r = parse(line + " value=1");
+    REQUIRE(r.issues.empty());
+    CHECK(r.samples[0].key.labels.size() == 64);
+  }
+  SECTION("too many fields are refused") {
+    std::string line = "m f0=1";
+    for (int i = 1; i < 300; ++i) line += ",f" + std::to_string(i) + "=1";
+    const ParseResult r = parse(line);
+    REQUIRE(r.issues.size() == 1);
+    CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains("more than 256 fields"));
+  }
+  SECTION("lines beyond max_lines stop parsing with one issue") {
+    ParseLimits limits;
+    limits.max_lines = 10;
+    std::string body;
+    for (int i = 0; i < 100'000; ++i) body += "m value=1\n";
+    const ParseResult r = parse(body, Precision::kNanoseconds, limits);
+    CHECK(r.samples.size() == 10);
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].line == 11);
+    CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains("more than 10 lines"));
+  }
+  SECTION("issue names from hostile keys are short and printable") {
+    const ParseResult r = parse("m " + std::string(500, '\x01') + "=x");
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].field == "field:" + std::string(64, '?') + "...");
+    CHECK(r.issues[0].field.find('\x01') == std::string::npos);
+  }
+}
+
+TEST_CASE("line protocol: empty body yields nothing", "[tsdb][lp]") {
+  const ParseResult r = parse("");
+  CHECK(r.samples.empty());
+  CHECK(r.issues.empty());
+}
+
+TEST_CASE("names: metric and label name rules", "[tsdb][names]") {
+  CHECK(valid_metric_name("cpu_usage:rate5m"));
+  CHECK(valid_metric_name(":x"));
+  CHECK(valid_metric_name("_x"));
+  CHECK_FALSE(valid_metric_name(""));
+  CHECK_FALSE(valid_metric_name("1x"));
+  CHECK_FALSE(valid_metric_name("net.bytes"));
+  CHECK(valid_label_name("ifName"));
+  CHECK(valid_label_name("_x"));
+  CHECK_FALSE(valid_label_name("__x"));
+  CHECK_FALSE(valid_label_name("a:b"));
+  CHECK_FALSE(valid_label_name("1a"));
+  CHECK_FALSE(valid_label_name(""));
+  CHECK(sanitize_metric_name("net.bytes") == "net_bytes");
+  CHECK(sanitize_metric_name("9x") == "_9x");
+  CHECK(sanitize_label_name("a:b") == "a_b");
+  CHECK(sanitize_label_name("") == "");
+}
+
+TEST_CASE("names: normalize_labels sorts and refuses duplicates", "[tsdb][names]") {
+  const auto sorted = normalize_labels({{"b", "2"}, {"a", "1"}});
+  REQUIRE(sorted.has_value());
+  CHECK(*sorted == LabelSet{{"a", "1"}, {"b", "2"}});
+  const auto dup = normalize_labels({{"b", "2"}, {"a", "1"}, {"b", "3"}});
+  REQUIRE_FALSE(dup.has_value());
+  CHECK(dup.error().code == core::Errc::kInvalidInput);
+}
+
+TEST_CASE("line protocol: throughput of SNMP-like counter lines", "[.bench][tsdb][lp]") {
+  std::string body;
+  constexpr int kLines = 100'000;
+  for (int i = 0; i < kLines; ++i) {
+    body += "ifHCInOctets,host=dev" + std::to_string(i % 500) + ",ifName=eth" +
+            std::to_string(i % 48) + " value=" + std::to_string(1'000'000'000ll + i * 1337ll) +
+            " " + std::to_string(1721199945000000000ll + i * 1'000'000'000ll) + "\n";
+  }
+  ParseLimits limits;
+  limits.max_lines = kLines;
+  const auto start = std::chrono::steady_clock::now();
+  const ParseResult r = parse(body, Precision::kNanoseconds, limits);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  REQUIRE(r.issues.empty());
+  REQUIRE(r.samples.size() == kLines);
+  std::printf("line protocol: %d lines (%zu bytes) in %.3f s = %.0f lines/s\n", kLines, body.size(),
+              seconds, kLines / seconds);
+}
+
+}  // namespace netpulse::tsdb

@@ -1,14 +1,16 @@
 // The chunk codec: ChunkEncoder packs samples into the Gorilla-style bit layout described in
 // docs/format/chunk.md, ChunkDecoder/decode_chunk read it back. Timestamps are stored as
 // delta-of-delta in zig-zag form with four variable-width buckets sized for millisecond data
-// polled every 10-60 s; values as the XOR with the previous value's IEEE-754 bits. Timestamp
-// arithmetic is done modulo 2^64 on unsigned integers, so any int64 timestamps round-trip and
-// corrupt input can never cause signed overflow; the decoder bounds-checks every read and rejects
-// anything the encoder would not have produced.
+// polled every 10-60 s; values either as the XOR with the previous value's IEEE-754 bits or, in
+// integer mode, as the zig-zagged delta-of-delta of the integer values in buckets sized for
+// counters. Timestamp and integer arithmetic is done modulo 2^64 on unsigned integers, so any
+// int64 timestamps round-trip and corrupt input can never cause signed overflow; the decoder
+// bounds-checks every read and rejects anything the encoder would not have produced.
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 
 #include <netpulse/tsdb/chunk.hpp>
 
@@ -18,12 +20,15 @@ namespace netpulse::tsdb {
 
 namespace detail {
 
-constexpr std::size_t kCountBytes = 2;
-constexpr std::size_t kHeaderBytes = kCountBytes + 8 + 8;
+constexpr std::size_t kPrefixBytes = 3;  // encoding byte, then the uint16 count
+constexpr std::size_t kHeaderBytes = kPrefixBytes + 8 + 8;
 
-// Delta-of-delta buckets: a control prefix of `n` one-bits (n = 1..4) followed by a zero bit for
-// n < 4, then kDodWidths[n] bits of the zig-zagged value. Prefix '0' alone means a dod of 0.
-constexpr std::array<int, 5> kDodWidths = {0, 10, 14, 18, 64};
+// Delta-of-delta buckets: a control prefix of `n` one-bits (n = 1..N-1) followed by a zero bit for
+// n < N-1, then widths[n] bits of the zig-zagged value. Prefix '0' alone means a dod of 0.
+constexpr std::array<int, 5> kDodWidths = {0, 10, 14, 18, 64};          // timestamps (ms)
+constexpr std::array<int, 6> kValueDodWidths = {0, 8, 16, 24, 36, 64};  // integer values
+
+constexpr std::int64_t kMaxExactInteger = std::int64_t{1} << 53;
 
 constexpr int kLeadingBits = 5;     // leading-zero count, capped at 31
 constexpr int kMeaningfulBits = 6;  // meaningful-bit count 1..64, 64 stored as 0
@@ -37,9 +42,60 @@ constexpr std::int64_t unzigzag(std::uint64_t z) noexcept {
   return static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
 }
 
+// Writes `dod` (any value modulo 2^64) zig-zagged into the first bucket of `widths` that holds it.
+template <std::size_t N>
+void put_dod(std::string& bytes, int& free_bits, std::uint64_t dod,
+             const std::array<int, N>& widths) {
+  if (dod == 0) {
+    put_bits(bytes, free_bits, 0, 1);
+    return;
+  }
+  const std::uint64_t zz = zigzag(static_cast<std::int64_t>(dod));
+  for (std::size_t ones = 1; ones < N; ++ones) {
+    const int width = widths[ones];
+    if (width < 64 && zz >= (std::uint64_t{1} << width)) continue;
+    // `ones` one-bits, then a terminating zero unless this is the last bucket.
+    const bool last_bucket = ones + 1 == N;
+    const std::uint64_t prefix = ((std::uint64_t{1} << ones) - 1) << (last_bucket ? 0 : 1);
+    const int ones_bits = static_cast<int>(ones);
+    put_bits(bytes, free_bits, prefix, last_bucket ? ones_bits : ones_bits + 1);
+    put_bits(bytes, free_bits, zz, width);
+    return;
+  }
+}
+
+// Reads a dod written by put_dod with the same `widths`. Returns false if the input ends first.
+template <std::size_t N>
+bool get_dod(std::string_view bytes, std::size_t& bit_pos, const std::array<int, N>& widths,
+             std::uint64_t& dod) noexcept {
+  std::size_t ones = 0;
+  while (ones + 1 < N) {
+    std::uint64_t bit = 0;
+    if (!get_bits(bytes, bit_pos, 1, bit)) return false;
+    if (bit == 0) break;
+    ++ones;
+  }
+  dod = 0;
+  if (ones == 0) return true;
+  std::uint64_t zz = 0;
+  if (!get_bits(bytes, bit_pos, widths[ones], zz)) return false;
+  dod = static_cast<std::uint64_t>(unzigzag(zz));
+  return true;
+}
+
 }  // namespace detail
 
-ChunkEncoder::ChunkEncoder() : bytes_(detail::kCountBytes, '\0') {}
+bool is_integer_value(double v) noexcept {
+  constexpr auto kMax = static_cast<double>(detail::kMaxExactInteger);
+  // The range test is false for NaN; -0.0 is an integer numerically but would decode as +0.0.
+  return v >= -kMax && v <= kMax && std::trunc(v) == v && !(v == 0.0 && std::signbit(v));
+}
+
+ChunkEncoder::ChunkEncoder(ChunkEncoding preferred)
+    : bytes_(detail::kPrefixBytes, '\0'),
+      allow_integer_(preferred == ChunkEncoding::kIntegerDelta) {
+  bytes_[0] = static_cast<char>(ChunkEncoding::kXorFloat);
+}
 
 core::Result<void> ChunkEncoder::append(Sample sample) {
   if (full()) return core::invalid_field("t", "chunk is full (65535 samples)");
@@ -48,40 +104,64 @@ core::Result<void> ChunkEncoder::append(Sample sample) {
     return core::invalid_field("t", "must be greater than the previous timestamp in the chunk");
   }
   if (count_ == 0) {
+    encoding_ = allow_integer_ && is_integer_value(sample.v) ? ChunkEncoding::kIntegerDelta
+                                                             : ChunkEncoding::kXorFloat;
+  } else if (encoding_ == ChunkEncoding::kIntegerDelta && !is_integer_value(sample.v)) {
+    transcode_to_xor();
+  }
+  put_sample(sample);
+  return core::ok();
+}
+
+void ChunkEncoder::put_sample(Sample sample) {
+  if (count_ == 0) {
+    bytes_[0] = static_cast<char>(encoding_);
     detail::put_bits(bytes_, free_bits_, static_cast<std::uint64_t>(sample.t), 64);
     detail::put_bits(bytes_, free_bits_, std::bit_cast<std::uint64_t>(sample.v), 64);
     first_t_ = sample.t;
     last_value_bits_ = std::bit_cast<std::uint64_t>(sample.v);
+    if (encoding_ == ChunkEncoding::kIntegerDelta) {
+      last_int_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(sample.v));
+    }
   } else {
     put_timestamp(sample.t);
-    put_value(sample.v);
+    if (encoding_ == ChunkEncoding::kIntegerDelta) {
+      put_integer_value(sample.v);
+    } else {
+      put_value(sample.v);
+    }
   }
   last_t_ = sample.t;
   ++count_;
-  bytes_[0] = static_cast<char>(count_ >> 8);
-  bytes_[1] = static_cast<char>(count_ & 0xff);
-  return core::ok();
+  bytes_[1] = static_cast<char>(count_ >> 8);
+  bytes_[2] = static_cast<char>(count_ & 0xff);
+}
+
+// Re-encodes the samples so far in XOR mode. The chunk holds at most 65535 samples (normally
+// ~120), and this happens at most once per chunk, on its first non-integer value.
+void ChunkEncoder::transcode_to_xor() {
+  auto samples = decode_chunk(bytes_);
+  // The encoder's own bytes always decode; a failure here is a bug in this file, and carrying on
+  // would silently drop samples.
+  if (!samples) std::abort();
+  *this = ChunkEncoder(ChunkEncoding::kXorFloat);
+  for (const Sample& s : *samples) put_sample(s);
 }
 
 void ChunkEncoder::put_timestamp(Timestamp t) {
   const std::uint64_t delta = static_cast<std::uint64_t>(t) - static_cast<std::uint64_t>(last_t_);
   const std::uint64_t dod = delta - last_delta_;
   last_delta_ = delta;
-  if (dod == 0) {
-    detail::put_bits(bytes_, free_bits_, 0, 1);
-    return;
-  }
-  const std::uint64_t zz = detail::zigzag(static_cast<std::int64_t>(dod));
-  for (int ones = 1; ones < static_cast<int>(detail::kDodWidths.size()); ++ones) {
-    const int width = detail::kDodWidths[static_cast<std::size_t>(ones)];
-    if (width < 64 && zz >= (std::uint64_t{1} << width)) continue;
-    // `ones` one-bits, then a terminating zero unless this is the last bucket.
-    const bool last_bucket = ones + 1 == static_cast<int>(detail::kDodWidths.size());
-    const std::uint64_t prefix = ((std::uint64_t{1} << ones) - 1) << (last_bucket ? 0 : 1);
-    detail::put_bits(bytes_, free_bits_, prefix, last_bucket ? ones : ones + 1);
-    detail::put_bits(bytes_, free_bits_, zz, width);
-    return;
-  }
+  detail::put_dod(bytes_, free_bits_, dod, detail::kDodWidths);
+}
+
+void ChunkEncoder::put_integer_value(double v) {
+  const auto value = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+  const std::uint64_t delta = value - last_int_;
+  const std::uint64_t dod = delta - last_int_delta_;
+  last_int_ = value;
+  last_int_delta_ = delta;
+  detail::put_dod(bytes_, free_bits_, dod, detail::kValueDodWidths);
 }
 
 void ChunkEncoder::put_value(double v) {
@@ -113,7 +193,10 @@ void ChunkEncoder::put_value(double v) {
 
 ChunkDecoder::ChunkDecoder(std::string_view bytes) : bytes_(bytes) {
   std::uint64_t count = 0;
-  if (detail::get_bits(bytes_, bit_pos_, 16, count)) count_ = static_cast<std::size_t>(count);
+  if (bytes_.size() >= detail::kPrefixBytes && detail::get_bits(bytes_, bit_pos_, 8, encoding_) &&
+      detail::get_bits(bytes_, bit_pos_, 16, count)) {
+    count_ = static_cast<std::size_t>(count);
+  }
 }
 
 bool ChunkDecoder::fail(std::string message) {
@@ -126,7 +209,11 @@ bool ChunkDecoder::fail(std::string message) {
 
 bool ChunkDecoder::next() {
   if (error_) return false;
-  if (bytes_.size() < detail::kCountBytes) return fail("shorter than the 2-byte header");
+  if (bytes_.size() < detail::kPrefixBytes) return fail("shorter than the 3-byte header");
+  if (encoding_ != static_cast<std::uint64_t>(ChunkEncoding::kXorFloat) &&
+      encoding_ != static_cast<std::uint64_t>(ChunkEncoding::kIntegerDelta)) {
+    return fail("unknown encoding " + std::to_string(encoding_));
+  }
   if (decoded_ == count_) {
     check_trailer();  // only an empty chunk gets here unchecked; afterwards this is a no-op
     return false;
@@ -145,28 +232,19 @@ bool ChunkDecoder::read_first() {
   }
   const double value = std::bit_cast<double>(v);
   if (!std::isfinite(value)) return fail("first value is not finite");
+  if (encoding_ == static_cast<std::uint64_t>(ChunkEncoding::kIntegerDelta)) {
+    if (!is_integer_value(value)) return fail("first value of an integer chunk is not an integer");
+    last_int_ = static_cast<std::uint64_t>(static_cast<std::int64_t>(value));
+  }
   current_ = Sample{static_cast<Timestamp>(t), value};
   last_value_bits_ = v;
   return true;
 }
 
 bool ChunkDecoder::read_timestamp() {
-  int ones = 0;
-  const int max_ones = static_cast<int>(detail::kDodWidths.size()) - 1;
-  while (ones < max_ones) {
-    std::uint64_t bit = 0;
-    if (!detail::get_bits(bytes_, bit_pos_, 1, bit)) return fail("timestamp truncated");
-    if (bit == 0) break;
-    ++ones;
-  }
   std::uint64_t dod = 0;
-  if (ones > 0) {
-    std::uint64_t zz = 0;
-    if (!detail::get_bits(bytes_, bit_pos_, detail::kDodWidths[static_cast<std::size_t>(ones)],
-                          zz)) {
-      return fail("timestamp truncated");
-    }
-    dod = static_cast<std::uint64_t>(detail::unzigzag(zz));
+  if (!detail::get_dod(bytes_, bit_pos_, detail::kDodWidths, dod)) {
+    return fail("timestamp truncated");
   }
   last_delta_ += dod;
   const auto t = static_cast<Timestamp>(static_cast<std::uint64_t>(current_.t) + last_delta_);
@@ -176,6 +254,27 @@ bool ChunkDecoder::read_timestamp() {
 }
 
 bool ChunkDecoder::read_value() {
+  return encoding_ == static_cast<std::uint64_t>(ChunkEncoding::kIntegerDelta)
+             ? read_integer_value()
+             : read_xor_value();
+}
+
+bool ChunkDecoder::read_integer_value() {
+  std::uint64_t dod = 0;
+  if (!detail::get_dod(bytes_, bit_pos_, detail::kValueDodWidths, dod)) {
+    return fail("value truncated");
+  }
+  last_int_delta_ += dod;
+  last_int_ += last_int_delta_;
+  const auto value = static_cast<std::int64_t>(last_int_);
+  if (value < -detail::kMaxExactInteger || value > detail::kMaxExactInteger) {
+    return fail("integer value beyond +-2^53");
+  }
+  current_.v = static_cast<double>(value);
+  return true;
+}
+
+bool ChunkDecoder::read_xor_value() {
   std::uint64_t control = 0;
   if (!detail::get_bits(bytes_, bit_pos_, 1, control)) return fail("value truncated");
   if (control == 0) {

@@ -1,39 +1,26 @@
 // Parsing and evaluating PromQL-style series selectors. A small hand-written recursive-descent
 // parser walks the text once, byte by byte, and reports the first problem with its byte offset; no
-// exception leaves this file. Regex matchers are compiled once here (std::regex, ECMAScript,
-// libstdc++'s breadth-first executor) after a pre-check that keeps patterns within what RE2 would
-// accept, so selectors stay portable if NetPulse later switches to RE2. The syntax and the limits
-// are written down in include/netpulse/tsdb/selector.hpp.
+// exception leaves this file. Regex matchers are compiled once here with RE2, Prometheus' own
+// regex dialect, whose matching time is linear in the subject. The syntax and the limits are
+// written down in include/netpulse/tsdb/selector.hpp.
 #include <algorithm>
 #include <cstdint>
+#include <memory>
+#include <re2/re2.h>
 #include <string>
 #include <utility>
 
 #include <netpulse/tsdb/selector.hpp>
-
-// GCC 12 with -O1 or more and -fsanitize=address reports a false -Wmaybe-uninitialized on the
-// std::function moves inside <regex>'s automaton; the suppression covers only the library's lines.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <regex>
-#pragma GCC diagnostic pop
 
 namespace netpulse::tsdb {
 
 namespace detail {
 
 struct CompiledRegex {
-  std::regex re;
+  std::unique_ptr<const re2::RE2> re;
 };
 
 namespace {
-
-// libstdc++'s polynomial flag selects the breadth-first executor: matching time is linear in the
-// subject and its recursion depth is bounded by the pattern, not by the subject, which the default
-// depth-first executor is not (long label values could overflow the stack). It also makes
-// back-references a compile error, which matches RE2.
-constexpr std::regex::flag_type kRegexFlags =
-    std::regex::ECMAScript | std::regex_constants::__polynomial;
 
 bool is_metric_start(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
@@ -54,39 +41,20 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-// Refuses what RE2 would refuse and std::regex accepts: look-ahead and look-behind groups.
-// Returns an empty string when the pattern is acceptable, else what is wrong with it.
-std::string check_regex_syntax(std::string_view pattern) {
-  if (pattern.size() > kMaxRegexBytes) {
-    return "regex longer than " + std::to_string(kMaxRegexBytes) + " bytes";
-  }
-  bool in_class = false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (c == '\\') {
-      ++i;
-    } else if (in_class) {
-      in_class = c != ']';
-    } else if (c == '[') {
-      in_class = true;
-    } else if (c == '(' && i + 2 < pattern.size() && pattern[i + 1] == '?' &&
-               (pattern[i + 2] == '=' || pattern[i + 2] == '!' || pattern[i + 2] == '<')) {
-      return "look-around groups are not supported in regex";
-    }
-  }
-  return {};
-}
-
 core::Result<std::shared_ptr<const CompiledRegex>> compile_regex(std::string_view pattern) {
-  if (auto problem = check_regex_syntax(pattern); !problem.empty()) {
-    return core::Error(core::Errc::kInvalidInput, std::move(problem));
+  if (pattern.size() > kMaxRegexBytes) {
+    return core::Error(core::Errc::kInvalidInput,
+                       "regex longer than " + std::to_string(kMaxRegexBytes) + " bytes");
   }
-  try {
-    return std::make_shared<const CompiledRegex>(
-        CompiledRegex{std::regex(pattern.begin(), pattern.end(), kRegexFlags)});
-  } catch (const std::regex_error& e) {
-    return core::Error(core::Errc::kInvalidInput, std::string("invalid regex: ") + e.what());
+  re2::RE2::Options options;
+  options.set_log_errors(false);
+  options.set_dot_nl(true);  // as Prometheus, which compiles "^(?s:" + re + ")$"
+  auto re =
+      std::make_unique<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
+  if (!re->ok()) {
+    return core::Error(core::Errc::kInvalidInput, "invalid regex: " + re->error());
   }
+  return std::make_shared<const CompiledRegex>(CompiledRegex{std::move(re)});
 }
 
 void append_utf8(std::string& out, std::uint32_t code_point) {
@@ -392,9 +360,9 @@ bool Matcher::matches(std::string_view v) const {
     case MatchOp::kNotEqual:
       return v != value;
     case MatchOp::kRegex:
-      return regex_ && std::regex_match(v.data(), v.data() + v.size(), regex_->re);
+      return regex_ && re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *regex_->re);
     case MatchOp::kNotRegex:
-      return !regex_ || !std::regex_match(v.data(), v.data() + v.size(), regex_->re);
+      return !regex_ || !re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *regex_->re);
   }
   return false;
 }

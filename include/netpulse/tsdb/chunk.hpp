@@ -1,5 +1,6 @@
 // A Gorilla-style compressed chunk of samples (Pelkonen et al., VLDB 2015, adapted to millisecond
-// timestamps): delta-of-delta timestamps and XOR-compressed IEEE-754 values, packed MSB-first.
+// timestamps): delta-of-delta timestamps, and values either XOR-compressed as IEEE-754 bits or, for
+// integer-valued series (counters), as delta-of-delta of the integers; packed MSB-first.
 // The byte layout is specified in docs/format/chunk.md. The codec is pure: no I/O, no clock, no
 // locking; an encoder or decoder object may be used by one thread at a time.
 #pragma once
@@ -19,11 +20,24 @@ namespace netpulse::tsdb {
 // The most samples one chunk can hold (the header stores the count as a uint16).
 inline constexpr std::size_t kMaxChunkSamples = 65535;
 
-// Builds one chunk by appending samples in strictly increasing time order.
+// The value encodings a chunk can use, stored in its first byte.
+enum class ChunkEncoding : std::uint8_t {
+  kXorFloat = 1,      // XOR of consecutive IEEE-754 bit patterns (any finite double)
+  kIntegerDelta = 2,  // delta-of-delta of integer values with |v| <= 2^53 (never -0.0)
+};
+
+// True when `v` can be stored in ChunkEncoding::kIntegerDelta: an integer of magnitude at most
+// 2^53 (so exactly representable) other than -0.0.
+bool is_integer_value(double v) noexcept;
+
+// Builds one chunk by appending samples in strictly increasing time order. The chunk starts in
+// integer mode if the first value qualifies (is_integer_value); the first later value that does not
+// qualify transcodes the samples so far to XOR mode, which then holds for the rest of the chunk.
 class ChunkEncoder {
  public:
-  // An empty chunk: bytes() is the 2-byte header with count 0.
-  ChunkEncoder();
+  // An empty chunk: bytes() is the 3-byte header, encoding kXorFloat and count 0. With
+  // `preferred` = kXorFloat the encoder never uses integer mode (for comparisons and tests).
+  explicit ChunkEncoder(ChunkEncoding preferred = ChunkEncoding::kIntegerDelta);
 
   // Appends `sample`. Fails with Errc::kInvalidInput, leaving the chunk unchanged, if the chunk
   // already holds kMaxChunkSamples samples, if `sample.t` is not greater than last_t(), or if
@@ -40,15 +54,23 @@ class ChunkEncoder {
   // points into this encoder and is invalidated by the next append() or by destroying it.
   std::string_view bytes() const noexcept { return bytes_; }
 
+  // The value encoding the chunk currently uses.
+  ChunkEncoding encoding() const noexcept { return encoding_; }
+
   // The first and last timestamps appended; 0 while the chunk is empty.
   Timestamp first_t() const noexcept { return first_t_; }
   Timestamp last_t() const noexcept { return last_t_; }
 
  private:
+  void put_sample(Sample sample);
   void put_timestamp(Timestamp t);
   void put_value(double v);
+  void put_integer_value(double v);
+  void transcode_to_xor();
 
   std::string bytes_;
+  ChunkEncoding encoding_ = ChunkEncoding::kXorFloat;
+  bool allow_integer_ = true;
   int free_bits_ = 0;  // unused low bits in the last byte of bytes_
   std::size_t count_ = 0;
   Timestamp first_t_ = 0;
@@ -58,6 +80,8 @@ class ChunkEncoder {
   int window_leading_ = 0;  // the XOR window ('10' encoding) last written with '11'
   int window_trailing_ = 0;
   bool has_window_ = false;
+  std::uint64_t last_int_ = 0;        // integer mode: the last value as int64, modulo 2^64
+  std::uint64_t last_int_delta_ = 0;  // integer mode: last value minus the one before, modulo 2^64
 };
 
 // Streams the samples of one encoded chunk without allocating. Usage:
@@ -89,9 +113,12 @@ class ChunkDecoder {
   bool read_first();
   bool read_timestamp();
   bool read_value();
+  bool read_xor_value();
+  bool read_integer_value();
   bool check_trailer();
 
   std::string_view bytes_;
+  std::uint64_t encoding_ = 0;
   std::size_t bit_pos_ = 0;
   std::size_t count_ = 0;
   std::size_t decoded_ = 0;
@@ -101,11 +128,14 @@ class ChunkDecoder {
   int window_leading_ = 0;
   int window_trailing_ = 0;
   bool has_window_ = false;
+  std::uint64_t last_int_ = 0;
+  std::uint64_t last_int_delta_ = 0;
   std::optional<core::Error> error_;
 };
 
 // Decodes a whole chunk. Fails with Errc::kDatabaseError if `bytes` is truncated, has trailing
-// data, or holds anything an encoder would not have written (non-increasing timestamps, NaN/Inf).
+// data, or holds anything an encoder would not have written (an unknown encoding, non-increasing
+// timestamps, NaN/Inf, an integer-mode value outside +-2^53).
 core::Result<std::vector<Sample>> decode_chunk(std::string_view bytes);
 
 }  // namespace netpulse::tsdb

@@ -16,12 +16,9 @@
 // metric name; a selector without a metric name needs at least one matcher that does not match
 // "" (so `{}` and `{a=""}` are refused, since they would select every series).
 //
-// Regex engine: std::regex (ECMAScript), because RE2 is not installed on the build image. To keep
-// the syntax compatible with RE2 and to keep matching cheap, patterns are limited to
-// kMaxRegexBytes, and back-references and look-around (which RE2 refuses) are refused. Matching
-// runs libstdc++'s breadth-first executor, whose cost is linear in the subject length (no
-// catastrophic backtracking, no recursion proportional to the subject). Unlike Prometheus' RE2,
-// `.` does not match a newline.
+// Regex engine: RE2 (Prometheus' dialect), matching time linear in the label value; patterns
+// are limited to kMaxRegexBytes; `.` matches a newline, as in Prometheus. Back-references and
+// look-around do not exist in RE2 and are refused as invalid regexes.
 #pragma once
 
 #include <cstddef>

@@ -141,8 +141,6 @@ TEST_CASE("selector: invalid text is refused with the offset and what was expect
        "at 9: metric name set twice (bare name and __name__ matcher)"},
       {std::string("up{a=\"b\0\"}", 10), "at 7: NUL byte in selector"},
       {std::string("up\0", 3), "at 2: NUL byte in selector"},
-      {"up{a=~\"(?=x)\"}", "at 6: look-around groups are not supported in regex"},
-      {"up{a=~\"(?<!x)y\"}", "at 6: look-around groups are not supported in regex"},
       {long_regex, "at 6: regex longer than 256 bytes"},
       {"up{" + std::string(5000, ' ') + "}", "at 4096: selector longer than 4096 bytes"},
       {many_matchers(33), "at 249: more than 32 matchers"},
@@ -156,10 +154,10 @@ TEST_CASE("selector: invalid text is refused with the offset and what was expect
   }
 }
 
-TEST_CASE("selector: regexes std::regex or RE2 would refuse are invalid input",
-          "[tsdb][selector]") {
-  for (const char* text : {"up{a=~\"(\"}", "up{a=~\"[a-\"}", "up{a=~\"a{2,1}\"}",
-                           R"(up{a=~"(a)\\1"})", "up{a=~\"*\"}"}) {
+TEST_CASE("selector: regexes RE2 refuses are invalid input", "[tsdb][selector]") {
+  for (const char* text :
+       {"up{a=~\"(\"}", "up{a=~\"[a-\"}", "up{a=~\"a{2,1}\"}", R"(up{a=~"(a)\\1"})", "up{a=~\"*\"}",
+        "up{a=~\"(?=x)\"}", "up{a=~\"(?<!x)y\"}"}) {
     INFO("text: " << text);
     const auto parsed = Selector::parse(text);
     REQUIRE_FALSE(parsed);
@@ -169,6 +167,14 @@ TEST_CASE("selector: regexes std::regex or RE2 would refuse are invalid input",
   // An escaped paren or one inside a class is not a look-around group.
   CHECK(Selector::parse(R"(up{a=~"\\(?=x"})"));
   CHECK(Selector::parse(R"(up{a=~"[(]?=x"})"));
+}
+
+TEST_CASE("selector: regexes follow Prometheus (RE2): dot matches newline, inline flags work",
+          "[tsdb][selector]") {
+  CHECK(parse_ok("{a=~\"x.y\"}").matches(SeriesKey{"m", {{"a", "x\ny"}}}));
+  CHECK(parse_ok("{a=~\"(?i)ETH.*\"}").matches(SeriesKey{"m", {{"a", "eth0"}}}));
+  CHECK_FALSE(parse_ok("{a=~\"eth[0-9]\"}").matches(SeriesKey{"m", {{"a", "eth10"}}}));
+  CHECK(parse_ok("{a=~\"eth[0-9]+|lo\"}").matches(SeriesKey{"m", {{"a", "lo"}}}));
 }
 
 TEST_CASE("selector: a regex of exactly the limit is accepted", "[tsdb][selector]") {

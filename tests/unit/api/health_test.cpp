@@ -1,14 +1,9 @@
 // /health reports the database check: 200 while it passes, 503 with the reason once it fails
 // (here: a database whose writer has been closed).
-#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-#include <netpulse/api/routes.hpp>
-#include <netpulse/auth/auth_service.hpp>
-#include <netpulse/db/database.hpp>
-
-#include "support/temp_dir.hpp"
+#include "api_harness.hpp"
 
 using namespace netpulse;
 
@@ -29,25 +24,8 @@ api::Response call(const api::Router& router, api::http::verb method, const std:
 }  // namespace
 
 TEST_CASE("health: 200 while the database answers, 503 naming the failure once it does not") {
-  test::TempDir dir;
-  core::ManualClock clock;
-  core::Logger log(clock, [](std::string_view) {});
-  core::MetricsRegistry metrics;
-  db::Options dbo;
-  dbo.path = dir.file("netpulse.db");
-  auto database = db::Database::open(dbo, clock, log, &metrics);
-  REQUIRE(database);
-  boost::asio::io_context loop;
-  core::WorkerPool workers(1, 16);
-  auth::Options ao;
-  ao.data_dir = dir.path();
-  auto service =
-      auth::AuthService::open(ao, clock, **database, workers, loop.get_executor(), log, &metrics);
-  REQUIRE(service);
-  bool ready = true;
-  api::Router router;
-  api::register_routes(router,
-                       {**service, **database, metrics, clock, "test", [&ready] { return ready; }});
+  test::ApiHarness h;
+  auto& router = h.router;
 
   auto ok = call(router, api::http::verb::get, "/health");
   CHECK(ok.status == api::http::status::ok);
@@ -56,8 +34,8 @@ TEST_CASE("health: 200 while the database answers, 503 naming the failure once i
   CHECK(body.at("checks").at("database").at("status").as_string() == "ok");
   CHECK(call(router, api::http::verb::get, "/ready").status == api::http::status::ok);
 
-  (*database)->close();
-  ready = false;
+  h.database->close();
+  h.ready = false;
   auto bad = call(router, api::http::verb::get, "/health");
   CHECK(bad.status == api::http::status::service_unavailable);
   auto failing = boost::json::parse(bad.body).as_object();

@@ -1,36 +1,14 @@
 // The OpenAPI document must describe every registered route (with its method and permission):
 // built from the real route table with a real database and auth service on a temp dir.
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include <netpulse/api/routes.hpp>
-#include <netpulse/auth/auth_service.hpp>
-#include <netpulse/db/database.hpp>
-
-#include "support/temp_dir.hpp"
+#include "api_harness.hpp"
 
 using namespace netpulse;
 
 TEST_CASE("openapi: every registered route is in the document with its method and permission") {
-  test::TempDir dir;
-  core::ManualClock clock;
-  core::Logger log(clock, [](std::string_view) {});
-  core::MetricsRegistry metrics;
-  db::Options dbo;
-  dbo.path = dir.file("netpulse.db");
-  auto database = db::Database::open(dbo, clock, log, &metrics);
-  REQUIRE(database);
-  boost::asio::io_context loop;
-  core::WorkerPool workers(1, 16);
-  auth::Options ao;
-  ao.data_dir = dir.path();
-  auto service =
-      auth::AuthService::open(ao, clock, **database, workers, loop.get_executor(), log, &metrics);
-  REQUIRE(service);
-
-  api::Router router;
-  api::register_routes(router,
-                       {**service, **database, metrics, clock, "test", [] { return true; }});
+  test::ApiHarness h;
+  auto& router = h.router;
   REQUIRE(router.routes().size() > 20);
 
   auto doc = api::openapi_document(router, "test");

@@ -302,13 +302,16 @@ void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
   if (route.permission) {
     auto authz = ctx->request()[http::field::authorization];
     std::string_view token;
+    // "Token <api key>" is InfluxDB's scheme (Telegraf's influxdb_v2 output); same credentials.
     if (authz.size() > 7 && iequals(authz.substr(0, 7), "Bearer ")) token = authz.substr(7);
+    if (authz.size() > 6 && iequals(authz.substr(0, 6), "Token ")) token = authz.substr(6);
     while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
     if (token.empty()) {
       return ctx->reply_error(
           Error(Errc::kAuthenticationRequired,
                 authz.empty() ? "authentication required: send Authorization: Bearer <token>"
-                              : "the Authorization header must be \"Bearer <token>\""));
+                              : "the Authorization header must be \"Bearer <token>\" (or "
+                                "\"Token <api key>\")"));
     }
     auto principal = auth_.authenticate(token);
     if (!principal) return ctx->reply_error(principal.error());

@@ -147,6 +147,7 @@ void register_routes(Router& router, const RouteDeps& deps) {
   detail::register_system_routes(router, deps);
   detail::register_auth_routes(router, deps);
   detail::register_admin_routes(router, deps);
+  detail::register_metric_routes(router, deps);
 }
 
 }  // namespace netpulse::api

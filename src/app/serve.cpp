@@ -13,6 +13,8 @@
 
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
+#include <netpulse/core/event_bus.hpp>
+#include <netpulse/tsdb/store.hpp>
 
 #include "support.hpp"
 
@@ -42,6 +44,38 @@ api::ServerOptions server_options(const core::Config& c) {
   o.per_user_burst = static_cast<double>(c.http.rate_limit.per_user_burst);
   o.access_log = c.log.access_log;
   return o;
+}
+
+std::optional<std::unique_ptr<tsdb::Store>> open_tsdb(const core::Config& c, db::Database& db,
+                                                      Runtime& rt, core::EventBus& bus) {
+  tsdb::StoreOptions o;
+  o.dir = c.storage.data_dir + "/tsdb";
+  o.sync_full = c.tsdb.sync_full;
+  o.chunk_samples = static_cast<std::size_t>(c.tsdb.chunk_samples);
+  o.max_series_per_org = static_cast<std::size_t>(c.tsdb.max_series_per_org);
+  o.head_max_bytes = static_cast<std::size_t>(c.tsdb.head_max_mb) << 20;
+  o.head_keep_ms = c.tsdb.head_keep_h * 3'600'000;
+  o.ooo_window_ms = c.tsdb.ooo_window_s * 1000;
+  o.future_limit_ms = c.tsdb.future_limit_s * 1000;
+  o.raw_retention_ms = c.tsdb.retention_raw_days * 86'400'000;
+  o.retention_ms[0] = o.raw_retention_ms;
+  o.retention_ms[1] = c.tsdb.retention_5m_days * 86'400'000;
+  o.retention_ms[2] = c.tsdb.retention_1h_days * 86'400'000;
+  o.flush_interval = std::chrono::seconds(c.tsdb.flush_interval_s);
+  o.checkpoint_interval = std::chrono::seconds(c.tsdb.checkpoint_interval_s);
+  o.checkpoint_log_bytes = static_cast<std::size_t>(c.tsdb.checkpoint_log_mb) << 20;
+  o.retention_interval = std::chrono::seconds(c.tsdb.retention_interval_s);
+  o.stale_check_interval = std::chrono::seconds(c.tsdb.stale_check_interval_s);
+  o.stale_factor = c.tsdb.stale_factor;
+  o.stale_min_ms = c.tsdb.stale_min_s * 1000;
+  o.max_batch_samples = static_cast<std::size_t>(c.tsdb.max_batch_samples);
+  auto store = tsdb::Store::open(o, db, rt.clock, rt.log, &rt.metrics, &bus,
+                                 rt.loop->get_executor(), *rt.workers);
+  if (!store) {
+    std::fprintf(stderr, "netpulse: time-series store: %s\n", store.error().message.c_str());
+    return std::nullopt;
+  }
+  return std::move(store).value();
 }
 
 void print_first_admin(const auth::BootstrapResult& b) {
@@ -90,10 +124,20 @@ int cmd_serve(const CommandLine& cl) {
   }
   print_first_admin(*boot);
 
+  core::EventBus bus;
+  auto tsdb_store = open_tsdb(*config, db, rt, bus);
+  if (!tsdb_store) return 1;
+  auto& store = **tsdb_store;
+
   bool ready = false;
   api::Router router;
-  api::register_routes(
-      router, {auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }});
+  api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
+  deps.tsdb = &store;
+  deps.workers = rt.workers.get();
+  deps.loop = loop.get_executor();
+  deps.ingest_max_samples = static_cast<std::size_t>(config->tsdb.max_batch_samples);
+  deps.raw_retention_ms = config->tsdb.retention_raw_days * 86'400'000;
+  api::register_routes(router, deps);
   auto server =
       api::Server::open(server_options(*config), loop, rt.clock, log, rt.metrics, router, auth);
   if (!server) {
@@ -158,6 +202,9 @@ int cmd_serve(const CommandLine& cl) {
   // Teardown in dependency order: the listener, slow work, queued writes. The loop, with anything
   // still queued on it, goes last (Runtime's destructor); late answers are dropped by then.
   server->reset();
+  // The store writes its final checkpoint (so the next start replays nothing), then slow work
+  // finishes and queued writes commit.
+  if (auto r = store.close(); !r) log.error("app", "tsdb: {}", r.error().message);
   rt.workers.reset();
   db.close();
   log.info("app", "stopped");

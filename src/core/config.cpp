@@ -339,6 +339,31 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
 
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);
+
+  c.tsdb.sync_full = r.boolean("tsdb.sync_full");
+  c.tsdb.chunk_samples = r.ranged("tsdb.chunk_samples", 8, 1000);
+  c.tsdb.max_series_per_org = r.ranged("tsdb.max_series_per_org", 1, 100'000'000);
+  c.tsdb.head_max_mb = r.ranged("tsdb.head_max_mb", 1, 1'000'000);
+  c.tsdb.head_keep_h = r.ranged("tsdb.head_keep_h", 1, 24 * 90);
+  c.tsdb.ooo_window_s = r.ranged("tsdb.ooo_window_s", 0, 7 * 86'400);
+  c.tsdb.future_limit_s = r.ranged("tsdb.future_limit_s", 0, 86'400);
+  c.tsdb.retention_raw_days = r.ranged("tsdb.retention_raw_days", 1, 36'500);
+  c.tsdb.retention_5m_days = r.ranged("tsdb.retention_5m_days", 1, 36'500);
+  c.tsdb.retention_1h_days = r.ranged("tsdb.retention_1h_days", 1, 36'500);
+  c.tsdb.flush_interval_s = r.ranged("tsdb.flush_interval_s", 1, 3600);
+  c.tsdb.checkpoint_interval_s = r.ranged("tsdb.checkpoint_interval_s", 10, 86'400);
+  c.tsdb.checkpoint_log_mb = r.ranged("tsdb.checkpoint_log_mb", 1, 1'000'000);
+  c.tsdb.retention_interval_s = r.ranged("tsdb.retention_interval_s", 10, 86'400);
+  c.tsdb.stale_check_interval_s = r.ranged("tsdb.stale_check_interval_s", 1, 3600);
+  c.tsdb.stale_factor = r.number("tsdb.stale_factor");
+  if (!(c.tsdb.stale_factor >= 1.5 && c.tsdb.stale_factor <= 1000)) {
+    r.fail("tsdb.stale_factor", "must be between 1.5 and 1000");
+  }
+  c.tsdb.stale_min_s = r.ranged("tsdb.stale_min_s", 1, 86'400);
+  c.tsdb.max_batch_samples = r.ranged("tsdb.max_batch_samples", 1, 10'000'000);
+  if (c.tsdb.ooo_window_s * 1000 >= c.tsdb.head_keep_h * 3'600'000) {
+    r.fail("tsdb.ooo_window_s", "must be shorter than tsdb.head_keep_h");
+  }
   return c;
 }
 

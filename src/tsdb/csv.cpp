@@ -306,7 +306,10 @@ ParseResult parse_csv(std::string_view body, const ParseLimits& limits) {
       }
       sample.key.labels.emplace_back(label_names[index], value);
     }
-    if (ok) result.samples.push_back(std::move(sample));
+    if (ok) {
+      result.samples.push_back(std::move(sample));
+      result.sample_lines.push_back(line);
+    }
   }
   return result;
 }

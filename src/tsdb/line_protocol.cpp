@@ -413,6 +413,7 @@ ParseResult parse_line_protocol(std::string_view body, Precision precision, Time
     if (!detail::parse_line(line, precision, now_ms, limits, scratch, result.samples, err)) {
       result.issues.push_back({line_no, std::move(err.field), std::move(err.reason)});
     }
+    result.sample_lines.resize(result.samples.size(), line_no);
   }
   return result;
 }

@@ -4,11 +4,15 @@
 #include <functional>
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/metrics.hpp>
+#include <netpulse/core/worker_pool.hpp>
 #include <netpulse/db/database.hpp>
+#include <netpulse/tsdb/store.hpp>
 
 namespace netpulse::api {
 
@@ -20,6 +24,16 @@ struct RouteDeps {
   std::string version;
   // True once start-up has finished and while not shutting down (for /ready).
   std::function<bool()> ready;
+  // The time-series store and the pool its ingest parsing runs on; without them the metric
+  // routes are not registered.
+  tsdb::Store* tsdb = nullptr;
+  core::WorkerPool* workers = nullptr;
+  boost::asio::any_io_executor loop;  // where worker results come back
+  // Ingest: the most bytes a (decompressed) body may have, and the most samples per request.
+  std::size_t ingest_max_bytes = 64u << 20;
+  std::size_t ingest_max_samples = 200'000;
+  // Raw retention, for choosing the tier of a query.
+  tsdb::Timestamp raw_retention_ms = 30LL * 86'400'000;
 };
 
 // Health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users, organizations,

@@ -77,6 +77,26 @@ struct Config {
     std::int64_t threads = 0;
     std::int64_t max_queued = 0;
   };
+  struct Tsdb {
+    bool sync_full = false;
+    std::int64_t chunk_samples = 0;
+    std::int64_t max_series_per_org = 0;
+    std::int64_t head_max_mb = 0;
+    std::int64_t head_keep_h = 0;
+    std::int64_t ooo_window_s = 0;
+    std::int64_t future_limit_s = 0;
+    std::int64_t retention_raw_days = 0;
+    std::int64_t retention_5m_days = 0;
+    std::int64_t retention_1h_days = 0;
+    std::int64_t flush_interval_s = 0;
+    std::int64_t checkpoint_interval_s = 0;
+    std::int64_t checkpoint_log_mb = 0;
+    std::int64_t retention_interval_s = 0;
+    std::int64_t stale_check_interval_s = 0;
+    double stale_factor = 0;
+    std::int64_t stale_min_s = 0;
+    std::int64_t max_batch_samples = 0;
+  };
 
   Http http;
   Storage storage;
@@ -84,6 +104,7 @@ struct Config {
   Auth auth;
   Log log;
   Workers workers;
+  Tsdb tsdb;
   // Not errors, but worth a line in the log (e.g. an unknown NETPULSE_* variable).
   std::vector<std::string> warnings;
 };

@@ -62,6 +62,7 @@ struct ParseIssue {
 struct ParseResult {
   std::vector<ParsedSample> samples;
   std::vector<ParseIssue> issues;
+  std::vector<std::size_t> sample_lines;  // parallel to `samples`: the line each came from
 };
 
 // Parses an InfluxDB line protocol body. Each field of a good line becomes one sample: field

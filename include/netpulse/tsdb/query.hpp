@@ -24,8 +24,8 @@ struct RollupBucket {
   double max = 0;
   double sum = 0;
   std::int64_t count = 0;
-  double last = 0;      // value of the latest sample in the bucket
-  Timestamp last_t = 0; // its time
+  double last = 0;       // value of the latest sample in the bucket
+  Timestamp last_t = 0;  // its time
   friend bool operator==(const RollupBucket&, const RollupBucket&) = default;
 };
 
@@ -52,7 +52,9 @@ struct RangeQuery {
   Timestamp start = 0;  // inclusive
   Timestamp end = 0;    // inclusive for raw points; step buckets cover [start, end]
   Timestamp step = 0;   // 0: raw points (no bucketing)
-  AggFn agg = AggFn::kAvg;  // per-bucket aggregation within one series (with step)
+  // Per-bucket aggregation within one series (with step, fn kNone; rate/increase ignore it), the
+  // rollup field shown without step (avg unless min/max/sum/count/last), and the topk score.
+  AggFn agg = AggFn::kAvg;
   RangeFn fn = RangeFn::kNone;
   CounterWidth width = CounterWidth::kUnknown;
   // Group series by these label names and combine them bucket by bucket with `group_agg`
@@ -75,8 +77,21 @@ struct ResultSeries {
   friend bool operator==(const ResultSeries&, const ResultSeries&) = default;
 };
 
-// Evaluates `query` over `input`. Errors (kInvalidInput, naming the parameter): group/group_by
-// without step, step < 0, end < start. Series without any point in the range are left out.
+// Evaluates `query` over `input`. Errors (kInvalidInput, naming the parameter in
+// details.field): end < start ("end"), step < 0 ("step"), group/group_by without step ("group",
+// "group_by"). Series without any point in the range are left out.
+//
+// Only data inside [start, end] is used. Raw samples: without step the points themselves; with
+// step, `agg` over each non-empty bucket [start + k*step, start + (k+1)*step), stamped at its
+// start. rate/increase: without step one point per consecutive pair (at the later time); with step
+// one point per bucket, over its samples and the latest earlier sample in the range. Rollup
+// buckets are combined as if over their samples (avg = sum of sums / sum of counts, ...), except
+// percentiles, which are taken over the bucket averages (an approximation); rate/increase on
+// rollups use each bucket's `last` at `last_t` as a counter sample. No point is NaN: NaN samples
+// are dropped first, and a point whose value still comes out NaN is left out.
+//
+// Order of the answer: with topk, by rank (NaN scores last); else grouped series by labels and
+// ungrouped series by metric, then labels. max_points is applied last, to each series.
 core::Result<std::vector<ResultSeries>> evaluate_range(const RangeQuery& query,
                                                        std::vector<SeriesData> input);
 

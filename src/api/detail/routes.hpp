@@ -12,6 +12,8 @@ void register_system_routes(Router& router, const RouteDeps& deps);
 void register_auth_routes(Router& router, const RouteDeps& deps);
 // Users, organizations, API keys, audit log.
 void register_admin_routes(Router& router, const RouteDeps& deps);
+// Metric ingest and queries (when deps.tsdb is set).
+void register_metric_routes(Router& router, const RouteDeps& deps);
 
 boost::json::object to_json(const auth::User& u);
 boost::json::object to_json(const auth::Organization& o);

@@ -9,7 +9,9 @@
 
 #include <netpulse/api/routes.hpp>
 #include <netpulse/auth/auth_service.hpp>
+#include <netpulse/core/event_bus.hpp>
 #include <netpulse/db/database.hpp>
+#include <netpulse/tsdb/store.hpp>
 
 #include "support/temp_dir.hpp"
 
@@ -28,8 +30,17 @@ struct ApiHarness {
         auth::AuthService::open(ao, clock, *database, workers, loop.get_executor(), log, &metrics);
     REQUIRE(service);
     auth = std::move(service).value();
-    api::register_routes(router,
-                         {*auth, *database, metrics, clock, "test", [this] { return ready; }});
+    tsdb::StoreOptions so;
+    so.dir = dir.file("tsdb");
+    auto store =
+        tsdb::Store::open(so, *database, clock, log, &metrics, &bus, loop.get_executor(), workers);
+    REQUIRE(store);
+    tsdb = std::move(store).value();
+    api::RouteDeps deps{*auth, *database, metrics, clock, "test", [this] { return ready; }};
+    deps.tsdb = tsdb.get();
+    deps.workers = &workers;
+    deps.loop = loop.get_executor();
+    api::register_routes(router, deps);
   }
 
   TempDir dir;
@@ -40,6 +51,8 @@ struct ApiHarness {
   core::WorkerPool workers{1, 16};
   std::unique_ptr<db::Database> database;
   std::unique_ptr<auth::AuthService> auth;
+  core::EventBus bus;
+  std::unique_ptr<tsdb::Store> tsdb;
   bool ready = true;
   api::Router router;
 };

@@ -1,0 +1,1756 @@
+// The time-series store (see store.hpp for the model and docs/tsdb.md for the guarantees).
+//
+// Everything here runs on the event loop except the work handed to the db writer (persisting
+// chunks, rollups, the head snapshot, retention deletes) and to the worker pool (reading and
+// decoding for queries that need SQLite). Every write to SQLite is idempotent — chunks are keyed by
+// (series, first_t, kind), rollup buckets replace buckets with the same start, the head snapshot
+// replaces the previous one — so replaying the append log after a crash, which re-seals chunks
+// and re-emits buckets that may already have been persisted, converges to the same state.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <netpulse/tsdb/chunk.hpp>
+#include <netpulse/tsdb/store.hpp>
+
+#include "detail/append_log.hpp"
+#include "detail/rollup_block.hpp"
+#include "detail/series_key.hpp"
+
+namespace netpulse::tsdb {
+
+namespace {
+
+constexpr Timestamp kNone = std::numeric_limits<Timestamp>::min();
+// A chunk is sealed before it would span more than this (bounds the SQLite range scans).
+constexpr Timestamp kMaxChunkSpanMs = 24 * 3'600'000;
+// Persisted rollup tiers and their block spans (one tsdb_rollups row per block).
+constexpr int kFirstStoredTier = 1;  // 5m; the 1m tier is derived from raw chunks
+constexpr Timestamp kBlockSpanMs[kTierCount] = {0, 86'400'000, 30LL * 86'400'000};
+
+Timestamp floor_to(Timestamp t, Timestamp width) {
+  Timestamp q = t / width;
+  if (t % width != 0 && t < 0) --q;
+  return q * width;
+}
+
+// --- little-endian helpers for the log and the head snapshot --------------------------------
+
+void put_u8(std::string& o, std::uint8_t v) {
+  o.push_back(static_cast<char>(v));
+}
+void put_u32(std::string& o, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_u64(std::string& o, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_i64(std::string& o, std::int64_t v) {
+  put_u64(o, static_cast<std::uint64_t>(v));
+}
+void put_f64(std::string& o, double v) {
+  std::uint64_t u;
+  std::memcpy(&u, &v, 8);
+  put_u64(o, u);
+}
+void put_bytes(std::string& o, std::string_view b) {
+  put_u32(o, static_cast<std::uint32_t>(b.size()));
+  o.append(b);
+}
+
+struct Reader {
+  std::string_view in;
+  std::size_t pos = 0;
+  bool ok = true;
+  bool need(std::size_t n) {
+    if (!ok || in.size() - pos < n) ok = false;
+    return ok;
+  }
+  std::uint64_t u(int bytes) {
+    if (!need(static_cast<std::size_t>(bytes))) return 0;
+    std::uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
+    pos += static_cast<std::size_t>(bytes);
+    return v;
+  }
+  std::uint8_t u8() { return static_cast<std::uint8_t>(u(1)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(u(4)); }
+  std::int64_t i64() { return static_cast<std::int64_t>(u(8)); }
+  double f64() {
+    auto b = u(8);
+    double d;
+    std::memcpy(&d, &b, 8);
+    return d;
+  }
+  std::string_view bytes() {
+    auto n = u32();
+    if (!need(n)) return {};
+    auto v = in.substr(pos, n);
+    pos += n;
+    return v;
+  }
+};
+
+// A chunk encoder rebuilt from its bytes (head snapshot, ooo insertion).
+core::Result<ChunkEncoder> encoder_from(std::string_view bytes) {
+  ChunkEncoder enc;
+  if (bytes.size() <= 3) return enc;
+  auto samples = decode_chunk(bytes);
+  if (!samples) return samples.error();
+  for (const auto& s : *samples) {
+    auto r = enc.append(s);
+    if (!r) return r.error();
+  }
+  return enc;
+}
+
+// One in-progress rollup bucket.
+struct Roll {
+  Timestamp start = kNone;
+  double min = 0, max = 0, sum = 0, last = 0;
+  std::int64_t count = 0;
+  Timestamp last_t = kNone;
+
+  void reset(Timestamp bucket, Sample s) {
+    start = bucket;
+    min = max = sum = last = s.v;
+    count = 1;
+    last_t = s.t;
+  }
+  void add(Sample s) {
+    min = std::min(min, s.v);
+    max = std::max(max, s.v);
+    sum += s.v;
+    ++count;
+    if (s.t >= last_t) {
+      last = s.v;
+      last_t = s.t;
+    }
+  }
+  RollupBucket bucket() const { return {start, min, max, sum, count, last, last_t}; }
+};
+
+struct MemChunk {
+  Timestamp first_t = 0;
+  Timestamp last_t = 0;
+  std::uint32_t offset = 0;  // into Series::sealed
+  std::uint32_t size = 0;
+  std::uint8_t kind = 0;  // 0 in-order, 1 out-of-order
+  bool persisted = false;
+};
+
+struct Series {
+  SeriesId id = 0;
+  std::string key;  // org-prefixed canonical key (detail/series_key.hpp)
+  ChunkEncoder head;
+  std::unique_ptr<ChunkEncoder> ooo;
+  std::string sealed;
+  std::vector<MemChunk> chunks;  // in seal order
+  Timestamp max_t = kNone;       // newest sample
+  double last_v = 0;
+  Timestamp mem_from = kNone;  // every chunk with last_t >= mem_from is in memory
+  Roll roll[kTierCount];       // [0] unused: the 1m tier is derived from raw data
+  Timestamp interval = 0;      // usual interval (moving average), 0 until two samples
+  bool stale = false;
+  bool indexed = false;  // its tsdb_series row is committed
+
+  std::int64_t org() const { return detail::org_of_key(key); }
+  std::string_view unprefixed() const {
+    return std::string_view(key).substr(detail::kOrgPrefixBytes);
+  }
+  std::size_t chunk_bytes() const {
+    return sealed.size() + head.bytes().size() + (ooo ? ooo->bytes().size() : 0);
+  }
+};
+
+struct PendingChunk {
+  SeriesId series = 0;
+  std::uint8_t kind = 0;
+  Timestamp first_t = 0;
+  Timestamp last_t = 0;
+  std::string data;
+};
+
+struct PendingBucket {
+  SeriesId series = 0;
+  int tier = 0;
+  RollupBucket bucket;
+};
+
+struct OrgIndex {
+  std::size_t count = 0;
+  std::map<std::string, std::vector<SeriesId>, std::less<>> by_metric;
+};
+
+// A sample's fate while validating a batch.
+enum class Verdict : std::uint8_t { kStore, kDuplicate, kRefused };
+
+bool selector_matches(const Selector& sel, std::string_view unprefixed) {
+  detail::KeyView kv(unprefixed);
+  if (sel.metric() && *sel.metric() != kv.metric()) return false;
+  for (const auto& m : sel.matchers()) {
+    std::string_view v =
+        m.name == kMetricNameLabel ? kv.metric() : detail::KeyView::label(unprefixed, m.name);
+    if (!m.matches(v)) return false;
+  }
+  return true;
+}
+
+// Merges decoded chunks of one series into sorted samples with unique times within [start, end]:
+// on equal times an out-of-order chunk's sample wins (it was written later).
+std::vector<Sample> merge_samples(std::vector<std::pair<std::uint8_t, std::string>>& chunks,
+                                  Timestamp start, Timestamp end, core::Logger* log) {
+  std::vector<std::pair<Sample, std::uint8_t>> all;
+  bool sorted = true;
+  for (auto& [kind, bytes] : chunks) {
+    ChunkDecoder dec(bytes);
+    while (dec.next()) {
+      const auto& s = dec.sample();
+      if (s.t < start || s.t > end) continue;
+      if (!all.empty() && all.back().first.t >= s.t) sorted = false;
+      all.emplace_back(s, kind);
+    }
+    if (dec.error() && log) log->warn("tsdb", "skipping damaged chunk: {}", dec.error()->message);
+  }
+  if (!sorted) {
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+      return a.first.t < b.first.t || (a.first.t == b.first.t && a.second < b.second);
+    });
+  }
+  std::vector<Sample> out;
+  out.reserve(all.size());
+  for (const auto& [s, kind] : all) {
+    if (!out.empty() && out.back().t == s.t) {
+      out.back() = s;  // the later (ooo) one wins
+    } else {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+class StoreImpl final : public Store {
+ public:
+  StoreImpl(const StoreOptions& o, db::Database& db, const core::Clock& clock, core::Logger& log,
+            core::MetricsRegistry* metrics, core::EventBus* bus, boost::asio::any_io_executor loop,
+            core::WorkerPool& workers)
+      : o_(o),
+        db_(db),
+        clock_(clock),
+        log_(log),
+        bus_(bus),
+        loop_(loop),
+        workers_(workers),
+        flush_timer_(loop),
+        checkpoint_timer_(loop),
+        retention_timer_(loop),
+        stale_timer_(loop) {
+    if (metrics) {
+      m_appended_ = &metrics->counter("netpulse_tsdb_samples_appended_total",
+                                      "Samples stored by the time-series store");
+      m_duplicates_ = &metrics->counter("netpulse_tsdb_duplicate_samples_total",
+                                        "Samples identical to a stored one (accepted, ignored)");
+      for (int r = 0; r <= static_cast<int>(RefuseReason::kBatchTooLarge); ++r) {
+        auto reason = static_cast<RefuseReason>(r);
+        m_refused_[r] = &metrics->counter("netpulse_tsdb_refused_samples_total",
+                                          "Samples refused by the time-series store, by reason",
+                                          {{"reason", std::string(refuse_reason_name(reason))}});
+      }
+      m_series_ = &metrics->gauge("netpulse_tsdb_series", "Series in the index");
+      m_head_bytes_ =
+          &metrics->gauge("netpulse_tsdb_head_chunk_bytes", "Compressed chunk bytes in memory");
+      m_log_bytes_ = &metrics->gauge("netpulse_tsdb_log_bytes", "Bytes in the append log");
+      m_pending_ = &metrics->gauge("netpulse_tsdb_pending_chunks",
+                                   "Sealed chunks not yet persisted to SQLite");
+      m_checkpoint_s_ =
+          &metrics->histogram("netpulse_tsdb_checkpoint_seconds", "Time to write a head checkpoint",
+                              core::default_latency_buckets());
+      m_stale_ = &metrics->counter("netpulse_tsdb_series_stale_total",
+                                   "Series marked stale (no data for N x their interval)");
+    }
+  }
+
+  ~StoreImpl() override { log_file_.close(); }
+
+  core::Result<void> start() {
+    auto r = log_file_.open(o_.dir, o_.sync_full);
+    if (!r) return r;
+    auto loaded = load();
+    if (!loaded) return loaded;
+    auto seg = log_file_.rotate();
+    if (!seg) return seg.error();
+    arm_timers();
+    update_gauges();
+    return core::ok();
+  }
+
+  // ------------------------------------------------------------------------------- append --
+
+  void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
+              std::function<void(core::Result<AppendResult>)> done) override {
+    if (closed_) {
+      done(core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
+      return;
+    }
+    AppendResult result;
+    if (batch.size() > o_.max_batch_samples) {
+      done(core::Error(core::Errc::kPayloadTooLarge,
+                       fmt::format("a batch may hold at most {} samples; this one has {}",
+                                   o_.max_batch_samples, batch.size()),
+                       {{"field", "samples"}}));
+      return;
+    }
+    const Timestamp now = clock_.unix_millis();
+    std::vector<Verdict> verdict(batch.size(), Verdict::kStore);
+    std::vector<SeriesId> ids(batch.size(), 0);
+    // New series of this batch: key → provisional index (ids are assigned once the batch stands).
+    std::unordered_map<std::string, std::uint32_t> new_keys;
+    std::vector<std::string> new_key_list;
+    std::vector<std::uint32_t> new_of(batch.size(), 0);  // 1-based provisional index, 0 = existing
+    auto& oi = orgs_[org_id];
+    // Newest time per series as the batch goes (existing: by id; new: by provisional index).
+    std::unordered_map<std::uint64_t, Timestamp> batch_max;
+    // Accepted samples of the batch by (series, t), built only once an out-of-order or duplicate
+    // sample shows up (the rare path).
+    std::unordered_map<std::uint64_t, std::unordered_map<Timestamp, double>> accepted_at;
+    bool track_accepted = false;
+
+    auto refuse = [&](std::size_t i, RefuseReason reason, std::string field, std::string msg) {
+      verdict[i] = Verdict::kRefused;
+      result.refused.push_back({i, std::move(field), reason, std::move(msg)});
+      if (m_refused_[static_cast<int>(reason)]) m_refused_[static_cast<int>(reason)]->inc();
+    };
+
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto& s = batch[i].sample;
+      if (!std::isfinite(s.v)) {
+        refuse(i, RefuseReason::kNotFinite, "value", "NaN and infinite values are not stored");
+        continue;
+      }
+      if (s.t > now + o_.future_limit_ms) {
+        refuse(i, RefuseReason::kTooFarInFuture, "timestamp",
+               fmt::format("timestamp {} ms is {} s ahead of the server clock (limit {} s)", s.t,
+                           (s.t - now) / 1000, o_.future_limit_ms / 1000));
+        continue;
+      }
+      if (s.t < now - o_.raw_retention_ms) {
+        refuse(i, RefuseReason::kBeyondRetention, "timestamp",
+               fmt::format("timestamp {} ms is older than the raw retention ({} days)", s.t,
+                           o_.raw_retention_ms / 86'400'000));
+        continue;
+      }
+      auto key = detail::encode_series_key(org_id, batch[i].key);
+      Series* series = nullptr;
+      std::uint64_t skey = 0;
+      if (auto it = index_.find(key); it != index_.end()) {
+        series = series_[it->second].get();
+        ids[i] = it->second;
+        skey = it->second;
+      } else if (auto nt = new_keys.find(key); nt != new_keys.end()) {
+        new_of[i] = nt->second;
+        skey = (std::uint64_t{1} << 40) | nt->second;
+      } else {
+        if (oi.count + new_key_list.size() >= o_.max_series_per_org) {
+          refuse(i, RefuseReason::kSeriesLimit, "series",
+                 fmt::format("the organization already has {} series, the configured limit "
+                             "(tsdb.max_series_per_org); this sample would start a new one",
+                             oi.count + new_key_list.size()));
+          continue;
+        }
+        new_key_list.push_back(key);
+        auto idx = static_cast<std::uint32_t>(new_key_list.size());
+        new_keys.emplace(std::move(key), idx);
+        new_of[i] = idx;
+        skey = (std::uint64_t{1} << 40) | idx;
+      }
+      Timestamp newest = series ? series->max_t : kNone;
+      if (auto bm = batch_max.find(skey); bm != batch_max.end())
+        newest = std::max(newest, bm->second);
+      if (newest == kNone || s.t > newest) {
+        batch_max[skey] = s.t;
+        if (track_accepted) accepted_at[skey][s.t] = s.v;
+        continue;
+      }
+      // Out of order or a duplicate.
+      if (s.t < newest - o_.ooo_window_ms) {
+        refuse(i, RefuseReason::kTooOld, "timestamp",
+               fmt::format("timestamp {} ms is {} s behind the series' newest sample; the "
+                           "out-of-order window is {} s",
+                           s.t, (newest - s.t) / 1000, o_.ooo_window_ms / 1000));
+        continue;
+      }
+      if (!track_accepted) {
+        track_accepted = true;
+        for (std::size_t j = 0; j < i; ++j) {
+          if (verdict[j] != Verdict::kStore) continue;
+          std::uint64_t k = new_of[j] ? ((std::uint64_t{1} << 40) | new_of[j]) : ids[j];
+          accepted_at[k][batch[j].sample.t] = batch[j].sample.v;
+        }
+      }
+      std::optional<double> existing;
+      if (auto a = accepted_at.find(skey); a != accepted_at.end()) {
+        if (auto v = a->second.find(s.t); v != a->second.end()) existing = v->second;
+      }
+      if (!existing && series) existing = value_at(*series, s.t);
+      if (existing) {
+        if (std::memcmp(&*existing, &s.v, sizeof(double)) == 0 || *existing == s.v) {
+          verdict[i] = Verdict::kDuplicate;
+        } else {
+          refuse(i, RefuseReason::kDuplicateConflict, "value",
+                 fmt::format("a sample at {} ms is already stored with value {}; a different "
+                             "value for the same time is refused",
+                             s.t, *existing));
+        }
+        continue;
+      }
+      accepted_at[skey][s.t] = s.v;
+    }
+
+    if (!result.refused.empty() && mode == AppendMode::kAllOrNothing) {
+      result.stored = false;
+      done(std::move(result));
+      return;
+    }
+
+    // Assign ids to the new series and write the log: series first, then the samples.
+    std::vector<SeriesId> new_ids(new_key_list.size() + 1, 0);
+    std::string rec;
+    std::string buf;
+    for (std::size_t n = 0; n < new_key_list.size(); ++n) {
+      new_ids[n + 1] = next_id_ + static_cast<SeriesId>(n);
+      rec.clear();
+      put_u32(rec, new_ids[n + 1]);
+      put_i64(rec, org_id);
+      put_bytes(rec, std::string_view(new_key_list[n]).substr(detail::kOrgPrefixBytes));
+      detail::append_log_record(buf, detail::LogRecordType::kSeries, rec);
+    }
+    std::size_t to_store = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (new_of[i]) ids[i] = new_ids[new_of[i]];
+      if (verdict[i] == Verdict::kStore) ++to_store;
+    }
+    if (to_store > 0) {
+      rec.clear();
+      rec.reserve(4 + to_store * 20);
+      put_u32(rec, static_cast<std::uint32_t>(to_store));
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (verdict[i] != Verdict::kStore) continue;
+        put_u32(rec, ids[i]);
+        put_i64(rec, batch[i].sample.t);
+        put_f64(rec, batch[i].sample.v);
+      }
+      detail::append_log_record(buf, detail::LogRecordType::kSamples, rec);
+    }
+    if (!buf.empty()) {
+      auto w = log_file_.write(buf);
+      if (!w) {
+        log_.error("tsdb", "append log write failed: {}", w.error().message);
+        done(core::Error(core::Errc::kServiceUnavailable,
+                         "the time-series store cannot write its log: " + w.error().message));
+        return;
+      }
+    }
+    // The batch stands: apply it.
+    for (std::size_t n = 0; n < new_key_list.size(); ++n) {
+      create_series(new_ids[n + 1], std::move(new_key_list[n]), false);
+    }
+    result.new_series = new_key_list.size();
+    appended_.clear();
+    appended_.reserve(to_store);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (verdict[i] == Verdict::kDuplicate) {
+        ++result.accepted;
+        ++result.duplicates;
+        continue;
+      }
+      if (verdict[i] != Verdict::kStore) continue;
+      auto& series = *series_[ids[i]];
+      apply(series, batch[i].sample, now);
+      appended_.push_back({ids[i], batch[i].sample});
+      ++result.accepted;
+    }
+    recompute_dirty_rollups();
+    samples_appended_ += appended_.size();
+    if (m_appended_) m_appended_->inc(static_cast<double>(appended_.size()));
+    if (m_duplicates_ && result.duplicates)
+      m_duplicates_->inc(static_cast<double>(result.duplicates));
+    if (bus_ && !appended_.empty()) {
+      bus_->publish(SamplesAppended{org_id, std::span<const AppendedSample>(appended_)});
+    }
+    if (log_file_.bytes_since_rotate() >= o_.checkpoint_log_bytes && !busy_) {
+      checkpoint([](core::Result<void>) {});
+    }
+    if (!o_.sync_full || to_store == 0) {
+      done(std::move(result));
+      return;
+    }
+    log_file_.sync([loop = loop_, result = std::move(result),
+                    done = std::move(done)](core::Result<void> r) mutable {
+      boost::asio::post(
+          loop, [r = std::move(r), result = std::move(result), done = std::move(done)]() mutable {
+            if (!r) return done(std::move(r).error());
+            done(std::move(result));
+          });
+    });
+  }
+
+  // --------------------------------------------------------------------------------- select --
+
+  void select(SelectRequest req,
+              std::function<void(core::Result<std::vector<SeriesData>>)> done) override {
+    if (req.end < req.start) {
+      done(core::invalid_field("end", "end must not be before start"));
+      return;
+    }
+    auto matched = match(req.org_id, req.selectors);
+    if (matched.size() > req.max_series) {
+      done(core::Error(core::Errc::kInvalidInput,
+                       fmt::format("the selector matches {} series; at most {} may be read at "
+                                   "once: narrow it with label matchers",
+                                   matched.size(), req.max_series),
+                       {{"field", "query"}}));
+      return;
+    }
+    if (req.tier && static_cast<int>(*req.tier) >= kFirstStoredTier) {
+      select_rollups(std::move(req), std::move(matched), std::move(done));
+      return;
+    }
+    // Raw: copy the in-memory chunks now; read older ones from SQLite on a worker if needed.
+    struct Job {
+      SeriesId id;
+      SeriesKey key;
+      std::vector<std::pair<std::uint8_t, std::string>> chunks;
+      Timestamp db_before = kNone;  // read SQLite chunks with last_t < this (kNone: none)
+    };
+    auto jobs = std::make_shared<std::vector<Job>>();
+    jobs->reserve(matched.size());
+    std::size_t bytes = 0;
+    bool need_db = false;
+    for (auto id : matched) {
+      const auto& s = *series_[id];
+      Job job{id, detail::decode_series_key(s.unprefixed()), {}, kNone};
+      for (const auto& c : s.chunks) {
+        if (c.last_t < req.start || c.first_t > req.end) continue;
+        job.chunks.emplace_back(c.kind, s.sealed.substr(c.offset, c.size));
+        bytes += c.size;
+      }
+      if (s.head.size() > 0 && s.head.last_t() >= req.start && s.head.first_t() <= req.end) {
+        job.chunks.emplace_back(0, std::string(s.head.bytes()));
+        bytes += s.head.bytes().size();
+      }
+      if (s.ooo && s.ooo->size() > 0 && s.ooo->last_t() >= req.start &&
+          s.ooo->first_t() <= req.end) {
+        job.chunks.emplace_back(1, std::string(s.ooo->bytes()));
+      }
+      if (req.start < s.mem_from && s.indexed) {
+        job.db_before = s.mem_from;
+        need_db = true;
+      }
+      jobs->push_back(std::move(job));
+    }
+    auto work = [this, jobs, start = req.start, end = req.end,
+                 need_db]() -> core::Result<std::vector<SeriesData>> {
+      std::vector<SeriesData> out;
+      out.reserve(jobs->size());
+      for (auto& job : *jobs) {
+        if (need_db && job.db_before != kNone) {
+          auto r = db_.read([&](db::Connection& c) -> core::Result<void> {
+            auto st = c.prepare(
+                "SELECT kind, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t >= ?2 "
+                "AND first_t <= ?3 AND last_t >= ?4 AND last_t < ?5");
+            if (!st) return st.error();
+            st->bind(1, static_cast<std::int64_t>(job.id))
+                .bind(2, start - kMaxChunkSpanMs)
+                .bind(3, end)
+                .bind(4, start)
+                .bind(5, job.db_before);
+            while (true) {
+              auto row = st->step();
+              if (!row) return row.error();
+              if (!*row) break;
+              job.chunks.emplace_back(static_cast<std::uint8_t>(st->get_int64(0)), st->get_blob(1));
+            }
+            return core::ok();
+          });
+          if (!r) return r.error();
+        }
+        SeriesData d;
+        d.key = std::move(job.key);
+        d.samples = merge_samples(job.chunks, start, end, nullptr);
+        out.push_back(std::move(d));
+      }
+      return out;
+    };
+    // Small in-memory reads are answered here; anything bigger goes to a worker.
+    if (!need_db && bytes < (256u << 10)) {
+      done(work());
+      return;
+    }
+    run_on_worker(std::move(work), std::move(done));
+  }
+
+  // Runs `work` on the worker pool and `done` with its result on the loop; when the pool refuses
+  // (its queue is full), `done` gets the refusal.
+  void run_on_worker(std::function<core::Result<std::vector<SeriesData>>()> work,
+                     std::function<void(core::Result<std::vector<SeriesData>>)> done) {
+    auto shared = std::make_shared<decltype(done)>(std::move(done));
+    auto r = workers_.run<core::Result<std::vector<SeriesData>>>(
+        std::move(work), loop_,
+        [shared](core::Result<std::vector<SeriesData>> out) { (*shared)(std::move(out)); });
+    if (!r) (*shared)(r.error());
+  }
+
+  void select_rollups(SelectRequest req, std::vector<SeriesId> matched,
+                      std::function<void(core::Result<std::vector<SeriesData>>)> done) {
+    int tier = static_cast<int>(*req.tier);
+    Timestamp width = kTierWidthMs[tier];
+    struct Job {
+      SeriesId id;
+      SeriesKey key;
+      std::vector<RollupBucket> memory;  // pending + current buckets (they win over stored ones)
+    };
+    auto jobs = std::make_shared<std::vector<Job>>();
+    for (auto id : matched) {
+      const auto& s = *series_[id];
+      Job job{id, detail::decode_series_key(s.unprefixed()), {}};
+      for (const auto& p : pending_buckets_) {
+        if (p.series == id && p.tier == tier && p.bucket.t >= floor_to(req.start, width) &&
+            p.bucket.t <= req.end)
+          job.memory.push_back(p.bucket);
+      }
+      if (s.roll[tier].count > 0 && s.roll[tier].start <= req.end &&
+          s.roll[tier].start >= floor_to(req.start, width))
+        job.memory.push_back(s.roll[tier].bucket());
+      std::stable_sort(job.memory.begin(), job.memory.end(),
+                       [](const auto& a, const auto& b) { return a.t < b.t; });
+      // Keep the last of equal starts (later pending entries replace earlier ones).
+      std::vector<RollupBucket> uniq;
+      for (auto& b : job.memory) {
+        if (!uniq.empty() && uniq.back().t == b.t)
+          uniq.back() = b;
+        else
+          uniq.push_back(b);
+      }
+      job.memory = std::move(uniq);
+      jobs->push_back(std::move(job));
+    }
+    auto work = [this, jobs, tier, width, start = req.start,
+                 end = req.end]() -> core::Result<std::vector<SeriesData>> {
+      std::vector<SeriesData> out;
+      for (auto& job : *jobs) {
+        std::vector<RollupBucket> stored;
+        auto r = db_.read([&](db::Connection& c) -> core::Result<void> {
+          auto st = c.prepare(
+              "SELECT data FROM tsdb_rollups WHERE tier = ?1 AND series_id = ?2 AND "
+              "block_t >= ?3 AND block_t <= ?4 ORDER BY block_t");
+          if (!st) return st.error();
+          st->bind(1, tier)
+              .bind(2, static_cast<std::int64_t>(job.id))
+              .bind(3, floor_to(start, kBlockSpanMs[tier]))
+              .bind(4, end);
+          while (true) {
+            auto row = st->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            auto block = detail::decode_rollup_block(st->get_blob(0));
+            if (!block) {
+              log_.warn("tsdb", "skipping damaged rollup block: {}", block.error().message);
+              continue;
+            }
+            for (auto& b : *block) {
+              if (b.t + width > start && b.t <= end) stored.push_back(b);
+            }
+          }
+          return core::ok();
+        });
+        if (!r) return r.error();
+        SeriesData d;
+        d.key = std::move(job.key);
+        d.bucket_ms = width;
+        d.buckets = detail::merge_rollup_buckets(stored, job.memory);
+        out.push_back(std::move(d));
+      }
+      return out;
+    };
+    run_on_worker(std::move(work), std::move(done));
+  }
+
+  // ------------------------------------------------------------------------------ discovery --
+
+  std::vector<SeriesId> match(std::int64_t org, std::span<const Selector> selectors) const {
+    std::vector<SeriesId> out;
+    auto oit = orgs_.find(org);
+    if (oit == orgs_.end()) return out;
+    const auto& oi = oit->second;
+    auto consider = [&](SeriesId id) {
+      const auto& s = *series_[id];
+      if (selectors.empty()) {
+        out.push_back(id);
+        return;
+      }
+      for (const auto& sel : selectors) {
+        if (selector_matches(sel, s.unprefixed())) {
+          out.push_back(id);
+          return;
+        }
+      }
+    };
+    bool all_pinned = !selectors.empty();
+    for (const auto& sel : selectors) all_pinned = all_pinned && sel.metric().has_value();
+    if (all_pinned) {
+      std::set<SeriesId> seen;
+      for (const auto& sel : selectors) {
+        auto it = oi.by_metric.find(*sel.metric());
+        if (it == oi.by_metric.end()) continue;
+        for (auto id : it->second) {
+          if (seen.insert(id).second && selector_matches(sel, series_[id]->unprefixed()))
+            out.push_back(id);
+        }
+      }
+    } else {
+      for (const auto& [metric, ids] : oi.by_metric) {
+        for (auto id : ids) consider(id);
+      }
+    }
+    std::sort(out.begin(), out.end(),
+              [&](SeriesId a, SeriesId b) { return series_[a]->key < series_[b]->key; });
+    return out;
+  }
+
+  std::vector<SeriesInfo> series(std::int64_t org_id, std::span<const Selector> selectors,
+                                 std::size_t limit) const override {
+    std::vector<SeriesInfo> out;
+    for (auto id : match(org_id, selectors)) {
+      if (out.size() >= limit) break;
+      const auto& s = *series_[id];
+      SeriesInfo info;
+      info.id = id;
+      info.key = detail::decode_series_key(s.unprefixed());
+      info.last_t = s.max_t == kNone ? 0 : s.max_t;
+      info.last_value = s.last_v;
+      info.stale = s.stale;
+      Timestamp first = kNone;
+      for (const auto& c : s.chunks)
+        first = first == kNone ? c.first_t : std::min(first, c.first_t);
+      if (s.head.size() > 0)
+        first = first == kNone ? s.head.first_t() : std::min(first, s.head.first_t());
+      info.first_t = first == kNone ? 0 : first;
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+
+  std::vector<std::string> label_names(std::int64_t org_id,
+                                       std::span<const Selector> selectors) const override {
+    std::set<std::string, std::less<>> names;
+    for (auto id : match(org_id, selectors)) {
+      names.insert(std::string(kMetricNameLabel));
+      detail::KeyView kv(series_[id]->unprefixed());
+      std::string_view n, v;
+      while (kv.next(n, v)) {
+        if (names.find(n) == names.end()) names.emplace(n);
+      }
+    }
+    return {names.begin(), names.end()};
+  }
+
+  std::vector<std::string> label_values(std::int64_t org_id, std::string_view name,
+                                        std::span<const Selector> selectors) const override {
+    std::set<std::string, std::less<>> values;
+    if (name == kMetricNameLabel && selectors.empty()) {
+      auto oit = orgs_.find(org_id);
+      if (oit != orgs_.end()) {
+        for (const auto& [metric, ids] : oit->second.by_metric)
+          if (!ids.empty()) values.insert(metric);
+      }
+      return {values.begin(), values.end()};
+    }
+    for (auto id : match(org_id, selectors)) {
+      auto u = series_[id]->unprefixed();
+      auto v =
+          name == kMetricNameLabel ? detail::KeyView(u).metric() : detail::KeyView::label(u, name);
+      if (!v.empty() && values.find(v) == values.end()) values.emplace(v);
+    }
+    return {values.begin(), values.end()};
+  }
+
+  const SeriesKey* key_of(SeriesId id) const override {
+    if (id == 0 || id >= series_.size() || !series_[id]) return nullptr;
+    auto& cached = key_cache_[id];
+    if (!cached)
+      cached = std::make_unique<SeriesKey>(detail::decode_series_key(series_[id]->unprefixed()));
+    return cached.get();
+  }
+
+  std::int64_t org_of(SeriesId id) const override {
+    if (id == 0 || id >= series_.size() || !series_[id]) return 0;
+    return series_[id]->org();
+  }
+
+  // ------------------------------------------------------------------------------ metadata --
+
+  void set_metadata(std::int64_t org_id, MetricMetadata md,
+                    std::function<void(core::Result<void>)> done) override {
+    auto copy = md;
+    db_.write(
+        [org_id, md = std::move(copy)](db::Connection& c) -> core::Result<void> {
+          auto st = c.prepare(
+              "INSERT INTO tsdb_metadata (org_id, metric, type, unit, help) VALUES (?1, ?2, ?3, "
+              "?4, ?5) ON CONFLICT (org_id, metric) DO UPDATE SET type = excluded.type, unit = "
+              "excluded.unit, help = excluded.help");
+          if (!st) return st.error();
+          st->bind(1, org_id)
+              .bind(2, md.metric)
+              .bind(3, metric_type_name(md.type))
+              .bind(4, md.unit)
+              .bind(5, md.help);
+          return st->run();
+        },
+        loop_,
+        [this, org_id, md = std::move(md), done = std::move(done)](core::Result<void> r) mutable {
+          if (r) metadata_[{org_id, md.metric}] = md;
+          done(std::move(r));
+        });
+  }
+
+  std::optional<MetricMetadata> metadata(std::int64_t org_id,
+                                         std::string_view metric) const override {
+    auto it = metadata_.find({org_id, std::string(metric)});
+    if (it == metadata_.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // ------------------------------------------------------------------------- background --
+
+  void flush(std::function<void(core::Result<void>)> done) override {
+    if (busy_) {
+      done(core::ok());  // a flush or checkpoint is already writing; it takes what is pending
+      return;
+    }
+    auto chunks = std::make_shared<std::vector<PendingChunk>>(std::move(pending_chunks_));
+    pending_chunks_.clear();
+    auto series = take_unindexed();
+    if (chunks->empty() && series->empty()) {
+      done(core::ok());
+      return;
+    }
+    busy_ = true;
+    inflight_chunks_ = chunks;
+    inflight_series_ = series;
+    db_.write(
+        [chunks, series](db::Connection& c) -> core::Result<void> {
+          auto r = write_series(c, *series);
+          if (!r) return r;
+          return write_chunks(c, *chunks);
+        },
+        loop_,
+        [this, chunks, series, done = std::move(done)](core::Result<void> r) {
+          busy_ = false;
+          inflight_chunks_.reset();
+          inflight_series_.reset();
+          if (!r) {
+            log_.warn("tsdb", "flush failed, will retry: {}", r.error().message);
+            requeue(std::move(*chunks), *series);
+          } else {
+            mark_persisted(*chunks, *series);
+            evict();
+          }
+          update_gauges();
+          done(std::move(r));
+        });
+  }
+
+  void checkpoint(std::function<void(core::Result<void>)> done) override {
+    if (busy_) {
+      done(core::Error(core::Errc::kServiceUnavailable, "a flush or checkpoint is running"));
+      return;
+    }
+    auto seg = log_file_.rotate();
+    if (!seg) {
+      done(seg.error());
+      return;
+    }
+    busy_ = true;
+    auto job = make_checkpoint_job(*seg);
+    inflight_job_ = job;
+    auto started = clock_.steady_now();
+    db_.write([job](db::Connection& c) -> core::Result<void> { return run_checkpoint(c, *job); },
+              loop_,
+              [this, job, started, done = std::move(done)](core::Result<void> r) {
+                busy_ = false;
+                inflight_job_.reset();
+                finish_checkpoint(*job, r);
+                if (m_checkpoint_s_) {
+                  m_checkpoint_s_->observe(
+                      std::chrono::duration<double>(clock_.steady_now() - started).count());
+                }
+                done(std::move(r));
+              });
+  }
+
+  void enforce_retention(std::function<void(core::Result<void>)> done) override {
+    const Timestamp now = clock_.unix_millis();
+    Timestamp raw_cutoff = now - o_.raw_retention_ms;
+    // Memory first: chunks past raw retention leave the head (persisted ones only).
+    for (auto& sp : series_) {
+      if (!sp) continue;
+      drop_memory_chunks(*sp,
+                         [&](const MemChunk& c) { return c.persisted && c.last_t < raw_cutoff; });
+    }
+    std::vector<SeriesId> ids;
+    for (auto& sp : series_)
+      if (sp && sp->indexed) ids.push_back(sp->id);
+    struct Batch {
+      std::vector<SeriesId> ids;
+      Timestamp raw_cutoff;
+      Timestamp tier_cutoff[kTierCount];
+    };
+    auto batches = std::make_shared<std::vector<Batch>>();
+    for (std::size_t i = 0; i < ids.size(); i += o_.retention_batch_rows) {
+      Batch b;
+      b.ids.assign(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                   ids.begin() + static_cast<std::ptrdiff_t>(
+                                     std::min(ids.size(), i + o_.retention_batch_rows)));
+      b.raw_cutoff = raw_cutoff;
+      for (int t = 0; t < kTierCount; ++t) b.tier_cutoff[t] = now - o_.retention_ms[t];
+      batches->push_back(std::move(b));
+    }
+    if (batches->empty()) {
+      done(core::ok());
+      return;
+    }
+    // One write per batch, so the writer interleaves other work between them.
+    auto remaining = std::make_shared<std::size_t>(batches->size());
+    auto failed = std::make_shared<std::optional<core::Error>>();
+    auto shared_done = std::make_shared<std::function<void(core::Result<void>)>>(std::move(done));
+    for (std::size_t bi = 0; bi < batches->size(); ++bi) {
+      db_.write(
+          [batches, bi](db::Connection& c) -> core::Result<void> {
+            const auto& b = (*batches)[bi];
+            auto st = c.prepare(
+                "DELETE FROM tsdb_chunks WHERE series_id = ?1 AND first_t < ?2 AND last_t < ?2");
+            if (!st) return st.error();
+            auto rt = c.prepare(
+                "DELETE FROM tsdb_rollups WHERE tier = ?1 AND series_id = ?2 AND last_t < ?3");
+            if (!rt) return rt.error();
+            for (auto id : b.ids) {
+              st->reset();
+              st->bind(1, static_cast<std::int64_t>(id)).bind(2, b.raw_cutoff);
+              if (auto r = st->run(); !r) return r;
+              for (int t = kFirstStoredTier; t < kTierCount; ++t) {
+                rt->reset();
+                rt->bind(1, t).bind(2, static_cast<std::int64_t>(id)).bind(3, b.tier_cutoff[t]);
+                if (auto r = rt->run(); !r) return r;
+              }
+            }
+            return core::ok();
+          },
+          loop_,
+          [remaining, failed, shared_done](core::Result<void> r) {
+            if (!r && !*failed) *failed = r.error();
+            if (--*remaining == 0) {
+              if (*failed)
+                (*shared_done)(**failed);
+              else
+                (*shared_done)(core::ok());
+            }
+          });
+    }
+    (void)raw_cutoff;
+  }
+
+  void check_staleness() override {
+    const Timestamp now = clock_.unix_millis();
+    for (auto& sp : series_) {
+      if (!sp || sp->stale || sp->interval <= 0 || sp->max_t == kNone) continue;
+      auto limit = std::max<Timestamp>(
+          static_cast<Timestamp>(o_.stale_factor * static_cast<double>(sp->interval)),
+          o_.stale_min_ms);
+      if (now - sp->max_t <= limit) continue;
+      sp->stale = true;
+      if (m_stale_) m_stale_->inc();
+      if (bus_) {
+        bus_->publish(SeriesStale{sp->org(), sp->id, detail::decode_series_key(sp->unprefixed()),
+                                  sp->max_t, sp->interval});
+      }
+    }
+  }
+
+  core::Result<void> close() override {
+    if (closed_) return core::ok();
+    closed_ = true;
+    flush_timer_.cancel();
+    checkpoint_timer_.cancel();
+    retention_timer_.cancel();
+    stale_timer_.cancel();
+    // Runs after the loop has stopped (or from another thread while it is idle in shutdown):
+    // write everything synchronously. In-flight async writes may or may not have landed; every
+    // write is idempotent, so writing their content again is safe.
+    if (inflight_chunks_) {
+      for (auto& c : *inflight_chunks_) pending_chunks_.push_back(std::move(c));
+      for (auto& [id, key] : *inflight_series_) unindexed_.push_back(id);
+    }
+    if (inflight_job_) {
+      for (auto& c : inflight_job_->chunks) pending_chunks_.push_back(std::move(c));
+      for (auto& b : inflight_job_->buckets) pending_buckets_.push_back(std::move(b));
+      for (auto& [id, key] : inflight_job_->series) unindexed_.push_back(id);
+    }
+    auto seg = log_file_.rotate();
+    if (!seg) return seg.error();
+    auto job = make_checkpoint_job(*seg);
+    auto r = db_.write_sync([job](db::Connection& c) { return run_checkpoint(c, *job); });
+    if (!r) {
+      log_.error("tsdb", "final checkpoint failed (the log will be replayed at start): {}",
+                 r.error().message);
+      return r;
+    }
+    log_file_.remove_before(*seg);
+    log_file_.close();
+    log_.info("tsdb", "closed: {} series, checkpoint written", index_.size());
+    return core::ok();
+  }
+
+  StoreStats stats() const override {
+    StoreStats st;
+    st.series = index_.size();
+    st.head_chunk_bytes = head_bytes_;
+    st.head_chunks = head_chunks_;
+    st.samples_appended = samples_appended_;
+    st.log_bytes = log_file_.bytes();
+    st.pending_chunks = pending_chunks_.size();
+    st.pending_rollups = pending_buckets_.size();
+    return st;
+  }
+
+ private:
+  // The write a checkpoint makes: pending series, chunks and buckets, and the head snapshot.
+  struct CheckpointJob {
+    std::uint32_t segment = 0;
+    std::vector<std::pair<SeriesId, std::string>> series;  // not yet indexed: id, key
+    std::vector<PendingChunk> chunks;
+    std::vector<PendingBucket> buckets;
+    std::vector<std::pair<SeriesId, std::string>> head;  // id, state blob
+  };
+
+  std::shared_ptr<CheckpointJob> make_checkpoint_job(std::uint32_t segment) {
+    auto job = std::make_shared<CheckpointJob>();
+    job->segment = segment;
+    job->series = std::move(*take_unindexed());
+    job->chunks = std::move(pending_chunks_);
+    pending_chunks_.clear();
+    job->buckets = std::move(pending_buckets_);
+    pending_buckets_.clear();
+    job->head.reserve(index_.size());
+    for (auto& sp : series_) {
+      if (!sp) continue;
+      job->head.emplace_back(sp->id, snapshot(*sp));
+    }
+    return job;
+  }
+
+  static core::Result<void> run_checkpoint(db::Connection& c, const CheckpointJob& job) {
+    if (auto r = write_series(c, job.series); !r) return r;
+    if (auto r = write_chunks(c, job.chunks); !r) return r;
+    if (auto r = write_buckets(c, job.buckets); !r) return r;
+    if (auto r = c.exec("DELETE FROM tsdb_head"); !r) return r;
+    auto st = c.prepare("INSERT INTO tsdb_head (series_id, state) VALUES (?1, ?2)");
+    if (!st) return st.error();
+    for (const auto& [id, state] : job.head) {
+      st->reset();
+      st->bind(1, static_cast<std::int64_t>(id)).bind_blob(2, state);
+      if (auto r = st->run(); !r) return r;
+    }
+    auto ss = c.prepare(
+        "INSERT INTO tsdb_state (name, value) VALUES ('checkpoint_segment', ?1) ON CONFLICT "
+        "(name) DO UPDATE SET value = excluded.value");
+    if (!ss) return ss.error();
+    ss->bind(1, static_cast<std::int64_t>(job.segment));
+    return ss->run();
+  }
+
+  void finish_checkpoint(CheckpointJob& job, const core::Result<void>& r) {
+    if (!r) {
+      log_.warn("tsdb", "checkpoint failed, will retry: {}", r.error().message);
+      requeue(std::move(job.chunks), job.series);
+      for (auto& b : job.buckets) pending_buckets_.push_back(std::move(b));
+      update_gauges();
+      return;
+    }
+    mark_persisted(job.chunks, job.series);
+    log_file_.remove_before(job.segment);
+    evict();
+    update_gauges();
+  }
+
+  static core::Result<void> write_series(db::Connection& c,
+                                         const std::vector<std::pair<SeriesId, std::string>>& s) {
+    if (s.empty()) return core::ok();
+    auto st = c.prepare(
+        "INSERT OR IGNORE INTO tsdb_series (id, org_id, metric, key, created_at) VALUES (?1, ?2, "
+        "?3, ?4, strftime('%s','now'))");
+    if (!st) return st.error();
+    for (const auto& [id, key] : s) {
+      auto u = std::string_view(key).substr(detail::kOrgPrefixBytes);
+      st->reset();
+      st->bind(1, static_cast<std::int64_t>(id))
+          .bind(2, detail::org_of_key(key))
+          .bind(3, detail::KeyView(u).metric())
+          .bind_blob(4, u);
+      if (auto r = st->run(); !r) return r;
+    }
+    return core::ok();
+  }
+
+  static core::Result<void> write_chunks(db::Connection& c, const std::vector<PendingChunk>& cs) {
+    if (cs.empty()) return core::ok();
+    auto st = c.prepare(
+        "INSERT OR REPLACE INTO tsdb_chunks (series_id, first_t, kind, last_t, data) VALUES (?1, "
+        "?2, ?3, ?4, ?5)");
+    if (!st) return st.error();
+    for (const auto& ch : cs) {
+      st->reset();
+      st->bind(1, static_cast<std::int64_t>(ch.series))
+          .bind(2, ch.first_t)
+          .bind(3, static_cast<int>(ch.kind))
+          .bind(4, ch.last_t)
+          .bind_blob(5, ch.data);
+      if (auto r = st->run(); !r) return r;
+    }
+    return core::ok();
+  }
+
+  // Read-modify-write of the rollup blocks the pending buckets fall in.
+  static core::Result<void> write_buckets(db::Connection& c, std::vector<PendingBucket> bs) {
+    if (bs.empty()) return core::ok();
+    std::stable_sort(bs.begin(), bs.end(), [](const PendingBucket& a, const PendingBucket& b) {
+      if (a.tier != b.tier) return a.tier < b.tier;
+      if (a.series != b.series) return a.series < b.series;
+      return a.bucket.t < b.bucket.t;
+    });
+    auto get = c.prepare(
+        "SELECT data FROM tsdb_rollups WHERE tier = ?1 AND series_id = ?2 AND block_t = ?3");
+    if (!get) return get.error();
+    auto put = c.prepare(
+        "INSERT OR REPLACE INTO tsdb_rollups (tier, series_id, block_t, last_t, data) VALUES (?1, "
+        "?2, ?3, ?4, ?5)");
+    if (!put) return put.error();
+    std::size_t i = 0;
+    while (i < bs.size()) {
+      auto tier = bs[i].tier;
+      auto sid = bs[i].series;
+      auto block_t = floor_to(bs[i].bucket.t, kBlockSpanMs[tier]);
+      std::vector<RollupBucket> updates;
+      while (i < bs.size() && bs[i].tier == tier && bs[i].series == sid &&
+             floor_to(bs[i].bucket.t, kBlockSpanMs[tier]) == block_t) {
+        if (!updates.empty() && updates.back().t == bs[i].bucket.t)
+          updates.back() = bs[i].bucket;
+        else
+          updates.push_back(bs[i].bucket);
+        ++i;
+      }
+      get->reset();
+      get->bind(1, tier).bind(2, static_cast<std::int64_t>(sid)).bind(3, block_t);
+      std::vector<RollupBucket> base;
+      auto row = get->step();
+      if (!row) return row.error();
+      if (*row) {
+        auto decoded = detail::decode_rollup_block(get->get_blob(0));
+        if (decoded) base = std::move(*decoded);  // a damaged block is rebuilt from the updates
+      }
+      get->reset();
+      auto merged = detail::merge_rollup_buckets(base, updates);
+      auto blob = detail::encode_rollup_block(merged);
+      if (!blob) return blob.error();
+      put->reset();
+      put->bind(1, tier)
+          .bind(2, static_cast<std::int64_t>(sid))
+          .bind(3, block_t)
+          .bind(4, merged.back().last_t)
+          .bind_blob(5, *blob);
+      if (auto r = put->run(); !r) return r;
+    }
+    return core::ok();
+  }
+
+  std::shared_ptr<std::vector<std::pair<SeriesId, std::string>>> take_unindexed() {
+    auto out = std::make_shared<std::vector<std::pair<SeriesId, std::string>>>();
+    for (auto id : unindexed_) {
+      if (id < series_.size() && series_[id] && !series_[id]->indexed)
+        out->emplace_back(id, series_[id]->key);
+    }
+    unindexed_.clear();
+    return out;
+  }
+
+  void requeue(std::vector<PendingChunk> chunks,
+               const std::vector<std::pair<SeriesId, std::string>>& series) {
+    for (auto& c : pending_chunks_) chunks.push_back(std::move(c));
+    pending_chunks_ = std::move(chunks);
+    for (const auto& [id, key] : series) unindexed_.push_back(id);
+  }
+
+  void mark_persisted(const std::vector<PendingChunk>& chunks,
+                      const std::vector<std::pair<SeriesId, std::string>>& series) {
+    for (const auto& [id, key] : series) {
+      if (id < series_.size() && series_[id]) series_[id]->indexed = true;
+    }
+    for (const auto& pc : chunks) {
+      if (pc.series >= series_.size() || !series_[pc.series]) continue;
+      auto& s = *series_[pc.series];
+      for (auto it = s.chunks.rbegin(); it != s.chunks.rend(); ++it) {
+        if (it->first_t == pc.first_t && it->kind == pc.kind) {
+          it->persisted = true;
+          break;
+        }
+      }
+    }
+  }
+
+  // Head snapshot of one series: max_t, last_v, interval, stale, open chunks, rollup state.
+  std::string snapshot(const Series& s) const {
+    std::string o;
+    put_u8(o, 1);  // version
+    put_i64(o, s.max_t);
+    put_f64(o, s.last_v);
+    put_i64(o, s.interval);
+    put_u8(o, s.stale ? 1 : 0);
+    put_bytes(o, s.head.bytes());
+    put_bytes(o, s.ooo ? s.ooo->bytes() : std::string_view());
+    for (int t = kFirstStoredTier; t < kTierCount; ++t) {
+      const auto& r = s.roll[t];
+      put_i64(o, r.start);
+      put_f64(o, r.min);
+      put_f64(o, r.max);
+      put_f64(o, r.sum);
+      put_i64(o, r.count);
+      put_f64(o, r.last);
+      put_i64(o, r.last_t);
+    }
+    return o;
+  }
+
+  bool restore(Series& s, std::string_view blob) {
+    Reader rd{blob};
+    if (rd.u8() != 1) return false;
+    s.max_t = rd.i64();
+    s.last_v = rd.f64();
+    s.interval = rd.i64();
+    s.stale = rd.u8() != 0;
+    auto head = rd.bytes();
+    auto ooo = rd.bytes();
+    for (int t = kFirstStoredTier; t < kTierCount; ++t) {
+      auto& r = s.roll[t];
+      r.start = rd.i64();
+      r.min = rd.f64();
+      r.max = rd.f64();
+      r.sum = rd.f64();
+      r.count = rd.i64();
+      r.last = rd.f64();
+      r.last_t = rd.i64();
+    }
+    if (!rd.ok) return false;
+    auto h = encoder_from(head);
+    if (!h) return false;
+    s.head = std::move(*h);
+    if (ooo.size() > 3) {
+      auto e = encoder_from(ooo);
+      if (!e) return false;
+      s.ooo = std::make_unique<ChunkEncoder>(std::move(*e));
+    }
+    return true;
+  }
+
+  // ----------------------------------------------------------------------------- loading --
+
+  core::Result<void> load() {
+    const Timestamp now = clock_.unix_millis();
+    std::uint32_t checkpoint_segment = 0;
+    std::unordered_map<SeriesId, std::string> head_states;
+    auto r = db_.read([&](db::Connection& c) -> core::Result<void> {
+      {
+        auto st = c.prepare("SELECT value FROM tsdb_state WHERE name = 'checkpoint_segment'");
+        if (!st) return st.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        if (*row) checkpoint_segment = static_cast<std::uint32_t>(st->get_int64(0));
+      }
+      {
+        auto st = c.prepare("SELECT id, org_id, key FROM tsdb_series ORDER BY id");
+        if (!st) return st.error();
+        while (true) {
+          auto row = st->step();
+          if (!row) return row.error();
+          if (!*row) break;
+          std::string key;
+          detail::append_org_prefix(key, st->get_int64(1));
+          key += st->get_blob(2);
+          create_series(static_cast<SeriesId>(st->get_int64(0)), std::move(key), true);
+        }
+      }
+      {
+        auto st = c.prepare("SELECT series_id, state FROM tsdb_head");
+        if (!st) return st.error();
+        while (true) {
+          auto row = st->step();
+          if (!row) return row.error();
+          if (!*row) break;
+          head_states.emplace(static_cast<SeriesId>(st->get_int64(0)), st->get_blob(1));
+        }
+      }
+      {
+        auto st = c.prepare("SELECT org_id, metric, type, unit, help FROM tsdb_metadata");
+        if (!st) return st.error();
+        while (true) {
+          auto row = st->step();
+          if (!row) return row.error();
+          if (!*row) break;
+          MetricMetadata md;
+          md.metric = st->get_text(1);
+          md.type = parse_metric_type(st->get_text(2)).value_or(MetricType::kUnknown);
+          md.unit = st->get_text(3);
+          md.help = st->get_text(4);
+          metadata_[{st->get_int64(0), md.metric}] = std::move(md);
+        }
+      }
+      // Recent chunks into the head, per series (primary-key range reads).
+      const Timestamp cutoff = now - o_.head_keep_ms;
+      auto st = c.prepare(
+          "SELECT first_t, kind, last_t, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t "
+          ">= ?2 ORDER BY first_t, kind");
+      if (!st) return st.error();
+      for (auto& sp : series_) {
+        if (!sp) continue;
+        st->reset();
+        st->bind(1, static_cast<std::int64_t>(sp->id)).bind(2, cutoff - kMaxChunkSpanMs);
+        while (true) {
+          auto row = st->step();
+          if (!row) return row.error();
+          if (!*row) break;
+          auto data = st->get_blob(3);
+          MemChunk mc;
+          mc.first_t = st->get_int64(0);
+          mc.kind = static_cast<std::uint8_t>(st->get_int64(1));
+          mc.last_t = st->get_int64(2);
+          mc.offset = static_cast<std::uint32_t>(sp->sealed.size());
+          mc.size = static_cast<std::uint32_t>(data.size());
+          mc.persisted = true;
+          sp->sealed += data;
+          sp->chunks.push_back(mc);
+          head_bytes_ += data.size();
+          ++head_chunks_;
+        }
+        sp->mem_from = cutoff;
+      }
+      return core::ok();
+    });
+    if (!r) return r;
+    for (auto& [id, blob] : head_states) {
+      if (id >= series_.size() || !series_[id]) continue;
+      if (!restore(*series_[id], blob)) {
+        log_.warn("tsdb", "series {}: damaged head snapshot; its open chunk is lost", id);
+      }
+    }
+    // Replay the log written since the checkpoint.
+    std::size_t samples = 0;
+    auto replayed = log_file_.replay(checkpoint_segment,
+                                     [&](detail::LogRecordType type, std::string_view payload) {
+                                       Reader rd{payload};
+                                       if (type == detail::LogRecordType::kSeries) {
+                                         auto id = rd.u32();
+                                         auto org = rd.i64();
+                                         auto key = rd.bytes();
+                                         if (!rd.ok || id == 0) return;
+                                         if (id < series_.size() && series_[id]) return;
+                                         std::string full;
+                                         detail::append_org_prefix(full, org);
+                                         full += key;
+                                         if (index_.count(full)) return;
+                                         create_series(id, std::move(full), false);
+                                         return;
+                                       }
+                                       auto n = rd.u32();
+                                       for (std::uint32_t k = 0; k < n && rd.ok; ++k) {
+                                         auto id = rd.u32();
+                                         Sample s{rd.i64(), rd.f64()};
+                                         if (!rd.ok) break;
+                                         if (id >= series_.size() || !series_[id]) continue;
+                                         apply(*series_[id], s, now, /*replay=*/true);
+                                         ++samples;
+                                       }
+                                     });
+    if (!replayed) return replayed.error();
+    recompute_dirty_rollups();
+    log_.info("tsdb",
+              "loaded {} series; replayed {} log records ({} samples) since checkpoint "
+              "segment {}",
+              index_.size(), *replayed, samples, checkpoint_segment);
+    return core::ok();
+  }
+
+  void create_series(SeriesId id, std::string key, bool indexed) {
+    if (series_.size() <= id) series_.resize(static_cast<std::size_t>(id) + 1);
+    auto s = std::make_unique<Series>();
+    s->id = id;
+    s->key = std::move(key);
+    s->indexed = indexed;
+    auto org = s->org();
+    auto& oi = orgs_[org];
+    ++oi.count;
+    oi.by_metric[std::string(detail::KeyView(s->unprefixed()).metric())].push_back(id);
+    index_.emplace(std::string_view(s->key), id);
+    if (!indexed) unindexed_.push_back(id);
+    next_id_ = std::max(next_id_, id + 1);
+    series_[id] = std::move(s);
+  }
+
+  // ---------------------------------------------------------------------------- applying --
+
+  void apply(Series& s, Sample smp, Timestamp now, bool replay = false) {
+    if (s.max_t == kNone || smp.t > s.max_t) {
+      if (s.head.size() >= o_.chunk_samples ||
+          (s.head.size() > 0 && smp.t - s.head.first_t() > kMaxChunkSpanMs)) {
+        seal(s, 0);
+      }
+      (void)s.head.append(smp);  // cannot fail: finite, after last_t, room left
+      if (s.max_t != kNone) {
+        Timestamp d = smp.t - s.max_t;
+        s.interval = s.interval == 0 ? d : (s.interval * 7 + d) / 8;
+      }
+      s.max_t = smp.t;
+      s.last_v = smp.v;
+      if (s.stale && !replay) {
+        s.stale = false;
+        if (bus_)
+          bus_->publish(SeriesFresh{s.org(), s.id, detail::decode_series_key(s.unprefixed())});
+      }
+      for (int t = kFirstStoredTier; t < kTierCount; ++t) {
+        auto& r = s.roll[t];
+        auto bucket = floor_to(smp.t, kTierWidthMs[t]);
+        if (r.count > 0 && r.start == bucket) {
+          r.add(smp);
+        } else {
+          if (r.count > 0) pending_buckets_.push_back({s.id, t, r.bucket()});
+          r.reset(bucket, smp);
+        }
+      }
+      return;
+    }
+    // Out of order (validated by append(); replayed as it was accepted).
+    if (!s.ooo) s.ooo = std::make_unique<ChunkEncoder>();
+    auto& ooo = *s.ooo;
+    if (ooo.size() >= o_.chunk_samples ||
+        (ooo.size() > 0 &&
+         (std::max(ooo.last_t(), smp.t) - std::min(ooo.first_t(), smp.t) > kMaxChunkSpanMs))) {
+      seal(s, 1);
+    }
+    if (ooo.size() == 0 || smp.t > ooo.last_t()) {
+      (void)ooo.append(smp);
+    } else {
+      auto samples = decode_chunk(ooo.bytes());
+      std::vector<Sample> v = samples ? std::move(*samples) : std::vector<Sample>{};
+      auto it = std::lower_bound(v.begin(), v.end(), smp.t,
+                                 [](const Sample& a, Timestamp t) { return a.t < t; });
+      if (it != v.end() && it->t == smp.t) {
+        *it = smp;
+      } else {
+        v.insert(it, smp);
+      }
+      ChunkEncoder rebuilt;
+      for (const auto& x : v) (void)rebuilt.append(x);
+      ooo = std::move(rebuilt);
+    }
+    for (int t = kFirstStoredTier; t < kTierCount; ++t) {
+      auto& r = s.roll[t];
+      auto bucket = floor_to(smp.t, kTierWidthMs[t]);
+      if (r.count > 0 && r.start == bucket) {
+        r.add(smp);
+      } else {
+        dirty_.insert({s.id, t, bucket});
+      }
+    }
+    (void)now;
+  }
+
+  void seal(Series& s, std::uint8_t kind) {
+    auto& enc = kind == 0 ? s.head : *s.ooo;
+    if (enc.size() == 0) return;
+    auto bytes = enc.bytes();
+    // A chunk sealed again after a crash replay replaces the copy loaded from SQLite.
+    drop_memory_chunks(
+        s, [&](const MemChunk& c) { return c.kind == kind && c.first_t == enc.first_t(); });
+    MemChunk mc;
+    mc.first_t = enc.first_t();
+    mc.last_t = enc.last_t();
+    mc.kind = kind;
+    mc.offset = static_cast<std::uint32_t>(s.sealed.size());
+    mc.size = static_cast<std::uint32_t>(bytes.size());
+    s.sealed.append(bytes);
+    s.chunks.push_back(mc);
+    head_bytes_ += bytes.size();
+    pending_chunks_.push_back({s.id, kind, mc.first_t, mc.last_t, std::string(bytes)});
+    ++head_chunks_;
+    enc = ChunkEncoder();
+  }
+
+  template <class Pred>
+  void drop_memory_chunks(Series& s, Pred pred) {
+    bool any = false;
+    for (const auto& c : s.chunks) any = any || pred(c);
+    if (!any) return;
+    std::string sealed;
+    std::vector<MemChunk> kept;
+    sealed.reserve(s.sealed.size());
+    for (const auto& c : s.chunks) {
+      if (pred(c)) {
+        s.mem_from = std::max(s.mem_from, c.last_t + 1);
+        head_bytes_ -= std::min<std::size_t>(head_bytes_, c.size);
+        --head_chunks_;
+        continue;
+      }
+      MemChunk k = c;
+      k.offset = static_cast<std::uint32_t>(sealed.size());
+      sealed.append(s.sealed, c.offset, c.size);
+      kept.push_back(k);
+    }
+    s.sealed = std::move(sealed);
+    s.chunks = std::move(kept);
+  }
+
+  // The stored value at time `t` in the head, if any.
+  std::optional<double> value_at(const Series& s, Timestamp t) const {
+    auto find_in = [t](std::string_view bytes) -> std::optional<double> {
+      ChunkDecoder dec(bytes);
+      while (dec.next()) {
+        if (dec.sample().t == t) return dec.sample().v;
+        if (dec.sample().t > t) break;
+      }
+      return std::nullopt;
+    };
+    if (s.ooo && s.ooo->size() > 0 && t >= s.ooo->first_t() && t <= s.ooo->last_t()) {
+      if (auto v = find_in(s.ooo->bytes())) return v;
+    }
+    if (s.head.size() > 0 && t >= s.head.first_t() && t <= s.head.last_t()) {
+      if (auto v = find_in(s.head.bytes())) return v;
+    }
+    for (auto it = s.chunks.rbegin(); it != s.chunks.rend(); ++it) {
+      if (t < it->first_t || t > it->last_t) continue;
+      if (auto v = find_in(std::string_view(s.sealed).substr(it->offset, it->size))) return v;
+    }
+    return std::nullopt;
+  }
+
+  // Buckets of finished periods touched by out-of-order samples are recomputed from the raw
+  // samples in memory and queued to replace the stored ones.
+  void recompute_dirty_rollups() {
+    for (const auto& d : dirty_) {
+      auto [id, tier, bucket] = d;
+      if (id >= series_.size() || !series_[id]) continue;
+      const auto& s = *series_[id];
+      Timestamp width = kTierWidthMs[tier];
+      if (bucket < s.mem_from) {
+        log_.warn("tsdb", "series {}: {} bucket at {} predates the head; not recomputed", id,
+                  tier_name(static_cast<Tier>(tier)), bucket);
+        continue;
+      }
+      std::vector<std::pair<std::uint8_t, std::string>> chunks;
+      for (const auto& c : s.chunks) {
+        if (c.last_t >= bucket && c.first_t < bucket + width)
+          chunks.emplace_back(c.kind, s.sealed.substr(c.offset, c.size));
+      }
+      if (s.head.size() > 0) chunks.emplace_back(0, std::string(s.head.bytes()));
+      if (s.ooo && s.ooo->size() > 0) chunks.emplace_back(1, std::string(s.ooo->bytes()));
+      auto samples = merge_samples(chunks, bucket, bucket + width - 1, &log_);
+      if (samples.empty()) continue;
+      Roll r;
+      r.reset(bucket, samples[0]);
+      for (std::size_t i = 1; i < samples.size(); ++i) r.add(samples[i]);
+      pending_buckets_.push_back({id, tier, r.bucket()});
+    }
+    dirty_.clear();
+  }
+
+  // Keeps the head within its budget: persisted sealed chunks leave memory, oldest first, once
+  // past head_keep_ms, or earlier while over head_max_bytes — but never those the out-of-order
+  // window (plus one 1h bucket) may still need.
+  void evict() {
+    const Timestamp now = clock_.unix_millis();
+    Timestamp keep_from = now - o_.head_keep_ms;
+    for (auto& sp : series_) {
+      if (!sp || sp->chunks.empty()) continue;
+      Timestamp guard = sp->max_t - o_.ooo_window_ms - kTierWidthMs[kTierCount - 1];
+      Timestamp cut = std::min(keep_from, guard);
+      drop_memory_chunks(*sp, [&](const MemChunk& c) { return c.persisted && c.last_t < cut; });
+    }
+    // Over budget: walk the cut-off forward until under it.
+    Timestamp span = o_.head_keep_ms;
+    while (head_bytes_ > o_.head_max_bytes && span > 3'600'000) {
+      span /= 2;
+      Timestamp cut_from = now - span;
+      for (auto& sp : series_) {
+        if (!sp || sp->chunks.empty()) continue;
+        Timestamp guard = sp->max_t - o_.ooo_window_ms - kTierWidthMs[kTierCount - 1];
+        Timestamp cut = std::min(cut_from, guard);
+        drop_memory_chunks(*sp, [&](const MemChunk& c) { return c.persisted && c.last_t < cut; });
+      }
+    }
+  }
+
+  void update_gauges() {
+    if (m_series_) m_series_->set(static_cast<double>(index_.size()));
+    if (m_head_bytes_) m_head_bytes_->set(static_cast<double>(head_bytes_ + open_bytes()));
+    if (m_log_bytes_) m_log_bytes_->set(static_cast<double>(log_file_.bytes()));
+    if (m_pending_) m_pending_->set(static_cast<double>(pending_chunks_.size()));
+  }
+
+  std::size_t open_bytes() const {
+    std::size_t n = 0;
+    for (const auto& sp : series_) {
+      if (sp) n += sp->head.bytes().size() + (sp->ooo ? sp->ooo->bytes().size() : 0);
+    }
+    return n;
+  }
+
+  void arm_timers() {
+    arm(flush_timer_, o_.flush_interval, [this] { flush([](core::Result<void>) {}); });
+    arm(checkpoint_timer_, o_.checkpoint_interval, [this] {
+      if (!busy_) checkpoint([](core::Result<void>) {});
+    });
+    arm(retention_timer_, o_.retention_interval,
+        [this] { enforce_retention([](core::Result<void>) {}); });
+    arm(stale_timer_, o_.stale_check_interval, [this] { check_staleness(); });
+  }
+
+  void arm(boost::asio::steady_timer& timer, std::chrono::milliseconds every,
+           std::function<void()> fn) {
+    timer.expires_after(every);
+    timer.async_wait(
+        [this, &timer, every, fn = std::move(fn)](const boost::system::error_code& ec) {
+          if (ec || closed_) return;
+          fn();
+          arm(timer, every, fn);
+        });
+  }
+
+  StoreOptions o_;
+  db::Database& db_;
+  const core::Clock& clock_;
+  core::Logger& log_;
+  core::EventBus* bus_;
+  boost::asio::any_io_executor loop_;
+  core::WorkerPool& workers_;
+  detail::AppendLog log_file_;
+
+  std::vector<std::unique_ptr<Series>> series_;  // by id; [0] unused
+  std::unordered_map<std::string_view, SeriesId> index_;
+  std::unordered_map<std::int64_t, OrgIndex> orgs_;
+  mutable std::unordered_map<SeriesId, std::unique_ptr<SeriesKey>> key_cache_;
+  std::map<std::pair<std::int64_t, std::string>, MetricMetadata, std::less<>> metadata_;
+  SeriesId next_id_ = 1;
+  std::vector<SeriesId> unindexed_;
+  std::vector<PendingChunk> pending_chunks_;
+  // What the running flush or checkpoint writes (close() writes it again: writes are idempotent).
+  std::shared_ptr<std::vector<PendingChunk>> inflight_chunks_;
+  std::shared_ptr<std::vector<std::pair<SeriesId, std::string>>> inflight_series_;
+  std::shared_ptr<CheckpointJob> inflight_job_;
+  std::vector<PendingBucket> pending_buckets_;
+  std::set<std::tuple<SeriesId, int, Timestamp>> dirty_;
+  std::vector<AppendedSample> appended_;
+  std::size_t head_bytes_ = 0;  // sealed chunk bytes in memory
+  std::size_t head_chunks_ = 0;
+  std::uint64_t samples_appended_ = 0;
+  bool busy_ = false;
+  bool closed_ = false;
+
+  boost::asio::steady_timer flush_timer_;
+  boost::asio::steady_timer checkpoint_timer_;
+  boost::asio::steady_timer retention_timer_;
+  boost::asio::steady_timer stale_timer_;
+
+  core::Counter* m_appended_ = nullptr;
+  core::Counter* m_duplicates_ = nullptr;
+  core::Counter* m_refused_[8] = {};
+  core::Counter* m_stale_ = nullptr;
+  core::Gauge* m_series_ = nullptr;
+  core::Gauge* m_head_bytes_ = nullptr;
+  core::Gauge* m_log_bytes_ = nullptr;
+  core::Gauge* m_pending_ = nullptr;
+  core::Histogram* m_checkpoint_s_ = nullptr;
+};
+
+}  // namespace
+
+std::string_view tier_name(Tier tier) noexcept {
+  switch (tier) {
+    case Tier::k1m:
+      return "1m";
+    case Tier::k5m:
+      return "5m";
+    case Tier::k1h:
+      return "1h";
+  }
+  return "?";
+}
+
+std::string_view metric_type_name(MetricType t) noexcept {
+  switch (t) {
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::optional<MetricType> parse_metric_type(std::string_view name) {
+  if (name == "gauge") return MetricType::kGauge;
+  if (name == "counter") return MetricType::kCounter;
+  if (name == "unknown") return MetricType::kUnknown;
+  return std::nullopt;
+}
+
+std::string_view refuse_reason_name(RefuseReason r) noexcept {
+  switch (r) {
+    case RefuseReason::kTooOld:
+      return "too_old";
+    case RefuseReason::kBeyondRetention:
+      return "beyond_retention";
+    case RefuseReason::kTooFarInFuture:
+      return "too_far_in_future";
+    case RefuseReason::kDuplicateConflict:
+      return "duplicate_conflict";
+    case RefuseReason::kNotFinite:
+      return "not_finite";
+    case RefuseReason::kSeriesLimit:
+      return "series_limit";
+    case RefuseReason::kBatchTooLarge:
+      return "batch_too_large";
+  }
+  return "unknown";
+}
+
+core::Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, db::Database& db,
+                                                 const core::Clock& clock, core::Logger& log,
+                                                 core::MetricsRegistry* metrics,
+                                                 core::EventBus* bus,
+                                                 boost::asio::any_io_executor loop,
+                                                 core::WorkerPool& workers) {
+  auto store = std::make_unique<StoreImpl>(options, db, clock, log, metrics, bus, loop, workers);
+  auto r = store->start();
+  if (!r) return r.error();
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace netpulse::tsdb

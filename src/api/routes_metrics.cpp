@@ -7,6 +7,7 @@
 // line or index), unless `partial=true` asks to store the good ones.
 // Queries: query_range, instant query, series/label discovery, the dashboard call and metadata.
 // Every read and write is confined to the caller's organization.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -35,6 +36,8 @@ using tsdb::Timestamp;
 constexpr std::size_t kMaxIssuesListed = 100;
 constexpr Timestamp kMaxQueryRangeMs = 800LL * 86'400'000;
 constexpr std::int64_t kMaxPointsPerSeries = 11'000;
+// Line-protocol bodies at least this big are parsed by two workers at once.
+constexpr std::size_t kParallelParseBytes = 256 << 10;
 
 // --- query-string helpers --------------------------------------------------------------------
 
@@ -196,6 +199,7 @@ struct Parsed {
   tsdb::ParseResult result;
   bool by_index = false;  // JSON: issues and refusals name the array index, not a line
   std::vector<std::pair<std::string, tsdb::MetricMetadata>> metadata;  // JSON "type"/"unit"
+  tsdb::PreparedKeys keys;  // for result.samples, computed on the worker
 };
 
 // Converts the seeds' JSON sample(s) into samples; issues carry the array index in `line`.
@@ -445,7 +449,8 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
   const Timestamp now = deps.clock.unix_millis();
   const auto max_bytes = deps.ingest_max_bytes;
   const auto max_samples = deps.ingest_max_samples;
-  auto work = [ctx, spec, precision, gzipped, now, max_bytes, max_samples]() -> Parsed {
+  const auto org = ctx->org_scope().org_id();
+  auto work = [ctx, spec, precision, gzipped, now, max_bytes, max_samples, org]() -> Parsed {
     Parsed out;
     std::string inflated;
     std::string_view body = ctx->request().body();
@@ -484,6 +489,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
                                           max_samples, out.result.samples.size()),
                               {{"field", "body"}});
     }
+    if (!out.error) out.keys = tsdb::prepare_keys(org, out.result.samples);
     return out;
   };
   auto done = [ctx, d = std::make_shared<RouteDeps>(deps), spec,
@@ -515,7 +521,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     shared->result.samples.clear();
     auto metadata = std::move(shared->metadata);
     deps.tsdb->append(
-        org, std::move(samples),
+        org, std::move(samples), std::move(shared->keys),
         partial ? tsdb::AppendMode::kPartial : tsdb::AppendMode::kAllOrNothing,
         [ctx, shared, spec, unit](core::Result<tsdb::AppendResult> r) {
           if (!r) return ctx->reply_error(r.error());
@@ -549,6 +555,72 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
       deps.tsdb->set_metadata(org, std::move(md), [](core::Result<void>) {});
     }
   };
+  // A big plain line-protocol body is parsed in two halves at once (split at a line break), so
+  // one client's batch uses both workers; line numbers of the second half are shifted back.
+  std::string_view body = ctx->request().body();
+  if (spec.format == Format::kLineProtocol && !gzipped && body.size() >= kParallelParseBytes &&
+      body.size() <= max_bytes) {
+    auto cut = body.find('\n', body.size() / 2);
+    if (cut != std::string_view::npos && cut + 1 < body.size()) {
+      struct Join {
+        Parsed parts[2];
+        int remaining = 2;
+        std::size_t first_lines = 0;
+        std::function<void(Parsed)> done;
+      };
+      auto join = std::make_shared<Join>();
+      join->first_lines = static_cast<std::size_t>(
+          std::count(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(cut) + 1, '\n'));
+      join->done = std::move(done);
+      for (int half = 0; half < 2; ++half) {
+        auto piece = half == 0 ? body.substr(0, cut + 1) : body.substr(cut + 1);
+        auto part_work = [ctx, piece, precision, now, max_samples, org]() -> Parsed {
+          Parsed out;
+          tsdb::ParseLimits limits;
+          limits.max_lines = max_samples;
+          out.result = tsdb::parse_line_protocol(piece, precision, now, limits);
+          if (out.result.samples.size() <= max_samples)
+            out.keys = tsdb::prepare_keys(org, out.result.samples);
+          return out;
+        };
+        auto finish = [join, half, max_samples](Parsed p) {
+          join->parts[half] = std::move(p);
+          if (--join->remaining > 0) return;
+          Parsed merged = std::move(join->parts[0]);
+          auto& second = join->parts[1].result;
+          for (auto& i : second.issues) i.line += join->first_lines;
+          for (auto& l : second.sample_lines) l += join->first_lines;
+          auto& r = merged.result;
+          r.samples.insert(r.samples.end(), std::make_move_iterator(second.samples.begin()),
+                           std::make_move_iterator(second.samples.end()));
+          r.issues.insert(r.issues.end(), second.issues.begin(), second.issues.end());
+          r.sample_lines.insert(r.sample_lines.end(), second.sample_lines.begin(),
+                                second.sample_lines.end());
+          auto& k = merged.keys;
+          auto& k2 = join->parts[1].keys;
+          k.keys.insert(k.keys.end(), std::make_move_iterator(k2.keys.begin()),
+                        std::make_move_iterator(k2.keys.end()));
+          k.hashes.insert(k.hashes.end(), k2.hashes.begin(), k2.hashes.end());
+          if (r.samples.size() > max_samples) {
+            merged.error =
+                core::Error(core::Errc::kPayloadTooLarge,
+                            fmt::format("at most {} samples per request; this one has {}",
+                                        max_samples, r.samples.size()),
+                            {{"field", "body"}});
+          }
+          join->done(std::move(merged));
+        };
+        auto r = deps.workers->run<Parsed>(std::move(part_work), deps.loop, std::move(finish));
+        if (!r) {
+          // The first half may already be queued; its result then finds remaining > 0 forever
+          // and is dropped with the join. Answer now.
+          join->remaining = 1000;
+          return ctx->reply_error(r.error());
+        }
+      }
+      return;
+    }
+  }
   auto r = deps.workers->run<Parsed>(std::move(work), deps.loop, std::move(done));
   if (!r) ctx->reply_error(r.error());
 }

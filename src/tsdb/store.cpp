@@ -7,6 +7,7 @@
 // replaces the previous one — so replaying the append log after a crash, which re-seals chunks
 // and re-emits buckets that may already have been persisted, converges to the same state.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -188,6 +189,20 @@ struct PendingBucket {
   RollupBucket bucket;
 };
 
+std::size_t key_hash(std::string_view key) {
+  return std::hash<std::string_view>{}(key);
+}
+
+// An index key: a series' canonical key with its hash computed once (off the loop for appends).
+struct KeyRef {
+  std::string_view key;
+  std::size_t hash = 0;
+  friend bool operator==(const KeyRef& a, const KeyRef& b) { return a.key == b.key; }
+};
+struct KeyRefHash {
+  std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
+};
+
 struct OrgIndex {
   std::size_t count = 0;
   std::map<std::string, std::vector<SeriesId>, std::less<>> by_metric;
@@ -299,6 +314,15 @@ class StoreImpl final : public Store {
 
   void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
               std::function<void(core::Result<AppendResult>)> done) override {
+    auto keys = prepare_keys(org_id, batch);
+    append(org_id, std::move(batch), std::move(keys), mode, std::move(done));
+  }
+
+  void append(std::int64_t org_id, std::vector<AppendSample> batch, PreparedKeys prepared,
+              AppendMode mode, std::function<void(core::Result<AppendResult>)> done) override {
+    if (prepared.keys.size() != batch.size() || prepared.hashes.size() != batch.size()) {
+      prepared = prepare_keys(org_id, batch);
+    }
     if (closed_) {
       done(core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
       return;
@@ -350,10 +374,10 @@ class StoreImpl final : public Store {
                            o_.raw_retention_ms / 86'400'000));
         continue;
       }
-      auto key = detail::encode_series_key(org_id, batch[i].key);
+      auto& key = prepared.keys[i];
       Series* series = nullptr;
       std::uint64_t skey = 0;
-      if (auto it = index_.find(key); it != index_.end()) {
+      if (auto it = index_.find(KeyRef{key, prepared.hashes[i]}); it != index_.end()) {
         series = series_[it->second].get();
         ids[i] = it->second;
         skey = it->second;
@@ -442,13 +466,17 @@ class StoreImpl final : public Store {
     }
     if (to_store > 0) {
       rec.clear();
-      rec.reserve(4 + to_store * 20);
       put_u32(rec, static_cast<std::uint32_t>(to_store));
+      rec.resize(4 + to_store * 20);
+      char* p = rec.data() + 4;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (verdict[i] != Verdict::kStore) continue;
-        put_u32(rec, ids[i]);
-        put_i64(rec, batch[i].sample.t);
-        put_f64(rec, batch[i].sample.v);
+        // Little-endian host (x86-64, arm64): the in-memory bytes are the log's byte order.
+        static_assert(std::endian::native == std::endian::little);
+        std::memcpy(p, &ids[i], 4);
+        std::memcpy(p + 4, &batch[i].sample.t, 8);
+        std::memcpy(p + 12, &batch[i].sample.v, 8);
+        p += 20;
       }
       detail::append_log_record(buf, detail::LogRecordType::kSamples, rec);
     }
@@ -1375,7 +1403,7 @@ class StoreImpl final : public Store {
                                          std::string full;
                                          detail::append_org_prefix(full, org);
                                          full += key;
-                                         if (index_.count(full)) return;
+                                         if (index_.count(KeyRef{full, key_hash(full)})) return;
                                          create_series(id, std::move(full), false);
                                          return;
                                        }
@@ -1408,7 +1436,7 @@ class StoreImpl final : public Store {
     auto& oi = orgs_[org];
     ++oi.count;
     oi.by_metric[std::string(detail::KeyView(s->unprefixed()).metric())].push_back(id);
-    index_.emplace(std::string_view(s->key), id);
+    index_.emplace(KeyRef{s->key, key_hash(s->key)}, id);
     if (!indexed) unindexed_.push_back(id);
     next_id_ = std::max(next_id_, id + 1);
     series_[id] = std::move(s);
@@ -1652,7 +1680,7 @@ class StoreImpl final : public Store {
   detail::AppendLog log_file_;
 
   std::vector<std::unique_ptr<Series>> series_;  // by id; [0] unused
-  std::unordered_map<std::string_view, SeriesId> index_;
+  std::unordered_map<KeyRef, SeriesId, KeyRefHash> index_;
   std::unordered_map<std::int64_t, OrgIndex> orgs_;
   mutable std::unordered_map<SeriesId, std::unique_ptr<SeriesKey>> key_cache_;
   std::map<std::pair<std::int64_t, std::string>, MetricMetadata, std::less<>> metadata_;
@@ -1689,6 +1717,17 @@ class StoreImpl final : public Store {
 };
 
 }  // namespace
+
+PreparedKeys prepare_keys(std::int64_t org_id, std::span<const AppendSample> batch) {
+  PreparedKeys out;
+  out.keys.reserve(batch.size());
+  out.hashes.reserve(batch.size());
+  for (const auto& s : batch) {
+    out.keys.push_back(detail::encode_series_key(org_id, s.key));
+    out.hashes.push_back(key_hash(out.keys.back()));
+  }
+  return out;
+}
 
 std::string_view tier_name(Tier tier) noexcept {
   switch (tier) {

@@ -123,6 +123,14 @@ struct AppendResult {
   bool stored = true;                // false when kAllOrNothing refused the batch
 };
 
+// The canonical key of each sample of a batch and its hash, computed off the loop (on the worker
+// that parsed the batch) so that append() only looks them up.
+struct PreparedKeys {
+  std::vector<std::string> keys;
+  std::vector<std::size_t> hashes;
+};
+PreparedKeys prepare_keys(std::int64_t org_id, std::span<const AppendSample> batch);
+
 // Published on the loop after every append() that stored something, before its callback runs.
 // `samples` are only valid during the publish call; look a series up with Store::key_of().
 struct AppendedSample {
@@ -202,6 +210,9 @@ class Store {
   // kServiceUnavailable (log write failed: nothing from this batch is stored).
   virtual void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
                       std::function<void(core::Result<AppendResult>)> done) = 0;
+  // The same with the keys prepared by prepare_keys(org_id, batch) (any thread).
+  virtual void append(std::int64_t org_id, std::vector<AppendSample> batch, PreparedKeys keys,
+                      AppendMode mode, std::function<void(core::Result<AppendResult>)> done) = 0;
 
   // Reads the samples (or a tier's buckets) of every series matching the request: raw samples
   // merged from the head and SQLite, sorted, unique times. `done` runs on the loop.

@@ -206,6 +206,8 @@ struct KeyRefHash {
 struct OrgIndex {
   std::size_t count = 0;
   std::map<std::string, std::vector<SeriesId>, std::less<>> by_metric;
+  // Postings per label pair, keyed "name\0value": equality matchers read the shortest list.
+  std::unordered_map<std::string, std::vector<SeriesId>> by_label;
 };
 
 // A sample's fate while validating a batch.
@@ -738,12 +740,24 @@ class StoreImpl final : public Store {
     for (const auto& sel : selectors) all_pinned = all_pinned && sel.metric().has_value();
     if (all_pinned) {
       std::set<SeriesId> seen;
+      static const std::vector<SeriesId> kNone;
       for (const auto& sel : selectors) {
         auto it = oi.by_metric.find(*sel.metric());
         if (it == oi.by_metric.end()) continue;
-        for (auto id : it->second) {
-          if (seen.insert(id).second && selector_matches(sel, series_[id]->unprefixed()))
-            out.push_back(id);
+        const std::vector<SeriesId>* candidates = &it->second;
+        for (const auto& m : sel.matchers()) {
+          if (m.op != MatchOp::kEqual || m.value.empty() || m.name == kMetricNameLabel) continue;
+          std::string pair = m.name;
+          pair.push_back('\0');
+          pair += m.value;
+          auto pl = oi.by_label.find(pair);
+          const auto* list = pl == oi.by_label.end() ? &kNone : &pl->second;
+          if (list->size() < candidates->size()) candidates = list;
+        }
+        for (auto id : *candidates) {
+          if (!selector_matches(sel, series_[id]->unprefixed())) continue;
+          if (selectors.size() > 1 && !seen.insert(id).second) continue;
+          out.push_back(id);
         }
       }
     } else {
@@ -1436,6 +1450,17 @@ class StoreImpl final : public Store {
     auto& oi = orgs_[org];
     ++oi.count;
     oi.by_metric[std::string(detail::KeyView(s->unprefixed()).metric())].push_back(id);
+    {
+      detail::KeyView kv(s->unprefixed());
+      std::string_view n, v;
+      std::string pair;
+      while (kv.next(n, v)) {
+        pair.assign(n);
+        pair.push_back('\0');
+        pair.append(v);
+        oi.by_label[pair].push_back(id);
+      }
+    }
     index_.emplace(KeyRef{s->key, key_hash(s->key)}, id);
     if (!indexed) unindexed_.push_back(id);
     next_id_ = std::max(next_id_, id + 1);

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <map>
 #include <set>
@@ -164,7 +165,9 @@ struct Series {
   Roll roll[kTierCount];       // [0] unused: the 1m tier is derived from raw data
   Timestamp interval = 0;      // usual interval (moving average), 0 until two samples
   bool stale = false;
-  bool indexed = false;  // its tsdb_series row is committed
+  bool indexed = false;     // its tsdb_series row is committed
+  std::uint32_t epoch = 0;  // append() call that last set batch_max
+  Timestamp batch_max = 0;  // newest time of this series in that call's batch
 
   std::int64_t org() const { return detail::org_of_key(key); }
   std::string_view unprefixed() const {
@@ -193,14 +196,54 @@ std::size_t key_hash(std::string_view key) {
   return std::hash<std::string_view>{}(key);
 }
 
-// An index key: a series' canonical key with its hash computed once (off the loop for appends).
-struct KeyRef {
-  std::string_view key;
-  std::size_t hash = 0;
-  friend bool operator==(const KeyRef& a, const KeyRef& b) { return a.key == b.key; }
+// The series index: canonical key hash → series id, open addressing with linear probing in one
+// array (one cache line per probe instead of a node chase), at most half full. A slot's key is
+// checked through `key_of(id)` when the hashes agree. Series are never removed from it.
+class FlatIndex {
+ public:
+  template <class KeyOf>
+  SeriesId find(std::string_view key, std::size_t hash, const KeyOf& key_of) const {
+    if (slots_.empty()) return 0;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.id == 0) return 0;
+      if (s.hash == hash && key_of(s.id) == key) return s.id;
+    }
+  }
+  void insert(std::size_t hash, SeriesId id) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    place(hash, id);
+    ++size_;
+  }
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  struct Slot {
+    std::size_t hash = 0;
+    SeriesId id = 0;  // 0: empty
+  };
+  void place(std::size_t hash, SeriesId id) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = hash & mask;
+    while (slots_[i].id != 0) i = (i + 1) & mask;
+    slots_[i] = {hash, id};
+  }
+  void grow() {
+    auto old = std::move(slots_);
+    slots_.assign(std::max<std::size_t>(64, old.size() * 2), Slot{});
+    for (const auto& s : old) {
+      if (s.id != 0) place(s.hash, s.id);
+    }
+  }
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
 };
-struct KeyRefHash {
-  std::size_t operator()(const KeyRef& k) const noexcept { return k.hash; }
+
+// The key of a series by id, for FlatIndex lookups.
+struct SeriesKeyOf {
+  const std::vector<std::unique_ptr<Series>>* series;
+  std::string_view operator()(SeriesId id) const { return (*series)[id]->key; }
 };
 
 struct OrgIndex {
@@ -314,6 +357,27 @@ class StoreImpl final : public Store {
 
   // ------------------------------------------------------------------------------- append --
 
+  // Applies acknowledged batches to the head, in order, and publishes SamplesAppended. Runs from
+  // a handler posted by append(), and first thing in every call that reads or changes the head,
+  // so no reader ever sees the store without a batch it was answered for.
+  void drain() {
+    while (!to_apply_.empty()) {
+      auto job = std::move(to_apply_.front());
+      to_apply_.pop_front();
+      const Timestamp now = clock_.unix_millis();
+      for (const auto& a : job.samples) apply(*series_[a.series], a.sample, now);
+      recompute_dirty_rollups();
+      samples_appended_ += job.samples.size();
+      if (m_appended_) m_appended_->inc(static_cast<double>(job.samples.size()));
+      if (bus_) {
+        bus_->publish(SamplesAppended{job.org, std::span<const AppendedSample>(job.samples)});
+      }
+    }
+  }
+  // For the const readers: applying pending batches does not change what the store holds, only
+  // where (log → head).
+  void drain() const { const_cast<StoreImpl*>(this)->drain(); }
+
   void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
               std::function<void(core::Result<AppendResult>)> done) override {
     auto keys = prepare_keys(org_id, batch);
@@ -325,6 +389,7 @@ class StoreImpl final : public Store {
     if (prepared.keys.size() != batch.size() || prepared.hashes.size() != batch.size()) {
       prepared = prepare_keys(org_id, batch);
     }
+    drain();
     if (closed_) {
       done(core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
       return;
@@ -346,7 +411,8 @@ class StoreImpl final : public Store {
     std::vector<std::uint32_t> new_of(batch.size(), 0);  // 1-based provisional index, 0 = existing
     auto& oi = orgs_[org_id];
     // Newest time per series as the batch goes (existing: by id; new: by provisional index).
-    std::unordered_map<std::uint64_t, Timestamp> batch_max;
+    ++epoch_;
+    std::vector<Timestamp> new_max(1, kNone);  // by provisional index
     // Accepted samples of the batch by (series, t), built only once an out-of-order or duplicate
     // sample shows up (the rare path).
     std::unordered_map<std::uint64_t, std::unordered_map<Timestamp, double>> accepted_at;
@@ -379,10 +445,10 @@ class StoreImpl final : public Store {
       auto& key = prepared.keys[i];
       Series* series = nullptr;
       std::uint64_t skey = 0;
-      if (auto it = index_.find(KeyRef{key, prepared.hashes[i]}); it != index_.end()) {
-        series = series_[it->second].get();
-        ids[i] = it->second;
-        skey = it->second;
+      if (auto id = index_.find(key, prepared.hashes[i], key_of_series()); id != 0) {
+        series = series_[id].get();
+        ids[i] = id;
+        skey = id;
       } else if (auto nt = new_keys.find(key); nt != new_keys.end()) {
         new_of[i] = nt->second;
         skey = (std::uint64_t{1} << 40) | nt->second;
@@ -395,16 +461,26 @@ class StoreImpl final : public Store {
           continue;
         }
         new_key_list.push_back(key);
+        new_max.push_back(kNone);
         auto idx = static_cast<std::uint32_t>(new_key_list.size());
         new_keys.emplace(std::move(key), idx);
         new_of[i] = idx;
         skey = (std::uint64_t{1} << 40) | idx;
       }
-      Timestamp newest = series ? series->max_t : kNone;
-      if (auto bm = batch_max.find(skey); bm != batch_max.end())
-        newest = std::max(newest, bm->second);
+      Timestamp newest = kNone;
+      if (series) {
+        newest = series->max_t;
+        if (series->epoch == epoch_) newest = std::max(newest, series->batch_max);
+      } else {
+        newest = new_max[new_of[i]];
+      }
       if (newest == kNone || s.t > newest) {
-        batch_max[skey] = s.t;
+        if (series) {
+          series->epoch = epoch_;
+          series->batch_max = s.t;
+        } else {
+          new_max[new_of[i]] = s.t;
+        }
         if (track_accepted) accepted_at[skey][s.t] = s.v;
         continue;
       }
@@ -496,8 +572,12 @@ class StoreImpl final : public Store {
       create_series(new_ids[n + 1], std::move(new_key_list[n]), false);
     }
     result.new_series = new_key_list.size();
-    appended_.clear();
-    appended_.reserve(to_store);
+    // The samples are in the log: the answer may go now. They enter the head right after it (or
+    // before anything reads the store, whichever comes first: see drain()), so the head work
+    // overlaps the client's next request.
+    PendingApply job;
+    job.org = org_id;
+    job.samples.reserve(to_store);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (verdict[i] == Verdict::kDuplicate) {
         ++result.accepted;
@@ -505,18 +585,21 @@ class StoreImpl final : public Store {
         continue;
       }
       if (verdict[i] != Verdict::kStore) continue;
-      auto& series = *series_[ids[i]];
-      apply(series, batch[i].sample, now);
-      appended_.push_back({ids[i], batch[i].sample});
+      job.samples.push_back({ids[i], batch[i].sample});
       ++result.accepted;
     }
-    recompute_dirty_rollups();
-    samples_appended_ += appended_.size();
-    if (m_appended_) m_appended_->inc(static_cast<double>(appended_.size()));
     if (m_duplicates_ && result.duplicates)
       m_duplicates_->inc(static_cast<double>(result.duplicates));
-    if (bus_ && !appended_.empty()) {
-      bus_->publish(SamplesAppended{org_id, std::span<const AppendedSample>(appended_)});
+    if (!job.samples.empty()) {
+      to_apply_.push_back(std::move(job));
+      if (!drain_posted_) {
+        drain_posted_ = true;
+        boost::asio::post(loop_, [this, alive = std::weak_ptr<int>(alive_)] {
+          if (alive.expired()) return;
+          drain_posted_ = false;
+          drain();
+        });
+      }
     }
     if (log_file_.bytes_since_rotate() >= o_.checkpoint_log_bytes && !busy_) {
       checkpoint([](core::Result<void>) {});
@@ -539,6 +622,7 @@ class StoreImpl final : public Store {
 
   void select(SelectRequest req,
               std::function<void(core::Result<std::vector<SeriesData>>)> done) override {
+    drain();
     if (req.end < req.start) {
       done(core::invalid_field("end", "end must not be before start"));
       return;
@@ -772,6 +856,7 @@ class StoreImpl final : public Store {
 
   std::vector<SeriesInfo> series(std::int64_t org_id, std::span<const Selector> selectors,
                                  std::size_t limit) const override {
+    drain();
     std::vector<SeriesInfo> out;
     for (auto id : match(org_id, selectors)) {
       if (out.size() >= limit) break;
@@ -795,6 +880,7 @@ class StoreImpl final : public Store {
 
   std::vector<std::string> label_names(std::int64_t org_id,
                                        std::span<const Selector> selectors) const override {
+    drain();
     std::set<std::string, std::less<>> names;
     for (auto id : match(org_id, selectors)) {
       names.insert(std::string(kMetricNameLabel));
@@ -809,6 +895,7 @@ class StoreImpl final : public Store {
 
   std::vector<std::string> label_values(std::int64_t org_id, std::string_view name,
                                         std::span<const Selector> selectors) const override {
+    drain();
     std::set<std::string, std::less<>> values;
     if (name == kMetricNameLabel && selectors.empty()) {
       auto oit = orgs_.find(org_id);
@@ -876,6 +963,7 @@ class StoreImpl final : public Store {
   // ------------------------------------------------------------------------- background --
 
   void flush(std::function<void(core::Result<void>)> done) override {
+    drain();
     if (busy_) {
       done(core::ok());  // a flush or checkpoint is already writing; it takes what is pending
       return;
@@ -914,6 +1002,7 @@ class StoreImpl final : public Store {
   }
 
   void checkpoint(std::function<void(core::Result<void>)> done) override {
+    drain();
     if (busy_) {
       done(core::Error(core::Errc::kServiceUnavailable, "a flush or checkpoint is running"));
       return;
@@ -942,6 +1031,7 @@ class StoreImpl final : public Store {
   }
 
   void enforce_retention(std::function<void(core::Result<void>)> done) override {
+    drain();
     const Timestamp now = clock_.unix_millis();
     Timestamp raw_cutoff = now - o_.raw_retention_ms;
     // Memory first: chunks past raw retention leave the head (persisted ones only).
@@ -1013,6 +1103,7 @@ class StoreImpl final : public Store {
   }
 
   void check_staleness() override {
+    drain();
     const Timestamp now = clock_.unix_millis();
     for (auto& sp : series_) {
       if (!sp || sp->stale || sp->interval <= 0 || sp->max_t == kNone) continue;
@@ -1030,6 +1121,7 @@ class StoreImpl final : public Store {
   }
 
   core::Result<void> close() override {
+    drain();
     if (closed_) return core::ok();
     closed_ = true;
     flush_timer_.cancel();
@@ -1064,6 +1156,7 @@ class StoreImpl final : public Store {
   }
 
   StoreStats stats() const override {
+    drain();
     StoreStats st;
     st.series = index_.size();
     st.head_chunk_bytes = head_bytes_;
@@ -1405,32 +1498,32 @@ class StoreImpl final : public Store {
     }
     // Replay the log written since the checkpoint.
     std::size_t samples = 0;
-    auto replayed = log_file_.replay(checkpoint_segment,
-                                     [&](detail::LogRecordType type, std::string_view payload) {
-                                       Reader rd{payload};
-                                       if (type == detail::LogRecordType::kSeries) {
-                                         auto id = rd.u32();
-                                         auto org = rd.i64();
-                                         auto key = rd.bytes();
-                                         if (!rd.ok || id == 0) return;
-                                         if (id < series_.size() && series_[id]) return;
-                                         std::string full;
-                                         detail::append_org_prefix(full, org);
-                                         full += key;
-                                         if (index_.count(KeyRef{full, key_hash(full)})) return;
-                                         create_series(id, std::move(full), false);
-                                         return;
-                                       }
-                                       auto n = rd.u32();
-                                       for (std::uint32_t k = 0; k < n && rd.ok; ++k) {
-                                         auto id = rd.u32();
-                                         Sample s{rd.i64(), rd.f64()};
-                                         if (!rd.ok) break;
-                                         if (id >= series_.size() || !series_[id]) continue;
-                                         apply(*series_[id], s, now, /*replay=*/true);
-                                         ++samples;
-                                       }
-                                     });
+    auto replayed = log_file_.replay(
+        checkpoint_segment, [&](detail::LogRecordType type, std::string_view payload) {
+          Reader rd{payload};
+          if (type == detail::LogRecordType::kSeries) {
+            auto id = rd.u32();
+            auto org = rd.i64();
+            auto key = rd.bytes();
+            if (!rd.ok || id == 0) return;
+            if (id < series_.size() && series_[id]) return;
+            std::string full;
+            detail::append_org_prefix(full, org);
+            full += key;
+            if (index_.find(full, key_hash(full), key_of_series()) != 0) return;
+            create_series(id, std::move(full), false);
+            return;
+          }
+          auto n = rd.u32();
+          for (std::uint32_t k = 0; k < n && rd.ok; ++k) {
+            auto id = rd.u32();
+            Sample s{rd.i64(), rd.f64()};
+            if (!rd.ok) break;
+            if (id >= series_.size() || !series_[id]) continue;
+            apply(*series_[id], s, now, /*replay=*/true);
+            ++samples;
+          }
+        });
     if (!replayed) return replayed.error();
     recompute_dirty_rollups();
     log_.info("tsdb",
@@ -1461,7 +1554,7 @@ class StoreImpl final : public Store {
         oi.by_label[pair].push_back(id);
       }
     }
-    index_.emplace(KeyRef{s->key, key_hash(s->key)}, id);
+    index_.insert(key_hash(s->key), id);
     if (!indexed) unindexed_.push_back(id);
     next_id_ = std::max(next_id_, id + 1);
     series_[id] = std::move(s);
@@ -1705,7 +1798,8 @@ class StoreImpl final : public Store {
   detail::AppendLog log_file_;
 
   std::vector<std::unique_ptr<Series>> series_;  // by id; [0] unused
-  std::unordered_map<KeyRef, SeriesId, KeyRefHash> index_;
+  FlatIndex index_;
+  SeriesKeyOf key_of_series() const { return SeriesKeyOf{&series_}; }
   std::unordered_map<std::int64_t, OrgIndex> orgs_;
   mutable std::unordered_map<SeriesId, std::unique_ptr<SeriesKey>> key_cache_;
   std::map<std::pair<std::int64_t, std::string>, MetricMetadata, std::less<>> metadata_;
@@ -1718,7 +1812,14 @@ class StoreImpl final : public Store {
   std::shared_ptr<CheckpointJob> inflight_job_;
   std::vector<PendingBucket> pending_buckets_;
   std::set<std::tuple<SeriesId, int, Timestamp>> dirty_;
-  std::vector<AppendedSample> appended_;
+  struct PendingApply {
+    std::int64_t org = 0;
+    std::vector<AppendedSample> samples;
+  };
+  std::deque<PendingApply> to_apply_;
+  bool drain_posted_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted handlers check it
+  std::uint32_t epoch_ = 0;
   std::size_t head_bytes_ = 0;  // sealed chunk bytes in memory
   std::size_t head_chunks_ = 0;
   std::uint64_t samples_appended_ = 0;

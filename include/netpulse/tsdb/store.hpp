@@ -131,7 +131,8 @@ struct PreparedKeys {
 };
 PreparedKeys prepare_keys(std::int64_t org_id, std::span<const AppendSample> batch);
 
-// Published on the loop after every append() that stored something, before its callback runs.
+// Published on the loop for every append() that stored something, when its samples enter the
+// head (just after the append was answered).
 // `samples` are only valid during the publish call; look a series up with Store::key_of().
 struct AppendedSample {
   SeriesId series = 0;
@@ -205,9 +206,11 @@ class Store {
   virtual ~Store() = default;
 
   // Appends `batch` for `org_id`. `done` runs on the loop once the accepted samples are in the
-  // append log (and fsynced with sync_full) — that is, when it is safe to acknowledge. Samples are
-  // visible to select() and published as SamplesAppended before `done` runs. Errors:
-  // kServiceUnavailable (log write failed: nothing from this batch is stored).
+  // append log (and fsynced with sync_full) — that is, when it is safe to acknowledge. The head
+  // takes the samples in a handler posted at that moment (so that work overlaps the client's next
+  // request) and publishes SamplesAppended then; every read of the store (select, series, labels,
+  // stats, ...) first applies whatever is pending, so a read issued after `done` sees the batch.
+  // Errors: kServiceUnavailable (log write failed: nothing from this batch is stored).
   virtual void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
                       std::function<void(core::Result<AppendResult>)> done) = 0;
   // The same with the keys prepared by prepare_keys(org_id, batch) (any thread).

@@ -6,10 +6,10 @@
 #include <charconv>
 #include <ctime>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
 #include <netpulse/core/random.hpp>
 
 #include "detail/gzip.hpp"
@@ -353,7 +353,7 @@ void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
     boost::system::error_code ec;
     boost::json::parse_options opts;
     opts.max_depth = 32;
-    auto value = boost::json::parse(rq.body(), ec, {}, opts);
+    auto value = core::parse_json(rq.body(), ec, opts);
     if (ec) {
       return ctx->reply_error(Error(Errc::kMalformedJson,
                                     "the body is not valid JSON: " + ec.message(),

@@ -12,10 +12,10 @@
 #include <cmath>
 #include <set>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
 #include <netpulse/tsdb/aggregate.hpp>
 #include <netpulse/tsdb/ingest_parse.hpp>
 #include <netpulse/tsdb/query.hpp>
@@ -209,7 +209,7 @@ void parse_json_samples(std::string_view body, tsdb::Precision precision, Timest
   boost::system::error_code ec;
   boost::json::parse_options opts;
   opts.max_depth = 8;
-  auto value = boost::json::parse(body, ec, {}, opts);
+  auto value = core::parse_json(body, ec, opts);
   if (ec) {
     out.error =
         core::Error(core::Errc::kMalformedJson, "the body is not valid JSON: " + ec.message(),
@@ -496,6 +496,13 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
                partial = *partial](Parsed parsed) {
     const RouteDeps& deps = *d;
     if (parsed.error) return ctx->reply_error(*parsed.error);
+    if (parsed.result.truncated) {
+      // Too many lines is about the request, not about a line: refused whole, even with partial.
+      return ctx->reply_error(core::Error(
+          core::Errc::kPayloadTooLarge,
+          fmt::format("at most {} lines per request; split the batch", deps.ingest_max_samples),
+          {{"field", "body"}}));
+    }
     const auto unit = parsed.by_index ? "samples" : "lines";
     if (!parsed.result.issues.empty() && !partial) {
       auto n = parsed.result.issues.size();
@@ -594,6 +601,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
           r.samples.insert(r.samples.end(), std::make_move_iterator(second.samples.begin()),
                            std::make_move_iterator(second.samples.end()));
           r.issues.insert(r.issues.end(), second.issues.begin(), second.issues.end());
+          r.truncated = r.truncated || second.truncated;
           r.sample_lines.insert(r.sample_lines.end(), second.sample_lines.begin(),
                                 second.sample_lines.end());
           auto& k = merged.keys;

@@ -257,6 +257,7 @@ ParseResult parse_csv(std::string_view body, const ParseLimits& limits) {
       result.issues.push_back({line, "row",
                                "body has more than " + std::to_string(limits.max_lines) +
                                    " records; the rest was not parsed"});
+      result.truncated = true;
       break;
     }
     if (!problem.empty()) {

@@ -395,6 +395,7 @@ ParseResult parse_line_protocol(std::string_view body, Precision precision, Time
       result.issues.push_back({line_no, "line",
                                "body has more than " + std::to_string(limits.max_lines) +
                                    " lines; the rest was not parsed"});
+      result.truncated = true;
       break;
     }
     if (line.size() > limits.max_line_bytes) {

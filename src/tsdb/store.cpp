@@ -972,6 +972,9 @@ class StoreImpl final : public Store {
     pending_chunks_.clear();
     auto series = take_unindexed();
     if (chunks->empty() && series->empty()) {
+      // append() leaves the gauges alone (open_bytes() walks every series); this tick keeps
+      // them current when nothing was sealed or created.
+      update_gauges();
       done(core::ok());
       return;
     }
@@ -1472,18 +1475,8 @@ class StoreImpl final : public Store {
           auto row = st->step();
           if (!row) return row.error();
           if (!*row) break;
-          auto data = st->get_blob(3);
-          MemChunk mc;
-          mc.first_t = st->get_int64(0);
-          mc.kind = static_cast<std::uint8_t>(st->get_int64(1));
-          mc.last_t = st->get_int64(2);
-          mc.offset = static_cast<std::uint32_t>(sp->sealed.size());
-          mc.size = static_cast<std::uint32_t>(data.size());
-          mc.persisted = true;
-          sp->sealed += data;
-          sp->chunks.push_back(mc);
-          head_bytes_ += data.size();
-          ++head_chunks_;
+          add_loaded_chunk(*sp, st->get_int64(0), static_cast<std::uint8_t>(st->get_int64(1)),
+                           st->get_int64(2), st->get_blob(3));
         }
         sp->mem_from = cutoff;
       }
@@ -1525,12 +1518,67 @@ class StoreImpl final : public Store {
           }
         });
     if (!replayed) return replayed.error();
+    if (auto r = load_ooo_span(now - o_.head_keep_ms - kMaxChunkSpanMs); !r) return r;
     recompute_dirty_rollups();
     log_.info("tsdb",
               "loaded {} series; replayed {} log records ({} samples) since checkpoint "
               "segment {}",
               index_.size(), *replayed, samples, checkpoint_segment);
     return core::ok();
+  }
+
+  // A persisted chunk read at start-up joins the series' sealed chunks in memory.
+  void add_loaded_chunk(Series& s, Timestamp first_t, std::uint8_t kind, Timestamp last_t,
+                        const std::string& data) {
+    MemChunk mc;
+    mc.first_t = first_t;
+    mc.kind = kind;
+    mc.last_t = last_t;
+    mc.offset = static_cast<std::uint32_t>(s.sealed.size());
+    mc.size = static_cast<std::uint32_t>(data.size());
+    mc.persisted = true;
+    s.sealed += data;
+    s.chunks.push_back(mc);
+    head_bytes_ += data.size();
+    ++head_chunks_;
+  }
+
+  // Out-of-order samples may land up to ooo_window_ms behind a series' newest sample, and the
+  // rollup buckets they touch (up to 1h wide) are recomputed from memory. As evict() keeps that
+  // span in memory while running, load it at start-up where it lies below mem_from (a series
+  // being backfilled with data older than head_keep_ms), or such samples would be left out of the
+  // rollups. Chunks starting at or after `loaded_from` were loaded already, and replay may have
+  // sealed some of the others again. Start-up only: reads SQLite on the calling thread.
+  core::Result<void> load_ooo_span(Timestamp loaded_from) {
+    return db_.read([&](db::Connection& c) -> core::Result<void> {
+      auto st = c.prepare(
+          "SELECT first_t, kind, last_t, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t "
+          ">= ?2 AND first_t < ?3 AND last_t >= ?4 ORDER BY first_t, kind");
+      if (!st) return st.error();
+      for (auto& sp : series_) {
+        if (!sp || sp->max_t == kNone) continue;
+        const Timestamp guard = sp->max_t - o_.ooo_window_ms - kTierWidthMs[kTierCount - 1];
+        if (guard >= sp->mem_from) continue;
+        st->reset();
+        st->bind(1, static_cast<std::int64_t>(sp->id))
+            .bind(2, guard - kMaxChunkSpanMs)
+            .bind(3, loaded_from)
+            .bind(4, guard);
+        while (true) {
+          auto row = st->step();
+          if (!row) return row.error();
+          if (!*row) break;
+          const Timestamp first_t = st->get_int64(0);
+          const auto kind = static_cast<std::uint8_t>(st->get_int64(1));
+          const bool in_memory = std::any_of(
+              sp->chunks.begin(), sp->chunks.end(),
+              [&](const MemChunk& m) { return m.first_t == first_t && m.kind == kind; });
+          if (!in_memory) add_loaded_chunk(*sp, first_t, kind, st->get_int64(2), st->get_blob(3));
+        }
+        sp->mem_from = guard;
+      }
+      return core::ok();
+    });
   }
 
   void create_series(SeriesId id, std::string key, bool indexed) {
@@ -1632,9 +1680,12 @@ class StoreImpl final : public Store {
     auto& enc = kind == 0 ? s.head : *s.ooo;
     if (enc.size() == 0) return;
     auto bytes = enc.bytes();
-    // A chunk sealed again after a crash replay replaces the copy loaded from SQLite.
+    // A chunk sealed again after a crash replay replaces the copy loaded from SQLite. Its samples
+    // stay in memory, so reads and rollup recomputation must not be sent to SQLite for them.
+    const Timestamp mem_from = s.mem_from;
     drop_memory_chunks(
         s, [&](const MemChunk& c) { return c.kind == kind && c.first_t == enc.first_t(); });
+    s.mem_from = mem_from;
     MemChunk mc;
     mc.first_t = enc.first_t();
     mc.last_t = enc.last_t();
@@ -1756,7 +1807,13 @@ class StoreImpl final : public Store {
     if (m_series_) m_series_->set(static_cast<double>(index_.size()));
     if (m_head_bytes_) m_head_bytes_->set(static_cast<double>(head_bytes_ + open_bytes()));
     if (m_log_bytes_) m_log_bytes_->set(static_cast<double>(log_file_.bytes()));
-    if (m_pending_) m_pending_->set(static_cast<double>(pending_chunks_.size()));
+    if (m_pending_) {
+      // Chunks being written count until their write has committed.
+      std::size_t n = pending_chunks_.size();
+      if (inflight_chunks_) n += inflight_chunks_->size();
+      if (inflight_job_) n += inflight_job_->chunks.size();
+      m_pending_->set(static_cast<double>(n));
+    }
   }
 
   std::size_t open_bytes() const {

@@ -12,7 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <boost/json/parse.hpp>
+
+#include <netpulse/core/json.hpp>
 
 namespace netpulse::test {
 
@@ -24,7 +25,8 @@ using tcp = net::ip::tcp;
 
 boost::json::value HttpResponse::json() const {
   boost::system::error_code ec;
-  auto v = boost::json::parse(body, ec);
+  // Exact doubles: the tests compare sample values bit for bit.
+  auto v = netpulse::core::parse_json(body, ec);
   if (ec) return nullptr;
   return v;
 }

@@ -63,6 +63,7 @@ struct ParseResult {
   std::vector<ParsedSample> samples;
   std::vector<ParseIssue> issues;
   std::vector<std::size_t> sample_lines;  // parallel to `samples`: the line each came from
+  bool truncated = false;  // the body had more than limits.max_lines lines; the rest was skipped
 };
 
 // Parses an InfluxDB line protocol body. Each field of a good line becomes one sample: field

@@ -195,6 +195,8 @@ TEST_CASE("csv: enforces record count, record size and label column limits", "[t
   CHECK(many.samples.size() == 2);
   REQUIRE(many.issues.size() == 1);
   CHECK(many.issues[0].line == 4);
+  CHECK(many.truncated);
+  CHECK_FALSE(parse_csv("metric,value,timestamp\nm,1,0\n", limits).truncated);
 
   ParseLimits narrow;
   narrow.max_line_bytes = 22;  // the header's size

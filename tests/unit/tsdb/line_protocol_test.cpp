@@ -393,6 +393,8 @@ TEST_CASE("line protocol: enforces the size limits", "[tsdb][lp]") {
     REQUIRE(r.issues.size() == 1);
     CHECK(r.issues[0].line == 11);
     CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains("more than 10 lines"));
+    CHECK(r.truncated);
+    CHECK_FALSE(parse("m value=1\n", Precision::kNanoseconds, limits).truncated);
   }
   SECTION("issue names from hostile keys are short and printable") {
     const ParseResult r = parse("m " + std::string(500, '\x01') + "=x");

@@ -162,8 +162,11 @@ struct Series {
   Timestamp max_t = kNone;       // newest sample
   double last_v = 0;
   Timestamp mem_from = kNone;  // every chunk with last_t >= mem_from is in memory
-  Roll roll[kTierCount];       // [0] unused: the 1m tier is derived from raw data
-  Timestamp interval = 0;      // usual interval (moving average), 0 until two samples
+  // The 5m and 1h buckets in progress (the 1m tier is derived from raw data): roll_of(tier).
+  Roll rolls[kTierCount - 1];
+  Roll& roll_of(int tier) { return rolls[tier - 1]; }
+  const Roll& roll_of(int tier) const { return rolls[tier - 1]; }
+  Timestamp interval = 0;  // usual interval (moving average), 0 until two samples
   bool stale = false;
   bool indexed = false;     // its tsdb_series row is committed
   std::uint32_t epoch = 0;  // append() call that last set batch_max
@@ -743,9 +746,9 @@ class StoreImpl final : public Store {
             p.bucket.t <= req.end)
           job.memory.push_back(p.bucket);
       }
-      if (s.roll[tier].count > 0 && s.roll[tier].start <= req.end &&
-          s.roll[tier].start >= floor_to(req.start, width))
-        job.memory.push_back(s.roll[tier].bucket());
+      if (s.roll_of(tier).count > 0 && s.roll_of(tier).start <= req.end &&
+          s.roll_of(tier).start >= floor_to(req.start, width))
+        job.memory.push_back(s.roll_of(tier).bucket());
       std::stable_sort(job.memory.begin(), job.memory.end(),
                        [](const auto& a, const auto& b) { return a.t < b.t; });
       // Keep the last of equal starts (later pending entries replace earlier ones).
@@ -1366,7 +1369,7 @@ class StoreImpl final : public Store {
     put_bytes(o, s.head.bytes());
     put_bytes(o, s.ooo ? s.ooo->bytes() : std::string_view());
     for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-      const auto& r = s.roll[t];
+      const auto& r = s.roll_of(t);
       put_i64(o, r.start);
       put_f64(o, r.min);
       put_f64(o, r.max);
@@ -1388,7 +1391,7 @@ class StoreImpl final : public Store {
     auto head = rd.bytes();
     auto ooo = rd.bytes();
     for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-      auto& r = s.roll[t];
+      auto& r = s.roll_of(t);
       r.start = rd.i64();
       r.min = rd.f64();
       r.max = rd.f64();
@@ -1520,6 +1523,11 @@ class StoreImpl final : public Store {
     if (!replayed) return replayed.error();
     if (auto r = load_ooo_span(now - o_.head_keep_ms - kMaxChunkSpanMs); !r) return r;
     recompute_dirty_rollups();
+    for (auto& sp : series_) {
+      if (!sp) continue;
+      sp->sealed.shrink_to_fit();
+      sp->chunks.shrink_to_fit();
+    }
     log_.info("tsdb",
               "loaded {} series; replayed {} log records ({} samples) since checkpoint "
               "segment {}",
@@ -1629,7 +1637,7 @@ class StoreImpl final : public Store {
           bus_->publish(SeriesFresh{s.org(), s.id, detail::decode_series_key(s.unprefixed())});
       }
       for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-        auto& r = s.roll[t];
+        auto& r = s.roll_of(t);
         auto bucket = floor_to(smp.t, kTierWidthMs[t]);
         if (r.count > 0 && r.start == bucket) {
           r.add(smp);
@@ -1665,7 +1673,7 @@ class StoreImpl final : public Store {
       ooo = std::move(rebuilt);
     }
     for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-      auto& r = s.roll[t];
+      auto& r = s.roll_of(t);
       auto bucket = floor_to(smp.t, kTierWidthMs[t]);
       if (r.count > 0 && r.start == bucket) {
         r.add(smp);
@@ -1692,8 +1700,13 @@ class StoreImpl final : public Store {
     mc.kind = kind;
     mc.offset = static_cast<std::uint32_t>(s.sealed.size());
     mc.size = static_cast<std::uint32_t>(bytes.size());
-    s.sealed.append(bytes);
+    // Exact capacity: a doubling buffer would hold up to as much slack as data, per series.
+    std::string grown;
+    grown.reserve(s.sealed.size() + bytes.size());
+    grown.append(s.sealed).append(bytes);
+    s.sealed = std::move(grown);
     s.chunks.push_back(mc);
+    s.chunks.shrink_to_fit();
     head_bytes_ += bytes.size();
     pending_chunks_.push_back({s.id, kind, mc.first_t, mc.last_t, std::string(bytes)});
     ++head_chunks_;

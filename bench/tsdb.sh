@@ -620,7 +620,8 @@ day_vm() {
 # day_np RUN MODEL: one netpulse day run on one model's data; appends to fig[np.*].
 day_np() {
   local run=$1 model=$2 dir=$tmp/day$1/np-$2 name="netpulse (day, $2)" out=$tmp/np-day-$2-$1
-  local base size rss0 rss_up rss split head appended seconds args files=("$tmp/day-$model"/lp-*.txt)
+  local base size rss0 rss_up rss split head appended seconds args heap0 heap1
+  local files=("$tmp/day-$model"/lp-*.txt)
   args="query=$(urlencode "${day_selector[$model]}")&start=$day_t0&end=$end_ts"
   # two logins and keys before the disk baseline: what the data dir holds at the upload
   start_netpulse "$dir"
@@ -634,6 +635,9 @@ day_np() {
   curl -sS -m 10 -o /dev/null -H "Authorization: Bearer $api_key" "$np_url/api/v1/query_range?$args" ||
     die "$name: the first authenticated GET failed"
   rss0=$(rss_bytes "$netpulse_pid") || die "no VmRSS for netpulse"
+  curl -sS -m 10 -o "$tmp/metrics0.txt" "$np_url/metrics" || die "$name: GET /metrics failed"
+  heap0=$(field netpulse_heap_in_use_bytes "$tmp/metrics0.txt") ||
+    die "$name: no netpulse_heap_in_use_bytes in /metrics"
 
   post_batches "$name" "$out-post.txt" -H "Authorization: Token $api_key" \
     post "$np_url/api/v2/write?precision=s" "text/plain; charset=utf-8" "${files[@]}"
@@ -655,6 +659,11 @@ day_np() {
   fig_add "np.$model.beyond" "$(awk -v a=$((rss - rss0)) -v h="$head" -v n="$day_series" \
     'BEGIN { printf "%.4f", (a - h) / n }')"
   fig_add "np.$model.head" "$(per "$head" "$day_samples")"
+  heap1=$(field netpulse_heap_in_use_bytes "$tmp/metrics.txt") ||
+    die "$name: no netpulse_heap_in_use_bytes in /metrics"
+  # Allocated bytes (glibc mallinfo2) rather than RSS, which also holds what the allocator keeps.
+  fig_add "np.$model.heap" "$(awk -v a="$heap1" -v b="$heap0" -v h="$head" -v n="$day_series" \
+    'BEGIN { printf "%.4f", (a - b - h) / n }')"
   if [[ "$model" == counter ]]; then
     check_points "$name" np "$np_url/api/v1/query_range?$args&points=$day_query_points" \
       "Authorization: Bearer $api_key"
@@ -764,6 +773,7 @@ report=$tmp/report.txt
       row "day $m: disk after stop, bytes/sample (-)" "$(med "${fig[np.$model.bps]:-}")" "$(med "${fig[vm.$model.bps]:-}")" 1 "%.3f"
       row "day $m: RSS growth / series, bytes (-)" "$(med "${fig[np.$model.rss]:-}")" "$(med "${fig[vm.$model.rss]:-}")" 1 "%.0f"
       row "day $m: RSS growth beyond head / series, B (-)" "$(med "${fig[np.$model.beyond]:-}")" "" 1 "%.0f"
+      row "day $m: heap in use beyond head / series, B (-)" "$(med "${fig[np.$model.heap]:-}")" "" 1 "%.0f"
       row "day $m: head chunks, bytes/sample (-)" "$(med "${fig[np.$model.head]:-}")" "" 1 "%.3f"
     done
     row "day query 24 h at ~1,000 points p50, ms (-)" "$(med "${fig[np.counter.p50]:-}")" "$(med "${fig[vm.counter.p50]:-}")" 1 "%.3f"

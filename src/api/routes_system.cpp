@@ -4,6 +4,9 @@
 #include <fstream>
 #include <sstream>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -68,6 +71,15 @@ void register_system_routes(Router& router, const RouteDeps& deps) {
   deps.metrics.gauge_fn("process_start_time_seconds", "Start time since the Unix epoch.",
                         [start_wall] { return start_wall; });
   deps.metrics.gauge_fn("process_open_fds", "Open file descriptors.", process_open_fds);
+#ifdef __GLIBC__
+  // What the allocator has handed out (RSS also holds freed memory it keeps, and the binary).
+  deps.metrics.gauge_fn("netpulse_heap_in_use_bytes",
+                        "Heap bytes in use by the process (glibc mallinfo2: uordblks + hblkhd).",
+                        [] {
+                          auto mi = mallinfo2();
+                          return static_cast<double>(mi.uordblks + mi.hblkhd);
+                        });
+#endif
   deps.metrics.gauge_fn(
       "netpulse_uptime_seconds", "Seconds since the server started.", [&clock, started] {
         return std::chrono::duration<double>(clock.steady_now() - started).count();

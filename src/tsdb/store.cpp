@@ -25,6 +25,10 @@
 #include <netpulse/tsdb/chunk.hpp>
 #include <netpulse/tsdb/store.hpp>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "detail/append_log.hpp"
 #include "detail/rollup_block.hpp"
 #include "detail/series_key.hpp"
@@ -38,7 +42,9 @@ constexpr Timestamp kNone = std::numeric_limits<Timestamp>::min();
 constexpr Timestamp kMaxChunkSpanMs = 24 * 3'600'000;
 // Persisted rollup tiers and their block spans (one tsdb_rollups row per block).
 constexpr int kFirstStoredTier = 1;  // 5m; the 1m tier is derived from raw chunks
-constexpr Timestamp kBlockSpanMs[kTierCount] = {0, 86'400'000, 30LL * 86'400'000};
+// 72 buckets a block: rows stay under SQLite's in-page payload limit for WITHOUT ROWID tables
+// (about 1 KB on 4 KiB pages; bigger rows spill to half-empty overflow pages).
+constexpr Timestamp kBlockSpanMs[kTierCount] = {0, 6LL * 3'600'000, 3LL * 86'400'000};
 
 Timestamp floor_to(Timestamp t, Timestamp width) {
   Timestamp q = t / width;
@@ -167,6 +173,7 @@ struct Series {
   Roll& roll_of(int tier) { return rolls[tier - 1]; }
   const Roll& roll_of(int tier) const { return rolls[tier - 1]; }
   Timestamp interval = 0;  // usual interval (moving average), 0 until two samples
+  Timestamp arrived = 0;   // clock time the newest sample was applied (staleness)
   bool stale = false;
   bool indexed = false;     // its tsdb_series row is committed
   std::uint32_t epoch = 0;  // append() call that last set batch_max
@@ -741,11 +748,17 @@ class StoreImpl final : public Store {
     for (auto id : matched) {
       const auto& s = *series_[id];
       Job job{id, detail::decode_series_key(s.unprefixed()), {}};
-      for (const auto& p : pending_buckets_) {
-        if (p.series == id && p.tier == tier && p.bucket.t >= floor_to(req.start, width) &&
-            p.bucket.t <= req.end)
-          job.memory.push_back(p.bucket);
-      }
+      // Buckets not yet committed, oldest first (a later one replaces an earlier one).
+      auto take = [&](const std::vector<PendingBucket>& list) {
+        for (const auto& p : list) {
+          if (p.series == id && p.tier == tier && p.bucket.t >= floor_to(req.start, width) &&
+              p.bucket.t <= req.end)
+            job.memory.push_back(p.bucket);
+        }
+      };
+      if (inflight_job_) take(inflight_job_->buckets);
+      if (inflight_buckets_) take(*inflight_buckets_);
+      take(pending_buckets_);
       if (s.roll_of(tier).count > 0 && s.roll_of(tier).start <= req.end &&
           s.roll_of(tier).start >= floor_to(req.start, width))
         job.memory.push_back(s.roll_of(tier).bucket());
@@ -974,7 +987,9 @@ class StoreImpl final : public Store {
     auto chunks = std::make_shared<std::vector<PendingChunk>>(std::move(pending_chunks_));
     pending_chunks_.clear();
     auto series = take_unindexed();
-    if (chunks->empty() && series->empty()) {
+    auto buckets = std::make_shared<std::vector<PendingBucket>>(std::move(pending_buckets_));
+    pending_buckets_.clear();
+    if (chunks->empty() && series->empty() && buckets->empty()) {
       // append() leaves the gauges alone (open_bytes() walks every series); this tick keeps
       // them current when nothing was sealed or created.
       update_gauges();
@@ -984,23 +999,31 @@ class StoreImpl final : public Store {
     busy_ = true;
     inflight_chunks_ = chunks;
     inflight_series_ = series;
+    inflight_buckets_ = buckets;
     db_.write(
-        [chunks, series](db::Connection& c) -> core::Result<void> {
+        [chunks, series, buckets](db::Connection& c) -> core::Result<void> {
           auto r = write_series(c, *series);
           if (!r) return r;
-          return write_chunks(c, *chunks);
+          r = write_chunks(c, *chunks);
+          if (!r) return r;
+          return write_buckets(c, *buckets);
         },
         loop_,
-        [this, chunks, series, done = std::move(done)](core::Result<void> r) {
+        [this, chunks, series, buckets, done = std::move(done)](core::Result<void> r) {
           busy_ = false;
           inflight_chunks_.reset();
           inflight_series_.reset();
+          inflight_buckets_.reset();
           if (!r) {
             log_.warn("tsdb", "flush failed, will retry: {}", r.error().message);
             requeue(std::move(*chunks), *series);
+            buckets->insert(buckets->end(), std::make_move_iterator(pending_buckets_.begin()),
+                            std::make_move_iterator(pending_buckets_.end()));
+            pending_buckets_ = std::move(*buckets);
           } else {
             mark_persisted(*chunks, *series);
             evict();
+            if (!chunks->empty() || !buckets->empty()) release_free_memory();
           }
           update_gauges();
           done(std::move(r));
@@ -1116,7 +1139,9 @@ class StoreImpl final : public Store {
       auto limit = std::max<Timestamp>(
           static_cast<Timestamp>(o_.stale_factor * static_cast<double>(sp->interval)),
           o_.stale_min_ms);
-      if (now - sp->max_t <= limit) continue;
+      // "Stopped arriving" is about arrival, not sample time: a backfill of old data keeps
+      // arriving and is not stale; after a restart every series gets a full period of grace.
+      if (now - sp->arrived <= limit) continue;
       sp->stale = true;
       if (m_stale_) m_stale_->inc();
       if (bus_) {
@@ -1140,6 +1165,10 @@ class StoreImpl final : public Store {
     if (inflight_chunks_) {
       for (auto& c : *inflight_chunks_) pending_chunks_.push_back(std::move(c));
       for (auto& [id, key] : *inflight_series_) unindexed_.push_back(id);
+      // Older than the pending ones: they go first so newer buckets still replace them.
+      inflight_buckets_->insert(inflight_buckets_->end(), pending_buckets_.begin(),
+                                pending_buckets_.end());
+      pending_buckets_ = std::move(*inflight_buckets_);
     }
     if (inflight_job_) {
       for (auto& c : inflight_job_->chunks) pending_chunks_.push_back(std::move(c));
@@ -1231,6 +1260,7 @@ class StoreImpl final : public Store {
     mark_persisted(job.chunks, job.series);
     log_file_.remove_before(job.segment);
     evict();
+    release_free_memory();
     update_gauges();
   }
 
@@ -1527,6 +1557,7 @@ class StoreImpl final : public Store {
       if (!sp) continue;
       sp->sealed.shrink_to_fit();
       sp->chunks.shrink_to_fit();
+      sp->arrived = now;  // staleness counts from start-up, not from before the restart
     }
     log_.info("tsdb",
               "loaded {} series; replayed {} log records ({} samples) since checkpoint "
@@ -1631,6 +1662,7 @@ class StoreImpl final : public Store {
       }
       s.max_t = smp.t;
       s.last_v = smp.v;
+      s.arrived = now;
       if (s.stale && !replay) {
         s.stale = false;
         if (bus_)
@@ -1816,6 +1848,22 @@ class StoreImpl final : public Store {
     }
   }
 
+  // After a big write the copies of chunks and buckets it held are freed; glibc keeps freed
+  // small blocks in its heaps unless asked, which would show as RSS that never comes back.
+  // Done on a worker (it walks every heap), one at a time, when the heaps hold more than 8 MiB
+  // of free memory.
+  void release_free_memory() {
+#ifdef __GLIBC__
+    if (trimming_ || mallinfo2().fordblks < (8u << 20)) return;
+    trimming_ = true;
+    auto r = workers_.run<int>([] { return malloc_trim(0); }, loop_,
+                               [this, alive = std::weak_ptr<int>(alive_)](int) {
+                                 if (!alive.expired()) trimming_ = false;
+                               });
+    if (!r) trimming_ = false;
+#endif
+  }
+
   void update_gauges() {
     if (m_series_) m_series_->set(static_cast<double>(index_.size()));
     if (m_head_bytes_) m_head_bytes_->set(static_cast<double>(head_bytes_ + open_bytes()));
@@ -1869,7 +1917,9 @@ class StoreImpl final : public Store {
 
   std::vector<std::unique_ptr<Series>> series_;  // by id; [0] unused
   FlatIndex index_;
-  SeriesKeyOf key_of_series() const { return SeriesKeyOf{&series_}; }
+  SeriesKeyOf key_of_series() const {
+    return SeriesKeyOf{&series_};
+  }
   std::unordered_map<std::int64_t, OrgIndex> orgs_;
   mutable std::unordered_map<SeriesId, std::unique_ptr<SeriesKey>> key_cache_;
   std::map<std::pair<std::int64_t, std::string>, MetricMetadata, std::less<>> metadata_;
@@ -1880,6 +1930,8 @@ class StoreImpl final : public Store {
   std::shared_ptr<std::vector<PendingChunk>> inflight_chunks_;
   std::shared_ptr<std::vector<std::pair<SeriesId, std::string>>> inflight_series_;
   std::shared_ptr<CheckpointJob> inflight_job_;
+  std::shared_ptr<std::vector<PendingBucket>> inflight_buckets_;
+  bool trimming_ = false;
   std::vector<PendingBucket> pending_buckets_;
   std::set<std::tuple<SeriesId, int, Timestamp>> dirty_;
   struct PendingApply {

@@ -57,23 +57,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/netpulse-bench-http.XXXXXX")
 nginx_pid=""
 netpulse_pid=""
 
-# stop_child PID NAME: SIGTERM, up to 10 s to exit, then SIGKILL. Only our own children.
-stop_child() {
-  local pid=$1 name=$2
-  if [[ -z "$pid" ]] || ! kill -0 "$pid" 2>/dev/null; then
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) ignored SIGTERM for 10 s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   local rc=$?
   set +e
@@ -88,6 +71,8 @@ trap 'exit 143' TERM
 
 # shellcheck source=scripts/lib/ports.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/ports.sh"
+# shellcheck source=scripts/lib/children.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/children.sh"
 
 # wait_200 URL PID NAME LOG: until URL answers 200, at most 30 s, while PID lives.
 wait_200() {

@@ -41,27 +41,6 @@ constexpr std::size_t kParallelParseBytes = 256 << 10;
 
 // --- query-string helpers --------------------------------------------------------------------
 
-// Every decoded value of `name` in the request's query string (for repeated `match[]`).
-std::vector<std::string> query_all(const ContextPtr& ctx, std::string_view name) {
-  std::vector<std::string> out;
-  auto target = std::string_view(ctx->request().target());
-  auto q = target.find('?');
-  if (q == std::string_view::npos) return out;
-  auto rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    auto amp = rest.find('&');
-    auto part = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    auto eq = part.find('=');
-    std::string key;
-    if (!percent_decode(part.substr(0, eq), key, true) || key != name) continue;
-    std::string value;
-    if (eq != std::string_view::npos && percent_decode(part.substr(eq + 1), value, true))
-      out.push_back(std::move(value));
-  }
-  return out;
-}
-
 // Every (name, decoded value) pair of the query string.
 std::vector<std::pair<std::string, std::string>> query_pairs(const ContextPtr& ctx) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -78,6 +57,15 @@ std::vector<std::pair<std::string, std::string>> query_pairs(const ContextPtr& c
     if (!percent_decode(part.substr(0, eq), key, true)) continue;
     if (eq != std::string_view::npos && !percent_decode(part.substr(eq + 1), value, true)) continue;
     out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+// Every decoded value of `name` in the request's query string (for repeated `match[]`).
+std::vector<std::string> query_all(const ContextPtr& ctx, std::string_view name) {
+  std::vector<std::string> out;
+  for (auto& [key, value] : query_pairs(ctx)) {
+    if (key == name) out.push_back(std::move(value));
   }
   return out;
 }

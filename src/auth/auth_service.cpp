@@ -161,8 +161,9 @@ core::Result<BootstrapResult> AuthServiceImpl::ensure_bootstrap(
                          "organization");
     }
     auto ins = execute(conn,
-                       "INSERT INTO organizations (name, slug, is_system, created_at, updated_at) "
-                       "VALUES ('System', 'system', 1, ?, ?)",
+                       "INSERT INTO organizations (id, name, slug, is_system, created_at, "
+                       "updated_at) VALUES ((SELECT value + 1 FROM id_watermarks WHERE name = "
+                       "'organizations'), 'System', 'system', 1, ?, ?)",
                        now, now);
     if (!ins) return std::move(ins).error();
     auto user = insert_user(conn, conn.last_insert_rowid(), admin, *hash);

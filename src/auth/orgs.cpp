@@ -84,8 +84,9 @@ void AuthServiceImpl::create_org(SystemScope, std::string name, std::string slug
         org.created_at = now_s();
         org.updated_at = org.created_at;
         auto inserted = execute(conn,
-                                "INSERT INTO organizations (name, slug, is_system, created_at, "
-                                "updated_at) VALUES (?, ?, 0, ?, ?)",
+                                "INSERT INTO organizations (id, name, slug, is_system, "
+                                "created_at, updated_at) VALUES ((SELECT value + 1 FROM "
+                                "id_watermarks WHERE name = 'organizations'), ?, ?, 0, ?, ?)",
                                 org.name, org.slug, org.created_at, org.updated_at);
         if (!inserted) return std::move(inserted).error();
         org.id = conn.last_insert_rowid();

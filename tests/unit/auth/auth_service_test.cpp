@@ -618,6 +618,10 @@ TEST_CASE("auth service: organizations", "[auth][service]") {
   REQUIRE_FALSE(gone);
   CHECK(gone.error().code == Errc::kOrganizationNotFound);
   CHECK_FALSE(h.login("acme-admin@acme.net", "acme-admin-pass"));
+  // Acme had the highest id; the next organization must not get it (records keyed by org_id,
+  // such as audit entries and metrics, would pass to it).
+  auto next = h.add_org("Next ISP", "next");
+  CHECK(next.id > acme.id);
 }
 
 TEST_CASE("auth service: API keys authenticate until revoked and never exceed their creator",

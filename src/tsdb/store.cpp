@@ -614,6 +614,18 @@ class StoreImpl final : public Store {
     if (log_file_.bytes_since_rotate() >= o_.checkpoint_log_bytes && !busy_) {
       checkpoint([](core::Result<void>) {});
     }
+    // Freeing a batch (a label vector and a key string per sample) is thousands of free() calls:
+    // a worker does it.
+    if (batch.size() >= 1000) {
+      auto garbage = std::make_shared<std::pair<std::vector<AppendSample>, PreparedKeys>>(
+          std::move(batch), std::move(prepared));
+      (void)workers_.run<int>(
+          [garbage]() mutable {
+            garbage.reset();
+            return 0;
+          },
+          loop_, [](int) {});
+    }
     if (!o_.sync_full || to_store == 0) {
       done(std::move(result));
       return;

@@ -323,15 +323,22 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
 
   router.add(make(verb::delete_, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
                   "Delete an organization and everything it owns.", "organizations",
-                  [&auth](ContextPtr ctx) {
+                  [&auth, store = deps.tsdb](ContextPtr ctx) {
                     auto id = ctx->id_param("id");
                     if (!id) return ctx->reply_error(id.error());
                     ctx->set_audit_target("organizations/" + std::to_string(*id));
                     auto scope = auth::SystemScope::from(ctx->principal());
-                    auth.delete_org(*scope, *id, [ctx](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    });
+                    auth.delete_org(*scope, *id,
+                                    [ctx, tsdb = store, org = *id](core::Result<void> r) {
+                                      if (!r) return ctx->reply_error(r.error());
+                                      if (!tsdb) return ctx->reply_no_content();
+                                      // Its metrics go too (their org id is never given again, see
+                                      // 0004).
+                                      tsdb->drop_org(org, [ctx](core::Result<void> dropped) {
+                                        if (!dropped) return ctx->reply_error(dropped.error());
+                                        ctx->reply_no_content();
+                                      });
+                                    });
                   }));
 
   // --- API keys ------------------------------------------------------------------------------

@@ -1039,6 +1039,7 @@ class StoreImpl final : public Store {
           }
           update_gauges();
           done(std::move(r));
+          run_deferred_drop();
         });
   }
 
@@ -1068,6 +1069,7 @@ class StoreImpl final : public Store {
                       std::chrono::duration<double>(clock_.steady_now() - started).count());
                 }
                 done(std::move(r));
+                run_deferred_drop();
               });
   }
 
@@ -1163,10 +1165,75 @@ class StoreImpl final : public Store {
     }
   }
 
+  void drop_org(std::int64_t org_id, std::function<void(core::Result<void>)> done) override {
+    drain();
+    if (busy_) {
+      // After the running flush or checkpoint (run_deferred_drop()).
+      deferred_drops_.emplace_back(org_id, std::move(done));
+      return;
+    }
+    auto oit = orgs_.find(org_id);
+    std::unordered_set<SeriesId> gone;
+    if (oit != orgs_.end()) {
+      for (const auto& [metric, ids] : oit->second.by_metric) gone.insert(ids.begin(), ids.end());
+      orgs_.erase(oit);
+    }
+    for (auto id : gone) {
+      if (id >= series_.size() || !series_[id]) continue;
+      head_bytes_ -= std::min(head_bytes_, series_[id]->sealed.size());
+      head_chunks_ -= std::min(head_chunks_, series_[id]->chunks.size());
+      series_[id].reset();
+      key_cache_.erase(id);
+    }
+    std::erase_if(pending_chunks_, [&](const PendingChunk& c) { return gone.count(c.series); });
+    std::erase_if(pending_buckets_, [&](const PendingBucket& b) { return gone.count(b.series); });
+    std::erase_if(unindexed_, [&](SeriesId id) { return gone.count(id) > 0; });
+    for (auto it = metadata_.begin(); it != metadata_.end();) {
+      it = it->first.first == org_id ? metadata_.erase(it) : std::next(it);
+    }
+    index_ = FlatIndex();
+    for (const auto& sp : series_) {
+      if (sp) index_.insert(key_hash(sp->key), sp->id);
+    }
+    // A checkpoint carries the deletion: the log written so far (which still holds the series)
+    // is dropped in the same step, so a restart cannot bring them back.
+    auto seg = log_file_.rotate();
+    if (!seg) {
+      done(seg.error());
+      return;
+    }
+    busy_ = true;
+    auto job = make_checkpoint_job(*seg);
+    job->drop_org = org_id;
+    inflight_job_ = job;
+    log_.info("tsdb", "dropping organization {}: {} series", org_id, gone.size());
+    db_.write([job](db::Connection& c) -> core::Result<void> { return run_checkpoint(c, *job); },
+              loop_,
+              [this, job, done = std::move(done)](core::Result<void> r) {
+                busy_ = false;
+                inflight_job_.reset();
+                finish_checkpoint(*job, r);
+                done(std::move(r));
+                run_deferred_drop();
+              });
+  }
+
+  void run_deferred_drop() {
+    if (busy_ || deferred_drops_.empty()) return;
+    auto [org, done] = std::move(deferred_drops_.front());
+    deferred_drops_.pop_front();
+    drop_org(org, std::move(done));
+  }
+
   core::Result<void> close() override {
     drain();
     if (closed_) return core::ok();
     closed_ = true;
+    for (auto& [org, done] : deferred_drops_) {
+      done(core::Error(core::Errc::kServiceUnavailable,
+                       "the server stopped before organization's metrics were removed"));
+    }
+    deferred_drops_.clear();
     flush_timer_.cancel();
     checkpoint_timer_.cancel();
     retention_timer_.cancel();
@@ -1219,6 +1286,7 @@ class StoreImpl final : public Store {
   // The write a checkpoint makes: pending series, chunks and buckets, and the head snapshot.
   struct CheckpointJob {
     std::uint32_t segment = 0;
+    std::optional<std::int64_t> drop_org;  // delete this organization's series and metadata
     std::vector<std::pair<SeriesId, std::string>> series;  // not yet indexed: id, key
     std::vector<PendingChunk> chunks;
     std::vector<PendingBucket> buckets;
@@ -1242,6 +1310,20 @@ class StoreImpl final : public Store {
   }
 
   static core::Result<void> run_checkpoint(db::Connection& c, const CheckpointJob& job) {
+    if (job.drop_org) {
+      for (const char* sql :
+           {"DELETE FROM tsdb_chunks WHERE series_id IN (SELECT id FROM tsdb_series WHERE org_id "
+            "= ?1)",
+            "DELETE FROM tsdb_rollups WHERE series_id IN (SELECT id FROM tsdb_series WHERE org_id "
+            "= ?1)",
+            "DELETE FROM tsdb_series WHERE org_id = ?1",
+            "DELETE FROM tsdb_metadata WHERE org_id = ?1"}) {
+        auto st = c.prepare(sql);
+        if (!st) return st.error();
+        st->bind(1, *job.drop_org);
+        if (auto r = st->run(); !r) return r;
+      }
+    }
     if (auto r = write_series(c, job.series); !r) return r;
     if (auto r = write_chunks(c, job.chunks); !r) return r;
     if (auto r = write_buckets(c, job.buckets); !r) return r;
@@ -1943,6 +2025,7 @@ class StoreImpl final : public Store {
   std::shared_ptr<std::vector<std::pair<SeriesId, std::string>>> inflight_series_;
   std::shared_ptr<CheckpointJob> inflight_job_;
   std::shared_ptr<std::vector<PendingBucket>> inflight_buckets_;
+  std::deque<std::pair<std::int64_t, std::function<void(core::Result<void>)>>> deferred_drops_;
   bool trimming_ = false;
   std::vector<PendingBucket> pending_buckets_;
   std::set<std::tuple<SeriesId, int, Timestamp>> dirty_;

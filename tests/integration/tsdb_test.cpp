@@ -1330,6 +1330,31 @@ TEST_CASE(
         std::vector<std::string>{"a"});
   CHECK(strings(data_of(c.get("/api/v1/label/host/values", admin_b))) ==
         std::vector<std::string>{"a", "b"});
+
+  // Deleting B deletes its metrics; an organization made afterwards starts empty, under a new id.
+  const auto org_b_id = org.json().at("data").at("id").as_int64();
+  auto gone = c.del("/api/v1/organizations/" + std::to_string(org_b_id), admin_a);
+  INFO(gone.body);
+  REQUIRE(gone.status == 204);
+  auto org_c = c.post_json("/api/v1/organizations", R"({"name":"Org C","slug":"org-c"})", admin_a);
+  REQUIRE(org_c.status == 201);
+  CHECK(org_c.json().at("data").at("id").as_int64() > org_b_id);
+  auto cli_c = run_netpulse({"user", "add", "--email", "boss@org-c.example", "--name", "Boss of C",
+                             "--role", "admin", "--org", "org-c", "--password", "boss-c-password"},
+                            {{"NETPULSE_STORAGE_DATA_DIR", dir.path()}});
+  REQUIRE(cli_c.exit_code == 0);
+  nothing_for(login(c, "boss@org-c.example", "boss-c-password"));
+  check_exact(points_of(c, key_a, "ten_cpu", t - 1000, t + 1000), {{t, 1}});
+  // After a restart B's series stay gone (the deletion was checkpointed with the log).
+  REQUIRE(server.terminate() == 0);
+  ServerProcess again(dir.path(), tsdb_env());
+  auto c2 = again.client();
+  const auto admin_a2 = login(c2, kAdminEmail, kAdminPassword);
+  CHECK(strings(data_of(c2.get("/api/v1/label/host/values", admin_a2))) ==
+        std::vector<std::string>{"a"});
+  const auto admin_c2 = login(c2, "boss@org-c.example", "boss-c-password");
+  CHECK(data_of(c2.get("/api/v1/series", admin_c2)).as_array().empty());
+  CHECK(data_of(c2.get("/api/v1/labels", admin_c2)).as_array().empty());
 }
 
 namespace {

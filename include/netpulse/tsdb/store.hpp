@@ -250,6 +250,11 @@ class Store {
   virtual void enforce_retention(std::function<void(core::Result<void>)> done) = 0;
   virtual void check_staleness() = 0;
 
+  // Removes every series of `org_id` (samples, rollups, metadata) from memory and SQLite, for a
+  // deleted organization. The removal is written with a checkpoint, so a restart does not bring
+  // the series back from the log. While a flush or checkpoint is writing, the drop waits for it.
+  virtual void drop_org(std::int64_t org_id, std::function<void(core::Result<void>)> done) = 0;
+
   // Stops the timers and writes a checkpoint, waiting for it (so a restart replays nothing).
   // Call from a thread other than the loop while the loop still runs, or after the loop stopped
   // (then the checkpoint runs inline). Idempotent.

@@ -498,3 +498,44 @@ TEST_CASE("store: over its memory budget the head lets persisted chunks go; read
   CHECK(f.store->stats().head_chunk_bytes <= 4096 + 4096);
   CHECK(only_series(f.select(1, "mem", t0, f.now())) == want);
 }
+
+TEST_CASE("store: dropping an organization removes its series for good; others stay",
+          "[tsdb][store]") {
+  Fixture f;
+  f.options.chunk_samples = 20;
+  f.open();
+  Timestamp t0 = f.now() - 100 * kMin;
+  std::vector<tsdb::AppendSample> a, b;
+  for (int i = 0; i < 100; ++i) {
+    a.push_back(sample("m", {{"org", "a"}}, t0 + i * kMin, i));
+    b.push_back(sample("m", {{"org", "b"}}, t0 + i * kMin, -i));
+  }
+  f.append(1, a);
+  f.append(2, b);
+  f.run(&tsdb::Store::flush);
+  REQUIRE(f.count_rows("tsdb_chunks") > 0);
+  f.run(&tsdb::Store::checkpoint);
+  f.append(1, {sample("m", {{"org", "a"}}, t0 + 100 * kMin, 100)});  // in the log only
+  std::optional<core::Result<void>> dropped;
+  f.store->drop_org(1, [&](core::Result<void> r) { dropped = std::move(r); });
+  REQUIRE(f.wait(dropped));
+  CHECK(f.select(1, "m", t0, f.now()).empty());
+  CHECK(f.store->series(1, {}, 10).empty());
+  CHECK(only_series(f.select(2, "m", t0, f.now())).size() == 100);
+  CHECK(f.store->stats().series == 1);
+  // Nothing of org 1 in SQLite, and a restart (replaying whatever log is left) does not bring it
+  // back; its name can be used again by org 2 without meeting the old series.
+  auto org1_rows = f.db->read([](db::Connection& c) -> std::int64_t {
+    auto st = c.prepare("SELECT count(*) FROM tsdb_series WHERE org_id = 1");
+    REQUIRE(st);
+    REQUIRE(st->step());
+    return st->get_int64(0);
+  });
+  CHECK(org1_rows == 0);
+  f.crash();
+  f.open();
+  CHECK(f.select(1, "m", t0, f.now()).empty());
+  CHECK(only_series(f.select(2, "m", t0, f.now())).size() == 100);
+  f.append(1, {sample("m", {{"org", "a"}}, f.now(), 7)});
+  CHECK(only_series(f.select(1, "m", t0, f.now())).size() == 1);
+}

@@ -158,21 +158,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/ports.sh"
 # shellcheck source=scripts/lib/children.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/children.sh"
 
-# wait_200 URL PID NAME LOG: until URL answers 200, at most 30 s, while PID lives.
-wait_200() {
-  local url=$1 pid=$2 name=$3 logfile=$4 deadline=$((SECONDS + 30))
-  while ((SECONDS < deadline)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      tail -n 30 "$logfile" >&2
-      die "$name exited during start-up"
-    fi
-    [[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true)" == 200 ]] && return 0
-    sleep 0.2
-  done
-  tail -n 30 "$logfile" >&2
-  die "$name: $url did not answer 200 within 30 s"
-}
-
 # stop_gracefully PID NAME LOG: SIGTERM and up to 120 s for a clean exit (status 0). Anything
 # else makes the disk figure meaningless: SIGKILL and die. Sets stop_seconds.
 stop_seconds=0

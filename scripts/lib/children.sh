@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# scripts/lib/children.sh — sourced by the benchmark scripts. Needs a `log` function (one line to
-# stderr) in the sourcing script.
+# scripts/lib/children.sh — the benchmarks' child processes: stop one, wait until one serves.
+# Sourced; needs `log` (one line to stderr) and `die` (log and exit 1) in the sourcing script.
 #
 # stop_child PID NAME: SIGTERM, up to 10 s to exit, then SIGKILL. Only our own children.
 stop_child() {
@@ -18,4 +18,19 @@ stop_child() {
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+}
+
+# wait_200 URL PID NAME LOG: until URL answers 200, at most 30 s, while PID lives.
+wait_200() {
+  local url=$1 pid=$2 name=$3 logfile=$4 deadline=$((SECONDS + 30))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 30 "$logfile" >&2
+      die "$name exited during start-up"
+    fi
+    [[ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$url" || true)" == 200 ]] && return 0
+    sleep 0.2
+  done
+  tail -n 30 "$logfile" >&2
+  die "$name: $url did not answer 200 within 30 s"
 }

@@ -513,7 +513,6 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     auto org = ctx->org_scope().org_id();
     auto shared = std::make_shared<Parsed>(std::move(parsed));
     auto samples = std::move(shared->result.samples);
-    shared->result.samples.clear();
     auto metadata = std::move(shared->metadata);
     deps.tsdb->append(
         org, std::move(samples), std::move(shared->keys),

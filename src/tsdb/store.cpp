@@ -331,7 +331,7 @@ class StoreImpl final : public Store {
                                       "Samples stored by the time-series store");
       m_duplicates_ = &metrics->counter("netpulse_tsdb_duplicate_samples_total",
                                         "Samples identical to a stored one (accepted, ignored)");
-      for (int r = 0; r <= static_cast<int>(RefuseReason::kBatchTooLarge); ++r) {
+      for (int r = 0; r <= static_cast<int>(RefuseReason::kSeriesLimit); ++r) {
         auto reason = static_cast<RefuseReason>(r);
         m_refused_[r] = &metrics->counter("netpulse_tsdb_refused_samples_total",
                                           "Samples refused by the time-series store, by reason",
@@ -1049,6 +1049,14 @@ class StoreImpl final : public Store {
       done(core::Error(core::Errc::kServiceUnavailable, "a flush or checkpoint is running"));
       return;
     }
+    write_checkpoint(std::nullopt, std::move(done));
+  }
+
+  // Rotates the log and writes the head snapshot with everything pending (and, with `drop_org`,
+  // the deletion of that organization's series) in one transaction; the old log segments go once
+  // it has committed. The caller has drained and checked busy_.
+  void write_checkpoint(std::optional<std::int64_t> drop_org,
+                        std::function<void(core::Result<void>)> done) {
     auto seg = log_file_.rotate();
     if (!seg) {
       done(seg.error());
@@ -1056,6 +1064,7 @@ class StoreImpl final : public Store {
     }
     busy_ = true;
     auto job = make_checkpoint_job(*seg);
+    job->drop_org = drop_org;
     inflight_job_ = job;
     auto started = clock_.steady_now();
     db_.write([job](db::Connection& c) -> core::Result<void> { return run_checkpoint(c, *job); },
@@ -1142,7 +1151,6 @@ class StoreImpl final : public Store {
             }
           });
     }
-    (void)raw_cutoff;
   }
 
   void check_staleness() override {
@@ -1197,25 +1205,8 @@ class StoreImpl final : public Store {
     }
     // A checkpoint carries the deletion: the log written so far (which still holds the series)
     // is dropped in the same step, so a restart cannot bring them back.
-    auto seg = log_file_.rotate();
-    if (!seg) {
-      done(seg.error());
-      return;
-    }
-    busy_ = true;
-    auto job = make_checkpoint_job(*seg);
-    job->drop_org = org_id;
-    inflight_job_ = job;
     log_.info("tsdb", "dropping organization {}: {} series", org_id, gone.size());
-    db_.write([job](db::Connection& c) -> core::Result<void> { return run_checkpoint(c, *job); },
-              loop_,
-              [this, job, done = std::move(done)](core::Result<void> r) {
-                busy_ = false;
-                inflight_job_.reset();
-                finish_checkpoint(*job, r);
-                done(std::move(r));
-                run_deferred_drop();
-              });
+    write_checkpoint(org_id, std::move(done));
   }
 
   void run_deferred_drop() {
@@ -1807,7 +1798,6 @@ class StoreImpl final : public Store {
         dirty_.insert({s.id, t, bucket});
       }
     }
-    (void)now;
   }
 
   void seal(Series& s, std::uint8_t kind) {
@@ -2050,7 +2040,7 @@ class StoreImpl final : public Store {
 
   core::Counter* m_appended_ = nullptr;
   core::Counter* m_duplicates_ = nullptr;
-  core::Counter* m_refused_[8] = {};
+  core::Counter* m_refused_[static_cast<int>(RefuseReason::kSeriesLimit) + 1] = {};
   core::Counter* m_stale_ = nullptr;
   core::Gauge* m_series_ = nullptr;
   core::Gauge* m_head_bytes_ = nullptr;
@@ -2117,8 +2107,6 @@ std::string_view refuse_reason_name(RefuseReason r) noexcept {
       return "not_finite";
     case RefuseReason::kSeriesLimit:
       return "series_limit";
-    case RefuseReason::kBatchTooLarge:
-      return "batch_too_large";
   }
   return "unknown";
 }

@@ -96,7 +96,7 @@ enum class AppendMode {
   kPartial,       // good samples are stored, refused ones listed
 };
 
-// Why a sample was refused; counted per reason in /metrics (netpulse_tsdb_refused_total).
+// Why a sample was refused; counted per reason in /metrics (netpulse_tsdb_refused_samples_total).
 enum class RefuseReason : std::uint8_t {
   kTooOld,             // behind the series' newest sample by more than ooo_window_ms
   kBeyondRetention,    // older than raw retention
@@ -104,7 +104,6 @@ enum class RefuseReason : std::uint8_t {
   kDuplicateConflict,  // same timestamp as a stored sample, another value
   kNotFinite,          // NaN or ±Inf
   kSeriesLimit,        // a new series beyond max_series_per_org
-  kBatchTooLarge,      // more than max_batch_samples in one call
 };
 std::string_view refuse_reason_name(RefuseReason r) noexcept;  // "too_old", ...
 

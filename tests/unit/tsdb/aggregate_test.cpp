@@ -13,6 +13,9 @@
 
 #include <netpulse/tsdb/aggregate.hpp>
 
+#include "naive.hpp"
+
+using netpulse::test::naive;
 using netpulse::tsdb::AggFn;
 using netpulse::tsdb::CounterWidth;
 using netpulse::tsdb::Sample;
@@ -25,53 +28,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double k2Pow32 = 4294967296.0;
 constexpr double k2Pow64 = 18446744073709551616.0;
-
-// The k-th smallest value (from 0) found by counting, without sorting.
-double kth_smallest(const std::vector<double>& values, std::size_t k) {
-  for (const double x : values) {
-    const auto below = std::count_if(values.begin(), values.end(), [&](double y) { return y < x; });
-    const auto at_most =
-        std::count_if(values.begin(), values.end(), [&](double y) { return y <= x; });
-    if (static_cast<std::size_t>(below) <= k && k < static_cast<std::size_t>(at_most)) return x;
-  }
-  return kNaN;
-}
-
-double naive_quantile(double phi, const std::vector<double>& values) {
-  const double rank = phi * static_cast<double>(values.size() - 1);
-  const double lower = kth_smallest(values, static_cast<std::size_t>(std::floor(rank)));
-  const double upper = kth_smallest(values, static_cast<std::size_t>(std::ceil(rank)));
-  const double weight = rank - std::floor(rank);
-  return lower + (upper - lower) * weight;
-}
-
-double naive(AggFn fn, const std::vector<double>& values) {
-  double sum = 0;
-  for (const double v : values) sum += v;
-  switch (fn) {
-    case AggFn::kAvg:
-      return sum / static_cast<double>(values.size());
-    case AggFn::kMin:
-      return kth_smallest(values, 0);
-    case AggFn::kMax:
-      return kth_smallest(values, values.size() - 1);
-    case AggFn::kSum:
-      return sum;
-    case AggFn::kCount:
-      return static_cast<double>(values.size());
-    case AggFn::kLast:
-      return values.back();
-    case AggFn::kP50:
-      return naive_quantile(0.5, values);
-    case AggFn::kP90:
-      return naive_quantile(0.9, values);
-    case AggFn::kP95:
-      return naive_quantile(0.95, values);
-    case AggFn::kP99:
-      return naive_quantile(0.99, values);
-  }
-  return kNaN;
-}
 
 constexpr AggFn kAllFns[] = {AggFn::kAvg,  AggFn::kMin, AggFn::kMax, AggFn::kSum, AggFn::kCount,
                              AggFn::kLast, AggFn::kP50, AggFn::kP90, AggFn::kP95, AggFn::kP99};

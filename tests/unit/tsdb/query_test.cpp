@@ -15,7 +15,11 @@
 
 #include <netpulse/tsdb/query.hpp>
 
+#include "naive.hpp"
+
 using netpulse::core::Errc;
+using netpulse::test::naive;
+using netpulse::test::naive_quantile;
 using netpulse::tsdb::AggFn;
 using netpulse::tsdb::CounterWidth;
 using netpulse::tsdb::LabelSet;
@@ -59,49 +63,6 @@ std::vector<Sample> random_samples(std::mt19937& rng, int count, Timestamp first
     t += gap(rng);
   }
   return samples;
-}
-
-// Prometheus' quantile rule, on a sorted copy.
-double naive_quantile(double phi, std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const double rank = phi * static_cast<double>(values.size() - 1);
-  const auto lower = static_cast<std::size_t>(std::floor(rank));
-  const auto upper = static_cast<std::size_t>(std::ceil(rank));
-  return values[lower] + (values[upper] - values[lower]) * (rank - std::floor(rank));
-}
-
-double naive(AggFn fn, const std::vector<double>& values) {
-  double sum = 0;
-  double lo = values.front();
-  double hi = values.front();
-  for (const double v : values) {
-    sum += v;
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  switch (fn) {
-    case AggFn::kAvg:
-      return sum / static_cast<double>(values.size());
-    case AggFn::kMin:
-      return lo;
-    case AggFn::kMax:
-      return hi;
-    case AggFn::kSum:
-      return sum;
-    case AggFn::kCount:
-      return static_cast<double>(values.size());
-    case AggFn::kLast:
-      return values.back();
-    case AggFn::kP50:
-      return naive_quantile(0.5, values);
-    case AggFn::kP90:
-      return naive_quantile(0.9, values);
-    case AggFn::kP95:
-      return naive_quantile(0.95, values);
-    case AggFn::kP99:
-      return naive_quantile(0.99, values);
-  }
-  return kNaN;
 }
 
 // The answer of a step query computed the slow way: every bucket scanned over every sample.

@@ -196,6 +196,7 @@ ChunkDecoder::ChunkDecoder(std::string_view bytes) : bytes_(bytes) {
   if (bytes_.size() >= detail::kPrefixBytes && detail::get_bits(bytes_, bit_pos_, 8, encoding_) &&
       detail::get_bits(bytes_, bit_pos_, 16, count)) {
     count_ = static_cast<std::size_t>(count);
+    if (encoding_ == static_cast<std::uint64_t>(ChunkEncoding::kPacked)) parse_packed();
   }
 }
 
@@ -211,8 +212,16 @@ bool ChunkDecoder::next() {
   if (error_) return false;
   if (bytes_.size() < detail::kPrefixBytes) return fail("shorter than the 3-byte header");
   if (encoding_ != static_cast<std::uint64_t>(ChunkEncoding::kXorFloat) &&
-      encoding_ != static_cast<std::uint64_t>(ChunkEncoding::kIntegerDelta)) {
+      encoding_ != static_cast<std::uint64_t>(ChunkEncoding::kIntegerDelta) &&
+      encoding_ != static_cast<std::uint64_t>(ChunkEncoding::kPacked)) {
     return fail("unknown encoding " + std::to_string(encoding_));
+  }
+  if (encoding_ == static_cast<std::uint64_t>(ChunkEncoding::kPacked)) {
+    if (!packed_problem_.empty()) return fail(packed_problem_);
+    if (decoded_ == count_) return false;
+    if (!read_packed()) return false;
+    ++decoded_;
+    return true;
   }
   if (decoded_ == count_) {
     check_trailer();  // only an empty chunk gets here unchecked; afterwards this is a no-op
@@ -313,6 +322,272 @@ bool ChunkDecoder::check_trailer() {
   std::uint64_t padding = 0;
   if (!detail::get_bits(bytes_, bit_pos_, static_cast<int>(left), padding) || padding != 0) {
     return fail("non-zero padding after the last sample");
+  }
+  return true;
+}
+
+// --- encoding 3: packed columns (docs/format/chunk.md, "Encoding 3") ---------------------------
+
+namespace detail {
+
+constexpr double kPow10[16] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                               1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+
+void put_varint(std::string& o, std::uint64_t v) {
+  while (v >= 0x80) {
+    o.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  o.push_back(static_cast<char>(v));
+}
+
+std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+// Reads a LEB128 varint of at most 10 bytes whose value fits 64 bits.
+bool get_varint(std::string_view in, std::size_t& pos, std::uint64_t& out) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 10; ++i) {
+    if (pos >= in.size()) return false;
+    const auto b = static_cast<unsigned char>(in[pos++]);
+    if (i == 9 && b > 1) return false;  // bits beyond 64
+    v |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
+    if ((b & 0x80) == 0) {
+      out = v;
+      return true;
+    }
+  }
+  return false;
+}
+
+// v == m / 10^k exactly (bit for bit), |m| <= 2^53.
+bool scaled_integer(double v, int k, std::int64_t& m) {
+  const double x = v * kPow10[k];
+  constexpr auto kMax = static_cast<double>(kMaxExactInteger);
+  if (!(x >= -kMax && x <= kMax)) return false;
+  m = std::llround(x);
+  return std::bit_cast<std::uint64_t>(static_cast<double>(m) / kPow10[k]) ==
+         std::bit_cast<std::uint64_t>(v);
+}
+
+// One column: frame of reference (every entry in `width` bits above the smallest) or the
+// delta-of-delta buckets of `widths`, whichever is smaller.
+template <std::size_t N>
+void put_column(std::string& o, const std::vector<std::uint64_t>& xs,
+                const std::array<int, N>& widths) {
+  if (xs.empty()) return;
+  std::int64_t base = static_cast<std::int64_t>(xs[0]);
+  for (auto x : xs) base = std::min(base, static_cast<std::int64_t>(x));
+  std::uint64_t spread = 0;
+  for (auto x : xs) spread = std::max(spread, x - static_cast<std::uint64_t>(base));
+  const int width = std::bit_width(spread);
+  const std::size_t for_bytes = varint_size(zigzag(base)) + 1 + (xs.size() * width + 7) / 8;
+  std::string buckets;
+  int free_bits = 0;
+  for (auto x : xs) put_dod(buckets, free_bits, x, widths);
+  if (varint_size(buckets.size()) + buckets.size() < for_bytes) {
+    o.push_back(1);
+    put_varint(o, buckets.size());
+    o += buckets;
+    return;
+  }
+  o.push_back(0);
+  put_varint(o, zigzag(base));
+  o.push_back(static_cast<char>(width));
+  free_bits = 0;
+  for (auto x : xs) put_bits(o, free_bits, x - static_cast<std::uint64_t>(base), width);
+}
+
+std::optional<std::string> pack(const std::vector<Sample>& samples) {
+  const std::size_t n = samples.size();
+  if (n == 0 || n > kMaxChunkSamples) return std::nullopt;
+  int k = 0;
+  std::vector<std::uint64_t> m(n);
+  for (;; ++k) {
+    if (k == 16) return std::nullopt;
+    bool all = true;
+    for (std::size_t i = 0; i < n && all; ++i) {
+      std::int64_t mi = 0;
+      all = scaled_integer(samples[i].v, k, mi);
+      m[i] = static_cast<std::uint64_t>(mi);
+    }
+    if (all) break;
+  }
+  std::string o;
+  o.push_back(static_cast<char>(ChunkEncoding::kPacked));
+  o.push_back(static_cast<char>(n >> 8));
+  o.push_back(static_cast<char>(n & 0xff));
+  o.push_back(static_cast<char>(k));
+  put_varint(o, zigzag(samples[0].t));
+  put_varint(o, zigzag(static_cast<std::int64_t>(m[0])));
+  if (n == 1) return o;
+  const auto t = [&](std::size_t i) { return static_cast<std::uint64_t>(samples[i].t); };
+  put_varint(o, t(1) - t(0));
+  std::vector<std::uint64_t> ts, d1, d2;
+  for (std::size_t i = 2; i < n; ++i) ts.push_back((t(i) - t(i - 1)) - (t(i - 1) - t(i - 2)));
+  for (std::size_t i = 1; i < n; ++i) d1.push_back(m[i] - m[i - 1]);
+  for (std::size_t i = 1; i < d1.size(); ++i) d2.push_back(d1[i] - d1[i - 1]);
+  // Order 1 (deltas) suits gauges and counters with a noisy rate, order 2 (delta-of-delta)
+  // counters whose rate drifts: try both.
+  std::string v1, v2;
+  put_column(v1, d1, kValueDodWidths);
+  put_varint(v2, zigzag(static_cast<std::int64_t>(d1[0])));
+  put_column(v2, d2, kValueDodWidths);
+  const bool second = v2.size() < v1.size();
+  o.push_back(second ? 2 : 1);
+  if (second) {
+    // v2 starts with the first delta's varint, which the layout puts before the columns.
+    const std::size_t head = varint_size(zigzag(static_cast<std::int64_t>(d1[0])));
+    o.append(v2, 0, head);
+    put_column(o, ts, kDodWidths);
+    o.append(v2, head);
+  } else {
+    put_column(o, ts, kDodWidths);
+    o += v1;
+  }
+  return o;
+}
+
+}  // namespace detail
+
+std::string compact_chunk(std::string_view bytes) {
+  auto samples = decode_chunk(bytes);
+  if (!samples) return std::string(bytes);
+  auto packed = detail::pack(*samples);
+  if (packed && packed->size() < bytes.size()) return std::move(*packed);
+  return std::string(bytes);
+}
+
+void ChunkDecoder::parse_packed() {
+  std::size_t pos = detail::kPrefixBytes;
+  auto problem = [&](const char* what) { packed_problem_ = what; };
+  if (count_ == 0) return problem("packed chunk without samples");
+  if (pos >= bytes_.size()) return problem("header truncated");
+  const auto k = static_cast<unsigned char>(bytes_[pos++]);
+  if (k > 15) return problem("decimal scale above 15");
+  scale_ = detail::kPow10[k];
+  std::uint64_t t0 = 0, m0 = 0;
+  if (!detail::get_varint(bytes_, pos, t0) || !detail::get_varint(bytes_, pos, m0)) {
+    return problem("header truncated");
+  }
+  current_.t = detail::unzigzag(t0);
+  last_int_ = static_cast<std::uint64_t>(detail::unzigzag(m0));
+  std::size_t value_entries = 0;
+  if (count_ >= 2) {
+    if (!detail::get_varint(bytes_, pos, first_delta_) || pos >= bytes_.size()) {
+      return problem("header truncated");
+    }
+    order_ = static_cast<unsigned char>(bytes_[pos++]);
+    if (order_ != 1 && order_ != 2) return problem("value order is neither 1 nor 2");
+    if (order_ == 2) {
+      std::uint64_t z = 0;
+      if (!detail::get_varint(bytes_, pos, z)) return problem("header truncated");
+      first_value_delta_ = static_cast<std::uint64_t>(detail::unzigzag(z));
+    }
+    value_entries = order_ == 1 ? count_ - 1 : count_ - 2;
+  }
+  const std::size_t entries[2] = {count_ >= 3 ? count_ - 2 : 0, value_entries};
+  for (int c = 0; c < 2; ++c) {
+    auto& col = columns_[c];
+    col.entries = entries[c];
+    if (col.entries == 0) continue;
+    if (pos >= bytes_.size()) return problem("column truncated");
+    const auto mode = static_cast<unsigned char>(bytes_[pos++]);
+    std::uint64_t size = 0;
+    if (mode == 1) {
+      col.bucketed = true;
+      if (!detail::get_varint(bytes_, pos, size)) return problem("column truncated");
+    } else if (mode == 0) {
+      std::uint64_t z = 0;
+      if (!detail::get_varint(bytes_, pos, z) || pos >= bytes_.size()) {
+        return problem("column truncated");
+      }
+      col.base = static_cast<std::uint64_t>(detail::unzigzag(z));
+      col.width = static_cast<unsigned char>(bytes_[pos++]);
+      if (col.width > 64) return problem("column width above 64 bits");
+      size = (col.entries * static_cast<std::size_t>(col.width) + 7) / 8;
+    } else {
+      return problem("unknown column mode");
+    }
+    if (size > bytes_.size() - pos) return problem("column truncated");
+    col.data = bytes_.substr(pos, static_cast<std::size_t>(size));
+    pos += static_cast<std::size_t>(size);
+    if (!col.bucketed) {
+      // The padding after the last entry must be zero.
+      std::size_t at = col.entries * static_cast<std::size_t>(col.width);
+      std::uint64_t pad = 0;
+      const auto left = static_cast<int>(detail::bits_left(col.data, at));
+      if (!detail::get_bits(col.data, at, left, pad) || pad != 0) {
+        return problem("non-zero padding in a column");
+      }
+    }
+  }
+  if (pos != bytes_.size()) return problem("data after the last column");
+}
+
+bool ChunkDecoder::read_column(int column, std::uint64_t& out) {
+  auto& col = columns_[column];
+  if (col.bucketed) {
+    const bool ok = column == 0
+                        ? detail::get_dod(col.data, col.bit_pos, detail::kDodWidths, out)
+                        : detail::get_dod(col.data, col.bit_pos, detail::kValueDodWidths, out);
+    if (!ok) return fail("column truncated");
+    return true;
+  }
+  std::uint64_t offset = 0;
+  if (!detail::get_bits(col.data, col.bit_pos, col.width, offset)) return fail("column truncated");
+  out = col.base + offset;
+  return true;
+}
+
+bool ChunkDecoder::read_packed() {
+  if (decoded_ > 0) {
+    if (decoded_ == 1) {
+      last_delta_ = first_delta_;
+    } else {
+      std::uint64_t dod = 0;
+      if (!read_column(0, dod)) return false;
+      last_delta_ += dod;
+    }
+    const auto t = static_cast<Timestamp>(static_cast<std::uint64_t>(current_.t) + last_delta_);
+    if (t <= current_.t) return fail("timestamps not strictly increasing");
+    current_.t = t;
+    std::uint64_t x = 0;
+    if (order_ == 1) {
+      if (!read_column(1, x)) return false;
+      last_int_ += x;
+    } else {
+      if (decoded_ == 1) {
+        last_int_delta_ = first_value_delta_;
+      } else {
+        if (!read_column(1, x)) return false;
+        last_int_delta_ += x;
+      }
+      last_int_ += last_int_delta_;
+    }
+  }
+  const auto m = static_cast<std::int64_t>(last_int_);
+  if (m < -detail::kMaxExactInteger || m > detail::kMaxExactInteger) {
+    return fail("integer value beyond +-2^53");
+  }
+  current_.v = static_cast<double>(m) / scale_;
+  if (decoded_ + 1 == count_) {
+    // Bucketed columns end within their last byte, padded with zeros.
+    for (auto& col : columns_) {
+      if (!col.bucketed) continue;
+      const std::size_t left = detail::bits_left(col.data, col.bit_pos);
+      std::uint64_t pad = 0;
+      if (left >= 8) return fail("data after the last entry of a column");
+      if (!detail::get_bits(col.data, col.bit_pos, static_cast<int>(left), pad) || pad != 0) {
+        return fail("non-zero padding in a column");
+      }
+    }
   }
   return true;
 }

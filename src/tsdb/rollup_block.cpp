@@ -1,4 +1,5 @@
-// Rollup block encoding: six Gorilla chunks side by side (see detail/rollup_block.hpp).
+// Rollup block encoding: six chunks side by side, each compacted (compact_chunk) (see
+// detail/rollup_block.hpp).
 #include "detail/rollup_block.hpp"
 
 #include <array>
@@ -50,8 +51,9 @@ core::Result<std::string> encode_rollup_block(const std::vector<RollupBucket>& b
       auto r = enc.append({b.t, field(b, s)});
       if (!r) return r.error();
     }
-    put_u32(out, static_cast<std::uint32_t>(enc.bytes().size()));
-    out.append(enc.bytes());
+    const std::string packed = compact_chunk(enc.bytes());
+    put_u32(out, static_cast<std::uint32_t>(packed.size()));
+    out.append(packed);
   }
   return out;
 }

@@ -1481,8 +1481,8 @@ class StoreImpl final : public Store {
     put_f64(o, s.last_v);
     put_i64(o, s.interval);
     put_u8(o, s.stale ? 1 : 0);
-    put_bytes(o, s.head.bytes());
-    put_bytes(o, s.ooo ? s.ooo->bytes() : std::string_view());
+    put_bytes(o, compact_chunk(s.head.bytes()));
+    put_bytes(o, s.ooo ? compact_chunk(s.ooo->bytes()) : std::string());
     for (int t = kFirstStoredTier; t < kTierCount; ++t) {
       const auto& r = s.roll_of(t);
       put_i64(o, r.start);
@@ -1803,7 +1803,8 @@ class StoreImpl final : public Store {
   void seal(Series& s, std::uint8_t kind) {
     auto& enc = kind == 0 ? s.head : *s.ooo;
     if (enc.size() == 0) return;
-    auto bytes = enc.bytes();
+    // Sealed chunks are stored (in memory and SQLite) in their most compact encoding.
+    const std::string bytes = compact_chunk(enc.bytes());
     // A chunk sealed again after a crash replay replaces the copy loaded from SQLite. Its samples
     // stay in memory, so reads and rollup recomputation must not be sent to SQLite for them.
     const Timestamp mem_from = s.mem_from;
@@ -1824,7 +1825,7 @@ class StoreImpl final : public Store {
     s.chunks.push_back(mc);
     s.chunks.shrink_to_fit();
     head_bytes_ += bytes.size();
-    pending_chunks_.push_back({s.id, kind, mc.first_t, mc.last_t, std::string(bytes)});
+    pending_chunks_.push_back({s.id, kind, mc.first_t, mc.last_t, bytes});
     ++head_chunks_;
     enc = ChunkEncoder();
   }

@@ -24,6 +24,7 @@ inline constexpr std::size_t kMaxChunkSamples = 65535;
 enum class ChunkEncoding : std::uint8_t {
   kXorFloat = 1,      // XOR of consecutive IEEE-754 bit patterns (any finite double)
   kIntegerDelta = 2,  // delta-of-delta of integer values with |v| <= 2^53 (never -0.0)
+  kPacked = 3,        // sealed chunks only (compact_chunk): columns of decimal-scaled integers
 };
 
 // True when `v` can be stored in ChunkEncoding::kIntegerDelta: an integer of magnitude at most
@@ -116,6 +117,9 @@ class ChunkDecoder {
   bool read_xor_value();
   bool read_integer_value();
   bool check_trailer();
+  void parse_packed();
+  bool read_packed();
+  bool read_column(int column, std::uint64_t& out);
 
   std::string_view bytes_;
   std::uint64_t encoding_ = 0;
@@ -130,8 +134,31 @@ class ChunkDecoder {
   bool has_window_ = false;
   std::uint64_t last_int_ = 0;
   std::uint64_t last_int_delta_ = 0;
+  // kPacked: the header fields and, per column (0 timestamps, 1 values), where it is and how it
+  // is coded; `packed_problem_` names what is wrong with a malformed header.
+  struct PackedColumn {
+    std::string_view data;  // the column's bytes
+    std::size_t bit_pos = 0;
+    std::size_t entries = 0;
+    bool bucketed = false;   // delta-of-delta buckets; else frame of reference:
+    std::uint64_t base = 0;  // ... entry = base + width-bit offset (modulo 2^64)
+    int width = 0;
+  };
+  PackedColumn columns_[2];
+  std::uint64_t first_delta_ = 0;
+  std::uint64_t first_value_delta_ = 0;
+  int order_ = 1;
+  double scale_ = 1;
+  std::string packed_problem_;
   std::optional<core::Error> error_;
 };
+
+// Re-encodes a complete chunk for storage: in ChunkEncoding::kPacked when every value is a decimal
+// m / 10^k (k <= 15, |m| <= 2^53, bit-exact) and that is smaller, else the input unchanged (also
+// when `bytes` do not decode). Packed chunks are read by ChunkDecoder like any other; they cannot
+// be appended to (rebuild an encoder from decode_chunk()). Costs one decode and two passes over
+// the samples: meant for sealing, not for every append.
+std::string compact_chunk(std::string_view bytes);
 
 // Decodes a whole chunk. Fails with Errc::kDatabaseError if `bytes` is truncated, has trailing
 // data, or holds anything an encoder would not have written (an unknown encoding, non-increasing

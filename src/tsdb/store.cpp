@@ -1,11 +1,11 @@
 // The time-series store (see store.hpp for the model and docs/tsdb.md for the guarantees).
 //
 // Everything here runs on the event loop except the work handed to the db writer (persisting
-// chunks, rollups, the head snapshot, retention deletes) and to the worker pool (reading and
-// decoding for queries that need SQLite). Every write to SQLite is idempotent — chunks are keyed by
-// (series, first_t, kind), rollup buckets replace buckets with the same start, the head snapshot
-// replaces the previous one — so replaying the append log after a crash, which re-seals chunks
-// and re-emits buckets that may already have been persisted, converges to the same state.
+// chunks, the head snapshot, rolling up expiring raw data, retention deletes) and to the worker
+// pool (reading and decoding for queries that need SQLite). Every write to SQLite is idempotent —
+// chunks are keyed by (series, first_t, kind), rollup buckets replace buckets with the same
+// start, the head snapshot replaces the previous one — so replaying the append log after a crash,
+// which re-seals chunks that may already have been persisted, converges to the same state.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -45,6 +45,9 @@ constexpr int kFirstStoredTier = 1;  // 5m; the 1m tier is derived from raw chun
 // 72 buckets a block: rows stay under SQLite's in-page payload limit for WITHOUT ROWID tables
 // (about 1 KB on 4 KiB pages; bigger rows spill to half-empty overflow pages).
 constexpr Timestamp kBlockSpanMs[kTierCount] = {0, 6LL * 3'600'000, 3LL * 86'400'000};
+// Raw samples expire (and their buckets are written) in whole hours, at most a day per run.
+constexpr Timestamp kRollAlignMs = 3'600'000;
+constexpr Timestamp kMaxRollStepMs = 86'400'000;
 
 Timestamp floor_to(Timestamp t, Timestamp width) {
   Timestamp q = t / width;
@@ -168,12 +171,8 @@ struct Series {
   Timestamp max_t = kNone;       // newest sample
   double last_v = 0;
   Timestamp mem_from = kNone;  // every chunk with last_t >= mem_from is in memory
-  // The 5m and 1h buckets in progress (the 1m tier is derived from raw data): roll_of(tier).
-  Roll rolls[kTierCount - 1];
-  Roll& roll_of(int tier) { return rolls[tier - 1]; }
-  const Roll& roll_of(int tier) const { return rolls[tier - 1]; }
-  Timestamp interval = 0;  // usual interval (moving average), 0 until two samples
-  Timestamp arrived = 0;   // clock time the newest sample was applied (staleness)
+  Timestamp interval = 0;      // usual interval (moving average), 0 until two samples
+  Timestamp arrived = 0;       // clock time the newest sample was applied (staleness)
   bool stale = false;
   bool indexed = false;     // its tsdb_series row is committed
   std::uint32_t epoch = 0;  // append() call that last set batch_max
@@ -201,6 +200,23 @@ struct PendingBucket {
   int tier = 0;
   RollupBucket bucket;
 };
+
+// The buckets of `width` of time-sorted samples.
+std::vector<RollupBucket> bucketize(const std::vector<Sample>& samples, Timestamp width) {
+  std::vector<RollupBucket> out;
+  Roll r;
+  for (const auto& smp : samples) {
+    const Timestamp bucket = floor_to(smp.t, width);
+    if (r.count > 0 && r.start == bucket) {
+      r.add(smp);
+      continue;
+    }
+    if (r.count > 0) out.push_back(r.bucket());
+    r.reset(bucket, smp);
+  }
+  if (r.count > 0) out.push_back(r.bucket());
+  return out;
+}
 
 std::size_t key_hash(std::string_view key) {
   return std::hash<std::string_view>{}(key);
@@ -376,7 +392,6 @@ class StoreImpl final : public Store {
       to_apply_.pop_front();
       const Timestamp now = clock_.unix_millis();
       for (const auto& a : job.samples) apply(*series_[a.series], a.sample, now);
-      recompute_dirty_rollups();
       samples_appended_ += job.samples.size();
       if (m_appended_) m_appended_->inc(static_cast<double>(job.samples.size()));
       if (bus_) {
@@ -662,7 +677,16 @@ class StoreImpl final : public Store {
       select_rollups(std::move(req), std::move(matched), std::move(done));
       return;
     }
-    // Raw: copy the in-memory chunks now; read older ones from SQLite on a worker if needed.
+    select_raw(matched, req.start, req.end, std::move(done));
+  }
+
+  // The raw samples in [start, end] of `matched`, in that order. Copies the in-memory chunks now
+  // and reads older ones from SQLite on a worker if needed.
+  void select_raw(const std::vector<SeriesId>& matched, Timestamp start, Timestamp end,
+                  std::function<void(core::Result<std::vector<SeriesData>>)> done) {
+    SelectRequest req;
+    req.start = start;
+    req.end = end;
     struct Job {
       SeriesId id;
       SeriesKey key;
@@ -747,50 +771,23 @@ class StoreImpl final : public Store {
     if (!r) (*shared)(r.error());
   }
 
+  // A tier's buckets: from tsdb_rollups before rolled_to_ (where raw samples have expired) and
+  // computed from the raw samples after it, so that they always include every accepted sample,
+  // late ones too, the moment it is accepted.
   void select_rollups(SelectRequest req, std::vector<SeriesId> matched,
                       std::function<void(core::Result<std::vector<SeriesData>>)> done) {
-    int tier = static_cast<int>(*req.tier);
-    Timestamp width = kTierWidthMs[tier];
-    struct Job {
-      SeriesId id;
-      SeriesKey key;
-      std::vector<RollupBucket> memory;  // pending + current buckets (they win over stored ones)
-    };
-    auto jobs = std::make_shared<std::vector<Job>>();
-    for (auto id : matched) {
-      const auto& s = *series_[id];
-      Job job{id, detail::decode_series_key(s.unprefixed()), {}};
-      // Buckets not yet committed, oldest first (a later one replaces an earlier one).
-      auto take = [&](const std::vector<PendingBucket>& list) {
-        for (const auto& p : list) {
-          if (p.series == id && p.tier == tier && p.bucket.t >= floor_to(req.start, width) &&
-              p.bucket.t <= req.end)
-            job.memory.push_back(p.bucket);
-        }
-      };
-      if (inflight_job_) take(inflight_job_->buckets);
-      if (inflight_buckets_) take(*inflight_buckets_);
-      take(pending_buckets_);
-      if (s.roll_of(tier).count > 0 && s.roll_of(tier).start <= req.end &&
-          s.roll_of(tier).start >= floor_to(req.start, width))
-        job.memory.push_back(s.roll_of(tier).bucket());
-      std::stable_sort(job.memory.begin(), job.memory.end(),
-                       [](const auto& a, const auto& b) { return a.t < b.t; });
-      // Keep the last of equal starts (later pending entries replace earlier ones).
-      std::vector<RollupBucket> uniq;
-      for (auto& b : job.memory) {
-        if (!uniq.empty() && uniq.back().t == b.t)
-          uniq.back() = b;
-        else
-          uniq.push_back(b);
-      }
-      job.memory = std::move(uniq);
-      jobs->push_back(std::move(job));
-    }
-    auto work = [this, jobs, tier, width, start = req.start,
-                 end = req.end]() -> core::Result<std::vector<SeriesData>> {
-      std::vector<SeriesData> out;
-      for (auto& job : *jobs) {
+    const int tier = static_cast<int>(*req.tier);
+    const Timestamp width = kTierWidthMs[tier];
+    const Timestamp first = floor_to(req.start, width);
+    const Timestamp rolled = rolled_to_ == kNone ? first : rolled_to_;
+    const Timestamp raw_from = std::max(first, rolled);
+    std::vector<SeriesId> ids = matched;
+    auto stored_part = [this, ids, tier, width, start = req.start,
+                        end = std::min(req.end, rolled - 1)](
+                           std::vector<SeriesData> out) -> core::Result<std::vector<SeriesData>> {
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i].bucket_ms = width;
+        if (start > end) continue;
         std::vector<RollupBucket> stored;
         auto r = db_.read([&](db::Connection& c) -> core::Result<void> {
           auto st = c.prepare(
@@ -798,7 +795,7 @@ class StoreImpl final : public Store {
               "block_t >= ?3 AND block_t <= ?4 ORDER BY block_t");
           if (!st) return st.error();
           st->bind(1, tier)
-              .bind(2, static_cast<std::int64_t>(job.id))
+              .bind(2, static_cast<std::int64_t>(ids[i]))
               .bind(3, floor_to(start, kBlockSpanMs[tier]))
               .bind(4, end);
           while (true) {
@@ -817,15 +814,35 @@ class StoreImpl final : public Store {
           return core::ok();
         });
         if (!r) return r.error();
-        SeriesData d;
-        d.key = std::move(job.key);
-        d.bucket_ms = width;
-        d.buckets = detail::merge_rollup_buckets(stored, job.memory);
-        out.push_back(std::move(d));
+        out[i].buckets = detail::merge_rollup_buckets(stored, out[i].buckets);
       }
       return out;
     };
-    run_on_worker(std::move(work), std::move(done));
+    auto finish = [this, width, stored_part, need_db = req.start < rolled,
+                   done = std::move(done)](core::Result<std::vector<SeriesData>> raw) mutable {
+      if (!raw) return done(std::move(raw));
+      for (auto& d : *raw) {
+        d.buckets = bucketize(d.samples, width);
+        d.samples.clear();
+        d.samples.shrink_to_fit();
+        d.bucket_ms = width;
+      }
+      if (!need_db) return done(std::move(raw));
+      run_on_worker([stored_part, out = std::move(*raw)]() mutable { return stored_part(out); },
+                    std::move(done));
+    };
+    if (raw_from > req.end) {
+      // All of it has expired from raw: only the stored buckets.
+      std::vector<SeriesData> empty;
+      for (auto id : matched) {
+        SeriesData d;
+        d.key = detail::decode_series_key(series_[id]->unprefixed());
+        empty.push_back(std::move(d));
+      }
+      finish(std::move(empty));
+      return;
+    }
+    select_raw(matched, raw_from, floor_to(req.end, width) + width - 1, std::move(finish));
   }
 
   // ------------------------------------------------------------------------------ discovery --
@@ -999,9 +1016,7 @@ class StoreImpl final : public Store {
     auto chunks = std::make_shared<std::vector<PendingChunk>>(std::move(pending_chunks_));
     pending_chunks_.clear();
     auto series = take_unindexed();
-    auto buckets = std::make_shared<std::vector<PendingBucket>>(std::move(pending_buckets_));
-    pending_buckets_.clear();
-    if (chunks->empty() && series->empty() && buckets->empty()) {
+    if (chunks->empty() && series->empty()) {
       // append() leaves the gauges alone (open_bytes() walks every series); this tick keeps
       // them current when nothing was sealed or created.
       update_gauges();
@@ -1011,31 +1026,24 @@ class StoreImpl final : public Store {
     busy_ = true;
     inflight_chunks_ = chunks;
     inflight_series_ = series;
-    inflight_buckets_ = buckets;
     db_.write(
-        [chunks, series, buckets](db::Connection& c) -> core::Result<void> {
+        [chunks, series](db::Connection& c) -> core::Result<void> {
           auto r = write_series(c, *series);
           if (!r) return r;
-          r = write_chunks(c, *chunks);
-          if (!r) return r;
-          return write_buckets(c, *buckets);
+          return write_chunks(c, *chunks);
         },
         loop_,
-        [this, chunks, series, buckets, done = std::move(done)](core::Result<void> r) {
+        [this, chunks, series, done = std::move(done)](core::Result<void> r) {
           busy_ = false;
           inflight_chunks_.reset();
           inflight_series_.reset();
-          inflight_buckets_.reset();
           if (!r) {
             log_.warn("tsdb", "flush failed, will retry: {}", r.error().message);
             requeue(std::move(*chunks), *series);
-            buckets->insert(buckets->end(), std::make_move_iterator(pending_buckets_.begin()),
-                            std::make_move_iterator(pending_buckets_.end()));
-            pending_buckets_ = std::move(*buckets);
           } else {
             mark_persisted(*chunks, *series);
             evict();
-            if (!chunks->empty() || !buckets->empty()) release_free_memory();
+            if (!chunks->empty()) release_free_memory();
           }
           update_gauges();
           done(std::move(r));
@@ -1082,10 +1090,100 @@ class StoreImpl final : public Store {
               });
   }
 
+  // Raw samples expire at raw retention, rounded down to the hour (rolled_to_). Before they go,
+  // their 5m and 1h buckets are written to tsdb_rollups, where they stay for their tier's
+  // retention; while raw samples exist, buckets are computed from them (select_rollups()), so
+  // they are not stored twice. At most kMaxRollStepMs is rolled per call (catching up after a
+  // long stop takes a few runs).
   void enforce_retention(std::function<void(core::Result<void>)> done) override {
     drain();
     const Timestamp now = clock_.unix_millis();
-    Timestamp raw_cutoff = now - o_.raw_retention_ms;
+    const Timestamp target = floor_to(now - o_.raw_retention_ms, kRollAlignMs);
+    if (rolling_ || target <= rolled_to_) {
+      delete_expired(now, std::move(done));
+      return;
+    }
+    const Timestamp from = rolled_to_;
+    const Timestamp to = std::min(target, from + kMaxRollStepMs);
+    struct Roll1 {
+      SeriesId id;
+      std::vector<std::pair<std::uint8_t, std::string>> chunks;  // in memory
+      Timestamp db_before;  // SQLite chunks with last_t < this (kNone: none)
+    };
+    auto job = std::make_shared<std::vector<Roll1>>();
+    for (auto& sp : series_) {
+      if (!sp || sp->max_t == kNone || sp->max_t < from) continue;
+      Roll1 r{sp->id, {}, kNone};
+      const auto& s = *sp;
+      for (const auto& c : s.chunks) {
+        if (c.last_t >= from && c.first_t < to)
+          r.chunks.emplace_back(c.kind, s.sealed.substr(c.offset, c.size));
+      }
+      if (s.head.size() > 0 && s.head.first_t() < to)
+        r.chunks.emplace_back(0, std::string(s.head.bytes()));
+      if (s.ooo && s.ooo->size() > 0 && s.ooo->first_t() < to)
+        r.chunks.emplace_back(1, std::string(s.ooo->bytes()));
+      if (s.indexed && from < s.mem_from) r.db_before = s.mem_from;
+      if (r.chunks.empty() && r.db_before == kNone) continue;
+      job->push_back(std::move(r));
+    }
+    rolling_ = true;
+    db_.write(
+        [this, job, from, to](db::Connection& c) -> core::Result<void> {
+          auto st = c.prepare(
+              "SELECT kind, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t >= ?2 AND "
+              "first_t < ?3 AND last_t >= ?4 AND last_t < ?5");
+          if (!st) return st.error();
+          std::vector<PendingBucket> buckets;
+          for (auto& r : *job) {
+            if (r.db_before != kNone) {
+              st->reset();
+              st->bind(1, static_cast<std::int64_t>(r.id))
+                  .bind(2, from - kMaxChunkSpanMs)
+                  .bind(3, to)
+                  .bind(4, from)
+                  .bind(5, r.db_before);
+              while (true) {
+                auto row = st->step();
+                if (!row) return row.error();
+                if (!*row) break;
+                r.chunks.emplace_back(static_cast<std::uint8_t>(st->get_int64(0)), st->get_blob(1));
+              }
+            }
+            const auto samples = merge_samples(r.chunks, from, to - 1, &log_);
+            for (int t = kFirstStoredTier; t < kTierCount; ++t) {
+              for (auto& b : bucketize(samples, kTierWidthMs[t])) {
+                buckets.push_back({r.id, t, b});
+              }
+            }
+            r.chunks.clear();
+          }
+          if (auto r = write_buckets(c, std::move(buckets)); !r) return r;
+          auto ss = c.prepare(
+              "INSERT INTO tsdb_state (name, value) VALUES ('rollups_to', ?1) ON CONFLICT "
+              "(name) DO UPDATE SET value = excluded.value");
+          if (!ss) return ss.error();
+          ss->bind(1, to);
+          return ss->run();
+        },
+        loop_,
+        [this, to, now, done = std::move(done)](core::Result<void> r) mutable {
+          rolling_ = false;
+          if (!r) {
+            log_.warn("tsdb", "writing rollups failed, raw samples kept, will retry: {}",
+                      r.error().message);
+            done(std::move(r));
+            return;
+          }
+          rolled_to_ = std::max(rolled_to_, to);
+          delete_expired(now, std::move(done));
+        });
+  }
+
+  // Deletes raw chunks before rolled_to_ (memory and SQLite) and rollup blocks past their
+  // tier's retention, in batches, so the writer interleaves other work between them.
+  void delete_expired(Timestamp now, std::function<void(core::Result<void>)> done) {
+    const Timestamp raw_cutoff = rolled_to_;
     // Memory first: chunks past raw retention leave the head (persisted ones only).
     for (auto& sp : series_) {
       if (!sp) continue;
@@ -1194,7 +1292,6 @@ class StoreImpl final : public Store {
       key_cache_.erase(id);
     }
     std::erase_if(pending_chunks_, [&](const PendingChunk& c) { return gone.count(c.series); });
-    std::erase_if(pending_buckets_, [&](const PendingBucket& b) { return gone.count(b.series); });
     std::erase_if(unindexed_, [&](SeriesId id) { return gone.count(id) > 0; });
     for (auto it = metadata_.begin(); it != metadata_.end();) {
       it = it->first.first == org_id ? metadata_.erase(it) : std::next(it);
@@ -1235,14 +1332,9 @@ class StoreImpl final : public Store {
     if (inflight_chunks_) {
       for (auto& c : *inflight_chunks_) pending_chunks_.push_back(std::move(c));
       for (auto& [id, key] : *inflight_series_) unindexed_.push_back(id);
-      // Older than the pending ones: they go first so newer buckets still replace them.
-      inflight_buckets_->insert(inflight_buckets_->end(), pending_buckets_.begin(),
-                                pending_buckets_.end());
-      pending_buckets_ = std::move(*inflight_buckets_);
     }
     if (inflight_job_) {
       for (auto& c : inflight_job_->chunks) pending_chunks_.push_back(std::move(c));
-      for (auto& b : inflight_job_->buckets) pending_buckets_.push_back(std::move(b));
       for (auto& [id, key] : inflight_job_->series) unindexed_.push_back(id);
     }
     auto seg = log_file_.rotate();
@@ -1269,18 +1361,16 @@ class StoreImpl final : public Store {
     st.samples_appended = samples_appended_;
     st.log_bytes = log_file_.bytes();
     st.pending_chunks = pending_chunks_.size();
-    st.pending_rollups = pending_buckets_.size();
     return st;
   }
 
  private:
-  // The write a checkpoint makes: pending series, chunks and buckets, and the head snapshot.
+  // The write a checkpoint makes: pending series and chunks, and the head snapshot.
   struct CheckpointJob {
     std::uint32_t segment = 0;
     std::optional<std::int64_t> drop_org;  // delete this organization's series and metadata
     std::vector<std::pair<SeriesId, std::string>> series;  // not yet indexed: id, key
     std::vector<PendingChunk> chunks;
-    std::vector<PendingBucket> buckets;
     std::vector<std::pair<SeriesId, std::string>> head;  // id, state blob
   };
 
@@ -1290,8 +1380,6 @@ class StoreImpl final : public Store {
     job->series = std::move(*take_unindexed());
     job->chunks = std::move(pending_chunks_);
     pending_chunks_.clear();
-    job->buckets = std::move(pending_buckets_);
-    pending_buckets_.clear();
     job->head.reserve(index_.size());
     for (auto& sp : series_) {
       if (!sp) continue;
@@ -1317,7 +1405,6 @@ class StoreImpl final : public Store {
     }
     if (auto r = write_series(c, job.series); !r) return r;
     if (auto r = write_chunks(c, job.chunks); !r) return r;
-    if (auto r = write_buckets(c, job.buckets); !r) return r;
     if (auto r = c.exec("DELETE FROM tsdb_head"); !r) return r;
     auto st = c.prepare("INSERT INTO tsdb_head (series_id, state) VALUES (?1, ?2)");
     if (!st) return st.error();
@@ -1338,7 +1425,6 @@ class StoreImpl final : public Store {
     if (!r) {
       log_.warn("tsdb", "checkpoint failed, will retry: {}", r.error().message);
       requeue(std::move(job.chunks), job.series);
-      for (auto& b : job.buckets) pending_buckets_.push_back(std::move(b));
       update_gauges();
       return;
     }
@@ -1353,16 +1439,13 @@ class StoreImpl final : public Store {
                                          const std::vector<std::pair<SeriesId, std::string>>& s) {
     if (s.empty()) return core::ok();
     auto st = c.prepare(
-        "INSERT OR IGNORE INTO tsdb_series (id, org_id, metric, key, created_at) VALUES (?1, ?2, "
-        "?3, ?4, strftime('%s','now'))");
+        "INSERT OR IGNORE INTO tsdb_series (id, org_id, key, created_at) VALUES (?1, ?2, ?3, "
+        "strftime('%s','now'))");
     if (!st) return st.error();
     for (const auto& [id, key] : s) {
       auto u = std::string_view(key).substr(detail::kOrgPrefixBytes);
       st->reset();
-      st->bind(1, static_cast<std::int64_t>(id))
-          .bind(2, detail::org_of_key(key))
-          .bind(3, detail::KeyView(u).metric())
-          .bind_blob(4, u);
+      st->bind(1, static_cast<std::int64_t>(id)).bind(2, detail::org_of_key(key)).bind_blob(3, u);
       if (auto r = st->run(); !r) return r;
     }
     return core::ok();
@@ -1473,47 +1556,31 @@ class StoreImpl final : public Store {
     }
   }
 
-  // Head snapshot of one series: max_t, last_v, interval, stale, open chunks, rollup state.
+  // Head snapshot of one series: max_t, last_v, interval, stale, open chunks.
   std::string snapshot(const Series& s) const {
     std::string o;
-    put_u8(o, 1);  // version
+    put_u8(o, 2);  // version (1 also held the rollup buckets in progress)
     put_i64(o, s.max_t);
     put_f64(o, s.last_v);
     put_i64(o, s.interval);
     put_u8(o, s.stale ? 1 : 0);
     put_bytes(o, compact_chunk(s.head.bytes()));
     put_bytes(o, s.ooo ? compact_chunk(s.ooo->bytes()) : std::string());
-    for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-      const auto& r = s.roll_of(t);
-      put_i64(o, r.start);
-      put_f64(o, r.min);
-      put_f64(o, r.max);
-      put_f64(o, r.sum);
-      put_i64(o, r.count);
-      put_f64(o, r.last);
-      put_i64(o, r.last_t);
-    }
     return o;
   }
 
   bool restore(Series& s, std::string_view blob) {
     Reader rd{blob};
-    if (rd.u8() != 1) return false;
+    const auto version = rd.u8();
+    if (version != 1 && version != 2) return false;
     s.max_t = rd.i64();
     s.last_v = rd.f64();
     s.interval = rd.i64();
     s.stale = rd.u8() != 0;
     auto head = rd.bytes();
     auto ooo = rd.bytes();
-    for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-      auto& r = s.roll_of(t);
-      r.start = rd.i64();
-      r.min = rd.f64();
-      r.max = rd.f64();
-      r.sum = rd.f64();
-      r.count = rd.i64();
-      r.last = rd.f64();
-      r.last_t = rd.i64();
+    if (version == 1) {
+      for (int t = 0; t < 2 * 7; ++t) (void)rd.i64();  // two rollup buckets, now derived
     }
     if (!rd.ok) return false;
     auto h = encoder_from(head);
@@ -1540,6 +1607,13 @@ class StoreImpl final : public Store {
         auto row = st->step();
         if (!row) return row.error();
         if (*row) checkpoint_segment = static_cast<std::uint32_t>(st->get_int64(0));
+      }
+      {
+        auto st = c.prepare("SELECT value FROM tsdb_state WHERE name = 'rollups_to'");
+        if (!st) return st.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        if (*row) rolled_to_ = st->get_int64(0);
       }
       {
         auto st = c.prepare("SELECT id, org_id, key FROM tsdb_series ORDER BY id");
@@ -1637,7 +1711,18 @@ class StoreImpl final : public Store {
         });
     if (!replayed) return replayed.error();
     if (auto r = load_ooo_span(now - o_.head_keep_ms - kMaxChunkSpanMs); !r) return r;
-    recompute_dirty_rollups();
+    if (rolled_to_ == kNone) {
+      // A new store rolls from the current expiry time on (nothing older can be accepted). It is
+      // written down at once: starting later after a restart would skip buckets.
+      rolled_to_ = floor_to(now - o_.raw_retention_ms, kRollAlignMs);
+      auto w = db_.write_sync([this](db::Connection& c) -> core::Result<void> {
+        auto ss = c.prepare("INSERT INTO tsdb_state (name, value) VALUES ('rollups_to', ?1)");
+        if (!ss) return ss.error();
+        ss->bind(1, rolled_to_);
+        return ss->run();
+      });
+      if (!w) return w;
+    }
     for (auto& sp : series_) {
       if (!sp) continue;
       sp->sealed.shrink_to_fit();
@@ -1667,11 +1752,11 @@ class StoreImpl final : public Store {
     ++head_chunks_;
   }
 
-  // Out-of-order samples may land up to ooo_window_ms behind a series' newest sample, and the
-  // rollup buckets they touch (up to 1h wide) are recomputed from memory. As evict() keeps that
-  // span in memory while running, load it at start-up where it lies below mem_from (a series
-  // being backfilled with data older than head_keep_ms), or such samples would be left out of the
-  // rollups. Chunks starting at or after `loaded_from` were loaded already, and replay may have
+  // Out-of-order samples may land up to ooo_window_ms behind a series' newest sample, and are
+  // checked against the samples stored at their time (duplicates) in memory. As evict() keeps
+  // that span in memory while running, load it at start-up where it lies below mem_from (a series
+  // being backfilled with data older than head_keep_ms), or such a duplicate would go unseen.
+  // Chunks starting at or after `loaded_from` were loaded already, and replay may have
   // sealed some of the others again. Start-up only: reads SQLite on the calling thread.
   core::Result<void> load_ooo_span(Timestamp loaded_from) {
     return db_.read([&](db::Connection& c) -> core::Result<void> {
@@ -1753,16 +1838,6 @@ class StoreImpl final : public Store {
         if (bus_)
           bus_->publish(SeriesFresh{s.org(), s.id, detail::decode_series_key(s.unprefixed())});
       }
-      for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-        auto& r = s.roll_of(t);
-        auto bucket = floor_to(smp.t, kTierWidthMs[t]);
-        if (r.count > 0 && r.start == bucket) {
-          r.add(smp);
-        } else {
-          if (r.count > 0) pending_buckets_.push_back({s.id, t, r.bucket()});
-          r.reset(bucket, smp);
-        }
-      }
       return;
     }
     // Out of order (validated by append(); replayed as it was accepted).
@@ -1789,15 +1864,6 @@ class StoreImpl final : public Store {
       for (const auto& x : v) (void)rebuilt.append(x);
       ooo = std::move(rebuilt);
     }
-    for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-      auto& r = s.roll_of(t);
-      auto bucket = floor_to(smp.t, kTierWidthMs[t]);
-      if (r.count > 0 && r.start == bucket) {
-        r.add(smp);
-      } else {
-        dirty_.insert({s.id, t, bucket});
-      }
-    }
   }
 
   void seal(Series& s, std::uint8_t kind) {
@@ -1806,7 +1872,7 @@ class StoreImpl final : public Store {
     // Sealed chunks are stored (in memory and SQLite) in their most compact encoding.
     const std::string bytes = compact_chunk(enc.bytes());
     // A chunk sealed again after a crash replay replaces the copy loaded from SQLite. Its samples
-    // stay in memory, so reads and rollup recomputation must not be sent to SQLite for them.
+    // stay in memory, so reads must not be sent to SQLite for them.
     const Timestamp mem_from = s.mem_from;
     drop_memory_chunks(
         s, [&](const MemChunk& c) { return c.kind == kind && c.first_t == enc.first_t(); });
@@ -1875,36 +1941,6 @@ class StoreImpl final : public Store {
       if (auto v = find_in(std::string_view(s.sealed).substr(it->offset, it->size))) return v;
     }
     return std::nullopt;
-  }
-
-  // Buckets of finished periods touched by out-of-order samples are recomputed from the raw
-  // samples in memory and queued to replace the stored ones.
-  void recompute_dirty_rollups() {
-    for (const auto& d : dirty_) {
-      auto [id, tier, bucket] = d;
-      if (id >= series_.size() || !series_[id]) continue;
-      const auto& s = *series_[id];
-      Timestamp width = kTierWidthMs[tier];
-      if (bucket < s.mem_from) {
-        log_.warn("tsdb", "series {}: {} bucket at {} predates the head; not recomputed", id,
-                  tier_name(static_cast<Tier>(tier)), bucket);
-        continue;
-      }
-      std::vector<std::pair<std::uint8_t, std::string>> chunks;
-      for (const auto& c : s.chunks) {
-        if (c.last_t >= bucket && c.first_t < bucket + width)
-          chunks.emplace_back(c.kind, s.sealed.substr(c.offset, c.size));
-      }
-      if (s.head.size() > 0) chunks.emplace_back(0, std::string(s.head.bytes()));
-      if (s.ooo && s.ooo->size() > 0) chunks.emplace_back(1, std::string(s.ooo->bytes()));
-      auto samples = merge_samples(chunks, bucket, bucket + width - 1, &log_);
-      if (samples.empty()) continue;
-      Roll r;
-      r.reset(bucket, samples[0]);
-      for (std::size_t i = 1; i < samples.size(); ++i) r.add(samples[i]);
-      pending_buckets_.push_back({id, tier, r.bucket()});
-    }
-    dirty_.clear();
   }
 
   // Keeps the head within its budget: persisted sealed chunks leave memory, oldest first, once
@@ -2015,11 +2051,12 @@ class StoreImpl final : public Store {
   std::shared_ptr<std::vector<PendingChunk>> inflight_chunks_;
   std::shared_ptr<std::vector<std::pair<SeriesId, std::string>>> inflight_series_;
   std::shared_ptr<CheckpointJob> inflight_job_;
-  std::shared_ptr<std::vector<PendingBucket>> inflight_buckets_;
   std::deque<std::pair<std::int64_t, std::function<void(core::Result<void>)>>> deferred_drops_;
   bool trimming_ = false;
-  std::vector<PendingBucket> pending_buckets_;
-  std::set<std::tuple<SeriesId, int, Timestamp>> dirty_;
+  // Rollup buckets before this time are in tsdb_rollups; from it on they are computed from raw
+  // samples (see enforce_retention()). A multiple of 1 h.
+  Timestamp rolled_to_ = kNone;
+  bool rolling_ = false;  // enforce_retention() is writing buckets
   struct PendingApply {
     std::int64_t org = 0;
     std::vector<AppendedSample> samples;

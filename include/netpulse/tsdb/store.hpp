@@ -6,9 +6,10 @@
 //     acknowledged sample survives a crash of the process (and, with sync_full, power loss);
 //  2. the head: per series, the open Gorilla chunk (chunk.hpp) plus recently sealed chunks, in
 //     memory, bounded by head_max_bytes;
-//  3. SQLite: sealed chunks (tsdb_chunks), rollup buckets per tier (tsdb_rollups), the series
-//     index (tsdb_series) and, at each checkpoint, a snapshot of the open chunks (tsdb_head),
-//     written through the database writer's group commit. A checkpoint lets old log segments go.
+//  3. SQLite: sealed chunks (tsdb_chunks), the 5m/1h buckets of raw data that has expired
+//     (tsdb_rollups; newer buckets are computed from raw samples), the series index (tsdb_series)
+//     and, at each checkpoint, a snapshot of the open chunks (tsdb_head), written through the
+//     database writer's group commit. A checkpoint lets old log segments go.
 // Restart = load the index and the snapshot, then replay the log segments after the checkpoint.
 //
 // Threads: the Store lives on the event loop (append, select, the index) and hands slow work —
@@ -186,7 +187,6 @@ struct StoreStats {
   std::uint64_t samples_appended = 0;
   std::uint64_t log_bytes = 0;  // bytes in the current log segments
   std::size_t pending_chunks = 0;
-  std::size_t pending_rollups = 0;
 };
 
 class Store {

@@ -432,14 +432,57 @@ TEST_CASE("store: retention removes chunks past the raw retention from disk and 
   f.run(&tsdb::Store::flush);
   auto before = f.count_rows("tsdb_chunks");
   CHECK(before == 46);
-  f.clock.advance(std::chrono::hours(10));  // the first 10 hours are now past retention
+  CHECK(f.count_rows("tsdb_rollups") == 0);  // buckets come from raw samples while they last
+  f.clock.advance(std::chrono::hours(10));   // the first ~10 hours are now past retention
   f.run(&tsdb::Store::enforce_retention);
-  CHECK(f.count_rows("tsdb_chunks") == before - 9);  // chunks wholly older than the cut-off
+  // Raw samples expire in whole hours: chunks (one an hour here) wholly before the cut-off go.
+  const Timestamp cut = (f.now() - f.options.raw_retention_ms) / 3'600'000 * 3'600'000;
+  std::int64_t gone = 0;
+  for (int k = 0; k < 46; ++k) gone += t0 + k * 3'600'000 + 59 * kMin < cut ? 1 : 0;
+  CHECK(gone >= 8);
+  CHECK(f.count_rows("tsdb_chunks") == before - gone);
   auto got = only_series(f.select(1, "r", t0, f.now()));
   REQUIRE(!got.empty());
-  CHECK(got.front().t >= t0 + 9 * 3'600'000);
-  CHECK(got.front().t < t0 + 10 * 3'600'000 + kMin);
+  CHECK(got.front().t >= cut - 3'600'000);
+  CHECK(got.front().t < cut + 3'600'000);
   CHECK(got.back().t == t0 + (47 * 60 - 1) * kMin);
+  // Before they went, their 5m and 1h buckets were written: the tiers still cover all 47 hours,
+  // from tsdb_rollups before the cut-off and from raw samples after it, and match the data
+  // (sample i has value i).
+  CHECK(f.count_rows("tsdb_rollups") > 0);
+  auto check_tiers = [&] {
+    for (auto tier : {tsdb::Tier::k5m, tsdb::Tier::k1h}) {
+      const Timestamp width = tsdb::kTierWidthMs[static_cast<int>(tier)];
+      std::map<Timestamp, std::vector<int>> naive;
+      for (int i = 0; i < 47 * 60; ++i) naive[(t0 + i * kMin) / width * width].push_back(i);
+      auto data = f.select(1, "r", t0, f.now(), tier);
+      REQUIRE(data.size() == 1);
+      REQUIRE(data[0].buckets.size() == naive.size());
+      std::size_t n = 0;
+      for (const auto& [start, values] : naive) {
+        const auto& b = data[0].buckets[n++];
+        INFO("tier " << tsdb::tier_name(tier) << " bucket " << start);
+        CHECK(b.t == start);
+        CHECK(b.count == static_cast<std::int64_t>(values.size()));
+        CHECK(b.min == values.front());
+        CHECK(b.max == values.back());
+        CHECK(b.last == values.back());
+        CHECK(b.last_t == t0 + values.back() * kMin);
+        double sum = 0;
+        for (int v : values) sum += v;
+        CHECK(b.sum == sum);
+      }
+    }
+  };
+  check_tiers();
+  // The cut-off is persisted: after a restart the same buckets come from the same places.
+  f.close_and_reopen();
+  check_tiers();
+  // Another run a day later rolls the next hours and deletes their raw chunks.
+  f.clock.advance(std::chrono::hours(24));
+  f.run(&tsdb::Store::enforce_retention);
+  check_tiers();
+  CHECK(f.count_rows("tsdb_chunks") < before - gone);
 }
 
 TEST_CASE("store: a series that stops arriving is stale once, and fresh again on data",

@@ -377,31 +377,60 @@ bool scaled_integer(double v, int k, std::int64_t& m) {
 }
 
 // One column: frame of reference (every entry in `width` bits above the smallest) or the
-// delta-of-delta buckets of `widths`, whichever is smaller.
+// delta-of-delta buckets of `widths`, whichever is smaller. plan() sizes both without writing.
+struct ColumnPlan {
+  bool bucketed = false;
+  std::int64_t base = 0;
+  int width = 0;
+  std::size_t bytes = 0;  // the whole column, mode byte included
+};
+
 template <std::size_t N>
-void put_column(std::string& o, const std::vector<std::uint64_t>& xs,
+ColumnPlan plan_column(const std::vector<std::uint64_t>& xs, const std::array<int, N>& widths) {
+  ColumnPlan p;
+  if (xs.empty()) return p;
+  p.base = static_cast<std::int64_t>(xs[0]);
+  for (auto x : xs) p.base = std::min(p.base, static_cast<std::int64_t>(x));
+  std::uint64_t spread = 0;
+  for (auto x : xs) spread = std::max(spread, x - static_cast<std::uint64_t>(p.base));
+  p.width = std::bit_width(spread);
+  const std::size_t for_bytes =
+      1 + varint_size(zigzag(p.base)) + 1 + (xs.size() * static_cast<std::size_t>(p.width) + 7) / 8;
+  std::size_t bucket_bits = 0;
+  for (auto x : xs) {
+    if (x == 0) {
+      bucket_bits += 1;
+      continue;
+    }
+    const std::uint64_t zz = zigzag(static_cast<std::int64_t>(x));
+    for (std::size_t ones = 1; ones < N; ++ones) {
+      if (widths[ones] < 64 && zz >= (std::uint64_t{1} << widths[ones])) continue;
+      bucket_bits += ones + (ones + 1 == N ? 0 : 1) + static_cast<std::size_t>(widths[ones]);
+      break;
+    }
+  }
+  const std::size_t bucket_bytes = (bucket_bits + 7) / 8;
+  p.bucketed = 1 + varint_size(bucket_bytes) + bucket_bytes < for_bytes;
+  p.bytes = p.bucketed ? 1 + varint_size(bucket_bytes) + bucket_bytes : for_bytes;
+  if (p.bucketed) p.width = static_cast<int>(bucket_bytes);  // remembered for the length prefix
+  return p;
+}
+
+template <std::size_t N>
+void put_column(std::string& o, const std::vector<std::uint64_t>& xs, const ColumnPlan& p,
                 const std::array<int, N>& widths) {
   if (xs.empty()) return;
-  std::int64_t base = static_cast<std::int64_t>(xs[0]);
-  for (auto x : xs) base = std::min(base, static_cast<std::int64_t>(x));
-  std::uint64_t spread = 0;
-  for (auto x : xs) spread = std::max(spread, x - static_cast<std::uint64_t>(base));
-  const int width = std::bit_width(spread);
-  const std::size_t for_bytes = varint_size(zigzag(base)) + 1 + (xs.size() * width + 7) / 8;
-  std::string buckets;
   int free_bits = 0;
-  for (auto x : xs) put_dod(buckets, free_bits, x, widths);
-  if (varint_size(buckets.size()) + buckets.size() < for_bytes) {
+  if (p.bucketed) {
     o.push_back(1);
-    put_varint(o, buckets.size());
-    o += buckets;
+    put_varint(o, static_cast<std::uint64_t>(p.width));
+    for (auto x : xs) put_dod(o, free_bits, x, widths);
     return;
   }
   o.push_back(0);
-  put_varint(o, zigzag(base));
-  o.push_back(static_cast<char>(width));
-  free_bits = 0;
-  for (auto x : xs) put_bits(o, free_bits, x - static_cast<std::uint64_t>(base), width);
+  put_varint(o, zigzag(p.base));
+  o.push_back(static_cast<char>(p.width));
+  for (auto x : xs) put_bits(o, free_bits, x - static_cast<std::uint64_t>(p.base), p.width);
 }
 
 std::optional<std::string> pack(const std::vector<Sample>& samples) {
@@ -434,22 +463,18 @@ std::optional<std::string> pack(const std::vector<Sample>& samples) {
   for (std::size_t i = 1; i < n; ++i) d1.push_back(m[i] - m[i - 1]);
   for (std::size_t i = 1; i < d1.size(); ++i) d2.push_back(d1[i] - d1[i - 1]);
   // Order 1 (deltas) suits gauges and counters with a noisy rate, order 2 (delta-of-delta)
-  // counters whose rate drifts: try both.
-  std::string v1, v2;
-  put_column(v1, d1, kValueDodWidths);
-  put_varint(v2, zigzag(static_cast<std::int64_t>(d1[0])));
-  put_column(v2, d2, kValueDodWidths);
-  const bool second = v2.size() < v1.size();
+  // counters whose rate drifts: size both, write the smaller.
+  const auto p1 = plan_column(d1, kValueDodWidths);
+  const auto p2 = plan_column(d2, kValueDodWidths);
+  const std::size_t head2 = varint_size(zigzag(static_cast<std::int64_t>(d1[0])));
+  const bool second = head2 + p2.bytes < p1.bytes;
   o.push_back(second ? 2 : 1);
+  if (second) put_varint(o, zigzag(static_cast<std::int64_t>(d1[0])));
+  put_column(o, ts, plan_column(ts, kDodWidths), kDodWidths);
   if (second) {
-    // v2 starts with the first delta's varint, which the layout puts before the columns.
-    const std::size_t head = varint_size(zigzag(static_cast<std::int64_t>(d1[0])));
-    o.append(v2, 0, head);
-    put_column(o, ts, kDodWidths);
-    o.append(v2, head);
+    put_column(o, d2, p2, kValueDodWidths);
   } else {
-    put_column(o, ts, kDodWidths);
-    o += v1;
+    put_column(o, d1, p1, kValueDodWidths);
   }
   return o;
 }

@@ -381,8 +381,9 @@ bool scaled_integer(double v, int k, std::int64_t& m) {
 struct ColumnPlan {
   bool bucketed = false;
   std::int64_t base = 0;
-  int width = 0;
-  std::size_t bytes = 0;  // the whole column, mode byte included
+  int width = 0;                 // frame of reference: bits per entry
+  std::size_t bucket_bytes = 0;  // buckets: the payload's length
+  std::size_t bytes = 0;         // the whole column, mode byte included
 };
 
 template <std::size_t N>
@@ -409,10 +410,10 @@ ColumnPlan plan_column(const std::vector<std::uint64_t>& xs, const std::array<in
       break;
     }
   }
-  const std::size_t bucket_bytes = (bucket_bits + 7) / 8;
-  p.bucketed = 1 + varint_size(bucket_bytes) + bucket_bytes < for_bytes;
-  p.bytes = p.bucketed ? 1 + varint_size(bucket_bytes) + bucket_bytes : for_bytes;
-  if (p.bucketed) p.width = static_cast<int>(bucket_bytes);  // remembered for the length prefix
+  p.bucket_bytes = (bucket_bits + 7) / 8;
+  const std::size_t bucketed_bytes = 1 + varint_size(p.bucket_bytes) + p.bucket_bytes;
+  p.bucketed = bucketed_bytes < for_bytes;
+  p.bytes = p.bucketed ? bucketed_bytes : for_bytes;
   return p;
 }
 
@@ -423,7 +424,7 @@ void put_column(std::string& o, const std::vector<std::uint64_t>& xs, const Colu
   int free_bits = 0;
   if (p.bucketed) {
     o.push_back(1);
-    put_varint(o, static_cast<std::uint64_t>(p.width));
+    put_varint(o, p.bucket_bytes);
     for (auto x : xs) put_dod(o, free_bits, x, widths);
     return;
   }

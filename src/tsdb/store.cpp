@@ -680,18 +680,60 @@ class StoreImpl final : public Store {
     select_raw(matched, req.start, req.end, std::move(done));
   }
 
+  // The chunks of a series that may hold samples in [start, end]: copies of those in memory, and
+  // whether SQLite must be read too (its chunks with last_t < db_before; memory has the rest).
+  struct ChunkSet {
+    SeriesId id = 0;
+    std::vector<std::pair<std::uint8_t, std::string>> chunks;  // kind, bytes
+    Timestamp db_before = kNone;                               // kNone: memory has them all
+    std::size_t bytes = 0;                                     // of the copies
+  };
+  ChunkSet chunks_in(const Series& s, Timestamp start, Timestamp end) const {
+    ChunkSet set;
+    set.id = s.id;
+    auto take = [&](std::uint8_t kind, std::string_view b) {
+      set.chunks.emplace_back(kind, std::string(b));
+      set.bytes += b.size();
+    };
+    for (const auto& c : s.chunks) {
+      if (c.last_t >= start && c.first_t <= end)
+        take(c.kind, std::string_view(s.sealed).substr(c.offset, c.size));
+    }
+    if (s.head.size() > 0 && s.head.last_t() >= start && s.head.first_t() <= end)
+      take(0, s.head.bytes());
+    if (s.ooo && s.ooo->size() > 0 && s.ooo->last_t() >= start && s.ooo->first_t() <= end)
+      take(1, s.ooo->bytes());
+    if (start < s.mem_from && s.indexed) set.db_before = s.mem_from;
+    return set;
+  }
+
+  // Adds to `set` its SQLite chunks that may hold samples in [start, end] (any thread).
+  static core::Result<void> read_db_chunks(db::Connection& c, ChunkSet& set, Timestamp start,
+                                           Timestamp end) {
+    auto st = c.prepare(
+        "SELECT kind, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t >= ?2 AND first_t "
+        "<= ?3 AND last_t >= ?4 AND last_t < ?5");
+    if (!st) return st.error();
+    st->bind(1, static_cast<std::int64_t>(set.id))
+        .bind(2, start - kMaxChunkSpanMs)
+        .bind(3, end)
+        .bind(4, start)
+        .bind(5, set.db_before);
+    while (true) {
+      auto row = st->step();
+      if (!row) return row.error();
+      if (!*row) return core::ok();
+      set.chunks.emplace_back(static_cast<std::uint8_t>(st->get_int64(0)), st->get_blob(1));
+    }
+  }
+
   // The raw samples in [start, end] of `matched`, in that order. Copies the in-memory chunks now
   // and reads older ones from SQLite on a worker if needed.
   void select_raw(const std::vector<SeriesId>& matched, Timestamp start, Timestamp end,
                   std::function<void(core::Result<std::vector<SeriesData>>)> done) {
-    SelectRequest req;
-    req.start = start;
-    req.end = end;
     struct Job {
-      SeriesId id;
       SeriesKey key;
-      std::vector<std::pair<std::uint8_t, std::string>> chunks;
-      Timestamp db_before = kNone;  // read SQLite chunks with last_t < this (kNone: none)
+      ChunkSet set;
     };
     auto jobs = std::make_shared<std::vector<Job>>();
     jobs->reserve(matched.size());
@@ -699,55 +741,23 @@ class StoreImpl final : public Store {
     bool need_db = false;
     for (auto id : matched) {
       const auto& s = *series_[id];
-      Job job{id, detail::decode_series_key(s.unprefixed()), {}, kNone};
-      for (const auto& c : s.chunks) {
-        if (c.last_t < req.start || c.first_t > req.end) continue;
-        job.chunks.emplace_back(c.kind, s.sealed.substr(c.offset, c.size));
-        bytes += c.size;
-      }
-      if (s.head.size() > 0 && s.head.last_t() >= req.start && s.head.first_t() <= req.end) {
-        job.chunks.emplace_back(0, std::string(s.head.bytes()));
-        bytes += s.head.bytes().size();
-      }
-      if (s.ooo && s.ooo->size() > 0 && s.ooo->last_t() >= req.start &&
-          s.ooo->first_t() <= req.end) {
-        job.chunks.emplace_back(1, std::string(s.ooo->bytes()));
-      }
-      if (req.start < s.mem_from && s.indexed) {
-        job.db_before = s.mem_from;
-        need_db = true;
-      }
+      Job job{detail::decode_series_key(s.unprefixed()), chunks_in(s, start, end)};
+      bytes += job.set.bytes;
+      need_db = need_db || job.set.db_before != kNone;
       jobs->push_back(std::move(job));
     }
-    auto work = [this, jobs, start = req.start, end = req.end,
-                 need_db]() -> core::Result<std::vector<SeriesData>> {
+    auto work = [this, jobs, start, end, need_db]() -> core::Result<std::vector<SeriesData>> {
       std::vector<SeriesData> out;
       out.reserve(jobs->size());
       for (auto& job : *jobs) {
-        if (need_db && job.db_before != kNone) {
-          auto r = db_.read([&](db::Connection& c) -> core::Result<void> {
-            auto st = c.prepare(
-                "SELECT kind, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t >= ?2 "
-                "AND first_t <= ?3 AND last_t >= ?4 AND last_t < ?5");
-            if (!st) return st.error();
-            st->bind(1, static_cast<std::int64_t>(job.id))
-                .bind(2, start - kMaxChunkSpanMs)
-                .bind(3, end)
-                .bind(4, start)
-                .bind(5, job.db_before);
-            while (true) {
-              auto row = st->step();
-              if (!row) return row.error();
-              if (!*row) break;
-              job.chunks.emplace_back(static_cast<std::uint8_t>(st->get_int64(0)), st->get_blob(1));
-            }
-            return core::ok();
-          });
+        if (job.set.db_before != kNone) {
+          auto r =
+              db_.read([&](db::Connection& c) { return read_db_chunks(c, job.set, start, end); });
           if (!r) return r.error();
         }
         SeriesData d;
         d.key = std::move(job.key);
-        d.samples = merge_samples(job.chunks, start, end, nullptr);
+        d.samples = merge_samples(job.set.chunks, start, end, nullptr);
         out.push_back(std::move(d));
       }
       return out;
@@ -1105,66 +1115,28 @@ class StoreImpl final : public Store {
     }
     const Timestamp from = rolled_to_;
     const Timestamp to = std::min(target, from + kMaxRollStepMs);
-    struct Roll1 {
-      SeriesId id;
-      std::vector<std::pair<std::uint8_t, std::string>> chunks;  // in memory
-      Timestamp db_before;  // SQLite chunks with last_t < this (kNone: none)
-    };
-    auto job = std::make_shared<std::vector<Roll1>>();
+    auto job = std::make_shared<std::vector<ChunkSet>>();
     for (auto& sp : series_) {
       if (!sp || sp->max_t == kNone || sp->max_t < from) continue;
-      Roll1 r{sp->id, {}, kNone};
-      const auto& s = *sp;
-      for (const auto& c : s.chunks) {
-        if (c.last_t >= from && c.first_t < to)
-          r.chunks.emplace_back(c.kind, s.sealed.substr(c.offset, c.size));
-      }
-      if (s.head.size() > 0 && s.head.first_t() < to)
-        r.chunks.emplace_back(0, std::string(s.head.bytes()));
-      if (s.ooo && s.ooo->size() > 0 && s.ooo->first_t() < to)
-        r.chunks.emplace_back(1, std::string(s.ooo->bytes()));
-      if (s.indexed && from < s.mem_from) r.db_before = s.mem_from;
-      if (r.chunks.empty() && r.db_before == kNone) continue;
-      job->push_back(std::move(r));
+      auto set = chunks_in(*sp, from, to - 1);
+      if (!set.chunks.empty() || set.db_before != kNone) job->push_back(std::move(set));
     }
     rolling_ = true;
     db_.write(
         [this, job, from, to](db::Connection& c) -> core::Result<void> {
-          auto st = c.prepare(
-              "SELECT kind, data FROM tsdb_chunks WHERE series_id = ?1 AND first_t >= ?2 AND "
-              "first_t < ?3 AND last_t >= ?4 AND last_t < ?5");
-          if (!st) return st.error();
           std::vector<PendingBucket> buckets;
-          for (auto& r : *job) {
-            if (r.db_before != kNone) {
-              st->reset();
-              st->bind(1, static_cast<std::int64_t>(r.id))
-                  .bind(2, from - kMaxChunkSpanMs)
-                  .bind(3, to)
-                  .bind(4, from)
-                  .bind(5, r.db_before);
-              while (true) {
-                auto row = st->step();
-                if (!row) return row.error();
-                if (!*row) break;
-                r.chunks.emplace_back(static_cast<std::uint8_t>(st->get_int64(0)), st->get_blob(1));
-              }
+          for (auto& set : *job) {
+            if (set.db_before != kNone) {
+              if (auto r = read_db_chunks(c, set, from, to - 1); !r) return r;
             }
-            const auto samples = merge_samples(r.chunks, from, to - 1, &log_);
+            const auto samples = merge_samples(set.chunks, from, to - 1, &log_);
             for (int t = kFirstStoredTier; t < kTierCount; ++t) {
-              for (auto& b : bucketize(samples, kTierWidthMs[t])) {
-                buckets.push_back({r.id, t, b});
-              }
+              for (auto& b : bucketize(samples, kTierWidthMs[t])) buckets.push_back({set.id, t, b});
             }
-            r.chunks.clear();
+            set.chunks.clear();
           }
           if (auto r = write_buckets(c, std::move(buckets)); !r) return r;
-          auto ss = c.prepare(
-              "INSERT INTO tsdb_state (name, value) VALUES ('rollups_to', ?1) ON CONFLICT "
-              "(name) DO UPDATE SET value = excluded.value");
-          if (!ss) return ss.error();
-          ss->bind(1, to);
-          return ss->run();
+          return write_state(c, "rollups_to", to);
         },
         loop_,
         [this, to, now, done = std::move(done)](core::Result<void> r) mutable {
@@ -1413,11 +1385,16 @@ class StoreImpl final : public Store {
       st->bind(1, static_cast<std::int64_t>(id)).bind_blob(2, state);
       if (auto r = st->run(); !r) return r;
     }
+    return write_state(c, "checkpoint_segment", static_cast<std::int64_t>(job.segment));
+  }
+
+  static core::Result<void> write_state(db::Connection& c, std::string_view name,
+                                        std::int64_t value) {
     auto ss = c.prepare(
-        "INSERT INTO tsdb_state (name, value) VALUES ('checkpoint_segment', ?1) ON CONFLICT "
-        "(name) DO UPDATE SET value = excluded.value");
+        "INSERT INTO tsdb_state (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET "
+        "value = excluded.value");
     if (!ss) return ss.error();
-    ss->bind(1, static_cast<std::int64_t>(job.segment));
+    ss->bind(1, name).bind(2, value);
     return ss->run();
   }
 
@@ -1715,12 +1692,8 @@ class StoreImpl final : public Store {
       // A new store rolls from the current expiry time on (nothing older can be accepted). It is
       // written down at once: starting later after a restart would skip buckets.
       rolled_to_ = floor_to(now - o_.raw_retention_ms, kRollAlignMs);
-      auto w = db_.write_sync([this](db::Connection& c) -> core::Result<void> {
-        auto ss = c.prepare("INSERT INTO tsdb_state (name, value) VALUES ('rollups_to', ?1)");
-        if (!ss) return ss.error();
-        ss->bind(1, rolled_to_);
-        return ss->run();
-      });
+      auto w = db_.write_sync(
+          [this](db::Connection& c) { return write_state(c, "rollups_to", rolled_to_); });
       if (!w) return w;
     }
     for (auto& sp : series_) {

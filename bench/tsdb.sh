@@ -54,6 +54,11 @@
 #              (after - before) / D for both, and for netpulse also
 #              ((after - before) - netpulse_tsdb_head_chunk_bytes) / D, the memory per series beyond
 #              its compressed samples (the target is <= 1 KiB), and head_chunk_bytes per sample.
+#              Also the allocated heap (netpulse_heap_in_use_bytes, glibc mallinfo2) beyond the
+#              head's chunks per series, with and without the growth of SQLite's own heap
+#              (netpulse_sqlite_memory_bytes: page caches that fill to their configured bound
+#              whatever the series count). The store's cost per series without fixed costs, the
+#              slope between series counts, is reported by unit_tests "[.memory]".
 #   query      counters only: {host="dev7",ifName="eth3"} over the 24 h. First the probe (netpulse
 #              raw, VM step=60s: exactly the 1,440 expected pairs, as above); then one answer each
 #              of netpulse's points=1000 (1,440 raw samples downsampled keeping min/max) and VM's
@@ -590,7 +595,7 @@ day_vm() {
 # day_np RUN MODEL: one netpulse day run on one model's data; appends to fig[np.*].
 day_np() {
   local run=$1 model=$2 dir=$tmp/day$1/np-$2 name="netpulse (day, $2)" out=$tmp/np-day-$2-$1
-  local base size rss0 rss_up rss split head appended seconds args heap0 heap1
+  local base size rss0 rss_up rss split head appended seconds args heap0 heap1 sql0 sql1
   local files=("$tmp/day-$model"/lp-*.txt)
   args="query=$(urlencode "${day_selector[$model]}")&start=$day_t0&end=$end_ts"
   # two logins and keys before the disk baseline: what the data dir holds at the upload
@@ -608,6 +613,8 @@ day_np() {
   curl -sS -m 10 -o "$tmp/metrics0.txt" "$np_url/metrics" || die "$name: GET /metrics failed"
   heap0=$(field netpulse_heap_in_use_bytes "$tmp/metrics0.txt") ||
     die "$name: no netpulse_heap_in_use_bytes in /metrics"
+  sql0=$(field netpulse_sqlite_memory_bytes "$tmp/metrics0.txt") ||
+    die "$name: no netpulse_sqlite_memory_bytes in /metrics"
 
   post_batches "$name" "$out-post.txt" -H "Authorization: Token $api_key" \
     post "$np_url/api/v2/write?precision=s" "text/plain; charset=utf-8" "${files[@]}"
@@ -634,6 +641,12 @@ day_np() {
   # Allocated bytes (glibc mallinfo2) rather than RSS, which also holds what the allocator keeps.
   fig_add "np.$model.heap" "$(awk -v a="$heap1" -v b="$heap0" -v h="$head" -v n="$day_series" \
     'BEGIN { printf "%.4f", (a - b - h) / n }')"
+  # The same without what SQLite's page caches grew by: they fill up to their bound (cache_size)
+  # whatever the series count, so over few series they look like a cost per series.
+  sql1=$(field netpulse_sqlite_memory_bytes "$tmp/metrics.txt") ||
+    die "$name: no netpulse_sqlite_memory_bytes in /metrics"
+  fig_add "np.$model.heapstore" "$(awk -v a="$heap1" -v b="$heap0" -v h="$head" -v n="$day_series" \
+    -v q="$sql1" -v p="$sql0" 'BEGIN { printf "%.4f", (a - b - h - (q - p)) / n }')"
   if [[ "$model" == counter ]]; then
     check_points "$name" np "$np_url/api/v1/query_range?$args&points=$day_query_points" \
       "Authorization: Bearer $api_key"
@@ -744,6 +757,7 @@ report=$tmp/report.txt
       row "day $m: RSS growth / series, bytes (-)" "$(med "${fig[np.$model.rss]:-}")" "$(med "${fig[vm.$model.rss]:-}")" 1 "%.0f"
       row "day $m: RSS growth beyond head / series, B (-)" "$(med "${fig[np.$model.beyond]:-}")" "" 1 "%.0f"
       row "day $m: heap in use beyond head / series, B (-)" "$(med "${fig[np.$model.heap]:-}")" "" 1 "%.0f"
+      row "day $m: ... and beyond SQLite's caches, B (-)" "$(med "${fig[np.$model.heapstore]:-}")" "" 1 "%.0f"
       row "day $m: head chunks, bytes/sample (-)" "$(med "${fig[np.$model.head]:-}")" "" 1 "%.3f"
     done
     row "day query 24 h at ~1,000 points p50, ms (-)" "$(med "${fig[np.counter.p50]:-}")" "$(med "${fig[vm.counter.p50]:-}")" 1 "%.3f"

@@ -184,11 +184,23 @@ enum class Format { kLineProtocol, kCsv, kJson };
 
 struct Parsed {
   std::optional<core::Error> error;  // the body as a whole is unusable
+  // Issues, lines and truncation of every format; the samples only for JSON and CSV, which are
+  // moved into `batch` on the worker (line protocol is parsed straight into it).
   tsdb::ParseResult result;
-  bool by_index = false;  // JSON: issues and refusals name the array index, not a line
+  tsdb::KeyedBatch batch;  // what goes to the store, keys made on the worker
+  bool by_index = false;   // JSON: issues and refusals name the array index, not a line
   std::vector<std::pair<std::string, tsdb::MetricMetadata>> metadata;  // JSON "type"/"unit"
-  tsdb::PreparedKeys keys;  // for result.samples, computed on the worker
 };
+
+// Line protocol into `out`, keyed for `org`.
+void parse_lp_into(std::string_view body, tsdb::Precision precision, Timestamp now,
+                   const tsdb::ParseLimits& limits, std::int64_t org, Parsed& out) {
+  auto keyed = tsdb::parse_line_protocol(body, precision, now, limits, org);
+  out.batch = std::move(keyed.batch);
+  out.result.issues = std::move(keyed.issues);
+  out.result.sample_lines = std::move(keyed.sample_lines);
+  out.result.truncated = keyed.truncated;
+}
 
 // Converts the seeds' JSON sample(s) into samples; issues carry the array index in `line`.
 void parse_json_samples(std::string_view body, tsdb::Precision precision, Timestamp now,
@@ -462,7 +474,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     limits.max_lines = max_samples;
     switch (spec.format) {
       case Format::kLineProtocol:
-        out.result = tsdb::parse_line_protocol(body, precision, now, limits);
+        parse_lp_into(body, precision, now, limits, org, out);
         break;
       case Format::kCsv:
         out.result = tsdb::parse_csv(body, limits);
@@ -471,13 +483,16 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
         parse_json_samples(body, precision, now, max_samples, out);
         break;
     }
-    if (!out.error && out.result.samples.size() > max_samples) {
+    if (!out.error && !out.result.samples.empty()) {
+      out.batch = tsdb::make_keyed_batch(org, out.result.samples);
+      out.result.samples = {};
+    }
+    if (!out.error && out.batch.size() > max_samples) {
       out.error = core::Error(core::Errc::kPayloadTooLarge,
                               fmt::format("at most {} samples per request; this one has {}",
-                                          max_samples, out.result.samples.size()),
+                                          max_samples, out.batch.size()),
                               {{"field", "body"}});
     }
-    if (!out.error) out.keys = tsdb::prepare_keys(org, out.result.samples);
     return out;
   };
   auto done = [ctx, d = std::make_shared<RouteDeps>(deps), spec,
@@ -485,10 +500,17 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     const RouteDeps& deps = *d;
     if (parsed.error) return ctx->reply_error(*parsed.error);
     if (parsed.result.truncated) {
-      // Too many lines is about the request, not about a line: refused whole, even with partial.
+      // Too many lines (or key bytes) is about the request, not about a line: refused whole,
+      // even with partial. An issue says which limit.
+      const auto& issues = parsed.result.issues;
+      auto keys = std::find_if(issues.begin(), issues.end(), [](const tsdb::ParseIssue& i) {
+        return i.reason.find("series keys") != std::string::npos;
+      });
       return ctx->reply_error(core::Error(
           core::Errc::kPayloadTooLarge,
-          fmt::format("at most {} lines per request; split the batch", deps.ingest_max_samples),
+          keys != issues.end() ? fmt::format("{}; split the batch", keys->reason)
+                               : fmt::format("at most {} lines per request; split the batch",
+                                             deps.ingest_max_samples),
           {{"field", "body"}}));
     }
     const auto unit = parsed.by_index ? "samples" : "lines";
@@ -503,7 +525,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
                              : (parsed.by_index ? "samples were" : "lines were")),
           {{"issues", issues_json(parsed, nullptr)}, {"issue_count", n}, {"stored", 0}}));
     }
-    if (parsed.result.samples.empty() && parsed.result.issues.empty()) {
+    if (parsed.batch.empty() && parsed.result.issues.empty()) {
       if (spec.no_content_on_success) return ctx->reply_no_content();
       return ctx->reply_data({{"accepted", 0},
                               {"duplicates", 0},
@@ -512,10 +534,10 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     }
     auto org = ctx->org_scope().org_id();
     auto shared = std::make_shared<Parsed>(std::move(parsed));
-    auto samples = std::move(shared->result.samples);
+    auto batch = std::move(shared->batch);
     auto metadata = std::move(shared->metadata);
     deps.tsdb->append(
-        org, std::move(samples), std::move(shared->keys),
+        org, std::move(batch),
         partial ? tsdb::AppendMode::kPartial : tsdb::AppendMode::kAllOrNothing,
         [ctx, shared, spec, unit](core::Result<tsdb::AppendResult> r) {
           if (!r) return ctx->reply_error(r.error());
@@ -572,9 +594,9 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
           Parsed out;
           tsdb::ParseLimits limits;
           limits.max_lines = max_samples;
-          out.result = tsdb::parse_line_protocol(piece, precision, now, limits);
-          if (out.result.samples.size() <= max_samples)
-            out.keys = tsdb::prepare_keys(org, out.result.samples);
+          // Each half may use half of the key budget, so the body as a whole keeps to it.
+          limits.max_key_bytes /= 2;
+          parse_lp_into(piece, precision, now, limits, org, out);
           return out;
         };
         auto finish = [join, half, max_samples](Parsed p) {
@@ -585,22 +607,16 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
           for (auto& i : second.issues) i.line += join->first_lines;
           for (auto& l : second.sample_lines) l += join->first_lines;
           auto& r = merged.result;
-          r.samples.insert(r.samples.end(), std::make_move_iterator(second.samples.begin()),
-                           std::make_move_iterator(second.samples.end()));
+          merged.batch.append(std::move(join->parts[1].batch));
           r.issues.insert(r.issues.end(), second.issues.begin(), second.issues.end());
           r.truncated = r.truncated || second.truncated;
           r.sample_lines.insert(r.sample_lines.end(), second.sample_lines.begin(),
                                 second.sample_lines.end());
-          auto& k = merged.keys;
-          auto& k2 = join->parts[1].keys;
-          k.keys.insert(k.keys.end(), std::make_move_iterator(k2.keys.begin()),
-                        std::make_move_iterator(k2.keys.end()));
-          k.hashes.insert(k.hashes.end(), k2.hashes.begin(), k2.hashes.end());
-          if (r.samples.size() > max_samples) {
+          if (merged.batch.size() > max_samples) {
             merged.error =
                 core::Error(core::Errc::kPayloadTooLarge,
                             fmt::format("at most {} samples per request; this one has {}",
-                                        max_samples, r.samples.size()),
+                                        max_samples, merged.batch.size()),
                             {{"field", "body"}});
           }
           join->done(std::move(merged));

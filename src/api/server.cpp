@@ -94,6 +94,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static constexpr std::uint64_t kSmallBody = 4096;
+  static constexpr std::size_t kBodyReadBytes = 64 * 1024;
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -114,6 +116,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec) return on_read_error(ec);
     // From here the request is in flight: shutdown lets it finish instead of closing it.
     busy_ = true;
+    // Beast reads at most the buffer's free capacity per call (512 bytes when it is small): a
+    // big body would take thousands of reads. Room for 64 KiB reads, kept for the connection.
+    if (auto len = parser_->content_length();
+        len && *len > kSmallBody && buffer_.capacity() < kBodyReadBytes) {
+      buffer_.reserve(kBodyReadBytes);
+    }
     lowest().expires_after(state_->options.read_timeout);
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {

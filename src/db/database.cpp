@@ -136,6 +136,10 @@ class DatabaseImpl final : public Database {
       metrics->gauge_fn("netpulse_db_write_queue_depth",
                         "Writes waiting for the database writer thread",
                         [depth = queue_depth_] { return static_cast<double>(depth->load()); });
+      // Mostly the page caches of the connections: bounded by their cache_size, not by the data.
+      metrics->gauge_fn("netpulse_sqlite_memory_bytes",
+                        "Heap bytes SQLite holds (page caches, statements; sqlite3_memory_used)",
+                        [] { return static_cast<double>(sqlite3_memory_used()); });
       metrics_.commit_seconds = &metrics->histogram(
           "netpulse_db_commit_seconds", "Time to COMMIT one group transaction, in seconds",
           core::default_latency_buckets());

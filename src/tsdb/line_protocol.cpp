@@ -4,8 +4,11 @@
 // per-line scratch buffers are reused so a line allocates little beyond the samples it emits.
 // Every refusal names its line and the offending part; docs/format/ingest.md is the contract.
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -13,6 +16,8 @@
 #include <vector>
 
 #include <netpulse/tsdb/ingest_parse.hpp>
+
+#include "detail/series_key.hpp"
 
 namespace netpulse::tsdb {
 namespace detail {
@@ -26,19 +31,28 @@ struct LineError {
   std::string reason;
 };
 
-// A field of the line being parsed: the metric it maps to and its value.
+// A field of the line being parsed: its key (unescaped) and value.
 struct FieldEntry {
-  std::string metric;
+  std::string_view key;
+  bool is_value = false;  // the key is "value": the metric is the measurement's name
   double value = 0;
 };
 
-// Buffers reused from line to line so their capacity is paid for once per body.
+// A tag of the line being parsed: its label name and value.
+struct TagView {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Buffers reused from line to line so their capacity is paid for once per body. Names and values
+// that need unescaping or sanitizing are copied into `text`; the others are views of the line.
 struct Scratch {
-  std::string measurement;
+  std::string prefix;  // the org's key prefix
+  std::string text;
+  std::string unescaped;
   std::string key;
-  LabelSet tags;
+  std::vector<TagView> tags;
   std::vector<FieldEntry> fields;
-  std::size_t field_count = 0;
 };
 
 // A name from hostile input made safe to echo in an issue: at most kMaxNameInIssue bytes and
@@ -55,64 +69,78 @@ std::string printable(std::string_view name) {
   return out;
 }
 
-// `stops` is two or three bytes: a plain loop, which inlines (string_view::find calls memchr for
-// every byte of the line, the parser's hottest spot).
-inline bool is_stop(char c, std::string_view stops) {
-  for (const char s : stops) {
-    if (c == s) return true;
-  }
-  return false;
+// Byte classes: the scanning loops make one table lookup per byte.
+enum ByteClass : std::uint8_t {
+  kComma = 1,
+  kSpace = 2,
+  kEquals = 4,
+  kBackslash = 8,
+  kNameByte = 16,  // [a-zA-Z0-9_:]
+  kColon = 32,
+};
+// Where a measurement or tag value ends, and where a tag or field key ends (also the bytes a
+// backslash escapes in each).
+constexpr std::uint8_t kValueStops = kComma | kSpace;
+constexpr std::uint8_t kKeyStops = kComma | kEquals | kSpace;
+
+constexpr std::array<std::uint8_t, 256> kByteClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kNameByte;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kNameByte;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kNameByte;
+  t['_'] = kNameByte;
+  t[':'] = kNameByte | kColon;
+  t[','] = kComma;
+  t[' '] = kSpace;
+  t['='] = kEquals;
+  t['\\'] = kBackslash;
+  return t;
+}();
+
+inline std::uint8_t byte_class(char c) {
+  return kByteClass[static_cast<unsigned char>(c)];
 }
 
-// Scans an escapable token from `pos` to the first unescaped byte in `stops` (or the end).
+inline bool is_name_byte(char c) {
+  return (byte_class(c) & kNameByte) != 0;
+}
+
+// Scans an escapable token from `pos` to the first unescaped byte of class `stops` (or the end).
 // A backslash always takes the next byte with it, so `\\,` is an escaped backslash followed by a
 // real comma. Returns false if the line ends right after a backslash.
-bool scan_token(std::string_view line, std::size_t& pos, std::string_view stops,
+bool scan_token(std::string_view line, std::size_t& pos, std::uint8_t stops,
                 std::string_view& token, bool& escaped) {
   const std::size_t start = pos;
   escaped = false;
   while (pos < line.size()) {
-    const char c = line[pos];
-    if (c == '\\') {
-      if (pos + 1 == line.size()) return false;
-      escaped = true;
-      pos += 2;
+    const std::uint8_t cls = byte_class(line[pos]);
+    if ((cls & (stops | kBackslash)) == 0) {
+      ++pos;
       continue;
     }
-    if (is_stop(c, stops)) break;
-    ++pos;
+    if (cls & stops) break;
+    if (pos + 1 == line.size()) return false;
+    escaped = true;
+    pos += 2;
   }
   token = line.substr(start, pos - start);
   return true;
 }
 
-// Writes `token` to `out` with `\c` turned into `c` for c in `specials` or a backslash; any
-// other backslash stays literal, as InfluxDB does.
-void unescape(std::string_view token, std::string_view specials, std::string& out) {
+// Writes `token` to `out` with `\c` turned into `c` for c of class `specials` or a backslash;
+// any other backslash stays literal, as InfluxDB does.
+void unescape(std::string_view token, std::uint8_t specials, std::string& out) {
   out.clear();
   out.reserve(token.size());
   for (std::size_t i = 0; i < token.size(); ++i) {
     const char c = token[i];
     if (c == '\\' && i + 1 < token.size() &&
-        (token[i + 1] == '\\' || is_stop(token[i + 1], specials))) {
+        (byte_class(token[i + 1]) & (specials | kBackslash)) != 0) {
       out.push_back(token[++i]);
     } else {
       out.push_back(c);
     }
   }
-}
-
-// The token's text: itself when unescaped, else its unescaped copy held in `buffer`.
-std::string_view token_text(std::string_view token, bool escaped, std::string_view specials,
-                            std::string& buffer) {
-  if (!escaped) return token;
-  unescape(token, specials, buffer);
-  return buffer;
-}
-
-bool is_name_byte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == ':';
 }
 
 // Parses a non-string field value; returns "" on success or why it was refused.
@@ -192,19 +220,66 @@ LineError error(std::string field, std::string_view reason) {
   return LineError{std::move(field), std::string(reason)};
 }
 
-// Parses one non-blank, non-comment line, appending its samples to `out` on success.
-// On failure nothing is appended and `err` says why.
+// Copies `text` into the line's arena and returns the copy. The arena's capacity is reserved for
+// the whole line before parsing it (see Scratch), so earlier views into it stay valid.
+std::string_view stash(Scratch& s, std::string_view text) {
+  if (s.text.size() + text.size() > s.text.capacity()) std::abort();  // a bug in this file
+  const std::size_t at = s.text.size();
+  s.text.append(text);
+  return std::string_view(s.text).substr(at);
+}
+
+// `name` as a metric (allow_colon) or label name: itself when it already is one, else its
+// sanitize_*_name() form in the arena.
+std::string_view clean_name(Scratch& s, std::string_view name, bool allow_colon) {
+  const bool digit_first = !name.empty() && name.front() >= '0' && name.front() <= '9';
+  const std::uint8_t refused = allow_colon ? 0 : kColon;
+  const bool clean = !digit_first && std::all_of(name.begin(), name.end(), [&](char c) {
+    const std::uint8_t cls = byte_class(c);
+    return (cls & kNameByte) != 0 && (cls & refused) == 0;
+  });
+  if (clean) return name;
+  return stash(s, allow_colon ? sanitize_metric_name(name) : sanitize_label_name(name));
+}
+
+// The token's text: itself when unescaped, else its unescaped copy in the arena.
+std::string_view token_text(Scratch& s, std::string_view token, bool escaped,
+                            std::uint8_t specials) {
+  if (!escaped) return token;
+  unescape(token, specials, s.unescaped);
+  return stash(s, s.unescaped);
+}
+
+// Whether fields `a` and `b` map to the same metric: both `value`, or the same bytes once each
+// non-name byte is read as '_'.
+bool same_metric(const FieldEntry& a, const FieldEntry& b) {
+  if (a.is_value || b.is_value) return a.is_value && b.is_value;
+  if (a.key.size() != b.key.size()) return false;
+  for (std::size_t i = 0; i < a.key.size(); ++i) {
+    const char x = is_name_byte(a.key[i]) ? a.key[i] : '_';
+    const char y = is_name_byte(b.key[i]) ? b.key[i] : '_';
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Parses one non-blank, non-comment line, appending one sample per field to `out` (keys for the
+// org whose key prefix is `s.prefix`) on success. On failure nothing is appended and `err` says
+// why. `key_bytes_left` is what the body's keys may still take; a line that would overrun it is
+// refused with `over_budget` set.
 bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
-                const ParseLimits& limits, Scratch& s, std::vector<ParsedSample>& out,
-                LineError& err) {
-  constexpr std::string_view kMeasurementSpecials = ", ";
-  constexpr std::string_view kKeySpecials = ",= ";
+                const ParseLimits& limits, Scratch& s, KeyedBatch& out, std::size_t& key_bytes_left,
+                bool& over_budget, LineError& err) {
   std::size_t pos = 0;
   std::string_view token;
   bool escaped = false;
+  // Every name or value kept from this line fits: unescaping never grows a token and sanitizing
+  // adds at most one byte, so a token takes at most twice its length plus one.
+  s.text.clear();
+  s.text.reserve(3 * line.size() + 16);
 
   // Measurement.
-  if (!scan_token(line, pos, kMeasurementSpecials, token, escaped)) {
+  if (!scan_token(line, pos, kValueStops, token, escaped)) {
     err = error("measurement", "line ends with a backslash");
     return false;
   }
@@ -212,7 +287,8 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     err = error("measurement", "missing measurement");
     return false;
   }
-  s.measurement = sanitize_metric_name(token_text(token, escaped, kMeasurementSpecials, s.key));
+  const std::string_view measurement =
+      clean_name(s, token_text(s, token, escaped, kValueStops), true);
 
   // Tags.
   s.tags.clear();
@@ -220,7 +296,7 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     ++pos;
     std::string_view key_token;
     bool key_escaped = false;
-    if (!scan_token(line, pos, ",= ", key_token, key_escaped)) {
+    if (!scan_token(line, pos, kKeyStops, key_token, key_escaped)) {
       err = error("tag", "line ends with a backslash");
       return false;
     }
@@ -236,7 +312,7 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     ++pos;
     std::string_view value_token;
     bool value_escaped = false;
-    if (!scan_token(line, pos, ", ", value_token, value_escaped)) {
+    if (!scan_token(line, pos, kValueStops, value_token, value_escaped)) {
       err = error(field(), "line ends with a backslash");
       return false;
     }
@@ -244,7 +320,8 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
       err = error("line", "more than " + std::to_string(limits.max_labels) + " tags");
       return false;
     }
-    std::string name = sanitize_label_name(token_text(key_token, key_escaped, kKeySpecials, s.key));
+    const std::string_view name =
+        clean_name(s, token_text(s, key_token, key_escaped, kKeyStops), false);
     if (!valid_label_name(name)) {
       err = error(field(), "tag key '" + printable(name) + "' is reserved (starts with \"__\")");
       return false;
@@ -253,12 +330,12 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
       err = error(field(), "label value longer than the limit");
       return false;
     }
-    const std::string_view value = token_text(value_token, value_escaped, kKeySpecials, s.key);
+    const std::string_view value = token_text(s, value_token, value_escaped, kKeyStops);
     if (const std::string_view problem = label_value_problem(value, limits); !problem.empty()) {
       err = error(field(), problem);
       return false;
     }
-    s.tags.emplace_back(std::move(name), std::string(value));
+    s.tags.push_back({name, value});
   }
   if (pos == line.size()) {
     err = error("line", "missing field set");
@@ -271,11 +348,11 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
   }
 
   // Fields.
-  s.field_count = 0;
+  s.fields.clear();
   while (true) {
     std::string_view key_token;
     bool key_escaped = false;
-    if (!scan_token(line, pos, kKeySpecials, key_token, key_escaped)) {
+    if (!scan_token(line, pos, kKeyStops, key_token, key_escaped)) {
       err = error("field", "line ends with a backslash");
       return false;
     }
@@ -297,7 +374,10 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
                                    : "string field values are not accepted (numbers only)");
       return false;
     }
-    const std::size_t value_end = std::min(line.find_first_of(", ", pos), line.size());
+    std::size_t value_end = pos;
+    while (value_end < line.size() && line[value_end] != ',' && line[value_end] != ' ') {
+      ++value_end;
+    }
     double value = 0;
     if (const std::string_view problem =
             parse_field_value(line.substr(pos, value_end - pos), value);
@@ -306,27 +386,22 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
       return false;
     }
     pos = value_end;
-    if (s.field_count == limits.max_fields) {
+    if (s.fields.size() == limits.max_fields) {
       err = error("line", "more than " + std::to_string(limits.max_fields) + " fields");
       return false;
     }
-    if (s.fields.size() == s.field_count) s.fields.emplace_back();
-    FieldEntry& entry = s.fields[s.field_count];
-    const std::string_view key = token_text(key_token, key_escaped, kKeySpecials, s.key);
-    entry.metric = s.measurement;
-    if (key != "value") {
-      entry.metric.push_back('_');
-      for (char c : key) entry.metric.push_back(is_name_byte(c) ? c : '_');
-    }
+    FieldEntry entry;
+    entry.key = token_text(s, key_token, key_escaped, kKeyStops);
+    entry.is_value = entry.key == "value";
     entry.value = value;
-    for (std::size_t i = 0; i < s.field_count; ++i) {
-      if (s.fields[i].metric == entry.metric) {
+    for (const FieldEntry& other : s.fields) {
+      if (same_metric(other, entry)) {
         err = error("field:" + printable(key_token),
                     "duplicate field (or two fields mapping to the same metric name)");
         return false;
       }
     }
-    ++s.field_count;
+    s.fields.push_back(entry);
     if (pos == line.size() || line[pos] == ' ') break;
     ++pos;  // the ',' between fields
     if (pos == line.size()) {
@@ -346,22 +421,47 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     }
   }
 
-  const auto by_name = [](const Label& a, const Label& b) { return a.first < b.first; };
+  const auto by_name = [](const TagView& a, const TagView& b) { return a.name < b.name; };
   if (!std::is_sorted(s.tags.begin(), s.tags.end(), by_name)) {
     std::sort(s.tags.begin(), s.tags.end(), by_name);
   }
   const auto dup =
       std::adjacent_find(s.tags.begin(), s.tags.end(),
-                         [](const Label& a, const Label& b) { return a.first == b.first; });
+                         [](const TagView& a, const TagView& b) { return a.name == b.name; });
   if (dup != s.tags.end()) {
-    err = error("tag:" + printable(dup->first), "duplicate tag key");
+    err = error("tag:" + printable(dup->name), "duplicate tag key");
     return false;
   }
-  for (std::size_t i = 0; i < s.field_count; ++i) {
-    ParsedSample& sample = out.emplace_back();
-    sample.key.metric = s.fields[i].metric;
-    sample.key.labels = s.tags;  // copied, so s.tags keeps its capacity for the next line
-    sample.sample = Sample{t, s.fields[i].value};
+
+  // The keys: org prefix, metric, then NUL name NUL value per tag (detail/series_key.hpp).
+  std::size_t tag_bytes = 0;
+  for (const TagView& tag : s.tags) tag_bytes += 2 + tag.name.size() + tag.value.size();
+  std::size_t line_key_bytes = 0;
+  for (const FieldEntry& f : s.fields) {
+    line_key_bytes +=
+        s.prefix.size() + measurement.size() + tag_bytes + (f.is_value ? 0 : 1 + f.key.size());
+  }
+  if (line_key_bytes > key_bytes_left) {
+    over_budget = true;
+    err = error("line", "the body's series keys would take more than " +
+                            std::to_string(limits.max_key_bytes) + " bytes");
+    return false;
+  }
+  key_bytes_left -= line_key_bytes;
+  for (const FieldEntry& f : s.fields) {
+    s.key.assign(s.prefix);
+    s.key.append(measurement);
+    if (!f.is_value) {
+      s.key.push_back('_');
+      for (char c : f.key) s.key.push_back(is_name_byte(c) ? c : '_');
+    }
+    for (const TagView& tag : s.tags) {
+      s.key.push_back('\0');
+      s.key.append(tag.name);
+      s.key.push_back('\0');
+      s.key.append(tag.value);
+    }
+    out.push(s.key, Sample{t, f.value});
   }
   return true;
 }
@@ -383,10 +483,15 @@ std::optional<Precision> parse_precision(std::string_view name) {
   return std::nullopt;
 }
 
-ParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
-                                const ParseLimits& limits) {
-  ParseResult result;
+KeyedParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
+                                     const ParseLimits& limits, std::int64_t org_id) {
+  KeyedParseResult result;
   detail::Scratch scratch;
+  detail::append_org_prefix(scratch.prefix, org_id);
+  // A guess from the benchmark's lines (~65 bytes, ~45 of key): enough that the buffers rarely
+  // grow, bounded by the body so a small request reserves little.
+  result.batch.reserve(body.size() / 48 + 1, body.size());
+  std::size_t key_bytes_left = limits.max_key_bytes;
   detail::LineError err;
   std::size_t line_no = 0;
   std::size_t pos = 0;
@@ -416,11 +521,33 @@ ParseResult parse_line_protocol(std::string_view body, Precision precision, Time
       result.issues.push_back({line_no, "line", "line contains a NUL byte"});
       continue;
     }
-    if (!detail::parse_line(line, precision, now_ms, limits, scratch, result.samples, err)) {
+    bool over_budget = false;
+    if (!detail::parse_line(line, precision, now_ms, limits, scratch, result.batch, key_bytes_left,
+                            over_budget, err)) {
       result.issues.push_back({line_no, std::move(err.field), std::move(err.reason)});
+      if (over_budget) {
+        result.truncated = true;
+        break;
+      }
     }
-    result.sample_lines.resize(result.samples.size(), line_no);
+    result.sample_lines.resize(result.batch.size(), line_no);
   }
+  return result;
+}
+
+ParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
+                                const ParseLimits& limits) {
+  KeyedParseResult keyed = parse_line_protocol(body, precision, now_ms, limits, 0);
+  ParseResult result;
+  result.samples.reserve(keyed.batch.size());
+  for (std::size_t i = 0; i < keyed.batch.size(); ++i) {
+    result.samples.push_back(
+        {detail::decode_series_key(keyed.batch.key(i).substr(detail::kOrgPrefixBytes)),
+         keyed.batch.sample(i)});
+  }
+  result.issues = std::move(keyed.issues);
+  result.sample_lines = std::move(keyed.sample_lines);
+  result.truncated = keyed.truncated;
   return result;
 }
 

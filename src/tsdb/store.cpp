@@ -40,6 +40,8 @@ namespace {
 constexpr Timestamp kNone = std::numeric_limits<Timestamp>::min();
 // A chunk is sealed before it would span more than this (bounds the SQLite range scans).
 constexpr Timestamp kMaxChunkSpanMs = 24 * 3'600'000;
+// How long acknowledged samples may wait in the queue before the head takes them (see append()).
+constexpr std::chrono::microseconds kApplyDelay{1000};
 // Persisted rollup tiers and their block spans (one tsdb_rollups row per block).
 constexpr int kFirstStoredTier = 1;  // 5m; the 1m tier is derived from raw chunks
 // 72 buckets a block: rows stay under SQLite's in-page payload limit for WITHOUT ROWID tables
@@ -152,14 +154,33 @@ struct Roll {
   RollupBucket bucket() const { return {start, min, max, sum, count, last, last_t}; }
 };
 
-struct MemChunk {
-  Timestamp first_t = 0;
-  Timestamp last_t = 0;
-  std::uint32_t offset = 0;  // into Series::sealed
-  std::uint32_t size = 0;
-  std::uint8_t kind = 0;  // 0 in-order, 1 out-of-order
-  bool persisted = false;
+// A sealed chunk in memory. Its bytes follow those of the chunks before it in Series::sealed.
+// 16 bytes: a day of 120-sample chunks is a dozen of these per series.
+class MemChunk {
+ public:
+  MemChunk(Timestamp first_t, Timestamp last_t, std::size_t size, std::uint8_t kind, bool persisted)
+      : first_t(first_t),
+        // Chunks span at most kMaxChunkSpanMs; a longer span (a corrupt row) saturates.
+        span_(static_cast<std::uint32_t>(
+            std::clamp<Timestamp>(last_t - first_t, 0, std::numeric_limits<std::uint32_t>::max()))),
+        bits_(static_cast<std::uint32_t>(std::min<std::size_t>(size, kSizeMask)) |
+              (kind ? kKindBit : 0) | (persisted ? kPersistedBit : 0)) {}
+
+  Timestamp first_t;
+  Timestamp last_t() const noexcept { return first_t + span_; }
+  std::size_t size() const noexcept { return bits_ & kSizeMask; }
+  std::uint8_t kind() const noexcept { return (bits_ & kKindBit) ? 1 : 0; }  // 1: out of order
+  bool persisted() const noexcept { return (bits_ & kPersistedBit) != 0; }
+  void set_persisted() noexcept { bits_ |= kPersistedBit; }
+
+ private:
+  static constexpr std::uint32_t kSizeMask = (1u << 30) - 1;  // chunks are far smaller
+  static constexpr std::uint32_t kKindBit = 1u << 30;
+  static constexpr std::uint32_t kPersistedBit = 1u << 31;
+  std::uint32_t span_;
+  std::uint32_t bits_;
 };
+static_assert(sizeof(MemChunk) == 16);
 
 struct Series {
   SeriesId id = 0;
@@ -219,7 +240,7 @@ std::vector<RollupBucket> bucketize(const std::vector<Sample>& samples, Timestam
 }
 
 std::size_t key_hash(std::string_view key) {
-  return std::hash<std::string_view>{}(key);
+  return detail::series_key_hash(key);
 }
 
 // The series index: canonical key hash → series id, open addressing with linear probing in one
@@ -341,7 +362,8 @@ class StoreImpl final : public Store {
         flush_timer_(loop),
         checkpoint_timer_(loop),
         retention_timer_(loop),
-        stale_timer_(loop) {
+        stale_timer_(loop),
+        apply_timer_(loop) {
     if (metrics) {
       m_appended_ = &metrics->counter("netpulse_tsdb_samples_appended_total",
                                       "Samples stored by the time-series store");
@@ -390,8 +412,7 @@ class StoreImpl final : public Store {
     while (!to_apply_.empty()) {
       auto job = std::move(to_apply_.front());
       to_apply_.pop_front();
-      const Timestamp now = clock_.unix_millis();
-      for (const auto& a : job.samples) apply(*series_[a.series], a.sample, now);
+      for (const auto& a : job.samples) apply(*series_[a.series], a.sample, job.accepted_at);
       samples_appended_ += job.samples.size();
       if (m_appended_) m_appended_->inc(static_cast<double>(job.samples.size()));
       if (bus_) {
@@ -405,15 +426,11 @@ class StoreImpl final : public Store {
 
   void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
               std::function<void(core::Result<AppendResult>)> done) override {
-    auto keys = prepare_keys(org_id, batch);
-    append(org_id, std::move(batch), std::move(keys), mode, std::move(done));
+    append(org_id, make_keyed_batch(org_id, batch), mode, std::move(done));
   }
 
-  void append(std::int64_t org_id, std::vector<AppendSample> batch, PreparedKeys prepared,
-              AppendMode mode, std::function<void(core::Result<AppendResult>)> done) override {
-    if (prepared.keys.size() != batch.size() || prepared.hashes.size() != batch.size()) {
-      prepared = prepare_keys(org_id, batch);
-    }
+  void append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
+              std::function<void(core::Result<AppendResult>)> done) override {
     drain();
     if (closed_) {
       done(core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
@@ -431,8 +448,8 @@ class StoreImpl final : public Store {
     std::vector<Verdict> verdict(batch.size(), Verdict::kStore);
     std::vector<SeriesId> ids(batch.size(), 0);
     // New series of this batch: key → provisional index (ids are assigned once the batch stands).
-    std::unordered_map<std::string, std::uint32_t> new_keys;
-    std::vector<std::string> new_key_list;
+    std::unordered_map<std::string_view, std::uint32_t> new_keys;  // views into `batch`
+    std::vector<std::string_view> new_key_list;
     std::vector<std::uint32_t> new_of(batch.size(), 0);  // 1-based provisional index, 0 = existing
     auto& oi = orgs_[org_id];
     // Newest time per series as the batch goes (existing: by id; new: by provisional index).
@@ -450,7 +467,7 @@ class StoreImpl final : public Store {
     };
 
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      const auto& s = batch[i].sample;
+      const auto& s = batch.sample(i);
       if (!std::isfinite(s.v)) {
         refuse(i, RefuseReason::kNotFinite, "value", "NaN and infinite values are not stored");
         continue;
@@ -467,10 +484,10 @@ class StoreImpl final : public Store {
                            o_.raw_retention_ms / 86'400'000));
         continue;
       }
-      auto& key = prepared.keys[i];
+      const std::string_view key = batch.key(i);
       Series* series = nullptr;
       std::uint64_t skey = 0;
-      if (auto id = index_.find(key, prepared.hashes[i], key_of_series()); id != 0) {
+      if (auto id = index_.find(key, batch.hash(i), key_of_series()); id != 0) {
         series = series_[id].get();
         ids[i] = id;
         skey = id;
@@ -488,7 +505,7 @@ class StoreImpl final : public Store {
         new_key_list.push_back(key);
         new_max.push_back(kNone);
         auto idx = static_cast<std::uint32_t>(new_key_list.size());
-        new_keys.emplace(std::move(key), idx);
+        new_keys.emplace(key, idx);
         new_of[i] = idx;
         skey = (std::uint64_t{1} << 40) | idx;
       }
@@ -522,7 +539,7 @@ class StoreImpl final : public Store {
         for (std::size_t j = 0; j < i; ++j) {
           if (verdict[j] != Verdict::kStore) continue;
           std::uint64_t k = new_of[j] ? ((std::uint64_t{1} << 40) | new_of[j]) : ids[j];
-          accepted_at[k][batch[j].sample.t] = batch[j].sample.v;
+          accepted_at[k][batch.sample(j).t] = batch.sample(j).v;
         }
       }
       std::optional<double> existing;
@@ -559,7 +576,7 @@ class StoreImpl final : public Store {
       rec.clear();
       put_u32(rec, new_ids[n + 1]);
       put_i64(rec, org_id);
-      put_bytes(rec, std::string_view(new_key_list[n]).substr(detail::kOrgPrefixBytes));
+      put_bytes(rec, new_key_list[n].substr(detail::kOrgPrefixBytes));
       detail::append_log_record(buf, detail::LogRecordType::kSeries, rec);
     }
     std::size_t to_store = 0;
@@ -577,8 +594,8 @@ class StoreImpl final : public Store {
         // Little-endian host (x86-64, arm64): the in-memory bytes are the log's byte order.
         static_assert(std::endian::native == std::endian::little);
         std::memcpy(p, &ids[i], 4);
-        std::memcpy(p + 4, &batch[i].sample.t, 8);
-        std::memcpy(p + 12, &batch[i].sample.v, 8);
+        std::memcpy(p + 4, &batch.sample(i).t, 8);
+        std::memcpy(p + 12, &batch.sample(i).v, 8);
         p += 20;
       }
       detail::append_log_record(buf, detail::LogRecordType::kSamples, rec);
@@ -594,7 +611,7 @@ class StoreImpl final : public Store {
     }
     // The batch stands: apply it.
     for (std::size_t n = 0; n < new_key_list.size(); ++n) {
-      create_series(new_ids[n + 1], std::move(new_key_list[n]), false);
+      create_series(new_ids[n + 1], std::string(new_key_list[n]), false);
     }
     result.new_series = new_key_list.size();
     // The samples are in the log: the answer may go now. They enter the head right after it (or
@@ -602,6 +619,7 @@ class StoreImpl final : public Store {
     // overlaps the client's next request.
     PendingApply job;
     job.org = org_id;
+    job.accepted_at = now;
     job.samples.reserve(to_store);
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (verdict[i] == Verdict::kDuplicate) {
@@ -610,7 +628,7 @@ class StoreImpl final : public Store {
         continue;
       }
       if (verdict[i] != Verdict::kStore) continue;
-      job.samples.push_back({ids[i], batch[i].sample});
+      job.samples.push_back({ids[i], batch.sample(i)});
       ++result.accepted;
     }
     if (m_duplicates_ && result.duplicates)
@@ -618,28 +636,21 @@ class StoreImpl final : public Store {
     if (!job.samples.empty()) {
       to_apply_.push_back(std::move(job));
       if (!drain_posted_) {
+        // Not at once: a client that got its answer sends the next batch within a moment, and
+        // the loop should first read it and hand it to the parsers, then apply this one while
+        // they parse. Whatever reads or appends first drains anyway.
         drain_posted_ = true;
-        boost::asio::post(loop_, [this, alive = std::weak_ptr<int>(alive_)] {
-          if (alive.expired()) return;
-          drain_posted_ = false;
-          drain();
-        });
+        apply_timer_.expires_after(kApplyDelay);
+        apply_timer_.async_wait(
+            [this, alive = std::weak_ptr<int>(alive_)](boost::system::error_code ec) {
+              if (alive.expired()) return;
+              drain_posted_ = false;
+              if (!ec) drain();
+            });
       }
     }
     if (log_file_.bytes_since_rotate() >= o_.checkpoint_log_bytes && !busy_) {
       checkpoint([](core::Result<void>) {});
-    }
-    // Freeing a batch (a label vector and a key string per sample) is thousands of free() calls:
-    // a worker does it.
-    if (batch.size() >= 1000) {
-      auto garbage = std::make_shared<std::pair<std::vector<AppendSample>, PreparedKeys>>(
-          std::move(batch), std::move(prepared));
-      (void)workers_.run<int>(
-          [garbage]() mutable {
-            garbage.reset();
-            return 0;
-          },
-          loop_, [](int) {});
     }
     if (!o_.sync_full || to_store == 0) {
       done(std::move(result));
@@ -695,9 +706,11 @@ class StoreImpl final : public Store {
       set.chunks.emplace_back(kind, std::string(b));
       set.bytes += b.size();
     };
+    std::size_t offset = 0;
     for (const auto& c : s.chunks) {
-      if (c.last_t >= start && c.first_t <= end)
-        take(c.kind, std::string_view(s.sealed).substr(c.offset, c.size));
+      if (c.last_t() >= start && c.first_t <= end)
+        take(c.kind(), std::string_view(s.sealed).substr(offset, c.size()));
+      offset += c.size();
     }
     if (s.head.size() > 0 && s.head.last_t() >= start && s.head.first_t() <= end)
       take(0, s.head.bytes());
@@ -1159,8 +1172,8 @@ class StoreImpl final : public Store {
     // Memory first: chunks past raw retention leave the head (persisted ones only).
     for (auto& sp : series_) {
       if (!sp) continue;
-      drop_memory_chunks(*sp,
-                         [&](const MemChunk& c) { return c.persisted && c.last_t < raw_cutoff; });
+      drop_memory_chunks(
+          *sp, [&](const MemChunk& c) { return c.persisted() && c.last_t() < raw_cutoff; });
     }
     std::vector<SeriesId> ids;
     for (auto& sp : series_)
@@ -1298,6 +1311,7 @@ class StoreImpl final : public Store {
     checkpoint_timer_.cancel();
     retention_timer_.cancel();
     stale_timer_.cancel();
+    apply_timer_.cancel();
     // Runs after the loop has stopped (or from another thread while it is idle in shutdown):
     // write everything synchronously. In-flight async writes may or may not have landed; every
     // write is idempotent, so writing their content again is safe.
@@ -1328,7 +1342,7 @@ class StoreImpl final : public Store {
     drain();
     StoreStats st;
     st.series = index_.size();
-    st.head_chunk_bytes = head_bytes_;
+    st.head_chunk_bytes = head_bytes_ + open_bytes();
     st.head_chunks = head_chunks_;
     st.samples_appended = samples_appended_;
     st.log_bytes = log_file_.bytes();
@@ -1525,8 +1539,8 @@ class StoreImpl final : public Store {
       if (pc.series >= series_.size() || !series_[pc.series]) continue;
       auto& s = *series_[pc.series];
       for (auto it = s.chunks.rbegin(); it != s.chunks.rend(); ++it) {
-        if (it->first_t == pc.first_t && it->kind == pc.kind) {
-          it->persisted = true;
+        if (it->first_t == pc.first_t && it->kind() == pc.kind) {
+          it->set_persisted();
           break;
         }
       }
@@ -1712,15 +1726,8 @@ class StoreImpl final : public Store {
   // A persisted chunk read at start-up joins the series' sealed chunks in memory.
   void add_loaded_chunk(Series& s, Timestamp first_t, std::uint8_t kind, Timestamp last_t,
                         const std::string& data) {
-    MemChunk mc;
-    mc.first_t = first_t;
-    mc.kind = kind;
-    mc.last_t = last_t;
-    mc.offset = static_cast<std::uint32_t>(s.sealed.size());
-    mc.size = static_cast<std::uint32_t>(data.size());
-    mc.persisted = true;
     s.sealed += data;
-    s.chunks.push_back(mc);
+    s.chunks.emplace_back(first_t, last_t, data.size(), kind, true);
     head_bytes_ += data.size();
     ++head_chunks_;
   }
@@ -1754,7 +1761,7 @@ class StoreImpl final : public Store {
           const auto kind = static_cast<std::uint8_t>(st->get_int64(1));
           const bool in_memory = std::any_of(
               sp->chunks.begin(), sp->chunks.end(),
-              [&](const MemChunk& m) { return m.first_t == first_t && m.kind == kind; });
+              [&](const MemChunk& m) { return m.first_t == first_t && m.kind() == kind; });
           if (!in_memory) add_loaded_chunk(*sp, first_t, kind, st->get_int64(2), st->get_blob(3));
         }
         sp->mem_from = guard;
@@ -1848,14 +1855,9 @@ class StoreImpl final : public Store {
     // stay in memory, so reads must not be sent to SQLite for them.
     const Timestamp mem_from = s.mem_from;
     drop_memory_chunks(
-        s, [&](const MemChunk& c) { return c.kind == kind && c.first_t == enc.first_t(); });
+        s, [&](const MemChunk& c) { return c.kind() == kind && c.first_t == enc.first_t(); });
     s.mem_from = mem_from;
-    MemChunk mc;
-    mc.first_t = enc.first_t();
-    mc.last_t = enc.last_t();
-    mc.kind = kind;
-    mc.offset = static_cast<std::uint32_t>(s.sealed.size());
-    mc.size = static_cast<std::uint32_t>(bytes.size());
+    const MemChunk mc(enc.first_t(), enc.last_t(), bytes.size(), kind, false);
     // Exact capacity: a doubling buffer would hold up to as much slack as data, per series.
     std::string grown;
     grown.reserve(s.sealed.size() + bytes.size());
@@ -1864,7 +1866,7 @@ class StoreImpl final : public Store {
     s.chunks.push_back(mc);
     s.chunks.shrink_to_fit();
     head_bytes_ += bytes.size();
-    pending_chunks_.push_back({s.id, kind, mc.first_t, mc.last_t, bytes});
+    pending_chunks_.push_back({s.id, kind, mc.first_t, mc.last_t(), bytes});
     ++head_chunks_;
     enc = ChunkEncoder();
   }
@@ -1877,17 +1879,18 @@ class StoreImpl final : public Store {
     std::string sealed;
     std::vector<MemChunk> kept;
     sealed.reserve(s.sealed.size());
+    std::size_t next = 0;  // where the chunk's bytes start in s.sealed
     for (const auto& c : s.chunks) {
+      const std::size_t offset = next;
+      next += c.size();
       if (pred(c)) {
-        s.mem_from = std::max(s.mem_from, c.last_t + 1);
-        head_bytes_ -= std::min<std::size_t>(head_bytes_, c.size);
+        s.mem_from = std::max(s.mem_from, c.last_t() + 1);
+        head_bytes_ -= std::min<std::size_t>(head_bytes_, c.size());
         --head_chunks_;
         continue;
       }
-      MemChunk k = c;
-      k.offset = static_cast<std::uint32_t>(sealed.size());
-      sealed.append(s.sealed, c.offset, c.size);
-      kept.push_back(k);
+      sealed.append(s.sealed, offset, c.size());
+      kept.push_back(c);
     }
     s.sealed = std::move(sealed);
     s.chunks = std::move(kept);
@@ -1909,9 +1912,12 @@ class StoreImpl final : public Store {
     if (s.head.size() > 0 && t >= s.head.first_t() && t <= s.head.last_t()) {
       if (auto v = find_in(s.head.bytes())) return v;
     }
+    std::size_t end = s.sealed.size();  // of the chunk's bytes (newest chunk first)
     for (auto it = s.chunks.rbegin(); it != s.chunks.rend(); ++it) {
-      if (t < it->first_t || t > it->last_t) continue;
-      if (auto v = find_in(std::string_view(s.sealed).substr(it->offset, it->size))) return v;
+      const std::size_t begin = end - it->size();
+      end = begin;
+      if (t < it->first_t || t > it->last_t()) continue;
+      if (auto v = find_in(std::string_view(s.sealed).substr(begin, it->size()))) return v;
     }
     return std::nullopt;
   }
@@ -1926,7 +1932,7 @@ class StoreImpl final : public Store {
       if (!sp || sp->chunks.empty()) continue;
       Timestamp guard = sp->max_t - o_.ooo_window_ms - kTierWidthMs[kTierCount - 1];
       Timestamp cut = std::min(keep_from, guard);
-      drop_memory_chunks(*sp, [&](const MemChunk& c) { return c.persisted && c.last_t < cut; });
+      drop_memory_chunks(*sp, [&](const MemChunk& c) { return c.persisted() && c.last_t() < cut; });
     }
     // Over budget: walk the cut-off forward until under it.
     Timestamp span = o_.head_keep_ms;
@@ -1937,7 +1943,8 @@ class StoreImpl final : public Store {
         if (!sp || sp->chunks.empty()) continue;
         Timestamp guard = sp->max_t - o_.ooo_window_ms - kTierWidthMs[kTierCount - 1];
         Timestamp cut = std::min(cut_from, guard);
-        drop_memory_chunks(*sp, [&](const MemChunk& c) { return c.persisted && c.last_t < cut; });
+        drop_memory_chunks(*sp,
+                           [&](const MemChunk& c) { return c.persisted() && c.last_t() < cut; });
       }
     }
   }
@@ -2032,6 +2039,7 @@ class StoreImpl final : public Store {
   bool rolling_ = false;  // enforce_retention() is writing buckets
   struct PendingApply {
     std::int64_t org = 0;
+    Timestamp accepted_at = 0;  // when append() took the batch (the series' arrival time)
     std::vector<AppendedSample> samples;
   };
   std::deque<PendingApply> to_apply_;
@@ -2048,6 +2056,7 @@ class StoreImpl final : public Store {
   boost::asio::steady_timer checkpoint_timer_;
   boost::asio::steady_timer retention_timer_;
   boost::asio::steady_timer stale_timer_;
+  boost::asio::steady_timer apply_timer_;
 
   core::Counter* m_appended_ = nullptr;
   core::Counter* m_duplicates_ = nullptr;
@@ -2062,14 +2071,10 @@ class StoreImpl final : public Store {
 
 }  // namespace
 
-PreparedKeys prepare_keys(std::int64_t org_id, std::span<const AppendSample> batch) {
-  PreparedKeys out;
-  out.keys.reserve(batch.size());
-  out.hashes.reserve(batch.size());
-  for (const auto& s : batch) {
-    out.keys.push_back(detail::encode_series_key(org_id, s.key));
-    out.hashes.push_back(key_hash(out.keys.back()));
-  }
+KeyedBatch make_keyed_batch(std::int64_t org_id, std::span<const AppendSample> batch) {
+  KeyedBatch out;
+  out.reserve(batch.size(), 0);
+  for (const auto& s : batch) out.push(detail::encode_series_key(org_id, s.key), s.sample);
   return out;
 }
 

@@ -1110,6 +1110,13 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
   const std::string lp_valid = "hostile_gz value=1 " + t + "\n";
   std::string truncated_gzip = gzip(lp_valid + lp_valid);
   truncated_gzip.resize(truncated_gzip.size() - 12);
+  // ~0.5 MB that would be ~100 MB of series keys: each of 200 fields carries 60 kB of tags.
+  std::string wide_line = "hostile_wide";
+  for (int i = 0; i < 60; ++i) wide_line += ",t" + std::to_string(i) + "=" + std::string(1000, 'v');
+  wide_line += " f0=1";
+  for (int i = 1; i < 200; ++i) wide_line += ",f" + std::to_string(i) + "=1";
+  std::string wide;
+  for (int i = 0; i < 8; ++i) wide += wide_line + " " + t + "\n";
 
   struct Case {
     std::string what;
@@ -1119,6 +1126,7 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
     std::vector<int> statuses;  // any of these
     std::string code;           // "" when the status decides
     std::string encoding;
+    std::string message_has = "";  // the error message contains this
   };
   const std::string lp = "/api/v2/write?precision=s";
   const std::string lp_fortnight = "/api/v2/write?precision=fortnight";
@@ -1159,6 +1167,14 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
       lp_case("lp: timestamp with letters", "hostile_lp value=1 12ab", 400, bad),
       {"lp: 200,001 lines", "/api/v2/write?precision=ms", "text/plain", many_lines, {413}, ""},
       lp_case("lp: gzip bomb of 1 GiB", bomb, 413, too_large, "gzip"),
+      {"lp: wide tags times many fields",
+       lp,
+       "text/plain",
+       wide,
+       {413},
+       too_large,
+       "",
+       "series keys would take more than"},
       lp_case("lp: truncated gzip", truncated_gzip, 400, bad, "gzip"),
       lp_case("lp: plain text said to be gzip", lp_valid, 400, bad, "gzip"),
       lp_case("lp: unknown Content-Encoding", lp_valid, 415, media, "br"),
@@ -1203,6 +1219,10 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
     INFO("status " << res.status << ": " << res.body.substr(0, 600));
     CHECK(std::find(k.statuses.begin(), k.statuses.end(), res.status) != k.statuses.end());
     check_envelope(res, res.status, k.code);
+    if (!k.message_has.empty()) {
+      CHECK_THAT(std::string(res.json().at("error").at("message").as_string()),
+                 Catch::Matchers::Contains(k.message_has));
+    }
     // Parse issues point at a line or an index.
     if (res.status == 400 && k.code == "INVALID_INPUT" && k.target != "/api/v1/kpis") {
       auto issues = issues_of(res);

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <netpulse/core/result.hpp>
+#include <netpulse/tsdb/keyed_batch.hpp>
 #include <netpulse/tsdb/types.hpp>
 
 namespace netpulse::tsdb {
@@ -38,6 +40,10 @@ struct ParseLimits {
   std::size_t max_label_value_bytes = 1024;  // bytes of one label value
   std::size_t max_labels = 64;               // labels of one series
   std::size_t max_fields = 256;              // fields of one line protocol line
+  // Bytes of series keys one line protocol body may produce. Every field of a line becomes a
+  // sample carrying all of the line's tags, so without it a body of wide lines with many fields
+  // would ask for hundreds of times its own size.
+  std::size_t max_key_bytes = std::size_t{64} << 20;
 };
 
 // One sample ready for the store: metric + sorted, unique labels; sample.t in milliseconds.
@@ -63,7 +69,19 @@ struct ParseResult {
   std::vector<ParsedSample> samples;
   std::vector<ParseIssue> issues;
   std::vector<std::size_t> sample_lines;  // parallel to `samples`: the line each came from
-  bool truncated = false;  // the body had more than limits.max_lines lines; the rest was skipped
+  // As in KeyedParseResult: too many lines (or key bytes); the rest was skipped.
+  bool truncated = false;
+};
+
+// Samples of the good lines with their series keys, ready for Store::append(), and one issue
+// per refused line, both in body order.
+struct KeyedParseResult {
+  KeyedBatch batch;
+  std::vector<ParseIssue> issues;
+  std::vector<std::size_t> sample_lines;  // parallel to `batch`: the line each came from
+  // The body had more than limits.max_lines lines, or its keys more than limits.max_key_bytes
+  // bytes: the rest was skipped, and the last issue says which.
+  bool truncated = false;
 };
 
 // Parses an InfluxDB line protocol body. Each field of a good line becomes one sample: field
@@ -73,6 +91,10 @@ struct ParseResult {
 // without a timestamp. Past `limits.max_lines` lines parsing stops with one issue.
 ParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
                                 const ParseLimits& limits);
+// The same, straight into the series keys of `org_id`: what the ingest routes use (no label
+// vector per sample).
+KeyedParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
+                                     const ParseLimits& limits, std::int64_t org_id);
 
 // Parses a NetPulse CSV body: header `metric,value,timestamp[,<label name>...]` (first three
 // names case-insensitive, in that order), then one sample per record; timestamps are Unix

@@ -123,13 +123,9 @@ struct AppendResult {
   bool stored = true;                // false when kAllOrNothing refused the batch
 };
 
-// The canonical key of each sample of a batch and its hash, computed off the loop (on the worker
-// that parsed the batch) so that append() only looks them up.
-struct PreparedKeys {
-  std::vector<std::string> keys;
-  std::vector<std::size_t> hashes;
-};
-PreparedKeys prepare_keys(std::int64_t org_id, std::span<const AppendSample> batch);
+// `batch` with the canonical key of each sample's series for `org_id`: what append() takes.
+// Any thread.
+KeyedBatch make_keyed_batch(std::int64_t org_id, std::span<const AppendSample> batch);
 
 // Published on the loop for every append() that stored something, when its samples enter the
 // head (just after the append was answered).
@@ -212,9 +208,11 @@ class Store {
   // Errors: kServiceUnavailable (log write failed: nothing from this batch is stored).
   virtual void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
                       std::function<void(core::Result<AppendResult>)> done) = 0;
-  // The same with the keys prepared by prepare_keys(org_id, batch) (any thread).
-  virtual void append(std::int64_t org_id, std::vector<AppendSample> batch, PreparedKeys keys,
-                      AppendMode mode, std::function<void(core::Result<AppendResult>)> done) = 0;
+  // The same with the keys already made (by make_keyed_batch() or a parser, for `org_id`): the
+  // fast path, as the key work is done off the loop. AppendIssue::index is the position in
+  // `batch`.
+  virtual void append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
+                      std::function<void(core::Result<AppendResult>)> done) = 0;
 
   // Reads the samples (or a tier's buckets) of every series matching the request: raw samples
   // merged from the head and SQLite, sorted, unique times. `done` runs on the loop.

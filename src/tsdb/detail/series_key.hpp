@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@
 namespace netpulse::tsdb::detail {
 
 inline constexpr std::size_t kOrgPrefixBytes = 8;
+
+// The hash the series index and KeyedBatch use for a canonical key.
+inline std::size_t series_key_hash(std::string_view key) {
+  return std::hash<std::string_view>{}(key);
+}
 
 inline void append_org_prefix(std::string& out, std::int64_t org) {
   auto u = static_cast<std::uint64_t>(org);

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <netpulse/tsdb/ingest_parse.hpp>
+#include <netpulse/tsdb/store.hpp>
 
 namespace netpulse::tsdb {
 namespace {
@@ -396,12 +397,97 @@ TEST_CASE("line protocol: enforces the size limits", "[tsdb][lp]") {
     CHECK(r.truncated);
     CHECK_FALSE(parse("m value=1\n", Precision::kNanoseconds, limits).truncated);
   }
+  SECTION("a body whose keys would outgrow max_key_bytes stops with one issue") {
+    // Every field of a line carries all of its tags: wide tags times many fields is the one way
+    // a line protocol body asks for far more memory than its own size.
+    std::string line = "m";
+    for (int i = 0; i < 60; ++i) line += ",t" + std::to_string(i) + "=" + std::string(1000, 'v');
+    line += " f0=1";
+    for (int i = 1; i < 200; ++i) line += ",f" + std::to_string(i) + "=1";
+    std::string body;
+    for (int i = 0; i < 8; ++i) body += line + " " + std::to_string(i + 1) + "\n";
+    REQUIRE(body.size() < 600'000);
+    const KeyedParseResult r = parse_line_protocol(body, Precision::kNanoseconds, kNow, {}, 1);
+    // 200 samples of ~60 kB of key per line, 12 MB: the sixth line would pass 64 MiB.
+    CHECK(r.batch.size() == 5 * 200);
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].line == 6);
+    CHECK(r.issues[0].field == "line");
+    CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains("series keys would take more than"));
+    CHECK(r.truncated);
+    ParseLimits roomy;
+    roomy.max_key_bytes = std::size_t{1} << 30;
+    const KeyedParseResult all = parse_line_protocol(body, Precision::kNanoseconds, kNow, roomy, 1);
+    CHECK(all.batch.size() == 8 * 200);
+    CHECK(all.issues.empty());
+    CHECK_FALSE(all.truncated);
+  }
   SECTION("issue names from hostile keys are short and printable") {
     const ParseResult r = parse("m " + std::string(500, '\x01') + "=x");
     REQUIRE(r.issues.size() == 1);
     CHECK(r.issues[0].field == "field:" + std::string(64, '?') + "...");
     CHECK(r.issues[0].field.find('\x01') == std::string::npos);
   }
+}
+
+TEST_CASE("line protocol: keyed parse gives the keys make_keyed_batch gives its samples",
+          "[tsdb][lp]") {
+  // Escapes, names to sanitize, unsorted tags, several fields, a refused line in between.
+  const std::string body =
+      "if\\ stats,z=1,a=x\\ y,host=core-1 value=1,in\\ octets=2i,out.bytes=3u 1000000000\n"
+      "1m,b\\=c=d\\,e value=4 2000000000\n"
+      "bad line\n"
+      "cpu:total,cpu=0 usage=0.5,value=1\n"
+      "m,tag=\xc3\xa9t\xc3\xa9 value=-0.25 3000000000\n";
+  for (std::int64_t org : {std::int64_t{1}, std::int64_t{-7}, std::int64_t{1} << 40}) {
+    INFO(org);
+    const KeyedParseResult keyed =
+        parse_line_protocol(body, Precision::kNanoseconds, kNow, {}, org);
+    const ParseResult plain = parse(body);
+    REQUIRE(keyed.batch.size() == plain.samples.size());
+    CHECK(keyed.batch.size() == 7);
+    CHECK(keyed.sample_lines == plain.sample_lines);
+    CHECK(keyed.issues == plain.issues);
+    REQUIRE(keyed.issues.size() == 1);
+    CHECK(keyed.issues[0].line == 3);
+    const KeyedBatch expected = make_keyed_batch(org, plain.samples);
+    for (std::size_t i = 0; i < keyed.batch.size(); ++i) {
+      INFO(i);
+      CHECK(keyed.batch.key(i) == expected.key(i));
+      CHECK(keyed.batch.hash(i) == expected.hash(i));
+      CHECK(keyed.batch.sample(i) == plain.samples[i].sample);
+    }
+  }
+  const ParseResult plain = parse(body);
+  CHECK(plain.samples[0] ==
+        sample("if_stats", {{"a", "x y"}, {"host", "core-1"}, {"z", "1"}}, 1000, 1));
+  CHECK(plain.samples[1].key.metric == "if_stats_in_octets");
+  CHECK(plain.samples[2].key.metric == "if_stats_out_bytes");
+  CHECK(plain.samples[3] == sample("_1m", {{"b_c", "d,e"}}, 2000, 4));
+}
+
+TEST_CASE("keyed batch: keys, hashes and samples survive appending batches", "[tsdb][lp]") {
+  KeyedBatch a;
+  a.push("k1", Sample{1, 1.5});
+  a.push("", Sample{2, 2.5});
+  a.push("key three", Sample{3, 3.5});
+  KeyedBatch b;
+  b.push("k4", Sample{4, 4.5});
+  b.push("k1", Sample{5, 5.5});
+  a.append(std::move(b));
+  CHECK(b.empty());
+  REQUIRE(a.size() == 5);
+  const std::vector<std::string> keys = {"k1", "", "key three", "k4", "k1"};
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    INFO(i);
+    CHECK(a.key(i) == keys[i]);
+    CHECK(a.hash(i) == std::hash<std::string_view>{}(keys[i]));
+    CHECK(a.sample(i) == Sample{static_cast<Timestamp>(i + 1), static_cast<double>(i) + 1.5});
+  }
+  KeyedBatch empty;
+  empty.append(std::move(a));
+  CHECK(empty.size() == 5);
+  CHECK(empty.key(2) == "key three");
 }
 
 TEST_CASE("line protocol: empty body yields nothing", "[tsdb][lp]") {

@@ -200,6 +200,8 @@ dir_files() {
 }
 # field NAME FILE: the value of `NAME value` in the helper's output.
 field() { awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "$2"; }
+# per A B: A / B to four decimals.
+per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 urlencode() {
   local s=$1 out="" c i
   for ((i = 0; i < ${#s}; i++)); do
@@ -381,8 +383,8 @@ run_vm() {
   cache=0
   [[ -d "$dir/cache" ]] && cache=$(dir_bytes "$dir/cache")
 
-  vm_ingest+=" $(awk -v n="$samples" -v s="$seconds" 'BEGIN { printf "%.1f", n / s }')"
-  vm_bps+=" $(awk -v a="$size" -v b="$base" -v n="$samples" 'BEGIN { printf "%.4f", (a - b) / n }')"
+  vm_ingest+=" $(per "$samples" "$seconds")"
+  vm_bps+=" $(per $((size - base)) "$samples")"
   vm_rss+=" $rss"
   vm_p50+=" $(field p50_ms "$tmp/vm-get-$run.txt")"
   vm_p99+=" $(field p99_ms "$tmp/vm-get-$run.txt")"
@@ -473,9 +475,9 @@ run_netpulse() {
   stop_gracefully "$netpulse_pid" netpulse "$tmp/run$run/np-json.log"
   netpulse_pid=""
 
-  np_ingest+=" $(awk -v n="$samples" -v s="$seconds" 'BEGIN { printf "%.1f", n / s }')"
-  np_json+=" $(awk -v n="$samples" -v s="$json_seconds" 'BEGIN { printf "%.1f", n / s }')"
-  np_bps+=" $(awk -v a="$size" -v b="$base" -v n="$samples" 'BEGIN { printf "%.4f", (a - b) / n }')"
+  np_ingest+=" $(per "$samples" "$seconds")"
+  np_json+=" $(per "$samples" "$json_seconds")"
+  np_bps+=" $(per $((size - base)) "$samples")"
   np_rss+=" $rss"
   np_p50+=" $(field p50_ms "$tmp/np-get-$run.txt")"
   np_p99+=" $(field p99_ms "$tmp/np-get-$run.txt")"
@@ -540,8 +542,6 @@ np_settle() {
 }
 declare -A fig=() # day figures, space-separated per run: fig[np.counter.ingest]=" v1 v2 ..."
 fig_add() { fig[$1]+=" $2"; }
-per() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
-
 # day_vm RUN MODEL: one VictoriaMetrics day run on one model's data; appends to fig[vm.*].
 day_vm() {
   local run=$1 model=$2 dir=$tmp/day$1/vm-$2 name="victoria-metrics (day, $2)" out=$tmp/vm-day-$2-$1

@@ -347,6 +347,17 @@ std::vector<boost::json::object> issues_of(const HttpResponse& res) {
   return out;
 }
 
+// A write refused whole (400 INVALID_INPUT) for exactly one issue whose reason names `reason`;
+// returns that issue.
+boost::json::object refused_once(const HttpResponse& res, std::string_view reason) {
+  check_envelope(res, 400, "INVALID_INPUT");
+  auto issues = issues_of(res);
+  REQUIRE(issues.size() == 1);
+  CHECK(std::string_view(issues[0].at("reason").as_string()).find(reason) !=
+        std::string_view::npos);
+  return issues[0];
+}
+
 bool contains(std::string_view haystack, std::string_view needle) {
   return haystack.find(needle) != std::string_view::npos;
 }
@@ -993,18 +1004,12 @@ TEST_CASE(
     CHECK(data.at("duplicates").as_int64() == 1);
     CHECK(write_lp(c, key, line("val_b", "10", newest)).status == 204);
     // Another value at a stored time: refused.
-    res = write_lp(c, key, line("val_b", "11", newest));
-    check_envelope(res, 400, "INVALID_INPUT");
-    issues = issues_of(res);
-    REQUIRE(issues.size() == 1);
-    CHECK(issues[0].at("field").as_string() == "value");
-    CHECK(contains(issues[0].at("reason").as_string(), "duplicate_conflict"));
+    CHECK(refused_once(write_lp(c, key, line("val_b", "11", newest)), "duplicate_conflict")
+              .at("field")
+              .as_string() == "value");
     // The same for a sample that arrived out of order.
     CHECK(write_lp(c, key, line("val_b", "5", newest - 50'000)).status == 204);
-    res = write_lp(c, key, line("val_b", "6", newest - 50'000));
-    check_envelope(res, 400, "INVALID_INPUT");
-    REQUIRE(issues_of(res).size() == 1);
-    CHECK(contains(issues_of(res)[0].at("reason").as_string(), "duplicate_conflict"));
+    refused_once(write_lp(c, key, line("val_b", "6", newest - 50'000)), "duplicate_conflict");
     check_exact(points_of(c, key, "val_b", t0 - 3'600'000, newest),
                 {{newest - 50'000, 5}, {newest, 10}});
     // Within one body: a repeated sample counts once; two values for one time refuse the line.
@@ -1013,11 +1018,10 @@ TEST_CASE(
                             "\nval_d,1," + std::to_string(t0 / 1000) + "\n"));
     CHECK(data.at("accepted").as_int64() == 2);
     CHECK(data.at("duplicates").as_int64() == 1);
-    res = write_lp(c, key, line("val_e", "1", t0) + line("val_e", "2", t0));
-    check_envelope(res, 400, "INVALID_INPUT");
-    REQUIRE(issues_of(res).size() == 1);
-    CHECK(issues_of(res)[0].at("line").as_int64() == 2);
-    CHECK(contains(issues_of(res)[0].at("reason").as_string(), "duplicate_conflict"));
+    CHECK(refused_once(write_lp(c, key, line("val_e", "1", t0) + line("val_e", "2", t0)),
+                       "duplicate_conflict")
+              .at("line")
+              .as_int64() == 2);
     CHECK(range(c, key, "val_e", t0 - 1000, t0 + 1000).empty());
     check_exact(points_of(c, key, "val_d", t0 - 1000, t0 + 1000), {{t0, 1}});
   }
@@ -1756,11 +1760,9 @@ TEST_CASE(
     const std::string again = "chunky,kind=floats value=" + num(series.at("floats")(150)) + " " +
                               std::to_string(base + 150'000) + "\n";
     REQUIRE(write_lp(c, key, again).status == 204);
-    auto res =
-        write_lp(c, key, "chunky,kind=floats value=0.5 " + std::to_string(base + 150'000) + "\n");
-    check_envelope(res, 400, "INVALID_INPUT");
-    REQUIRE(issues_of(res).size() == 1);
-    CHECK(contains(issues_of(res)[0].at("reason").as_string(), "duplicate_conflict"));
+    refused_once(
+        write_lp(c, key, "chunky,kind=floats value=0.5 " + std::to_string(base + 150'000) + "\n"),
+        "duplicate_conflict");
     // Out of order, between the samples of sealed chunks and of the open one.
     write_late(c, key, "floats", base + 150'500, 0.125);
     write_late(c, key, "ints", base + 150'250, 12345678901234.0);
@@ -1804,11 +1806,9 @@ TEST_CASE(
     check_archived(c, key);
     check_backfill(c, key);
     // The out-of-order samples are known as stored ones: another value is a conflict.
-    auto res =
-        write_lp(c, key, "chunky,kind=floats value=0.75 " + std::to_string(base + 150'500) + "\n");
-    check_envelope(res, 400, "INVALID_INPUT");
-    REQUIRE(issues_of(res).size() == 1);
-    CHECK(contains(issues_of(res)[0].at("reason").as_string(), "duplicate_conflict"));
+    refused_once(
+        write_lp(c, key, "chunky,kind=floats value=0.75 " + std::to_string(base + 150'500) + "\n"),
+        "duplicate_conflict");
     CHECK(metric_value(c, "netpulse_tsdb_series") == 5);
     CHECK(server.terminate() == 0);
   }

@@ -160,6 +160,7 @@ void register_routes(Router& router, const RouteDeps& deps) {
   detail::register_auth_routes(router, deps);
   detail::register_admin_routes(router, deps);
   detail::register_metric_routes(router, deps);
+  detail::register_device_routes(router, deps);
 }
 
 }  // namespace netpulse::api

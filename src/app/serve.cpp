@@ -14,6 +14,7 @@
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
+#include <netpulse/devices/inventory.hpp>
 #include <netpulse/tsdb/store.hpp>
 
 #include "support.hpp"
@@ -129,10 +130,20 @@ int cmd_serve(const CommandLine& cl) {
   if (!tsdb_store) return 1;
   auto& store = **tsdb_store;
 
+  devices::InventoryOptions inventory_options;
+  inventory_options.data_dir = config->storage.data_dir;
+  auto inventory = devices::Inventory::open(inventory_options, rt.clock, db, loop.get_executor(),
+                                            log, &rt.metrics, &bus);
+  if (!inventory) {
+    std::fprintf(stderr, "netpulse: device inventory: %s\n", inventory.error().message.c_str());
+    return 1;
+  }
+
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
   deps.tsdb = &store;
+  deps.inventory = inventory->get();
   deps.workers = rt.workers.get();
   deps.loop = loop.get_executor();
   deps.ingest_max_samples = static_cast<std::size_t>(config->tsdb.max_batch_samples);

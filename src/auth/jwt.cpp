@@ -6,17 +6,13 @@
 // O_CREAT|O_EXCL and mode 0600 so a restart keeps sessions valid.
 #include "detail/jwt.hpp"
 
-#include <cerrno>
-#include <cstring>
 #include <exception>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <netpulse/core/key_file.hpp>
 #include <netpulse/core/random.hpp>
 
 namespace netpulse::auth::detail {
@@ -62,10 +58,6 @@ bool get_int(const boost::json::object& obj, std::string_view name, std::int64_t
     return true;
   }
   return false;
-}
-
-std::string errno_text() {
-  return std::strerror(errno);
 }
 
 }  // namespace
@@ -146,64 +138,7 @@ core::Result<JwtClaims> JwtCodec::verify(std::string_view token, std::int64_t no
 }
 
 core::Result<std::string> load_or_create_jwt_key(const std::string& data_dir) {
-  const std::string path = data_dir + "/jwt.key";
-  // Two rounds: a concurrent first start may create the file between our open and our create.
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      struct stat st {};
-      if (::fstat(fd, &st) != 0) {
-        auto text = errno_text();
-        ::close(fd);
-        return core::Error(core::Errc::kConfigError, path + ": " + text);
-      }
-      if (st.st_size != static_cast<off_t>(kJwtKeyBytes)) {
-        ::close(fd);
-        return core::Error(core::Errc::kConfigError,
-                           path + ": expected a " + std::to_string(kJwtKeyBytes) +
-                               "-byte key, found " + std::to_string(st.st_size) + " bytes");
-      }
-      std::string key(kJwtKeyBytes, '\0');
-      std::size_t got = 0;
-      while (got < key.size()) {
-        const auto n = ::read(fd, key.data() + got, key.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<std::size_t>(n);
-      }
-      ::close(fd);
-      if (got != key.size()) {
-        return core::Error(core::Errc::kConfigError, path + ": short read of the JWT key");
-      }
-      return key;
-    }
-    if (errno != ENOENT) {
-      return core::Error(core::Errc::kConfigError, path + ": " + errno_text());
-    }
-
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST) continue;
-      return core::Error(core::Errc::kConfigError, "cannot create " + path + ": " + errno_text());
-    }
-    const auto key = core::random_bytes(kJwtKeyBytes);
-    std::size_t written = 0;
-    while (written < key.size()) {
-      const auto n = ::write(fd, key.data() + written, key.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      written += static_cast<std::size_t>(n);
-    }
-    const bool synced = written == key.size() && ::fsync(fd) == 0;
-    const auto text = errno_text();
-    ::close(fd);
-    if (!synced) {
-      ::unlink(path.c_str());
-      return core::Error(core::Errc::kConfigError, "cannot write " + path + ": " + text);
-    }
-    return key;
-  }
-  return core::Error(core::Errc::kConfigError, path + ": cannot be opened");
+  return core::load_or_create_key_file(data_dir + "/jwt.key", kJwtKeyBytes);
 }
 
 }  // namespace netpulse::auth::detail

@@ -15,45 +15,6 @@ bool init_sodium() noexcept {
   return ok;
 }
 
-std::optional<std::size_t> utf8_length(std::string_view text) noexcept {
-  std::size_t count = 0;
-  std::size_t i = 0;
-  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
-  while (i < text.size()) {
-    const unsigned char lead = byte(i);
-    std::size_t extra = 0;
-    char32_t cp = 0;
-    if (lead == 0) return std::nullopt;
-    if (lead < 0x80) {
-      cp = lead;
-    } else if (lead >= 0xC2 && lead <= 0xDF) {
-      extra = 1;
-      cp = lead & 0x1F;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      extra = 2;
-      cp = lead & 0x0F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      extra = 3;
-      cp = lead & 0x07;
-    } else {
-      return std::nullopt;  // continuation byte, overlong 2-byte lead, or past U+10FFFF
-    }
-    if (i + extra >= text.size() && extra > 0) return std::nullopt;  // truncated sequence
-    for (std::size_t k = 1; k <= extra; ++k) {
-      const unsigned char cont = byte(i + k);
-      if ((cont & 0xC0) != 0x80) return std::nullopt;
-      cp = (cp << 6) | (cont & 0x3F);
-    }
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return std::nullopt;
-    }
-    i += extra + 1;
-    ++count;
-  }
-  return count;
-}
-
 core::Result<void> check_password(std::string_view password, const PasswordPolicy& policy,
                                   std::string_view field) {
   const auto length = utf8_length(password);

@@ -38,18 +38,7 @@ core::Result<void> check_email(std::string_view email, std::string_view field) {
 
 core::Result<void> check_name(std::string_view name, std::string_view field, bool required,
                               std::size_t max_length) {
-  const auto length = utf8_length(name);
-  if (!length || has_control_or_space(name, true)) {
-    return core::invalid_field(field, "must be valid UTF-8 without control characters");
-  }
-  if (*length > max_length) {
-    return core::invalid_field(field,
-                               "must be at most " + std::to_string(max_length) + " characters");
-  }
-  if (required && name.find_first_not_of(' ') == std::string_view::npos) {
-    return core::invalid_field(field, "is required");
-  }
-  return core::ok();
+  return core::check_text(name, field, required, max_length);
 }
 
 core::Result<void> check_slug(std::string_view slug, std::string_view field) {

@@ -12,117 +12,12 @@
 #include <system_error>
 #include <vector>
 
+#include <netpulse/core/csv.hpp>
 #include <netpulse/tsdb/ingest_parse.hpp>
 
 namespace netpulse::tsdb {
 namespace detail {
 namespace {
-
-// One cell of a record: its bytes as in the body (without the surrounding quotes) and whether
-// it holds doubled quotes to collapse.
-struct Cell {
-  std::string_view raw;
-  bool has_doubled_quotes = false;
-};
-
-// Reads CSV records from a body, one at a time, tracking line numbers.
-class RecordReader {
- public:
-  explicit RecordReader(std::string_view body) : body_(body) {}
-
-  bool at_end() const { return pos_ >= body_.size(); }
-  // The line on which the record that read() returns starts.
-  std::size_t record_line() const { return record_line_; }
-
-  // Reads the next record, keeping its first `max_cells` cells in `cells` so a hostile record
-  // of a million empty cells costs no memory. Returns "" or why the record is malformed; in the
-  // malformed case the reader has skipped to the next line (or to the end for an unterminated
-  // quote). `bytes` receives the record's size without its line end, `cell_count` the number
-  // of cells it holds.
-  std::string_view read(std::vector<Cell>& cells, std::size_t max_cells, std::size_t& bytes,
-                        std::size_t& cell_count) {
-    cells.clear();
-    cell_count = 0;
-    record_line_ = line_;
-    const std::size_t start = pos_;
-    std::string_view problem;
-    while (true) {
-      Cell cell;
-      if (pos_ < body_.size() && body_[pos_] == '"') {
-        const std::size_t open = ++pos_;
-        while (true) {
-          const std::size_t quote = body_.find('"', pos_);
-          if (quote == std::string_view::npos) {
-            pos_ = body_.size();
-            bytes = pos_ - start;
-            return "unterminated quoted cell";
-          }
-          line_ +=
-              static_cast<std::size_t>(std::count(body_.begin() + static_cast<long>(pos_),
-                                                  body_.begin() + static_cast<long>(quote), '\n'));
-          if (quote + 1 < body_.size() && body_[quote + 1] == '"') {
-            cell.has_doubled_quotes = true;
-            pos_ = quote + 2;
-            continue;
-          }
-          cell.raw = body_.substr(open, quote - open);
-          pos_ = quote + 1;
-          break;
-        }
-        if (pos_ < body_.size() && !is_cell_end(pos_)) problem = "text after a closing quote";
-      } else {
-        const std::size_t begin = pos_;
-        while (pos_ < body_.size() && !is_cell_end(pos_)) {
-          if (body_[pos_] == '"') problem = "quote inside an unquoted cell";
-          ++pos_;
-        }
-        cell.raw = body_.substr(begin, pos_ - begin);
-      }
-      if (!problem.empty()) break;
-      ++cell_count;
-      if (cells.size() < max_cells) cells.push_back(cell);
-      if (pos_ < body_.size() && body_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      break;
-    }
-    if (!problem.empty()) {
-      const std::size_t newline = body_.find('\n', pos_);
-      pos_ = newline == std::string_view::npos ? body_.size() : newline;
-    }
-    bytes = pos_ - start;
-    if (pos_ < body_.size() && body_[pos_] == '\r') ++pos_;
-    if (pos_ < body_.size() && body_[pos_] == '\n') {
-      ++pos_;
-      ++line_;
-    }
-    return problem;
-  }
-
- private:
-  bool is_cell_end(std::size_t i) const {
-    const char c = body_[i];
-    return c == ',' || c == '\n' || (c == '\r' && i + 1 < body_.size() && body_[i + 1] == '\n') ||
-           (c == '\r' && i + 1 == body_.size());
-  }
-
-  std::string_view body_;
-  std::size_t pos_ = 0;
-  std::size_t line_ = 1;
-  std::size_t record_line_ = 1;
-};
-
-// The cell's text: a view of the body, or its copy with doubled quotes collapsed in `buffer`.
-std::string_view cell_text(const Cell& cell, std::string& buffer) {
-  if (!cell.has_doubled_quotes) return cell.raw;
-  buffer.clear();
-  for (std::size_t i = 0; i < cell.raw.size(); ++i) {
-    buffer.push_back(cell.raw[i]);
-    if (cell.raw[i] == '"') ++i;
-  }
-  return buffer;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -181,8 +76,8 @@ constexpr std::size_t kFixedColumns = 3;
 
 ParseResult parse_csv(std::string_view body, const ParseLimits& limits) {
   ParseResult result;
-  detail::RecordReader reader(body);
-  std::vector<detail::Cell> cells;
+  core::CsvReader reader(body);
+  std::vector<core::CsvCell> cells;
   std::string buffer;
   std::size_t bytes = 0;
   std::size_t cell_count = 0;
@@ -275,7 +170,7 @@ ParseResult parse_csv(std::string_view body, const ParseLimits& limits) {
            "expected " + std::to_string(columns) + " cells, got " + std::to_string(cell_count)});
       continue;
     }
-    const std::string_view metric = detail::cell_text(cells[0], buffer);
+    const std::string_view metric = core::csv_cell_text(cells[0], buffer);
     if (!valid_metric_name(metric)) {
       result.issues.push_back(
           {line, "metric", "not a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"});
@@ -284,13 +179,13 @@ ParseResult parse_csv(std::string_view body, const ParseLimits& limits) {
     ParsedSample sample;
     sample.key.metric = metric;
     if (const std::string_view why =
-            detail::parse_value(detail::cell_text(cells[1], buffer), sample.sample.v);
+            detail::parse_value(core::csv_cell_text(cells[1], buffer), sample.sample.v);
         !why.empty()) {
       result.issues.push_back({line, "value", std::string(why)});
       continue;
     }
     if (const std::string_view why =
-            detail::parse_seconds(detail::cell_text(cells[2], buffer), sample.sample.t);
+            detail::parse_seconds(core::csv_cell_text(cells[2], buffer), sample.sample.t);
         !why.empty()) {
       result.issues.push_back({line, "timestamp", std::string(why)});
       continue;
@@ -298,7 +193,7 @@ ParseResult parse_csv(std::string_view body, const ParseLimits& limits) {
     bool ok = true;
     for (const std::size_t index : label_order) {
       const std::string_view value =
-          detail::cell_text(cells[detail::kFixedColumns + index], buffer);
+          core::csv_cell_text(cells[detail::kFixedColumns + index], buffer);
       if (value.empty()) continue;
       if (const std::string_view why = label_value_problem(value, limits); !why.empty()) {
         result.issues.push_back({line, label_names[index], std::string(why)});

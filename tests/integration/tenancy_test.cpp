@@ -7,6 +7,7 @@
 // finds its records unchanged and still usable. Lists (users, API keys, audit) of the tenant
 // never contain the other organization's records, and the tenant's API keys are confined as
 // its users are.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -112,6 +113,8 @@ std::string damaging_body(const IdOperation& op) {
   if (op.pattern == "/api/v1/users/{id}/password") return R"({"password":"taken-over-pw-1"})";
   if (op.pattern == "/api/v1/users/{id}") return R"({"name":"taken over","active":false})";
   if (op.pattern == "/api/v1/organizations/{id}") return R"({"name":"taken over"})";
+  if (op.pattern == "/api/v1/devices/{id}") return R"({"name":"taken over","enabled":false})";
+  if (op.pattern == "/api/v1/device-groups/{id}") return R"({"name":"taken over"})";
   return "{}";
 }
 
@@ -132,6 +135,8 @@ HttpResponse send(HttpClient& c, const std::string& method, const std::string& t
 struct Targets {
   std::vector<std::int64_t> users;
   std::vector<std::int64_t> api_keys;
+  std::vector<std::int64_t> devices;
+  std::vector<std::int64_t> device_groups;
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -142,7 +147,14 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
   for (auto& op : ops) {
     std::vector<std::int64_t> ids;
     bool organizations = false;
-    if (op.pattern.rfind("/api/v1/users/", 0) == 0) {
+    std::vector<std::string> codes = {"USER_NOT_FOUND", "API_KEY_NOT_FOUND"};
+    if (op.pattern.rfind("/api/v1/devices/", 0) == 0) {
+      ids = targets.devices;
+      codes = {"DEVICE_NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/device-groups/", 0) == 0) {
+      ids = targets.device_groups;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/users/", 0) == 0) {
       ids = targets.users;
     } else if (op.pattern.rfind("/api/v1/api-keys/", 0) == 0) {
       ids = targets.api_keys;
@@ -169,7 +181,7 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
         CHECK(code == "INSUFFICIENT_PERMISSIONS");
       } else {
         CHECK(res.status == 404);
-        CHECK((code == "USER_NOT_FOUND" || code == "API_KEY_NOT_FOUND"));
+        CHECK(std::find(codes.begin(), codes.end(), code) != codes.end());
       }
       auto body = res.json();
       CHECK(body.is_object());
@@ -200,10 +212,25 @@ void check_lists_confined(HttpClient& c, const std::string& token, std::int64_t 
     CHECK(k.at("org_id").as_int64() == own_org);
     CHECK(foreign_keys.count(k.at("id").as_int64()) == 0);
   }
+  std::set<std::int64_t> foreign_devices(foreign.devices.begin(), foreign.devices.end());
+  auto devices = c.get("/api/v1/devices?per_page=500", token);
+  REQUIRE(devices.status == 200);
+  auto devices_json = devices.json();
+  CHECK_FALSE(devices_json.at("data").as_array().empty());
+  for (auto& d : devices_json.at("data").as_array()) {
+    CHECK(foreign_devices.count(d.at("id").as_int64()) == 0);
+  }
+  auto exported = c.get("/api/v1/devices/export", token);
+  REQUIRE(exported.status == 200);
+  auto groups = c.get("/api/v1/device-groups?per_page=500", token);
+  REQUIRE(groups.status == 200);
   for (auto& secret : foreign.secrets) {
     INFO(secret);
     CHECK(users.body.find(secret) == std::string::npos);
     CHECK(keys.body.find(secret) == std::string::npos);
+    CHECK(devices.body.find(secret) == std::string::npos);
+    CHECK(exported.body.find(secret) == std::string::npos);
+    CHECK(groups.body.find(secret) == std::string::npos);
   }
   if (!check_audit) return;
   auto audit = c.get("/api/v1/audit?per_page=500", token);
@@ -237,6 +264,34 @@ void check_user_intact(HttpClient& c, const std::string& own_admin, const Create
   auto again = c.post_json("/api/v1/auth/login",
                            R"({"email":")" + u.email + R"(","password":")" + u.password + R"("})");
   CHECK(again.status == 200);
+}
+
+// A device group and a device in it, made by `admin`; returns {device id, group id}.
+std::pair<std::int64_t, std::int64_t> create_device(HttpClient& c, const std::string& admin,
+                                                    const std::string& name,
+                                                    const std::string& group) {
+  auto g = c.post_json("/api/v1/device-groups", R"({"name":")" + group + R"("})", admin);
+  INFO(g.body);
+  REQUIRE(g.status == 201);
+  // Both organizations use the same address: unique per organization only.
+  auto d =
+      c.post_json("/api/v1/devices",
+                  R"({"name":")" + name + R"(","address":"192.0.2.1","groups":[")" + group +
+                      R"("],"snmp":{"version":"2c","community":"community-of-)" + name + R"("}})",
+                  admin);
+  INFO(d.body);
+  REQUIRE(d.status == 201);
+  return {d.json().at("data").at("id").as_int64(), g.json().at("data").at("id").as_int64()};
+}
+
+// The device is still there, unchanged.
+void check_device_intact(HttpClient& c, const std::string& own_admin, std::int64_t id,
+                         const std::string& name) {
+  auto res = c.get("/api/v1/devices/" + std::to_string(id), own_admin);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  CHECK(res.json().at("data").at("name").as_string() == name);
+  CHECK(res.json().at("data").at("enabled").as_bool());
 }
 
 }  // namespace
@@ -282,16 +337,31 @@ TEST_CASE(
     CHECK(me.json().at("data").at("org_id").as_int64() == org_b);
   }
 
+  auto [device_a, group_a] = create_device(c, admin_a, "router-of-a", "group-of-a");
+  auto [device_b, group_b] = create_device(c, admin_b, "router-of-b", "group-of-b");
+
   Targets in_a;
+  in_a.devices = {device_a};
+  in_a.device_groups = {group_a};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
   in_a.org_id = org_a;
-  in_a.secrets = {user_a.email, user_a.name, kAdminEmail, "collector-a", "automation-a"};
+  in_a.secrets = {user_a.email,
+                  user_a.name,
+                  kAdminEmail,
+                  "collector-a",
+                  "automation-a",
+                  "router-of-a",
+                  "community-of-router-of-a",
+                  "group-of-a"};
   Targets in_b;
+  in_b.devices = {device_b};
+  in_b.device_groups = {group_b};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};
   in_b.org_id = org_b;
-  in_b.secrets = {user_b.email, user_b.name, "boss@org-b.example", "collector-b", "automation-b"};
+  in_b.secrets = {user_b.email,   user_b.name,   "boss@org-b.example",       "collector-b",
+                  "automation-b", "router-of-b", "community-of-router-of-b", "group-of-b"};
 
   auto ops = id_operations(c);
   REQUIRE(ops.size() >= 8);
@@ -326,6 +396,7 @@ TEST_CASE(
 
     // A finds everything as it was: users unchanged and able to log in, keys still working.
     check_user_intact(c, admin_a, user_a);
+    check_device_intact(c, admin_a, device_a, "router-of-a");
     CHECK(c.get("/api/v1/auth/me", admin_a).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_a.key).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_a_admin.key).status == 200);
@@ -391,6 +462,7 @@ TEST_CASE(
     attack(c, org_owned, key_a_admin.key, in_b);
     check_lists_confined(c, admin_a, org_a, in_b, false);
     check_user_intact(c, admin_b, user_b);
+    check_device_intact(c, admin_b, device_b, "router-of-b");
     CHECK(c.get("/api/v1/auth/me", admin_b).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_b.key).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_b_admin.key).status == 200);

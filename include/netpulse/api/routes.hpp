@@ -12,6 +12,7 @@
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/worker_pool.hpp>
 #include <netpulse/db/database.hpp>
+#include <netpulse/devices/inventory.hpp>
 #include <netpulse/tsdb/store.hpp>
 
 namespace netpulse::api {
@@ -32,6 +33,8 @@ struct RouteDeps {
   // Ingest: the most bytes a (decompressed) body may have, and the most samples per request.
   std::size_t ingest_max_bytes = 64u << 20;
   std::size_t ingest_max_samples = 200'000;
+  // The device inventory; without it the device routes are not registered.
+  devices::Inventory* inventory = nullptr;
   // Raw retention, for choosing the tier of a query.
   tsdb::Timestamp raw_retention_ms = 30LL * 86'400'000;
 };

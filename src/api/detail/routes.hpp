@@ -14,6 +14,8 @@ void register_auth_routes(Router& router, const RouteDeps& deps);
 void register_admin_routes(Router& router, const RouteDeps& deps);
 // Metric ingest and queries (when deps.tsdb is set).
 void register_metric_routes(Router& router, const RouteDeps& deps);
+// Devices, CSV import/export and device groups (when deps.inventory is set).
+void register_device_routes(Router& router, const RouteDeps& deps);
 
 boost::json::object to_json(const auth::User& u);
 boost::json::object to_json(const auth::Organization& o);

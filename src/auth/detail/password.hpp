@@ -8,8 +8,11 @@
 #include <string_view>
 
 #include <netpulse/core/result.hpp>
+#include <netpulse/core/text.hpp>
 
 namespace netpulse::auth::detail {
+
+using core::utf8_length;
 
 // Initialises libsodium once per process; false when it cannot be initialised. Thread-safe.
 bool init_sodium() noexcept;
@@ -19,10 +22,6 @@ struct PasswordPolicy {
   std::size_t min_length = 8;
   std::size_t max_length = 256;
 };
-
-// The number of code points in `text`, or nullopt when it is not valid UTF-8 (overlong forms,
-// surrogates, values past U+10FFFF, truncated sequences) or contains NUL.
-std::optional<std::size_t> utf8_length(std::string_view text) noexcept;
 
 // kInvalidInput naming `field` when `password` is not valid UTF-8, holds NUL, or its length is
 // outside the policy.

@@ -1,0 +1,118 @@
+// Inventory: the devices an organization monitors, their groups, tags, parent links (a DAG: the
+// topology alerts use) and SNMP credentials, sealed at rest with a key kept in the data dir.
+//
+// The whole inventory is held in memory (a small ISP has thousands of devices, not millions) and
+// every change goes through the db writer: a change is checked again inside its write
+// transaction (address uniqueness, group names, parent cycles), so two concurrent requests
+// cannot together break a rule that each alone keeps. The in-memory copy is updated when the
+// write has committed, then DeviceChanged / DeviceStatusChanged go on the event bus.
+//
+// Threading: every method is called on the event loop thread given to open(); callbacks run
+// there. Reads are answered from memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <netpulse/auth/types.hpp>
+#include <netpulse/core/clock.hpp>
+#include <netpulse/core/event_bus.hpp>
+#include <netpulse/core/logger.hpp>
+#include <netpulse/core/metrics.hpp>
+#include <netpulse/core/result.hpp>
+#include <netpulse/db/database.hpp>
+#include <netpulse/devices/types.hpp>
+
+namespace netpulse::devices {
+
+template <class T>
+using Callback = std::function<void(core::Result<T>)>;
+
+struct InventoryOptions {
+  std::string data_dir;  // the credential key lives in <data_dir>/credentials.key (0600)
+  std::size_t max_devices_per_org = 100'000;
+  std::size_t max_groups_per_org = 10'000;
+  std::size_t import_max_rows = 50'000;
+  int default_poll_interval_s = 60;
+};
+
+// One problem in a CSV import: the 1-based line of the record and the column it is about
+// ("" for the whole row).
+struct ImportIssue {
+  std::size_t line = 0;
+  std::string column;
+  std::string message;
+};
+
+struct ImportResult {
+  std::vector<Device> created;  // empty when there were issues: nothing is stored then
+  std::vector<ImportIssue> issues;
+  std::size_t rows = 0;
+};
+
+class Inventory {
+ public:
+  // Loads the credential key (creating it on first start) and the whole inventory. Blocking:
+  // call at start-up. `bus` may be null (no events). Must outlive every callback it queued.
+  static core::Result<std::unique_ptr<Inventory>> open(const InventoryOptions& options,
+                                                       const core::Clock& clock, db::Database& db,
+                                                       boost::asio::any_io_executor loop,
+                                                       core::Logger& log,
+                                                       core::MetricsRegistry* metrics,
+                                                       core::EventBus* bus);
+  virtual ~Inventory() = default;
+
+  // --- devices (org-scoped) ------------------------------------------------------------------
+  // kDeviceNotFound for a device of another organization too.
+  virtual core::Result<Device> get(auth::OrgScope scope, std::int64_t id) const = 0;
+  virtual core::Result<auth::PageOf<Device>> list(auth::OrgScope scope, const DeviceFilter& filter,
+                                                  DeviceSort sort, auth::Page page) const = 0;
+  // kInvalidInput naming the field; kDeviceAlreadyExists (409) for an address the organization
+  // already has; kConflict for a parent link that would close a cycle (details.path lists it).
+  virtual void create(auth::OrgScope scope, NewDevice device, Callback<Device> done) = 0;
+  virtual void update(auth::OrgScope scope, std::int64_t id, DevicePatch patch,
+                      Callback<Device> done) = 0;
+  // Also removes the device's parent links in both directions.
+  virtual void remove(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+
+  // All-or-nothing CSV import (docs/devices.md has the columns). Every row is validated; with any
+  // issue nothing is stored and `issues` lists them all (by line and column) — the result is
+  // still a value, not an error. Parents may name devices of the same file by address.
+  virtual void import_csv(auth::OrgScope scope, std::string body, Callback<ImportResult> done) = 0;
+  // The organization's devices as CSV in the import's columns, secrets left out.
+  virtual std::string export_csv(auth::OrgScope scope, const DeviceFilter& filter) const = 0;
+
+  // --- groups (org-scoped) -------------------------------------------------------------------
+  virtual core::Result<Group> get_group(auth::OrgScope scope, std::int64_t id) const = 0;
+  virtual core::Result<auth::PageOf<Group>> list_groups(auth::OrgScope scope,
+                                                        auth::Page page) const = 0;
+  // Group names are unique per organization (kConflict).
+  virtual void create_group(auth::OrgScope scope, std::string name, std::string description,
+                            Callback<Group> done) = 0;
+  virtual void update_group(auth::OrgScope scope, std::int64_t id, GroupPatch patch,
+                            Callback<Group> done) = 0;
+  // Members stay; they only leave the group.
+  virtual void remove_group(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+
+  // --- for pollers (trusted: not reachable from HTTP) ----------------------------------------
+  // Every enabled device of every organization, for the scheduler's plan.
+  virtual std::vector<Device> all_enabled() const = 0;
+  // The device's decrypted SNMP credentials, or nullopt when it has none.
+  virtual std::optional<SnmpCredentials> snmp_credentials(std::int64_t device_id) const = 0;
+  // Records a poll's verdict: status (up / down / unreachable) and, when up, last_seen = `at`.
+  // Publishes DeviceStatusChanged when the shown status changes. Persisted through the writer
+  // (a change of status at once; last_seen alone at most every `last_seen_persist_s`).
+  virtual void record_status(std::int64_t device_id, DeviceStatus status, std::int64_t at) = 0;
+  // Stores what SNMP's system group says (sys_descr, sysObjectID, vendor/model/os, uptime).
+  virtual void record_system_info(std::int64_t device_id, const SystemInfo& info) = 0;
+
+  virtual std::size_t device_count() const = 0;
+};
+
+}  // namespace netpulse::devices

@@ -1,0 +1,587 @@
+// Device inventory routes: devices CRUD with search, filters, sort and pages; CSV import and
+// export; device groups. Bodies are read field by field here (types, sizes); the inventory checks
+// the meaning (addresses, names, SNMP levels, parents) and names the field that is wrong.
+// docs/devices.md describes the shapes.
+#include <charconv>
+
+#include <fmt/format.h>
+
+#include "detail/json_fields.hpp"
+#include "detail/routes.hpp"
+
+namespace netpulse::api::detail {
+
+namespace {
+
+using auth::Permission;
+using devices::Device;
+
+constexpr std::size_t kMaxImportBytes = 16u << 20;
+
+boost::json::value opt_int(const std::optional<std::int64_t>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+boost::json::value opt_time(const std::optional<std::int64_t>& v) {
+  return v ? boost::json::value(core::format_rfc3339_seconds(*v)) : boost::json::value(nullptr);
+}
+
+boost::json::value snmp_json(const std::optional<devices::SnmpSettings>& s) {
+  if (!s) return nullptr;
+  boost::json::object o{{"version", devices::snmp_version_name(s->version)}, {"port", s->port}};
+  if (s->version == devices::SnmpVersion::kV3) {
+    o["user"] = s->user;
+    o["auth_protocol"] = devices::snmp_auth_name(s->auth);
+    o["priv_protocol"] = devices::snmp_priv_name(s->priv);
+    o["context"] = s->context;
+  }
+  return o;
+}
+
+boost::json::object device_json(const Device& d) {
+  boost::json::array tags(d.tags.begin(), d.tags.end());
+  boost::json::array groups(d.groups.begin(), d.groups.end());
+  boost::json::array parents(d.parents.begin(), d.parents.end());
+  return {{"id", d.id},
+          {"name", d.name},
+          {"address", d.address},
+          {"type", devices::device_type_name(d.type)},
+          {"status", devices::device_status_name(d.status())},
+          {"status_changed_at", opt_time(d.status_changed_at)},
+          {"last_seen", opt_time(d.last_seen)},
+          {"vendor", d.vendor},
+          {"model", d.model},
+          {"os", d.os},
+          {"serial", d.serial},
+          {"sys_descr", d.sys_descr},
+          {"sys_object_id", d.sys_object_id},
+          {"uptime_s", opt_int(d.uptime_s)},
+          {"location", d.location},
+          {"notes", d.notes},
+          {"tags", std::move(tags)},
+          {"groups", std::move(groups)},
+          {"parents", std::move(parents)},
+          {"enabled", d.enabled},
+          {"maintenance", d.maintenance},
+          {"poll_interval_s", d.poll_interval_s},
+          {"snmp", snmp_json(d.snmp)},
+          {"created_at", core::format_rfc3339_seconds(d.created_at)},
+          {"updated_at", core::format_rfc3339_seconds(d.updated_at)}};
+}
+
+boost::json::object group_json(const devices::Group& g) {
+  return {{"id", g.id},
+          {"name", g.name},
+          {"description", g.description},
+          {"device_count", g.device_count},
+          {"created_at", core::format_rfc3339_seconds(g.created_at)},
+          {"updated_at", core::format_rfc3339_seconds(g.updated_at)}};
+}
+
+// The "snmp" object of a request. Field types and sizes here; the inventory checks the rest.
+core::Result<devices::SnmpCredentials> parse_snmp(const boost::json::value& v) {
+  if (!v.is_object()) return core::invalid_field("snmp", "must be an object or null");
+  const auto& o = v.as_object();
+  Fields f(o, "snmp");
+  if (auto r = f.only({"version", "community", "port", "user", "auth_protocol", "auth_password",
+                       "priv_protocol", "priv_password", "context"});
+      !r) {
+    return r.error();
+  }
+  devices::SnmpCredentials c;
+  const auto* version = o.if_contains("version");
+  std::optional<devices::SnmpVersion> parsed;
+  if (version && version->is_string()) {
+    parsed = devices::parse_snmp_version(std::string_view(version->as_string()));
+  } else if (version && version->is_int64()) {
+    const auto n = version->as_int64();
+    if (n == 1) parsed = devices::SnmpVersion::kV1;
+    if (n == 2) parsed = devices::SnmpVersion::kV2c;
+    if (n == 3) parsed = devices::SnmpVersion::kV3;
+  }
+  if (!version) return core::invalid_field("snmp.version", "is required");
+  if (!parsed) return core::invalid_field("snmp.version", "must be \"1\", \"2c\" or \"3\"");
+  c.settings.version = *parsed;
+  auto port = f.optional_int("port", 1, 65535);
+  if (!port) return std::move(port).error();
+  c.settings.port = static_cast<std::uint16_t>(port->value_or(161));
+  auto text = [&](std::string_view name, std::string& out) -> core::Result<void> {
+    auto s = f.optional_string(name, 255);
+    if (!s) return std::move(s).error();
+    out = s->value_or("");
+    return core::ok();
+  };
+  std::string auth = "none", priv = "none";
+  for (auto [name, out] :
+       {std::pair<std::string_view, std::string*>{"community", &c.secrets.community},
+        {"user", &c.settings.user},
+        {"auth_password", &c.secrets.auth_password},
+        {"priv_password", &c.secrets.priv_password},
+        {"context", &c.settings.context},
+        {"auth_protocol", &auth},
+        {"priv_protocol", &priv}}) {
+    if (auto r = text(name, *out); !r) return r.error();
+  }
+  if (auth.empty()) auth = "none";
+  if (priv.empty()) priv = "none";
+  auto a = devices::parse_snmp_auth(auth);
+  if (!a) {
+    return core::invalid_field("snmp.auth_protocol",
+                               "must be none, MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512");
+  }
+  auto p = devices::parse_snmp_priv(priv);
+  if (!p) {
+    return core::invalid_field("snmp.priv_protocol",
+                               "must be none, DES, AES, AES-128, AES-192 or AES-256");
+  }
+  c.settings.auth = *a;
+  c.settings.priv = *p;
+  return c;
+}
+
+// The fields a device body may carry, for create (all) and patch (all, each optional).
+core::Result<devices::DevicePatch> parse_device_body(const boost::json::object& body) {
+  Fields f(body);
+  if (auto r = f.only({"name", "address", "type", "vendor", "model", "os", "serial", "location",
+                       "notes", "tags", "groups", "parents", "enabled", "maintenance",
+                       "poll_interval_s", "snmp"});
+      !r) {
+    return r.error();
+  }
+  devices::DevicePatch p;
+  auto str = [&](std::string_view name, std::size_t max,
+                 std::optional<std::string>& out) -> core::Result<void> {
+    auto s = f.optional_string(name, max);
+    if (!s) return std::move(s).error();
+    out = std::move(*s);
+    return core::ok();
+  };
+  for (auto [name, max, out] :
+       {std::tuple<std::string_view, std::size_t, std::optional<std::string>*>{"name", 1024,
+                                                                               &p.name},
+        {"address", 1024, &p.address},
+        {"vendor", 1024, &p.vendor},
+        {"model", 1024, &p.model},
+        {"os", 1024, &p.os},
+        {"serial", 1024, &p.serial},
+        {"location", 1024, &p.location},
+        {"notes", 16384, &p.notes}}) {
+    if (auto r = str(name, max, *out); !r) return r.error();
+  }
+  std::optional<std::string> type;
+  if (auto r = str("type", 32, type); !r) return r.error();
+  if (type) {
+    auto t = devices::parse_device_type(*type);
+    if (!t) {
+      return core::invalid_field("type",
+                                 "must be one of router, switch, olt, server, cpe, ap, other");
+    }
+    p.type = *t;
+  }
+  auto tags = f.optional_string_array("tags", 64, 256);
+  if (!tags) return std::move(tags).error();
+  p.tags = std::move(*tags);
+  auto groups = f.optional_string_array("groups", 128, 1024);
+  if (!groups) return std::move(groups).error();
+  p.groups = std::move(*groups);
+  auto parents = f.optional_id_array("parents", 64);
+  if (!parents) return std::move(parents).error();
+  p.parents = std::move(*parents);
+  auto enabled = f.optional_bool("enabled");
+  if (!enabled) return std::move(enabled).error();
+  p.enabled = *enabled;
+  auto maintenance = f.optional_bool("maintenance");
+  if (!maintenance) return std::move(maintenance).error();
+  p.maintenance = *maintenance;
+  auto interval = f.optional_int("poll_interval_s", 1, 86'400);
+  if (!interval) return std::move(interval).error();
+  if (*interval) p.poll_interval_s = static_cast<int>(**interval);
+  if (auto* snmp = body.if_contains("snmp")) {
+    if (snmp->is_null()) {
+      p.snmp = std::optional<devices::SnmpCredentials>();
+    } else {
+      auto c = parse_snmp(*snmp);
+      if (!c) return std::move(c).error();
+      p.snmp = std::optional<devices::SnmpCredentials>(std::move(*c));
+    }
+  }
+  return p;
+}
+
+core::Result<devices::NewDevice> new_device(devices::DevicePatch p) {
+  if (!p.name) return core::invalid_field("name", "is required");
+  if (!p.address) return core::invalid_field("address", "is required");
+  devices::NewDevice d;
+  d.name = std::move(*p.name);
+  d.address = std::move(*p.address);
+  d.type = p.type.value_or(devices::DeviceType::kOther);
+  d.vendor = p.vendor.value_or("");
+  d.model = p.model.value_or("");
+  d.os = p.os.value_or("");
+  d.serial = p.serial.value_or("");
+  d.location = p.location.value_or("");
+  d.notes = p.notes.value_or("");
+  d.tags = p.tags.value_or(std::vector<std::string>{});
+  d.groups = p.groups.value_or(std::vector<std::string>{});
+  d.parents = p.parents.value_or(std::vector<std::int64_t>{});
+  d.enabled = p.enabled.value_or(true);
+  d.maintenance = p.maintenance.value_or(false);
+  d.poll_interval_s = p.poll_interval_s.value_or(60);
+  if (p.snmp && *p.snmp) d.snmp = std::move(**p.snmp);
+  return d;
+}
+
+core::Result<devices::DeviceFilter> filter_from(const ContextPtr& ctx) {
+  devices::DeviceFilter f;
+  if (auto q = ctx->query("search")) f.search = *q;
+  if (auto q = ctx->query("q")) f.search = *q;
+  if (f.search.size() > 256) return core::invalid_field("search", "must be at most 256 bytes");
+  if (auto q = ctx->query("type")) {
+    f.type = devices::parse_device_type(*q);
+    if (!f.type) {
+      return core::invalid_field("type",
+                                 "must be one of router, switch, olt, server, cpe, ap, other");
+    }
+  }
+  if (auto q = ctx->query("status")) {
+    f.status = devices::parse_device_status(*q);
+    if (!f.status) {
+      return core::invalid_field("status",
+                                 "must be one of up, down, unreachable, unknown, maintenance");
+    }
+  }
+  if (auto q = ctx->query("tag")) f.tag = *q;
+  if (auto q = ctx->query("group")) f.group = *q;
+  if (auto q = ctx->query("vendor")) f.vendor = *q;
+  if (auto q = ctx->query("enabled")) {
+    if (*q == "true") {
+      f.enabled = true;
+    } else if (*q == "false") {
+      f.enabled = false;
+    } else {
+      return core::invalid_field("enabled", "must be true or false");
+    }
+  }
+  if (auto q = ctx->query("parent")) {
+    std::int64_t id = 0;
+    auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
+    if (q->empty() || ec != std::errc() || p != q->data() + q->size() || id <= 0) {
+      return core::invalid_field("parent", "must be a device id");
+    }
+    f.parent = id;
+  }
+  return f;
+}
+
+Route make(http::verb method, std::string pattern, Permission perm, std::string summary,
+           std::string tag, Handler handler, bool json_body = false) {
+  Route r;
+  r.method = method;
+  r.pattern = std::move(pattern);
+  r.permission = perm;
+  r.doc.summary = std::move(summary);
+  r.doc.tag = std::move(tag);
+  r.handler = std::move(handler);
+  r.json_body = json_body;
+  if (method == http::verb::post) r.doc.success_status = 201;
+  if (method == http::verb::delete_) r.doc.success_status = 204;
+  return r;
+}
+
+boost::json::object device_schema() {
+  boost::json::object snmp{
+      {"type", {"object", "null"}},
+      {"properties",
+       {{"version", {{"enum", {"1", "2c", "3"}}}},
+        {"community", {{"type", "string"}}},
+        {"port", {{"type", "integer"}}},
+        {"user", {{"type", "string"}}},
+        {"auth_protocol",
+         {{"enum", {"none", "MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"}}}},
+        {"auth_password", {{"type", "string"}}},
+        {"priv_protocol", {{"enum", {"none", "DES", "AES", "AES-128", "AES-192", "AES-256"}}}},
+        {"priv_password", {{"type", "string"}}},
+        {"context", {{"type", "string"}}}}}};
+  return {{"type", "object"},
+          {"properties",
+           {{"name", {{"type", "string"}}},
+            {"address", {{"type", "string"}}},
+            {"type", {{"enum", {"router", "switch", "olt", "server", "cpe", "ap", "other"}}}},
+            {"vendor", {{"type", "string"}}},
+            {"model", {{"type", "string"}}},
+            {"os", {{"type", "string"}}},
+            {"serial", {{"type", "string"}}},
+            {"location", {{"type", "string"}}},
+            {"notes", {{"type", "string"}}},
+            {"tags", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+            {"groups", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+            {"parents", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+            {"enabled", {{"type", "boolean"}}},
+            {"maintenance", {{"type", "boolean"}}},
+            {"poll_interval_s", {{"type", "integer"}}},
+            {"snmp", std::move(snmp)}}}};
+}
+
+}  // namespace
+
+void register_device_routes(Router& router, const RouteDeps& deps) {
+  if (!deps.inventory) return;
+  auto& inv = *deps.inventory;
+  using http::verb;
+
+  std::vector<QueryParamDoc> list_query = {
+      {"page", "Page number, from 1.", "integer"},
+      {"per_page", "Items per page, 1 to 500 (default 50).", "integer"},
+      {"search",
+       "Case-insensitive text in name, address, location, vendor, model, sysDescr or "
+       "notes (also `q`)."},
+      {"type", "router, switch, olt, server, cpe, ap or other."},
+      {"status", "up, down, unreachable, unknown or maintenance."},
+      {"tag", "Devices with this tag."},
+      {"group", "Devices in the group of this name."},
+      {"vendor", "Vendor, case-insensitive."},
+      {"enabled", "true or false."},
+      {"parent", "Direct children of this device id.", "integer"},
+      {"sort",
+       "name, address, type, status, vendor, last_seen, created_at or id; a leading '-' "
+       "sorts descending (default name)."}};
+
+  auto list = make(
+      verb::get, "/api/v1/devices", Permission::kDevicesRead,
+      "List, search and filter your organization's devices.", "devices", [&inv](ContextPtr ctx) {
+        auto page = ctx->page();
+        if (!page) return ctx->reply_error(page.error());
+        auto filter = filter_from(ctx);
+        if (!filter) return ctx->reply_error(filter.error());
+        devices::DeviceSort sort;
+        if (auto q = ctx->query("sort")) {
+          auto s = devices::parse_device_sort(*q);
+          if (!s) {
+            return ctx->reply_error(core::invalid_field(
+                "sort",
+                "must be one of name, address, type, status, vendor, last_seen, created_at, id "
+                "(with an optional leading '-')"));
+          }
+          sort = *s;
+        }
+        auto r = inv.list(ctx->org_scope(), *filter, sort, *page);
+        if (!r) return ctx->reply_error(r.error());
+        boost::json::array items;
+        for (auto& d : r->items) items.push_back(device_json(d));
+        ctx->reply_list(std::move(items), {page->page, page->per_page, r->total});
+      });
+  list.doc.query = list_query;
+  router.add(std::move(list));
+
+  auto create = make(
+      verb::post, "/api/v1/devices", Permission::kDevicesWrite, "Add a device.", "devices",
+      [&inv](ContextPtr ctx) {
+        auto patch = parse_device_body(ctx->body());
+        if (!patch) return ctx->reply_error(patch.error());
+        auto device = new_device(std::move(*patch));
+        if (!device) return ctx->reply_error(device.error());
+        inv.create(ctx->org_scope(), std::move(*device), [ctx](core::Result<Device> r) {
+          if (!r) return ctx->reply_error(r.error());
+          ctx->set_audit_target("devices/" + std::to_string(r->id));
+          ctx->reply_data(device_json(*r), http::status::created);
+        });
+      },
+      true);
+  create.doc.request_schema = device_schema();
+  create.doc.request_schema["required"] = {"name", "address"};
+  router.add(std::move(create));
+
+  auto export_csv = make(verb::get, "/api/v1/devices/export", Permission::kDevicesRead,
+                         "Your organization's devices as CSV (the import's columns; no secrets).",
+                         "devices", [&inv](ContextPtr ctx) {
+                           auto filter = filter_from(ctx);
+                           if (!filter) return ctx->reply_error(filter.error());
+                           Response res;
+                           res.body = inv.export_csv(ctx->org_scope(), *filter);
+                           res.content_type = "text/csv; charset=utf-8";
+                           res.headers.emplace_back("Content-Disposition",
+                                                    "attachment; filename=\"devices.csv\"");
+                           ctx->reply(std::move(res));
+                         });
+  export_csv.doc.query = list_query;
+  router.add(std::move(export_csv));
+
+  auto import_csv = make(
+      verb::post, "/api/v1/devices/import", Permission::kDevicesWrite,
+      "Import devices from CSV (Content-Type: text/csv), all or nothing: any issue stores none "
+      "and lists every issue by line and column.",
+      "devices", [&inv](ContextPtr ctx) {
+        auto ctype = std::string_view(ctx->request()[http::field::content_type]);
+        auto media = ctype.substr(0, ctype.find(';'));
+        if (media != "text/csv") {
+          return ctx->reply_error(core::Error(
+              core::Errc::kUnsupportedMediaType,
+              fmt::format("the body must be CSV with Content-Type: text/csv, not \"{}\"",
+                          std::string(ctype)),
+              {{"field", "Content-Type"}}));
+        }
+        auto cenc = std::string_view(ctx->request()[http::field::content_encoding]);
+        if (!cenc.empty() && cenc != "identity") {
+          return ctx->reply_error(core::Error(core::Errc::kUnsupportedMediaType,
+                                              "Content-Encoding must be identity for an import",
+                                              {{"field", "Content-Encoding"}}));
+        }
+        if (ctx->request().body().size() > kMaxImportBytes) {
+          return ctx->reply_error(core::Error(
+              core::Errc::kPayloadTooLarge,
+              fmt::format("an import may be at most {} bytes; split the file", kMaxImportBytes),
+              {{"field", "body"}}));
+        }
+        inv.import_csv(
+            ctx->org_scope(), ctx->request().body(), [ctx](core::Result<devices::ImportResult> r) {
+              if (!r) return ctx->reply_error(r.error());
+              if (!r->issues.empty()) {
+                boost::json::array issues;
+                for (auto& i : r->issues) {
+                  issues.push_back(
+                      {{"line", i.line}, {"column", i.column}, {"message", i.message}});
+                }
+                return ctx->reply_error(core::Error(
+                    core::Errc::kInvalidInput,
+                    fmt::format("the import has {} issue(s); nothing was stored", r->issues.size()),
+                    {{"field", "body"}, {"issues", std::move(issues)}, {"rows", r->rows}}));
+              }
+              boost::json::array created;
+              for (auto& d : r->created) created.push_back(device_json(d));
+              ctx->set_audit_target("devices/import");
+              ctx->reply_data({{"created", r->created.size()}, {"devices", std::move(created)}},
+                              http::status::created);
+            });
+      });
+  router.add(std::move(import_csv));
+
+  router.add(make(verb::get, "/api/v1/devices/{id}", Permission::kDevicesRead, "One device.",
+                  "devices", [&inv](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    auto d = inv.get(ctx->org_scope(), *id);
+                    if (!d) return ctx->reply_error(d.error());
+                    ctx->reply_data(device_json(*d));
+                  }));
+
+  auto patch = make(
+      verb::patch, "/api/v1/devices/{id}", Permission::kDevicesWrite,
+      "Change a device: each field given replaces the stored one. In `snmp`, a secret left out "
+      "keeps the stored one while the version and user stay the same; `\"snmp\": null` removes "
+      "SNMP.",
+      "devices",
+      [&inv](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("devices/" + std::to_string(*id));
+        auto p = parse_device_body(ctx->body());
+        if (!p) return ctx->reply_error(p.error());
+        inv.update(ctx->org_scope(), *id, std::move(*p), [ctx](core::Result<Device> r) {
+          if (!r) return ctx->reply_error(r.error());
+          ctx->reply_data(device_json(*r));
+        });
+      },
+      true);
+  patch.doc.request_schema = device_schema();
+  router.add(std::move(patch));
+
+  router.add(make(verb::delete_, "/api/v1/devices/{id}", Permission::kDevicesWrite,
+                  "Delete a device (and its parent links).", "devices", [&inv](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    ctx->set_audit_target("devices/" + std::to_string(*id));
+                    inv.remove(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
+                    });
+                  }));
+
+  // --- groups ----------------------------------------------------------------------------------
+  auto list_groups =
+      make(verb::get, "/api/v1/device-groups", Permission::kDevicesRead, "List device groups.",
+           "devices", [&inv](ContextPtr ctx) {
+             auto page = ctx->page();
+             if (!page) return ctx->reply_error(page.error());
+             auto r = inv.list_groups(ctx->org_scope(), *page);
+             if (!r) return ctx->reply_error(r.error());
+             boost::json::array items;
+             for (auto& g : r->items) items.push_back(group_json(g));
+             ctx->reply_list(std::move(items), {page->page, page->per_page, r->total});
+           });
+  list_groups.doc.query = {{"page", "Page number, from 1.", "integer"},
+                           {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  router.add(std::move(list_groups));
+
+  boost::json::object group_schema{
+      {"type", "object"},
+      {"properties", {{"name", {{"type", "string"}}}, {"description", {{"type", "string"}}}}}};
+
+  auto create_group = make(
+      verb::post, "/api/v1/device-groups", Permission::kDevicesWrite, "Create a device group.",
+      "devices",
+      [&inv](ContextPtr ctx) {
+        Fields f(ctx->body());
+        if (auto r = f.only({"name", "description"}); !r) return ctx->reply_error(r.error());
+        auto name = f.required_string("name", 1024);
+        if (!name) return ctx->reply_error(name.error());
+        auto description = f.optional_string("description", 4096);
+        if (!description) return ctx->reply_error(description.error());
+        inv.create_group(ctx->org_scope(), *name, description->value_or(""),
+                         [ctx](core::Result<devices::Group> r) {
+                           if (!r) return ctx->reply_error(r.error());
+                           ctx->set_audit_target("device-groups/" + std::to_string(r->id));
+                           ctx->reply_data(group_json(*r), http::status::created);
+                         });
+      },
+      true);
+  create_group.doc.request_schema = group_schema;
+  create_group.doc.request_schema["required"] = {"name"};
+  router.add(std::move(create_group));
+
+  router.add(make(verb::get, "/api/v1/device-groups/{id}", Permission::kDevicesRead,
+                  "One device group.", "devices", [&inv](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    auto g = inv.get_group(ctx->org_scope(), *id);
+                    if (!g) return ctx->reply_error(g.error());
+                    ctx->reply_data(group_json(*g));
+                  }));
+
+  auto patch_group = make(
+      verb::patch, "/api/v1/device-groups/{id}", Permission::kDevicesWrite,
+      "Rename a device group or change its description.", "devices",
+      [&inv](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("device-groups/" + std::to_string(*id));
+        Fields f(ctx->body());
+        if (auto r = f.only({"name", "description"}); !r) return ctx->reply_error(r.error());
+        devices::GroupPatch p;
+        auto name = f.optional_string("name", 1024, false);
+        if (!name) return ctx->reply_error(name.error());
+        auto description = f.optional_string("description", 4096);
+        if (!description) return ctx->reply_error(description.error());
+        p.name = *name;
+        p.description = *description;
+        inv.update_group(ctx->org_scope(), *id, std::move(p),
+                         [ctx](core::Result<devices::Group> r) {
+                           if (!r) return ctx->reply_error(r.error());
+                           ctx->reply_data(group_json(*r));
+                         });
+      },
+      true);
+  patch_group.doc.request_schema = group_schema;
+  router.add(std::move(patch_group));
+
+  router.add(make(verb::delete_, "/api/v1/device-groups/{id}", Permission::kDevicesWrite,
+                  "Delete a device group (its devices stay).", "devices", [&inv](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    ctx->set_audit_target("device-groups/" + std::to_string(*id));
+                    inv.remove_group(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
+                    });
+                  }));
+}
+
+}  // namespace netpulse::api::detail

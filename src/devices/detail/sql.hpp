@@ -1,0 +1,63 @@
+// The inventory's rows in SQLite (migrations/0006_devices.sql): loading, writing, and the checks
+// that must run inside the write transaction (address uniqueness, group names, parent cycles).
+// Every function takes the connection it runs on; writes run on the db writer thread. Private to
+// the devices module.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <netpulse/core/result.hpp>
+#include <netpulse/db/statement.hpp>
+#include <netpulse/devices/types.hpp>
+
+#include "secret_box.hpp"
+
+namespace netpulse::devices::detail {
+
+// A device as stored: the record (its `groups` left empty: names are resolved from group_ids
+// when shown), its group ids and its decrypted SNMP secrets.
+struct DeviceRow {
+  Device device;
+  std::vector<std::int64_t> group_ids;  // sorted
+  std::optional<SnmpSecrets> secrets;   // set exactly when device.snmp is
+};
+
+// The associated data that binds a device's sealed secrets to its organization.
+std::string secrets_binding(std::int64_t org_id);
+
+// Every device (or only `only_id`), with tags, groups, parents and opened secrets.
+core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const SecretBox& box,
+                                                  std::optional<std::int64_t> only_id = {});
+// Every group (or only `only_id`), with member counts.
+core::Result<std::vector<Group>> load_groups(db::Connection& c,
+                                             std::optional<std::int64_t> only_id = {});
+
+// The ids of the organization's groups named `names` (sorted), or kInvalidInput naming `field`
+// and the first unknown group.
+core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
+                                                          const std::vector<std::string>& names,
+                                                          std::string_view field);
+
+// kDeviceAlreadyExists when another device (not `except_id`) of the organization has `address`.
+core::Result<void> check_address_free(db::Connection& c, std::int64_t org_id,
+                                      const std::string& address, std::int64_t except_id);
+
+// Checks that every parent is a device of the organization other than `device_id`, and that
+// linking `device_id` below them keeps the graph acyclic: kConflict naming the cycle
+// (details.path: the device ids along it, first = last = device_id) otherwise. `device_id` 0
+// is a device not yet stored (it has no children, so no cycle).
+core::Result<void> check_parents(db::Connection& c, std::int64_t org_id, std::int64_t device_id,
+                                 const std::vector<std::int64_t>& parents, std::string_view field);
+
+// Inserts a device (id 0 in row.device) with its tags, groups and parents; returns the new id.
+core::Result<std::int64_t> insert_device(db::Connection& c, const SecretBox& box,
+                                         const DeviceRow& row);
+// Rewrites the device's row, tags, groups and parents.
+core::Result<void> update_device(db::Connection& c, const SecretBox& box, const DeviceRow& row);
+
+core::Result<std::int64_t> count_devices(db::Connection& c, std::int64_t org_id);
+
+}  // namespace netpulse::devices::detail

@@ -1,0 +1,218 @@
+// Field rules of the inventory; see detail/validation.hpp.
+#include "detail/validation.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/ip/address.hpp>
+
+#include <netpulse/core/text.hpp>
+
+namespace netpulse::devices::detail {
+
+namespace {
+
+std::string join(std::string_view prefix, std::string_view field) {
+  if (prefix.empty()) return std::string(field);
+  if (prefix.back() == '_') return std::string(prefix) + std::string(field);
+  return std::string(prefix) + "." + std::string(field);
+}
+
+bool is_alpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+core::Result<void> check_printable_secret(std::string_view value, std::string_view field,
+                                          std::size_t min, std::size_t max) {
+  if (value.size() < min || value.size() > max) {
+    return core::invalid_field(
+        field, "must be " + std::to_string(min) + " to " + std::to_string(max) + " bytes long");
+  }
+  for (unsigned char c : value) {
+    if (c < 0x20 || c >= 0x7F) {
+      return core::invalid_field(field, "must be printable ASCII");
+    }
+  }
+  return core::ok();
+}
+
+template <class T>
+void sort_unique(std::vector<T>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+core::Result<void> check_ids(std::vector<std::int64_t>& ids, std::string_view field) {
+  for (auto id : ids) {
+    if (id <= 0) return core::invalid_field(field, "must hold positive device ids");
+  }
+  sort_unique(ids);
+  if (ids.size() > kMaxParents) {
+    return core::invalid_field(field, "may hold at most " + std::to_string(kMaxParents) + " ids");
+  }
+  return core::ok();
+}
+
+core::Result<void> check_common(std::string& name, std::string& address, std::string& vendor,
+                                std::string& model, std::string& os, std::string& serial,
+                                std::string& location, std::string& notes,
+                                std::vector<std::string>& tags, std::vector<std::string>& groups,
+                                std::vector<std::int64_t>& parents, int poll_interval_s,
+                                std::optional<SnmpCredentials>* snmp) {
+  if (auto r = core::check_text(name, "name", true, kMaxNameLength); !r) return r;
+  auto normalized = normalize_address(address, "address");
+  if (!normalized) return std::move(normalized).error();
+  address = std::move(*normalized);
+  for (auto [value, field] : {std::pair<std::string*, std::string_view>{&vendor, "vendor"},
+                              {&model, "model"},
+                              {&os, "os"},
+                              {&serial, "serial"},
+                              {&location, "location"}}) {
+    if (auto r = core::check_text(*value, field, false, kMaxTextLength); !r) return r;
+  }
+  const auto notes_length = core::utf8_length(notes);
+  if (!notes_length) return core::invalid_field("notes", "must be valid UTF-8");
+  if (*notes_length > kMaxNotesLength) {
+    return core::invalid_field("notes", "must be at most 4096 characters");
+  }
+  if (auto r = normalize_tags(tags, "tags"); !r) return r;
+  if (auto r = normalize_group_names(groups, "groups"); !r) return r;
+  if (auto r = check_ids(parents, "parents"); !r) return r;
+  if (poll_interval_s < kMinPollIntervalS || poll_interval_s > kMaxPollIntervalS) {
+    return core::invalid_field("poll_interval_s", "must be between 1 and 86400 seconds");
+  }
+  if (snmp && *snmp) {
+    if (auto r = check_snmp(**snmp, "snmp"); !r) return r;
+  }
+  return core::ok();
+}
+
+}  // namespace
+
+core::Result<std::string> normalize_address(std::string_view text, std::string_view field) {
+  if (text.empty()) return core::invalid_field(field, "is required");
+  if (text.size() > 253) return core::invalid_field(field, "must be at most 253 characters");
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(std::string(text), ec);
+  if (!ec) {
+    if (ip.is_v6() && ip.to_v6().scope_id() != 0) {
+      return core::invalid_field(field, "must not carry an IPv6 zone id");
+    }
+    if (ip.is_unspecified() || ip.is_multicast()) {
+      return core::invalid_field(field, "must be a unicast address");
+    }
+    return ip.to_string();
+  }
+  // A host name.
+  std::string host;
+  host.reserve(text.size());
+  for (char c : text) host.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  std::size_t start = 0;
+  std::string_view last_label;
+  while (true) {
+    const auto dot = host.find('.', start);
+    const std::string_view label = std::string_view(host).substr(
+        start, dot == std::string::npos ? std::string::npos : dot - start);
+    const bool ok_chars = std::all_of(
+        label.begin(), label.end(), [](char c) { return is_alpha(c) || is_digit(c) || c == '-'; });
+    if (label.empty() || label.size() > 63 || !ok_chars || label.front() == '-' ||
+        label.back() == '-') {
+      return core::invalid_field(field,
+                                 "must be an IPv4 or IPv6 address or a host name (letters, digits "
+                                 "and '-' in dot-separated labels)");
+    }
+    last_label = label;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (std::none_of(last_label.begin(), last_label.end(), is_alpha)) {
+    return core::invalid_field(field, "is neither a valid IP address nor a host name");
+  }
+  return host;
+}
+
+core::Result<void> normalize_tags(std::vector<std::string>& tags, std::string_view field) {
+  for (auto& tag : tags) {
+    const bool ok = !tag.empty() && tag.size() <= kMaxTagLength &&
+                    std::all_of(tag.begin(), tag.end(), [](char c) {
+                      return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.' ||
+                             c == ':' || c == '/' || c == '=';
+                    });
+    if (!ok) {
+      return core::invalid_field(field,
+                                 "each tag must be 1-64 characters of letters, digits and - _ . : "
+                                 "/ =");
+    }
+  }
+  sort_unique(tags);
+  if (tags.size() > kMaxTags) {
+    return core::invalid_field(field, "may hold at most " + std::to_string(kMaxTags) + " tags");
+  }
+  return core::ok();
+}
+
+core::Result<void> normalize_group_names(std::vector<std::string>& names, std::string_view field) {
+  for (auto& name : names) {
+    if (auto r = core::check_text(name, field, true, kMaxNameLength); !r) return r;
+  }
+  sort_unique(names);
+  if (names.size() > kMaxGroupsPerDevice) {
+    return core::invalid_field(
+        field, "may hold at most " + std::to_string(kMaxGroupsPerDevice) + " groups");
+  }
+  return core::ok();
+}
+
+core::Result<void> check_snmp(SnmpCredentials& c, std::string_view prefix) {
+  auto& s = c.settings;
+  auto& k = c.secrets;
+  if (s.port == 0) return core::invalid_field(join(prefix, "port"), "must be 1 to 65535");
+  if (s.version != SnmpVersion::kV3) {
+    if (auto r = check_printable_secret(k.community, join(prefix, "community"), 1, 255); !r) {
+      return r;
+    }
+    s.user.clear();
+    s.context.clear();
+    s.auth = SnmpAuth::kNone;
+    s.priv = SnmpPriv::kNone;
+    k.auth_password.clear();
+    k.priv_password.clear();
+    return core::ok();
+  }
+  k.community.clear();
+  if (auto r = check_printable_secret(s.user, join(prefix, "user"), 1, 32); !r) return r;
+  if (auto r = check_printable_secret(s.context, join(prefix, "context"), 0, 32); !r) return r;
+  if (s.auth == SnmpAuth::kNone) {
+    if (s.priv != SnmpPriv::kNone) {
+      return core::invalid_field(join(prefix, "priv_protocol"),
+                                 "needs an auth_protocol: SNMPv3 has no privacy without "
+                                 "authentication");
+    }
+    k.auth_password.clear();
+    k.priv_password.clear();
+    return core::ok();
+  }
+  if (auto r = check_printable_secret(k.auth_password, join(prefix, "auth_password"), 8, 255); !r) {
+    return r;
+  }
+  if (s.priv == SnmpPriv::kNone) {
+    k.priv_password.clear();
+    return core::ok();
+  }
+  return check_printable_secret(k.priv_password, join(prefix, "priv_password"), 8, 255);
+}
+
+core::Result<void> check_new_device(NewDevice& d) {
+  return check_common(d.name, d.address, d.vendor, d.model, d.os, d.serial, d.location, d.notes,
+                      d.tags, d.groups, d.parents, d.poll_interval_s, &d.snmp);
+}
+
+core::Result<void> check_device(Device& d, std::vector<std::string>& group_names) {
+  return check_common(d.name, d.address, d.vendor, d.model, d.os, d.serial, d.location, d.notes,
+                      d.tags, group_names, d.parents, d.poll_interval_s, nullptr);
+}
+
+}  // namespace netpulse::devices::detail

@@ -61,7 +61,11 @@ std::string ping_group_range() {
   return low + " " + high;
 }
 
-void set_receive_buffer(int fd, int bytes) {
+// Kernel receive timestamps (SCM_TIMESTAMPNS, wall clock) make an RTT independent of how long a
+// reply waited in the socket while the loop was busy, e.g. sending the rest of a burst.
+void set_socket_options(int fd, int bytes) {
+  const int on = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   if (bytes <= 0) return;
   // FORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN; the plain option is capped.
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
@@ -132,6 +136,19 @@ core::Result<IcmpSocket> open_raw(int family, std::uint16_t identifier) {
   return IcmpSocket{fd, IcmpMode::kRaw, identifier};
 }
 
+// The kernel's receive time of a message read with SO_TIMESTAMPNS on, if it carries one.
+std::optional<core::SystemTime> kernel_receive_time(msghdr& message) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return core::SystemTime(std::chrono::duration_cast<core::SystemTime::duration>(
+          std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 core::Result<IcmpSocket> open_icmp_socket(int family, IcmpModeChoice choice,
@@ -139,7 +156,7 @@ core::Result<IcmpSocket> open_icmp_socket(int family, IcmpModeChoice choice,
   std::string tried;
   boost::json::object details;
   auto finish = [&](core::Result<IcmpSocket> r) -> core::Result<IcmpSocket> {
-    if (r) set_receive_buffer(r->fd, receive_buffer_bytes);
+    if (r) set_socket_options(r->fd, receive_buffer_bytes);
     return r;
   };
   if (choice != IcmpModeChoice::kRawOnly) {
@@ -283,7 +300,7 @@ void IcmpEngine::echo(const asio::ip::address& target_in, std::chrono::milliseco
   const std::uint64_t cookie = cookies_();
   const core::SteadyTime now = clock_.steady_now();
   family->pending.emplace(sequence,
-                          Pending{target, cookie, now, payload_bytes, false, std::move(done)});
+                          Pending{target, cookie, now, {}, payload_bytes, false, std::move(done)});
   deadlines_.push(Deadline{now + timeout, cookie, sequence, family->v6});
   family->send_queue.emplace_back(sequence, cookie);
   schedule_send(*family);
@@ -336,6 +353,7 @@ void IcmpEngine::do_send(Family& family) {
       to_length = sizeof(sockaddr_in);
     }
     const core::SteadyTime now = clock_.steady_now();
+    const core::SystemTime wall_now = clock_.system_now();  // before: loopback replies in sendto
     const EchoRequest request{family.v6,
                               family.identifier,
                               sequence,
@@ -380,6 +398,7 @@ void IcmpEngine::do_send(Family& family) {
     family.send_queue.pop_front();
     echo.sent = true;
     echo.sent_at = now;
+    echo.sent_wall = wall_now;
     ++stats_.sent;
   }
   if (!family.send_queue.empty()) schedule_send(family);
@@ -398,11 +417,14 @@ void IcmpEngine::on_readable(Family& family) {
   for (int n = 0; n < kReadsPerWake; ++n) {
     sockaddr_storage from{};
     iovec iov{family.receive_buffer.data(), family.receive_buffer.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
     msghdr message{};
     message.msg_name = &from;
     message.msg_namelen = sizeof from;
     message.msg_iov = &iov;
     message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
     const ssize_t rc = ::recvmsg(family.descriptor.native_handle(), &message, MSG_DONTWAIT);
     if (rc < 0) {
       const int err = errno;
@@ -443,11 +465,22 @@ void IcmpEngine::on_readable(Family& family) {
       continue;
     }
     ++stats_.received;
-    complete(family, reply->sequence,
-             std::chrono::duration_cast<std::chrono::nanoseconds>(now - it->second.sent_at));
+    complete(family, reply->sequence, round_trip(it->second, now, kernel_receive_time(message)));
     if (closed_) return;
   }
   do_read(family);
+}
+
+// The RTT: kernel receive time − wall time at send when that is plausible (not negative, not
+// longer than the steady-clock RTT measured when the reply was read); else — no timestamp, or
+// the wall clock stepped in between — the steady-clock RTT.
+std::chrono::nanoseconds IcmpEngine::round_trip(const Pending& echo, core::SteadyTime read_at,
+                                                std::optional<core::SystemTime> kernel_at) {
+  const auto steady = std::chrono::duration_cast<std::chrono::nanoseconds>(read_at - echo.sent_at);
+  if (!kernel_at) return steady;
+  const auto wall =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(*kernel_at - echo.sent_wall);
+  return wall >= std::chrono::nanoseconds::zero() && wall <= steady ? wall : steady;
 }
 
 void IcmpEngine::arm_sweep() {

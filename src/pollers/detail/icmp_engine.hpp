@@ -77,6 +77,7 @@ class IcmpEngine : public std::enable_shared_from_this<IcmpEngine> {
     boost::asio::ip::address target;
     std::uint64_t cookie = 0;
     core::SteadyTime sent_at{};
+    core::SystemTime sent_wall{};  // to compare with the kernel's receive timestamp
     std::size_t payload_bytes = 0;
     bool sent = false;
     IcmpPinger::EchoDone done;
@@ -111,6 +112,8 @@ class IcmpEngine : public std::enable_shared_from_this<IcmpEngine> {
   void do_send(Family& family);
   void do_read(Family& family);
   void on_readable(Family& family);
+  std::chrono::nanoseconds round_trip(const Pending& echo, core::SteadyTime read_at,
+                                      std::optional<core::SystemTime> kernel_at);
   void arm_sweep();
   void on_sweep();
   void compact_deadlines();

@@ -243,6 +243,26 @@ TEST_CASE("icmp pinger (raw): echoes to 127.0.0.1 and ::1 come back with a sane 
   CHECK(stats.timeouts == 0);
 }
 
+TEST_CASE("icmp pinger: the RTT falls back to the steady clock when the wall clock disagrees",
+          "[pollers][icmp]") {
+  if (!is_root()) {
+    WARN("skipped: raw ICMP sockets need root (CAP_NET_RAW)");
+    return;
+  }
+  // A ManualClock's wall time is far from the kernel's receive timestamps and its steady time
+  // stands still: the kernel-timestamp RTT is implausible, so the steady one (0) is reported.
+  boost::asio::io_context io;
+  netpulse::core::ManualClock clock;
+  auto opened = IcmpPinger::open(raw_options(), io.get_executor(), clock);
+  REQUIRE(opened);
+  std::optional<EchoResult> result;
+  opened.value()->echo(ip::make_address("127.0.0.1"), 2000ms, 56,
+                       [&](EchoResult r) { result = std::move(r); });
+  REQUIRE(run_until(io, [&] { return result.has_value(); }));
+  REQUIRE(result->has_value());
+  CHECK(result->value() == 0ns);
+}
+
 TEST_CASE("icmp pinger (raw): 5,000 echoes outstanding at once to 5,000 addresses all match",
           "[pollers][icmp]") {
   if (!is_root()) {

@@ -337,6 +337,26 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   }
   c.log.access_log = r.boolean("log.access_log");
 
+  c.pollers.icmp_mode = r.str("pollers.icmp_mode");
+  if (c.pollers.icmp_mode != "auto" && c.pollers.icmp_mode != "datagram" &&
+      c.pollers.icmp_mode != "raw" && c.pollers.icmp_mode != "off") {
+    r.fail("pollers.icmp_mode", "must be one of auto, datagram, raw, off");
+  }
+  c.pollers.icmp_echoes = r.ranged("pollers.icmp_echoes", 1, 100);
+  c.pollers.icmp_echo_interval_ms = r.ranged("pollers.icmp_echo_interval_ms", 1, 10'000);
+  c.pollers.icmp_timeout_ms = r.ranged("pollers.icmp_timeout_ms", 10, 60'000);
+  c.pollers.down_after = r.ranged("pollers.down_after", 1, 100);
+  c.pollers.up_after = r.ranged("pollers.up_after", 1, 100);
+  c.pollers.flap_changes = r.ranged("pollers.flap_changes", 2, 1000);
+  c.pollers.flap_window_s = r.ranged("pollers.flap_window_s", 1, 86'400);
+  c.pollers.flap_up_after = r.ranged("pollers.flap_up_after", 1, 100);
+  c.pollers.snmp = r.boolean("pollers.snmp");
+  c.pollers.snmp_timeout_ms = r.ranged("pollers.snmp_timeout_ms", 10, 60'000);
+  c.pollers.snmp_retries = r.ranged("pollers.snmp_retries", 0, 10);
+  c.pollers.snmp_max_repetitions = r.ranged("pollers.snmp_max_repetitions", 1, 1000);
+  c.pollers.max_in_flight_icmp = r.ranged("pollers.max_in_flight_icmp", 1, 65'535);
+  c.pollers.max_in_flight_snmp = r.ranged("pollers.max_in_flight_snmp", 1, 100'000);
+
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);
 

@@ -98,6 +98,24 @@ struct Config {
     std::int64_t max_batch_samples = 0;
   };
 
+  struct Pollers {
+    std::string icmp_mode;
+    std::int64_t icmp_echoes = 0;
+    std::int64_t icmp_echo_interval_ms = 0;
+    std::int64_t icmp_timeout_ms = 0;
+    std::int64_t down_after = 0;
+    std::int64_t up_after = 0;
+    std::int64_t flap_changes = 0;
+    std::int64_t flap_window_s = 0;
+    std::int64_t flap_up_after = 0;
+    bool snmp = true;
+    std::int64_t snmp_timeout_ms = 0;
+    std::int64_t snmp_retries = 0;
+    std::int64_t snmp_max_repetitions = 0;
+    std::int64_t max_in_flight_icmp = 0;
+    std::int64_t max_in_flight_snmp = 0;
+  };
+
   Http http;
   Storage storage;
   Database database;
@@ -105,6 +123,7 @@ struct Config {
   Log log;
   Workers workers;
   Tsdb tsdb;
+  Pollers pollers;
   // Not errors, but worth a line in the log (e.g. an unknown NETPULSE_* variable).
   std::vector<std::string> warnings;
 };

@@ -1,0 +1,134 @@
+// Poller: what keeps NetPulse's picture of the network current. It plans one ICMP check per
+// enabled device and one SNMP check per device with SNMP credentials, each at the device's poll
+// interval, runs them through the Scheduler, and turns the answers into samples in the
+// time-series store, device status (up / down / unreachable, with flap damping) and system facts
+// in the inventory, and events: DeviceStatusChanged (from the inventory), InterfaceStatusChanged,
+// DeviceRebooted. Inventory changes re-plan at once; nothing needs a restart.
+//
+// Threading: everything on the event loop thread given to open(); callbacks run there.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <netpulse/auth/types.hpp>
+#include <netpulse/core/clock.hpp>
+#include <netpulse/core/event_bus.hpp>
+#include <netpulse/core/logger.hpp>
+#include <netpulse/core/metrics.hpp>
+#include <netpulse/core/result.hpp>
+#include <netpulse/devices/inventory.hpp>
+#include <netpulse/pollers/icmp.hpp>
+#include <netpulse/pollers/scheduler.hpp>
+#include <netpulse/tsdb/store.hpp>
+
+namespace netpulse::pollers {
+
+struct PollerOptions {
+  std::string icmp_mode = "auto";  // auto, datagram, raw, off
+  PingCycleOptions cycle{3, std::chrono::milliseconds(200), std::chrono::milliseconds(1000),
+                         kIcmpDefaultPayload};
+  int down_after = 3;
+  int up_after = 1;
+  int flap_changes = 4;
+  std::int64_t flap_window_s = 600;
+  int flap_up_after = 3;
+  bool snmp = true;
+  std::chrono::milliseconds snmp_timeout{2000};
+  int snmp_retries = 1;
+  int snmp_max_repetitions = 25;
+  SchedulerOptions scheduler;
+  // The scheduler's timer sleeps at most this long (so a re-plan is never waited on longer).
+  std::chrono::milliseconds max_sleep{1000};
+};
+
+// One interface as the last SNMP poll saw it.
+struct InterfaceInfo {
+  std::uint32_t if_index = 0;
+  std::string name;   // ifName (ifDescr when the agent has no ifXTable)
+  std::string alias;  // ifAlias
+  std::string descr;  // ifDescr
+  int admin_status = 0;  // IF-MIB: 1 up, 2 down, 3 testing
+  int oper_status = 0;   // 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 ll-down
+  std::uint64_t speed_bps = 0;  // ifHighSpeed x 10^6, else ifSpeed
+  bool hc_counters = false;     // 64-bit ifHC* counters (else 32-bit with wrap handling)
+  std::optional<double> in_bps;  // over the last two polls; none after a reset or the first poll
+  std::optional<double> out_bps;
+  std::optional<double> utilization_pct;  // max(in, out) / speed
+  std::int64_t polled_at = 0;             // Unix seconds
+};
+
+// What "poll now" found.
+struct PollReport {
+  std::int64_t device_id = 0;
+  devices::DeviceStatus status = devices::DeviceStatus::kUnknown;
+  std::optional<PingCycleResult> icmp;  // when ICMP ran
+  std::optional<CheckOutcome> icmp_outcome;
+  std::optional<CheckOutcome> snmp_outcome;  // when the device has SNMP
+  std::size_t snmp_values = 0;
+};
+
+struct PollerHealth {
+  std::string icmp_mode;  // "datagram", "raw" or "off"
+  std::array<KindStats, kCheckKinds> kinds{};
+  std::size_t devices = 0;
+};
+
+// Published on the loop when an interface's operational status changes between two polls.
+struct InterfaceStatusChanged {
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::uint32_t if_index = 0;
+  std::string name;
+  int from = 0;  // ifOperStatus values
+  int to = 0;
+  std::int64_t at = 0;  // Unix seconds
+};
+
+// Published when sysUpTime went backwards: the device restarted.
+struct DeviceRebooted {
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::int64_t uptime_s = 0;  // as now reported
+  std::int64_t at = 0;
+};
+
+class Poller {
+ public:
+  // Opens the ICMP socket (per icmp_mode; kConfigError naming the fix when it cannot) and the
+  // SNMP engine. Does not poll until start(). All references must outlive the poller.
+  static core::Result<std::unique_ptr<Poller>> open(const PollerOptions& options,
+                                                    const core::Clock& clock,
+                                                    boost::asio::any_io_executor loop,
+                                                    devices::Inventory& inventory,
+                                                    tsdb::Store& store, core::EventBus& bus,
+                                                    core::Logger& log,
+                                                    core::MetricsRegistry* metrics);
+  virtual ~Poller() = default;
+
+  // Plans the inventory's checks and starts polling.
+  virtual void start() = 0;
+  // Stops starting checks (those under way finish into the void). Idempotent.
+  virtual void stop() = 0;
+
+  // Polls one device now (ICMP and SNMP as it has them) and answers when both are done.
+  // kDeviceNotFound (also for another org's device or a disabled one); kConflict while its
+  // checks are running.
+  virtual void poll_now(auth::OrgScope scope, std::int64_t device_id,
+                        std::function<void(core::Result<PollReport>)> done) = 0;
+
+  // The device's interfaces as last polled (empty before the first SNMP poll).
+  virtual core::Result<std::vector<InterfaceInfo>> interfaces(auth::OrgScope scope,
+                                                              std::int64_t device_id) const = 0;
+
+  virtual PollerHealth health() const = 0;
+};
+
+}  // namespace netpulse::pollers

@@ -1,0 +1,741 @@
+// The poller: plans checks from the inventory, runs them through the Scheduler on one timer, and
+// turns answers into samples, statuses and events. ICMP cycles decide up/down (with flap
+// damping; a device whose parents are all down is unreachable, not down); SNMP reads the system
+// group and the IF-MIB interface table. Metric names and labels are listed in docs/pollers.md.
+#include <netpulse/pollers/poller.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+
+#include <netpulse/pollers/snmp.hpp>
+
+#include "detail/counters.hpp"
+#include "detail/reachability.hpp"
+#include "detail/snmp_oids.hpp"
+
+namespace netpulse::pollers {
+
+namespace {
+
+using devices::DeviceStatus;
+namespace asio = boost::asio;
+
+constexpr std::uint64_t kKindSlots = 8;  // check id = device id x 8 + kind
+constexpr std::chrono::minutes kResolveTtl{5};
+
+std::uint64_t check_id(std::int64_t device_id, CheckKind kind) {
+  return static_cast<std::uint64_t>(device_id) * kKindSlots + static_cast<std::uint64_t>(kind);
+}
+
+// Label values from the network are untrusted bytes: printable ASCII kept, the rest replaced,
+// at most 128 bytes.
+std::string label_value(std::string_view raw) {
+  std::string out;
+  for (unsigned char c : raw.substr(0, 128)) {
+    out.push_back(c >= 0x20 && c < 0x7F ? static_cast<char>(c) : '?');
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// The text of an OCTET STRING value, empty for anything else.
+std::string text_of(const SnmpValue& v) {
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  return {};
+}
+
+std::optional<std::uint64_t> unsigned_of(const SnmpValue& v) {
+  if (auto* c = std::get_if<Counter64>(&v)) return c->value;
+  if (auto* c = std::get_if<Counter32>(&v)) return c->value;
+  if (auto* g = std::get_if<Gauge32>(&v)) return g->value;
+  if (auto* t = std::get_if<TimeTicks>(&v)) return t->value;
+  if (auto* i = std::get_if<std::int64_t>(&v); i && *i >= 0) {
+    return static_cast<std::uint64_t>(*i);
+  }
+  return std::nullopt;
+}
+
+SnmpTarget snmp_target(const boost::asio::ip::address& ip, const devices::SnmpCredentials& c,
+                       const PollerOptions& o) {
+  SnmpTarget t;
+  t.address = ip;
+  t.port = c.settings.port;
+  t.timeout = o.snmp_timeout;
+  t.retries = o.snmp_retries;
+  switch (c.settings.version) {
+    case devices::SnmpVersion::kV1:
+      t.version = SnmpVersion::kV1;
+      break;
+    case devices::SnmpVersion::kV2c:
+      t.version = SnmpVersion::kV2c;
+      break;
+    case devices::SnmpVersion::kV3:
+      t.version = SnmpVersion::kV3;
+      break;
+  }
+  t.community = c.secrets.community;
+  t.user = c.settings.user;
+  t.context = c.settings.context;
+  t.auth_password = c.secrets.auth_password;
+  t.priv_password = c.secrets.priv_password;
+  switch (c.settings.auth) {
+    case devices::SnmpAuth::kNone:
+      t.auth_protocol = AuthProtocol::kNone;
+      break;
+    case devices::SnmpAuth::kMd5:
+      t.auth_protocol = AuthProtocol::kMD5;
+      break;
+    case devices::SnmpAuth::kSha:
+      t.auth_protocol = AuthProtocol::kSHA;
+      break;
+    case devices::SnmpAuth::kSha224:
+      t.auth_protocol = AuthProtocol::kSHA224;
+      break;
+    case devices::SnmpAuth::kSha256:
+      t.auth_protocol = AuthProtocol::kSHA256;
+      break;
+    case devices::SnmpAuth::kSha384:
+      t.auth_protocol = AuthProtocol::kSHA384;
+      break;
+    case devices::SnmpAuth::kSha512:
+      t.auth_protocol = AuthProtocol::kSHA512;
+      break;
+  }
+  switch (c.settings.priv) {
+    case devices::SnmpPriv::kNone:
+      t.priv_protocol = PrivProtocol::kNone;
+      break;
+    case devices::SnmpPriv::kDes:
+      t.priv_protocol = PrivProtocol::kDES;
+      break;
+    case devices::SnmpPriv::kAes128:
+      t.priv_protocol = PrivProtocol::kAES128;
+      break;
+    case devices::SnmpPriv::kAes192:
+      t.priv_protocol = PrivProtocol::kAES192;
+      break;
+    case devices::SnmpPriv::kAes256:
+      t.priv_protocol = PrivProtocol::kAES256;
+      break;
+  }
+  return t;
+}
+
+// One interface between polls: what the API shows plus the raw counters rates come from.
+struct InterfaceState {
+  InterfaceInfo info;
+  std::optional<std::uint64_t> in_octets, out_octets;
+  std::int64_t at_ms = 0;
+};
+
+struct DeviceState {
+  devices::Device device;
+  std::optional<asio::ip::address> ip;
+  core::SteadyTime resolved_at{};
+  bool resolving = false;
+  detail::Reachability reach;
+  std::optional<PingCycleResult> last_cycle;
+  std::optional<std::int64_t> uptime_s;
+  std::map<std::uint32_t, InterfaceState> interfaces;
+  std::size_t last_snmp_values = 0;
+};
+
+class PollerImpl final : public Poller {
+ public:
+  PollerImpl(const PollerOptions& options, const core::Clock& clock, asio::any_io_executor loop,
+             devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus,
+             core::Logger& log, core::MetricsRegistry* metrics,
+             std::unique_ptr<IcmpPinger> pinger, std::unique_ptr<SnmpClient> snmp)
+      : options_(options),
+        clock_(clock),
+        loop_(loop),
+        inventory_(inventory),
+        store_(store),
+        bus_(bus),
+        log_(log),
+        pinger_(std::move(pinger)),
+        snmp_(std::move(snmp)),
+        scheduler_(clock, options.scheduler),
+        timer_(loop),
+        resolver_(loop),
+        alive_(std::make_shared<bool>(true)) {
+    scheduler_.set_runner(CheckKind::kIcmp, [this](const CheckSpec& s, auto done) {
+      run_icmp(s, std::move(done));
+    });
+    scheduler_.set_runner(CheckKind::kSnmp, [this](const CheckSpec& s, auto done) {
+      run_snmp(s, std::move(done));
+    });
+    changed_ = bus.subscribe<devices::DeviceChanged>([this](const devices::DeviceChanged&) {
+      if (replan_posted_) return;
+      replan_posted_ = true;
+      asio::post(loop_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired()) return;
+        replan_posted_ = false;
+        if (running_) replan();
+      });
+    });
+    if (metrics) register_metrics(*metrics);
+  }
+
+  ~PollerImpl() override {
+    alive_.reset();
+    timer_.cancel();
+    resolver_.cancel();
+  }
+
+  void start() override {
+    running_ = true;
+    replan();
+    log_.info("pollers", "polling {} device(s); ICMP {}{}", states_.size(), icmp_mode_name(),
+              snmp_ ? ", SNMP on" : ", SNMP off");
+  }
+
+  void stop() override {
+    running_ = false;
+    timer_.cancel();
+  }
+
+  void poll_now(auth::OrgScope scope, std::int64_t device_id,
+                std::function<void(core::Result<PollReport>)> done) override {
+    auto it = states_.find(device_id);
+    if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
+      return post_error(std::move(done),
+                        core::Error(core::Errc::kDeviceNotFound,
+                                    "no enabled device " + std::to_string(device_id),
+                                    {{"device_id", device_id}}));
+    }
+    struct Join {
+      PollReport report;
+      int pending = 0;
+      bool answered = false;
+      std::function<void(core::Result<PollReport>)> done;
+    };
+    auto join = std::make_shared<Join>();
+    join->report.device_id = device_id;
+    join->done = std::move(done);
+    auto finish_one = [this, join, device_id] {
+      if (join->answered || --join->pending > 0) return;
+      join->answered = true;
+      auto it = states_.find(device_id);
+      if (it != states_.end()) {
+        join->report.icmp = it->second.last_cycle;
+        join->report.snmp_values = it->second.last_snmp_values;
+      }
+      auto d = inventory_.get(auth::OrgScope::trusted(
+                                  it != states_.end() ? it->second.device.org_id : 0),
+                              device_id);
+      if (d) join->report.status = d->status();
+      join->done(std::move(join->report));
+    };
+    std::vector<std::pair<CheckKind, std::uint64_t>> checks;
+    if (pinger_) checks.emplace_back(CheckKind::kIcmp, check_id(device_id, CheckKind::kIcmp));
+    if (snmp_ && it->second.device.snmp) {
+      checks.emplace_back(CheckKind::kSnmp, check_id(device_id, CheckKind::kSnmp));
+    }
+    join->pending = static_cast<int>(checks.size()) + 1;  // +1: released below
+    for (auto [kind, id] : checks) {
+      auto r = scheduler_.run_now(id, [join, kind, finish_one](CheckOutcome o) {
+        (kind == CheckKind::kIcmp ? join->report.icmp_outcome : join->report.snmp_outcome) = o;
+        finish_one();
+      });
+      if (!r) {
+        // Already running: let the caller retry rather than wait for a run it did not start.
+        join->answered = true;
+        return post_error(std::move(join->done),
+                          core::Error(core::Errc::kConflict,
+                                      "the device is being polled; try again in a moment",
+                                      {{"device_id", device_id}}));
+      }
+    }
+    asio::post(loop_, [finish_one, alive = std::weak_ptr<bool>(alive_)] {
+      if (!alive.expired()) finish_one();
+    });
+  }
+
+  core::Result<std::vector<InterfaceInfo>> interfaces(auth::OrgScope scope,
+                                                      std::int64_t device_id) const override {
+    auto d = inventory_.get(scope, device_id);
+    if (!d) return std::move(d).error();
+    std::vector<InterfaceInfo> out;
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return out;
+    for (auto& [index, iface] : it->second.interfaces) out.push_back(iface.info);
+    return out;
+  }
+
+  PollerHealth health() const override {
+    PollerHealth h;
+    h.icmp_mode = icmp_mode_name();
+    for (std::size_t k = 0; k < kCheckKinds; ++k) {
+      h.kinds[k] = scheduler_.stats(static_cast<CheckKind>(k));
+    }
+    h.devices = states_.size();
+    return h;
+  }
+
+ private:
+  std::string icmp_mode_name() const {
+    return pinger_ ? std::string(pollers::icmp_mode_name(pinger_->mode())) : "off";
+  }
+
+  template <class T>
+  void post_error(std::function<void(core::Result<T>)> done, core::Error e) {
+    asio::post(loop_, [done = std::move(done), e = std::move(e)]() mutable { done(std::move(e)); });
+  }
+
+  void register_metrics(core::MetricsRegistry& m) {
+    for (std::size_t k = 0; k < kCheckKinds; ++k) {
+      const std::string kind(check_kind_name(static_cast<CheckKind>(k)));
+      auto field = [this, k](std::uint64_t KindStats::*f) {
+        return [this, k, f] {
+          std::lock_guard lock(snapshot_mutex_);
+          return static_cast<double>(snapshot_[k].*f);
+        };
+      };
+      m.counter_fn("netpulse_poller_runs_total", "Check runs finished, by kind and outcome.",
+                   field(&KindStats::runs_ok), {{"kind", kind}, {"outcome", "ok"}});
+      m.counter_fn("netpulse_poller_runs_total", "Check runs finished, by kind and outcome.",
+                   field(&KindStats::runs_failed), {{"kind", kind}, {"outcome", "failed"}});
+      m.counter_fn("netpulse_poller_timeouts_total", "Check attempts that timed out.",
+                   field(&KindStats::timeouts), {{"kind", kind}});
+      m.counter_fn("netpulse_poller_overruns_total",
+                   "Checks skipped because their previous run was still going.",
+                   field(&KindStats::overruns), {{"kind", kind}});
+      m.counter_fn("netpulse_poller_throttled_total",
+                   "Checks skipped because their kind was at its concurrency bound.",
+                   field(&KindStats::throttled), {{"kind", kind}});
+      m.gauge_fn(
+          "netpulse_poller_in_flight", "Checks under way.",
+          [this, k] {
+            std::lock_guard lock(snapshot_mutex_);
+            return static_cast<double>(snapshot_[k].in_flight);
+          },
+          {{"kind", kind}});
+      m.gauge_fn(
+          "netpulse_poller_checks", "Checks in the plan.",
+          [this, k] {
+            std::lock_guard lock(snapshot_mutex_);
+            return static_cast<double>(snapshot_[k].checks);
+          },
+          {{"kind", kind}});
+    }
+  }
+
+  void take_snapshot() {
+    std::lock_guard lock(snapshot_mutex_);
+    for (std::size_t k = 0; k < kCheckKinds; ++k) {
+      snapshot_[k] = scheduler_.stats(static_cast<CheckKind>(k));
+    }
+  }
+
+  void replan() {
+    auto devices = inventory_.all_enabled();
+    std::unordered_map<std::int64_t, DeviceState> next;
+    std::vector<CheckSpec> plan;
+    for (auto& d : devices) {
+      DeviceState state;
+      if (auto it = states_.find(d.id); it != states_.end()) {
+        state = std::move(it->second);
+        if (state.device.address != d.address) state.ip.reset();
+      }
+      state.device = d;
+      const auto interval = std::chrono::milliseconds(std::int64_t{d.poll_interval_s} * 1000);
+      if (pinger_) {
+        CheckSpec s;
+        s.id = check_id(d.id, CheckKind::kIcmp);
+        s.device_id = d.id;
+        s.kind = CheckKind::kIcmp;
+        s.interval = interval;
+        s.timeout = options_.cycle.timeout;
+        s.retries = 0;  // a cycle of several echoes is its own retry
+        plan.push_back(s);
+      }
+      if (snmp_ && d.snmp) {
+        CheckSpec s;
+        s.id = check_id(d.id, CheckKind::kSnmp);
+        s.device_id = d.id;
+        s.kind = CheckKind::kSnmp;
+        s.interval = interval;
+        s.timeout = options_.snmp_timeout;
+        s.retries = 0;  // net-snmp resends each PDU snmp_retries times
+        plan.push_back(s);
+      }
+      next.emplace(d.id, std::move(state));
+    }
+    states_ = std::move(next);
+    scheduler_.set_plan(std::move(plan));
+    take_snapshot();
+    arm();
+  }
+
+  void arm() {
+    if (!running_) return;
+    const auto now = clock_.steady_now();
+    auto wake = now + options_.max_sleep;
+    if (auto due = scheduler_.next_due(); due && *due < wake) wake = *due;
+    timer_.expires_at(wake);
+    timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !running_) return;
+      scheduler_.tick();
+      take_snapshot();
+      arm();
+    });
+  }
+
+  // --- address resolution ---------------------------------------------------------------------
+
+  // Calls `then` with the device's IP address (a literal at once; a host name resolved, cached
+  // for kResolveTtl) or an outcome saying why not.
+  void with_address(std::int64_t device_id,
+                    std::function<void(core::Result<asio::ip::address>)> then) {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) {
+      return then(core::Error(core::Errc::kDeviceNotFound, "the device left the plan"));
+    }
+    auto& st = it->second;
+    if (st.ip && (clock_.steady_now() - st.resolved_at < kResolveTtl || is_literal(st))) {
+      return then(*st.ip);
+    }
+    boost::system::error_code ec;
+    auto literal = asio::ip::make_address(st.device.address, ec);
+    if (!ec) {
+      st.ip = literal;
+      st.resolved_at = clock_.steady_now();
+      return then(literal);
+    }
+    resolver_.async_resolve(
+        st.device.address, "",
+        [this, device_id, then = std::move(then), alive = std::weak_ptr<bool>(alive_)](
+            const boost::system::error_code& e, asio::ip::udp::resolver::results_type results) {
+          if (alive.expired()) return;
+          auto it = states_.find(device_id);
+          if (it == states_.end()) return;
+          if (e || results.empty()) {
+            return then(core::Error(core::Errc::kNotFound,
+                                    "cannot resolve " + it->second.device.address + ": " +
+                                        (e ? e.message() : std::string("no address"))));
+          }
+          auto ip = results.begin()->endpoint().address();
+          it->second.ip = ip;
+          it->second.resolved_at = clock_.steady_now();
+          then(ip);
+        });
+  }
+
+  static bool is_literal(const DeviceState& st) {
+    boost::system::error_code ec;
+    asio::ip::make_address(st.device.address, ec);
+    return !ec;
+  }
+
+  // --- samples ----------------------------------------------------------------------------------
+
+  static tsdb::AppendSample sample(std::string metric, tsdb::LabelSet labels, std::int64_t t_ms,
+                                   double v) {
+    tsdb::AppendSample s;
+    s.key.metric = std::move(metric);
+    std::sort(labels.begin(), labels.end());
+    s.key.labels = std::move(labels);
+    s.sample.t = t_ms;
+    s.sample.v = v;
+    return s;
+  }
+
+  static tsdb::LabelSet device_labels(const devices::Device& d) {
+    return {{"device", label_value(d.name)}, {"device_id", std::to_string(d.id)}};
+  }
+
+  void append(std::int64_t org_id, std::vector<tsdb::AppendSample> batch) {
+    if (batch.empty()) return;
+    store_.append(org_id, std::move(batch), tsdb::AppendMode::kPartial,
+                  [this, alive = std::weak_ptr<bool>(alive_)](core::Result<tsdb::AppendResult> r) {
+                    if (alive.expired()) return;
+                    if (!r) {
+                      log_.warn("pollers", "samples not stored: {}", r.error().message);
+                    } else if (!r->refused.empty()) {
+                      log_.debug("pollers", "{} sample(s) refused, first: {}",
+                                 r->refused.size(), r->refused.front().message);
+                    }
+                  });
+  }
+
+  // --- ICMP -------------------------------------------------------------------------------------
+
+  void run_icmp(const CheckSpec& spec, std::function<void(CheckOutcome)> done) {
+    const auto device_id = spec.device_id;
+    with_address(device_id, [this, device_id, done = std::move(done)](
+                                core::Result<asio::ip::address> ip) mutable {
+      if (!ip) {
+        judge(device_id, false);
+        return done(CheckOutcome{false, false, ip.error().message});
+      }
+      pinger_->ping_cycle(
+          *ip, options_.cycle,
+          [this, device_id, done = std::move(done),
+           alive = std::weak_ptr<bool>(alive_)](PingCycleResult r) {
+            if (alive.expired()) return;
+            on_cycle(device_id, r);
+            CheckOutcome o;
+            o.ok = r.received > 0;
+            o.timed_out = r.received == 0 && !r.first_error;
+            if (!o.ok) {
+              o.error = r.first_error ? r.first_error->message
+                                      : fmt::format("no reply to {} echo(s)", r.count);
+            }
+            done(std::move(o));
+          });
+    });
+  }
+
+  void on_cycle(std::int64_t device_id, const PingCycleResult& r) {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return;
+    auto& st = it->second;
+    st.last_cycle = r;
+    const auto t_ms = clock_.unix_millis();
+    auto labels = device_labels(st.device);
+    std::vector<tsdb::AppendSample> batch;
+    batch.push_back(sample("icmp_loss_pct", labels, t_ms, r.loss_percent));
+    batch.push_back(sample("device_up", labels, t_ms, r.received > 0 ? 1 : 0));
+    if (r.received > 0) {
+      batch.push_back(sample("icmp_rtt_min_ms", labels, t_ms, r.rtt_min_ms));
+      batch.push_back(sample("icmp_rtt_avg_ms", labels, t_ms, r.rtt_avg_ms));
+      batch.push_back(sample("icmp_rtt_max_ms", labels, t_ms, r.rtt_max_ms));
+      batch.push_back(sample("icmp_jitter_ms", labels, t_ms, r.jitter_ms));
+    }
+    append(st.device.org_id, std::move(batch));
+    judge(device_id, r.received > 0);
+  }
+
+  // Feeds a cycle's verdict to the device's reachability and records the status.
+  void judge(std::int64_t device_id, bool answered) {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return;
+    auto& st = it->second;
+    const auto now = clock_.unix_seconds();
+    detail::ReachabilityOptions ro{options_.down_after, options_.up_after, options_.flap_changes,
+                                   options_.flap_window_s, options_.flap_up_after};
+    st.reach.observe(answered, now, ro);
+    const auto up = st.reach.up();
+    if (!up) return;
+    DeviceStatus status = DeviceStatus::kUp;
+    if (!*up) status = parents_down(st.device) ? DeviceStatus::kUnreachable : DeviceStatus::kDown;
+    inventory_.record_status(device_id, status, now);
+  }
+
+  // Whether the device has parents and every one of them is down or unreachable.
+  bool parents_down(const devices::Device& d) const {
+    if (d.parents.empty()) return false;
+    for (auto p : d.parents) {
+      auto parent = inventory_.get(auth::OrgScope::trusted(d.org_id), p);
+      if (!parent) continue;
+      const auto s = parent->polled_status;
+      if (s != DeviceStatus::kDown && s != DeviceStatus::kUnreachable) return false;
+    }
+    return true;
+  }
+
+  // --- SNMP -------------------------------------------------------------------------------------
+
+  void run_snmp(const CheckSpec& spec, std::function<void(CheckOutcome)> done) {
+    const auto device_id = spec.device_id;
+    with_address(device_id, [this, device_id, done = std::move(done)](
+                                core::Result<asio::ip::address> ip) mutable {
+      if (!ip) return done(CheckOutcome{false, false, ip.error().message});
+      auto creds = inventory_.snmp_credentials(device_id);
+      if (!creds) return done(CheckOutcome{false, false, "the device has no SNMP credentials"});
+      auto target = snmp_target(*ip, *creds, options_);
+      snmp_->get(target, detail::system_oids(),
+                 [this, device_id, target, done = std::move(done),
+                  alive = std::weak_ptr<bool>(alive_)](
+                     core::Result<std::vector<VarBind>> r) mutable {
+                   if (alive.expired()) return;
+                   if (!r) {
+                     return done(CheckOutcome{false, r.error().code == core::Errc::kTimeout,
+                                              "SNMP: " + r.error().message});
+                   }
+                   on_system(device_id, *r);
+                   walk_interfaces(device_id, target, r->size(), std::move(done));
+                 });
+    });
+  }
+
+  void on_system(std::int64_t device_id, const std::vector<VarBind>& vbs) {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return;
+    auto& st = it->second;
+    auto info = detail::system_info(vbs);
+    const auto now = clock_.unix_seconds();
+    if (info.uptime_s) {
+      if (st.uptime_s && *info.uptime_s + 60 < *st.uptime_s) {
+        // sysUpTime went backwards: a restart. Counters restarted too.
+        for (auto& [index, iface] : st.interfaces) {
+          iface.in_octets.reset();
+          iface.out_octets.reset();
+        }
+        bus_.publish(DeviceRebooted{st.device.org_id, device_id, *info.uptime_s, now});
+        log_.info("pollers", "device {} ({}) restarted: sysUpTime {} s", device_id,
+                  st.device.name, *info.uptime_s);
+      }
+      st.uptime_s = info.uptime_s;
+      append(st.device.org_id, {sample("sysUpTime", device_labels(st.device),
+                                       clock_.unix_millis(), static_cast<double>(*info.uptime_s))});
+    }
+    inventory_.record_system_info(device_id, info);
+  }
+
+  void walk_interfaces(std::int64_t device_id, const SnmpTarget& target, std::size_t values,
+                       std::function<void(CheckOutcome)> done) {
+    WalkOptions wo;
+    wo.max_repetitions = options_.snmp_max_repetitions;
+    wo.deadline = std::chrono::milliseconds(
+        std::max<std::int64_t>(options_.snmp_timeout.count() * 10, 10'000));
+    snmp_->walk_columns(
+        target, detail::interface_columns(), wo,
+        [this, device_id, values, done = std::move(done),
+         alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
+          if (alive.expired()) return;
+          if (!r) {
+            return done(CheckOutcome{false, r.error().code == core::Errc::kTimeout,
+                                     "SNMP interface table: " + r.error().message});
+          }
+          on_interfaces(device_id, *r);
+          if (auto it = states_.find(device_id); it != states_.end()) {
+            it->second.last_snmp_values = values + r->size();
+          }
+          done(CheckOutcome{true, false, ""});
+        });
+  }
+
+  void on_interfaces(std::int64_t device_id, const std::vector<VarBind>& vbs) {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return;
+    auto& st = it->second;
+    const auto t_ms = clock_.unix_millis();
+    const auto now_s = t_ms / 1000;
+    auto rows = detail::interface_rows(vbs);
+    std::vector<tsdb::AppendSample> batch;
+    std::map<std::uint32_t, InterfaceState> next;
+    for (auto& row : rows) {
+      InterfaceState state;
+      auto& info = state.info;
+      info.if_index = row.if_index;
+      info.descr = label_value(row.descr);
+      info.name = label_value(row.name.empty() ? row.descr : row.name);
+      info.alias = label_value(row.alias);
+      info.admin_status = row.admin_status;
+      info.oper_status = row.oper_status;
+      info.speed_bps = row.high_speed_mbps ? *row.high_speed_mbps * 1'000'000ull
+                                           : row.speed_bps.value_or(0);
+      info.hc_counters = row.hc_in_octets.has_value();
+      info.polled_at = now_s;
+      state.in_octets = row.hc_in_octets ? row.hc_in_octets : row.in_octets;
+      state.out_octets = row.hc_out_octets ? row.hc_out_octets : row.out_octets;
+      state.at_ms = t_ms;
+      auto prev = st.interfaces.find(row.if_index);
+      if (prev != st.interfaces.end()) {
+        const auto& p = prev->second;
+        const double seconds = static_cast<double>(t_ms - p.at_ms) / 1000.0;
+        const bool hc = info.hc_counters && p.info.hc_counters;
+        const auto speed = static_cast<double>(info.speed_bps);
+        if (p.in_octets && state.in_octets && info.hc_counters == p.info.hc_counters) {
+          info.in_bps = detail::octet_rate_bps(*p.in_octets, *state.in_octets, hc, seconds, speed);
+        }
+        if (p.out_octets && state.out_octets && info.hc_counters == p.info.hc_counters) {
+          info.out_bps =
+              detail::octet_rate_bps(*p.out_octets, *state.out_octets, hc, seconds, speed);
+        }
+        if (info.speed_bps > 0 && (info.in_bps || info.out_bps)) {
+          info.utilization_pct =
+              100.0 * std::max(info.in_bps.value_or(0), info.out_bps.value_or(0)) / speed;
+        }
+        if (p.info.oper_status != info.oper_status && p.info.oper_status != 0) {
+          bus_.publish(InterfaceStatusChanged{st.device.org_id, device_id, row.if_index,
+                                              info.name, p.info.oper_status, info.oper_status,
+                                              now_s});
+        }
+      }
+      auto labels = device_labels(st.device);
+      labels.emplace_back("ifIndex", std::to_string(row.if_index));
+      if (!info.name.empty()) labels.emplace_back("ifName", info.name);
+      if (!info.alias.empty()) labels.emplace_back("ifAlias", info.alias);
+      for (auto& [metric, value] : row.values) {
+        batch.push_back(sample(metric, labels, t_ms, static_cast<double>(value)));
+      }
+      batch.push_back(sample("ifOperStatus", labels, t_ms, info.oper_status));
+      batch.push_back(sample("ifAdminStatus", labels, t_ms, info.admin_status));
+      batch.push_back(sample("ifSpeedBps", labels, t_ms, static_cast<double>(info.speed_bps)));
+      if (info.in_bps) batch.push_back(sample("ifInBps", labels, t_ms, *info.in_bps));
+      if (info.out_bps) batch.push_back(sample("ifOutBps", labels, t_ms, *info.out_bps));
+      if (info.utilization_pct) {
+        batch.push_back(sample("ifUtilizationPct", labels, t_ms, *info.utilization_pct));
+      }
+      next.emplace(row.if_index, std::move(state));
+    }
+    st.interfaces = std::move(next);
+    append(st.device.org_id, std::move(batch));
+  }
+
+  PollerOptions options_;
+  const core::Clock& clock_;
+  asio::any_io_executor loop_;
+  devices::Inventory& inventory_;
+  tsdb::Store& store_;
+  core::EventBus& bus_;
+  core::Logger& log_;
+  std::unique_ptr<IcmpPinger> pinger_;
+  std::unique_ptr<SnmpClient> snmp_;
+  Scheduler scheduler_;
+  asio::steady_timer timer_;
+  asio::ip::udp::resolver resolver_;
+  std::unordered_map<std::int64_t, DeviceState> states_;
+  core::EventBus::Subscription changed_;
+  bool running_ = false;
+  bool replan_posted_ = false;
+  mutable std::mutex snapshot_mutex_;
+  std::array<KindStats, kCheckKinds> snapshot_{};
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace
+
+core::Result<std::unique_ptr<Poller>> Poller::open(const PollerOptions& options,
+                                                   const core::Clock& clock,
+                                                   asio::any_io_executor loop,
+                                                   devices::Inventory& inventory,
+                                                   tsdb::Store& store, core::EventBus& bus,
+                                                   core::Logger& log,
+                                                   core::MetricsRegistry* metrics) {
+  std::unique_ptr<IcmpPinger> pinger;
+  if (options.icmp_mode != "off") {
+    IcmpOptions io;
+    io.mode = options.icmp_mode == "datagram" ? IcmpModeChoice::kDatagramOnly
+              : options.icmp_mode == "raw"    ? IcmpModeChoice::kRawOnly
+                                              : IcmpModeChoice::kAuto;
+    io.max_in_flight = std::min<std::size_t>(
+        65'535, std::max<std::size_t>(1, options.scheduler.max_in_flight[0] * options.cycle.count));
+    auto p = IcmpPinger::open(io, loop, clock);
+    if (!p) return std::move(p).error();
+    pinger = std::move(*p);
+    if (!pinger->mode_v6()) log.warn("pollers", "ICMPv6: {}", pinger->v6_status());
+  }
+  std::unique_ptr<SnmpClient> snmp;
+  if (options.snmp) {
+    SnmpClientOptions so;
+    so.max_in_flight = std::max<std::size_t>(1, options.scheduler.max_in_flight[1] * 2);
+    auto s = SnmpClient::open(so, loop, clock);
+    if (!s) return std::move(s).error();
+    snmp = std::move(*s);
+  }
+  return std::unique_ptr<Poller>(new PollerImpl(options, clock, loop, inventory, store, bus, log,
+                                                metrics, std::move(pinger), std::move(snmp)));
+}
+
+}  // namespace netpulse::pollers

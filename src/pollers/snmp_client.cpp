@@ -101,6 +101,7 @@ struct Session : std::enable_shared_from_this<Session> {
   State state = State::kReady;
   bool reading = false;
   bool closed = false;
+  bool stale = false;  // v3: the agent no longer knows our engine ID (it restarted): reopen
   std::size_t outstanding = 0;  // request PDUs net-snmp holds for us
   std::size_t operations = 0;   // operations using this session
   std::uint64_t unparseable = 0;
@@ -250,8 +251,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
  private:
   void refuse(VarBindsCallback done, Error error) {
     ++stats_.operations_refused;
-    asio::post(loop_, [done = std::move(done), error = std::move(error)]() mutable {
-      done(std::move(error));
+    asio::post(loop_, [self = shared_from_this(), done = std::move(done),
+                       error = std::move(error)]() mutable {
+      if (!self->stopped_) done(std::move(error));
     });
   }
 
@@ -289,6 +291,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
 
   core::Result<std::shared_ptr<Session>> find_or_open(const SnmpTarget& target) {
     std::string key = session_key(target);
+    if (auto it = sessions_.find(key); it != sessions_.end() && it->second->stale &&
+                                       it->second->operations == 0 &&
+                                       it->second->outstanding == 0) {
+      drop_session(*it->second);  // the agent's engine ID changed: discover it afresh
+    }
     if (auto it = sessions_.find(key); it != sessions_.end()) {
       Session& s = *it->second;
       s.last_used = clock_.steady_now();
@@ -621,6 +628,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
         // request now falls inside the window.
         return post_send(op);
       }
+      if (type == SNMPERR_UNKNOWN_ENG_ID) s.stale = true;
       return complete(op, Error(report_code(type), fmt::format("snmp: {}: {}", s.peer,
                                                                describe_report(type, s.target))));
     }
@@ -767,8 +775,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
     } else {
       ++stats_.operations_failed;
     }
-    asio::post(loop_, [done = std::move(owned->done), result = std::move(result)]() mutable {
-      done(std::move(result));
+    asio::post(loop_, [self = shared_from_this(), done = std::move(owned->done),
+                       result = std::move(result)]() mutable {
+      if (!self->stopped_) done(std::move(result));
     });
   }
 

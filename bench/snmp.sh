@@ -79,8 +79,9 @@ tmp=$(mktemp -d /tmp/netpulse-bench-snmp-XXXXXX)
 chmod 755 "$tmp"
 started_pids=()
 cleanup() {
-  for pid in "${started_pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${started_pids[@]}"; do
+    { kill -9 "$pid" && wait "$pid"; } 2>/dev/null || true
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -105,17 +106,16 @@ wait_answer() { # port community
 
 # --- agents --------------------------------------------------------------------------------------
 snmpd_port=$(free_port udp)
-{
-  addresses="udp:127.0.0.1:$snmpd_port"
-  for ((i = 0; i < agents; i++)); do
-    addresses+=",udp:127.0.$((1 + i / 250)).$((1 + i % 250)):$snmpd_port"
-  done
-  echo "agentAddress $addresses"
-  echo "rocommunity public 127.0.0.0/8"
-} >"$tmp/snmpd.conf"
+# The listening addresses go on the command line: snmpd.conf lines are cut at ~4 KiB, and an
+# agentAddress line with 1,001 addresses silently loses most of them.
+addresses="udp:127.0.0.1:$snmpd_port"
+for ((i = 0; i < agents; i++)); do
+  addresses+=",udp:127.0.$((1 + i / 250)).$((1 + i % 250)):$snmpd_port"
+done
+printf 'rocommunity public 127.0.0.0/8\ndontLogTCPWrappersConnects yes\n' >"$tmp/snmpd.conf"
 mkdir -p "$tmp/snmpd"
 SNMP_PERSISTENT_DIR=$tmp/snmpd MIBS= /usr/sbin/snmpd -f -C -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" \
-  -M /nonexistent -m "" -p "$tmp/snmpd.pid" &
+  -M /nonexistent -m "" -p "$tmp/snmpd.pid" "$addresses" &
 snmpd_pid=$!
 started_pids+=("$snmpd_pid")
 wait_answer "$snmpd_port" public || die "snmpd did not answer: $(tail -5 "$tmp/snmpd.log")"
@@ -123,7 +123,8 @@ wait_answer "$snmpd_port" public || die "snmpd did not answer: $(tail -5 "$tmp/s
 mkdir -p "$tmp/sim/data" "$tmp/sim/cache"
 chmod -R 755 "$tmp/sim"
 chmod 777 "$tmp/sim/cache"
-python3 - "$large_ifaces" >"$tmp/sim/data/large.snmprec" <<'EOF'
+# Community = file name: `public` (what the exporter's module sends) and `large`.
+python3 - "$large_ifaces" >"$tmp/sim/data/public.snmprec" <<'EOF'
 import sys
 n = int(sys.argv[1])
 # (column, type, value(i)) for ifTable (1.3.6.1.2.1.2.2.1.C) and ifXTable (1.3.6.1.2.1.31.1.1.1.C)
@@ -150,6 +151,8 @@ for col, typ, val in if_x:
     for i in range(1, n + 1):
         print(f"1.3.6.1.2.1.31.1.1.1.{col}.{i}|{typ}|{val(i)}")
 EOF
+cp "$tmp/sim/data/public.snmprec" "$tmp/sim/data/large.snmprec"
+chmod 644 "$tmp/sim/data/"*.snmprec
 sim_port=$(free_port udp)
 sim_user=()
 [[ $(id -u) == 0 ]] && sim_user=(--process-user=nobody --process-group=nogroup)
@@ -237,10 +240,6 @@ measure() { # name port community scrapes
   raw+=" sample_lines=$ex_lines us_per_value=$ex_us"$'\n'
 }
 
-# The small agent sits behind 127.0.0.1:<snmpd_port> (public); the large one is snmpsim with
-# community `large`: the exporter's module uses `public`, so snmpsim also serves public.snmprec.
-cp "$tmp/sim/data/large.snmprec" "$tmp/sim/data/public.snmprec"
-chmod 644 "$tmp/sim/data/"*.snmprec
 for ((run = 1; run <= runs; run++)); do
   measure small "$snmpd_port" public "$small_scrapes"
   measure large "$sim_port" public "$large_scrapes"

@@ -47,6 +47,8 @@ http::status status_for(core::Errc code) noexcept {
       return http::status::service_unavailable;
     case Errc::kTimeout:
       return http::status::gateway_timeout;
+    case Errc::kProtocolError:
+      return http::status::bad_gateway;
     case Errc::kDatabaseError:
     case Errc::kSchemaTooNew:
     case Errc::kConfigError:

@@ -59,6 +59,8 @@ std::string_view errc_name(Errc code) noexcept {
       return "DEVICE_ALREADY_EXISTS";
     case Errc::kHeadersTooLarge:
       return "HEADERS_TOO_LARGE";
+    case Errc::kProtocolError:
+      return "PROTOCOL_ERROR";
   }
   return "INTERNAL_ERROR";
 }

@@ -39,6 +39,7 @@ enum class Errc {
   kDeviceNotFound,       // reserved for the devices module
   kDeviceAlreadyExists,  // reserved for the devices module
   kHeadersTooLarge,      // request line + headers over the configured limit
+  kProtocolError,        // a network peer answered against its protocol (malformed, out of order)
 };
 
 // The stable upper-snake name of a code, e.g. "INVALID_INPUT".

@@ -1,0 +1,183 @@
+// Launchers for the real SNMP agents the pollers tests talk to (snmpd, snmpsimd). Readiness is
+// checked with Debian's `snmpget` (a real manager, independent of the code under test); every
+// wait is bounded; only the child started here is signalled, by its PID.
+#include "support/snmpd.hpp"
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace netpulse::test {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
+            const std::vector<std::pair<std::string, std::string>>& env) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    FILE* log = std::fopen(log_path.c_str(), "a");
+    if (log != nullptr) {
+      ::dup2(fileno(log), 1);
+      ::dup2(fileno(log), 2);
+    }
+    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void kill_and_reap(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
+bool exited(pid_t pid) {
+  int status = 0;
+  return ::waitpid(pid, &status, WNOHANG) == pid;
+}
+
+// One v2c GET of sysUpTime.0 (or sysDescr for snmpsim) with Debian's snmpget.
+bool answers(std::uint16_t port, const std::string& community, const std::string& oid) {
+  std::string cmd = "MIBS= /usr/bin/snmpget -v2c -c " + community +
+                    " -t 0.3 -r 0 -On 127.0.0.1:" + std::to_string(port) + " " + oid +
+                    " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+}  // namespace
+
+std::uint16_t free_udp_port() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool SnmpdProcess::available() {
+  return ::access("/usr/sbin/snmpd", X_OK) == 0;
+}
+
+SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config)
+    : dir_(dir) {
+  port_ = free_udp_port();
+  const std::string conf = dir + "/snmpd.conf";
+  {
+    std::ofstream out(conf);
+    out << "agentAddress udp:127.0.0.1:" << port_ << "\n"
+        << "rocommunity public 127.0.0.1\n"
+        << "createUser shaaes SHA \"shaaes-auth-pw\" AES \"shaaes-priv-pw\"\n"
+        << "createUser sha256aes SHA-256 \"sha256-auth-pw\" AES \"sha256-priv-pw\"\n"
+        << "createUser sha512aes256 SHA-512 \"sha512-auth-pw\" AES-256 \"sha512-priv-pw\"\n"
+        << "createUser md5auth MD5 \"md5-auth-password\"\n"
+        << "createUser noauth\n"
+        << "createUser wrongpw SHA \"wrongpw-auth-pw\" AES \"wrongpw-priv-pw\"\n"
+        << "rouser shaaes priv\n"
+        << "rouser sha256aes priv\n"
+        << "rouser sha512aes256 priv\n"
+        << "rouser md5auth auth\n"
+        << "rouser noauth noauth\n"
+        << "rouser wrongpw auth\n";
+    for (const auto& line : extra_config) out << line << "\n";
+  }
+  const std::string log = dir + "/snmpd.log";
+  pid_ = spawn({"/usr/sbin/snmpd", "-f", "-C", "-c", conf, "-p", dir + "/snmpd.pid", "-Lf", log,
+                "-M", "/nonexistent", "-m", ""},
+               log, {{"SNMP_PERSISTENT_DIR", dir + "/persist"}, {"MIBS", ""}});
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < until) {
+    if (exited(pid_)) {
+      pid_ = -1;
+      throw std::runtime_error("snmpd exited at start:\n" + read_file(log));
+    }
+    if (answers(port_, "public", "1.3.6.1.2.1.1.3.0")) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill_and_reap(pid_);
+  pid_ = -1;
+  throw std::runtime_error("snmpd did not answer within 15 s:\n" + read_file(log));
+}
+
+SnmpdProcess::~SnmpdProcess() {
+  if (pid_ > 0 && paused_) ::kill(pid_, SIGCONT);
+  kill_and_reap(pid_);
+}
+
+void SnmpdProcess::pause() {
+  ::kill(pid_, SIGSTOP);
+  paused_ = true;
+}
+
+void SnmpdProcess::resume() {
+  ::kill(pid_, SIGCONT);
+  paused_ = false;
+}
+
+bool SnmpsimProcess::available() {
+  return ::access("/usr/bin/snmpsimd", X_OK) == 0;
+}
+
+SnmpsimProcess::SnmpsimProcess(const std::string& dir, const std::string& community) {
+  port_ = free_udp_port();
+  // snmpsimd drops to nobody when run as root: its data and cache must be reachable.
+  ::chmod(dir.c_str(), 0755);
+  ::chmod((dir + "/data").c_str(), 0755);
+  ::mkdir((dir + "/cache").c_str(), 0777);
+  ::chmod((dir + "/cache").c_str(), 0777);
+  const std::string log = dir + "/snmpsim.log";
+  std::vector<std::string> args = {
+      "/usr/bin/snmpsimd", "--data-dir=" + dir + "/data", "--cache-dir=" + dir + "/cache",
+      "--agent-udpv4-endpoint=127.0.0.1:" + std::to_string(port_), "--logging-method=null"};
+  if (::geteuid() == 0) {
+    args.push_back("--process-user=nobody");
+    args.push_back("--process-group=nogroup");
+  }
+  pid_ = spawn(args, log, {});
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < until) {
+    if (exited(pid_)) {
+      pid_ = -1;
+      throw std::runtime_error("snmpsimd exited at start:\n" + read_file(log));
+    }
+    if (answers(port_, community, "1.3.6.1.2.1.1.1.0")) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  kill_and_reap(pid_);
+  pid_ = -1;
+  throw std::runtime_error("snmpsimd did not answer within 60 s:\n" + read_file(log));
+}
+
+SnmpsimProcess::~SnmpsimProcess() {
+  kill_and_reap(pid_);
+}
+
+}  // namespace netpulse::test

@@ -1,0 +1,63 @@
+// Real SNMP agents for tests: Debian's `snmpd` (v1/v2c community and v3 users) and `snmpsimd`
+// (recorded .snmprec data), each started as a child on a free 127.0.0.1 UDP port with its
+// config, state and log in a test's temporary directory, and stopped by PID when the helper goes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace netpulse::test {
+
+// A free UDP port on 127.0.0.1 (bound and released; another process could take it meanwhile).
+std::uint16_t free_udp_port();
+
+// The v3 users every SnmpdProcess has (user, auth protocol, auth password, priv protocol,
+// priv password; security level follows): see snmpd.cpp.
+inline constexpr const char* kSnmpdCommunity = "public";
+
+class SnmpdProcess {
+ public:
+  // True when /usr/sbin/snmpd exists (tests WARN and skip otherwise).
+  static bool available();
+  // Writes dir/snmpd.conf (agentAddress udp:127.0.0.1:<free port> plus `extra_addresses`,
+  // e.g. "udp:127.0.1.1:<port>"; rocommunity public; the v3 users) and starts
+  // `snmpd -f -C -c conf -p pidfile -Lf log` with SNMP_PERSISTENT_DIR=dir. Waits up to 15 s
+  // until it answers a v2c GET. Throws std::runtime_error (with the log) on failure.
+  explicit SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config = {});
+  ~SnmpdProcess();  // SIGKILL + reap (SIGCONT first if paused)
+  SnmpdProcess(const SnmpdProcess&) = delete;
+  SnmpdProcess& operator=(const SnmpdProcess&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  pid_t pid() const noexcept { return pid_; }
+  void pause();   // SIGSTOP: the agent stops answering
+  void resume();  // SIGCONT
+
+ private:
+  std::string dir_;
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  bool paused_ = false;
+};
+
+class SnmpsimProcess {
+ public:
+  // True when /usr/bin/snmpsimd exists.
+  static bool available();
+  // Serves every dir/data/<community>.snmprec on 127.0.0.1:<free port> (as nobody/nogroup when
+  // root). Waits up to 30 s until `community` answers. Throws std::runtime_error on failure.
+  SnmpsimProcess(const std::string& dir, const std::string& community);
+  ~SnmpsimProcess();
+  SnmpsimProcess(const SnmpsimProcess&) = delete;
+  SnmpsimProcess& operator=(const SnmpsimProcess&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+
+ private:
+  std::uint16_t port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace netpulse::test

@@ -321,6 +321,60 @@ boost::json::object device_schema() {
             {"snmp", std::move(snmp)}}}};
 }
 
+boost::json::value opt_double(const std::optional<double>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+
+boost::json::object cycle_json(const pollers::PingCycleResult& r) {
+  return {{"sent", r.count},
+          {"received", r.received},
+          {"loss_pct", r.loss_percent},
+          {"rtt_min_ms", r.received ? boost::json::value(r.rtt_min_ms) : nullptr},
+          {"rtt_avg_ms", r.received ? boost::json::value(r.rtt_avg_ms) : nullptr},
+          {"rtt_max_ms", r.received ? boost::json::value(r.rtt_max_ms) : nullptr},
+          {"jitter_ms", r.received > 1 ? boost::json::value(r.jitter_ms) : nullptr}};
+}
+
+boost::json::value outcome_json(const std::optional<pollers::CheckOutcome>& o) {
+  if (!o) return nullptr;
+  return {{"ok", o->ok}, {"timed_out", o->timed_out}, {"error", o->error}};
+}
+
+boost::json::object interface_json(const pollers::InterfaceInfo& i) {
+  return {{"if_index", i.if_index},
+          {"name", i.name},
+          {"alias", i.alias},
+          {"descr", i.descr},
+          {"admin_status", i.admin_status},
+          {"oper_status", i.oper_status},
+          {"speed_bps", i.speed_bps},
+          {"in_bps", opt_double(i.in_bps)},
+          {"out_bps", opt_double(i.out_bps)},
+          {"utilization_pct", opt_double(i.utilization_pct)},
+          {"hc_counters", i.hc_counters},
+          {"polled_at", core::format_rfc3339_seconds(i.polled_at)}};
+}
+
+// The device with what the pollers saw last: ICMP figures and interface counts.
+boost::json::object device_detail(const Device& d, const pollers::Poller* poller) {
+  auto out = device_json(d);
+  boost::json::object latest{{"icmp", nullptr}, {"interfaces", nullptr}};
+  if (poller) {
+    if (auto c = poller->last_cycle(d.id)) latest["icmp"] = cycle_json(*c);
+    if (auto ifs = poller->interfaces(auth::OrgScope::trusted(d.org_id), d.id);
+        ifs && !ifs->empty()) {
+      std::int64_t up = 0, down = 0;
+      for (auto& i : *ifs) {
+        if (i.oper_status == 1) ++up;
+        if (i.oper_status == 2 && i.admin_status == 1) ++down;
+      }
+      latest["interfaces"] = {{"total", ifs->size()}, {"up", up}, {"down", down}};
+    }
+  }
+  out["latest"] = std::move(latest);
+  return out;
+}
+
 }  // namespace
 
 void register_device_routes(Router& router, const RouteDeps& deps) {
@@ -454,14 +508,77 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
       });
   router.add(std::move(import_csv));
 
-  router.add(make(verb::get, "/api/v1/devices/{id}", Permission::kDevicesRead, "One device.",
-                  "devices", [&inv](ContextPtr ctx) {
+  auto* poller = deps.poller;
+  router.add(make(verb::get, "/api/v1/devices/{id}", Permission::kDevicesRead,
+                  "One device, with the latest ICMP figures and interface counts.", "devices",
+                  [&inv, poller](ContextPtr ctx) {
                     auto id = ctx->id_param("id");
                     if (!id) return ctx->reply_error(id.error());
                     auto d = inv.get(ctx->org_scope(), *id);
                     if (!d) return ctx->reply_error(d.error());
-                    ctx->reply_data(device_json(*d));
+                    ctx->reply_data(device_detail(*d, poller));
                   }));
+
+  if (poller) {
+    auto poll =
+        make(verb::post, "/api/v1/devices/{id}/poll", Permission::kDevicesWrite,
+             "Poll the device now (ICMP, and SNMP when it has credentials); answers when the poll "
+             "has finished.",
+             "devices", [poller](ContextPtr ctx) {
+               auto id = ctx->id_param("id");
+               if (!id) return ctx->reply_error(id.error());
+               ctx->set_audit_target("devices/" + std::to_string(*id));
+               poller->poll_now(ctx->org_scope(), *id, [ctx](core::Result<pollers::PollReport> r) {
+                 if (!r) return ctx->reply_error(r.error());
+                 boost::json::object out{
+                     {"device_id", r->device_id},
+                     {"status", devices::device_status_name(r->status)},
+                     {"icmp", r->icmp ? boost::json::value(cycle_json(*r->icmp)) : nullptr},
+                     {"icmp_outcome", outcome_json(r->icmp_outcome)},
+                     {"snmp_outcome", outcome_json(r->snmp_outcome)},
+                     {"snmp_values", r->snmp_values}};
+                 ctx->reply_data(std::move(out));
+               });
+             });
+    poll.doc.success_status = 200;
+    router.add(std::move(poll));
+
+    router.add(make(verb::get, "/api/v1/devices/{id}/interfaces", Permission::kDevicesRead,
+                    "The device's interfaces as last polled by SNMP, with rates and utilization.",
+                    "devices", [poller](ContextPtr ctx) {
+                      auto id = ctx->id_param("id");
+                      if (!id) return ctx->reply_error(id.error());
+                      auto r = poller->interfaces(ctx->org_scope(), *id);
+                      if (!r) return ctx->reply_error(r.error());
+                      boost::json::array items;
+                      for (auto& i : *r) items.push_back(interface_json(i));
+                      ctx->reply_data(std::move(items));
+                    }));
+
+    router.add(make(verb::get, "/api/v1/pollers", Permission::kDevicesRead,
+                    "Poller health: checks per kind, runs, timeouts, overruns, in flight.",
+                    "devices", [poller](ContextPtr ctx) {
+                      auto h = poller->health();
+                      boost::json::object kinds;
+                      for (std::size_t k = 0; k < pollers::kCheckKinds; ++k) {
+                        auto& s = h.kinds[k];
+                        kinds[pollers::check_kind_name(static_cast<pollers::CheckKind>(k))] = {
+                            {"checks", s.checks},
+                            {"in_flight", s.in_flight},
+                            {"runs_started", s.runs_started},
+                            {"runs_ok", s.runs_ok},
+                            {"runs_failed", s.runs_failed},
+                            {"attempts", s.attempts},
+                            {"retries", s.retries},
+                            {"timeouts", s.timeouts},
+                            {"overruns", s.overruns},
+                            {"throttled", s.throttled}};
+                      }
+                      ctx->reply_data({{"icmp_mode", h.icmp_mode},
+                                       {"devices", h.devices},
+                                       {"kinds", std::move(kinds)}});
+                    }));
+  }
 
   auto patch = make(
       verb::patch, "/api/v1/devices/{id}", Permission::kDevicesWrite,

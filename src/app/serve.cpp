@@ -15,6 +15,7 @@
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/devices/inventory.hpp>
+#include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 
 #include "support.hpp"
@@ -139,11 +140,38 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
 
+  pollers::PollerOptions poller_options;
+  const auto& pc = config->pollers;
+  poller_options.icmp_mode = pc.icmp_mode;
+  poller_options.cycle.count = static_cast<std::size_t>(pc.icmp_echoes);
+  poller_options.cycle.interval = std::chrono::milliseconds(pc.icmp_echo_interval_ms);
+  poller_options.cycle.timeout = std::chrono::milliseconds(pc.icmp_timeout_ms);
+  poller_options.down_after = static_cast<int>(pc.down_after);
+  poller_options.up_after = static_cast<int>(pc.up_after);
+  poller_options.flap_changes = static_cast<int>(pc.flap_changes);
+  poller_options.flap_window_s = pc.flap_window_s;
+  poller_options.flap_up_after = static_cast<int>(pc.flap_up_after);
+  poller_options.snmp = pc.snmp;
+  poller_options.snmp_timeout = std::chrono::milliseconds(pc.snmp_timeout_ms);
+  poller_options.snmp_retries = static_cast<int>(pc.snmp_retries);
+  poller_options.snmp_max_repetitions = static_cast<int>(pc.snmp_max_repetitions);
+  poller_options.scheduler.max_in_flight[static_cast<std::size_t>(pollers::CheckKind::kIcmp)] =
+      static_cast<std::size_t>(pc.max_in_flight_icmp);
+  poller_options.scheduler.max_in_flight[static_cast<std::size_t>(pollers::CheckKind::kSnmp)] =
+      static_cast<std::size_t>(pc.max_in_flight_snmp);
+  auto poller = pollers::Poller::open(poller_options, rt.clock, loop.get_executor(), **inventory,
+                                      store, bus, log, &rt.metrics);
+  if (!poller) {
+    std::fprintf(stderr, "netpulse: pollers: %s\n", poller.error().message.c_str());
+    return 1;
+  }
+
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
   deps.tsdb = &store;
   deps.inventory = inventory->get();
+  deps.poller = poller->get();
   deps.workers = rt.workers.get();
   deps.loop = loop.get_executor();
   deps.ingest_max_samples = static_cast<std::size_t>(config->tsdb.max_batch_samples);
@@ -197,6 +225,7 @@ int cmd_serve(const CommandLine& cl) {
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) feed_watchdog();
 
   (*server)->start();
+  (*poller)->start();
   ready = true;
   auto ep = (*server)->local_endpoint();
   auto host = ep.address().is_v6() ? fmt::format("[{}]", ep.address().to_string())
@@ -213,6 +242,8 @@ int cmd_serve(const CommandLine& cl) {
   // Teardown in dependency order: the listener, slow work, queued writes. The loop, with anything
   // still queued on it, goes last (Runtime's destructor); late answers are dropped by then.
   server->reset();
+  (*poller)->stop();
+  poller->reset();
   // The store writes its final checkpoint (so the next start replays nothing), then slow work
   // finishes and queued writes commit.
   if (auto r = store.close(); !r) log.error("app", "tsdb: {}", r.error().message);

@@ -2,8 +2,6 @@
 // turns answers into samples, statuses and events. ICMP cycles decide up/down (with flap
 // damping; a device whose parents are all down is unreachable, not down); SNMP reads the system
 // group and the IF-MIB interface table. Metric names and labels are listed in docs/pollers.md.
-#include <netpulse/pollers/poller.hpp>
-
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -14,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/pollers/poller.hpp>
 #include <netpulse/pollers/snmp.hpp>
 
 #include "detail/counters.hpp"
@@ -43,23 +42,6 @@ std::string label_value(std::string_view raw) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
-}
-
-// The text of an OCTET STRING value, empty for anything else.
-std::string text_of(const SnmpValue& v) {
-  if (auto* s = std::get_if<std::string>(&v)) return *s;
-  return {};
-}
-
-std::optional<std::uint64_t> unsigned_of(const SnmpValue& v) {
-  if (auto* c = std::get_if<Counter64>(&v)) return c->value;
-  if (auto* c = std::get_if<Counter32>(&v)) return c->value;
-  if (auto* g = std::get_if<Gauge32>(&v)) return g->value;
-  if (auto* t = std::get_if<TimeTicks>(&v)) return t->value;
-  if (auto* i = std::get_if<std::int64_t>(&v); i && *i >= 0) {
-    return static_cast<std::uint64_t>(*i);
-  }
-  return std::nullopt;
 }
 
 SnmpTarget snmp_target(const boost::asio::ip::address& ip, const devices::SnmpCredentials& c,
@@ -151,8 +133,8 @@ class PollerImpl final : public Poller {
  public:
   PollerImpl(const PollerOptions& options, const core::Clock& clock, asio::any_io_executor loop,
              devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus,
-             core::Logger& log, core::MetricsRegistry* metrics,
-             std::unique_ptr<IcmpPinger> pinger, std::unique_ptr<SnmpClient> snmp)
+             core::Logger& log, core::MetricsRegistry* metrics, std::unique_ptr<IcmpPinger> pinger,
+             std::unique_ptr<SnmpClient> snmp)
       : options_(options),
         clock_(clock),
         loop_(loop),
@@ -166,12 +148,10 @@ class PollerImpl final : public Poller {
         timer_(loop),
         resolver_(loop),
         alive_(std::make_shared<bool>(true)) {
-    scheduler_.set_runner(CheckKind::kIcmp, [this](const CheckSpec& s, auto done) {
-      run_icmp(s, std::move(done));
-    });
-    scheduler_.set_runner(CheckKind::kSnmp, [this](const CheckSpec& s, auto done) {
-      run_snmp(s, std::move(done));
-    });
+    scheduler_.set_runner(CheckKind::kIcmp,
+                          [this](const CheckSpec& s, auto done) { run_icmp(s, std::move(done)); });
+    scheduler_.set_runner(CheckKind::kSnmp,
+                          [this](const CheckSpec& s, auto done) { run_snmp(s, std::move(done)); });
     changed_ = bus.subscribe<devices::DeviceChanged>([this](const devices::DeviceChanged&) {
       if (replan_posted_) return;
       replan_posted_ = true;
@@ -206,10 +186,10 @@ class PollerImpl final : public Poller {
                 std::function<void(core::Result<PollReport>)> done) override {
     auto it = states_.find(device_id);
     if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
-      return post_error(std::move(done),
-                        core::Error(core::Errc::kDeviceNotFound,
-                                    "no enabled device " + std::to_string(device_id),
-                                    {{"device_id", device_id}}));
+      return post_error(
+          std::move(done),
+          core::Error(core::Errc::kDeviceNotFound, "no enabled device " + std::to_string(device_id),
+                      {{"device_id", device_id}}));
     }
     struct Join {
       PollReport report;
@@ -228,9 +208,8 @@ class PollerImpl final : public Poller {
         join->report.icmp = it->second.last_cycle;
         join->report.snmp_values = it->second.last_snmp_values;
       }
-      auto d = inventory_.get(auth::OrgScope::trusted(
-                                  it != states_.end() ? it->second.device.org_id : 0),
-                              device_id);
+      auto d = inventory_.get(
+          auth::OrgScope::trusted(it != states_.end() ? it->second.device.org_id : 0), device_id);
       if (d) join->report.status = d->status();
       join->done(std::move(join->report));
     };
@@ -248,10 +227,10 @@ class PollerImpl final : public Poller {
       if (!r) {
         // Already running: let the caller retry rather than wait for a run it did not start.
         join->answered = true;
-        return post_error(std::move(join->done),
-                          core::Error(core::Errc::kConflict,
-                                      "the device is being polled; try again in a moment",
-                                      {{"device_id", device_id}}));
+        return post_error(
+            std::move(join->done),
+            core::Error(core::Errc::kConflict, "the device is being polled; try again in a moment",
+                        {{"device_id", device_id}}));
       }
     }
     asio::post(loop_, [finish_one, alive = std::weak_ptr<bool>(alive_)] {
@@ -268,6 +247,12 @@ class PollerImpl final : public Poller {
     if (it == states_.end()) return out;
     for (auto& [index, iface] : it->second.interfaces) out.push_back(iface.info);
     return out;
+  }
+
+  std::optional<PingCycleResult> last_cycle(std::int64_t device_id) const override {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return std::nullopt;
+    return it->second.last_cycle;
   }
 
   PollerHealth health() const override {
@@ -311,20 +296,18 @@ class PollerImpl final : public Poller {
       m.counter_fn("netpulse_poller_throttled_total",
                    "Checks skipped because their kind was at its concurrency bound.",
                    field(&KindStats::throttled), {{"kind", kind}});
-      m.gauge_fn(
-          "netpulse_poller_in_flight", "Checks under way.",
-          [this, k] {
-            std::lock_guard lock(snapshot_mutex_);
-            return static_cast<double>(snapshot_[k].in_flight);
-          },
-          {{"kind", kind}});
-      m.gauge_fn(
-          "netpulse_poller_checks", "Checks in the plan.",
-          [this, k] {
-            std::lock_guard lock(snapshot_mutex_);
-            return static_cast<double>(snapshot_[k].checks);
-          },
-          {{"kind", kind}});
+      m.gauge_fn("netpulse_poller_in_flight", "Checks under way.",
+                 [this, k] {
+                   std::lock_guard lock(snapshot_mutex_);
+                   return static_cast<double>(snapshot_[k].in_flight);
+                 },
+                 {{"kind", kind}});
+      m.gauge_fn("netpulse_poller_checks", "Checks in the plan.",
+                 [this, k] {
+                   std::lock_guard lock(snapshot_mutex_);
+                   return static_cast<double>(snapshot_[k].checks);
+                 },
+                 {{"kind", kind}});
     }
   }
 
@@ -460,8 +443,8 @@ class PollerImpl final : public Poller {
                     if (!r) {
                       log_.warn("pollers", "samples not stored: {}", r.error().message);
                     } else if (!r->refused.empty()) {
-                      log_.debug("pollers", "{} sample(s) refused, first: {}",
-                                 r->refused.size(), r->refused.front().message);
+                      log_.debug("pollers", "{} sample(s) refused, first: {}", r->refused.size(),
+                                 r->refused.front().message);
                     }
                   });
   }
@@ -470,27 +453,27 @@ class PollerImpl final : public Poller {
 
   void run_icmp(const CheckSpec& spec, std::function<void(CheckOutcome)> done) {
     const auto device_id = spec.device_id;
-    with_address(device_id, [this, device_id, done = std::move(done)](
-                                core::Result<asio::ip::address> ip) mutable {
+    with_address(device_id, [this, device_id,
+                             done = std::move(done)](core::Result<asio::ip::address> ip) mutable {
       if (!ip) {
         judge(device_id, false);
         return done(CheckOutcome{false, false, ip.error().message});
       }
-      pinger_->ping_cycle(
-          *ip, options_.cycle,
-          [this, device_id, done = std::move(done),
-           alive = std::weak_ptr<bool>(alive_)](PingCycleResult r) {
-            if (alive.expired()) return;
-            on_cycle(device_id, r);
-            CheckOutcome o;
-            o.ok = r.received > 0;
-            o.timed_out = r.received == 0 && !r.first_error;
-            if (!o.ok) {
-              o.error = r.first_error ? r.first_error->message
-                                      : fmt::format("no reply to {} echo(s)", r.count);
-            }
-            done(std::move(o));
-          });
+      pinger_->ping_cycle(*ip, options_.cycle,
+                          [this, device_id, done = std::move(done),
+                           alive = std::weak_ptr<bool>(alive_)](PingCycleResult r) {
+                            if (alive.expired()) return;
+                            on_cycle(device_id, r);
+                            CheckOutcome o;
+                            o.ok = r.received > 0;
+                            o.timed_out = r.received == 0 && !r.first_error;
+                            if (!o.ok) {
+                              o.error = r.first_error
+                                            ? r.first_error->message
+                                            : fmt::format("no reply to {} echo(s)", r.count);
+                            }
+                            done(std::move(o));
+                          });
     });
   }
 
@@ -546,24 +529,24 @@ class PollerImpl final : public Poller {
 
   void run_snmp(const CheckSpec& spec, std::function<void(CheckOutcome)> done) {
     const auto device_id = spec.device_id;
-    with_address(device_id, [this, device_id, done = std::move(done)](
-                                core::Result<asio::ip::address> ip) mutable {
+    with_address(device_id, [this, device_id,
+                             done = std::move(done)](core::Result<asio::ip::address> ip) mutable {
       if (!ip) return done(CheckOutcome{false, false, ip.error().message});
       auto creds = inventory_.snmp_credentials(device_id);
       if (!creds) return done(CheckOutcome{false, false, "the device has no SNMP credentials"});
       auto target = snmp_target(*ip, *creds, options_);
-      snmp_->get(target, detail::system_oids(),
-                 [this, device_id, target, done = std::move(done),
-                  alive = std::weak_ptr<bool>(alive_)](
-                     core::Result<std::vector<VarBind>> r) mutable {
-                   if (alive.expired()) return;
-                   if (!r) {
-                     return done(CheckOutcome{false, r.error().code == core::Errc::kTimeout,
-                                              "SNMP: " + r.error().message});
-                   }
-                   on_system(device_id, *r);
-                   walk_interfaces(device_id, target, r->size(), std::move(done));
-                 });
+      snmp_->get(
+          target, detail::system_oids(),
+          [this, device_id, target, done = std::move(done),
+           alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) mutable {
+            if (alive.expired()) return;
+            if (!r) {
+              return done(CheckOutcome{false, r.error().code == core::Errc::kTimeout,
+                                       "SNMP: " + r.error().message});
+            }
+            on_system(device_id, *r);
+            walk_interfaces(device_id, target, r->size(), std::move(done));
+          });
     });
   }
 
@@ -581,12 +564,12 @@ class PollerImpl final : public Poller {
           iface.out_octets.reset();
         }
         bus_.publish(DeviceRebooted{st.device.org_id, device_id, *info.uptime_s, now});
-        log_.info("pollers", "device {} ({}) restarted: sysUpTime {} s", device_id,
-                  st.device.name, *info.uptime_s);
+        log_.info("pollers", "device {} ({}) restarted: sysUpTime {} s", device_id, st.device.name,
+                  *info.uptime_s);
       }
       st.uptime_s = info.uptime_s;
-      append(st.device.org_id, {sample("sysUpTime", device_labels(st.device),
-                                       clock_.unix_millis(), static_cast<double>(*info.uptime_s))});
+      append(st.device.org_id, {sample("sysUpTime", device_labels(st.device), clock_.unix_millis(),
+                                       static_cast<double>(*info.uptime_s))});
     }
     inventory_.record_system_info(device_id, info);
   }
@@ -632,8 +615,8 @@ class PollerImpl final : public Poller {
       info.alias = label_value(row.alias);
       info.admin_status = row.admin_status;
       info.oper_status = row.oper_status;
-      info.speed_bps = row.high_speed_mbps ? *row.high_speed_mbps * 1'000'000ull
-                                           : row.speed_bps.value_or(0);
+      info.speed_bps =
+          row.high_speed_mbps ? *row.high_speed_mbps * 1'000'000ull : row.speed_bps.value_or(0);
       info.hc_counters = row.hc_in_octets.has_value();
       info.polled_at = now_s;
       state.in_octets = row.hc_in_octets ? row.hc_in_octets : row.in_octets;
@@ -657,9 +640,8 @@ class PollerImpl final : public Poller {
               100.0 * std::max(info.in_bps.value_or(0), info.out_bps.value_or(0)) / speed;
         }
         if (p.info.oper_status != info.oper_status && p.info.oper_status != 0) {
-          bus_.publish(InterfaceStatusChanged{st.device.org_id, device_id, row.if_index,
-                                              info.name, p.info.oper_status, info.oper_status,
-                                              now_s});
+          bus_.publish(InterfaceStatusChanged{st.device.org_id, device_id, row.if_index, info.name,
+                                              p.info.oper_status, info.oper_status, now_s});
         }
       }
       auto labels = device_labels(st.device);
@@ -706,13 +688,10 @@ class PollerImpl final : public Poller {
 
 }  // namespace
 
-core::Result<std::unique_ptr<Poller>> Poller::open(const PollerOptions& options,
-                                                   const core::Clock& clock,
-                                                   asio::any_io_executor loop,
-                                                   devices::Inventory& inventory,
-                                                   tsdb::Store& store, core::EventBus& bus,
-                                                   core::Logger& log,
-                                                   core::MetricsRegistry* metrics) {
+core::Result<std::unique_ptr<Poller>> Poller::open(
+    const PollerOptions& options, const core::Clock& clock, asio::any_io_executor loop,
+    devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus, core::Logger& log,
+    core::MetricsRegistry* metrics) {
   std::unique_ptr<IcmpPinger> pinger;
   if (options.icmp_mode != "off") {
     IcmpOptions io;

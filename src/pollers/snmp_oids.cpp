@@ -1,10 +1,10 @@
 // The polled MIB objects by numeric OID and the reading of their answers; see
 // detail/snmp_oids.hpp.
+#include "detail/snmp_oids.hpp"
+
 #include <algorithm>
 #include <array>
 #include <map>
-
-#include "detail/snmp_oids.hpp"
 
 namespace netpulse::pollers::detail {
 
@@ -30,8 +30,8 @@ struct Column {
   bool x_table;  // ifXTable
   std::uint32_t column;
   Field field;
-  const char* name;      // the MIB object's name: the metric name of counters
-  const char* hc_twin;   // for a 32-bit counter, the 64-bit object that replaces it
+  const char* name;     // the MIB object's name: the metric name of counters
+  const char* hc_twin;  // for a 32-bit counter, the 64-bit object that replaces it
 };
 
 constexpr std::array<Column, 23> kColumns{{
@@ -91,12 +91,18 @@ std::vector<Oid> system_oids() {
 
 std::string vendor_of_enterprise(std::uint32_t enterprise) {
   static const std::map<std::uint32_t, std::string> kVendors{
-      {9, "Cisco"},        {11, "HP"},          {171, "D-Link"},       {311, "Microsoft"},
-      {674, "Dell"},       {890, "Zyxel"},      {1916, "Extreme"},     {1991, "Brocade"},
-      {2011, "Huawei"},    {2636, "Juniper"},   {3375, "F5"},          {3902, "ZTE"},
-      {4526, "Netgear"},   {6486, "Alcatel-Lucent"}, {6527, "Nokia"},  {8072, "Net-SNMP"},
-      {10002, "Ubiquiti"}, {11863, "TP-Link"},  {12356, "Fortinet"},   {14988, "MikroTik"},
-      {17713, "Cambium"},  {25461, "Palo Alto"}, {25506, "H3C"},       {30065, "Arista"},
+      {9, "Cisco"},        {11, "HP"},
+      {171, "D-Link"},     {311, "Microsoft"},
+      {674, "Dell"},       {890, "Zyxel"},
+      {1916, "Extreme"},   {1991, "Brocade"},
+      {2011, "Huawei"},    {2636, "Juniper"},
+      {3375, "F5"},        {3902, "ZTE"},
+      {4526, "Netgear"},   {6486, "Alcatel-Lucent"},
+      {6527, "Nokia"},     {8072, "Net-SNMP"},
+      {10002, "Ubiquiti"}, {11863, "TP-Link"},
+      {12356, "Fortinet"}, {14988, "MikroTik"},
+      {17713, "Cambium"},  {25461, "Palo Alto"},
+      {25506, "H3C"},      {30065, "Arista"},
       {41112, "Ubiquiti"},
   };
   auto it = kVendors.find(enterprise);

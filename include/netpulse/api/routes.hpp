@@ -13,6 +13,7 @@
 #include <netpulse/core/worker_pool.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/inventory.hpp>
+#include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 
 namespace netpulse::api {
@@ -35,6 +36,8 @@ struct RouteDeps {
   std::size_t ingest_max_samples = 200'000;
   // The device inventory; without it the device routes are not registered.
   devices::Inventory* inventory = nullptr;
+  // The pollers: "poll now", interfaces, poller health. Optional.
+  pollers::Poller* poller = nullptr;
   // Raw retention, for choosing the tier of a query.
   tsdb::Timestamp raw_retention_ms = 30LL * 86'400'000;
 };

@@ -52,13 +52,13 @@ struct PollerOptions {
 // One interface as the last SNMP poll saw it.
 struct InterfaceInfo {
   std::uint32_t if_index = 0;
-  std::string name;   // ifName (ifDescr when the agent has no ifXTable)
-  std::string alias;  // ifAlias
-  std::string descr;  // ifDescr
+  std::string name;      // ifName (ifDescr when the agent has no ifXTable)
+  std::string alias;     // ifAlias
+  std::string descr;     // ifDescr
   int admin_status = 0;  // IF-MIB: 1 up, 2 down, 3 testing
   int oper_status = 0;   // 1 up, 2 down, 3 testing, 4 unknown, 5 dormant, 6 notPresent, 7 ll-down
-  std::uint64_t speed_bps = 0;  // ifHighSpeed x 10^6, else ifSpeed
-  bool hc_counters = false;     // 64-bit ifHC* counters (else 32-bit with wrap handling)
+  std::uint64_t speed_bps = 0;   // ifHighSpeed x 10^6, else ifSpeed
+  bool hc_counters = false;      // 64-bit ifHC* counters (else 32-bit with wrap handling)
   std::optional<double> in_bps;  // over the last two polls; none after a reset or the first poll
   std::optional<double> out_bps;
   std::optional<double> utilization_pct;  // max(in, out) / speed
@@ -104,13 +104,10 @@ class Poller {
  public:
   // Opens the ICMP socket (per icmp_mode; kConfigError naming the fix when it cannot) and the
   // SNMP engine. Does not poll until start(). All references must outlive the poller.
-  static core::Result<std::unique_ptr<Poller>> open(const PollerOptions& options,
-                                                    const core::Clock& clock,
-                                                    boost::asio::any_io_executor loop,
-                                                    devices::Inventory& inventory,
-                                                    tsdb::Store& store, core::EventBus& bus,
-                                                    core::Logger& log,
-                                                    core::MetricsRegistry* metrics);
+  static core::Result<std::unique_ptr<Poller>> open(
+      const PollerOptions& options, const core::Clock& clock, boost::asio::any_io_executor loop,
+      devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus, core::Logger& log,
+      core::MetricsRegistry* metrics);
   virtual ~Poller() = default;
 
   // Plans the inventory's checks and starts polling.
@@ -127,6 +124,9 @@ class Poller {
   // The device's interfaces as last polled (empty before the first SNMP poll).
   virtual core::Result<std::vector<InterfaceInfo>> interfaces(auth::OrgScope scope,
                                                               std::int64_t device_id) const = 0;
+
+  // The device's last ping cycle, if one has run since start.
+  virtual std::optional<PingCycleResult> last_cycle(std::int64_t device_id) const = 0;
 
   virtual PollerHealth health() const = 0;
 };

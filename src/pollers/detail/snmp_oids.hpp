@@ -30,8 +30,8 @@ struct InterfaceRow {
   std::string descr, name, alias;
   int admin_status = 0;
   int oper_status = 0;
-  std::optional<std::uint64_t> speed_bps;        // ifSpeed (caps at 2^32-1)
-  std::optional<std::uint64_t> high_speed_mbps;  // ifHighSpeed
+  std::optional<std::uint64_t> speed_bps;                    // ifSpeed (caps at 2^32-1)
+  std::optional<std::uint64_t> high_speed_mbps;              // ifHighSpeed
   std::optional<std::uint64_t> in_octets, out_octets;        // 32-bit
   std::optional<std::uint64_t> hc_in_octets, hc_out_octets;  // 64-bit
   // Every counter the row has, by the MIB object's name (ifHCInOctets, ifInErrors, ...): the

@@ -701,7 +701,13 @@ core::Result<std::unique_ptr<Poller>> Poller::open(
     io.max_in_flight = std::min<std::size_t>(
         65'535, std::max<std::size_t>(1, options.scheduler.max_in_flight[0] * options.cycle.count));
     auto p = IcmpPinger::open(io, loop, clock);
-    if (!p) return std::move(p).error();
+    if (!p) {
+      auto e = std::move(p).error();
+      e.message +=
+          "; or run without ICMP checks: pollers.icmp_mode = \"off\" "
+          "(NETPULSE_POLLERS_ICMP_MODE=off)";
+      return e;
+    }
     pinger = std::move(*p);
     if (!pinger->mode_v6()) log.warn("pollers", "ICMPv6: {}", pinger->v6_status());
   }

@@ -38,11 +38,11 @@ Oid oid(const char* dotted) {
 
 struct Harness {
   asio::io_context io;
-  netpulse::core::SystemClock clock;
+  netpulse::core::SystemClock system_clock;
   std::unique_ptr<SnmpClient> client;
 
-  explicit Harness(SnmpClientOptions options = {}) {
-    auto opened = SnmpClient::open(options, io.get_executor(), clock);
+  explicit Harness(SnmpClientOptions options = {}, const netpulse::core::Clock* clock = nullptr) {
+    auto opened = SnmpClient::open(options, io.get_executor(), clock ? *clock : system_clock);
     REQUIRE(opened.has_value());
     client = std::move(opened.value());
   }
@@ -643,4 +643,60 @@ TEST_CASE("snmp client: snmpsim's 500-interface table with counters at their wra
   auto counters_v1 = h.walk(v1, oid("1.3.6.1.2.1.2.2.1.10"));
   REQUIRE(counters_v1.has_value());
   CHECK(counters_v1->size() == static_cast<std::size_t>(kInterfaces));
+}
+
+TEST_CASE("snmp client: the session cache is bounded (LRU) and idle sessions close",
+          "[pollers][snmp]") {
+  SKIP_WITHOUT_SNMPD();
+  TempDir dir;
+  SnmpdProcess agent(dir.path());
+  netpulse::core::ManualClock clock;
+  SnmpClientOptions options;
+  options.max_sessions = 2;
+  options.session_idle_timeout = std::chrono::seconds(30);
+  options.tick = std::chrono::milliseconds(5);
+  Harness h(options, &clock);
+  // Three targets that differ only in their timeout: three cache keys, one agent.
+  std::vector<SnmpTarget> targets;
+  for (int i = 0; i < 3; ++i) {
+    SnmpTarget t = local_target(agent.port());
+    t.timeout = std::chrono::milliseconds(1000 + i);
+    targets.push_back(t);
+  }
+  for (const auto& t : targets) REQUIRE(h.get(t, {oid("1.3.6.1.2.1.1.3.0")}).has_value());
+  CHECK(h.client->stats().sessions_open == 2);
+  CHECK(h.client->stats().sessions_evicted == 1);
+
+  // Both cached sessions busy: a third target is refused, not queued.
+  int answered = 0, refused = 0;
+  auto count = [&](Answer a) {
+    ++answered;
+    if (!a && a.error().code == Errc::kServiceUnavailable) ++refused;
+  };
+  h.client->walk(targets[1], oid("1.3.6.1.2.1.1"), {}, count);
+  h.client->walk(targets[2], oid("1.3.6.1.2.1.1"), {}, count);
+  h.client->get(targets[0], {oid("1.3.6.1.2.1.1.3.0")}, count);
+  h.run_until([&] { return answered == 3; });
+  CHECK(refused == 1);
+
+  // Idle past session_idle_timeout (by the injected clock): closed at the next tick.
+  clock.advance(std::chrono::seconds(31));
+  h.run_until([&] { return h.client->stats().sessions_open == 0; });
+}
+
+TEST_CASE("snmp client: a walk stops at its deadline (injected clock)", "[pollers][snmp]") {
+  SKIP_WITHOUT_SNMPD();
+  TempDir dir;
+  SnmpdProcess agent(dir.path());
+  netpulse::core::ManualClock clock;
+  Harness h({}, &clock);
+  std::optional<Answer> answer;
+  h.client->walk(local_target(agent.port()), oid("1.3.6.1.2.1"),
+                 WalkOptions{.max_repetitions = 1, .deadline = std::chrono::seconds(5)},
+                 [&](Answer a) { answer.emplace(std::move(a)); });
+  clock.advance(std::chrono::seconds(6));
+  h.run_until([&] { return answer.has_value(); });
+  REQUIRE_FALSE(answer->has_value());
+  CHECK(answer->error().code == Errc::kTimeout);
+  CHECK(answer->error().message.find("deadline") != std::string::npos);
 }

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +34,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::setpgid(0, 0);
+    // The agent dies with the test process even when that aborts (a sanitizer report).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     FILE* log = std::fopen(log_path.c_str(), "a");
     if (log != nullptr) {
       ::dup2(fileno(log), 1);

@@ -136,11 +136,13 @@ std::string ber_oid(const Oid& o) {
   }
   return tlv(0x06, out);
 }
-// A v2c Response with Integer32 varbinds.
-std::string v2c_response(std::int64_t request_id, const std::vector<std::pair<Oid, int>>& vbs) {
+// A v2c Response with Integer32 varbinds (and an error-status, 0 = noError).
+std::string v2c_response(std::int64_t request_id, const std::vector<std::pair<Oid, int>>& vbs,
+                         int error_status = 0) {
   std::string list;
   for (const auto& [o, v] : vbs) list += tlv(0x30, ber_oid(o) + ber_int(v));
-  std::string pdu = tlv(0xa2, ber_int(request_id) + ber_int(0) + ber_int(0) + tlv(0x30, list));
+  std::string pdu = tlv(0xa2, ber_int(request_id) + ber_int(error_status) +
+                                  ber_int(error_status != 0 ? 1 : 0) + tlv(0x30, list));
   return tlv(0x30, ber_int(1) + tlv(0x04, "public") + pdu);
 }
 // The request-id of a v1/v2c request (message SEQUENCE, version, community, PDU, request-id).
@@ -169,6 +171,37 @@ std::optional<std::int64_t> request_id(const std::string& m) {
   std::int64_t id = (m[p] & 0x80) ? -1 : 0;
   for (std::size_t i = 0; i < len; ++i) id = (id << 8) | static_cast<std::uint8_t>(m[p + i]);
   return id;
+}
+
+// The max-repetitions of a GETBULK request: the PDU's third INTEGER (error-index's place).
+std::optional<std::int64_t> max_repetitions_of(const std::string& m) {
+  std::size_t p = 0;
+  auto header = [&](std::size_t& len) -> bool {
+    if (p + 2 > m.size()) return false;
+    ++p;
+    std::uint8_t first = static_cast<std::uint8_t>(m[p++]);
+    len = first;
+    if (first >= 128) {
+      len = 0;
+      for (int i = 0; i < (first & 0x7f); ++i) len = (len << 8) | static_cast<std::uint8_t>(m[p++]);
+    }
+    return p <= m.size();
+  };
+  std::size_t len = 0;
+  if (!header(len)) return std::nullopt;  // message
+  for (int skip = 0; skip < 2; ++skip) {  // version, community
+    if (!header(len)) return std::nullopt;
+    p += len;
+  }
+  if (!header(len)) return std::nullopt;  // PDU
+  for (int skip = 0; skip < 2; ++skip) {  // request-id, non-repeaters
+    if (!header(len)) return std::nullopt;
+    p += len;
+  }
+  if (!header(len) || p + len > m.size()) return std::nullopt;
+  std::int64_t v = 0;
+  for (std::size_t i = 0; i < len; ++i) v = (v << 8) | static_cast<std::uint8_t>(m[p + i]);
+  return v;
 }
 
 // A UDP agent on 127.0.0.1 run by the test's loop: `reply` maps a request datagram to the
@@ -541,6 +574,26 @@ TEST_CASE("snmp client: a walk refuses OIDs that do not increase", "[pollers][sn
   CHECK(bounded.error().code == Errc::kPayloadTooLarge);
 }
 
+TEST_CASE("snmp client: tooBig halves max-repetitions until the answer fits", "[pollers][snmp]") {
+  Harness h;
+  std::vector<std::int64_t> asked;
+  FakeAgent agent(h.io, [&](const std::string& request) {
+    const auto id = request_id(request).value_or(0);
+    const auto reps = max_repetitions_of(request).value_or(-1);
+    asked.push_back(reps);
+    if (reps > 6) return std::vector<std::string>{v2c_response(id, {}, 1 /* tooBig */)};
+    // Two rows of the column, then the next column: the walk ends.
+    return std::vector<std::string>{v2c_response(id, {{oid("1.3.6.1.2.1.2.2.1.1.1"), 1},
+                                                      {oid("1.3.6.1.2.1.2.2.1.1.2"), 2},
+                                                      {oid("1.3.6.1.2.1.2.2.1.2.1"), 3}})};
+  });
+  auto walked = h.walk(local_target(agent.port()), oid("1.3.6.1.2.1.2.2.1.1"),
+                       WalkOptions{.max_repetitions = 40});
+  if (!walked) FAIL(walked.error().message);
+  CHECK(walked->size() == 2);
+  CHECK(asked == std::vector<std::int64_t>{40, 20, 10, 5});
+}
+
 TEST_CASE("snmp client: an agent that stops answering mid-walk ends the walk with a timeout",
           "[pollers][snmp]") {
   SKIP_WITHOUT_SNMPD();
@@ -611,6 +664,8 @@ TEST_CASE("snmp client: snmpsim's 500-interface table with counters at their wra
     });
     column("1.3.6.1.2.1.31.1.1.1.10", 70,
            [](int i) { return std::to_string(9223372036854775808ull + static_cast<unsigned>(i)); });
+    // The end of this agent's MIB view: a v1 GETNEXT past it is answered noSuchName.
+    column("1.3.6.1.2.1.99.1", 2, [](int i) { return std::to_string(i); });
   }
   SnmpsimProcess sim(dir.path(), "bigif");
   Harness h;
@@ -643,6 +698,12 @@ TEST_CASE("snmp client: snmpsim's 500-interface table with counters at their wra
   auto counters_v1 = h.walk(v1, oid("1.3.6.1.2.1.2.2.1.10"));
   REQUIRE(counters_v1.has_value());
   CHECK(counters_v1->size() == static_cast<std::size_t>(kInterfaces));
+  // v1, two columns, one of which runs off the end of the MIB (noSuchName names it): that
+  // column finishes, the other goes on alone.
+  auto last_and_first = h.walk_columns(v1, {oid("1.3.6.1.2.1.99.1"), oid("1.3.6.1.2.1.2.2.1.1")});
+  if (!last_and_first) FAIL(last_and_first.error().message);
+  CHECK(last_and_first->size() == 2u * kInterfaces);
+  CHECK(last_and_first->back().oid.str() == "1.3.6.1.2.1.2.2.1.1.500");
 }
 
 TEST_CASE("snmp client: the session cache is bounded (LRU) and idle sessions close",

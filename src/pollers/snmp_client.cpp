@@ -101,7 +101,7 @@ struct Session : std::enable_shared_from_this<Session> {
   State state = State::kReady;
   bool reading = false;
   bool closed = false;
-  bool stale = false;  // v3: the agent no longer knows our engine ID (it restarted): reopen
+  bool stale = false;  // v3: the agent may have a new engine ID (restart): reopen when idle
   std::size_t outstanding = 0;  // request PDUs net-snmp holds for us
   std::size_t operations = 0;   // operations using this session
   std::uint64_t unparseable = 0;
@@ -605,6 +605,16 @@ class Engine : public std::enable_shared_from_this<Engine> {
       if (s.unparseable > op->unparseable_at_send) {
         note = fmt::format("; {} reply datagram(s) from it could not be decoded or matched",
                            s.unparseable - op->unparseable_at_send);
+      }
+      if (s.target.version == SnmpVersion::kV3) {
+        // An agent that restarted with a new engine ID answers what net-snmp cannot match to
+        // our request (it is dropped) or nothing: discover the engine again next time.
+        s.stale = true;
+        if (s.unparseable > op->unparseable_at_send) {
+          note +=
+              " (an SNMPv3 agent that restarted has a new engine ID: rediscovered on the "
+              "next request)";
+        }
       }
       if (op->security_errors > 0) {
         note += fmt::format("; {} reply(ies) failed the SNMPv3 security checks (keys?)",

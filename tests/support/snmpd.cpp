@@ -90,9 +90,10 @@ bool SnmpdProcess::available() {
   return ::access("/usr/sbin/snmpd", X_OK) == 0;
 }
 
-SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config)
+SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config,
+                           std::uint16_t port)
     : dir_(dir) {
-  port_ = free_udp_port();
+  port_ = port != 0 ? port : free_udp_port();
   const std::string conf = dir + "/snmpd.conf";
   {
     std::ofstream out(conf);

@@ -25,7 +25,9 @@ class SnmpdProcess {
   // e.g. "udp:127.0.1.1:<port>"; rocommunity public; the v3 users) and starts
   // `snmpd -f -C -c conf -p pidfile -Lf log` with SNMP_PERSISTENT_DIR=dir. Waits up to 15 s
   // until it answers a v2c GET. Throws std::runtime_error (with the log) on failure.
-  explicit SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config = {});
+  // `port` 0 = a free one.
+  explicit SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config = {},
+                        std::uint16_t port = 0);
   ~SnmpdProcess();  // SIGKILL + reap (SIGCONT first if paused)
   SnmpdProcess(const SnmpdProcess&) = delete;
   SnmpdProcess& operator=(const SnmpdProcess&) = delete;

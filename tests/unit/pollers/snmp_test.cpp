@@ -428,6 +428,30 @@ TEST_CASE("snmp client: v3 noAuthNoPriv, authNoPriv and authPriv against snmpd",
   }
 }
 
+TEST_CASE("snmp client: a v3 agent restarted with a new engine ID is discovered again",
+          "[pollers][snmp]") {
+  SKIP_WITHOUT_SNMPD();
+  TempDir first_dir, second_dir;
+  Harness h;
+  auto agent = std::make_unique<SnmpdProcess>(first_dir.path());
+  const std::uint16_t port = agent->port();
+  const SnmpTarget target = v3_target(port, "shaaes", AuthProtocol::kSHA, "shaaes-auth-pw",
+                                      PrivProtocol::kAES128, "shaaes-priv-pw");
+  REQUIRE(h.get(target, {oid("1.3.6.1.2.1.1.3.0")}).has_value());
+  agent.reset();
+  agent = std::make_unique<SnmpdProcess>(second_dir.path(), std::vector<std::string>{}, port);
+  // The first request still carries the old engine ID: net-snmp cannot match what the agent
+  // answers, so it times out, with a note saying why, and the session is marked for
+  // rediscovery; the second one works again.
+  auto once = h.get(target, {oid("1.3.6.1.2.1.1.3.0")});
+  if (!once) {
+    INFO(once.error().message);
+    CHECK((once.error().code == Errc::kTimeout || once.error().code == Errc::kProtocolError));
+  }
+  auto twice = h.get(target, {oid("1.3.6.1.2.1.1.3.0")});
+  if (!twice) FAIL(twice.error().message);
+}
+
 TEST_CASE("snmp client: a wrong community times out", "[pollers][snmp]") {
   SKIP_WITHOUT_SNMPD();
   TempDir dir;

@@ -179,8 +179,14 @@ class KeyCache {
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
-  Engine(const SnmpClientOptions& options, asio::any_io_executor loop, const core::Clock& clock)
-      : options_(options), loop_(std::move(loop)), clock_(clock), tick_timer_(loop_) {
+  // `max_sessions`: options.max_sessions already clamped to the descriptor budget.
+  Engine(const SnmpClientOptions& options, std::size_t max_sessions, asio::any_io_executor loop,
+         const core::Clock& clock)
+      : options_(options),
+        max_sessions_(max_sessions),
+        loop_(std::move(loop)),
+        clock_(clock),
+        tick_timer_(loop_) {
     netsnmp_large_fd_set_init(&read_set_, FD_SETSIZE);
   }
   ~Engine() { netsnmp_large_fd_set_cleanup(&read_set_); }
@@ -244,13 +250,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
     return out;
   }
 
-  // net-snmp's callback for every request PDU we sent (magic = the Operation, or the Session
-  // for a v3 discovery probe).
+  // net-snmp's callback for every request PDU we sent; magic is the request's RequestTag.
   static int on_pdu(int what, netsnmp_session* ns, int /*reqid*/, netsnmp_pdu* pdu, void* magic);
 
  private:
+  // Answers an operation that never started: a bound (counted as refused) or bad arguments.
   void refuse(VarBindsCallback done, Error error) {
-    ++stats_.operations_refused;
+    if (error.code == Errc::kServiceUnavailable) {
+      ++stats_.operations_refused;
+    } else {
+      ++stats_.operations_failed;
+    }
     asio::post(loop_, [self = shared_from_this(), done = std::move(done),
                        error = std::move(error)]() mutable {
       if (!self->stopped_) done(std::move(error));
@@ -819,12 +829,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
     }
   }
 
- public:
-  std::size_t max_sessions_ = 0;
-
  private:
-  friend struct Session;
   SnmpClientOptions options_;
+  std::size_t max_sessions_;
   asio::any_io_executor loop_;
   const core::Clock& clock_;
   asio::steady_timer tick_timer_;
@@ -899,13 +906,14 @@ core::Result<std::unique_ptr<SnmpClient>> SnmpClient::open(const SnmpClientOptio
   }
   if (auto ready = detail::init_netsnmp(options.persistent_dir); !ready) return ready.error();
   detail::set_netsnmp_logger(options.logger);
-  auto engine = std::make_shared<Engine>(options, std::move(loop), clock);
+  // One UDP socket per session: keep 64 descriptors for everything else in the process.
   rlimit files{};
   std::size_t fd_budget = options.max_sessions;
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
     fd_budget = files.rlim_cur > 128 ? files.rlim_cur - 64 : 64;
   }
-  engine->max_sessions_ = std::min(options.max_sessions, fd_budget);
+  auto engine = std::make_shared<Engine>(options, std::min(options.max_sessions, fd_budget),
+                                         std::move(loop), clock);
   engine->start();
   return std::unique_ptr<SnmpClient>(std::make_unique<SnmpClientImpl>(std::move(engine)));
 }

@@ -86,6 +86,17 @@ std::uint16_t free_udp_port() {
   return ntohs(addr.sin_port);
 }
 
+bool ipv6_loopback_available() {
+  int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
 bool SnmpdProcess::available() {
   return ::access("/usr/sbin/snmpd", X_OK) == 0;
 }
@@ -97,8 +108,11 @@ SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extr
   const std::string conf = dir + "/snmpd.conf";
   {
     std::ofstream out(conf);
-    out << "agentAddress udp:127.0.0.1:" << port_ << "\n"
+    out << "agentAddress udp:127.0.0.1:" << port_;
+    if (ipv6_loopback_available()) out << ",udp6:[::1]:" << port_;
+    out << "\n"
         << "rocommunity public 127.0.0.1\n"
+        << "rocommunity6 public ::1\n"
         << "createUser shaaes SHA \"shaaes-auth-pw\" AES \"shaaes-priv-pw\"\n"
         << "createUser sha256aes SHA-256 \"sha256-auth-pw\" AES \"sha256-priv-pw\"\n"
         << "createUser sha512aes256 SHA-512 \"sha512-auth-pw\" AES-256 \"sha512-priv-pw\"\n"

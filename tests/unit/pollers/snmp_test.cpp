@@ -365,6 +365,17 @@ TEST_CASE("snmp client: v2c and v1 get and walk against snmpd", "[pollers][snmp]
     CHECK(if_table->size() >= rows * 20);
   }
 
+  // IPv6 loopback, when the host has it.
+  if (netpulse::test::ipv6_loopback_available()) {
+    SnmpTarget v6 = local_target(agent.port());
+    v6.address = asio::ip::make_address("::1");
+    auto got = h.walk(v6, oid("1.3.6.1.2.1.1"));
+    if (!got) FAIL(got.error().message);
+    CHECK(got->size() >= 7);
+  } else {
+    WARN("no IPv6 loopback: the udp6 case is skipped");
+  }
+
   // v2c: a missing instance is a value, not an error; v1: noSuchName fails the GET.
   auto missing = h.get(local_target(agent.port()), {oid("1.3.6.1.2.1.1.99.0")});
   REQUIRE(missing.has_value());

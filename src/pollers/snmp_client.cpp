@@ -208,6 +208,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
     if (oids.empty() || oids.size() > kMaxGetOids) {
       return refuse(std::move(done), core::invalid_field("oids", "1..64 OIDs per GET"));
     }
+    for (const Oid& o : oids) {
+      if (o.size() < 2 || o.size() > Oid::kMaxLength) {
+        return refuse(std::move(done), core::invalid_field("oids", "an OID has 2..128 arcs"));
+      }
+    }
     auto op = std::make_unique<Operation>();
     op->kind = Operation::Kind::kGet;
     op->get_oids = std::move(oids);
@@ -220,7 +225,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
       return refuse(std::move(done), core::invalid_field("roots", "1..32 subtrees per walk"));
     }
     for (const Oid& root : roots) {
-      if (root.size() < 2) return refuse(std::move(done), core::invalid_field("root", "empty OID"));
+      if (root.size() < 2 || root.size() > Oid::kMaxLength) {
+        return refuse(std::move(done), core::invalid_field("root", "an OID has 2..128 arcs"));
+      }
     }
     if (options.max_repetitions < 1 || options.max_repetitions > 1000) {
       return refuse(std::move(done), core::invalid_field("max_repetitions", "must be 1..1000"));

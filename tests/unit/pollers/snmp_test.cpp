@@ -513,6 +513,29 @@ TEST_CASE("snmp client: many requests in flight are all answered; beyond the bou
   CHECK(h.client->stats().in_flight == 0);
 }
 
+TEST_CASE("snmp client: bad arguments are refused before anything is sent", "[pollers][snmp]") {
+  Harness h;
+  FakeAgent agent(h.io, [](const std::string&) { return std::vector<std::string>{}; });
+  const SnmpTarget t = local_target(agent.port());
+  Oid too_long;
+  for (int i = 0; i < 129; ++i) too_long.push_back(1);
+  std::vector<Oid> too_many(65, oid("1.3.6.1.2.1.1.3.0"));
+  auto check = [&](Answer a, const char* field) {
+    REQUIRE_FALSE(a.has_value());
+    CHECK(a.error().code == Errc::kInvalidInput);
+    CHECK(std::string(a.error().details.at("field").as_string()) == field);
+  };
+  check(h.get(t, {}), "oids");
+  check(h.get(t, too_many), "oids");
+  check(h.get(t, {too_long}), "oids");
+  check(h.walk(t, too_long), "root");
+  check(h.walk(t, oid("1.3.6"), WalkOptions{.max_repetitions = 0}), "max_repetitions");
+  SnmpTarget no_address = t;
+  no_address.address = asio::ip::address();
+  check(h.get(no_address, {oid("1.3.6.1.2.1.1.3.0")}), "address");
+  CHECK(agent.requests() == 0);
+}
+
 TEST_CASE("snmp client: silence times out, garbage and wrong request IDs are dropped",
           "[pollers][snmp]") {
   Harness h;

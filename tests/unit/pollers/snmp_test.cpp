@@ -1,7 +1,10 @@
 // SnmpClient against real agents: Debian's snmpd (v1, v2c, v3 users) and snmpsimd (a recorded
 // 500-interface table with counters at their wrap points), plus fakes on loopback UDP sockets
 // for what real agents do not do on demand: silence, garbage, truncated datagrams, wrong
-// request IDs, OIDs that go backwards, an agent that stops answering mid-walk.
+// request IDs, OIDs that go backwards, an agent that stops answering mid-walk. Request timeouts
+// are real time here (net-snmp keeps them on the monotonic clock, the tick timer is Asio's), so
+// these cases use short timeouts; the injected ManualClock drives what the engine times itself
+// (walk deadlines, idle sessions). No timed assertions on speed.
 #include <array>
 #include <cstdint>
 #include <fstream>
@@ -294,6 +297,20 @@ TEST_CASE("snmp oid: parses dotted numeric OIDs and refuses the rest", "[pollers
   CHECK(oid("1.3.6.1") < oid("1.3.6.1.0"));
   CHECK(oid("1.3.6.1.2.1.2.2.1.1.5").starts_with(oid("1.3.6.1.2.1.2.2")));
   CHECK_FALSE(oid("1.3.6.1.2.1.2.3").starts_with(oid("1.3.6.1.2.1.2.2")));
+}
+
+TEST_CASE("snmp value: numbers and type names of SMI values", "[pollers][snmp]") {
+  CHECK(numeric_value(SnmpValue{std::int64_t{-5}}) == -5.0);
+  CHECK(numeric_value(SnmpValue{Counter32{4294967295u}}) == 4294967295.0);
+  CHECK(numeric_value(SnmpValue{Gauge32{7}}) == 7.0);
+  CHECK(numeric_value(SnmpValue{TimeTicks{100}}) == 100.0);
+  CHECK(numeric_value(SnmpValue{Counter64{1ull << 63}}) == 9223372036854775808.0);
+  CHECK_FALSE(numeric_value(SnmpValue{std::string("12")}).has_value());
+  CHECK_FALSE(numeric_value(SnmpValue{NoSuchInstance{}}).has_value());
+  CHECK(value_type_name(SnmpValue{Counter64{}}) == "Counter64");
+  CHECK(value_type_name(SnmpValue{std::string()}) == "OctetString");
+  CHECK(value_type_name(SnmpValue{EndOfMibView{}}) == "endOfMibView");
+  CHECK(value_type_name(SnmpValue{oid("1.3.6")}) == "ObjectIdentifier");
 }
 
 TEST_CASE("snmp target: validation names the field at fault", "[pollers][snmp]") {

@@ -129,7 +129,7 @@ SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extr
   }
   const std::string log = dir + "/snmpd.log";
   pid_ = spawn({"/usr/sbin/snmpd", "-f", "-C", "-c", conf, "-p", dir + "/snmpd.pid", "-Lf", log,
-                "-M", "/nonexistent", "-m", ""},
+                "-M", "/nonexistent", "-m", "", "-I", "-smux"},
                log, {{"SNMP_PERSISTENT_DIR", dir + "/persist"}, {"MIBS", ""}});
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < until) {

@@ -193,6 +193,7 @@ using VarBindsCallback = std::function<void(core::Result<std::vector<VarBind>>)>
 // The engine. Lives on the event loop: every member must be called on the loop's thread, and
 // callbacks run there too (always posted, never inside the call that started the operation).
 // Destroying the client cancels what is under way: pending callbacks are dropped, not called.
+// The loop (its io_context) must outlive the client.
 // net-snmp keeps process-wide state (USM users, statistics), so use one SnmpClient per process,
 // on one thread.
 class SnmpClient {

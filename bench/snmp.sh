@@ -115,7 +115,7 @@ done
 printf 'rocommunity public 127.0.0.0/8\ndontLogTCPWrappersConnects yes\n' >"$tmp/snmpd.conf"
 mkdir -p "$tmp/snmpd"
 SNMP_PERSISTENT_DIR=$tmp/snmpd MIBS= /usr/sbin/snmpd -f -C -c "$tmp/snmpd.conf" -Lf "$tmp/snmpd.log" \
-  -M /nonexistent -m "" -p "$tmp/snmpd.pid" "$addresses" &
+  -M /nonexistent -m "" -I -smux -p "$tmp/snmpd.pid" "$addresses" &
 snmpd_pid=$!
 started_pids+=("$snmpd_pid")
 wait_answer "$snmpd_port" public || die "snmpd did not answer: $(tail -5 "$tmp/snmpd.log")"

@@ -134,10 +134,12 @@ int main(int argc, char** argv) {
     const double wall_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
     if (failures > 0 || values == 0) die(fmt::format("{} walks failed", failures));
+    const SnmpClientStats stats = client.stats();
     fmt::print(
         "values={} scrapes={} values_per_scrape={} cpu_us={:.0f} us_per_value={:.3f} "
-        "wall_ms={:.1f}\n",
-        values, scrapes, values / scrapes, cpu * 1e6, cpu * 1e6 / values, wall_ms);
+        "wall_ms={:.1f} pdus_answered={} unparseable={}\n",
+        values, scrapes, values / scrapes, cpu * 1e6, cpu * 1e6 / values, wall_ms,
+        stats.pdus_answered, stats.unparseable_replies);
     return 0;
   }
 

@@ -101,7 +101,7 @@ struct Session : std::enable_shared_from_this<Session> {
   State state = State::kReady;
   bool reading = false;
   bool closed = false;
-  bool stale = false;  // v3: the agent no longer knows our engine ID (it restarted): reopen
+  bool stale = false;  // v3: the agent may have a new engine ID (restart): reopen when idle
   std::size_t outstanding = 0;  // request PDUs net-snmp holds for us
   std::size_t operations = 0;   // operations using this session
   std::uint64_t unparseable = 0;
@@ -179,8 +179,14 @@ class KeyCache {
 
 class Engine : public std::enable_shared_from_this<Engine> {
  public:
-  Engine(const SnmpClientOptions& options, asio::any_io_executor loop, const core::Clock& clock)
-      : options_(options), loop_(std::move(loop)), clock_(clock), tick_timer_(loop_) {
+  // `max_sessions`: options.max_sessions already clamped to the descriptor budget.
+  Engine(const SnmpClientOptions& options, std::size_t max_sessions, asio::any_io_executor loop,
+         const core::Clock& clock)
+      : options_(options),
+        max_sessions_(max_sessions),
+        loop_(std::move(loop)),
+        clock_(clock),
+        tick_timer_(loop_) {
     netsnmp_large_fd_set_init(&read_set_, FD_SETSIZE);
   }
   ~Engine() { netsnmp_large_fd_set_cleanup(&read_set_); }
@@ -202,6 +208,11 @@ class Engine : public std::enable_shared_from_this<Engine> {
     if (oids.empty() || oids.size() > kMaxGetOids) {
       return refuse(std::move(done), core::invalid_field("oids", "1..64 OIDs per GET"));
     }
+    for (const Oid& o : oids) {
+      if (o.size() < 2 || o.size() > Oid::kMaxLength) {
+        return refuse(std::move(done), core::invalid_field("oids", "an OID has 2..128 arcs"));
+      }
+    }
     auto op = std::make_unique<Operation>();
     op->kind = Operation::Kind::kGet;
     op->get_oids = std::move(oids);
@@ -214,7 +225,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
       return refuse(std::move(done), core::invalid_field("roots", "1..32 subtrees per walk"));
     }
     for (const Oid& root : roots) {
-      if (root.size() < 2) return refuse(std::move(done), core::invalid_field("root", "empty OID"));
+      if (root.size() < 2 || root.size() > Oid::kMaxLength) {
+        return refuse(std::move(done), core::invalid_field("root", "an OID has 2..128 arcs"));
+      }
     }
     if (options.max_repetitions < 1 || options.max_repetitions > 1000) {
       return refuse(std::move(done), core::invalid_field("max_repetitions", "must be 1..1000"));
@@ -244,13 +257,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
     return out;
   }
 
-  // net-snmp's callback for every request PDU we sent (magic = the Operation, or the Session
-  // for a v3 discovery probe).
+  // net-snmp's callback for every request PDU we sent; magic is the request's RequestTag.
   static int on_pdu(int what, netsnmp_session* ns, int /*reqid*/, netsnmp_pdu* pdu, void* magic);
 
  private:
+  // Answers an operation that never started: a bound (counted as refused) or bad arguments.
   void refuse(VarBindsCallback done, Error error) {
-    ++stats_.operations_refused;
+    if (error.code == Errc::kServiceUnavailable) {
+      ++stats_.operations_refused;
+    } else {
+      ++stats_.operations_failed;
+    }
     asio::post(loop_, [self = shared_from_this(), done = std::move(done),
                        error = std::move(error)]() mutable {
       if (!self->stopped_) done(std::move(error));
@@ -606,6 +623,16 @@ class Engine : public std::enable_shared_from_this<Engine> {
         note = fmt::format("; {} reply datagram(s) from it could not be decoded or matched",
                            s.unparseable - op->unparseable_at_send);
       }
+      if (s.target.version == SnmpVersion::kV3) {
+        // An agent that restarted with a new engine ID answers what net-snmp cannot match to
+        // our request (it is dropped) or nothing: discover the engine again next time.
+        s.stale = true;
+        if (s.unparseable > op->unparseable_at_send) {
+          note +=
+              " (an SNMPv3 agent that restarted has a new engine ID: rediscovered on the "
+              "next request)";
+        }
+      }
       if (op->security_errors > 0) {
         note += fmt::format("; {} reply(ies) failed the SNMPv3 security checks (keys?)",
                             op->security_errors);
@@ -809,12 +836,9 @@ class Engine : public std::enable_shared_from_this<Engine> {
     }
   }
 
- public:
-  std::size_t max_sessions_ = 0;
-
  private:
-  friend struct Session;
   SnmpClientOptions options_;
+  std::size_t max_sessions_;
   asio::any_io_executor loop_;
   const core::Clock& clock_;
   asio::steady_timer tick_timer_;
@@ -889,13 +913,14 @@ core::Result<std::unique_ptr<SnmpClient>> SnmpClient::open(const SnmpClientOptio
   }
   if (auto ready = detail::init_netsnmp(options.persistent_dir); !ready) return ready.error();
   detail::set_netsnmp_logger(options.logger);
-  auto engine = std::make_shared<Engine>(options, std::move(loop), clock);
+  // One UDP socket per session: keep 64 descriptors for everything else in the process.
   rlimit files{};
   std::size_t fd_budget = options.max_sessions;
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur != RLIM_INFINITY) {
     fd_budget = files.rlim_cur > 128 ? files.rlim_cur - 64 : 64;
   }
-  engine->max_sessions_ = std::min(options.max_sessions, fd_budget);
+  auto engine = std::make_shared<Engine>(options, std::min(options.max_sessions, fd_budget),
+                                         std::move(loop), clock);
   engine->start();
   return std::unique_ptr<SnmpClient>(std::make_unique<SnmpClientImpl>(std::move(engine)));
 }

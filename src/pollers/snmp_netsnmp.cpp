@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -38,9 +39,11 @@ core::Result<void> init_netsnmp(const std::string& persistent_dir) {
   static core::Result<void> outcome;
   std::call_once(once, [&] {
     std::string dir = persistent_dir;
-    if (dir.empty()) {
+    const bool scratch = dir.empty();
+    if (scratch) {
       // net-snmp insists on a persistent directory (it creates <dir>/cert_indexes at start-up
-      // even with persistence off); give it a private one rather than /var/lib/snmp.
+      // even with persistence off); give it a private one rather than /var/lib/snmp, and remove
+      // it once init_snmp() is done with it (nothing persistent is written later).
       std::string pattern = "/tmp/netpulse-snmp-XXXXXX";
       if (::mkdtemp(pattern.data()) == nullptr) {
         outcome = core::Error(core::Errc::kConfigError,
@@ -67,6 +70,10 @@ core::Result<void> init_netsnmp(const std::string& persistent_dir) {
     netsnmp_register_loghandler(NETSNMP_LOGHANDLER_CALLBACK, LOG_DEBUG);
     snmp_register_callback(SNMP_CALLBACK_LIBRARY, SNMP_CALLBACK_LOGGING, on_netsnmp_log, nullptr);
     init_snmp("netpulse");
+    if (scratch) {
+      ::rmdir((dir + "/cert_indexes").c_str());
+      ::rmdir(dir.c_str());
+    }
   });
   return outcome;
 }

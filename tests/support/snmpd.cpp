@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -33,6 +34,8 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::setpgid(0, 0);
+    // The agent dies with the test process even when that aborts (a sanitizer report).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     FILE* log = std::fopen(log_path.c_str(), "a");
     if (log != nullptr) {
       ::dup2(fileno(log), 1);
@@ -83,18 +86,33 @@ std::uint16_t free_udp_port() {
   return ntohs(addr.sin_port);
 }
 
+bool ipv6_loopback_available() {
+  int fd = ::socket(AF_INET6, SOCK_DGRAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 addr{};
+  addr.sin6_family = AF_INET6;
+  addr.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
 bool SnmpdProcess::available() {
   return ::access("/usr/sbin/snmpd", X_OK) == 0;
 }
 
-SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config)
+SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config,
+                           std::uint16_t port)
     : dir_(dir) {
-  port_ = free_udp_port();
+  port_ = port != 0 ? port : free_udp_port();
   const std::string conf = dir + "/snmpd.conf";
   {
     std::ofstream out(conf);
-    out << "agentAddress udp:127.0.0.1:" << port_ << "\n"
+    out << "agentAddress udp:127.0.0.1:" << port_;
+    if (ipv6_loopback_available()) out << ",udp6:[::1]:" << port_;
+    out << "\n"
         << "rocommunity public 127.0.0.1\n"
+        << "rocommunity6 public ::1\n"
         << "createUser shaaes SHA \"shaaes-auth-pw\" AES \"shaaes-priv-pw\"\n"
         << "createUser sha256aes SHA-256 \"sha256-auth-pw\" AES \"sha256-priv-pw\"\n"
         << "createUser sha512aes256 SHA-512 \"sha512-auth-pw\" AES-256 \"sha512-priv-pw\"\n"
@@ -111,7 +129,7 @@ SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extr
   }
   const std::string log = dir + "/snmpd.log";
   pid_ = spawn({"/usr/sbin/snmpd", "-f", "-C", "-c", conf, "-p", dir + "/snmpd.pid", "-Lf", log,
-                "-M", "/nonexistent", "-m", ""},
+                "-M", "/nonexistent", "-m", "", "-I", "-smux"},
                log, {{"SNMP_PERSISTENT_DIR", dir + "/persist"}, {"MIBS", ""}});
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < until) {

@@ -13,6 +13,9 @@ namespace netpulse::test {
 // A free UDP port on 127.0.0.1 (bound and released; another process could take it meanwhile).
 std::uint16_t free_udp_port();
 
+// True when a UDP socket can bind ::1 (IPv6 loopback present).
+bool ipv6_loopback_available();
+
 // The v3 users every SnmpdProcess has (user, auth protocol, auth password, priv protocol,
 // priv password; security level follows): see snmpd.cpp.
 inline constexpr const char* kSnmpdCommunity = "public";
@@ -21,11 +24,13 @@ class SnmpdProcess {
  public:
   // True when /usr/sbin/snmpd exists (tests WARN and skip otherwise).
   static bool available();
-  // Writes dir/snmpd.conf (agentAddress udp:127.0.0.1:<free port> plus `extra_addresses`,
-  // e.g. "udp:127.0.1.1:<port>"; rocommunity public; the v3 users) and starts
+  // Writes dir/snmpd.conf (agentAddress udp:127.0.0.1:<port>, and udp6:[::1]:<port> when IPv6
+  // loopback is there; rocommunity public; the v3 users; `extra_config` lines) and starts
   // `snmpd -f -C -c conf -p pidfile -Lf log` with SNMP_PERSISTENT_DIR=dir. Waits up to 15 s
   // until it answers a v2c GET. Throws std::runtime_error (with the log) on failure.
-  explicit SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config = {});
+  // `port` 0 = a free one.
+  explicit SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config = {},
+                        std::uint16_t port = 0);
   ~SnmpdProcess();  // SIGKILL + reap (SIGCONT first if paused)
   SnmpdProcess(const SnmpdProcess&) = delete;
   SnmpdProcess& operator=(const SnmpdProcess&) = delete;

@@ -33,8 +33,8 @@
 namespace netpulse::pollers {
 
 // An object identifier: a sequence of sub-identifiers (each 0..2^32-1, at most kMaxLength of
-// them). A plain vector: an inline small-vector saved too little CPU per value to earn its place
-// (and trips GCC 12's -Wstringop-overread at -O3).
+// them). A plain vector: Boost's small_vector trips GCC 12's -Wstringop-overread at -O3, and
+// the engine meets its CPU target without it (docs/snmp.md); not measured against it.
 class Oid {
  public:
   static constexpr std::size_t kMaxLength = 128;  // RFC 2578: at most 128 sub-identifiers
@@ -193,6 +193,7 @@ using VarBindsCallback = std::function<void(core::Result<std::vector<VarBind>>)>
 // The engine. Lives on the event loop: every member must be called on the loop's thread, and
 // callbacks run there too (always posted, never inside the call that started the operation).
 // Destroying the client cancels what is under way: pending callbacks are dropped, not called.
+// The loop (its io_context) must outlive the client.
 // net-snmp keeps process-wide state (USM users, statistics), so use one SnmpClient per process,
 // on one thread.
 class SnmpClient {

@@ -1,7 +1,10 @@
 // SnmpClient against real agents: Debian's snmpd (v1, v2c, v3 users) and snmpsimd (a recorded
 // 500-interface table with counters at their wrap points), plus fakes on loopback UDP sockets
 // for what real agents do not do on demand: silence, garbage, truncated datagrams, wrong
-// request IDs, OIDs that go backwards, an agent that stops answering mid-walk.
+// request IDs, OIDs that go backwards, an agent that stops answering mid-walk. Request timeouts
+// are real time here (net-snmp keeps them on the monotonic clock, the tick timer is Asio's), so
+// these cases use short timeouts; the injected ManualClock drives what the engine times itself
+// (walk deadlines, idle sessions). No timed assertions on speed.
 #include <array>
 #include <cstdint>
 #include <fstream>
@@ -38,11 +41,11 @@ Oid oid(const char* dotted) {
 
 struct Harness {
   asio::io_context io;
-  netpulse::core::SystemClock clock;
+  netpulse::core::SystemClock system_clock;
   std::unique_ptr<SnmpClient> client;
 
-  explicit Harness(SnmpClientOptions options = {}) {
-    auto opened = SnmpClient::open(options, io.get_executor(), clock);
+  explicit Harness(SnmpClientOptions options = {}, const netpulse::core::Clock* clock = nullptr) {
+    auto opened = SnmpClient::open(options, io.get_executor(), clock ? *clock : system_clock);
     REQUIRE(opened.has_value());
     client = std::move(opened.value());
   }
@@ -136,11 +139,13 @@ std::string ber_oid(const Oid& o) {
   }
   return tlv(0x06, out);
 }
-// A v2c Response with Integer32 varbinds.
-std::string v2c_response(std::int64_t request_id, const std::vector<std::pair<Oid, int>>& vbs) {
+// A v2c Response with Integer32 varbinds (and an error-status, 0 = noError).
+std::string v2c_response(std::int64_t request_id, const std::vector<std::pair<Oid, int>>& vbs,
+                         int error_status = 0) {
   std::string list;
   for (const auto& [o, v] : vbs) list += tlv(0x30, ber_oid(o) + ber_int(v));
-  std::string pdu = tlv(0xa2, ber_int(request_id) + ber_int(0) + ber_int(0) + tlv(0x30, list));
+  std::string pdu = tlv(0xa2, ber_int(request_id) + ber_int(error_status) +
+                                  ber_int(error_status != 0 ? 1 : 0) + tlv(0x30, list));
   return tlv(0x30, ber_int(1) + tlv(0x04, "public") + pdu);
 }
 // The request-id of a v1/v2c request (message SEQUENCE, version, community, PDU, request-id).
@@ -169,6 +174,37 @@ std::optional<std::int64_t> request_id(const std::string& m) {
   std::int64_t id = (m[p] & 0x80) ? -1 : 0;
   for (std::size_t i = 0; i < len; ++i) id = (id << 8) | static_cast<std::uint8_t>(m[p + i]);
   return id;
+}
+
+// The max-repetitions of a GETBULK request: the PDU's third INTEGER (error-index's place).
+std::optional<std::int64_t> max_repetitions_of(const std::string& m) {
+  std::size_t p = 0;
+  auto header = [&](std::size_t& len) -> bool {
+    if (p + 2 > m.size()) return false;
+    ++p;
+    std::uint8_t first = static_cast<std::uint8_t>(m[p++]);
+    len = first;
+    if (first >= 128) {
+      len = 0;
+      for (int i = 0; i < (first & 0x7f); ++i) len = (len << 8) | static_cast<std::uint8_t>(m[p++]);
+    }
+    return p <= m.size();
+  };
+  std::size_t len = 0;
+  if (!header(len)) return std::nullopt;  // message
+  for (int skip = 0; skip < 2; ++skip) {  // version, community
+    if (!header(len)) return std::nullopt;
+    p += len;
+  }
+  if (!header(len)) return std::nullopt;  // PDU
+  for (int skip = 0; skip < 2; ++skip) {  // request-id, non-repeaters
+    if (!header(len)) return std::nullopt;
+    p += len;
+  }
+  if (!header(len) || p + len > m.size()) return std::nullopt;
+  std::int64_t v = 0;
+  for (std::size_t i = 0; i < len; ++i) v = (v << 8) | static_cast<std::uint8_t>(m[p + i]);
+  return v;
 }
 
 // A UDP agent on 127.0.0.1 run by the test's loop: `reply` maps a request datagram to the
@@ -263,6 +299,20 @@ TEST_CASE("snmp oid: parses dotted numeric OIDs and refuses the rest", "[pollers
   CHECK_FALSE(oid("1.3.6.1.2.1.2.3").starts_with(oid("1.3.6.1.2.1.2.2")));
 }
 
+TEST_CASE("snmp value: numbers and type names of SMI values", "[pollers][snmp]") {
+  CHECK(numeric_value(SnmpValue{std::int64_t{-5}}) == -5.0);
+  CHECK(numeric_value(SnmpValue{Counter32{4294967295u}}) == 4294967295.0);
+  CHECK(numeric_value(SnmpValue{Gauge32{7}}) == 7.0);
+  CHECK(numeric_value(SnmpValue{TimeTicks{100}}) == 100.0);
+  CHECK(numeric_value(SnmpValue{Counter64{1ull << 63}}) == 9223372036854775808.0);
+  CHECK_FALSE(numeric_value(SnmpValue{std::string("12")}).has_value());
+  CHECK_FALSE(numeric_value(SnmpValue{NoSuchInstance{}}).has_value());
+  CHECK(value_type_name(SnmpValue{Counter64{}}) == "Counter64");
+  CHECK(value_type_name(SnmpValue{std::string()}) == "OctetString");
+  CHECK(value_type_name(SnmpValue{EndOfMibView{}}) == "endOfMibView");
+  CHECK(value_type_name(SnmpValue{oid("1.3.6")}) == "ObjectIdentifier");
+}
+
 TEST_CASE("snmp target: validation names the field at fault", "[pollers][snmp]") {
   SnmpTarget ok = local_target(161);
   CHECK(validate(ok).has_value());
@@ -332,6 +382,17 @@ TEST_CASE("snmp client: v2c and v1 get and walk against snmpd", "[pollers][snmp]
     CHECK(if_table->size() >= rows * 20);
   }
 
+  // IPv6 loopback, when the host has it.
+  if (netpulse::test::ipv6_loopback_available()) {
+    SnmpTarget v6 = local_target(agent.port());
+    v6.address = asio::ip::make_address("::1");
+    auto got = h.walk(v6, oid("1.3.6.1.2.1.1"));
+    if (!got) FAIL(got.error().message);
+    CHECK(got->size() >= 7);
+  } else {
+    WARN("no IPv6 loopback: the udp6 case is skipped");
+  }
+
   // v2c: a missing instance is a value, not an error; v1: noSuchName fails the GET.
   auto missing = h.get(local_target(agent.port()), {oid("1.3.6.1.2.1.1.99.0")});
   REQUIRE(missing.has_value());
@@ -395,6 +456,30 @@ TEST_CASE("snmp client: v3 noAuthNoPriv, authNoPriv and authPriv against snmpd",
   }
 }
 
+TEST_CASE("snmp client: a v3 agent restarted with a new engine ID is discovered again",
+          "[pollers][snmp]") {
+  SKIP_WITHOUT_SNMPD();
+  TempDir first_dir, second_dir;
+  Harness h;
+  auto agent = std::make_unique<SnmpdProcess>(first_dir.path());
+  const std::uint16_t port = agent->port();
+  const SnmpTarget target = v3_target(port, "shaaes", AuthProtocol::kSHA, "shaaes-auth-pw",
+                                      PrivProtocol::kAES128, "shaaes-priv-pw");
+  REQUIRE(h.get(target, {oid("1.3.6.1.2.1.1.3.0")}).has_value());
+  agent.reset();
+  agent = std::make_unique<SnmpdProcess>(second_dir.path(), std::vector<std::string>{}, port);
+  // The first request still carries the old engine ID: net-snmp cannot match what the agent
+  // answers, so it times out, with a note saying why, and the session is marked for
+  // rediscovery; the second one works again.
+  auto once = h.get(target, {oid("1.3.6.1.2.1.1.3.0")});
+  if (!once) {
+    INFO(once.error().message);
+    CHECK((once.error().code == Errc::kTimeout || once.error().code == Errc::kProtocolError));
+  }
+  auto twice = h.get(target, {oid("1.3.6.1.2.1.1.3.0")});
+  if (!twice) FAIL(twice.error().message);
+}
+
 TEST_CASE("snmp client: a wrong community times out", "[pollers][snmp]") {
   SKIP_WITHOUT_SNMPD();
   TempDir dir;
@@ -443,6 +528,29 @@ TEST_CASE("snmp client: many requests in flight are all answered; beyond the bou
   CHECK(refused == 10);
   CHECK(other == 0);
   CHECK(h.client->stats().in_flight == 0);
+}
+
+TEST_CASE("snmp client: bad arguments are refused before anything is sent", "[pollers][snmp]") {
+  Harness h;
+  FakeAgent agent(h.io, [](const std::string&) { return std::vector<std::string>{}; });
+  const SnmpTarget t = local_target(agent.port());
+  Oid too_long;
+  for (int i = 0; i < 129; ++i) too_long.push_back(1);
+  std::vector<Oid> too_many(65, oid("1.3.6.1.2.1.1.3.0"));
+  auto check = [&](Answer a, const char* field) {
+    REQUIRE_FALSE(a.has_value());
+    CHECK(a.error().code == Errc::kInvalidInput);
+    CHECK(std::string(a.error().details.at("field").as_string()) == field);
+  };
+  check(h.get(t, {}), "oids");
+  check(h.get(t, too_many), "oids");
+  check(h.get(t, {too_long}), "oids");
+  check(h.walk(t, too_long), "root");
+  check(h.walk(t, oid("1.3.6"), WalkOptions{.max_repetitions = 0}), "max_repetitions");
+  SnmpTarget no_address = t;
+  no_address.address = asio::ip::address();
+  check(h.get(no_address, {oid("1.3.6.1.2.1.1.3.0")}), "address");
+  CHECK(agent.requests() == 0);
 }
 
 TEST_CASE("snmp client: silence times out, garbage and wrong request IDs are dropped",
@@ -541,6 +649,26 @@ TEST_CASE("snmp client: a walk refuses OIDs that do not increase", "[pollers][sn
   CHECK(bounded.error().code == Errc::kPayloadTooLarge);
 }
 
+TEST_CASE("snmp client: tooBig halves max-repetitions until the answer fits", "[pollers][snmp]") {
+  Harness h;
+  std::vector<std::int64_t> asked;
+  FakeAgent agent(h.io, [&](const std::string& request) {
+    const auto id = request_id(request).value_or(0);
+    const auto reps = max_repetitions_of(request).value_or(-1);
+    asked.push_back(reps);
+    if (reps > 6) return std::vector<std::string>{v2c_response(id, {}, 1 /* tooBig */)};
+    // Two rows of the column, then the next column: the walk ends.
+    return std::vector<std::string>{v2c_response(id, {{oid("1.3.6.1.2.1.2.2.1.1.1"), 1},
+                                                      {oid("1.3.6.1.2.1.2.2.1.1.2"), 2},
+                                                      {oid("1.3.6.1.2.1.2.2.1.2.1"), 3}})};
+  });
+  auto walked = h.walk(local_target(agent.port()), oid("1.3.6.1.2.1.2.2.1.1"),
+                       WalkOptions{.max_repetitions = 40});
+  if (!walked) FAIL(walked.error().message);
+  CHECK(walked->size() == 2);
+  CHECK(asked == std::vector<std::int64_t>{40, 20, 10, 5});
+}
+
 TEST_CASE("snmp client: an agent that stops answering mid-walk ends the walk with a timeout",
           "[pollers][snmp]") {
   SKIP_WITHOUT_SNMPD();
@@ -611,6 +739,8 @@ TEST_CASE("snmp client: snmpsim's 500-interface table with counters at their wra
     });
     column("1.3.6.1.2.1.31.1.1.1.10", 70,
            [](int i) { return std::to_string(9223372036854775808ull + static_cast<unsigned>(i)); });
+    // The end of this agent's MIB view: a v1 GETNEXT past it is answered noSuchName.
+    column("1.3.6.1.2.1.99.1", 2, [](int i) { return std::to_string(i); });
   }
   SnmpsimProcess sim(dir.path(), "bigif");
   Harness h;
@@ -643,4 +773,66 @@ TEST_CASE("snmp client: snmpsim's 500-interface table with counters at their wra
   auto counters_v1 = h.walk(v1, oid("1.3.6.1.2.1.2.2.1.10"));
   REQUIRE(counters_v1.has_value());
   CHECK(counters_v1->size() == static_cast<std::size_t>(kInterfaces));
+  // v1, two columns, one of which runs off the end of the MIB (noSuchName names it): that
+  // column finishes, the other goes on alone.
+  auto last_and_first = h.walk_columns(v1, {oid("1.3.6.1.2.1.99.1"), oid("1.3.6.1.2.1.2.2.1.1")});
+  if (!last_and_first) FAIL(last_and_first.error().message);
+  CHECK(last_and_first->size() == 2u * kInterfaces);
+  CHECK(last_and_first->back().oid.str() == "1.3.6.1.2.1.2.2.1.1.500");
+}
+
+TEST_CASE("snmp client: the session cache is bounded (LRU) and idle sessions close",
+          "[pollers][snmp]") {
+  SKIP_WITHOUT_SNMPD();
+  TempDir dir;
+  SnmpdProcess agent(dir.path());
+  netpulse::core::ManualClock clock;
+  SnmpClientOptions options;
+  options.max_sessions = 2;
+  options.session_idle_timeout = std::chrono::seconds(30);
+  options.tick = std::chrono::milliseconds(5);
+  Harness h(options, &clock);
+  // Three targets that differ only in their timeout: three cache keys, one agent.
+  std::vector<SnmpTarget> targets;
+  for (int i = 0; i < 3; ++i) {
+    SnmpTarget t = local_target(agent.port());
+    t.timeout = std::chrono::milliseconds(1000 + i);
+    targets.push_back(t);
+  }
+  for (const auto& t : targets) REQUIRE(h.get(t, {oid("1.3.6.1.2.1.1.3.0")}).has_value());
+  CHECK(h.client->stats().sessions_open == 2);
+  CHECK(h.client->stats().sessions_evicted == 1);
+
+  // Both cached sessions busy: a third target is refused, not queued.
+  int answered = 0, refused = 0;
+  auto count = [&](Answer a) {
+    ++answered;
+    if (!a && a.error().code == Errc::kServiceUnavailable) ++refused;
+  };
+  h.client->walk(targets[1], oid("1.3.6.1.2.1.1"), {}, count);
+  h.client->walk(targets[2], oid("1.3.6.1.2.1.1"), {}, count);
+  h.client->get(targets[0], {oid("1.3.6.1.2.1.1.3.0")}, count);
+  h.run_until([&] { return answered == 3; });
+  CHECK(refused == 1);
+
+  // Idle past session_idle_timeout (by the injected clock): closed at the next tick.
+  clock.advance(std::chrono::seconds(31));
+  h.run_until([&] { return h.client->stats().sessions_open == 0; });
+}
+
+TEST_CASE("snmp client: a walk stops at its deadline (injected clock)", "[pollers][snmp]") {
+  SKIP_WITHOUT_SNMPD();
+  TempDir dir;
+  SnmpdProcess agent(dir.path());
+  netpulse::core::ManualClock clock;
+  Harness h({}, &clock);
+  std::optional<Answer> answer;
+  h.client->walk(local_target(agent.port()), oid("1.3.6.1.2.1"),
+                 WalkOptions{.max_repetitions = 1, .deadline = std::chrono::seconds(5)},
+                 [&](Answer a) { answer.emplace(std::move(a)); });
+  clock.advance(std::chrono::seconds(6));
+  h.run_until([&] { return answer.has_value(); });
+  REQUIRE_FALSE(answer->has_value());
+  CHECK(answer->error().code == Errc::kTimeout);
+  CHECK(answer->error().message.find("deadline") != std::string::npos);
 }

@@ -4,6 +4,7 @@
 // docs/devices.md describes the shapes.
 #include <charconv>
 
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 #include "detail/json_fields.hpp"
@@ -355,6 +356,53 @@ boost::json::object interface_json(const pollers::InterfaceInfo& i) {
           {"polled_at", core::format_rfc3339_seconds(i.polled_at)}};
 }
 
+boost::json::object event_json(const devices::DeviceEvent& e) {
+  boost::system::error_code ec;
+  auto details = boost::json::parse(e.details_json, ec);
+  return {{"id", e.id},
+          {"device_id", opt_int(e.device_id)},
+          {"at", core::format_rfc3339_seconds(e.at)},
+          {"kind", e.kind},
+          {"severity", devices::event_severity_name(e.severity)},
+          {"message", e.message},
+          {"details", ec ? boost::json::value(boost::json::object()) : details}};
+}
+
+core::Result<std::optional<std::int64_t>> unix_query(const ContextPtr& ctx, std::string_view name) {
+  auto q = ctx->query(name);
+  if (!q) return std::optional<std::int64_t>();
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), v);
+  if (q->empty() || ec != std::errc() || p != q->data() + q->size()) {
+    return core::invalid_field(name, "must be Unix seconds");
+  }
+  return std::optional<std::int64_t>(v);
+}
+
+// Answers a page of the event log for `filter` (plus the query's kind/severity/since/until).
+void reply_events(const ContextPtr& ctx, devices::Inventory& inv, devices::EventFilter filter) {
+  auto page = ctx->page();
+  if (!page) return ctx->reply_error(page.error());
+  if (auto q = ctx->query("kind")) filter.kind = *q;
+  if (auto q = ctx->query("severity")) {
+    filter.severity = devices::parse_event_severity(*q);
+    if (!filter.severity) {
+      return ctx->reply_error(core::invalid_field("severity", "must be info, warning or critical"));
+    }
+  }
+  auto since = unix_query(ctx, "since");
+  if (!since) return ctx->reply_error(since.error());
+  auto until = unix_query(ctx, "until");
+  if (!until) return ctx->reply_error(until.error());
+  filter.since = *since;
+  filter.until = *until;
+  auto r = inv.list_events(ctx->org_scope(), filter, *page);
+  if (!r) return ctx->reply_error(r.error());
+  boost::json::array items;
+  for (auto& e : r->items) items.push_back(event_json(e));
+  ctx->reply_list(std::move(items), {page->page, page->per_page, r->total});
+}
+
 // The device with what the pollers saw last: ICMP figures and interface counts.
 boost::json::object device_detail(const Device& d, const pollers::Poller* poller) {
   auto out = device_json(d);
@@ -611,6 +659,49 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                       ctx->reply_no_content();
                     });
                   }));
+
+  // --- the event log ---------------------------------------------------------------------------
+  std::vector<QueryParamDoc> event_query = {
+      {"page", "Page number, from 1.", "integer"},
+      {"per_page", "Items per page, 1 to 500 (default 50).", "integer"},
+      {"kind", "status, reboot, interface, trap, ..."},
+      {"severity", "info, warning or critical."},
+      {"since", "From this Unix time (inclusive).", "integer"},
+      {"until", "Before this Unix time.", "integer"}};
+  auto events =
+      make(verb::get, "/api/v1/events", Permission::kDevicesRead,
+           "The device event log, newest first (status changes, reboots, interface "
+           "changes, traps).",
+           "devices", [&inv](ContextPtr ctx) {
+             devices::EventFilter f;
+             if (auto q = ctx->query("device_id")) {
+               std::int64_t id = 0;
+               auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
+               if (q->empty() || ec != std::errc() || p != q->data() + q->size()) {
+                 return ctx->reply_error(core::invalid_field("device_id", "must be a device id"));
+               }
+               f.device_id = id;
+             }
+             reply_events(ctx, inv, f);
+           });
+  events.doc.query = event_query;
+  events.doc.query.push_back({"device_id", "Only this device's events.", "integer"});
+  router.add(std::move(events));
+
+  auto device_events =
+      make(verb::get, "/api/v1/devices/{id}/events", Permission::kDevicesRead,
+           "One device's event log, newest first.", "devices", [&inv](ContextPtr ctx) {
+             auto id = ctx->id_param("id");
+             if (!id) return ctx->reply_error(id.error());
+             if (auto d = inv.get(ctx->org_scope(), *id); !d) {
+               return ctx->reply_error(d.error());
+             }
+             devices::EventFilter f;
+             f.device_id = *id;
+             reply_events(ctx, inv, f);
+           });
+  device_events.doc.query = event_query;
+  router.add(std::move(device_events));
 
   // --- groups ----------------------------------------------------------------------------------
   auto list_groups =

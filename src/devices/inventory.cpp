@@ -140,6 +140,8 @@ class InventoryImpl final : public Inventory {
         box_(std::move(key)),
         last_seen_timer_(loop) {
     if (metrics) {
+      events_dropped_ = &metrics->counter("netpulse_device_events_dropped_total",
+                                          "Device events dropped because the queue was full.");
       for (auto s : {DeviceStatus::kUnknown, DeviceStatus::kUp, DeviceStatus::kDown,
                      DeviceStatus::kUnreachable, DeviceStatus::kMaintenance}) {
         status_gauges_[static_cast<int>(s)] =
@@ -579,6 +581,77 @@ class InventoryImpl final : public Inventory {
 
   std::size_t device_count() const override { return devices_.size(); }
 
+  std::vector<Device> find_by_address(std::string_view address) const override {
+    std::vector<Device> out;
+    for (auto& [id, row] : devices_) {
+      if (row.device.address == address) out.push_back(present(row));
+    }
+    return out;
+  }
+
+  void record_event(DeviceEvent event) override {
+    if (pending_events_.size() >= options_.event_queue_max) {
+      if (events_dropped_) events_dropped_->inc();
+      return;
+    }
+    pending_events_.push_back(std::move(event));
+    if (events_flush_posted_) return;
+    events_flush_posted_ = true;
+    boost::asio::post(loop_, [this] {
+      events_flush_posted_ = false;
+      flush_events();
+    });
+  }
+
+  core::Result<auth::PageOf<DeviceEvent>> list_events(auth::OrgScope scope, const EventFilter& f,
+                                                      auth::Page page) const override {
+    std::string where = " WHERE org_id = ?1";
+    if (f.device_id) where += " AND device_id = ?2";
+    if (f.kind) where += " AND kind = ?3";
+    if (f.severity) where += " AND severity = ?4";
+    if (f.since) where += " AND at >= ?5";
+    if (f.until) where += " AND at < ?6";
+    auto bind = [&](db::Statement& st) {
+      st.bind(1, scope.org_id());
+      if (f.device_id) st.bind(2, *f.device_id);
+      if (f.kind) st.bind(3, *f.kind);
+      if (f.severity) st.bind(4, event_severity_name(*f.severity));
+      if (f.since) st.bind(5, *f.since);
+      if (f.until) st.bind(6, *f.until);
+    };
+    return db_.read([&](db::Connection& c) -> core::Result<auth::PageOf<DeviceEvent>> {
+      auth::PageOf<DeviceEvent> out;
+      auto count = c.prepare("SELECT COUNT(*) FROM device_events" + where);
+      if (!count) return count.error();
+      bind(*count);
+      if (auto r = count->step(); !r) return r.error();
+      out.total = count->get_int64(0);
+      auto st = c.prepare(
+          "SELECT id, org_id, device_id, at, kind, severity, message, details FROM device_events" +
+          where + " ORDER BY at DESC, id DESC LIMIT ?7 OFFSET ?8");
+      if (!st) return st.error();
+      bind(*st);
+      st->bind(7, page.per_page);
+      st->bind(8, static_cast<std::int64_t>(page.page - 1) * page.per_page);
+      while (true) {
+        auto row = st->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        DeviceEvent e;
+        e.id = st->get_int64(0);
+        e.org_id = st->get_int64(1);
+        e.device_id = st->get_optional_int64(2);
+        e.at = st->get_int64(3);
+        e.kind = st->get_text(4);
+        e.severity = parse_event_severity(st->get_text(5)).value_or(EventSeverity::kInfo);
+        e.message = st->get_text(6);
+        e.details_json = st->get_text(7);
+        out.items.push_back(std::move(e));
+      }
+      return out;
+    });
+  }
+
  private:
   static core::Result<void> check_group_name_free(db::Connection& c, std::int64_t org,
                                                   const std::string& name, std::int64_t except) {
@@ -736,8 +809,23 @@ class InventoryImpl final : public Inventory {
   void publish_status_change(const DeviceRow& row, DeviceStatus before) {
     const auto now = row.device.status();
     if (now == before) return;
-    publish(DeviceStatusChanged{row.device.org_id, row.device.id, before, now,
-                                row.device.status_changed_at.value_or(clock_.unix_seconds())});
+    const auto at = row.device.maintenance || before == DeviceStatus::kMaintenance
+                        ? clock_.unix_seconds()
+                        : row.device.status_changed_at.value_or(clock_.unix_seconds());
+    publish(DeviceStatusChanged{row.device.org_id, row.device.id, before, now, at});
+    DeviceEvent e;
+    e.org_id = row.device.org_id;
+    e.device_id = row.device.id;
+    e.at = at;
+    e.kind = "status";
+    e.severity = now == DeviceStatus::kDown          ? EventSeverity::kCritical
+                 : now == DeviceStatus::kUnreachable ? EventSeverity::kWarning
+                                                     : EventSeverity::kInfo;
+    e.message = row.device.name + " is " + std::string(device_status_name(now)) + " (was " +
+                std::string(device_status_name(before)) + ")";
+    e.details_json = "{\"from\":\"" + std::string(device_status_name(before)) + "\",\"to\":\"" +
+                     std::string(device_status_name(now)) + "\"}";
+    record_event(std::move(e));
   }
 
   // A write whose failure is logged, not answered (poll results: the next poll writes again).
@@ -752,7 +840,60 @@ class InventoryImpl final : public Inventory {
     last_seen_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
       flush_last_seen();
+      expire_events();
       schedule_last_seen_flush();
+    });
+  }
+
+  void flush_events() {
+    if (pending_events_.empty()) return;
+    auto batch = std::move(pending_events_);
+    pending_events_.clear();
+    write_quietly(
+        "device events", [batch = std::move(batch)](db::Connection& c) -> core::Result<void> {
+          auto st = c.prepare(
+              "INSERT INTO device_events (org_id, device_id, at, kind, severity, message, details) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+          if (!st) return st.error();
+          auto exists = c.prepare("SELECT 1 FROM devices WHERE id = ?1");
+          if (!exists) return exists.error();
+          for (auto& e : batch) {
+            // A device deleted meanwhile: keep the event without it rather than fail the batch.
+            std::optional<std::int64_t> device = e.device_id;
+            if (device) {
+              exists->bind(1, *device);
+              auto row = exists->step();
+              if (!row) return row.error();
+              if (!*row) device.reset();
+              exists->reset();
+            }
+            if (auto r = st->bind(1, e.org_id)
+                             .bind(2, device)
+                             .bind(3, e.at)
+                             .bind(4, e.kind)
+                             .bind(5, event_severity_name(e.severity))
+                             .bind(6, e.message)
+                             .bind(7, e.details_json)
+                             .run();
+                !r) {
+              return r;
+            }
+            st->reset();
+          }
+          return core::ok();
+        });
+  }
+
+  // Deletes events past their retention, at most once an hour.
+  void expire_events() {
+    const auto now = clock_.unix_seconds();
+    if (now - last_expiry_ < 3600) return;
+    last_expiry_ = now;
+    const auto cutoff = now - options_.event_retention_days * 86'400;
+    write_quietly("event retention", [cutoff](db::Connection& c) -> core::Result<void> {
+      auto st = c.prepare("DELETE FROM device_events WHERE at < ?1");
+      if (!st) return st.error();
+      return st->bind(1, cutoff).run();
     });
   }
 
@@ -790,6 +931,10 @@ class InventoryImpl final : public Inventory {
   std::unordered_set<std::int64_t> last_seen_dirty_;
   boost::asio::steady_timer last_seen_timer_;
   core::Gauge* status_gauges_[5] = {};
+  core::Counter* events_dropped_ = nullptr;
+  std::vector<DeviceEvent> pending_events_;
+  bool events_flush_posted_ = false;
+  std::int64_t last_expiry_ = 0;
 };
 
 }  // namespace

@@ -79,7 +79,20 @@ constexpr std::array<std::pair<DeviceSortKey, std::string_view>, 8> kSortKeys{{
     {DeviceSortKey::kId, "id"},
 }};
 
+constexpr std::array<std::pair<EventSeverity, std::string_view>, 3> kSeverities{{
+    {EventSeverity::kInfo, "info"},
+    {EventSeverity::kWarning, "warning"},
+    {EventSeverity::kCritical, "critical"},
+}};
+
 }  // namespace
+
+std::string_view event_severity_name(EventSeverity s) noexcept {
+  return name_of(kSeverities, s);
+}
+std::optional<EventSeverity> parse_event_severity(std::string_view name) noexcept {
+  return parse(kSeverities, name);
+}
 
 std::string_view device_type_name(DeviceType t) noexcept {
   return name_of(kTypes, t);

@@ -33,6 +33,13 @@ std::uint64_t check_id(std::int64_t device_id, CheckKind kind) {
   return static_cast<std::uint64_t>(device_id) * kKindSlots + static_cast<std::uint64_t>(kind);
 }
 
+// IF-MIB ifOperStatus names.
+std::string_view oper_status_name(int status) {
+  static constexpr std::array<std::string_view, 8> kNames{
+      "?", "up", "down", "testing", "unknown", "dormant", "notPresent", "lowerLayerDown"};
+  return status >= 1 && status <= 7 ? kNames[static_cast<std::size_t>(status)] : kNames[0];
+}
+
 // Label values from the network are untrusted bytes: printable ASCII kept, the rest replaced,
 // at most 128 bytes.
 std::string label_value(std::string_view raw) {
@@ -564,6 +571,17 @@ class PollerImpl final : public Poller {
           iface.out_octets.reset();
         }
         bus_.publish(DeviceRebooted{st.device.org_id, device_id, *info.uptime_s, now});
+        devices::DeviceEvent e;
+        e.org_id = st.device.org_id;
+        e.device_id = device_id;
+        e.at = now;
+        e.kind = "reboot";
+        e.severity = devices::EventSeverity::kWarning;
+        e.message = fmt::format("{} restarted (sysUpTime {} s, was {} s)", st.device.name,
+                                *info.uptime_s, *st.uptime_s);
+        e.details_json = fmt::format(R"({{"uptime_s":{},"previous_uptime_s":{}}})", *info.uptime_s,
+                                     *st.uptime_s);
+        inventory_.record_event(std::move(e));
         log_.info("pollers", "device {} ({}) restarted: sysUpTime {} s", device_id, st.device.name,
                   *info.uptime_s);
       }
@@ -642,6 +660,20 @@ class PollerImpl final : public Poller {
         if (p.info.oper_status != info.oper_status && p.info.oper_status != 0) {
           bus_.publish(InterfaceStatusChanged{st.device.org_id, device_id, row.if_index, info.name,
                                               p.info.oper_status, info.oper_status, now_s});
+          devices::DeviceEvent e;
+          e.org_id = st.device.org_id;
+          e.device_id = device_id;
+          e.at = now_s;
+          e.kind = "interface";
+          const bool down = info.oper_status != 1 && info.admin_status == 1;
+          e.severity = down ? devices::EventSeverity::kWarning : devices::EventSeverity::kInfo;
+          e.message =
+              fmt::format("{} interface {} (ifIndex {}) oper status {} -> {}", st.device.name,
+                          info.name, row.if_index, oper_status_name(p.info.oper_status),
+                          oper_status_name(info.oper_status));
+          e.details_json = fmt::format(R"({{"if_index":{},"from":{},"to":{}}})", row.if_index,
+                                       p.info.oper_status, info.oper_status);
+          inventory_.record_event(std::move(e));
         }
       }
       auto labels = device_labels(st.device);

@@ -249,5 +249,13 @@ TEST_CASE("pollers: a host in a network namespace goes down; its child becomes u
   CHECK(eventually([&] { return status_of(child) == "unreachable"; }));
   auto down = c.get("/api/v1/devices?status=down", admin);
   CHECK(down.json().at("pagination").at("total") == 1);
+  // The event log has the gateway's way down, newest first.
+  CHECK(eventually([&] {
+    auto events = c.get("/api/v1/devices/" + std::to_string(gw) + "/events?kind=status", admin);
+    return events.status == 200 && events.body.find("ns-gw is down (was up)") != std::string::npos;
+  }));
+  auto critical = c.get("/api/v1/events?severity=critical", admin);
+  REQUIRE(critical.status == 200);
+  CHECK(critical.json().at("pagination").at("total").as_int64() >= 1);
   CHECK(server.running());
 }

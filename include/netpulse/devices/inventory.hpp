@@ -40,6 +40,8 @@ struct InventoryOptions {
   std::size_t max_groups_per_org = 10'000;
   std::size_t import_max_rows = 50'000;
   int default_poll_interval_s = 60;
+  std::int64_t event_retention_days = 90;
+  std::size_t event_queue_max = 10'000;  // events waiting for the writer; beyond it dropped
 };
 
 // One problem in a CSV import: the 1-based line of the record and the column it is about
@@ -111,6 +113,20 @@ class Inventory {
   virtual void record_status(std::int64_t device_id, DeviceStatus status, std::int64_t at) = 0;
   // Stores what SNMP's system group says (sys_descr, sysObjectID, vendor/model/os, uptime).
   virtual void record_system_info(std::int64_t device_id, const SystemInfo& info) = 0;
+
+  // Every device (of any organization) whose address is `address` (canonical text form), for
+  // matching traps and other unsolicited messages to devices.
+  virtual std::vector<Device> find_by_address(std::string_view address) const = 0;
+
+  // --- the event log -------------------------------------------------------------------------
+  // Queues an event for the log (fire and forget; at most event_queue_max waiting, beyond that
+  // dropped and counted in netpulse_device_events_dropped_total). Status changes are logged by
+  // the inventory itself.
+  virtual void record_event(DeviceEvent event) = 0;
+  // Newest first. An indexed read.
+  virtual core::Result<auth::PageOf<DeviceEvent>> list_events(auth::OrgScope scope,
+                                                              const EventFilter& filter,
+                                                              auth::Page page) const = 0;
 
   virtual std::size_t device_count() const = 0;
 };

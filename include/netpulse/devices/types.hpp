@@ -177,6 +177,30 @@ struct SystemInfo {
   std::string os;
 };
 
+// One entry of the device event log (status changes, reboots, interface up/down, traps).
+enum class EventSeverity { kInfo, kWarning, kCritical };
+std::string_view event_severity_name(EventSeverity s) noexcept;  // "info", "warning", "critical"
+std::optional<EventSeverity> parse_event_severity(std::string_view name) noexcept;
+
+struct DeviceEvent {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::optional<std::int64_t> device_id;
+  std::int64_t at = 0;  // Unix seconds
+  std::string kind;     // "status", "reboot", "interface", "trap", ...
+  EventSeverity severity = EventSeverity::kInfo;
+  std::string message;
+  std::string details_json = "{}";  // a JSON object
+};
+
+struct EventFilter {
+  std::optional<std::int64_t> device_id;
+  std::optional<std::string> kind;
+  std::optional<EventSeverity> severity;
+  std::optional<std::int64_t> since;  // inclusive, Unix seconds
+  std::optional<std::int64_t> until;  // exclusive
+};
+
 // --- events (EventBus, loop thread) ------------------------------------------------------------
 
 // A device was created, changed or deleted (after the change committed). Pollers re-plan.

@@ -656,3 +656,56 @@ TEST_CASE("inventory: CSV export reads back into another organization", "[device
   CHECK(theirs[1].parents == std::vector<std::int64_t>{theirs[0].id});
   CHECK(theirs[1].tags == std::vector<std::string>{"x", "y"});
 }
+
+TEST_CASE("inventory: the event log records status changes and pollers' events, per org",
+          "[devices][events]") {
+  Harness h;
+  auto d = h.must_create("r1", "192.0.2.1");
+  auto other = h.must_create("r2", "192.0.2.1", 2);
+  h.inv->record_status(d.id, DeviceStatus::kUp, 1000);
+  h.inv->record_status(d.id, DeviceStatus::kDown, 1100);
+  devices::DeviceEvent trap;
+  trap.org_id = 1;
+  trap.device_id = d.id;
+  trap.at = 1200;
+  trap.kind = "trap";
+  trap.severity = devices::EventSeverity::kWarning;
+  trap.message = "linkDown ifIndex 3";
+  trap.details_json = R"({"if_index":3})";
+  h.inv->record_event(trap);
+  devices::DeviceEvent theirs = trap;
+  theirs.org_id = 2;
+  theirs.device_id = other.id;
+  h.inv->record_event(theirs);
+  REQUIRE(h.wait<void>([&](auto done) {
+    // Events are written on the next turn of the loop: wait for a write queued after them.
+    boost::asio::post(h.io, [&, done] {
+      h.database->write([](db::Connection&) { return core::ok(); }, h.io.get_executor(),
+                        [done](core::Result<void> r) { done(std::move(r)); });
+    });
+  }));
+
+  auto all = h.inv->list_events(org(1), {}, {1, 50});
+  REQUIRE(all);
+  REQUIRE(all->total == 3);
+  CHECK(all->items[0].kind == "trap");  // newest first
+  CHECK(all->items[0].details_json == R"({"if_index":3})");
+  CHECK(all->items[1].kind == "status");
+  CHECK(all->items[1].severity == devices::EventSeverity::kCritical);
+  CHECK(all->items[1].message == "r1 is down (was up)");
+  CHECK(all->items[2].message == "r1 is up (was unknown)");
+  devices::EventFilter f;
+  f.kind = "status";
+  f.since = 1050;
+  auto some = h.inv->list_events(org(1), f, {1, 50});
+  REQUIRE(some->total == 1);
+  CHECK(some->items[0].at == 1100);
+  auto two = h.inv->list_events(org(2), {}, {1, 50});
+  REQUIRE(two->total == 1);
+  CHECK(two->items[0].device_id == other.id);
+
+  // Traps are matched by address, across organizations.
+  auto matches = h.inv->find_by_address("192.0.2.1");
+  CHECK(matches.size() == 2);
+  CHECK(h.inv->find_by_address("192.0.2.99").empty());
+}

@@ -600,7 +600,7 @@ class PollerImpl final : public Poller {
         std::max<std::int64_t>(options_.snmp_timeout.count() * 10, 10'000));
     snmp_->walk_columns(
         target, detail::interface_columns(), wo,
-        [this, device_id, values, done = std::move(done),
+        [this, device_id, values, target, done = std::move(done),
          alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
           if (alive.expired()) return;
           if (!r) {
@@ -608,9 +608,42 @@ class PollerImpl final : public Poller {
                                      "SNMP interface table: " + r.error().message});
           }
           on_interfaces(device_id, *r);
-          if (auto it = states_.find(device_id); it != states_.end()) {
-            it->second.last_snmp_values = values + r->size();
+          walk_host(device_id, target, values + r->size(), std::move(done));
+        });
+  }
+
+  // HOST-RESOURCES and ENTITY-SENSOR: optional tables; an agent without them answers quickly
+  // with the end of its MIB, and an error here does not fail the run (interfaces were read).
+  void walk_host(std::int64_t device_id, const SnmpTarget& target, std::size_t values,
+                 std::function<void(CheckOutcome)> done) {
+    WalkOptions wo;
+    wo.max_repetitions = options_.snmp_max_repetitions;
+    wo.max_values = 20'000;
+    wo.deadline = std::chrono::milliseconds(
+        std::max<std::int64_t>(options_.snmp_timeout.count() * 10, 10'000));
+    snmp_->walk_columns(
+        target, detail::host_columns(), wo,
+        [this, device_id, values, done = std::move(done),
+         alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
+          if (alive.expired()) return;
+          auto it = states_.find(device_id);
+          if (it == states_.end()) return done(CheckOutcome{true, false, ""});
+          auto& st = it->second;
+          std::size_t total = values;
+          if (r) {
+            total += r->size();
+            const auto t_ms = clock_.unix_millis();
+            std::vector<tsdb::AppendSample> batch;
+            for (auto& hs : detail::host_samples(*r)) {
+              auto labels = device_labels(st.device);
+              for (auto& [k, v] : hs.labels) labels.emplace_back(k, label_value(v));
+              batch.push_back(sample(hs.metric, std::move(labels), t_ms, hs.value));
+            }
+            append(st.device.org_id, std::move(batch));
+          } else {
+            log_.debug("pollers", "device {}: host tables: {}", device_id, r.error().message);
           }
+          st.last_snmp_values = total;
           done(CheckOutcome{true, false, ""});
         });
   }

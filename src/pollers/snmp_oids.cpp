@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
+#include <cmath>
 #include <map>
 
 namespace netpulse::pollers::detail {
@@ -211,6 +213,101 @@ std::vector<InterfaceRow> interface_rows(const std::vector<VarBind>& vbs) {
       row.values.emplace_back(c.name, it->second);
     }
     out.push_back(std::move(row));
+  }
+  return out;
+}
+
+namespace {
+
+const Oid kHrProcessorLoad{1, 3, 6, 1, 2, 1, 25, 3, 3, 1, 2};
+const Oid kHrStorageType{1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 2};
+const Oid kHrStorageDescr{1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 3};
+const Oid kHrStorageUnits{1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 4};
+const Oid kHrStorageSize{1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 5};
+const Oid kHrStorageUsed{1, 3, 6, 1, 2, 1, 25, 2, 3, 1, 6};
+const Oid kSensorType{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 1};
+const Oid kSensorScale{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 2};
+const Oid kSensorPrecision{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 3};
+const Oid kSensorValue{1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 4};
+
+// The values of one column by its last arc (the row index).
+std::map<std::uint32_t, const SnmpValue*> column(const std::vector<VarBind>& vbs, const Oid& root) {
+  std::map<std::uint32_t, const SnmpValue*> out;
+  for (auto& vb : vbs) {
+    if (vb.oid.size() == root.size() + 1 && vb.oid.starts_with(root)) {
+      out[vb.oid[root.size()]] = &vb.value;
+    }
+  }
+  return out;
+}
+
+std::optional<std::int64_t> signed_value(const SnmpValue* v) {
+  if (v == nullptr) return std::nullopt;
+  if (auto* i = std::get_if<std::int64_t>(v)) return *i;
+  if (auto u = unsigned_value(*v); u && *u <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(*u);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<Oid> host_columns() {
+  return {kHrProcessorLoad, kHrStorageType, kHrStorageDescr, kHrStorageUnits,  kHrStorageSize,
+          kHrStorageUsed,   kSensorType,    kSensorScale,    kSensorPrecision, kSensorValue};
+}
+
+std::vector<HostSample> host_samples(const std::vector<VarBind>& vbs) {
+  std::vector<HostSample> out;
+  for (auto& [index, v] : column(vbs, kHrProcessorLoad)) {
+    if (auto load = signed_value(v); load && *load >= 0 && *load <= 100) {
+      out.push_back(
+          {"hrProcessorLoad", {{"cpu", std::to_string(index)}}, static_cast<double>(*load)});
+    }
+  }
+  const auto types = column(vbs, kHrStorageType);
+  const auto descrs = column(vbs, kHrStorageDescr);
+  const auto units = column(vbs, kHrStorageUnits);
+  const auto sizes = column(vbs, kHrStorageSize);
+  const auto used = column(vbs, kHrStorageUsed);
+  const Oid storage_types{1, 3, 6, 1, 2, 1, 25, 2, 1};
+  for (auto& [index, size_v] : sizes) {
+    auto unit = units.count(index) ? signed_value(units.at(index)) : std::nullopt;
+    auto size = signed_value(size_v);
+    auto in_use = used.count(index) ? signed_value(used.at(index)) : std::nullopt;
+    if (!unit || !size || !in_use || *unit <= 0 || *size < 0 || *in_use < 0) continue;
+    std::string type = "other";
+    if (types.count(index)) {
+      if (auto* oid = std::get_if<Oid>(types.at(index));
+          oid && oid->size() == storage_types.size() + 1 && oid->starts_with(storage_types)) {
+        const auto t = (*oid)[storage_types.size()];
+        type = t == 2 ? "ram" : t == 3 ? "virtual" : t == 4 ? "disk" : "other";
+      }
+    }
+    std::string name = descrs.count(index) ? text_value(*descrs.at(index)) : "";
+    if (name.empty()) name = std::to_string(index);
+    std::vector<std::pair<std::string, std::string>> labels{{"storage", name}, {"type", type}};
+    const double factor = static_cast<double>(*unit);
+    out.push_back({"hrStorageSizeBytes", labels, static_cast<double>(*size) * factor});
+    out.push_back({"hrStorageUsedBytes", labels, static_cast<double>(*in_use) * factor});
+  }
+  const auto sensor_types = column(vbs, kSensorType);
+  const auto scales = column(vbs, kSensorScale);
+  const auto precisions = column(vbs, kSensorPrecision);
+  for (auto& [index, value_v] : column(vbs, kSensorValue)) {
+    auto type = sensor_types.count(index) ? signed_value(sensor_types.at(index)) : std::nullopt;
+    auto value = signed_value(value_v);
+    if (!type || *type != 8 || !value) continue;  // 8: celsius
+    // entPhySensorScale: 9 = units (10^0); each step is 10^3. Precision: decimal places.
+    auto scale = scales.count(index) ? signed_value(scales.at(index)) : std::nullopt;
+    auto precision = precisions.count(index) ? signed_value(precisions.at(index)) : std::nullopt;
+    double v = static_cast<double>(*value);
+    if (scale && *scale >= 1 && *scale <= 17)
+      v *= std::pow(10.0, 3.0 * static_cast<double>(*scale - 9));
+    if (precision && *precision >= 1 && *precision <= 9) {
+      v /= std::pow(10.0, static_cast<double>(*precision));
+    }
+    out.push_back({"entPhySensorCelsius", {{"sensor", std::to_string(index)}}, v});
   }
   return out;
 }

@@ -168,6 +168,9 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   INFO(q.body);
   REQUIRE(q.status == 200);
   CHECK(q.body.find("\"lo\"") != std::string::npos);
+  auto storage = c.get("/api/v1/query?query=hrStorageSizeBytes%7Bdevice%3D%22lo-v2c%22%7D", admin);
+  INFO(storage.body);
+  CHECK(storage.body.find("\"type\":\"ram\"") != std::string::npos);
   auto rtt = c.get("/api/v1/query?query=icmp_rtt_avg_ms%7Bdevice%3D%22lo-v2c%22%7D", admin);
   CHECK(rtt.body.find("lo-v2c") != std::string::npos);
 

@@ -43,4 +43,20 @@ struct InterfaceRow {
 // type are ignored (a broken agent costs that value, not the poll).
 std::vector<InterfaceRow> interface_rows(const std::vector<VarBind>& vbs);
 
+// HOST-RESOURCES-MIB (hrProcessorLoad; hrStorage type, descr, allocation units, size, used) and
+// ENTITY-SENSOR-MIB (entPhySensorType, Scale, Precision, Value) columns, walked in one stream.
+std::vector<Oid> host_columns();
+
+// One sample the host tables give: metric name, extra labels, value.
+struct HostSample {
+  std::string metric;
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+// hrProcessorLoad{cpu} (%), hrStorageSizeBytes / hrStorageUsedBytes{storage, type} (type "ram",
+// "virtual", "disk" or "other"), entPhySensorCelsius{sensor} for temperature sensors (value
+// scaled by entPhySensorScale and Precision). Rows with missing or mistyped cells are skipped.
+std::vector<HostSample> host_samples(const std::vector<VarBind>& vbs);
+
 }  // namespace netpulse::pollers::detail

@@ -403,6 +403,53 @@ void reply_events(const ContextPtr& ctx, devices::Inventory& inv, devices::Event
   ctx->reply_list(std::move(items), {page->page, page->per_page, r->total});
 }
 
+boost::json::object discovery_json(const pollers::DiscoveryJob& j, bool with_hosts) {
+  boost::json::object out{
+      {"id", j.id},
+      {"cidr", j.cidr},
+      {"state", pollers::discovery_state_name(j.state)},
+      {"progress",
+       {{"total", j.total}, {"scanned", j.scanned}, {"answered", j.answered}, {"snmp", j.snmp}}},
+      {"started_at", core::format_rfc3339_seconds(j.started_at)},
+      {"finished_at",
+       j.finished_at ? boost::json::value(core::format_rfc3339_seconds(*j.finished_at)) : nullptr}};
+  if (!with_hosts) return out;
+  boost::json::array hosts;
+  for (auto& h : j.hosts) {
+    boost::json::array neighbours;
+    for (auto& n : h.neighbours) {
+      neighbours.push_back({{"local_port", n.local_port},
+                            {"remote_name", n.remote_name},
+                            {"remote_port", n.remote_port},
+                            {"remote_chassis", n.remote_chassis}});
+    }
+    boost::json::object proposal{{"name", h.proposal.name},
+                                 {"address", h.proposal.address},
+                                 {"type", devices::device_type_name(h.proposal.type)},
+                                 {"vendor", h.proposal.vendor},
+                                 {"os", h.proposal.os},
+                                 {"location", h.proposal.location},
+                                 {"parents", boost::json::array(h.proposed_parent_ids.begin(),
+                                                                h.proposed_parent_ids.end())}};
+    if (h.proposal.snmp) proposal["snmp"] = snmp_json(h.proposal.snmp->settings);
+    hosts.push_back(
+        {{"address", h.address},
+         {"icmp", h.icmp_answered},
+         {"rtt_ms", opt_double(h.rtt_ms)},
+         {"snmp_credential", h.snmp_credential ? boost::json::value(*h.snmp_credential) : nullptr},
+         {"sys_name", h.system.sys_name},
+         {"sys_descr", h.system.sys_descr},
+         {"sys_object_id", h.system.sys_object_id},
+         {"existing_device_id", opt_int(h.existing_device_id)},
+         {"neighbours", std::move(neighbours)},
+         {"proposed_parent_addresses", boost::json::array(h.proposed_parent_addresses.begin(),
+                                                          h.proposed_parent_addresses.end())},
+         {"proposal", std::move(proposal)}});
+  }
+  out["hosts"] = std::move(hosts);
+  return out;
+}
+
 // The device with what the pollers saw last: ICMP figures and interface counts.
 boost::json::object device_detail(const Device& d, const pollers::Poller* poller) {
   auto out = device_json(d);
@@ -601,6 +648,77 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                       boost::json::array items;
                       for (auto& i : *r) items.push_back(interface_json(i));
                       ctx->reply_data(std::move(items));
+                    }));
+
+    auto discover = make(
+        verb::post, "/api/v1/discovery", Permission::kDevicesWrite,
+        "Scan a CIDR (IPv4 up to /20, IPv6 up to /120) with ICMP and SNMP; answers the job at "
+        "once (202). Proposals are read from the job; nothing is added to the inventory.",
+        "devices",
+        [poller](ContextPtr ctx) {
+          auto& body = ctx->body();
+          Fields f(body);
+          if (auto r = f.only({"cidr", "icmp", "snmp", "timeout_ms"}); !r) {
+            return ctx->reply_error(r.error());
+          }
+          pollers::DiscoveryRequest req;
+          auto cidr = f.required_string("cidr", 64);
+          if (!cidr) return ctx->reply_error(cidr.error());
+          req.cidr = *cidr;
+          auto icmp = f.optional_bool("icmp");
+          if (!icmp) return ctx->reply_error(icmp.error());
+          req.icmp = icmp->value_or(true);
+          auto timeout = f.optional_int("timeout_ms", 10, 10'000);
+          if (!timeout) return ctx->reply_error(timeout.error());
+          req.timeout = std::chrono::milliseconds(timeout->value_or(1000));
+          if (auto* snmp = body.if_contains("snmp"); snmp && !snmp->is_null()) {
+            if (!snmp->is_array() || snmp->as_array().size() > 8) {
+              return ctx->reply_error(
+                  core::invalid_field("snmp", "must be an array of at most 8 credential sets"));
+            }
+            for (auto& item : snmp->as_array()) {
+              auto c = parse_snmp(item);
+              if (!c) return ctx->reply_error(c.error());
+              if (auto r = devices::check_snmp_credentials(*c); !r) {
+                return ctx->reply_error(r.error());
+              }
+              req.snmp.push_back(std::move(*c));
+            }
+          }
+          auto job = poller->discovery().start(ctx->org_scope(), std::move(req));
+          if (!job) return ctx->reply_error(job.error());
+          ctx->set_audit_target("discovery/" + job->id);
+          ctx->reply_data(discovery_json(*job, false), http::status::accepted);
+        },
+        true);
+    discover.doc.success_status = 202;
+    router.add(std::move(discover));
+
+    router.add(make(verb::get, "/api/v1/discovery", Permission::kDevicesRead,
+                    "Discovery jobs of your organization with their progress, newest first.",
+                    "devices", [poller](ContextPtr ctx) {
+                      boost::json::array items;
+                      for (auto& j : poller->discovery().list(ctx->org_scope())) {
+                        items.push_back(discovery_json(j, false));
+                      }
+                      ctx->reply_data(std::move(items));
+                    }));
+    router.add(make(verb::get, "/api/v1/discovery/{id}", Permission::kDevicesRead,
+                    "A discovery job: progress, and the hosts found with proposed devices, LLDP "
+                    "neighbours and parent links.",
+                    "devices", [poller](ContextPtr ctx) {
+                      auto job =
+                          poller->discovery().get(ctx->org_scope(), std::string(ctx->param("id")));
+                      if (!job) return ctx->reply_error(job.error());
+                      ctx->reply_data(discovery_json(*job, true));
+                    }));
+    router.add(make(verb::delete_, "/api/v1/discovery/{id}", Permission::kDevicesWrite,
+                    "Stop a running discovery job (what it found stays readable).", "devices",
+                    [poller](ContextPtr ctx) {
+                      auto r = poller->discovery().cancel(ctx->org_scope(),
+                                                          std::string(ctx->param("id")));
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
                     }));
 
     router.add(make(verb::get, "/api/v1/pollers", Permission::kDevicesRead,

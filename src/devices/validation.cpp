@@ -216,3 +216,11 @@ core::Result<void> check_device(Device& d, std::vector<std::string>& group_names
 }
 
 }  // namespace netpulse::devices::detail
+
+namespace netpulse::devices {
+
+core::Result<void> check_snmp_credentials(SnmpCredentials& c) {
+  return detail::check_snmp(c, "snmp");
+}
+
+}  // namespace netpulse::devices

@@ -16,6 +16,7 @@
 #include <netpulse/pollers/snmp.hpp>
 
 #include "detail/counters.hpp"
+#include "detail/credentials.hpp"
 #include "detail/reachability.hpp"
 #include "detail/snmp_oids.hpp"
 
@@ -49,72 +50,6 @@ std::string label_value(std::string_view raw) {
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
   return out;
-}
-
-SnmpTarget snmp_target(const boost::asio::ip::address& ip, const devices::SnmpCredentials& c,
-                       const PollerOptions& o) {
-  SnmpTarget t;
-  t.address = ip;
-  t.port = c.settings.port;
-  t.timeout = o.snmp_timeout;
-  t.retries = o.snmp_retries;
-  switch (c.settings.version) {
-    case devices::SnmpVersion::kV1:
-      t.version = SnmpVersion::kV1;
-      break;
-    case devices::SnmpVersion::kV2c:
-      t.version = SnmpVersion::kV2c;
-      break;
-    case devices::SnmpVersion::kV3:
-      t.version = SnmpVersion::kV3;
-      break;
-  }
-  t.community = c.secrets.community;
-  t.user = c.settings.user;
-  t.context = c.settings.context;
-  t.auth_password = c.secrets.auth_password;
-  t.priv_password = c.secrets.priv_password;
-  switch (c.settings.auth) {
-    case devices::SnmpAuth::kNone:
-      t.auth_protocol = AuthProtocol::kNone;
-      break;
-    case devices::SnmpAuth::kMd5:
-      t.auth_protocol = AuthProtocol::kMD5;
-      break;
-    case devices::SnmpAuth::kSha:
-      t.auth_protocol = AuthProtocol::kSHA;
-      break;
-    case devices::SnmpAuth::kSha224:
-      t.auth_protocol = AuthProtocol::kSHA224;
-      break;
-    case devices::SnmpAuth::kSha256:
-      t.auth_protocol = AuthProtocol::kSHA256;
-      break;
-    case devices::SnmpAuth::kSha384:
-      t.auth_protocol = AuthProtocol::kSHA384;
-      break;
-    case devices::SnmpAuth::kSha512:
-      t.auth_protocol = AuthProtocol::kSHA512;
-      break;
-  }
-  switch (c.settings.priv) {
-    case devices::SnmpPriv::kNone:
-      t.priv_protocol = PrivProtocol::kNone;
-      break;
-    case devices::SnmpPriv::kDes:
-      t.priv_protocol = PrivProtocol::kDES;
-      break;
-    case devices::SnmpPriv::kAes128:
-      t.priv_protocol = PrivProtocol::kAES128;
-      break;
-    case devices::SnmpPriv::kAes192:
-      t.priv_protocol = PrivProtocol::kAES192;
-      break;
-    case devices::SnmpPriv::kAes256:
-      t.priv_protocol = PrivProtocol::kAES256;
-      break;
-  }
-  return t;
 }
 
 // One interface between polls: what the API shows plus the raw counters rates come from.
@@ -152,6 +87,7 @@ class PollerImpl final : public Poller {
         pinger_(std::move(pinger)),
         snmp_(std::move(snmp)),
         scheduler_(clock, options.scheduler),
+        discovery_(loop, clock, pinger_.get(), snmp_.get(), inventory),
         timer_(loop),
         resolver_(loop),
         alive_(std::make_shared<bool>(true)) {
@@ -261,6 +197,8 @@ class PollerImpl final : public Poller {
     if (it == states_.end()) return std::nullopt;
     return it->second.last_cycle;
   }
+
+  Discovery& discovery() override { return discovery_; }
 
   PollerHealth health() const override {
     PollerHealth h;
@@ -541,7 +479,8 @@ class PollerImpl final : public Poller {
       if (!ip) return done(CheckOutcome{false, false, ip.error().message});
       auto creds = inventory_.snmp_credentials(device_id);
       if (!creds) return done(CheckOutcome{false, false, "the device has no SNMP credentials"});
-      auto target = snmp_target(*ip, *creds, options_);
+      auto target =
+          detail::to_snmp_target(*ip, *creds, options_.snmp_timeout, options_.snmp_retries);
       snmp_->get(
           target, detail::system_oids(),
           [this, device_id, target, done = std::move(done),
@@ -740,6 +679,7 @@ class PollerImpl final : public Poller {
   std::unique_ptr<IcmpPinger> pinger_;
   std::unique_ptr<SnmpClient> snmp_;
   Scheduler scheduler_;
+  Discovery discovery_;
   asio::steady_timer timer_;
   asio::ip::udp::resolver resolver_;
   std::unordered_map<std::int64_t, DeviceState> states_;

@@ -220,6 +220,76 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   CHECK(server.running());
 }
 
+TEST_CASE("pollers: discovery scans a loopback /29 with ICMP and SNMP, tenant-confined",
+          "[pollers][discovery]") {
+  if (!SnmpdProcess::available()) {
+    WARN("snmpd is not installed: skipped");
+    return;
+  }
+  TempDir dir;
+  TempDir agent_dir;
+  SnmpdProcess agent(agent_dir.path());
+  ServerProcess server(dir.path());
+  auto c = server.client();
+  auto admin = login(c, kAdminEmail, kAdminPassword);
+  create_device(c, admin, R"({"name":"known","address":"127.0.0.1"})");
+  const auto port = std::to_string(agent.port());
+  auto start = c.post_json("/api/v1/discovery",
+                           R"({"cidr":"127.0.0.0/29","timeout_ms":500,"snmp":[
+                                {"version":"2c","community":"wrong","port":)" +
+                               port + R"(},
+                                {"version":"2c","community":"public","port":)" +
+                               port + "}]}",
+                           admin);
+  INFO(start.body);
+  REQUIRE(start.status == 202);
+  const auto id = std::string(start.json().at("data").at("id").as_string());
+  CHECK(start.json().at("data").at("progress").at("total") == 6);
+  boost::json::value job;
+  REQUIRE(eventually([&] {
+    auto r = c.get("/api/v1/discovery/" + id, admin);
+    job = r.json().at("data");
+    return job.at("state") == "done";
+  }));
+  INFO(boost::json::serialize(job));
+  CHECK(job.at("progress").at("scanned") == 6);
+  CHECK(job.at("progress").at("answered") == 6);  // every loopback address answers ICMP
+  CHECK(job.at("progress").at("snmp").as_int64() >= 1);
+  bool saw_agent = false;
+  for (auto& h : job.at("hosts").as_array()) {
+    if (h.at("address") != "127.0.0.1") continue;
+    saw_agent = true;
+    CHECK(h.at("snmp_credential") == 1);  // the second set answered
+    CHECK(h.at("proposal").at("vendor") == "Net-SNMP");
+    CHECK(h.at("proposal").at("type") == "server");
+    CHECK(h.at("existing_device_id").is_int64());
+    CHECK(h.at("proposal").at("snmp").at("version") == "2c");
+    CHECK(h.at("proposal").at("snmp").as_object().if_contains("community") == nullptr);
+  }
+  CHECK(saw_agent);
+  CHECK(c.get("/api/v1/discovery", admin).json().at("data").as_array().size() == 1);
+
+  // Bounds and bad input.
+  for (auto body : {R"({"cidr":"10.0.0.0/8"})", R"({"cidr":"10.0.0.0"})", R"({"cidr":"x/24"})",
+                    R"({"cidr":"fd00::/64"})", R"({"cidr":"10.0.0.0/24","icmp":false})"}) {
+    auto r = c.post_json("/api/v1/discovery", body, admin);
+    INFO(body << " -> " << r.body);
+    CHECK(r.status == 400);
+  }
+  // Another organization's admin cannot read the job.
+  auto org = c.post_json("/api/v1/organizations", R"({"name":"Other","slug":"other"})", admin);
+  REQUIRE(org.status == 201);
+  auto cli =
+      netpulse::test::run_netpulse({"user", "add", "--email", "x@other.example", "--role", "admin",
+                                    "--org", "other", "--password", "other-password-1"},
+                                   {{"NETPULSE_STORAGE_DATA_DIR", dir.path()}});
+  REQUIRE(cli.exit_code == 0);
+  auto other = login(c, "x@other.example", "other-password-1");
+  CHECK(c.get("/api/v1/discovery/" + id, other).status == 404);
+  CHECK(c.get("/api/v1/discovery", other).json().at("data").as_array().empty());
+  CHECK(server.running());
+}
+
 TEST_CASE("pollers: a host in a network namespace goes down; its child becomes unreachable",
           "[pollers][netns]") {
   NetnsHost host;

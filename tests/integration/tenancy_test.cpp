@@ -137,6 +137,7 @@ struct Targets {
   std::vector<std::int64_t> api_keys;
   std::vector<std::int64_t> devices;
   std::vector<std::int64_t> device_groups;
+  std::vector<std::int64_t> discovery_jobs;  // numeric stand-ins: job ids are random hex
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -151,6 +152,9 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
     if (op.pattern.rfind("/api/v1/devices/", 0) == 0) {
       ids = targets.devices;
       codes = {"DEVICE_NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/discovery/", 0) == 0) {
+      ids = targets.discovery_jobs;
+      codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/device-groups/", 0) == 0) {
       ids = targets.device_groups;
       codes = {"NOT_FOUND"};
@@ -342,6 +346,7 @@ TEST_CASE(
 
   Targets in_a;
   in_a.devices = {device_a};
+  in_a.discovery_jobs = {1};
   in_a.device_groups = {group_a};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
@@ -356,6 +361,7 @@ TEST_CASE(
                   "group-of-a"};
   Targets in_b;
   in_b.devices = {device_b};
+  in_b.discovery_jobs = {1};
   in_b.device_groups = {group_b};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};

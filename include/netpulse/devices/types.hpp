@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <netpulse/core/result.hpp>
+
 namespace netpulse::devices {
 
 enum class DeviceType { kRouter, kSwitch, kOlt, kServer, kCpe, kAp, kOther };
@@ -61,6 +63,10 @@ struct SnmpCredentials {
   SnmpSettings settings;
   SnmpSecrets secrets;
 };
+
+// The inventory's rules for SNMP credentials (community, v3 user, passwords, levels), naming the
+// field as "snmp.<name>"; secrets the version does not use are cleared.
+core::Result<void> check_snmp_credentials(SnmpCredentials& c);
 
 struct Device {
   std::int64_t id = 0;

@@ -25,6 +25,7 @@
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/result.hpp>
 #include <netpulse/devices/inventory.hpp>
+#include <netpulse/pollers/discovery.hpp>
 #include <netpulse/pollers/icmp.hpp>
 #include <netpulse/pollers/scheduler.hpp>
 #include <netpulse/tsdb/store.hpp>
@@ -129,6 +130,9 @@ class Poller {
   virtual std::optional<PingCycleResult> last_cycle(std::int64_t device_id) const = 0;
 
   virtual PollerHealth health() const = 0;
+
+  // Network scans with this poller's ICMP socket and SNMP engine.
+  virtual Discovery& discovery() = 0;
 };
 
 }  // namespace netpulse::pollers

@@ -778,6 +778,95 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                     });
                   }));
 
+  // --- custom SNMP objects ---------------------------------------------------------------------
+  auto custom_json = [](const devices::CustomOid& o) {
+    return boost::json::object{
+        {"id", o.id},
+        {"device_id", opt_int(o.device_id)},
+        {"device_type",
+         o.device_type ? boost::json::value(devices::device_type_name(*o.device_type)) : nullptr},
+        {"oid", o.oid},
+        {"metric", o.metric},
+        {"kind", o.counter ? "counter" : "gauge"},
+        {"scale", o.scale},
+        {"unit", o.unit},
+        {"created_at", core::format_rfc3339_seconds(o.created_at)}};
+  };
+  router.add(make(verb::get, "/api/v1/custom-oids", Permission::kDevicesRead,
+                  "Custom SNMP objects polled per device or per device type.", "devices",
+                  [&inv, custom_json](ContextPtr ctx) {
+                    boost::json::array items;
+                    for (auto& o : inv.list_custom_oids(ctx->org_scope())) {
+                      items.push_back(custom_json(o));
+                    }
+                    ctx->reply_data(std::move(items));
+                  }));
+  auto add_custom = make(
+      verb::post, "/api/v1/custom-oids", Permission::kDevicesWrite,
+      "Poll a custom SNMP object (an instance OID) for one device or every device of a type, "
+      "stored as `metric` (x scale) with the device's labels.",
+      "devices",
+      [&inv, custom_json](ContextPtr ctx) {
+        auto& body = ctx->body();
+        Fields f(body);
+        if (auto r = f.only({"device_id", "device_type", "oid", "metric", "kind", "scale", "unit"});
+            !r) {
+          return ctx->reply_error(r.error());
+        }
+        devices::CustomOid o;
+        auto device = f.optional_int("device_id", 1, INT64_MAX);
+        if (!device) return ctx->reply_error(device.error());
+        o.device_id = *device;
+        auto type = f.optional_string("device_type", 32);
+        if (!type) return ctx->reply_error(type.error());
+        if (*type) {
+          o.device_type = devices::parse_device_type(**type);
+          if (!o.device_type) {
+            return ctx->reply_error(core::invalid_field(
+                "device_type", "must be one of router, switch, olt, server, cpe, ap, other"));
+          }
+        }
+        auto oid = f.required_string("oid", 1400);
+        if (!oid) return ctx->reply_error(oid.error());
+        o.oid = *oid;
+        auto metric = f.required_string("metric", 128);
+        if (!metric) return ctx->reply_error(metric.error());
+        o.metric = *metric;
+        auto kind = f.optional_string("kind", 16);
+        if (!kind) return ctx->reply_error(kind.error());
+        if (*kind && **kind != "gauge" && **kind != "counter") {
+          return ctx->reply_error(core::invalid_field("kind", "must be gauge or counter"));
+        }
+        o.counter = *kind && **kind == "counter";
+        if (auto* scale = body.if_contains("scale")) {
+          if (!scale->is_number()) {
+            return ctx->reply_error(core::invalid_field("scale", "must be a number"));
+          }
+          o.scale = scale->to_number<double>();
+        }
+        auto unit = f.optional_string("unit", 64);
+        if (!unit) return ctx->reply_error(unit.error());
+        o.unit = unit->value_or("");
+        inv.add_custom_oid(ctx->org_scope(), std::move(o),
+                           [ctx, custom_json](core::Result<devices::CustomOid> r) {
+                             if (!r) return ctx->reply_error(r.error());
+                             ctx->set_audit_target("custom-oids/" + std::to_string(r->id));
+                             ctx->reply_data(custom_json(*r), http::status::created);
+                           });
+      },
+      true);
+  router.add(std::move(add_custom));
+  router.add(make(verb::delete_, "/api/v1/custom-oids/{id}", Permission::kDevicesWrite,
+                  "Stop polling a custom SNMP object.", "devices", [&inv](ContextPtr ctx) {
+                    auto id = ctx->id_param("id");
+                    if (!id) return ctx->reply_error(id.error());
+                    ctx->set_audit_target("custom-oids/" + std::to_string(*id));
+                    inv.remove_custom_oid(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                      if (!r) return ctx->reply_error(r.error());
+                      ctx->reply_no_content();
+                    });
+                  }));
+
   // --- the event log ---------------------------------------------------------------------------
   std::vector<QueryParamDoc> event_query = {
       {"page", "Page number, from 1.", "integer"},

@@ -2,6 +2,7 @@
 // the db writer's transaction, the memory copy updated once the change has committed. See
 // inventory.hpp for the contract; detail/sql.hpp for the rows; csv_import.cpp for the import.
 #include <algorithm>
+#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -163,6 +164,33 @@ class InventoryImpl final : public Inventory {
       groups_.emplace(g.id, std::move(g));
     }
     for (auto& row : *rows) put(std::move(row));
+    auto oids = db_.read([&](db::Connection& c) -> core::Result<std::vector<CustomOid>> {
+      auto st = c.prepare(
+          "SELECT id, org_id, device_id, device_type, oid, metric, kind, scale, unit, created_at "
+          "FROM custom_oids ORDER BY id");
+      if (!st) return st.error();
+      std::vector<CustomOid> out;
+      while (true) {
+        auto more = st->step();
+        if (!more) return more.error();
+        if (!*more) break;
+        CustomOid o;
+        o.id = st->get_int64(0);
+        o.org_id = st->get_int64(1);
+        o.device_id = st->get_optional_int64(2);
+        if (auto t = st->get_optional_text(3)) o.device_type = parse_device_type(*t);
+        o.oid = st->get_text(4);
+        o.metric = st->get_text(5);
+        o.counter = st->get_text(6) == "counter";
+        o.scale = st->get_double(7);
+        o.unit = st->get_text(8);
+        o.created_at = st->get_int64(9);
+        out.push_back(std::move(o));
+      }
+      return out;
+    });
+    if (!oids) return std::move(oids).error();
+    for (auto& o : *oids) custom_oids_[o.id] = std::move(o);
     schedule_last_seen_flush();
     return core::ok();
   }
@@ -581,6 +609,101 @@ class InventoryImpl final : public Inventory {
 
   std::size_t device_count() const override { return devices_.size(); }
 
+  void add_custom_oid(auth::OrgScope scope, CustomOid in, Callback<CustomOid> done) override {
+    in.org_id = scope.org_id();
+    if (in.device_id.has_value() == in.device_type.has_value()) {
+      return fail(done, core::invalid_field("device_id", "give either device_id or device_type"));
+    }
+    if (in.device_id && !find(scope, *in.device_id)) return fail(done, not_found(*in.device_id));
+    if (auto r = detail::check_custom_oid(in); !r) return fail(done, r.error());
+    std::size_t same = 0;
+    for (auto& [id, o] : custom_oids_) {
+      if (o.org_id == in.org_id && o.device_id == in.device_id && o.device_type == in.device_type) {
+        ++same;
+      }
+    }
+    if (same >= 64) {
+      return fail(done, core::Error(core::Errc::kConflict,
+                                    "at most 64 custom OIDs per device and per device type"));
+    }
+    in.created_at = clock_.unix_seconds();
+    db_.write<CustomOid>(
+        [in](db::Connection& c) mutable -> core::Result<CustomOid> {
+          auto st = c.prepare(
+              "INSERT INTO custom_oids (org_id, device_id, device_type, oid, metric, kind, scale, "
+              "unit, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+          if (!st) return st.error();
+          std::optional<std::string> type;
+          if (in.device_type) type = std::string(device_type_name(*in.device_type));
+          if (auto r = st->bind(1, in.org_id)
+                           .bind(2, in.device_id)
+                           .bind(3, type)
+                           .bind(4, in.oid)
+                           .bind(5, in.metric)
+                           .bind(6, in.counter ? "counter" : "gauge")
+                           .bind(7, in.scale)
+                           .bind(8, in.unit)
+                           .bind(9, in.created_at)
+                           .run();
+              !r) {
+            return r.error();
+          }
+          in.id = c.last_insert_rowid();
+          return in;
+        },
+        loop_,
+        [this, done = std::move(done)](core::Result<CustomOid> r) {
+          if (r) {
+            custom_oids_[r->id] = *r;
+            if (r->device_id)
+              publish(DeviceChanged{r->org_id, *r->device_id, DeviceChanged::Kind::kUpdated});
+          }
+          done(std::move(r));
+        });
+  }
+
+  void remove_custom_oid(auth::OrgScope scope, std::int64_t id, Callback<void> done) override {
+    auto it = custom_oids_.find(id);
+    if (it == custom_oids_.end() || it->second.org_id != scope.org_id()) {
+      return fail(done, core::Error(core::Errc::kNotFound, "no custom OID " + std::to_string(id)));
+    }
+    const auto org = scope.org_id();
+    db_.write(
+        [id, org](db::Connection& c) -> core::Result<void> {
+          auto st = c.prepare("DELETE FROM custom_oids WHERE id = ?1 AND org_id = ?2");
+          if (!st) return st.error();
+          return st->bind(1, id).bind(2, org).run();
+        },
+        loop_,
+        [this, id, done = std::move(done)](core::Result<void> r) {
+          if (r) custom_oids_.erase(id);
+          done(std::move(r));
+        });
+  }
+
+  std::vector<CustomOid> list_custom_oids(auth::OrgScope scope) const override {
+    std::vector<CustomOid> out;
+    for (auto& [id, o] : custom_oids_) {
+      if (o.org_id == scope.org_id()) out.push_back(o);
+    }
+    return out;
+  }
+
+  std::vector<CustomOid> custom_oids_for(std::int64_t device_id) const override {
+    std::vector<CustomOid> out;
+    auto it = devices_.find(device_id);
+    if (it == devices_.end()) return out;
+    const auto& d = it->second.device;
+    for (auto& [id, o] : custom_oids_) {
+      if (o.org_id != d.org_id) continue;
+      if ((o.device_id && *o.device_id == device_id) ||
+          (o.device_type && *o.device_type == d.type)) {
+        out.push_back(o);
+      }
+    }
+    return out;
+  }
+
   std::vector<Device> find_by_address(std::string_view address) const override {
     std::vector<Device> out;
     for (auto& [id, row] : devices_) {
@@ -793,6 +916,8 @@ class InventoryImpl final : public Inventory {
     count_status(it->second.device.status(), -1);
     devices_.erase(it);
     last_seen_dirty_.erase(id);
+    if (!keep_links)
+      std::erase_if(custom_oids_, [id](const auto& kv) { return kv.second.device_id == id; });
     if (keep_links) return;
     for (auto& [other_id, row] : devices_) std::erase(row.device.parents, id);
   }
@@ -928,6 +1053,7 @@ class InventoryImpl final : public Inventory {
   detail::SecretBox box_;
   std::unordered_map<std::int64_t, DeviceRow> devices_;
   std::unordered_map<std::int64_t, Group> groups_;
+  std::map<std::int64_t, CustomOid> custom_oids_;
   std::unordered_set<std::int64_t> last_seen_dirty_;
   boost::asio::steady_timer last_seen_timer_;
   core::Gauge* status_gauges_[5] = {};

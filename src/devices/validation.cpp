@@ -2,6 +2,7 @@
 #include "detail/validation.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -213,6 +214,37 @@ core::Result<void> check_new_device(NewDevice& d) {
 core::Result<void> check_device(Device& d, std::vector<std::string>& group_names) {
   return check_common(d.name, d.address, d.vendor, d.model, d.os, d.serial, d.location, d.notes,
                       d.tags, group_names, d.parents, d.poll_interval_s, nullptr);
+}
+
+core::Result<void> check_custom_oid(const CustomOid& o) {
+  std::size_t arcs = 0;
+  bool ok = !o.oid.empty() && o.oid.size() <= 1400;
+  std::size_t digits = 0;
+  for (std::size_t i = 0; ok && i <= o.oid.size(); ++i) {
+    if (i == o.oid.size() || o.oid[i] == '.') {
+      ok = digits > 0 && digits <= 10;
+      ++arcs;
+      digits = 0;
+    } else if (is_digit(o.oid[i])) {
+      ++digits;
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok || arcs < 2 || arcs > 128) {
+    return core::invalid_field("oid", "must be a dotted numeric OID such as 1.3.6.1.2.1.1.3.0");
+  }
+  bool name_ok = !o.metric.empty() && o.metric.size() <= 128 &&
+                 (is_alpha(o.metric[0]) || o.metric[0] == '_' || o.metric[0] == ':');
+  for (char c : o.metric) name_ok = name_ok && (is_alpha(c) || is_digit(c) || c == '_' || c == ':');
+  if (!name_ok) {
+    return core::invalid_field("metric", "must be a metric name: [a-zA-Z_:][a-zA-Z0-9_:]*");
+  }
+  if (!std::isfinite(o.scale) || o.scale == 0) {
+    return core::invalid_field("scale", "must be a finite, non-zero number");
+  }
+  if (auto r = core::check_text(o.unit, "unit", false, 32); !r) return r;
+  return core::ok();
 }
 
 }  // namespace netpulse::devices::detail

@@ -562,7 +562,7 @@ class PollerImpl final : public Poller {
         std::max<std::int64_t>(options_.snmp_timeout.count() * 10, 10'000));
     snmp_->walk_columns(
         target, detail::host_columns(), wo,
-        [this, device_id, values, done = std::move(done),
+        [this, device_id, values, target, done = std::move(done),
          alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
           if (alive.expired()) return;
           auto it = states_.find(device_id);
@@ -583,6 +583,46 @@ class PollerImpl final : public Poller {
             log_.debug("pollers", "device {}: host tables: {}", device_id, r.error().message);
           }
           st.last_snmp_values = total;
+          get_custom(device_id, target, std::move(done));
+        });
+  }
+
+  // The device's custom OIDs (its own and its type's) in one GET; a failure is logged, not a
+  // failed run. Values are scaled; non-numeric answers are skipped.
+  void get_custom(std::int64_t device_id, const SnmpTarget& target,
+                  std::function<void(CheckOutcome)> done) {
+    auto custom = inventory_.custom_oids_for(device_id);
+    std::vector<Oid> oids;
+    std::vector<devices::CustomOid> wanted;
+    for (auto& c : custom) {
+      auto oid = Oid::parse(c.oid);
+      if (!oid || oids.size() >= 64) continue;
+      oids.push_back(std::move(*oid));
+      wanted.push_back(std::move(c));
+    }
+    if (oids.empty()) return done(CheckOutcome{true, false, ""});
+    snmp_->get(
+        target, std::move(oids),
+        [this, device_id, wanted = std::move(wanted), done = std::move(done),
+         alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
+          if (alive.expired()) return;
+          auto it = states_.find(device_id);
+          if (it == states_.end() || !r) {
+            if (!r)
+              log_.debug("pollers", "device {}: custom OIDs: {}", device_id, r.error().message);
+            return done(CheckOutcome{true, false, ""});
+          }
+          auto& st = it->second;
+          const auto t_ms = clock_.unix_millis();
+          std::vector<tsdb::AppendSample> batch;
+          for (std::size_t i = 0; i < r->size() && i < wanted.size(); ++i) {
+            auto v = numeric_value((*r)[i].value);
+            if (!v) continue;
+            batch.push_back(
+                sample(wanted[i].metric, device_labels(st.device), t_ms, *v * wanted[i].scale));
+          }
+          st.last_snmp_values += r->size();
+          append(st.device.org_id, std::move(batch));
           done(CheckOutcome{true, false, ""});
         });
   }

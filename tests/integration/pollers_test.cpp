@@ -119,6 +119,25 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   // The v3 device starts on 127.0.0.2 (snmpd listens on 127.0.0.1 only) and moves to the agent's
   // address once the v2c device is gone: an address is unique per organization.
 
+  // A custom OID for this device (sysUpTime.0 in seconds) and one for every server.
+  auto custom = c.post_json("/api/v1/custom-oids",
+                            R"({"device_id":)" + std::to_string(v2) +
+                                R"(,"oid":"1.3.6.1.2.1.1.3.0","metric":"custom_uptime_s",)"
+                                R"("scale":0.01,"unit":"s"})",
+                            admin);
+  INFO(custom.body);
+  REQUIRE(custom.status == 201);
+  REQUIRE(c.post_json("/api/v1/custom-oids",
+                      R"({"device_type":"server","oid":"1.3.6.1.2.1.1.8.0",)"
+                      R"("metric":"custom_services"})",
+                      admin)
+              .status == 201);
+  CHECK(c.post_json("/api/v1/custom-oids",
+                    R"({"device_type":"server","oid":"sysUpTime.0",)"
+                    R"("metric":"x"})",
+                    admin)
+            .status == 400);
+
   auto r = poll_now(c, admin, v2);
   INFO(r.body);
   REQUIRE(r.status == 200);
@@ -168,6 +187,11 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   INFO(q.body);
   REQUIRE(q.status == 200);
   CHECK(q.body.find("\"lo\"") != std::string::npos);
+  auto uptime = c.get("/api/v1/query?query=custom_uptime_s%7Bdevice%3D%22lo-v2c%22%7D", admin);
+  INFO(uptime.body);
+  CHECK(uptime.body.find("custom_uptime_s") != std::string::npos);
+  auto services = c.get("/api/v1/query?query=custom_services", admin);
+  CHECK(services.body.find("lo-v2c") != std::string::npos);
   auto storage = c.get("/api/v1/query?query=hrStorageSizeBytes%7Bdevice%3D%22lo-v2c%22%7D", admin);
   INFO(storage.body);
   CHECK(storage.body.find("\"type\":\"ram\"") != std::string::npos);

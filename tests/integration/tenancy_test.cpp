@@ -137,7 +137,8 @@ struct Targets {
   std::vector<std::int64_t> api_keys;
   std::vector<std::int64_t> devices;
   std::vector<std::int64_t> device_groups;
-  std::vector<std::int64_t> discovery_jobs;  // numeric stand-ins: job ids are random hex
+  std::vector<std::int64_t> discovery_jobs;
+  std::vector<std::int64_t> custom_oids;  // numeric stand-ins: job ids are random hex
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -152,6 +153,9 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
     if (op.pattern.rfind("/api/v1/devices/", 0) == 0) {
       ids = targets.devices;
       codes = {"DEVICE_NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/custom-oids/", 0) == 0) {
+      ids = targets.custom_oids;
+      codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/discovery/", 0) == 0) {
       ids = targets.discovery_jobs;
       codes = {"NOT_FOUND"};
@@ -343,10 +347,22 @@ TEST_CASE(
 
   auto [device_a, group_a] = create_device(c, admin_a, "router-of-a", "group-of-a");
   auto [device_b, group_b] = create_device(c, admin_b, "router-of-b", "group-of-b");
+  auto custom_oid = [&](const std::string& admin, std::int64_t device) {
+    auto r = c.post_json("/api/v1/custom-oids",
+                         R"({"device_id":)" + std::to_string(device) +
+                             R"(,"oid":"1.3.6.1.2.1.1.3.0","metric":"uptime_ticks"})",
+                         admin);
+    INFO(r.body);
+    REQUIRE(r.status == 201);
+    return r.json().at("data").at("id").as_int64();
+  };
+  const auto oid_a = custom_oid(admin_a, device_a);
+  const auto oid_b = custom_oid(admin_b, device_b);
 
   Targets in_a;
   in_a.devices = {device_a};
   in_a.discovery_jobs = {1};
+  in_a.custom_oids = {oid_a};
   in_a.device_groups = {group_a};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
@@ -362,6 +378,7 @@ TEST_CASE(
   Targets in_b;
   in_b.devices = {device_b};
   in_b.discovery_jobs = {1};
+  in_b.custom_oids = {oid_b};
   in_b.device_groups = {group_b};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};

@@ -102,6 +102,15 @@ class Inventory {
   // Members stay; they only leave the group.
   virtual void remove_group(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
 
+  // --- custom SNMP objects (org-scoped) -------------------------------------------------------
+  // At most 64 per device and per type; the OID must be dotted numeric, the metric a Prometheus
+  // name, the scale finite and non-zero. kInvalidInput naming the field; kDeviceNotFound.
+  virtual void add_custom_oid(auth::OrgScope scope, CustomOid oid, Callback<CustomOid> done) = 0;
+  virtual void remove_custom_oid(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+  virtual std::vector<CustomOid> list_custom_oids(auth::OrgScope scope) const = 0;
+  // What a device polls: its own custom OIDs and those of its type (trusted).
+  virtual std::vector<CustomOid> custom_oids_for(std::int64_t device_id) const = 0;
+
   // --- for pollers (trusted: not reachable from HTTP) ----------------------------------------
   // Every enabled device of every organization, for the scheduler's plan.
   virtual std::vector<Device> all_enabled() const = 0;

@@ -207,6 +207,20 @@ struct EventFilter {
   std::optional<std::int64_t> until;  // exclusive
 };
 
+// A custom SNMP object to poll: for one device (device_id) or every device of a type.
+struct CustomOid {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::optional<std::int64_t> device_id;
+  std::optional<DeviceType> device_type;
+  std::string oid;     // dotted numeric, an instance (e.g. 1.3.6.1.4.1.9.9.13.1.3.1.3.1)
+  std::string metric;  // Prometheus metric name
+  bool counter = false;
+  double scale = 1;
+  std::string unit;
+  std::int64_t created_at = 0;
+};
+
 // --- events (EventBus, loop thread) ------------------------------------------------------------
 
 // A device was created, changed or deleted (after the change committed). Pollers re-plan.

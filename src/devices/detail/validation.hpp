@@ -46,4 +46,8 @@ core::Result<void> check_new_device(NewDevice& d);
 // A device after a patch was applied (the same rules as check_new_device).
 core::Result<void> check_device(Device& d, std::vector<std::string>& group_names);
 
+// A custom OID: dotted numeric (2-128 arcs), a Prometheus metric name of at most 128 bytes, a
+// finite non-zero scale, a unit of at most 32 bytes.
+core::Result<void> check_custom_oid(const CustomOid& o);
+
 }  // namespace netpulse::devices::detail

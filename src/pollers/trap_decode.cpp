@@ -81,13 +81,12 @@ std::vector<std::uint8_t> build_inform_response(netsnmp_pdu& inform, std::size_t
   // snmp_build may replace the buffer through the pointer it is given, so it is malloc'd.
   auto* buffer = static_cast<u_char*>(std::malloc(room));
   if (buffer == nullptr) return {};
-  size_t remaining = room;
+  // In: the buffer's size; out (forward encoding): the length of the packet at its head.
+  size_t length = room;
   size_t offset = 0;
-  const int rc = snmp_build(&buffer, &remaining, &offset, &session, reply.get());
+  const int rc = snmp_build(&buffer, &length, &offset, &session, reply.get());
   std::vector<std::uint8_t> packet;
-  if (rc == SNMPERR_SUCCESS && remaining <= room) {
-    packet.assign(buffer, buffer + (room - remaining));
-  }
+  if (rc == SNMPERR_SUCCESS && length <= room) packet.assign(buffer, buffer + length);
   std::free(buffer);
   return packet;
 }

@@ -136,6 +136,14 @@ std::string message(int version, const std::string& community, std::uint8_t pdu_
   return tlv(0x30, ber_int(version) + tlv(0x04, community) + tlv(pdu_tag, pdu));
 }
 
+// A v1 Trap-PDU (RFC 1157) from agent 192.0.2.1 with one varbind.
+std::string v1_trap(const Oid& enterprise, int generic, std::int64_t specific) {
+  const std::string pdu = ber_oid(enterprise) + tlv(0x40, std::string("\xc0\x00\x02\x01", 4)) +
+                          ber_int(generic) + ber_int(specific) + ber_int(99, 0x43) +
+                          tlv(0x30, varbind(oid("1.3.6.1.2.1.2.2.1.1.4"), ber_int(4)));
+  return tlv(0x30, ber_int(0) + tlv(0x04, "public") + tlv(0xa4, pdu));
+}
+
 // A valid v2c SNMPv2-Trap: sysUpTime.0, snmpTrapOID.0 = linkDown, ifIndex.7 = 7.
 std::string v2c_link_down(const std::string& community = "public") {
   return message(1, community, 0xa7,
@@ -213,6 +221,44 @@ TEST_CASE("traps: v1 generic traps are converted to the RFC 3584 trap OID", "[po
   CHECK(trap_summary(up) == "linkUp ifIndex 5");
   CHECK(h.traps[1].trap_oid == oid("1.3.6.1.6.3.1.1.5.2"));
   CHECK(h.traps[1].kind == TrapKind::kWarmStart);
+}
+
+TEST_CASE("traps: v1 generic-trap table (RFC 3584 section 3.1)", "[pollers][traps]") {
+  Harness h;
+  RawSender raw;
+  const Oid enterprise = oid("1.3.6.1.4.1.9.1.1");
+  struct Row {
+    int generic;
+    const char* trap_oid;
+    TrapKind kind;
+  };
+  const std::vector<Row> rows = {
+      {0, "1.3.6.1.6.3.1.1.5.1", TrapKind::kColdStart},
+      {1, "1.3.6.1.6.3.1.1.5.2", TrapKind::kWarmStart},
+      {2, "1.3.6.1.6.3.1.1.5.3", TrapKind::kLinkDown},
+      {3, "1.3.6.1.6.3.1.1.5.4", TrapKind::kLinkUp},
+      {4, "1.3.6.1.6.3.1.1.5.5", TrapKind::kAuthenticationFailure},
+      {5, "1.3.6.1.6.3.1.1.5.6", TrapKind::kOther},
+      {6, "1.3.6.1.4.1.9.1.1.0.42", TrapKind::kOther},
+  };
+  for (const Row& row : rows) {
+    INFO("generic-trap " << row.generic);
+    h.traps.clear();
+    raw.send(v1_trap(enterprise, row.generic, 42), h.port());
+    h.run_until([&] { return h.traps.size() == 1; });
+    const Trap& t = h.traps[0];
+    CHECK(t.trap_oid == oid(row.trap_oid));
+    CHECK(t.kind == row.kind);
+    CHECK(t.enterprise == enterprise);
+    CHECK(t.agent_addr == asio::ip::make_address_v4("192.0.2.1"));
+    CHECK(t.uptime_ticks == 99u);
+    CHECK(t.if_index.has_value() == (row.generic == 2 || row.generic == 3));
+  }
+  // Out of range: generic 7, and a negative specific-trap with enterpriseSpecific.
+  raw.send(v1_trap(enterprise, 7, 0), h.port());
+  raw.send(v1_trap(enterprise, 6, -1), h.port());
+  h.run_until([&] { return h.receiver->stats().dropped_malformed == 2; });
+  CHECK(h.receiver->stats().decoded == rows.size());
 }
 
 TEST_CASE("traps: a v1 enterprise-specific trap becomes enterprise.0.specific",

@@ -3,10 +3,14 @@
 // then the RFC 3584 conversion of v1 Trap-PDUs to the v2 form, the standard-trap kinds and the
 // one-line summary. An inform's acknowledgement is built here too, from a clone of the parsed
 // PDU turned into a Response (what snmptrapd does), encoded by snmp_build. SNMPv3 is recognised
-// by its version field before net-snmp sees it, and refused: parsing it would engage USM state.
+// by its version field before net-snmp sees it: without configured v3 users it is refused
+// unparsed; with them, net-snmp's USM checks and decrypts it against the users added by
+// add_v3_trap_user() (snmptrapd's createUser). v3 informs would need our own engine ID and
+// discovery Reports: refused.
 #include "detail/trap_decode.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -159,9 +163,92 @@ std::string trap_summary(const Trap& trap) {
 }
 
 namespace detail {
+
+core::Result<void> add_v3_trap_user(const TrapV3User& user) {
+  std::string hex = user.engine_id;
+  if (hex.starts_with("0x") || hex.starts_with("0X")) hex.erase(0, 2);
+  if (hex.size() < 10 || hex.size() > 64 || hex.size() % 2 != 0 ||
+      !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(c) != 0; })) {
+    return core::invalid_field("v3_users.engine_id", "5..32 bytes in hex");
+  }
+  auto plain = [](const std::string& word) {
+    return !word.empty() && word.size() <= 64 && std::none_of(word.begin(), word.end(), [](char c) {
+      return std::isspace(static_cast<unsigned char>(c)) != 0 || c == '"' || c == '\'' ||
+             c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    });
+  };
+  if (!plain(user.user) || user.user.size() > 32) {
+    return core::invalid_field("v3_users.user", "1..32 characters, no whitespace or quotes");
+  }
+  std::string line = fmt::format("-e 0x{} {}", hex, user.user);
+  if (user.auth_protocol != AuthProtocol::kNone) {
+    static constexpr const char* kAuthNames[] = {"",        "MD5",     "SHA",    "SHA-224",
+                                                 "SHA-256", "SHA-384", "SHA-512"};
+    if (!auth_protocol_supported(user.auth_protocol)) {
+      return core::invalid_field("v3_users.auth_protocol", "not supported by net-snmp here");
+    }
+    if (!plain(user.auth_password) || user.auth_password.size() < 8) {
+      return core::invalid_field("v3_users.auth_password",
+                                 "8..64 characters, no whitespace or quotes");
+    }
+    line +=
+        fmt::format(" {} {}", kAuthNames[static_cast<int>(user.auth_protocol)], user.auth_password);
+    if (user.priv_protocol != PrivProtocol::kNone) {
+      static constexpr const char* kPrivNames[] = {"", "DES", "AES", "AES-192", "AES-256"};
+      if (!priv_protocol_supported(user.priv_protocol)) {
+        return core::invalid_field("v3_users.priv_protocol", "not supported by net-snmp here");
+      }
+      if (!plain(user.priv_password) || user.priv_password.size() < 8) {
+        return core::invalid_field("v3_users.priv_password",
+                                   "8..64 characters, no whitespace or quotes");
+      }
+      line += fmt::format(" {} {}", kPrivNames[static_cast<int>(user.priv_protocol)],
+                          user.priv_password);
+    }
+  } else if (user.priv_protocol != PrivProtocol::kNone) {
+    return core::invalid_field("v3_users.priv_protocol", "privacy needs authentication");
+  }
+
+  std::vector<u_char> engine_id(hex.size() / 2);
+  for (std::size_t i = 0; i < engine_id.size(); ++i) {
+    engine_id[i] = static_cast<u_char>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
+  }
+  // A user added again (new passwords) replaces the old entry.
+  if (usmUser* old = usm_get_user(engine_id.data(), engine_id.size(), user.user.c_str())) {
+    usm_remove_user(old);
+    usm_free_user(old);
+  }
+  usm_parse_create_usmUser("createUser", line.data());
+  if (usm_get_user(engine_id.data(), engine_id.size(), user.user.c_str()) == nullptr) {
+    return core::Error(core::Errc::kConfigError,
+                       fmt::format("traps: net-snmp refused v3 user '{}'", user.user));
+  }
+  return {};
+}
+
 namespace {
 
 using Outcome = DecodedTrap::Outcome;
+
+bool usm_refusal(int snmp_errno) {
+  switch (snmp_errno) {
+    case SNMPERR_UNKNOWN_USER_NAME:
+    case SNMPERR_AUTHENTICATION_FAILURE:
+    case SNMPERR_DECRYPTION_ERR:
+    case SNMPERR_UNKNOWN_ENG_ID:
+    case SNMPERR_UNSUPPORTED_SEC_LEVEL:
+    case SNMPERR_NOT_IN_TIME_WINDOW:
+    case SNMPERR_USM_UNKNOWNSECURITYNAME:
+    case SNMPERR_USM_AUTHENTICATIONFAILURE:
+    case SNMPERR_USM_DECRYPTIONERROR:
+    case SNMPERR_USM_UNKNOWNENGINEID:
+    case SNMPERR_USM_UNSUPPORTEDSECURITYLEVEL:
+    case SNMPERR_USM_NOTINTIMEWINDOW:
+      return true;
+    default:
+      return false;
+  }
+}
 
 DecodedTrap refused(Outcome outcome, std::string reason) {
   DecodedTrap out;
@@ -257,8 +344,10 @@ DecodedTrap decode_trap_datagram(std::span<std::uint8_t> datagram, const TrapDec
     return refused(Outcome::kMalformed, fmt::format("{} bytes", datagram.size()));
   }
   const long version = peek_version(datagram);
-  if (version == SNMP_VERSION_3) return refused(Outcome::kV3, "SNMPv3 is not supported");
-  if (version != SNMP_VERSION_1 && version != SNMP_VERSION_2c) {
+  if (version == SNMP_VERSION_3 && !limits.v3_enabled) {
+    return refused(Outcome::kV3, "SNMPv3 without configured users");
+  }
+  if (version != SNMP_VERSION_1 && version != SNMP_VERSION_2c && version != SNMP_VERSION_3) {
     return refused(Outcome::kMalformed, fmt::format("not an SNMP v1/v2c message ({})", version));
   }
 
@@ -267,12 +356,17 @@ DecodedTrap decode_trap_datagram(std::span<std::uint8_t> datagram, const TrapDec
   PduPtr pdu(static_cast<netsnmp_pdu*>(std::calloc(1, sizeof(netsnmp_pdu))));
   if (!pdu) return refused(Outcome::kMalformed, "out of memory");
   if (snmp_parse(nullptr, &session, pdu.get(), datagram.data(), datagram.size()) != 0) {
+    if (version == SNMP_VERSION_3 && usm_refusal(session.s_snmp_errno)) {
+      return refused(Outcome::kV3Security, snmp_api_errstring(session.s_snmp_errno));
+    }
     return refused(Outcome::kMalformed,
                    fmt::format("undecodable: {}", snmp_api_errstring(session.s_snmp_errno)));
   }
 
   const bool v1 = pdu->version == SNMP_VERSION_1;
+  const bool v3 = pdu->version == SNMP_VERSION_3;
   const int command = pdu->command;
+  if (v3 && command == SNMP_MSG_INFORM) return refused(Outcome::kV3, "SNMPv3 inform");
   const bool trap_command =
       v1 ? command == SNMP_MSG_TRAP : (command == SNMP_MSG_TRAP2 || command == SNMP_MSG_INFORM);
   if (!trap_command) {
@@ -288,7 +382,10 @@ DecodedTrap decode_trap_datagram(std::span<std::uint8_t> datagram, const TrapDec
   if (pdu->community != nullptr) {
     trap.community.assign(reinterpret_cast<const char*>(pdu->community), pdu->community_len);
   }
-  if (!community_allowed(trap.community, limits)) {
+  if (v3 && pdu->securityName != nullptr) {
+    trap.v3_user.assign(pdu->securityName, pdu->securityNameLen);
+  }
+  if (!v3 && !community_allowed(trap.community, limits)) {
     return refused(Outcome::kCommunity, "community not in the allow-list");
   }
   std::size_t varbinds = 0;
@@ -299,7 +396,7 @@ DecodedTrap decode_trap_datagram(std::span<std::uint8_t> datagram, const TrapDec
     }
   }
 
-  trap.version = v1 ? SnmpVersion::kV1 : SnmpVersion::kV2c;
+  trap.version = v1 ? SnmpVersion::kV1 : (v3 ? SnmpVersion::kV3 : SnmpVersion::kV2c);
   trap.inform = command == SNMP_MSG_INFORM;
   std::string reason;
   if (!(v1 ? fill_v1(*pdu, trap, reason) : fill_v2(*pdu, trap, reason))) {

@@ -37,6 +37,7 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
       : options_(options), socket_(std::move(loop)), clock_(clock), on_trap_(std::move(on_trap)) {
     limits_.max_varbinds = options_.max_varbinds;
     limits_.communities = &options_.communities;
+    limits_.v3_enabled = !options_.v3_users.empty();
   }
 
   core::Result<void> bind() {
@@ -120,6 +121,9 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
         return;
       case detail::DecodedTrap::Outcome::kV3:
         ++stats_.dropped_v3;
+        return;
+      case detail::DecodedTrap::Outcome::kV3Security:
+        ++stats_.dropped_v3_security;
         return;
     }
     Trap& trap = decoded.trap;
@@ -228,6 +232,9 @@ core::Result<std::unique_ptr<TrapReceiver>> TrapReceiver::open(const TrapOptions
     return core::invalid_field("max_varbinds", "must be 1 .. 10000");
   }
   if (auto ready = detail::init_netsnmp(options.persistent_dir); !ready) return ready.error();
+  for (const TrapV3User& user : options.v3_users) {
+    if (auto added = detail::add_v3_trap_user(user); !added) return added.error();
+  }
   auto state = std::make_shared<ReceiverState>(options, std::move(loop), clock, std::move(on_trap));
   if (auto bound = state->bind(); !bound) return bound.error();
   state->start();

@@ -2,7 +2,8 @@
 // Asio event loop; each datagram is decoded by net-snmp's message parser (v1 Trap-PDU, v2c
 // SNMPv2-Trap-PDU and InformRequest-PDU), checked against a community allow-list and a
 // per-source rate limit, and handed to a callback as a Trap. Informs are acknowledged with a
-// Response PDU. SNMPv3 messages are counted and dropped (not supported yet).
+// Response PDU. SNMPv3 traps (not informs) are accepted from the USM users configured in
+// TrapOptions::v3_users; other SNMPv3 messages are counted and dropped.
 //
 // It knows nothing of devices or storage: whoever owns the callback matches the source to a
 // device and stores the event. Ports, versions, the RFC 3584 conversion of v1 traps, the bounds
@@ -50,8 +51,9 @@ TrapKind trap_kind_of(const Oid& trap_oid) noexcept;
 struct Trap {
   boost::asio::ip::address source;  // the datagram's sender (IPv4-mapped IPv6 shown as IPv4)
   std::uint16_t source_port = 0;
-  SnmpVersion version = SnmpVersion::kV2c;  // kV1 or kV2c
-  std::string community;                    // raw bytes as sent
+  SnmpVersion version = SnmpVersion::kV2c;
+  std::string community;  // v1/v2c: raw bytes as sent
+  std::string v3_user;    // v3: the USM user name (securityName)
   // v2c: the value of snmpTrapOID.0. v1: converted per RFC 3584 section 3.1: generic-trap 0..5
   // -> 1.3.6.1.6.3.1.1.5.(generic+1); enterpriseSpecific(6) -> enterprise.0.specific-trap.
   Oid trap_oid;
@@ -74,6 +76,19 @@ struct Trap {
 // "trap 1.3.6.1.4.1.8072.0.7 (2 varbinds)". Non-printable bytes of strings are shown as '?'.
 std::string trap_summary(const Trap& trap);
 
+// An SNMPv3 sender: traps are sent by their (authoritative) agent, so the USM user is keyed by
+// the sender's engine ID, as snmptrapd's `createUser -e ENGINEID ...` does.
+struct TrapV3User {
+  std::string engine_id;  // the sender's snmpEngineID in hex, "0x8000..." or "8000..."
+  std::string user;
+  // Security level follows from the protocols, as in SnmpTarget. Passwords: 8..64 characters,
+  // no whitespace or quotes.
+  AuthProtocol auth_protocol = AuthProtocol::kNone;
+  std::string auth_password;
+  PrivProtocol priv_protocol = PrivProtocol::kNone;
+  std::string priv_password;
+};
+
 struct TrapOptions {
   // Where to listen. Port 162 is the standard one (needs CAP_NET_BIND_SERVICE); 0 picks a free
   // port (tests: read it back with local_endpoint()). An IPv6 address listens on IPv6 only
@@ -92,6 +107,9 @@ struct TrapOptions {
   std::size_t max_sources = 10'000;
   // Variable bindings accepted in one trap; a trap with more is dropped as malformed. 1..10000.
   std::size_t max_varbinds = 1'000;
+  // SNMPv3 trap senders. Empty = every SNMPv3 message is dropped (dropped_v3). The users go into
+  // net-snmp's process-wide USM user list at open() and stay there for the process's life.
+  std::vector<TrapV3User> v3_users;
   // Where net-snmp may keep persistent state: must equal SnmpClientOptions::persistent_dir, since
   // the first of the two to open initialises the library for the process. Empty = none.
   std::string persistent_dir;
@@ -105,7 +123,8 @@ struct TrapReceiverStats {
   std::uint64_t dropped_rate_limited = 0;   // the source's bucket was empty
   std::uint64_t dropped_community = 0;      // community not in the allow-list
   std::uint64_t dropped_not_trap = 0;       // a well-formed message that is not a trap/inform
-  std::uint64_t dropped_v3 = 0;             // SNMPv3 messages: not supported yet
+  std::uint64_t dropped_v3 = 0;             // SNMPv3 without v3_users, or a v3 inform
+  std::uint64_t dropped_v3_security = 0;    // unknown user/engine, wrong key, not decryptable
   std::uint64_t informs_answered = 0;       // Response PDUs sent
   std::uint64_t inform_answers_failed = 0;  // a Response could not be built or sent
   std::size_t sources_tracked = 0;          // rate-limit buckets held now
@@ -119,7 +138,8 @@ class TrapReceiver {
   // Initialises net-snmp if nothing did yet (as SnmpClient::open does), binds the socket and
   // starts reading. `clock` stamps received_at and times the rate limit; it and `on_trap` must
   // outlive the receiver. Errors: kInvalidInput (options, names the field), kConfigError (the
-  // address cannot be bound: in use, no permission for a port below 1024, no such address).
+  // address cannot be bound: in use, no permission for a port below 1024, no such address;
+  // net-snmp refused a v3 user).
   static core::Result<std::unique_ptr<TrapReceiver>> open(const TrapOptions& options,
                                                           boost::asio::any_io_executor loop,
                                                           const core::Clock& clock,

@@ -107,6 +107,10 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
     // too long (or was truncated by the kernel).
     detail::DecodedTrap decoded =
         detail::decode_trap_datagram(std::span<std::uint8_t>(buffer_.data(), size), limits_);
+    if (decoded.outcome != detail::DecodedTrap::Outcome::kTrap && options_.logger != nullptr) {
+      options_.logger->debug("traps", "dropped a datagram from {}:{}: {}", source.to_string(),
+                             sender_.port(), decoded.reason);
+    }
     switch (decoded.outcome) {
       case detail::DecodedTrap::Outcome::kTrap:
         break;

@@ -26,6 +26,7 @@
 #include <boost/asio/ip/udp.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/logger.hpp>
 #include <netpulse/core/result.hpp>
 #include <netpulse/pollers/snmp.hpp>
 
@@ -113,6 +114,9 @@ struct TrapOptions {
   // Where net-snmp may keep persistent state: must equal SnmpClientOptions::persistent_dir, since
   // the first of the two to open initialises the library for the process. Empty = none.
   std::string persistent_dir;
+  // Receives one debug line per dropped datagram that was decoded (why it was refused; the
+  // rate-limited ones are not logged). Null = no log. Must outlive the receiver.
+  core::Logger* logger = nullptr;
 };
 
 // Counters since open(); for /metrics.

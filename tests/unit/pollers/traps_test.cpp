@@ -3,6 +3,7 @@
 // senders do not send on demand: hostile datagrams, wrong PDU types, SNMPv3, floods. The
 // receiver runs on a ManualClock, so the rate limit is exact (time moves only when the test
 // says). Tools run as child processes with a bounded wait while the test turns its loop.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/logger.hpp>
 #include <netpulse/pollers/traps.hpp>
 
 #include "support/child_process.hpp"
@@ -321,7 +323,14 @@ TEST_CASE("traps: a community outside the allow-list is dropped and counted", "[
 
 TEST_CASE("traps: hostile datagrams are dropped and counted; the receiver keeps working",
           "[pollers][traps]") {
-  Harness h;
+  ManualClock log_clock;
+  std::vector<std::string> log_lines;
+  netpulse::core::Logger logger(
+      log_clock, [&](std::string_view line) { log_lines.emplace_back(line); },
+      netpulse::core::LogLevel::kDebug);
+  TrapOptions options = loopback_options();
+  options.logger = &logger;
+  Harness h(options);
   RawSender raw;
   const std::string valid = v2c_link_down();
   struct Case {
@@ -375,6 +384,11 @@ TEST_CASE("traps: hostile datagrams are dropped and counted; the receiver keeps 
     CHECK(after.decoded == 0);
   }
   CHECK(h.traps.empty());
+  // Each refusal is logged at debug level with its reason.
+  CHECK(log_lines.size() == cases.size());
+  CHECK(std::any_of(log_lines.begin(), log_lines.end(), [](const std::string& line) {
+    return line.find("no snmpTrapOID.0") != std::string::npos;
+  }));
 
   raw.send(valid, h.port());
   h.run_until([&] { return h.traps.size() == 1; });

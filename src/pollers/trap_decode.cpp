@@ -164,11 +164,20 @@ std::string trap_summary(const Trap& trap) {
 
 namespace detail {
 
-core::Result<void> add_v3_trap_user(const TrapV3User& user) {
+namespace {
+
+// The engine ID's bytes in hex (without "0x") and the createUser line for `user`.
+struct V3UserLine {
+  std::string engine_hex;
+  std::string line;
+};
+
+core::Result<V3UserLine> v3_user_line(const TrapV3User& user) {
   std::string hex = user.engine_id;
   if (hex.starts_with("0x") || hex.starts_with("0X")) hex.erase(0, 2);
   if (hex.size() < 10 || hex.size() > 64 || hex.size() % 2 != 0 ||
-      !std::all_of(hex.begin(), hex.end(), [](char c) { return std::isxdigit(c) != 0; })) {
+      !std::all_of(hex.begin(), hex.end(),
+                   [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
     return core::invalid_field("v3_users.engine_id", "5..32 bytes in hex");
   }
   auto plain = [](const std::string& word) {
@@ -208,6 +217,21 @@ core::Result<void> add_v3_trap_user(const TrapV3User& user) {
   } else if (user.priv_protocol != PrivProtocol::kNone) {
     return core::invalid_field("v3_users.priv_protocol", "privacy needs authentication");
   }
+  return V3UserLine{std::move(hex), std::move(line)};
+}
+
+}  // namespace
+
+core::Result<void> check_v3_trap_user(const TrapV3User& user) {
+  if (auto line = v3_user_line(user); !line) return line.error();
+  return {};
+}
+
+core::Result<void> add_v3_trap_user(const TrapV3User& user) {
+  auto checked = v3_user_line(user);
+  if (!checked) return checked.error();
+  const std::string& hex = checked->engine_hex;
+  std::string line = checked->line;
 
   std::vector<u_char> engine_id(hex.size() / 2);
   for (std::size_t i = 0; i < engine_id.size(); ++i) {

@@ -235,6 +235,9 @@ core::Result<std::unique_ptr<TrapReceiver>> TrapReceiver::open(const TrapOptions
   if (options.max_varbinds == 0 || options.max_varbinds > 10'000) {
     return core::invalid_field("max_varbinds", "must be 1 .. 10000");
   }
+  for (const TrapV3User& user : options.v3_users) {
+    if (auto valid = detail::check_v3_trap_user(user); !valid) return valid.error();
+  }
   if (auto ready = detail::init_netsnmp(options.persistent_dir); !ready) return ready.error();
   for (const TrapV3User& user : options.v3_users) {
     if (auto added = detail::add_v3_trap_user(user); !added) return added.error();

@@ -41,6 +41,8 @@ struct DecodedTrap {
   std::vector<std::uint8_t> inform_response;
 };
 
+// Checks a v3 trap sender's fields (kInvalidInput naming the field); touches nothing.
+core::Result<void> check_v3_trap_user(const TrapV3User& user);
 // Adds a v3 trap sender to net-snmp's USM user list (as snmptrapd's createUser line does).
 core::Result<void> add_v3_trap_user(const TrapV3User& user);
 

@@ -1,0 +1,37 @@
+// A short-lived command-line tool run as a child process (e.g. Debian's snmptrap), so a test
+// can keep its own event loop turning while the tool talks to the code under test.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
+
+namespace netpulse::test {
+
+class ChildProcess {
+ public:
+  using Env = std::vector<std::pair<std::string, std::string>>;
+
+  // Starts args[0] (an absolute path) with `args` and `env` added to the test's environment;
+  // its stdout and stderr go to `output_path` (appended), or to /dev/null when empty. The child
+  // dies with the test process. Throws std::runtime_error when fork fails.
+  explicit ChildProcess(const std::vector<std::string>& args, const Env& env = {},
+                        const std::string& output_path = {});
+  ~ChildProcess();  // SIGKILL and reap when still running
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Without waiting: the exit code once the child has exited (128 + signal when a signal ended
+  // it), nothing while it runs.
+  std::optional<int> poll();
+  // SIGKILL and reap (no-op once it has exited).
+  void kill();
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace netpulse::test

@@ -61,7 +61,10 @@ const auto kLoopback = asio::ip::make_address("127.0.0.1");
 bool run_until(asio::io_context& io, const std::function<bool()>& finished,
                std::chrono::steady_clock::duration limit = 20s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!finished() && std::chrono::steady_clock::now() < deadline) io.run_one_for(20ms);
+  while (!finished() && std::chrono::steady_clock::now() < deadline) {
+    if (io.stopped()) io.restart();  // a loop that ran out of work stays stopped until restarted
+    io.run_one_for(20ms);
+  }
   return finished();
 }
 
@@ -76,6 +79,7 @@ Result<R> run_check(asio::io_context& io, Start start) {
   });
   REQUIRE(!out);  // never inline
   REQUIRE(run_until(io, [&] { return out.has_value(); }));
+  io.restart();
   io.run_for(10ms);  // a second callback would show up here
   REQUIRE(calls == 1);
   return std::move(*out);
@@ -600,6 +604,7 @@ TEST_CASE("service checks: TCP connect to an open port, a closed port, and a ful
     (void)::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     fillers.push_back(fd);
   }
+  f.io.restart();
   f.io.run_for(100ms);
   auto timed_out = f.tcp({kLoopback, ntohs(addr.sin_port), 300ms});
   for (int fd : fillers) ::close(fd);
@@ -634,6 +639,7 @@ TEST_CASE("service checks: bad input, the in-flight bound, and destruction dropp
   CHECK(refused.error().details.at("reason").as_string() == "overloaded");
   CHECK(f.checker->stats().refused == 1);
   f.checker.reset();
+  f.io.restart();
   f.io.run_for(200ms);
   CHECK(first_calls == 0);
 }

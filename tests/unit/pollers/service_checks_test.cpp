@@ -383,8 +383,13 @@ class FakeDnsServer {
  public:
   using MakeReply = std::function<std::optional<std::vector<std::uint8_t>>(
       const std::vector<std::uint8_t>& query)>;
-  FakeDnsServer(asio::io_context& io, MakeReply make_reply)
-      : socket_(io, udp::endpoint(kLoopback, 0)), make_reply_(std::move(make_reply)) {
+  // With `answer_from_elsewhere`, replies leave from another socket (another port), as a
+  // spoofer's would.
+  FakeDnsServer(asio::io_context& io, MakeReply make_reply, bool answer_from_elsewhere = false)
+      : socket_(io, udp::endpoint(kLoopback, 0)),
+        elsewhere_(io, udp::endpoint(kLoopback, 0)),
+        make_reply_(std::move(make_reply)),
+        answer_from_elsewhere_(answer_from_elsewhere) {
     receive();
   }
   std::uint16_t port() const { return socket_.local_endpoint().port(); }
@@ -396,13 +401,16 @@ class FakeDnsServer {
           if (ec) return;
           const std::vector<std::uint8_t> query(buffer_.begin(), buffer_.begin() + n);
           if (auto reply = make_reply_(query)) {
-            socket_.send_to(asio::buffer(*reply), peer_, 0, ec);
+            auto& out = answer_from_elsewhere_ ? elsewhere_ : socket_;
+            out.send_to(asio::buffer(*reply), peer_, 0, ec);
           }
           receive();
         });
   }
   udp::socket socket_;
+  udp::socket elsewhere_;
   MakeReply make_reply_;
+  bool answer_from_elsewhere_;
   std::array<std::uint8_t, 1500> buffer_{};
   udp::endpoint peer_;
 };
@@ -582,6 +590,18 @@ TEST_CASE("service checks: TCP connect to an open port, a closed port, and a ful
   auto ok = f.tcp({kLoopback, open_port.local_endpoint().port(), 2s});
   REQUIRE(ok);
   CHECK(ok->connect_ms >= 0);
+
+  boost::system::error_code v6_error;
+  tcp::acceptor v6_port(f.io);
+  v6_port.open(tcp::v6(), v6_error);
+  if (!v6_error) v6_port.bind(tcp::endpoint(asio::ip::make_address("::1"), 0), v6_error);
+  if (!v6_error) v6_port.listen(8, v6_error);
+  if (v6_error) {
+    WARN("no IPv6 loopback: TCP over ::1 not checked");
+  } else {
+    auto v6 = f.tcp({asio::ip::make_address("::1"), v6_port.local_endpoint().port(), 2s});
+    CHECK(v6);
+  }
 
   auto refused = f.tcp({kLoopback, free_tcp_port(), 2s});
   REQUIRE_FALSE(refused);
@@ -918,6 +938,12 @@ TEST_CASE("service checks: DNS against silent and hostile servers", "[pollers][c
   REQUIRE_FALSE(ignored);
   CHECK(ignored.error().code == Errc::kTimeout);
   CHECK_THAT(ignored.error().message, Catch::Contains("1 stray"));
+
+  FakeDnsServer spoofer(
+      f.io, [](const auto& q) -> Reply { return good_reply(q); }, true);
+  auto spoofed = ask(spoofer);
+  REQUIRE_FALSE(spoofed);
+  CHECK(spoofed.error().code == Errc::kTimeout);
 
   struct Case {
     const char* what;

@@ -104,6 +104,7 @@ class HttpSession final : public CheckSession, public std::enable_shared_from_th
     tls_.reset();
     plain_.reset();
     tls_context_.reset();
+    tls_info_.reset();  // a redirect from https to http reports no certificate
     verify_ = std::make_shared<VerifyState>();
     if (url_.https) {
       auto made = make_tls_context();

@@ -316,7 +316,9 @@ class Nginx {
          << "  server {\n    listen 127.0.0.1:" << https_port_ << " ssl;\n"
          << "    server_name check.test;\n    ssl_certificate " << pki.leaf << ";\n"
          << "    ssl_certificate_key " << pki.key << ";\n"
-         << "    location / { return 200 \"secure nginx keyword\\n\"; }\n  }\n}\n";
+         << "    location / { return 200 \"secure nginx keyword\\n\"; }\n"
+         << "    location /to-plain { return 302 http://127.0.0.1:" << http_port_ << "/; }\n"
+         << "  }\n}\n";
     conf.close();
     pid_ = spawn({"/usr/sbin/nginx", "-p", d, "-e", d + "/error.log", "-c", d + "/nginx.conf", "-g",
                   "daemon off;"},
@@ -819,6 +821,17 @@ TEST_CASE("service checks: HTTPS certificate expiry, verification and host names
   CHECK((verified->tls->days_to_expiry == 29 || verified->tls->days_to_expiry == 30));
   CHECK_THAT(verified->tls->subject, Catch::Contains("CN=check.test"));
   CHECK_THAT(verified->tls->issuer, Catch::Contains("CN=NetPulse Test CA"));
+
+  auto to_plain = f.http({.url = https_url("check.test") + "to-plain",
+                          .address = kLoopback,
+                          .keyword = "plain nginx",
+                          .ca_file = pki->ca,
+                          .max_redirects = 1});
+  REQUIRE(to_plain);
+  CHECK(to_plain->status == 200);
+  CHECK(to_plain->redirects == 1);
+  CHECK(to_plain->keyword_found == true);
+  CHECK_FALSE(to_plain->tls);
 
   auto by_ip = f.http({.url = https_url("127.0.0.1"), .ca_file = pki->ca});
   REQUIRE(by_ip);

@@ -777,6 +777,25 @@ TEST_CASE("service checks: malformed HTTP responses are clear errors", "[pollers
   }
 }
 
+TEST_CASE("service checks: a TLS peer that never answers times out, one that sends garbage fails",
+          "[pollers][checks]") {
+  Fixture f;
+  // The kernel completes the connect; nobody ever reads the ClientHello.
+  tcp::acceptor never_accepts(f.io, tcp::endpoint(kLoopback, 0));
+  auto silent = f.http(
+      {.url = "https://127.0.0.1:" + std::to_string(never_accepts.local_endpoint().port()) + "/",
+       .timeout = 300ms});
+  REQUIRE_FALSE(silent);
+  CHECK(silent.error().code == Errc::kTimeout);
+  CHECK_THAT(silent.error().message, Catch::Contains("TLS handshake"));
+
+  RawTcpServer garbage("HTTP/1.1 200 OK\r\n\r\nthis is not TLS");
+  auto not_tls = f.http({.url = "https://127.0.0.1:" + std::to_string(garbage.port()) + "/"});
+  REQUIRE_FALSE(not_tls);
+  CHECK(not_tls.error().code == Errc::kProtocolError);
+  CHECK_THAT(not_tls.error().message, Catch::Contains("TLS handshake"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP and HTTPS against nginx
 

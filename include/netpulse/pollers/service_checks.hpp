@@ -164,10 +164,12 @@ class ServiceChecker {
   // "unreachable" (no route, host unreachable) or "connect_failed" (anything else).
   virtual void tcp(const TcpCheck& check, TcpDone done) = 0;
 
-  // HTTP(S) request. Errors besides the common ones: kServiceUnavailable as for tcp() and with
-  // reason "resolve_failed" (the host has no address); kProtocolError for a malformed response,
-  // a TLS handshake failure, a failed certificate verification (when verify_tls), a redirect
-  // without a usable Location or too many redirects.
+  // HTTP(S) request. Errors besides the common ones: kServiceUnavailable as for tcp(), with
+  // reason "resolve_failed" (the host has no address) or "connection_failed" (the connection
+  // broke mid-exchange); kProtocolError for a malformed or incomplete response, a TLS handshake
+  // failure, a failed certificate verification (when verify_tls; details carry days_to_expiry),
+  // or a 3xx to follow without a usable Location. After max_redirects hops the last 3xx is the
+  // result, not an error.
   virtual void http(const HttpCheck& check, HttpDone done) = 0;
 
   // DNS query. Errors besides the common ones: kNotFound for NXDOMAIN (details.rcode "NXDOMAIN");
@@ -176,6 +178,7 @@ class ServiceChecker {
   // another id or from another address are ignored (the query goes on waiting).
   virtual void dns(const DnsCheck& check, DnsDone done) = 0;
 
+  // Counters since open(); on the loop.
   virtual ServiceCheckStats stats() const noexcept = 0;
 };
 

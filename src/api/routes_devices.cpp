@@ -740,9 +740,21 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                             {"overruns", s.overruns},
                             {"throttled", s.throttled}};
                       }
+                      const auto& t = h.traps;
+                      boost::json::object traps{{"listen", h.traps_listen},
+                                                {"received", t.received},
+                                                {"decoded", t.decoded},
+                                                {"unmatched", h.traps_unmatched},
+                                                {"dropped_malformed", t.dropped_malformed},
+                                                {"dropped_rate_limited", t.dropped_rate_limited},
+                                                {"dropped_community", t.dropped_community},
+                                                {"dropped_not_trap", t.dropped_not_trap},
+                                                {"dropped_v3", t.dropped_v3},
+                                                {"informs_answered", t.informs_answered}};
                       ctx->reply_data({{"icmp_mode", h.icmp_mode},
                                        {"devices", h.devices},
-                                       {"kinds", std::move(kinds)}});
+                                       {"kinds", std::move(kinds)},
+                                       {"traps", std::move(traps)}});
                     }));
   }
 

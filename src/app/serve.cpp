@@ -159,6 +159,10 @@ int cmd_serve(const CommandLine& cl) {
       static_cast<std::size_t>(pc.max_in_flight_icmp);
   poller_options.scheduler.max_in_flight[static_cast<std::size_t>(pollers::CheckKind::kSnmp)] =
       static_cast<std::size_t>(pc.max_in_flight_snmp);
+  poller_options.traps_listen = pc.traps_listen;
+  poller_options.traps_communities = pc.traps_communities;
+  poller_options.traps_rate_per_second = pc.traps_rate_per_second;
+  poller_options.traps_burst = static_cast<double>(pc.traps_burst);
   auto poller = pollers::Poller::open(poller_options, rt.clock, loop.get_executor(), **inventory,
                                       store, bus, log, &rt.metrics);
   if (!poller) {

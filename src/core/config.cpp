@@ -356,6 +356,13 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.pollers.snmp_max_repetitions = r.ranged("pollers.snmp_max_repetitions", 1, 1000);
   c.pollers.max_in_flight_icmp = r.ranged("pollers.max_in_flight_icmp", 1, 65'535);
   c.pollers.max_in_flight_snmp = r.ranged("pollers.max_in_flight_snmp", 1, 100'000);
+  c.pollers.traps_listen = r.str("pollers.traps_listen");
+  c.pollers.traps_communities = r.strings("pollers.traps_communities");
+  c.pollers.traps_rate_per_second = r.number("pollers.traps_rate_per_second");
+  if (!(c.pollers.traps_rate_per_second >= 0.1 && c.pollers.traps_rate_per_second <= 100'000)) {
+    r.fail("pollers.traps_rate_per_second", "must be between 0.1 and 100000");
+  }
+  c.pollers.traps_burst = r.ranged("pollers.traps_burst", 1, 1'000'000);
 
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);

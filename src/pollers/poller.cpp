@@ -10,6 +10,8 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <netpulse/pollers/poller.hpp>
@@ -200,8 +202,106 @@ class PollerImpl final : public Poller {
 
   Discovery& discovery() override { return discovery_; }
 
+  // Opens the trap receiver per options (a failure is logged: traps are not worth refusing to
+  // start over).
+  void open_traps() {
+    if (options_.traps_listen == "off" || options_.traps_listen.empty()) {
+      traps_status_ = "off";
+      return;
+    }
+    const auto& text = options_.traps_listen;
+    const auto colon = text.rfind(':');
+    boost::system::error_code ec;
+    asio::ip::address address;
+    unsigned port = 0;
+    bool ok = colon != std::string::npos;
+    if (ok) {
+      auto host = text.substr(0, colon);
+      if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+      }
+      address = asio::ip::make_address(host, ec);
+      const auto port_text = text.substr(colon + 1);
+      ok = !ec && !port_text.empty() && port_text.size() <= 5 &&
+           port_text.find_first_not_of("0123456789") == std::string::npos;
+      if (ok) port = static_cast<unsigned>(std::stoul(port_text));
+      ok = ok && port <= 65535;
+    }
+    if (!ok) {
+      traps_status_ = "off: pollers.traps_listen must be \"off\" or address:port";
+      log_.error("pollers", "traps: {}", traps_status_);
+      return;
+    }
+    TrapOptions o;
+    o.listen = asio::ip::udp::endpoint(address, static_cast<std::uint16_t>(port));
+    o.communities = options_.traps_communities;
+    o.rate_per_second = options_.traps_rate_per_second;
+    o.burst = options_.traps_burst;
+    o.logger = &log_;
+    auto r = TrapReceiver::open(o, loop_, clock_, [this](Trap t) { on_trap(std::move(t)); });
+    if (!r) {
+      traps_status_ = "off: " + r.error().message;
+      log_.warn("pollers", "SNMP traps: not listening on {}: {}", text, r.error().message);
+      return;
+    }
+    traps_ = std::move(*r);
+    const auto ep = traps_->local_endpoint();
+    traps_status_ = ep.address().is_v6()
+                        ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
+                        : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    log_.info("pollers", "SNMP traps: listening on udp {}", traps_status_);
+  }
+
+  // A trap becomes an event of every device whose address it came from.
+  void on_trap(Trap t) {
+    auto source =
+        t.source.is_v6() && t.source.to_v6().is_v4_mapped()
+            ? asio::ip::address(asio::ip::make_address_v4(asio::ip::v4_mapped, t.source.to_v6()))
+            : t.source;
+    auto matches = inventory_.find_by_address(source.to_string());
+    if (matches.empty()) {
+      ++traps_unmatched_;
+      log_.debug("pollers", "trap from {} matches no device: {}", source.to_string(),
+                 trap_summary(t));
+      return;
+    }
+    const auto summary = trap_summary(t);
+    devices::EventSeverity severity = devices::EventSeverity::kInfo;
+    switch (t.kind) {
+      case TrapKind::kLinkDown:
+      case TrapKind::kColdStart:
+      case TrapKind::kWarmStart:
+      case TrapKind::kAuthenticationFailure:
+        severity = devices::EventSeverity::kWarning;
+        break;
+      default:
+        break;
+    }
+    boost::json::object details{{"trap_oid", t.trap_oid.str()},
+                                {"kind", trap_kind_name(t.kind)},
+                                {"source", source.to_string()},
+                                {"inform", t.inform},
+                                {"varbinds", t.varbinds.size()}};
+    if (t.if_index) details["if_index"] = *t.if_index;
+    const auto details_text = boost::json::serialize(details);
+    for (auto& d : matches) {
+      devices::DeviceEvent e;
+      e.org_id = d.org_id;
+      e.device_id = d.id;
+      e.at = clock_.unix_seconds();
+      e.kind = "trap";
+      e.severity = severity;
+      e.message = d.name + ": " + summary;
+      e.details_json = details_text;
+      inventory_.record_event(std::move(e));
+    }
+  }
+
   PollerHealth health() const override {
     PollerHealth h;
+    h.traps_listen = traps_status_;
+    if (traps_) h.traps = traps_->stats();
+    h.traps_unmatched = traps_unmatched_;
     h.icmp_mode = icmp_mode_name();
     for (std::size_t k = 0; k < kCheckKinds; ++k) {
       h.kinds[k] = scheduler_.stats(static_cast<CheckKind>(k));
@@ -728,6 +828,9 @@ class PollerImpl final : public Poller {
   bool replan_posted_ = false;
   mutable std::mutex snapshot_mutex_;
   std::array<KindStats, kCheckKinds> snapshot_{};
+  std::unique_ptr<TrapReceiver> traps_;
+  std::string traps_status_ = "off";
+  std::uint64_t traps_unmatched_ = 0;
   std::shared_ptr<bool> alive_;
 };
 
@@ -764,8 +867,10 @@ core::Result<std::unique_ptr<Poller>> Poller::open(
     if (!s) return std::move(s).error();
     snmp = std::move(*s);
   }
-  return std::unique_ptr<Poller>(new PollerImpl(options, clock, loop, inventory, store, bus, log,
-                                                metrics, std::move(pinger), std::move(snmp)));
+  auto poller = std::make_unique<PollerImpl>(options, clock, loop, inventory, store, bus, log,
+                                             metrics, std::move(pinger), std::move(snmp));
+  poller->open_traps();
+  return std::unique_ptr<Poller>(std::move(poller));
 }
 
 }  // namespace netpulse::pollers

@@ -229,6 +229,26 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
         std::string::npos);
   CHECK(bad.json().at("data").at("status") == "up");
 
+  // A linkDown trap from the agent's address becomes an event of the device there.
+  {
+    auto listen = c.get("/api/v1/pollers", admin).json().at("data").at("traps").at("listen");
+    INFO(boost::json::serialize(listen));
+    const std::string ep(listen.as_string());
+    REQUIRE(ep.rfind("127.0.0.1:", 0) == 0);
+    TempDir tool_dir;
+    const std::string cmd =
+        "MIBS= SNMPCONFPATH=/dev/null SNMP_PERSISTENT_DIR=" + tool_dir.path() +
+        " timeout 10 /usr/bin/snmptrap -M /dev/null -On -v 2c -c public " + ep +
+        " 4321 1.3.6.1.6.3.1.1.5.3 1.3.6.1.2.1.2.2.1.1.3 i 3 1.3.6.1.2.1.2.2.1.2.3 s eth2";
+    REQUIRE(std::system((cmd + " >/dev/null 2>&1").c_str()) == 0);
+    CHECK(eventually([&] {
+      auto events = c.get("/api/v1/devices/" + std::to_string(v3) + "/events?kind=trap", admin);
+      return events.status == 200 && events.body.find("linkDown ifIndex 3") != std::string::npos;
+    }));
+    auto decoded = c.get("/api/v1/pollers", admin).json().at("data").at("traps");
+    CHECK(decoded.at("decoded").as_int64() == 1);
+  }
+
   // Poller health.
   auto health = c.get("/api/v1/pollers", admin);
   INFO(health.body);

@@ -70,6 +70,7 @@ std::string netpulse_binary() {
 std::map<std::string, std::string> default_server_env(const std::string& data_dir) {
   return {{"NETPULSE_STORAGE_DATA_DIR", data_dir},
           {"NETPULSE_HTTP_LISTEN", "127.0.0.1:0"},
+          {"NETPULSE_POLLERS_TRAPS_LISTEN", "127.0.0.1:0"},
           {"NETPULSE_ADMIN_PASSWORD", kAdminPassword},
           {"NETPULSE_HTTP_RATE_LIMIT_PER_IP_RPS", "100000"},
           {"NETPULSE_HTTP_RATE_LIMIT_PER_IP_BURST", "100000"},

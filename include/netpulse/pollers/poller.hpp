@@ -28,6 +28,7 @@
 #include <netpulse/pollers/discovery.hpp>
 #include <netpulse/pollers/icmp.hpp>
 #include <netpulse/pollers/scheduler.hpp>
+#include <netpulse/pollers/traps.hpp>
 #include <netpulse/tsdb/store.hpp>
 
 namespace netpulse::pollers {
@@ -46,6 +47,11 @@ struct PollerOptions {
   int snmp_retries = 1;
   int snmp_max_repetitions = 25;
   SchedulerOptions scheduler;
+  // SNMP traps: "off", or "address:port" ("[v6]:port"); a failed bind is logged, not fatal.
+  std::string traps_listen = "off";
+  std::vector<std::string> traps_communities;
+  double traps_rate_per_second = 100;
+  double traps_burst = 200;
   // The scheduler's timer sleeps at most this long (so a re-plan is never waited on longer).
   std::chrono::milliseconds max_sleep{1000};
 };
@@ -80,6 +86,9 @@ struct PollerHealth {
   std::string icmp_mode;  // "datagram", "raw" or "off"
   std::array<KindStats, kCheckKinds> kinds{};
   std::size_t devices = 0;
+  std::string traps_listen;  // the bound endpoint, or why there is none
+  TrapReceiverStats traps{};
+  std::uint64_t traps_unmatched = 0;  // from sources that are no device's address
 };
 
 // Published on the loop when an interface's operational status changes between two polls.

@@ -46,10 +46,9 @@ class TcpSession final : public CheckSession, public std::enable_shared_from_thi
         done_(std::move(done)),
         socket_(engine_->loop()),
         timer_(engine_->loop()),
-        peer_(fmt::format("{}:{}",
-                          check.address.is_v6() ? "[" + check.address.to_string() + "]"
-                                                : check.address.to_string(),
-                          check.port)) {}
+        peer_(check.address.is_v6() ? fmt::format("[{}]:{}", check.address.to_string(), check.port)
+                                    : fmt::format("{}:{}", check.address.to_string(), check.port)) {
+  }
 
   void start() {
     started_ = engine_->clock().steady_now();

@@ -66,8 +66,8 @@ class DnsSession final : public CheckSession, public std::enable_shared_from_thi
  private:
   std::string peer() const {
     const auto& a = server_.address();
-    return fmt::format("{}:{}", a.is_v6() ? "[" + a.to_string() + "]" : a.to_string(),
-                       server_.port());
+    return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), server_.port())
+                     : fmt::format("{}:{}", a.to_string(), server_.port());
   }
 
   void do_receive() {

@@ -33,13 +33,22 @@ bool is_target_char(char c) {
 
 std::string HttpUrl::host_header() const {
   const bool v6 = host_address && host_address->is_v6();
-  std::string out = v6 ? "[" + host + "]" : host;
-  if (explicit_port) out += ":" + std::to_string(port);
+  std::string out;
+  if (v6) out += '[';
+  out += host;
+  if (v6) out += ']';
+  if (explicit_port) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 
 std::string HttpUrl::str() const {
-  return (https ? "https://" : "http://") + host_header() + target;
+  std::string out = https ? "https://" : "http://";
+  out += host_header();
+  out += target;
+  return out;
 }
 
 core::Result<HttpUrl> parse_http_url(std::string_view url) {
@@ -120,7 +129,8 @@ core::Result<HttpUrl> parse_http_url(std::string_view url) {
   if (target.empty()) {
     out.target = "/";
   } else if (target.front() == '?') {
-    out.target = "/" + std::string(target);
+    out.target = "/";
+    out.target += target;
   } else {
     out.target = std::string(target);
   }

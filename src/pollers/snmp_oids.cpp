@@ -241,6 +241,11 @@ std::map<std::uint32_t, const SnmpValue*> column(const std::vector<VarBind>& vbs
   return out;
 }
 
+const SnmpValue* cell(const std::map<std::uint32_t, const SnmpValue*>& col, std::uint32_t index) {
+  auto it = col.find(index);
+  return it == col.end() ? nullptr : it->second;
+}
+
 std::optional<std::int64_t> signed_value(const SnmpValue* v) {
   if (v == nullptr) return std::nullopt;
   if (auto* i = std::get_if<std::int64_t>(v)) return *i;
@@ -272,9 +277,9 @@ std::vector<HostSample> host_samples(const std::vector<VarBind>& vbs) {
   const auto used = column(vbs, kHrStorageUsed);
   const Oid storage_types{1, 3, 6, 1, 2, 1, 25, 2, 1};
   for (auto& [index, size_v] : sizes) {
-    auto unit = units.count(index) ? signed_value(units.at(index)) : std::nullopt;
-    auto size = signed_value(size_v);
-    auto in_use = used.count(index) ? signed_value(used.at(index)) : std::nullopt;
+    const auto unit = signed_value(cell(units, index));
+    const auto size = signed_value(size_v);
+    const auto in_use = signed_value(cell(used, index));
     if (!unit || !size || !in_use || *unit <= 0 || *size < 0 || *in_use < 0) continue;
     std::string type = "other";
     if (types.count(index)) {
@@ -295,12 +300,12 @@ std::vector<HostSample> host_samples(const std::vector<VarBind>& vbs) {
   const auto scales = column(vbs, kSensorScale);
   const auto precisions = column(vbs, kSensorPrecision);
   for (auto& [index, value_v] : column(vbs, kSensorValue)) {
-    auto type = sensor_types.count(index) ? signed_value(sensor_types.at(index)) : std::nullopt;
-    auto value = signed_value(value_v);
+    const auto type = signed_value(cell(sensor_types, index));
+    const auto value = signed_value(value_v);
     if (!type || *type != 8 || !value) continue;  // 8: celsius
     // entPhySensorScale: 9 = units (10^0); each step is 10^3. Precision: decimal places.
-    auto scale = scales.count(index) ? signed_value(scales.at(index)) : std::nullopt;
-    auto precision = precisions.count(index) ? signed_value(precisions.at(index)) : std::nullopt;
+    const auto scale = signed_value(cell(scales, index));
+    const auto precision = signed_value(cell(precisions, index));
     double v = static_cast<double>(*value);
     if (scale && *scale >= 1 && *scale <= 17)
       v *= std::pow(10.0, 3.0 * static_cast<double>(*scale - 9));

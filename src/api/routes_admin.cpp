@@ -51,21 +51,6 @@ core::Result<std::optional<std::int64_t>> int_query(const ContextPtr& ctx, std::
   return std::optional<std::int64_t>(n);
 }
 
-Route make(http::verb method, std::string pattern, std::optional<Permission> perm,
-           std::string summary, std::string tag, Handler handler, bool json_body = false) {
-  Route r;
-  r.method = method;
-  r.pattern = std::move(pattern);
-  r.permission = perm;
-  r.doc.summary = std::move(summary);
-  r.doc.tag = std::move(tag);
-  r.handler = std::move(handler);
-  r.json_body = json_body;
-  if (method == http::verb::post) r.doc.success_status = 201;
-  if (method == http::verb::delete_) r.doc.success_status = 204;
-  return r;
-}
-
 boost::json::object user_schema(bool create) {
   boost::json::object props{{"email", {{"type", "string"}}},
                             {"name", {{"type", "string"}}},
@@ -134,17 +119,18 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
   using http::verb;
 
   // --- users ---------------------------------------------------------------------------------
-  auto list_users = make(verb::get, "/api/v1/users", Permission::kUsersRead,
-                         "List the users of your organization.", "users", [&auth](ContextPtr ctx) {
-                           auto page = ctx->page();
-                           if (!page) return ctx->reply_error(page.error());
-                           reply_page(ctx, auth.list_users(ctx->org_scope(), *page), *page);
-                         });
+  auto list_users =
+      make_route(verb::get, "/api/v1/users", Permission::kUsersRead,
+                 "List the users of your organization.", "users", [&auth](ContextPtr ctx) {
+                   auto page = ctx->page();
+                   if (!page) return ctx->reply_error(page.error());
+                   reply_page(ctx, auth.list_users(ctx->org_scope(), *page), *page);
+                 });
   list_users.doc.query = {{"page", "Page number, from 1.", "integer"},
                           {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
   router.add(std::move(list_users));
 
-  auto create_user = make(
+  auto create_user = make_route(
       verb::post, "/api/v1/users", Permission::kUsersWrite, "Create a user in your organization.",
       "users",
       [&auth](ContextPtr ctx) {
@@ -179,14 +165,14 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
   create_user.doc.request_schema = user_schema(true);
   router.add(std::move(create_user));
 
-  router.add(make(verb::get, "/api/v1/users/{id}", Permission::kUsersRead,
-                  "One user of your organization.", "users", [&auth](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    reply_result(ctx, auth.get_user(ctx->org_scope(), *id));
-                  }));
+  router.add(make_route(verb::get, "/api/v1/users/{id}", Permission::kUsersRead,
+                        "One user of your organization.", "users", [&auth](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          reply_result(ctx, auth.get_user(ctx->org_scope(), *id));
+                        }));
 
-  auto patch_user = make(
+  auto patch_user = make_route(
       verb::patch, "/api/v1/users/{id}", Permission::kUsersWrite,
       "Change a user's name, email, role or active flag.", "users",
       [&auth](ContextPtr ctx) {
@@ -218,18 +204,18 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
   patch_user.doc.request_schema = user_schema(false);
   router.add(std::move(patch_user));
 
-  router.add(make(verb::delete_, "/api/v1/users/{id}", Permission::kUsersWrite,
-                  "Delete a user of your organization.", "users", [&auth](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    ctx->set_audit_target("users/" + std::to_string(*id));
-                    auth.delete_user(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    });
-                  }));
+  router.add(make_route(verb::delete_, "/api/v1/users/{id}", Permission::kUsersWrite,
+                        "Delete a user of your organization.", "users", [&auth](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          ctx->set_audit_target("users/" + std::to_string(*id));
+                          auth.delete_user(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                            if (!r) return ctx->reply_error(r.error());
+                            ctx->reply_no_content();
+                          });
+                        }));
 
-  auto set_password = make(
+  auto set_password = make_route(
       verb::put, "/api/v1/users/{id}/password", Permission::kUsersWrite,
       "Set a user's password (admin reset); ends that user's sessions.", "users",
       [&auth](ContextPtr ctx) {
@@ -253,24 +239,24 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
   router.add(std::move(set_password));
 
   // --- organizations -------------------------------------------------------------------------
-  router.add(make(verb::get, "/api/v1/organization", Permission::kSelf, "Your own organization.",
-                  "organizations", [&auth](ContextPtr ctx) {
-                    reply_result(ctx, auth.get_own_org(ctx->org_scope()));
-                  }));
+  router.add(make_route(verb::get, "/api/v1/organization", Permission::kSelf,
+                        "Your own organization.", "organizations", [&auth](ContextPtr ctx) {
+                          reply_result(ctx, auth.get_own_org(ctx->org_scope()));
+                        }));
 
-  auto list_orgs = make(verb::get, "/api/v1/organizations", Permission::kOrgsAdmin,
-                        "List all organizations (system administrators).", "organizations",
-                        [&auth](ContextPtr ctx) {
-                          auto page = ctx->page();
-                          if (!page) return ctx->reply_error(page.error());
-                          auto scope = auth::SystemScope::from(ctx->principal());
-                          reply_page(ctx, auth.list_orgs(*scope, *page), *page);
-                        });
+  auto list_orgs = make_route(verb::get, "/api/v1/organizations", Permission::kOrgsAdmin,
+                              "List all organizations (system administrators).", "organizations",
+                              [&auth](ContextPtr ctx) {
+                                auto page = ctx->page();
+                                if (!page) return ctx->reply_error(page.error());
+                                auto scope = auth::SystemScope::from(ctx->principal());
+                                reply_page(ctx, auth.list_orgs(*scope, *page), *page);
+                              });
   list_orgs.doc.query = {{"page", "Page number, from 1.", "integer"},
                          {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
   router.add(std::move(list_orgs));
 
-  auto create_org = make(
+  auto create_org = make_route(
       verb::post, "/api/v1/organizations", Permission::kOrgsAdmin,
       "Create an organization (a tenant).", "organizations",
       [&auth](ContextPtr ctx) {
@@ -293,15 +279,15 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
       {"properties", {{"name", {{"type", "string"}}}, {"slug", {{"type", "string"}}}}}};
   router.add(std::move(create_org));
 
-  router.add(make(verb::get, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
-                  "One organization.", "organizations", [&auth](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    auto scope = auth::SystemScope::from(ctx->principal());
-                    reply_result(ctx, auth.get_org(*scope, *id));
-                  }));
+  router.add(make_route(verb::get, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
+                        "One organization.", "organizations", [&auth](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          auto scope = auth::SystemScope::from(ctx->principal());
+                          reply_result(ctx, auth.get_org(*scope, *id));
+                        }));
 
-  auto patch_org = make(
+  auto patch_org = make_route(
       verb::patch, "/api/v1/organizations/{id}", Permission::kOrgsAdmin, "Rename an organization.",
       "organizations",
       [&auth](ContextPtr ctx) {
@@ -321,39 +307,40 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
                                   {"properties", {{"name", {{"type", "string"}}}}}};
   router.add(std::move(patch_org));
 
-  router.add(make(verb::delete_, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
-                  "Delete an organization and everything it owns.", "organizations",
-                  [&auth, store = deps.tsdb](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    ctx->set_audit_target("organizations/" + std::to_string(*id));
-                    auto scope = auth::SystemScope::from(ctx->principal());
-                    auth.delete_org(*scope, *id,
-                                    [ctx, tsdb = store, org = *id](core::Result<void> r) {
-                                      if (!r) return ctx->reply_error(r.error());
-                                      if (!tsdb) return ctx->reply_no_content();
-                                      // Its metrics go too (their org id is never given again, see
-                                      // 0004).
-                                      tsdb->drop_org(org, [ctx](core::Result<void> dropped) {
-                                        if (!dropped) return ctx->reply_error(dropped.error());
-                                        ctx->reply_no_content();
-                                      });
-                                    });
-                  }));
+  router.add(make_route(verb::delete_, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
+                        "Delete an organization and everything it owns.", "organizations",
+                        [&auth, store = deps.tsdb](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          ctx->set_audit_target("organizations/" + std::to_string(*id));
+                          auto scope = auth::SystemScope::from(ctx->principal());
+                          auth.delete_org(*scope, *id,
+                                          [ctx, tsdb = store, org = *id](core::Result<void> r) {
+                                            if (!r) return ctx->reply_error(r.error());
+                                            if (!tsdb) return ctx->reply_no_content();
+                                            // Its metrics go too (their org id is never given
+                                            // again, see 0004).
+                                            tsdb->drop_org(org, [ctx](core::Result<void> dropped) {
+                                              if (!dropped)
+                                                return ctx->reply_error(dropped.error());
+                                              ctx->reply_no_content();
+                                            });
+                                          });
+                        }));
 
   // --- API keys ------------------------------------------------------------------------------
-  auto list_keys = make(verb::get, "/api/v1/api-keys", Permission::kApiKeysRead,
-                        "List your organization's API keys (never their secrets).", "api-keys",
-                        [&auth](ContextPtr ctx) {
-                          auto page = ctx->page();
-                          if (!page) return ctx->reply_error(page.error());
-                          reply_page(ctx, auth.list_api_keys(ctx->org_scope(), *page), *page);
-                        });
+  auto list_keys = make_route(verb::get, "/api/v1/api-keys", Permission::kApiKeysRead,
+                              "List your organization's API keys (never their secrets).",
+                              "api-keys", [&auth](ContextPtr ctx) {
+                                auto page = ctx->page();
+                                if (!page) return ctx->reply_error(page.error());
+                                reply_page(ctx, auth.list_api_keys(ctx->org_scope(), *page), *page);
+                              });
   list_keys.doc.query = {{"page", "Page number, from 1.", "integer"},
                          {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
   router.add(std::move(list_keys));
 
-  auto create_key = make(
+  auto create_key = make_route(
       verb::post, "/api/v1/api-keys", Permission::kApiKeysWrite,
       "Create an API key; the key itself is in the answer once and never again.", "api-keys",
       [&auth, &clock = deps.clock](ContextPtr ctx) {
@@ -391,41 +378,41 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
         {"expires_in_days", {{"type", "integer"}}}}}};
   router.add(std::move(create_key));
 
-  router.add(make(verb::delete_, "/api/v1/api-keys/{id}", Permission::kApiKeysWrite,
-                  "Revoke an API key.", "api-keys", [&auth](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    ctx->set_audit_target("api-keys/" + std::to_string(*id));
-                    auth.revoke_api_key(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    });
-                  }));
+  router.add(make_route(verb::delete_, "/api/v1/api-keys/{id}", Permission::kApiKeysWrite,
+                        "Revoke an API key.", "api-keys", [&auth](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          ctx->set_audit_target("api-keys/" + std::to_string(*id));
+                          auth.revoke_api_key(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                            if (!r) return ctx->reply_error(r.error());
+                            ctx->reply_no_content();
+                          });
+                        }));
 
   // --- audit ---------------------------------------------------------------------------------
-  auto audit =
-      make(verb::get, "/api/v1/audit", Permission::kAuditRead,
-           "The audit log of mutating requests, newest first. System administrators see every "
-           "organization.",
-           "audit", [&auth](ContextPtr ctx) {
-             auto page = ctx->page();
-             if (!page) return ctx->reply_error(page.error());
-             auth::AuditFilter filter;
-             auto since = int_query(ctx, "since");
-             if (!since) return ctx->reply_error(since.error());
-             auto until = int_query(ctx, "until");
-             if (!until) return ctx->reply_error(until.error());
-             auto user = int_query(ctx, "user_id");
-             if (!user) return ctx->reply_error(user.error());
-             filter.since = *since;
-             filter.until = *until;
-             filter.user_id = *user;
-             filter.action_prefix = ctx->query("action");
-             if (auto scope = auth::SystemScope::from(ctx->principal())) {
-               return reply_page(ctx, auth.list_audit_all(*scope, filter, *page), *page);
-             }
-             reply_page(ctx, auth.list_audit(ctx->org_scope(), filter, *page), *page);
-           });
+  auto audit = make_route(
+      verb::get, "/api/v1/audit", Permission::kAuditRead,
+      "The audit log of mutating requests, newest first. System administrators see every "
+      "organization.",
+      "audit", [&auth](ContextPtr ctx) {
+        auto page = ctx->page();
+        if (!page) return ctx->reply_error(page.error());
+        auth::AuditFilter filter;
+        auto since = int_query(ctx, "since");
+        if (!since) return ctx->reply_error(since.error());
+        auto until = int_query(ctx, "until");
+        if (!until) return ctx->reply_error(until.error());
+        auto user = int_query(ctx, "user_id");
+        if (!user) return ctx->reply_error(user.error());
+        filter.since = *since;
+        filter.until = *until;
+        filter.user_id = *user;
+        filter.action_prefix = ctx->query("action");
+        if (auto scope = auth::SystemScope::from(ctx->principal())) {
+          return reply_page(ctx, auth.list_audit_all(*scope, filter, *page), *page);
+        }
+        reply_page(ctx, auth.list_audit(ctx->org_scope(), filter, *page), *page);
+      });
   audit.doc.query = {{"since", "Unix seconds, inclusive.", "integer"},
                      {"until", "Unix seconds, exclusive.", "integer"},
                      {"action", "Action prefix, e.g. \"POST /api/v1/users\".", "string"},

@@ -273,21 +273,6 @@ core::Result<devices::DeviceFilter> filter_from(const ContextPtr& ctx) {
   return f;
 }
 
-Route make(http::verb method, std::string pattern, Permission perm, std::string summary,
-           std::string tag, Handler handler, bool json_body = false) {
-  Route r;
-  r.method = method;
-  r.pattern = std::move(pattern);
-  r.permission = perm;
-  r.doc.summary = std::move(summary);
-  r.doc.tag = std::move(tag);
-  r.handler = std::move(handler);
-  r.json_body = json_body;
-  if (method == http::verb::post) r.doc.success_status = 201;
-  if (method == http::verb::delete_) r.doc.success_status = 204;
-  return r;
-}
-
 boost::json::object device_schema() {
   boost::json::object snmp{
       {"type", {"object", "null"}},
@@ -494,7 +479,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
        "name, address, type, status, vendor, last_seen, created_at or id; a leading '-' "
        "sorts descending (default name)."}};
 
-  auto list = make(
+  auto list = make_route(
       verb::get, "/api/v1/devices", Permission::kDevicesRead,
       "List, search and filter your organization's devices.", "devices", [&inv](ContextPtr ctx) {
         auto page = ctx->page();
@@ -521,7 +506,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   list.doc.query = list_query;
   router.add(std::move(list));
 
-  auto create = make(
+  auto create = make_route(
       verb::post, "/api/v1/devices", Permission::kDevicesWrite, "Add a device.", "devices",
       [&inv](ContextPtr ctx) {
         auto patch = parse_device_body(ctx->body());
@@ -539,22 +524,22 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   create.doc.request_schema["required"] = {"name", "address"};
   router.add(std::move(create));
 
-  auto export_csv = make(verb::get, "/api/v1/devices/export", Permission::kDevicesRead,
-                         "Your organization's devices as CSV (the import's columns; no secrets).",
-                         "devices", [&inv](ContextPtr ctx) {
-                           auto filter = filter_from(ctx);
-                           if (!filter) return ctx->reply_error(filter.error());
-                           Response res;
-                           res.body = inv.export_csv(ctx->org_scope(), *filter);
-                           res.content_type = "text/csv; charset=utf-8";
-                           res.headers.emplace_back("Content-Disposition",
-                                                    "attachment; filename=\"devices.csv\"");
-                           ctx->reply(std::move(res));
-                         });
+  auto export_csv = make_route(
+      verb::get, "/api/v1/devices/export", Permission::kDevicesRead,
+      "Your organization's devices as CSV (the import's columns; no secrets).", "devices",
+      [&inv](ContextPtr ctx) {
+        auto filter = filter_from(ctx);
+        if (!filter) return ctx->reply_error(filter.error());
+        Response res;
+        res.body = inv.export_csv(ctx->org_scope(), *filter);
+        res.content_type = "text/csv; charset=utf-8";
+        res.headers.emplace_back("Content-Disposition", "attachment; filename=\"devices.csv\"");
+        ctx->reply(std::move(res));
+      });
   export_csv.doc.query = list_query;
   router.add(std::move(export_csv));
 
-  auto import_csv = make(
+  auto import_csv = make_route(
       verb::post, "/api/v1/devices/import", Permission::kDevicesWrite,
       "Import devices from CSV (Content-Type: text/csv), all or nothing: any issue stores none "
       "and lists every issue by line and column.",
@@ -604,53 +589,54 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   router.add(std::move(import_csv));
 
   auto* poller = deps.poller;
-  router.add(make(verb::get, "/api/v1/devices/{id}", Permission::kDevicesRead,
-                  "One device, with the latest ICMP figures and interface counts.", "devices",
-                  [&inv, poller](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    auto d = inv.get(ctx->org_scope(), *id);
-                    if (!d) return ctx->reply_error(d.error());
-                    ctx->reply_data(device_detail(*d, poller));
-                  }));
+  router.add(make_route(verb::get, "/api/v1/devices/{id}", Permission::kDevicesRead,
+                        "One device, with the latest ICMP figures and interface counts.", "devices",
+                        [&inv, poller](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          auto d = inv.get(ctx->org_scope(), *id);
+                          if (!d) return ctx->reply_error(d.error());
+                          ctx->reply_data(device_detail(*d, poller));
+                        }));
 
   if (poller) {
-    auto poll =
-        make(verb::post, "/api/v1/devices/{id}/poll", Permission::kDevicesWrite,
-             "Poll the device now (ICMP, and SNMP when it has credentials); answers when the poll "
-             "has finished.",
-             "devices", [poller](ContextPtr ctx) {
-               auto id = ctx->id_param("id");
-               if (!id) return ctx->reply_error(id.error());
-               ctx->set_audit_target("devices/" + std::to_string(*id));
-               poller->poll_now(ctx->org_scope(), *id, [ctx](core::Result<pollers::PollReport> r) {
-                 if (!r) return ctx->reply_error(r.error());
-                 boost::json::object out{
-                     {"device_id", r->device_id},
-                     {"status", devices::device_status_name(r->status)},
-                     {"icmp", r->icmp ? boost::json::value(cycle_json(*r->icmp)) : nullptr},
-                     {"icmp_outcome", outcome_json(r->icmp_outcome)},
-                     {"snmp_outcome", outcome_json(r->snmp_outcome)},
-                     {"snmp_values", r->snmp_values}};
-                 ctx->reply_data(std::move(out));
-               });
-             });
+    auto poll = make_route(
+        verb::post, "/api/v1/devices/{id}/poll", Permission::kDevicesWrite,
+        "Poll the device now (ICMP, and SNMP when it has credentials); answers when the poll "
+        "has finished.",
+        "devices", [poller](ContextPtr ctx) {
+          auto id = ctx->id_param("id");
+          if (!id) return ctx->reply_error(id.error());
+          ctx->set_audit_target("devices/" + std::to_string(*id));
+          poller->poll_now(ctx->org_scope(), *id, [ctx](core::Result<pollers::PollReport> r) {
+            if (!r) return ctx->reply_error(r.error());
+            boost::json::object out{
+                {"device_id", r->device_id},
+                {"status", devices::device_status_name(r->status)},
+                {"icmp", r->icmp ? boost::json::value(cycle_json(*r->icmp)) : nullptr},
+                {"icmp_outcome", outcome_json(r->icmp_outcome)},
+                {"snmp_outcome", outcome_json(r->snmp_outcome)},
+                {"snmp_values", r->snmp_values}};
+            ctx->reply_data(std::move(out));
+          });
+        });
     poll.doc.success_status = 200;
     router.add(std::move(poll));
 
-    router.add(make(verb::get, "/api/v1/devices/{id}/interfaces", Permission::kDevicesRead,
-                    "The device's interfaces as last polled by SNMP, with rates and utilization.",
-                    "devices", [poller](ContextPtr ctx) {
-                      auto id = ctx->id_param("id");
-                      if (!id) return ctx->reply_error(id.error());
-                      auto r = poller->interfaces(ctx->org_scope(), *id);
-                      if (!r) return ctx->reply_error(r.error());
-                      boost::json::array items;
-                      for (auto& i : *r) items.push_back(interface_json(i));
-                      ctx->reply_data(std::move(items));
-                    }));
+    router.add(
+        make_route(verb::get, "/api/v1/devices/{id}/interfaces", Permission::kDevicesRead,
+                   "The device's interfaces as last polled by SNMP, with rates and utilization.",
+                   "devices", [poller](ContextPtr ctx) {
+                     auto id = ctx->id_param("id");
+                     if (!id) return ctx->reply_error(id.error());
+                     auto r = poller->interfaces(ctx->org_scope(), *id);
+                     if (!r) return ctx->reply_error(r.error());
+                     boost::json::array items;
+                     for (auto& i : *r) items.push_back(interface_json(i));
+                     ctx->reply_data(std::move(items));
+                   }));
 
-    auto discover = make(
+    auto discover = make_route(
         verb::post, "/api/v1/discovery", Permission::kDevicesWrite,
         "Scan a CIDR (IPv4 up to /20, IPv6 up to /120) with ICMP and SNMP; answers the job at "
         "once (202). Proposals are read from the job; nothing is added to the inventory.",
@@ -694,71 +680,72 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
     discover.doc.success_status = 202;
     router.add(std::move(discover));
 
-    router.add(make(verb::get, "/api/v1/discovery", Permission::kDevicesRead,
-                    "Discovery jobs of your organization with their progress, newest first.",
-                    "devices", [poller](ContextPtr ctx) {
-                      boost::json::array items;
-                      for (auto& j : poller->discovery().list(ctx->org_scope())) {
-                        items.push_back(discovery_json(j, false));
-                      }
-                      ctx->reply_data(std::move(items));
-                    }));
-    router.add(make(verb::get, "/api/v1/discovery/{id}", Permission::kDevicesRead,
-                    "A discovery job: progress, and the hosts found with proposed devices, LLDP "
-                    "neighbours and parent links.",
-                    "devices", [poller](ContextPtr ctx) {
-                      auto job =
-                          poller->discovery().get(ctx->org_scope(), std::string(ctx->param("id")));
-                      if (!job) return ctx->reply_error(job.error());
-                      ctx->reply_data(discovery_json(*job, true));
-                    }));
-    router.add(make(verb::delete_, "/api/v1/discovery/{id}", Permission::kDevicesWrite,
-                    "Stop a running discovery job (what it found stays readable).", "devices",
-                    [poller](ContextPtr ctx) {
-                      auto r = poller->discovery().cancel(ctx->org_scope(),
-                                                          std::string(ctx->param("id")));
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    }));
+    router.add(make_route(verb::get, "/api/v1/discovery", Permission::kDevicesRead,
+                          "Discovery jobs of your organization with their progress, newest first.",
+                          "devices", [poller](ContextPtr ctx) {
+                            boost::json::array items;
+                            for (auto& j : poller->discovery().list(ctx->org_scope())) {
+                              items.push_back(discovery_json(j, false));
+                            }
+                            ctx->reply_data(std::move(items));
+                          }));
+    router.add(make_route(
+        verb::get, "/api/v1/discovery/{id}", Permission::kDevicesRead,
+        "A discovery job: progress, and the hosts found with proposed devices, LLDP "
+        "neighbours and parent links.",
+        "devices", [poller](ContextPtr ctx) {
+          auto job = poller->discovery().get(ctx->org_scope(), std::string(ctx->param("id")));
+          if (!job) return ctx->reply_error(job.error());
+          ctx->reply_data(discovery_json(*job, true));
+        }));
+    router.add(make_route(verb::delete_, "/api/v1/discovery/{id}", Permission::kDevicesWrite,
+                          "Stop a running discovery job (what it found stays readable).", "devices",
+                          [poller](ContextPtr ctx) {
+                            auto r = poller->discovery().cancel(ctx->org_scope(),
+                                                                std::string(ctx->param("id")));
+                            if (!r) return ctx->reply_error(r.error());
+                            ctx->reply_no_content();
+                          }));
 
-    router.add(make(verb::get, "/api/v1/pollers", Permission::kDevicesRead,
-                    "Poller health: checks per kind, runs, timeouts, overruns, in flight.",
-                    "devices", [poller](ContextPtr ctx) {
-                      auto h = poller->health();
-                      boost::json::object kinds;
-                      for (std::size_t k = 0; k < pollers::kCheckKinds; ++k) {
-                        auto& s = h.kinds[k];
-                        kinds[pollers::check_kind_name(static_cast<pollers::CheckKind>(k))] = {
-                            {"checks", s.checks},
-                            {"in_flight", s.in_flight},
-                            {"runs_started", s.runs_started},
-                            {"runs_ok", s.runs_ok},
-                            {"runs_failed", s.runs_failed},
-                            {"attempts", s.attempts},
-                            {"retries", s.retries},
-                            {"timeouts", s.timeouts},
-                            {"overruns", s.overruns},
-                            {"throttled", s.throttled}};
-                      }
-                      const auto& t = h.traps;
-                      boost::json::object traps{{"listen", h.traps_listen},
-                                                {"received", t.received},
-                                                {"decoded", t.decoded},
-                                                {"unmatched", h.traps_unmatched},
-                                                {"dropped_malformed", t.dropped_malformed},
-                                                {"dropped_rate_limited", t.dropped_rate_limited},
-                                                {"dropped_community", t.dropped_community},
-                                                {"dropped_not_trap", t.dropped_not_trap},
-                                                {"dropped_v3", t.dropped_v3},
-                                                {"informs_answered", t.informs_answered}};
-                      ctx->reply_data({{"icmp_mode", h.icmp_mode},
-                                       {"devices", h.devices},
-                                       {"kinds", std::move(kinds)},
-                                       {"traps", std::move(traps)}});
-                    }));
+    router.add(
+        make_route(verb::get, "/api/v1/pollers", Permission::kDevicesRead,
+                   "Poller health: checks per kind, runs, timeouts, overruns, in flight.",
+                   "devices", [poller](ContextPtr ctx) {
+                     auto h = poller->health();
+                     boost::json::object kinds;
+                     for (std::size_t k = 0; k < pollers::kCheckKinds; ++k) {
+                       auto& s = h.kinds[k];
+                       kinds[pollers::check_kind_name(static_cast<pollers::CheckKind>(k))] = {
+                           {"checks", s.checks},
+                           {"in_flight", s.in_flight},
+                           {"runs_started", s.runs_started},
+                           {"runs_ok", s.runs_ok},
+                           {"runs_failed", s.runs_failed},
+                           {"attempts", s.attempts},
+                           {"retries", s.retries},
+                           {"timeouts", s.timeouts},
+                           {"overruns", s.overruns},
+                           {"throttled", s.throttled}};
+                     }
+                     const auto& t = h.traps;
+                     boost::json::object traps{{"listen", h.traps_listen},
+                                               {"received", t.received},
+                                               {"decoded", t.decoded},
+                                               {"unmatched", h.traps_unmatched},
+                                               {"dropped_malformed", t.dropped_malformed},
+                                               {"dropped_rate_limited", t.dropped_rate_limited},
+                                               {"dropped_community", t.dropped_community},
+                                               {"dropped_not_trap", t.dropped_not_trap},
+                                               {"dropped_v3", t.dropped_v3},
+                                               {"informs_answered", t.informs_answered}};
+                     ctx->reply_data({{"icmp_mode", h.icmp_mode},
+                                      {"devices", h.devices},
+                                      {"kinds", std::move(kinds)},
+                                      {"traps", std::move(traps)}});
+                   }));
   }
 
-  auto patch = make(
+  auto patch = make_route(
       verb::patch, "/api/v1/devices/{id}", Permission::kDevicesWrite,
       "Change a device: each field given replaces the stored one. In `snmp`, a secret left out "
       "keeps the stored one while the version and user stay the same; `\"snmp\": null` removes "
@@ -779,16 +766,17 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   patch.doc.request_schema = device_schema();
   router.add(std::move(patch));
 
-  router.add(make(verb::delete_, "/api/v1/devices/{id}", Permission::kDevicesWrite,
-                  "Delete a device (and its parent links).", "devices", [&inv](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    ctx->set_audit_target("devices/" + std::to_string(*id));
-                    inv.remove(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    });
-                  }));
+  router.add(make_route(verb::delete_, "/api/v1/devices/{id}", Permission::kDevicesWrite,
+                        "Delete a device (and its parent links).", "devices",
+                        [&inv](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          ctx->set_audit_target("devices/" + std::to_string(*id));
+                          inv.remove(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                            if (!r) return ctx->reply_error(r.error());
+                            ctx->reply_no_content();
+                          });
+                        }));
 
   // --- custom SNMP objects ---------------------------------------------------------------------
   auto custom_json = [](const devices::CustomOid& o) {
@@ -804,16 +792,16 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
         {"unit", o.unit},
         {"created_at", core::format_rfc3339_seconds(o.created_at)}};
   };
-  router.add(make(verb::get, "/api/v1/custom-oids", Permission::kDevicesRead,
-                  "Custom SNMP objects polled per device or per device type.", "devices",
-                  [&inv, custom_json](ContextPtr ctx) {
-                    boost::json::array items;
-                    for (auto& o : inv.list_custom_oids(ctx->org_scope())) {
-                      items.push_back(custom_json(o));
-                    }
-                    ctx->reply_data(std::move(items));
-                  }));
-  auto add_custom = make(
+  router.add(make_route(verb::get, "/api/v1/custom-oids", Permission::kDevicesRead,
+                        "Custom SNMP objects polled per device or per device type.", "devices",
+                        [&inv, custom_json](ContextPtr ctx) {
+                          boost::json::array items;
+                          for (auto& o : inv.list_custom_oids(ctx->org_scope())) {
+                            items.push_back(custom_json(o));
+                          }
+                          ctx->reply_data(std::move(items));
+                        }));
+  auto add_custom = make_route(
       verb::post, "/api/v1/custom-oids", Permission::kDevicesWrite,
       "Poll a custom SNMP object (an instance OID) for one device or every device of a type, "
       "stored as `metric` (x scale) with the device's labels.",
@@ -868,16 +856,16 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
       },
       true);
   router.add(std::move(add_custom));
-  router.add(make(verb::delete_, "/api/v1/custom-oids/{id}", Permission::kDevicesWrite,
-                  "Stop polling a custom SNMP object.", "devices", [&inv](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    ctx->set_audit_target("custom-oids/" + std::to_string(*id));
-                    inv.remove_custom_oid(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    });
-                  }));
+  router.add(make_route(verb::delete_, "/api/v1/custom-oids/{id}", Permission::kDevicesWrite,
+                        "Stop polling a custom SNMP object.", "devices", [&inv](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          ctx->set_audit_target("custom-oids/" + std::to_string(*id));
+                          inv.remove_custom_oid(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                            if (!r) return ctx->reply_error(r.error());
+                            ctx->reply_no_content();
+                          });
+                        }));
 
   // --- the event log ---------------------------------------------------------------------------
   std::vector<QueryParamDoc> event_query = {
@@ -887,53 +875,53 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
       {"severity", "info, warning or critical."},
       {"since", "From this Unix time (inclusive).", "integer"},
       {"until", "Before this Unix time.", "integer"}};
-  auto events =
-      make(verb::get, "/api/v1/events", Permission::kDevicesRead,
-           "The device event log, newest first (status changes, reboots, interface "
-           "changes, traps).",
-           "devices", [&inv](ContextPtr ctx) {
-             devices::EventFilter f;
-             if (auto q = ctx->query("device_id")) {
-               std::int64_t id = 0;
-               auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
-               if (q->empty() || ec != std::errc() || p != q->data() + q->size()) {
-                 return ctx->reply_error(core::invalid_field("device_id", "must be a device id"));
-               }
-               f.device_id = id;
-             }
-             reply_events(ctx, inv, f);
-           });
+  auto events = make_route(
+      verb::get, "/api/v1/events", Permission::kDevicesRead,
+      "The device event log, newest first (status changes, reboots, interface "
+      "changes, traps).",
+      "devices", [&inv](ContextPtr ctx) {
+        devices::EventFilter f;
+        if (auto q = ctx->query("device_id")) {
+          std::int64_t id = 0;
+          auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
+          if (q->empty() || ec != std::errc() || p != q->data() + q->size()) {
+            return ctx->reply_error(core::invalid_field("device_id", "must be a device id"));
+          }
+          f.device_id = id;
+        }
+        reply_events(ctx, inv, f);
+      });
   events.doc.query = event_query;
   events.doc.query.push_back({"device_id", "Only this device's events.", "integer"});
   router.add(std::move(events));
 
   auto device_events =
-      make(verb::get, "/api/v1/devices/{id}/events", Permission::kDevicesRead,
-           "One device's event log, newest first.", "devices", [&inv](ContextPtr ctx) {
-             auto id = ctx->id_param("id");
-             if (!id) return ctx->reply_error(id.error());
-             if (auto d = inv.get(ctx->org_scope(), *id); !d) {
-               return ctx->reply_error(d.error());
-             }
-             devices::EventFilter f;
-             f.device_id = *id;
-             reply_events(ctx, inv, f);
-           });
+      make_route(verb::get, "/api/v1/devices/{id}/events", Permission::kDevicesRead,
+                 "One device's event log, newest first.", "devices", [&inv](ContextPtr ctx) {
+                   auto id = ctx->id_param("id");
+                   if (!id) return ctx->reply_error(id.error());
+                   if (auto d = inv.get(ctx->org_scope(), *id); !d) {
+                     return ctx->reply_error(d.error());
+                   }
+                   devices::EventFilter f;
+                   f.device_id = *id;
+                   reply_events(ctx, inv, f);
+                 });
   device_events.doc.query = event_query;
   router.add(std::move(device_events));
 
   // --- groups ----------------------------------------------------------------------------------
   auto list_groups =
-      make(verb::get, "/api/v1/device-groups", Permission::kDevicesRead, "List device groups.",
-           "devices", [&inv](ContextPtr ctx) {
-             auto page = ctx->page();
-             if (!page) return ctx->reply_error(page.error());
-             auto r = inv.list_groups(ctx->org_scope(), *page);
-             if (!r) return ctx->reply_error(r.error());
-             boost::json::array items;
-             for (auto& g : r->items) items.push_back(group_json(g));
-             ctx->reply_list(std::move(items), {page->page, page->per_page, r->total});
-           });
+      make_route(verb::get, "/api/v1/device-groups", Permission::kDevicesRead,
+                 "List device groups.", "devices", [&inv](ContextPtr ctx) {
+                   auto page = ctx->page();
+                   if (!page) return ctx->reply_error(page.error());
+                   auto r = inv.list_groups(ctx->org_scope(), *page);
+                   if (!r) return ctx->reply_error(r.error());
+                   boost::json::array items;
+                   for (auto& g : r->items) items.push_back(group_json(g));
+                   ctx->reply_list(std::move(items), {page->page, page->per_page, r->total});
+                 });
   list_groups.doc.query = {{"page", "Page number, from 1.", "integer"},
                            {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
   router.add(std::move(list_groups));
@@ -942,7 +930,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
       {"type", "object"},
       {"properties", {{"name", {{"type", "string"}}}, {"description", {{"type", "string"}}}}}};
 
-  auto create_group = make(
+  auto create_group = make_route(
       verb::post, "/api/v1/device-groups", Permission::kDevicesWrite, "Create a device group.",
       "devices",
       [&inv](ContextPtr ctx) {
@@ -964,16 +952,16 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   create_group.doc.request_schema["required"] = {"name"};
   router.add(std::move(create_group));
 
-  router.add(make(verb::get, "/api/v1/device-groups/{id}", Permission::kDevicesRead,
-                  "One device group.", "devices", [&inv](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    auto g = inv.get_group(ctx->org_scope(), *id);
-                    if (!g) return ctx->reply_error(g.error());
-                    ctx->reply_data(group_json(*g));
-                  }));
+  router.add(make_route(verb::get, "/api/v1/device-groups/{id}", Permission::kDevicesRead,
+                        "One device group.", "devices", [&inv](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          auto g = inv.get_group(ctx->org_scope(), *id);
+                          if (!g) return ctx->reply_error(g.error());
+                          ctx->reply_data(group_json(*g));
+                        }));
 
-  auto patch_group = make(
+  auto patch_group = make_route(
       verb::patch, "/api/v1/device-groups/{id}", Permission::kDevicesWrite,
       "Rename a device group or change its description.", "devices",
       [&inv](ContextPtr ctx) {
@@ -999,16 +987,17 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   patch_group.doc.request_schema = group_schema;
   router.add(std::move(patch_group));
 
-  router.add(make(verb::delete_, "/api/v1/device-groups/{id}", Permission::kDevicesWrite,
-                  "Delete a device group (its devices stay).", "devices", [&inv](ContextPtr ctx) {
-                    auto id = ctx->id_param("id");
-                    if (!id) return ctx->reply_error(id.error());
-                    ctx->set_audit_target("device-groups/" + std::to_string(*id));
-                    inv.remove_group(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      ctx->reply_no_content();
-                    });
-                  }));
+  router.add(make_route(verb::delete_, "/api/v1/device-groups/{id}", Permission::kDevicesWrite,
+                        "Delete a device group (its devices stay).", "devices",
+                        [&inv](ContextPtr ctx) {
+                          auto id = ctx->id_param("id");
+                          if (!id) return ctx->reply_error(id.error());
+                          ctx->set_audit_target("device-groups/" + std::to_string(*id));
+                          inv.remove_group(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+                            if (!r) return ctx->reply_error(r.error());
+                            ctx->reply_no_content();
+                          });
+                        }));
 }
 
 }  // namespace netpulse::api::detail

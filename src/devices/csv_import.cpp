@@ -416,28 +416,10 @@ class Importer {
   core::Result<void> insert_all(std::vector<PendingRow>& rows) {
     for (auto i : order_) {
       auto& in = rows[i].device;
-      DeviceRow row;
+      auto names = std::move(in.groups);
+      DeviceRow row = new_row(std::move(in), org_, now_);
       auto& d = row.device;
-      d.org_id = org_;
-      d.name = std::move(in.name);
-      d.address = std::move(in.address);
-      d.type = in.type;
-      d.vendor = std::move(in.vendor);
-      d.model = std::move(in.model);
-      d.os = std::move(in.os);
-      d.serial = std::move(in.serial);
-      d.location = std::move(in.location);
-      d.notes = std::move(in.notes);
-      d.tags = std::move(in.tags);
-      d.enabled = in.enabled;
-      d.maintenance = in.maintenance;
-      d.poll_interval_s = in.poll_interval_s;
-      if (in.snmp) {
-        d.snmp = in.snmp->settings;
-        row.secrets = in.snmp->secrets;
-      }
-      d.created_at = d.updated_at = now_;
-      for (auto& name : in.groups) row.group_ids.push_back(group_ids_.at(name));
+      for (auto& name : names) row.group_ids.push_back(group_ids_.at(name));
       std::sort(row.group_ids.begin(), row.group_ids.end());
       for (auto& address : rows[i].parent_addresses) {
         auto id = existing_id(address);

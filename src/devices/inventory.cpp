@@ -215,29 +215,8 @@ class InventoryImpl final : public Inventory {
 
   void create(auth::OrgScope scope, NewDevice in, Callback<Device> done) override {
     if (auto r = detail::check_new_device(in); !r) return fail(done, r.error());
-    DeviceRow row;
-    auto& d = row.device;
-    d.org_id = scope.org_id();
-    d.name = std::move(in.name);
-    d.address = std::move(in.address);
-    d.type = in.type;
-    d.vendor = std::move(in.vendor);
-    d.model = std::move(in.model);
-    d.os = std::move(in.os);
-    d.serial = std::move(in.serial);
-    d.location = std::move(in.location);
-    d.notes = std::move(in.notes);
-    d.tags = std::move(in.tags);
-    d.parents = std::move(in.parents);
-    d.enabled = in.enabled;
-    d.maintenance = in.maintenance;
-    d.poll_interval_s = in.poll_interval_s;
-    if (in.snmp) {
-      d.snmp = in.snmp->settings;
-      row.secrets = in.snmp->secrets;
-    }
-    d.created_at = d.updated_at = clock_.unix_seconds();
     auto group_names = std::move(in.groups);
+    DeviceRow row = detail::new_row(std::move(in), scope.org_id(), clock_.unix_seconds());
     const auto limit = options_.max_devices_per_org;
     db_.write<DeviceRow>(
         [this, row = std::move(row), group_names = std::move(group_names),

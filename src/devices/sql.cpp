@@ -176,6 +176,32 @@ core::Result<void> write_links(db::Connection& c, const DeviceRow& row) {
 
 }  // namespace
 
+DeviceRow new_row(NewDevice&& in, std::int64_t org_id, std::int64_t now) {
+  DeviceRow row;
+  auto& d = row.device;
+  d.org_id = org_id;
+  d.name = std::move(in.name);
+  d.address = std::move(in.address);
+  d.type = in.type;
+  d.vendor = std::move(in.vendor);
+  d.model = std::move(in.model);
+  d.os = std::move(in.os);
+  d.serial = std::move(in.serial);
+  d.location = std::move(in.location);
+  d.notes = std::move(in.notes);
+  d.tags = std::move(in.tags);
+  d.parents = std::move(in.parents);
+  d.enabled = in.enabled;
+  d.maintenance = in.maintenance;
+  d.poll_interval_s = in.poll_interval_s;
+  if (in.snmp) {
+    d.snmp = in.snmp->settings;
+    row.secrets = in.snmp->secrets;
+  }
+  d.created_at = d.updated_at = now;
+  return row;
+}
+
 std::string secrets_binding(std::int64_t org_id) {
   return "netpulse/devices/snmp/org/" + std::to_string(org_id);
 }

@@ -22,6 +22,23 @@ boost::json::object to_json(const auth::Organization& o);
 boost::json::object to_json(const auth::ApiKey& k);
 boost::json::object to_json(const auth::AuditEntry& a);
 
+// A route with its documentation; POST routes document 201 and DELETE routes 204.
+inline Route make_route(http::verb method, std::string pattern,
+                        std::optional<auth::Permission> perm, std::string summary, std::string tag,
+                        Handler handler, bool json_body = false) {
+  Route r;
+  r.method = method;
+  r.pattern = std::move(pattern);
+  r.permission = perm;
+  r.doc.summary = std::move(summary);
+  r.doc.tag = std::move(tag);
+  r.handler = std::move(handler);
+  r.json_body = json_body;
+  if (method == http::verb::post) r.doc.success_status = 201;
+  if (method == http::verb::delete_) r.doc.success_status = 204;
+  return r;
+}
+
 // Reply with `r`'s value converted by to_json, or its error.
 template <class T>
 void reply_result(const ContextPtr& ctx, const core::Result<T>& r,

@@ -25,6 +25,10 @@ struct DeviceRow {
   std::optional<SnmpSecrets> secrets;   // set exactly when device.snmp is
 };
 
+// A row for a new device of `org_id` made at `now` (id 0, no groups yet; `in.groups` are names
+// the caller resolves).
+DeviceRow new_row(NewDevice&& in, std::int64_t org_id, std::int64_t now);
+
 // The associated data that binds a device's sealed secrets to its organization.
 std::string secrets_binding(std::int64_t org_id);
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -49,6 +50,9 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // If the test process dies (an ASan abort, a crash), the server goes with it rather than
+    // lingering on its port.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::dup2(fd, STDOUT_FILENO);
     ::dup2(fd, STDERR_FILENO);
     int devnull = ::open("/dev/null", O_RDONLY);

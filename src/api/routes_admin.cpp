@@ -1,7 +1,6 @@
 // Administration: users (org admins), organizations (system admins), API keys and the audit log.
 // Every handler passes the caller's OrgScope (or SystemScope) to the auth module, which confines
 // its SQL to that organization.
-#include <charconv>
 
 #include <fmt/format.h>
 
@@ -13,13 +12,6 @@ namespace netpulse::api::detail {
 namespace {
 
 using auth::Permission;
-
-boost::json::value opt(const std::optional<std::int64_t>& v) {
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
-}
-boost::json::value opt_time(const std::optional<std::int64_t>& v) {
-  return v ? boost::json::value(core::format_rfc3339_seconds(*v)) : boost::json::value(nullptr);
-}
 
 core::Result<std::optional<auth::Role>> role_field(const boost::json::object& body,
                                                    std::string_view name) {
@@ -38,17 +30,6 @@ void reply_page(const ContextPtr& ctx, const core::Result<auth::PageOf<T>>& r, a
   boost::json::array items;
   for (auto& item : r->items) items.push_back(to_json(item));
   ctx->reply_list(std::move(items), {page.page, page.per_page, r->total});
-}
-
-core::Result<std::optional<std::int64_t>> int_query(const ContextPtr& ctx, std::string_view name) {
-  auto v = ctx->query(name);
-  if (!v) return std::optional<std::int64_t>();
-  std::int64_t n = 0;
-  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (v->empty() || ec != std::errc() || p != v->data() + v->size()) {
-    return core::invalid_field(name, "must be an integer");
-  }
-  return std::optional<std::int64_t>(n);
 }
 
 boost::json::object user_schema(bool create) {

@@ -2,7 +2,6 @@
 // export; device groups. Bodies are read field by field here (types, sizes); the inventory checks
 // the meaning (addresses, names, SNMP levels, parents) and names the field that is wrong.
 // docs/devices.md describes the shapes.
-#include <charconv>
 
 #include <boost/json/parse.hpp>
 #include <fmt/format.h>
@@ -18,13 +17,6 @@ using auth::Permission;
 using devices::Device;
 
 constexpr std::size_t kMaxImportBytes = 16u << 20;
-
-boost::json::value opt_int(const std::optional<std::int64_t>& v) {
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
-}
-boost::json::value opt_time(const std::optional<std::int64_t>& v) {
-  return v ? boost::json::value(core::format_rfc3339_seconds(*v)) : boost::json::value(nullptr);
-}
 
 boost::json::value snmp_json(const std::optional<devices::SnmpSettings>& s) {
   if (!s) return nullptr;
@@ -55,7 +47,7 @@ boost::json::object device_json(const Device& d) {
           {"serial", d.serial},
           {"sys_descr", d.sys_descr},
           {"sys_object_id", d.sys_object_id},
-          {"uptime_s", opt_int(d.uptime_s)},
+          {"uptime_s", opt(d.uptime_s)},
           {"location", d.location},
           {"notes", d.notes},
           {"tags", std::move(tags)},
@@ -262,14 +254,9 @@ core::Result<devices::DeviceFilter> filter_from(const ContextPtr& ctx) {
       return core::invalid_field("enabled", "must be true or false");
     }
   }
-  if (auto q = ctx->query("parent")) {
-    std::int64_t id = 0;
-    auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
-    if (q->empty() || ec != std::errc() || p != q->data() + q->size() || id <= 0) {
-      return core::invalid_field("parent", "must be a device id");
-    }
-    f.parent = id;
-  }
+  auto parent = int_query(ctx, "parent");
+  if (!parent) return std::move(parent).error();
+  f.parent = *parent;
   return f;
 }
 
@@ -345,23 +332,12 @@ boost::json::object event_json(const devices::DeviceEvent& e) {
   boost::system::error_code ec;
   auto details = boost::json::parse(e.details_json, ec);
   return {{"id", e.id},
-          {"device_id", opt_int(e.device_id)},
+          {"device_id", opt(e.device_id)},
           {"at", core::format_rfc3339_seconds(e.at)},
           {"kind", e.kind},
           {"severity", devices::event_severity_name(e.severity)},
           {"message", e.message},
           {"details", ec ? boost::json::value(boost::json::object()) : details}};
-}
-
-core::Result<std::optional<std::int64_t>> unix_query(const ContextPtr& ctx, std::string_view name) {
-  auto q = ctx->query(name);
-  if (!q) return std::optional<std::int64_t>();
-  std::int64_t v = 0;
-  auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), v);
-  if (q->empty() || ec != std::errc() || p != q->data() + q->size()) {
-    return core::invalid_field(name, "must be Unix seconds");
-  }
-  return std::optional<std::int64_t>(v);
 }
 
 // Answers a page of the event log for `filter` (plus the query's kind/severity/since/until).
@@ -375,9 +351,9 @@ void reply_events(const ContextPtr& ctx, devices::Inventory& inv, devices::Event
       return ctx->reply_error(core::invalid_field("severity", "must be info, warning or critical"));
     }
   }
-  auto since = unix_query(ctx, "since");
+  auto since = int_query(ctx, "since");
   if (!since) return ctx->reply_error(since.error());
-  auto until = unix_query(ctx, "until");
+  auto until = int_query(ctx, "until");
   if (!until) return ctx->reply_error(until.error());
   filter.since = *since;
   filter.until = *until;
@@ -425,7 +401,7 @@ boost::json::object discovery_json(const pollers::DiscoveryJob& j, bool with_hos
          {"sys_name", h.system.sys_name},
          {"sys_descr", h.system.sys_descr},
          {"sys_object_id", h.system.sys_object_id},
-         {"existing_device_id", opt_int(h.existing_device_id)},
+         {"existing_device_id", opt(h.existing_device_id)},
          {"neighbours", std::move(neighbours)},
          {"proposed_parent_addresses", boost::json::array(h.proposed_parent_addresses.begin(),
                                                           h.proposed_parent_addresses.end())},
@@ -782,7 +758,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   auto custom_json = [](const devices::CustomOid& o) {
     return boost::json::object{
         {"id", o.id},
-        {"device_id", opt_int(o.device_id)},
+        {"device_id", opt(o.device_id)},
         {"device_type",
          o.device_type ? boost::json::value(devices::device_type_name(*o.device_type)) : nullptr},
         {"oid", o.oid},
@@ -875,22 +851,16 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
       {"severity", "info, warning or critical."},
       {"since", "From this Unix time (inclusive).", "integer"},
       {"until", "Before this Unix time.", "integer"}};
-  auto events = make_route(
-      verb::get, "/api/v1/events", Permission::kDevicesRead,
-      "The device event log, newest first (status changes, reboots, interface "
-      "changes, traps).",
-      "devices", [&inv](ContextPtr ctx) {
-        devices::EventFilter f;
-        if (auto q = ctx->query("device_id")) {
-          std::int64_t id = 0;
-          auto [p, ec] = std::from_chars(q->data(), q->data() + q->size(), id);
-          if (q->empty() || ec != std::errc() || p != q->data() + q->size()) {
-            return ctx->reply_error(core::invalid_field("device_id", "must be a device id"));
-          }
-          f.device_id = id;
-        }
-        reply_events(ctx, inv, f);
-      });
+  auto events = make_route(verb::get, "/api/v1/events", Permission::kDevicesRead,
+                           "The device event log, newest first (status changes, reboots, interface "
+                           "changes, traps).",
+                           "devices", [&inv](ContextPtr ctx) {
+                             devices::EventFilter f;
+                             auto device = int_query(ctx, "device_id");
+                             if (!device) return ctx->reply_error(device.error());
+                             f.device_id = *device;
+                             reply_events(ctx, inv, f);
+                           });
   events.doc.query = event_query;
   events.doc.query.push_back({"device_id", "Only this device's events.", "integer"});
   router.add(std::move(events));

@@ -19,6 +19,7 @@
 
 #include "detail/counters.hpp"
 #include "detail/credentials.hpp"
+#include "detail/host_port.hpp"
 #include "detail/reachability.hpp"
 #include "detail/snmp_oids.hpp"
 
@@ -63,9 +64,9 @@ struct InterfaceState {
 
 struct DeviceState {
   devices::Device device;
-  std::optional<asio::ip::address> ip;
+  std::optional<asio::ip::address> ip;  // the address literal, or the last resolution
+  bool literal = false;                 // ip is the address itself: never resolved again
   core::SteadyTime resolved_at{};
-  bool resolving = false;
   detail::Reachability reach;
   std::optional<PingCycleResult> last_cycle;
   std::optional<std::int64_t> uptime_s;
@@ -246,9 +247,7 @@ class PollerImpl final : public Poller {
     }
     traps_ = std::move(*r);
     const auto ep = traps_->local_endpoint();
-    traps_status_ = ep.address().is_v6()
-                        ? fmt::format("[{}]:{}", ep.address().to_string(), ep.port())
-                        : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    traps_status_ = detail::host_port(ep.address(), ep.port());
     log_.info("pollers", "SNMP traps: listening on udp {}", traps_status_);
   }
 
@@ -371,7 +370,13 @@ class PollerImpl final : public Poller {
       DeviceState state;
       if (auto it = states_.find(d.id); it != states_.end()) {
         state = std::move(it->second);
-        if (state.device.address != d.address) state.ip.reset();
+      }
+      if (!state.ip || state.device.address != d.address) {
+        boost::system::error_code ec;
+        const auto literal = asio::ip::make_address(d.address, ec);
+        state.literal = !ec;
+        state.ip.reset();
+        if (!ec) state.ip = literal;
       }
       state.device = d;
       const auto interval = std::chrono::milliseconds(std::int64_t{d.poll_interval_s} * 1000);
@@ -428,15 +433,8 @@ class PollerImpl final : public Poller {
       return then(core::Error(core::Errc::kDeviceNotFound, "the device left the plan"));
     }
     auto& st = it->second;
-    if (st.ip && (clock_.steady_now() - st.resolved_at < kResolveTtl || is_literal(st))) {
+    if (st.ip && (st.literal || clock_.steady_now() - st.resolved_at < kResolveTtl)) {
       return then(*st.ip);
-    }
-    boost::system::error_code ec;
-    auto literal = asio::ip::make_address(st.device.address, ec);
-    if (!ec) {
-      st.ip = literal;
-      st.resolved_at = clock_.steady_now();
-      return then(literal);
     }
     resolver_.async_resolve(
         st.device.address, "",
@@ -444,7 +442,9 @@ class PollerImpl final : public Poller {
             const boost::system::error_code& e, asio::ip::udp::resolver::results_type results) {
           if (alive.expired()) return;
           auto it = states_.find(device_id);
-          if (it == states_.end()) return;
+          if (it == states_.end()) {
+            return then(core::Error(core::Errc::kDeviceNotFound, "the device left the plan"));
+          }
           if (e || results.empty()) {
             return then(core::Error(core::Errc::kNotFound,
                                     "cannot resolve " + it->second.device.address + ": " +
@@ -455,12 +455,6 @@ class PollerImpl final : public Poller {
           it->second.resolved_at = clock_.steady_now();
           then(ip);
         });
-  }
-
-  static bool is_literal(const DeviceState& st) {
-    boost::system::error_code ec;
-    asio::ip::make_address(st.device.address, ec);
-    return !ec;
   }
 
   // --- samples ----------------------------------------------------------------------------------

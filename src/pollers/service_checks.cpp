@@ -15,6 +15,7 @@
 #include <netpulse/pollers/service_checks.hpp>
 
 #include "detail/dns_message.hpp"
+#include "detail/host_port.hpp"
 #include "detail/http_url.hpp"
 #include "detail/service_checks_engine.hpp"
 
@@ -46,9 +47,7 @@ class TcpSession final : public CheckSession, public std::enable_shared_from_thi
         done_(std::move(done)),
         socket_(engine_->loop()),
         timer_(engine_->loop()),
-        peer_(check.address.is_v6() ? fmt::format("[{}]:{}", check.address.to_string(), check.port)
-                                    : fmt::format("{}:{}", check.address.to_string(), check.port)) {
-  }
+        peer_(detail::host_port(check.address, check.port)) {}
 
   void start() {
     started_ = engine_->clock().steady_now();

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "detail/dns_message.hpp"
+#include "detail/host_port.hpp"
 #include "detail/service_checks_engine.hpp"
 
 namespace netpulse::pollers::detail {
@@ -66,8 +67,7 @@ class DnsSession final : public CheckSession, public std::enable_shared_from_thi
  private:
   std::string peer() const {
     const auto& a = server_.address();
-    return a.is_v6() ? fmt::format("[{}]:{}", a.to_string(), server_.port())
-                     : fmt::format("{}:{}", a.to_string(), server_.port());
+    return host_port(a, server_.port());
   }
 
   void do_receive() {

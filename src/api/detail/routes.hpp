@@ -1,6 +1,10 @@
 // Route registration by area, and the JSON shapes of auth records shared by the route files.
 #pragma once
 
+#include <charconv>
+#include <optional>
+#include <string_view>
+
 #include <boost/json/object.hpp>
 
 #include <netpulse/api/routes.hpp>
@@ -21,6 +25,27 @@ boost::json::object to_json(const auth::User& u);
 boost::json::object to_json(const auth::Organization& o);
 boost::json::object to_json(const auth::ApiKey& k);
 boost::json::object to_json(const auth::AuditEntry& a);
+
+// JSON for optional values: the number / the RFC 3339 time, or null.
+inline boost::json::value opt(const std::optional<std::int64_t>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
+inline boost::json::value opt_time(const std::optional<std::int64_t>& v) {
+  return v ? boost::json::value(core::format_rfc3339_seconds(*v)) : boost::json::value(nullptr);
+}
+
+// An integer query parameter, absent or INVALID_INPUT naming it.
+inline core::Result<std::optional<std::int64_t>> int_query(const ContextPtr& ctx,
+                                                           std::string_view name) {
+  auto v = ctx->query(name);
+  if (!v) return std::optional<std::int64_t>();
+  std::int64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (v->empty() || ec != std::errc() || p != v->data() + v->size()) {
+    return core::invalid_field(name, "must be an integer");
+  }
+  return std::optional<std::int64_t>(n);
+}
 
 // A route with its documentation; POST routes document 201 and DELETE routes 204.
 inline Route make_route(http::verb method, std::string pattern,

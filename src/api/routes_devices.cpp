@@ -411,7 +411,8 @@ boost::json::object discovery_json(const pollers::DiscoveryJob& j, bool with_hos
   return out;
 }
 
-// The device with what the pollers saw last: ICMP figures and interface counts.
+// The device with what the pollers saw last: ICMP figures, interface counts and its service
+// checks' states.
 boost::json::object device_detail(const Device& d, const pollers::Poller* poller) {
   auto out = device_json(d);
   boost::json::object latest{{"icmp", nullptr}, {"interfaces", nullptr}};
@@ -426,6 +427,16 @@ boost::json::object device_detail(const Device& d, const pollers::Poller* poller
       }
       latest["interfaces"] = {{"total", ifs->size()}, {"up", up}, {"down", down}};
     }
+    boost::json::object checks;
+    std::int64_t passing = 0, failing = 0, pending = 0;
+    for (auto& s : poller->service_check_status(d.id)) {
+      if (s.state == pollers::ServiceCheckState::kPassing) ++passing;
+      if (s.state == pollers::ServiceCheckState::kFailing) ++failing;
+      if (s.state == pollers::ServiceCheckState::kPending) ++pending;
+    }
+    if (passing + failing + pending > 0) {
+      latest["checks"] = {{"passing", passing}, {"failing", failing}, {"pending", pending}};
+    }
   }
   out["latest"] = std::move(latest);
   return out;
@@ -437,6 +448,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   if (!deps.inventory) return;
   auto& inv = *deps.inventory;
   using http::verb;
+  register_service_check_routes(router, deps);
 
   std::vector<QueryParamDoc> list_query = {
       {"page", "Page number, from 1.", "integer"},
@@ -578,8 +590,8 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
   if (poller) {
     auto poll = make_route(
         verb::post, "/api/v1/devices/{id}/poll", Permission::kDevicesWrite,
-        "Poll the device now (ICMP, and SNMP when it has credentials); answers when the poll "
-        "has finished.",
+        "Poll the device now (ICMP, SNMP when it has credentials, and its enabled service "
+        "checks); answers when the poll has finished.",
         "devices", [poller](ContextPtr ctx) {
           auto id = ctx->id_param("id");
           if (!id) return ctx->reply_error(id.error());
@@ -593,6 +605,9 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                 {"icmp_outcome", outcome_json(r->icmp_outcome)},
                 {"snmp_outcome", outcome_json(r->snmp_outcome)},
                 {"snmp_values", r->snmp_values}};
+            boost::json::array checks;
+            for (auto& s : r->service_checks) checks.push_back(service_check_status_json(s));
+            out["service_checks"] = std::move(checks);
             ctx->reply_data(std::move(out));
           });
         });

@@ -159,6 +159,12 @@ int cmd_serve(const CommandLine& cl) {
       static_cast<std::size_t>(pc.max_in_flight_icmp);
   poller_options.scheduler.max_in_flight[static_cast<std::size_t>(pollers::CheckKind::kSnmp)] =
       static_cast<std::size_t>(pc.max_in_flight_snmp);
+  for (auto kind :
+       {pollers::CheckKind::kTcp, pollers::CheckKind::kHttp, pollers::CheckKind::kDns}) {
+    poller_options.scheduler.max_in_flight[static_cast<std::size_t>(kind)] =
+        static_cast<std::size_t>(pc.max_in_flight_service_checks);
+  }
+  poller_options.checks_ca_file = pc.checks_ca_file;
   poller_options.traps_listen = pc.traps_listen;
   poller_options.traps_communities = pc.traps_communities;
   poller_options.traps_rate_per_second = pc.traps_rate_per_second;

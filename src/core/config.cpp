@@ -356,6 +356,9 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.pollers.snmp_max_repetitions = r.ranged("pollers.snmp_max_repetitions", 1, 1000);
   c.pollers.max_in_flight_icmp = r.ranged("pollers.max_in_flight_icmp", 1, 65'535);
   c.pollers.max_in_flight_snmp = r.ranged("pollers.max_in_flight_snmp", 1, 100'000);
+  c.pollers.max_in_flight_service_checks =
+      r.ranged("pollers.max_in_flight_service_checks", 1, 10'000);
+  c.pollers.checks_ca_file = r.str("pollers.checks_ca_file");
   c.pollers.traps_listen = r.str("pollers.traps_listen");
   c.pollers.traps_communities = r.strings("pollers.traps_communities");
   c.pollers.traps_rate_per_second = r.number("pollers.traps_rate_per_second");

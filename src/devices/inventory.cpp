@@ -191,6 +191,9 @@ class InventoryImpl final : public Inventory {
     });
     if (!oids) return std::move(oids).error();
     for (auto& o : *oids) custom_oids_[o.id] = std::move(o);
+    auto checks = db_.read([&](db::Connection& c) { return detail::load_service_checks(c); });
+    if (!checks) return std::move(checks).error();
+    for (auto& k : *checks) service_checks_[{k.device_id, k.id}] = std::move(k);
     schedule_last_seen_flush();
     return core::ok();
   }
@@ -683,6 +686,72 @@ class InventoryImpl final : public Inventory {
     return out;
   }
 
+  // --- service checks ----------------------------------------------------------------------------
+
+  core::Result<std::vector<ServiceCheck>> list_service_checks(
+      auth::OrgScope scope, std::int64_t device_id) const override {
+    if (!find(scope, device_id)) return not_found(device_id);
+    return service_checks_for(device_id);
+  }
+
+  core::Result<ServiceCheck> get_service_check(auth::OrgScope scope, std::int64_t device_id,
+                                               std::int64_t id) const override {
+    if (!find(scope, device_id)) return not_found(device_id);
+    auto it = service_checks_.find({device_id, id});
+    if (it == service_checks_.end()) return check_not_found(device_id, id);
+    return it->second;
+  }
+
+  void create_service_check(auth::OrgScope scope, ServiceCheck check,
+                            Callback<ServiceCheck> done) override {
+    check.id = 0;
+    write_service_check(scope, std::move(check), std::move(done));
+  }
+
+  void update_service_check(auth::OrgScope scope, ServiceCheck check,
+                            Callback<ServiceCheck> done) override {
+    if (!find(scope, check.device_id)) return fail(done, not_found(check.device_id));
+    auto it = service_checks_.find({check.device_id, check.id});
+    if (check.id <= 0 || it == service_checks_.end()) {
+      return fail(done, check_not_found(check.device_id, check.id));
+    }
+    check.created_at = it->second.created_at;
+    write_service_check(scope, std::move(check), std::move(done));
+  }
+
+  void remove_service_check(auth::OrgScope scope, std::int64_t device_id, std::int64_t id,
+                            Callback<void> done) override {
+    if (!find(scope, device_id)) return fail(done, not_found(device_id));
+    if (!service_checks_.contains({device_id, id})) {
+      return fail(done, check_not_found(device_id, id));
+    }
+    db_.write(
+        [id, device_id](db::Connection& c) -> core::Result<void> {
+          auto st = c.prepare("DELETE FROM service_checks WHERE id = ?1 AND device_id = ?2");
+          if (!st) return st.error();
+          if (auto r = st->bind(1, id).bind(2, device_id).run(); !r) return r;
+          if (c.changes() == 0) return check_not_found(device_id, id);
+          return core::ok();
+        },
+        loop_,
+        [this, id, device_id, org = scope.org_id(), done = std::move(done)](core::Result<void> r) {
+          if (r) {
+            service_checks_.erase({device_id, id});
+            publish(DeviceChanged{org, device_id, DeviceChanged::Kind::kUpdated});
+          }
+          done(std::move(r));
+        });
+  }
+
+  std::vector<ServiceCheck> service_checks_for(std::int64_t device_id) const override {
+    std::vector<ServiceCheck> out;
+    for (auto it = service_checks_.lower_bound({device_id, 0});
+         it != service_checks_.end() && it->first.first == device_id; ++it) {
+      out.push_back(it->second);
+    }
+    return out;
+  }
+
   std::vector<Device> find_by_address(std::string_view address) const override {
     std::vector<Device> out;
     for (auto& [id, row] : devices_) {
@@ -774,6 +843,43 @@ class InventoryImpl final : public Inventory {
   void fail(Callback<T>& done, core::Error e) {
     boost::asio::post(loop_,
                       [done = std::move(done), e = std::move(e)]() mutable { done(std::move(e)); });
+  }
+
+  static core::Error check_not_found(std::int64_t device_id, std::int64_t id) {
+    return core::Error(
+        core::Errc::kNotFound,
+        "device " + std::to_string(device_id) + " has no check " + std::to_string(id),
+        {{"device_id", device_id}, {"check_id", id}});
+  }
+
+  // Creates (id 0) or replaces a service check after checking its fields, then the rules that
+  // need the database inside the write transaction.
+  void write_service_check(auth::OrgScope scope, ServiceCheck check, Callback<ServiceCheck> done) {
+    if (!find(scope, check.device_id)) return fail(done, not_found(check.device_id));
+    if (auto r = detail::check_service_check(check); !r) return fail(done, r.error());
+    check.org_id = scope.org_id();
+    check.updated_at = clock_.unix_seconds();
+    if (check.id == 0) check.created_at = check.updated_at;
+    db_.write<ServiceCheck>(
+        [check](db::Connection& c) mutable -> core::Result<ServiceCheck> {
+          if (auto r = detail::check_service_check_rules(c, check); !r) return r.error();
+          if (check.id != 0) {
+            if (auto r = detail::update_service_check(c, check); !r) return r.error();
+            return check;
+          }
+          auto id = detail::insert_service_check(c, check);
+          if (!id) return std::move(id).error();
+          check.id = *id;
+          return check;
+        },
+        loop_,
+        [this, done = std::move(done)](core::Result<ServiceCheck> r) {
+          if (r) {
+            service_checks_[{r->device_id, r->id}] = *r;
+            publish(DeviceChanged{r->org_id, r->device_id, DeviceChanged::Kind::kUpdated});
+          }
+          done(std::move(r));
+        });
   }
 
   const DeviceRow* find(auth::OrgScope scope, std::int64_t id) const {
@@ -895,8 +1001,11 @@ class InventoryImpl final : public Inventory {
     count_status(it->second.device.status(), -1);
     devices_.erase(it);
     last_seen_dirty_.erase(id);
-    if (!keep_links)
+    if (!keep_links) {
       std::erase_if(custom_oids_, [id](const auto& kv) { return kv.second.device_id == id; });
+      service_checks_.erase(service_checks_.lower_bound({id, 0}),
+                            service_checks_.lower_bound({id + 1, 0}));
+    }
     if (keep_links) return;
     for (auto& [other_id, row] : devices_) std::erase(row.device.parents, id);
   }
@@ -1033,6 +1142,8 @@ class InventoryImpl final : public Inventory {
   std::unordered_map<std::int64_t, DeviceRow> devices_;
   std::unordered_map<std::int64_t, Group> groups_;
   std::map<std::int64_t, CustomOid> custom_oids_;
+  // By (device id, check id): a device's checks are one range.
+  std::map<std::pair<std::int64_t, std::int64_t>, ServiceCheck> service_checks_;
   std::unordered_set<std::int64_t> last_seen_dirty_;
   boost::asio::steady_timer last_seen_timer_;
   core::Gauge* status_gauges_[5] = {};

@@ -35,6 +35,12 @@ constexpr std::array<std::pair<DeviceType, std::string_view>, 7> kTypes{{
     {DeviceType::kOther, "other"},
 }};
 
+constexpr std::array<std::pair<ServiceKind, std::string_view>, 3> kServiceKinds{{
+    {ServiceKind::kTcp, "tcp"},
+    {ServiceKind::kHttp, "http"},
+    {ServiceKind::kDns, "dns"},
+}};
+
 constexpr std::array<std::pair<DeviceStatus, std::string_view>, 5> kStatuses{{
     {DeviceStatus::kUnknown, "unknown"},
     {DeviceStatus::kUp, "up"},
@@ -127,6 +133,13 @@ std::string_view snmp_priv_name(SnmpPriv p) noexcept {
 }
 std::optional<SnmpPriv> parse_snmp_priv(std::string_view name) noexcept {
   return parse(kPrivs, name);
+}
+
+std::string_view service_kind_name(ServiceKind k) noexcept {
+  return name_of(kServiceKinds, k);
+}
+std::optional<ServiceKind> parse_service_kind(std::string_view name) noexcept {
+  return parse(kServiceKinds, name);
 }
 
 std::optional<DeviceSort> parse_device_sort(std::string_view text) noexcept {

@@ -247,6 +247,105 @@ core::Result<void> check_custom_oid(const CustomOid& o) {
   return core::ok();
 }
 
+namespace {
+
+core::Result<void> check_range(std::int64_t v, std::int64_t lo, std::int64_t hi,
+                               std::string_view field) {
+  if (v < lo || v > hi) {
+    return core::invalid_field(field,
+                               "must be from " + std::to_string(lo) + " to " + std::to_string(hi));
+  }
+  return core::ok();
+}
+
+// An IP literal in canonical form, or kInvalidInput naming the field.
+core::Result<void> normalize_ip(std::string& text, std::string_view field) {
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(text, ec);
+  if (ec) return core::invalid_field(field, "must be an IPv4 or IPv6 address");
+  text = ip.to_string();
+  return core::ok();
+}
+
+core::Result<void> check_http_fields(ServiceCheck& c) {
+  const std::string_view url = c.url;
+  const bool http = url.starts_with("http://"), https = url.starts_with("https://");
+  if (!http && !https) {
+    return core::invalid_field("http.url", "must start with http:// or https://");
+  }
+  if (url.size() > 2048) return core::invalid_field("http.url", "must be at most 2048 bytes");
+  for (unsigned char ch : url) {
+    if (ch <= 0x20 || ch >= 0x7F) {
+      return core::invalid_field("http.url", "must be printable ASCII without spaces");
+    }
+  }
+  if (url.size() == (https ? 8u : 7u) || url[https ? 8 : 7] == '/') {
+    return core::invalid_field("http.url", "must name a host");
+  }
+  if (c.method != "GET" && c.method != "HEAD") {
+    return core::invalid_field("http.method", "must be GET or HEAD");
+  }
+  if (auto r = check_range(c.status_min, 100, 599, "http.expected_status"); !r) return r;
+  if (auto r = check_range(c.status_max, 100, 599, "http.expected_status"); !r) return r;
+  if (c.status_min > c.status_max) {
+    return core::invalid_field("http.expected_status",
+                               "must be a range [min, max] with min <= max");
+  }
+  if (auto r = core::check_text(c.keyword, "http.keyword", false, 256); !r) return r;
+  return check_range(c.max_redirects, 0, 10, "http.max_redirects");
+}
+
+core::Result<void> check_dns_fields(ServiceCheck& c) {
+  auto& q = c.query;
+  if (!q.empty() && q.back() == '.') q.pop_back();
+  bool ok = !q.empty() && q.size() <= 253 && q.front() != '.' && q.find("..") == std::string::npos;
+  for (char ch : q)
+    ok = ok && (is_alpha(ch) || is_digit(ch) || ch == '-' || ch == '.' || ch == '_');
+  if (!ok) {
+    return core::invalid_field("dns.query",
+                               "must be a DNS name of 1-253 letters, digits, '-', '_' and dots");
+  }
+  std::transform(q.begin(), q.end(), q.begin(),
+                 [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch + 32) : ch; });
+  if (c.record_type != "A" && c.record_type != "AAAA") {
+    return core::invalid_field("dns.type", "must be A or AAAA");
+  }
+  if (c.port == 0) c.port = 53;
+  if (auto r = check_range(c.port, 1, 65535, "dns.port"); !r) return r;
+  if (!c.server.empty()) {
+    if (auto r = normalize_ip(c.server, "dns.server"); !r) return r;
+  }
+  if (!c.expected.empty()) {
+    if (auto r = normalize_ip(c.expected, "dns.expected"); !r) return r;
+    const bool v6 = c.expected.find(':') != std::string::npos;
+    if (v6 != (c.record_type == "AAAA")) {
+      return core::invalid_field("dns.expected", "must be an " + std::string(v6 ? "IPv4" : "IPv6") +
+                                                     " address for type " + c.record_type);
+    }
+  }
+  return core::ok();
+}
+
+}  // namespace
+
+core::Result<void> check_service_check(ServiceCheck& c) {
+  if (auto r = core::check_text(c.name, "name", true, 64); !r) return r;
+  if (c.interval_s) {
+    if (auto r = check_range(*c.interval_s, 10, kMaxPollIntervalS, "interval_s"); !r) return r;
+  }
+  if (auto r = check_range(c.timeout_ms, 100, 60'000, "timeout_ms"); !r) return r;
+  if (auto r = check_range(c.retries, 0, 5, "retries"); !r) return r;
+  switch (c.kind) {
+    case ServiceKind::kTcp:
+      return check_range(c.port, 1, 65535, "tcp.port");
+    case ServiceKind::kHttp:
+      return check_http_fields(c);
+    case ServiceKind::kDns:
+      return check_dns_fields(c);
+  }
+  return core::ok();
+}
+
 }  // namespace netpulse::devices::detail
 
 namespace netpulse::devices {

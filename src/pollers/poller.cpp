@@ -21,6 +21,7 @@
 #include "detail/credentials.hpp"
 #include "detail/host_port.hpp"
 #include "detail/reachability.hpp"
+#include "detail/service_runs.hpp"
 #include "detail/snmp_oids.hpp"
 
 namespace netpulse::pollers {
@@ -35,6 +36,15 @@ constexpr std::chrono::minutes kResolveTtl{5};
 
 std::uint64_t check_id(std::int64_t device_id, CheckKind kind) {
   return static_cast<std::uint64_t>(device_id) * kKindSlots + static_cast<std::uint64_t>(kind);
+}
+
+// Service checks have their own ids (from the inventory): scheduled as kServiceIds + id.
+constexpr std::uint64_t kServiceIds = std::uint64_t{1} << 62;
+std::uint64_t service_check_id(std::int64_t id) {
+  return kServiceIds + static_cast<std::uint64_t>(id);
+}
+bool is_service(CheckKind kind) {
+  return kind == CheckKind::kTcp || kind == CheckKind::kHttp || kind == CheckKind::kDns;
 }
 
 // IF-MIB ifOperStatus names.
@@ -62,6 +72,14 @@ struct InterfaceState {
   std::int64_t at_ms = 0;
 };
 
+// A service check between runs: its definition, its state, and the figures of the attempt under
+// way (which become the state's when the run finishes).
+struct ServiceState {
+  devices::ServiceCheck def;
+  ServiceCheckStatus status;
+  ServiceCheckStatus attempt;
+};
+
 struct DeviceState {
   devices::Device device;
   std::optional<asio::ip::address> ip;  // the address literal, or the last resolution
@@ -72,6 +90,7 @@ struct DeviceState {
   std::optional<std::int64_t> uptime_s;
   std::map<std::uint32_t, InterfaceState> interfaces;
   std::size_t last_snmp_values = 0;
+  std::map<std::int64_t, ServiceState> services;  // by check id, disabled ones too
 };
 
 class PollerImpl final : public Poller {
@@ -79,7 +98,7 @@ class PollerImpl final : public Poller {
   PollerImpl(const PollerOptions& options, const core::Clock& clock, asio::any_io_executor loop,
              devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus,
              core::Logger& log, core::MetricsRegistry* metrics, std::unique_ptr<IcmpPinger> pinger,
-             std::unique_ptr<SnmpClient> snmp)
+             std::unique_ptr<SnmpClient> snmp, std::unique_ptr<ServiceChecker> checker)
       : options_(options),
         clock_(clock),
         loop_(loop),
@@ -89,6 +108,7 @@ class PollerImpl final : public Poller {
         log_(log),
         pinger_(std::move(pinger)),
         snmp_(std::move(snmp)),
+        checker_(std::move(checker)),
         scheduler_(clock, options.scheduler),
         discovery_(loop, clock, pinger_.get(), snmp_.get(), inventory),
         timer_(loop),
@@ -98,6 +118,13 @@ class PollerImpl final : public Poller {
                           [this](const CheckSpec& s, auto done) { run_icmp(s, std::move(done)); });
     scheduler_.set_runner(CheckKind::kSnmp,
                           [this](const CheckSpec& s, auto done) { run_snmp(s, std::move(done)); });
+    for (auto kind : {CheckKind::kTcp, CheckKind::kHttp, CheckKind::kDns}) {
+      scheduler_.set_runner(
+          kind, [this](const CheckSpec& s, auto done) { run_service(s, std::move(done)); });
+    }
+    scheduler_.set_listener([this](const CheckSpec& s, const CheckOutcome& o, int attempts) {
+      if (is_service(s.kind)) on_service_run(s, o, attempts);
+    });
     changed_ = bus.subscribe<devices::DeviceChanged>([this](const devices::DeviceChanged&) {
       if (replan_posted_) return;
       replan_posted_ = true;
@@ -153,6 +180,9 @@ class PollerImpl final : public Poller {
       if (it != states_.end()) {
         join->report.icmp = it->second.last_cycle;
         join->report.snmp_values = it->second.last_snmp_values;
+        for (auto& [id, svc] : it->second.services) {
+          if (svc.def.enabled) join->report.service_checks.push_back(svc.status);
+        }
       }
       auto d = inventory_.get(
           auth::OrgScope::trusted(it != states_.end() ? it->second.device.org_id : 0), device_id);
@@ -164,10 +194,16 @@ class PollerImpl final : public Poller {
     if (snmp_ && it->second.device.snmp) {
       checks.emplace_back(CheckKind::kSnmp, check_id(device_id, CheckKind::kSnmp));
     }
+    for (auto& [id, svc] : it->second.services) {
+      if (svc.def.enabled) {
+        checks.emplace_back(detail::check_kind_of(svc.def.kind), service_check_id(id));
+      }
+    }
     join->pending = static_cast<int>(checks.size()) + 1;  // +1: released below
     for (auto [kind, id] : checks) {
       auto r = scheduler_.run_now(id, [join, kind, finish_one](CheckOutcome o) {
-        (kind == CheckKind::kIcmp ? join->report.icmp_outcome : join->report.snmp_outcome) = o;
+        if (kind == CheckKind::kIcmp) join->report.icmp_outcome = o;
+        if (kind == CheckKind::kSnmp) join->report.snmp_outcome = o;
         finish_one();
       });
       if (!r) {
@@ -193,6 +229,51 @@ class PollerImpl final : public Poller {
     if (it == states_.end()) return out;
     for (auto& [index, iface] : it->second.interfaces) out.push_back(iface.info);
     return out;
+  }
+
+  std::vector<ServiceCheckStatus> service_check_status(std::int64_t device_id) const override {
+    std::vector<ServiceCheckStatus> out;
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return out;
+    for (auto& [id, svc] : it->second.services) out.push_back(svc.status);
+    return out;
+  }
+
+  void run_service_check(auth::OrgScope scope, std::int64_t device_id, std::int64_t check,
+                         std::function<void(core::Result<ServiceCheckStatus>)> done) override {
+    auto it = states_.find(device_id);
+    if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
+      return post_error(
+          std::move(done),
+          core::Error(core::Errc::kDeviceNotFound, "no enabled device " + std::to_string(device_id),
+                      {{"device_id", device_id}}));
+    }
+    auto svc = it->second.services.find(check);
+    if (svc == it->second.services.end()) {
+      return post_error(std::move(done),
+                        core::Error(core::Errc::kNotFound,
+                                    fmt::format("device {} has no check {}", device_id, check),
+                                    {{"device_id", device_id}, {"check_id", check}}));
+    }
+    if (!svc->second.def.enabled) {
+      return post_error(std::move(done),
+                        core::Error(core::Errc::kConflict,
+                                    fmt::format("check {} is disabled; enable it first", check),
+                                    {{"check_id", check}}));
+    }
+    auto r = scheduler_.run_now(
+        service_check_id(check), [this, device_id, check, done](CheckOutcome) mutable {
+          auto* svc = service_state(device_id, check);
+          if (!svc) {
+            return done(core::Error(core::Errc::kNotFound, "the check was removed while it ran"));
+          }
+          done(svc->status);
+        });
+    if (!r) {
+      return post_error(std::move(done), core::Error(core::Errc::kConflict,
+                                                     "the check is running; try again in a moment",
+                                                     {{"check_id", check}}));
+    }
   }
 
   std::optional<PingCycleResult> last_cycle(std::int64_t device_id) const override {
@@ -400,6 +481,7 @@ class PollerImpl final : public Poller {
         s.retries = 0;  // net-snmp resends each PDU snmp_retries times
         plan.push_back(s);
       }
+      plan_services(d, state, interval, plan);
       next.emplace(d.id, std::move(state));
     }
     states_ = std::move(next);
@@ -420,6 +502,166 @@ class PollerImpl final : public Poller {
       take_snapshot();
       arm();
     });
+  }
+
+  // --- service checks (TCP / HTTP / DNS) ---------------------------------------------------------
+
+  ServiceState* service_state(std::int64_t device_id, std::int64_t check) {
+    auto it = states_.find(device_id);
+    if (it == states_.end()) return nullptr;
+    auto svc = it->second.services.find(check);
+    return svc == it->second.services.end() ? nullptr : &svc->second;
+  }
+
+  // The device's service checks into `state` (a check whose definition changed starts again as
+  // pending) and its enabled ones into the plan.
+  void plan_services(const devices::Device& d, DeviceState& state,
+                     std::chrono::milliseconds device_interval, std::vector<CheckSpec>& plan) {
+    std::map<std::int64_t, ServiceState> services;
+    for (auto& def : inventory_.service_checks_for(d.id)) {
+      ServiceState svc;
+      if (auto old = state.services.find(def.id); old != state.services.end() &&
+                                                  old->second.def.updated_at == def.updated_at &&
+                                                  def.enabled) {
+        svc = std::move(old->second);
+      }
+      svc.def = def;
+      svc.status.check_id = def.id;
+      if (def.enabled) {
+        CheckSpec s;
+        s.id = service_check_id(def.id);
+        s.device_id = d.id;
+        s.kind = detail::check_kind_of(def.kind);
+        s.interval = def.interval_s
+                         ? std::chrono::milliseconds(std::int64_t{*def.interval_s} * 1000)
+                         : device_interval;
+        s.timeout = std::chrono::milliseconds(def.timeout_ms);
+        s.retries = def.retries;
+        plan.push_back(s);
+      }
+      services.emplace(def.id, std::move(svc));
+    }
+    state.services = std::move(services);
+  }
+
+  // One attempt of a service check: the device's address when the check needs it, then the
+  // ServiceChecker; the answer goes into the check's attempt figures.
+  void run_service(const CheckSpec& spec, std::function<void(CheckOutcome)> done) {
+    const auto device_id = spec.device_id;
+    const auto check = static_cast<std::int64_t>(spec.id - kServiceIds);
+    auto* svc = service_state(device_id, check);
+    if (!svc) return done(CheckOutcome{false, false, "the check left the plan"});
+    if (!detail::uses_device_address(svc->def)) {
+      return run_service_at(device_id, check, std::nullopt, std::move(done));
+    }
+    with_address(device_id, [this, device_id, check,
+                             done = std::move(done)](core::Result<asio::ip::address> ip) mutable {
+      if (!ip) {
+        auto* svc = service_state(device_id, check);
+        if (!svc) return done(CheckOutcome{false, false, "the check left the plan"});
+        return done(detail::record_failure(svc->attempt, ip.error()));
+      }
+      run_service_at(device_id, check, *ip, std::move(done));
+    });
+  }
+
+  void run_service_at(std::int64_t device_id, std::int64_t check,
+                      std::optional<asio::ip::address> ip, std::function<void(CheckOutcome)> done) {
+    auto* svc = service_state(device_id, check);
+    if (!svc) return done(CheckOutcome{false, false, "the check left the plan"});
+    const auto& def = svc->def;
+    auto answer = [this, device_id, check, done = std::move(done),
+                   alive = std::weak_ptr<bool>(alive_)](auto record) mutable {
+      if (alive.expired()) return;
+      auto* svc = service_state(device_id, check);
+      if (!svc) return done(CheckOutcome{false, false, "the check left the plan"});
+      done(record(*svc));
+    };
+    switch (def.kind) {
+      case devices::ServiceKind::kTcp:
+        checker_->tcp(
+            detail::tcp_request(def, *ip), [answer](core::Result<TcpCheckResult> r) mutable {
+              answer([&r](ServiceState& s) { return detail::record_attempt(s.attempt, r); });
+            });
+        break;
+      case devices::ServiceKind::kHttp:
+        checker_->http(
+            detail::http_request(def, ip, options_.checks_ca_file),
+            [answer](core::Result<HttpCheckResult> r) mutable {
+              answer([&r](ServiceState& s) { return detail::record_attempt(s.attempt, r, s.def); });
+            });
+        break;
+      case devices::ServiceKind::kDns: {
+        auto request = detail::dns_request(def, ip);
+        if (!request)
+          return answer([&request](ServiceState& s) {
+            return detail::record_failure(s.attempt, request.error());
+          });
+        checker_->dns(*request, [answer](core::Result<DnsCheckResult> r) mutable {
+          answer([&r](ServiceState& s) { return detail::record_attempt(s.attempt, r, s.def); });
+        });
+        break;
+      }
+    }
+  }
+
+  // A service check's run finished (after its retries): its state, samples and, when it turned
+  // passing or failing, an event.
+  void on_service_run(const CheckSpec& spec, const CheckOutcome& outcome, int attempts) {
+    auto it = states_.find(spec.device_id);
+    if (it == states_.end()) return;
+    auto& st = it->second;
+    auto svc_it = st.services.find(static_cast<std::int64_t>(spec.id - kServiceIds));
+    if (svc_it == st.services.end()) return;
+    auto& svc = svc_it->second;
+    const auto now = clock_.unix_seconds();
+    const auto before = svc.status.state;
+    const auto runs = svc.status.runs + 1;
+    const auto failed_runs = svc.status.failed_runs + (outcome.ok ? 0 : 1);
+    auto since = svc.status.state_since;
+    svc.status = svc.attempt;
+    svc.status.check_id = svc.def.id;
+    svc.status.state = outcome.ok ? ServiceCheckState::kPassing : ServiceCheckState::kFailing;
+    svc.status.attempts = attempts;
+    svc.status.last_run_at = now;
+    svc.status.runs = runs;
+    svc.status.failed_runs = failed_runs;
+    svc.status.state_since = svc.status.state == before ? since : std::optional(now);
+    if (!outcome.ok && svc.status.error.empty()) svc.status.error = outcome.error;
+
+    auto labels = device_labels(st.device);
+    labels.emplace_back("check", label_value(svc.def.name));
+    labels.emplace_back("kind", std::string(devices::service_kind_name(svc.def.kind)));
+    const auto t_ms = clock_.unix_millis();
+    std::vector<tsdb::AppendSample> batch;
+    for (auto& [metric, value] : detail::service_samples(svc.def, svc.status)) {
+      batch.push_back(sample(metric, labels, t_ms, value));
+    }
+    append(st.device.org_id, std::move(batch));
+
+    const bool passing = svc.status.state == ServiceCheckState::kPassing;
+    if (svc.status.state == before || (before == ServiceCheckState::kPending && passing)) return;
+    bus_.publish(ServiceCheckChanged{st.device.org_id, st.device.id, svc.def.id, svc.def.name,
+                                     svc.def.kind, passing, svc.status.error, now});
+    devices::DeviceEvent e;
+    e.org_id = st.device.org_id;
+    e.device_id = st.device.id;
+    e.at = now;
+    e.kind = "check";
+    e.severity = passing ? devices::EventSeverity::kInfo : devices::EventSeverity::kWarning;
+    const auto kind = devices::service_kind_name(svc.def.kind);
+    e.message = passing ? fmt::format("{}: {} check \"{}\" passes again", st.device.name, kind,
+                                      svc.def.name)
+                        : fmt::format("{}: {} check \"{}\" fails: {}", st.device.name, kind,
+                                      svc.def.name, svc.status.error);
+    boost::json::object details{
+        {"check_id", svc.def.id}, {"check", svc.def.name}, {"kind", kind}, {"passing", passing}};
+    if (!passing) {
+      details["error"] = svc.status.error;
+      details["error_code"] = svc.status.error_code;
+    }
+    e.details_json = boost::json::serialize(details);
+    inventory_.record_event(std::move(e));
   }
 
   // --- address resolution ---------------------------------------------------------------------
@@ -812,6 +1054,7 @@ class PollerImpl final : public Poller {
   core::Logger& log_;
   std::unique_ptr<IcmpPinger> pinger_;
   std::unique_ptr<SnmpClient> snmp_;
+  std::unique_ptr<ServiceChecker> checker_;
   Scheduler scheduler_;
   Discovery discovery_;
   asio::steady_timer timer_;
@@ -829,6 +1072,18 @@ class PollerImpl final : public Poller {
 };
 
 }  // namespace
+
+std::string_view service_check_state_name(ServiceCheckState s) noexcept {
+  switch (s) {
+    case ServiceCheckState::kPending:
+      return "pending";
+    case ServiceCheckState::kPassing:
+      return "passing";
+    case ServiceCheckState::kFailing:
+      return "failing";
+  }
+  return "pending";
+}
 
 core::Result<std::unique_ptr<Poller>> Poller::open(
     const PollerOptions& options, const core::Clock& clock, asio::any_io_executor loop,
@@ -861,8 +1116,18 @@ core::Result<std::unique_ptr<Poller>> Poller::open(
     if (!s) return std::move(s).error();
     snmp = std::move(*s);
   }
-  auto poller = std::make_unique<PollerImpl>(options, clock, loop, inventory, store, bus, log,
-                                             metrics, std::move(pinger), std::move(snmp));
+  ServiceCheckOptions co;
+  co.max_in_flight = 0;
+  for (auto kind : {CheckKind::kTcp, CheckKind::kHttp, CheckKind::kDns}) {
+    co.max_in_flight += options.scheduler.max_in_flight[static_cast<std::size_t>(kind)];
+  }
+  co.max_in_flight = std::clamp<std::size_t>(co.max_in_flight, 1, 100'000);
+  co.max_timeout = std::chrono::milliseconds(60'000);
+  auto checker = ServiceChecker::open(co, loop, clock);
+  if (!checker) return std::move(checker).error();
+  auto poller =
+      std::make_unique<PollerImpl>(options, clock, loop, inventory, store, bus, log, metrics,
+                                   std::move(pinger), std::move(snmp), std::move(*checker));
   poller->open_traps();
   return std::unique_ptr<Poller>(std::move(poller));
 }

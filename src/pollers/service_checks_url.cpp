@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <netpulse/pollers/service_checks.hpp>
+
 #include "detail/http_url.hpp"
 
 namespace netpulse::pollers::detail {
@@ -156,3 +158,13 @@ core::Result<HttpUrl> resolve_location(const HttpUrl& base, std::string_view loc
 }
 
 }  // namespace netpulse::pollers::detail
+
+namespace netpulse::pollers {
+
+core::Result<std::string> normalize_http_url(std::string_view url) {
+  auto parsed = detail::parse_http_url(url);
+  if (!parsed) return std::move(parsed).error();
+  return parsed->str();
+}
+
+}  // namespace netpulse::pollers

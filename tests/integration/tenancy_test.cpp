@@ -77,10 +77,12 @@ std::int64_t me_org(HttpClient& c, const std::string& token) {
   return me.json().at("data").at("org_id").as_int64();
 }
 
-std::string with_id(const std::string& pattern, std::int64_t id) {
-  auto open = pattern.find('{');
-  auto close = pattern.find('}', open);
-  return pattern.substr(0, open) + std::to_string(id) + pattern.substr(close + 1);
+// Every {placeholder} of the pattern becomes `id`.
+std::string with_id(std::string pattern, std::int64_t id) {
+  for (auto open = pattern.find('{'); open != std::string::npos; open = pattern.find('{')) {
+    pattern.replace(open, pattern.find('}', open) - open + 1, std::to_string(id));
+  }
+  return pattern;
 }
 
 std::string upper(std::string s) {
@@ -115,6 +117,10 @@ std::string damaging_body(const IdOperation& op) {
   if (op.pattern == "/api/v1/organizations/{id}") return R"({"name":"taken over"})";
   if (op.pattern == "/api/v1/devices/{id}") return R"({"name":"taken over","enabled":false})";
   if (op.pattern == "/api/v1/device-groups/{id}") return R"({"name":"taken over"})";
+  if (op.pattern == "/api/v1/devices/{id}/checks") {
+    return R"({"name":"planted","kind":"tcp","tcp":{"port":22}})";
+  }
+  if (op.pattern == "/api/v1/devices/{id}/checks/{check}") return R"({"enabled":false})";
   return "{}";
 }
 

@@ -114,6 +114,8 @@ struct Config {
     std::int64_t snmp_max_repetitions = 0;
     std::int64_t max_in_flight_icmp = 0;
     std::int64_t max_in_flight_snmp = 0;
+    std::int64_t max_in_flight_service_checks = 0;
+    std::string checks_ca_file;
     std::string traps_listen;
     std::vector<std::string> traps_communities;
     double traps_rate_per_second = 0;

@@ -111,6 +111,26 @@ class Inventory {
   // What a device polls: its own custom OIDs and those of its type (trusted).
   virtual std::vector<CustomOid> custom_oids_for(std::int64_t device_id) const = 0;
 
+  // --- service checks: TCP / HTTP / DNS (org-scoped) ------------------------------------------
+  // A device's checks; kDeviceNotFound.
+  virtual core::Result<std::vector<ServiceCheck>> list_service_checks(
+      auth::OrgScope scope, std::int64_t device_id) const = 0;
+  // kDeviceNotFound; kNotFound for a check that is not the device's.
+  virtual core::Result<ServiceCheck> get_service_check(auth::OrgScope scope, std::int64_t device_id,
+                                                       std::int64_t id) const = 0;
+  // `check.device_id` names the device (id, org and times are set here). kInvalidInput naming
+  // the field; kDeviceNotFound; kConflict for a name the device's checks already have or past
+  // 32 checks a device.
+  virtual void create_service_check(auth::OrgScope scope, ServiceCheck check,
+                                    Callback<ServiceCheck> done) = 0;
+  // Replaces the check `check.id` of device `check.device_id` with `check` (same rules).
+  virtual void update_service_check(auth::OrgScope scope, ServiceCheck check,
+                                    Callback<ServiceCheck> done) = 0;
+  virtual void remove_service_check(auth::OrgScope scope, std::int64_t device_id, std::int64_t id,
+                                    Callback<void> done) = 0;
+  // What the pollers run for a device (trusted).
+  virtual std::vector<ServiceCheck> service_checks_for(std::int64_t device_id) const = 0;
+
   // --- for pollers (trusted: not reachable from HTTP) ----------------------------------------
   // Every enabled device of every organization, for the scheduler's plan.
   virtual std::vector<Device> all_enabled() const = 0;

@@ -221,6 +221,43 @@ struct CustomOid {
   std::int64_t created_at = 0;
 };
 
+// A TCP, HTTP(S) or DNS check of a device's service, run by the pollers at its interval (the
+// device's poll interval unless it has its own). The kind's fields are used; the others are
+// ignored and kept at their defaults. docs/service_checks.md has the rules and the API shape.
+enum class ServiceKind { kTcp, kHttp, kDns };
+std::string_view service_kind_name(ServiceKind k) noexcept;  // "tcp", "http", "dns"
+std::optional<ServiceKind> parse_service_kind(std::string_view name) noexcept;
+
+struct ServiceCheck {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::string name;  // unique per device; 1-64 characters
+  ServiceKind kind = ServiceKind::kTcp;
+  bool enabled = true;
+  std::optional<int> interval_s;  // 10..86,400; none: the device's poll interval
+  int timeout_ms = 5'000;         // 100..60,000 per attempt
+  int retries = 1;                // 0..5 further attempts after a failed one
+  // tcp: the port to connect to (1..65535). dns: the server's port (default 53).
+  int port = 0;
+  // http
+  std::string url;                 // http:// or https://, at most 2,048 bytes
+  bool use_device_address = true;  // connect to the device's address, not the URL's host
+  std::string method = "GET";      // GET or HEAD
+  int status_min = 200;            // the accepted status range, 100..599
+  int status_max = 399;
+  std::string keyword;  // the body must contain it (empty: no keyword)
+  bool verify_tls = true;
+  int max_redirects = 0;  // 0..10
+  // dns
+  std::string query;              // the name to resolve
+  std::string record_type = "A";  // A or AAAA
+  std::string server;             // an IP literal; empty: the device's address
+  std::string expected;           // an IP literal among the answers; empty: any answer
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+};
+
 // --- events (EventBus, loop thread) ------------------------------------------------------------
 
 // A device was created, changed or deleted (after the change committed). Pollers re-plan.

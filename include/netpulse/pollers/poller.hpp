@@ -28,6 +28,7 @@
 #include <netpulse/pollers/discovery.hpp>
 #include <netpulse/pollers/icmp.hpp>
 #include <netpulse/pollers/scheduler.hpp>
+#include <netpulse/pollers/service_checks.hpp>
 #include <netpulse/pollers/traps.hpp>
 #include <netpulse/tsdb/store.hpp>
 
@@ -52,6 +53,8 @@ struct PollerOptions {
   std::vector<std::string> traps_communities;
   double traps_rate_per_second = 100;
   double traps_burst = 200;
+  // HTTPS service checks trust the CAs of this PEM file besides the system's ("": none).
+  std::string checks_ca_file;
   // The scheduler's timer sleeps at most this long (so a re-plan is never waited on longer).
   std::chrono::milliseconds max_sleep{1000};
 };
@@ -72,6 +75,45 @@ struct InterfaceInfo {
   std::int64_t polled_at = 0;             // Unix seconds
 };
 
+enum class ServiceCheckState { kPending, kPassing, kFailing };
+std::string_view service_check_state_name(ServiceCheckState s) noexcept;  // "pending", ...
+
+// A TCP / HTTP / DNS check as its runs left it. The figures are those of the last run's final
+// attempt, as far as its kind has them and it got that far.
+struct ServiceCheckStatus {
+  std::int64_t check_id = 0;
+  ServiceCheckState state = ServiceCheckState::kPending;  // pending: not run since start
+  std::optional<std::int64_t> last_run_at;                // Unix seconds
+  std::optional<std::int64_t> state_since;                // when it became passing / failing
+  int attempts = 0;                                       // of the last run
+  // Why the last run failed ("" when it passed): the message, and the stable code of the error
+  // (e.g. "TIMEOUT", "SERVICE_UNAVAILABLE", "PROTOCOL_ERROR"), or "UNEXPECTED_ANSWER" when the
+  // service answered but not as the check expects (status, keyword, DNS answer).
+  std::string error;
+  std::string error_code;
+  std::optional<double> connect_ms;  // tcp
+  std::optional<int> http_status;    // http
+  std::optional<double> response_ms;
+  std::optional<double> first_byte_ms;
+  std::optional<std::int64_t> tls_days_to_expiry;
+  std::optional<double> resolution_ms;  // dns
+  std::vector<std::string> answers;
+  std::uint64_t runs = 0;  // since start
+  std::uint64_t failed_runs = 0;
+};
+
+// Published when a service check turns passing or failing (not for its first passing run).
+struct ServiceCheckChanged {
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::int64_t check_id = 0;
+  std::string name;
+  devices::ServiceKind kind = devices::ServiceKind::kTcp;
+  bool passing = false;
+  std::string error;  // why it fails
+  std::int64_t at = 0;
+};
+
 // What "poll now" found.
 struct PollReport {
   std::int64_t device_id = 0;
@@ -80,6 +122,8 @@ struct PollReport {
   std::optional<CheckOutcome> icmp_outcome;
   std::optional<CheckOutcome> snmp_outcome;  // when the device has SNMP
   std::size_t snmp_values = 0;
+  // The device's enabled service checks, as they stand after this poll.
+  std::vector<ServiceCheckStatus> service_checks;
 };
 
 struct PollerHealth {
@@ -125,7 +169,8 @@ class Poller {
   // Stops starting checks (those under way finish into the void). Idempotent.
   virtual void stop() = 0;
 
-  // Polls one device now (ICMP and SNMP as it has them) and answers when both are done.
+  // Polls one device now (ICMP, SNMP and service checks as it has them) and answers when all
+  // are done.
   // kDeviceNotFound (also for another org's device or a disabled one); kConflict while its
   // checks are running.
   virtual void poll_now(auth::OrgScope scope, std::int64_t device_id,
@@ -134,6 +179,16 @@ class Poller {
   // The device's interfaces as last polled (empty before the first SNMP poll).
   virtual core::Result<std::vector<InterfaceInfo>> interfaces(auth::OrgScope scope,
                                                               std::int64_t device_id) const = 0;
+
+  // The device's service checks' states (trusted: the caller has checked the device's
+  // organization); disabled checks and those not run since start are pending.
+  virtual std::vector<ServiceCheckStatus> service_check_status(std::int64_t device_id) const = 0;
+  // Runs one service check now and answers with its state after the run. kDeviceNotFound (also
+  // for a disabled device); kNotFound for a check the device does not have; kConflict for a
+  // disabled check or one that is running.
+  virtual void run_service_check(auth::OrgScope scope, std::int64_t device_id,
+                                 std::int64_t check_id,
+                                 std::function<void(core::Result<ServiceCheckStatus>)> done) = 0;
 
   // The device's last ping cycle, if one has run since start.
   virtual std::optional<PingCycleResult> last_cycle(std::int64_t device_id) const = 0;

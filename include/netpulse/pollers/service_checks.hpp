@@ -139,6 +139,10 @@ struct ServiceCheckStats {
   std::uint64_t in_flight = 0;
 };
 
+// The URL as an HTTP check would request it (canonical form), or kInvalidInput (details.field
+// "url") saying what breaks HttpCheck::url's rules. For checking configuration before it runs.
+core::Result<std::string> normalize_http_url(std::string_view url);
+
 class ServiceChecker {
  public:
   using TcpDone = std::function<void(core::Result<TcpCheckResult>)>;

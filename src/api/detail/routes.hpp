@@ -20,6 +20,10 @@ void register_admin_routes(Router& router, const RouteDeps& deps);
 void register_metric_routes(Router& router, const RouteDeps& deps);
 // Devices, CSV import/export and device groups (when deps.inventory is set).
 void register_device_routes(Router& router, const RouteDeps& deps);
+// A device's TCP / HTTP / DNS checks (part of the device routes).
+void register_service_check_routes(Router& router, const RouteDeps& deps);
+// A service check's state as the API shows it.
+boost::json::object service_check_status_json(const pollers::ServiceCheckStatus& s);
 
 boost::json::object to_json(const auth::User& u);
 boost::json::object to_json(const auth::Organization& o);

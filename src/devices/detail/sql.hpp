@@ -64,4 +64,14 @@ core::Result<void> update_device(db::Connection& c, const SecretBox& box, const 
 
 core::Result<std::int64_t> count_devices(db::Connection& c, std::int64_t org_id);
 
+// --- service checks (migrations/0009_service_checks.sql) ---------------------------------------
+
+core::Result<std::vector<ServiceCheck>> load_service_checks(db::Connection& c);
+// Inside the write transaction: the device exists in the check's organization
+// (kDeviceNotFound), no other check of the device has the name (kConflict, details.field
+// "name"), and a new check (id 0) stays within kMaxServiceChecksPerDevice (kConflict).
+core::Result<void> check_service_check_rules(db::Connection& c, const ServiceCheck& check);
+core::Result<std::int64_t> insert_service_check(db::Connection& c, const ServiceCheck& check);
+core::Result<void> update_service_check(db::Connection& c, const ServiceCheck& check);
+
 }  // namespace netpulse::devices::detail

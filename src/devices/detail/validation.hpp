@@ -50,4 +50,11 @@ core::Result<void> check_device(Device& d, std::vector<std::string>& group_names
 // finite non-zero scale, a unit of at most 32 bytes.
 core::Result<void> check_custom_oid(const CustomOid& o);
 
+// A service check (everything but ids and times): name 1-64 characters; interval 10..86,400 s;
+// timeout 100..60,000 ms; retries 0..5; the kind's fields (docs/service_checks.md). Fields are
+// named as the API nests them: "tcp.port", "http.url", "dns.query". IP literals (dns.server,
+// dns.expected) are normalized in place; dns.port 0 becomes 53.
+core::Result<void> check_service_check(ServiceCheck& c);
+inline constexpr std::size_t kMaxServiceChecksPerDevice = 32;
+
 }  // namespace netpulse::devices::detail

@@ -709,3 +709,202 @@ TEST_CASE("inventory: the event log records status changes and pollers' events, 
   CHECK(matches.size() == 2);
   CHECK(h.inv->find_by_address("192.0.2.99").empty());
 }
+
+namespace {
+
+devices::ServiceCheck tcp_check(std::int64_t device_id, std::string name, int port) {
+  devices::ServiceCheck c;
+  c.device_id = device_id;
+  c.name = std::move(name);
+  c.kind = devices::ServiceKind::kTcp;
+  c.port = port;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("inventory: service checks are checked, unique per device, scoped and persisted",
+          "[devices][checks]") {
+  Harness h;
+  auto a = h.must_create("a", "192.0.2.20");
+  auto b = h.must_create("b", "192.0.2.21");
+  auto add = [&](devices::ServiceCheck c, std::int64_t org_id = 1) {
+    return h.wait<devices::ServiceCheck>(
+        [&](auto done) { h.inv->create_service_check(org(org_id), c, done); });
+  };
+  auto update = [&](devices::ServiceCheck c, std::int64_t org_id = 1) {
+    return h.wait<devices::ServiceCheck>(
+        [&](auto done) { h.inv->update_service_check(org(org_id), c, done); });
+  };
+  const auto changes_before = h.changes.size();
+  auto ssh = add(tcp_check(a.id, "ssh", 22));
+  REQUIRE(ssh);
+  CHECK(ssh->id > 0);
+  CHECK(ssh->org_id == 1);
+  CHECK(h.changes.size() == changes_before + 1);  // the pollers re-plan
+
+  devices::ServiceCheck web;
+  web.device_id = a.id;
+  web.name = "portal";
+  web.kind = devices::ServiceKind::kHttp;
+  web.url = "https://portal.example.net/login";
+  web.keyword = "Welcome";
+  web.status_min = 200;
+  web.status_max = 299;
+  web.interval_s = 30;
+  REQUIRE(add(web));
+
+  devices::ServiceCheck dns;
+  dns.device_id = b.id;
+  dns.name = "resolver";
+  dns.kind = devices::ServiceKind::kDns;
+  dns.query = "WWW.Example.NET.";
+  dns.record_type = "AAAA";
+  dns.expected = "2001:DB8:0:0::1";
+  auto stored_dns = add(dns);
+  REQUIRE(stored_dns);
+  CHECK(stored_dns->query == "www.example.net");  // lower-cased, trailing dot dropped
+  CHECK(stored_dns->expected == "2001:db8::1");   // canonical
+  CHECK(stored_dns->port == 53);
+
+  // The same name on the same device is a conflict; on another device it is fine.
+  auto dup = add(tcp_check(a.id, "ssh", 2222));
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == Errc::kConflict);
+  CHECK(field_of(dup.error()) == "name");
+  REQUIRE(add(tcp_check(b.id, "ssh", 22)));
+
+  // Every rule names its field.
+  struct Bad {
+    std::function<void(devices::ServiceCheck&)> change;
+    std::string field;
+  };
+  const std::vector<Bad> bad = {
+      {[](auto& c) { c.name = ""; }, "name"},
+      {[](auto& c) { c.name = std::string(65, 'x'); }, "name"},
+      {[](auto& c) { c.port = 0; }, "tcp.port"},
+      {[](auto& c) { c.port = 65536; }, "tcp.port"},
+      {[](auto& c) { c.interval_s = 5; }, "interval_s"},
+      {[](auto& c) { c.timeout_ms = 50; }, "timeout_ms"},
+      {[](auto& c) { c.retries = 9; }, "retries"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kHttp;
+         c.url = "ftp://x/";
+       },
+       "http.url"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kHttp;
+         c.url = "http:///nohost";
+       },
+       "http.url"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kHttp;
+         c.url = "http://a b/";
+       },
+       "http.url"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kHttp;
+         c.url = "http://x/";
+         c.method = "POST";
+       },
+       "http.method"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kHttp;
+         c.url = "http://x/";
+         c.status_min = 400;
+         c.status_max = 200;
+       },
+       "http.expected_status"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kHttp;
+         c.url = "http://x/";
+         c.max_redirects = 11;
+       },
+       "http.max_redirects"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kDns;
+         c.query = "bad..name";
+       },
+       "dns.query"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kDns;
+         c.query = "x.test";
+         c.record_type = "MX";
+       },
+       "dns.type"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kDns;
+         c.query = "x.test";
+         c.server = "dns.example";
+       },
+       "dns.server"},
+      {[](auto& c) {
+         c.kind = devices::ServiceKind::kDns;
+         c.query = "x.test";
+         c.expected = "2001:db8::1";  // an IPv6 answer to an A query
+       },
+       "dns.expected"},
+  };
+  for (auto& b2 : bad) {
+    auto c = tcp_check(a.id, "bad", 80);
+    b2.change(c);
+    auto r = add(c);
+    INFO(b2.field);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kInvalidInput);
+    CHECK(field_of(r.error()) == b2.field);
+  }
+
+  // Another organization sees nothing and changes nothing.
+  CHECK(h.inv->list_service_checks(org(2), a.id).error().code == Errc::kDeviceNotFound);
+  CHECK(add(tcp_check(a.id, "theirs", 80), 2).error().code == Errc::kDeviceNotFound);
+  auto stolen = *ssh;
+  stolen.port = 2222;
+  CHECK(update(stolen, 2).error().code == Errc::kDeviceNotFound);
+  // A check id of another device is not found through this one.
+  auto wrong = *stored_dns;
+  wrong.device_id = a.id;
+  CHECK(update(wrong).error().code == Errc::kNotFound);
+
+  // Update keeps created_at and the id.
+  h.clock.advance(std::chrono::seconds(10));
+  auto moved = *ssh;
+  moved.port = 2222;
+  moved.enabled = false;
+  auto updated = update(moved);
+  REQUIRE(updated);
+  CHECK(updated->port == 2222);
+  CHECK_FALSE(updated->enabled);
+  CHECK(updated->created_at == ssh->created_at);
+  CHECK(updated->updated_at == ssh->created_at + 10);
+
+  // The limit per device.
+  for (std::size_t i = h.inv->service_checks_for(b.id).size(); i < 32; ++i) {
+    REQUIRE(add(tcp_check(b.id, "port-" + std::to_string(i), 1000 + static_cast<int>(i))));
+  }
+  auto over = add(tcp_check(b.id, "one-too-many", 9));
+  REQUIRE_FALSE(over);
+  CHECK(over.error().code == Errc::kConflict);
+
+  // Everything survives a restart; removing a device removes its checks.
+  h.reopen();
+  auto listed = h.inv->list_service_checks(org(1), a.id);
+  REQUIRE(listed);
+  REQUIRE(listed->size() == 2);
+  CHECK(listed->at(0).name == "ssh");
+  CHECK(listed->at(0).port == 2222);
+  CHECK(listed->at(1).url == "https://portal.example.net/login");
+  CHECK(listed->at(1).keyword == "Welcome");
+  CHECK(listed->at(1).interval_s == 30);
+  CHECK(listed->at(1).status_max == 299);
+  CHECK(h.inv->service_checks_for(b.id).size() == 32);
+  REQUIRE(
+      h.wait<void>([&](auto done) { h.inv->remove_service_check(org(1), a.id, ssh->id, done); }));
+  CHECK(h.inv->service_checks_for(a.id).size() == 1);
+  CHECK(h.inv->get_service_check(org(1), a.id, ssh->id).error().code == Errc::kNotFound);
+  REQUIRE(h.remove(b.id));
+  CHECK(h.inv->service_checks_for(b.id).empty());
+  h.reopen();
+  CHECK(h.inv->service_checks_for(b.id).empty());
+  CHECK(h.inv->service_checks_for(a.id).size() == 1);
+}

@@ -6,17 +6,12 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstring>
-#include <fcntl.h>
-#include <fstream>
 #include <functional>
 #include <netinet/in.h>
 #include <optional>
 #include <string>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -33,6 +28,8 @@
 
 #include "pollers/detail/dns_message.hpp"
 #include "pollers/detail/http_url.hpp"
+#include "support/peers.hpp"
+#include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace std::chrono_literals;
@@ -51,6 +48,11 @@ using netpulse::pollers::TcpCheckResult;
 namespace detail = netpulse::pollers::detail;
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
+using netpulse::test::Dnsmasq;
+using netpulse::test::free_tcp_port;
+using netpulse::test::free_udp_port;
+using netpulse::test::Nginx;
+using netpulse::test::TestPki;
 using tcp = asio::ip::tcp;
 using udp = asio::ip::udp;
 
@@ -104,67 +106,6 @@ struct Fixture {
     return run_check<DnsCheckResult>(io, [&](auto done) { checker->dns(c, done); });
   }
 };
-
-std::uint16_t free_tcp_port() {
-  asio::io_context io;
-  tcp::acceptor a(io, tcp::endpoint(kLoopback, 0));
-  return a.local_endpoint().port();
-}
-
-bool file_exists(const char* path) {
-  struct stat st {};
-  return ::stat(path, &st) == 0;
-}
-
-// fork + exec with stdout/stderr to `log`; the child is ours to kill by PID.
-pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void kill_and_reap(pid_t pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-}
-
-int run_command(const std::string& command) {
-  return std::system(command.c_str());  // NOLINT: test setup only (openssl)
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// Waits (bounded) until something accepts TCP connections on 127.0.0.1:port.
-bool wait_tcp(std::uint16_t port, pid_t pid) {
-  const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-    asio::io_context io;
-    tcp::socket s(io);
-    boost::system::error_code ec;
-    s.connect(tcp::endpoint(kLoopback, port), ec);
-    if (!ec) return true;
-    std::this_thread::sleep_for(50ms);  // waiting for a child process to start: no event to wait on
-  }
-  return false;
-}
 
 // A Beast HTTP/1.1 server on its own thread, one connection at a time:
 //   /ok       200 "hello netpulse keyword"
@@ -264,119 +205,6 @@ class RawTcpServer {
   tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::thread thread_;
-};
-
-// A CA, and a leaf for check.test and 127.0.0.1 valid 30 days from now, made with openssl(1).
-struct TestPki {
-  std::string ca, leaf, key;
-  static std::optional<TestPki> make(const netpulse::test::TempDir& dir) {
-    if (!file_exists("/usr/bin/openssl")) return std::nullopt;
-    const std::string d = dir.path();
-    std::ofstream(d + "/ext.cnf") << "subjectAltName=DNS:check.test,IP:127.0.0.1\n";
-    const std::string quiet = " >>" + d + "/openssl.log 2>&1";
-    const bool ok = run_command(
-                        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                        "-keyout " +
-                        d + "/ca.key -out " + d +
-                        "/ca.pem -days 365 "
-                        "-subj '/CN=NetPulse Test CA'" +
-                        quiet) == 0 &&
-                    run_command(
-                        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                        "-keyout " +
-                        d + "/leaf.key -out " + d +
-                        "/leaf.csr "
-                        "-subj '/CN=check.test/O=NetPulse'" +
-                        quiet) == 0 &&
-                    run_command("openssl x509 -req -in " + d + "/leaf.csr -CA " + d +
-                                "/ca.pem -CAkey " + d + "/ca.key -CAcreateserial -out " + d +
-                                "/leaf.pem -days 30 -extfile " + d + "/ext.cnf" + quiet) == 0;
-    if (!ok) FAIL("openssl failed: " << read_file(d + "/openssl.log"));
-    return TestPki{d + "/ca.pem", d + "/leaf.pem", d + "/leaf.key"};
-  }
-};
-
-// nginx (no daemon, no master) with a plain and a TLS server on free loopback ports.
-class Nginx {
- public:
-  static bool available() { return file_exists("/usr/sbin/nginx"); }
-  Nginx(const netpulse::test::TempDir& dir, const TestPki& pki)
-      : http_port_(free_tcp_port()), https_port_(free_tcp_port()) {
-    const std::string d = dir.path();
-    ::mkdir((d + "/tmp").c_str(), 0700);
-    std::ofstream conf(d + "/nginx.conf");
-    conf << "master_process off;\nworker_processes 1;\npid " << d << "/nginx.pid;\n"
-         << "error_log " << d << "/error.log;\nevents { worker_connections 64; }\n"
-         << "http {\n  access_log off;\n  client_body_temp_path " << d << "/tmp;\n"
-         << "  proxy_temp_path " << d << "/tmp;\n  fastcgi_temp_path " << d << "/tmp;\n"
-         << "  uwsgi_temp_path " << d << "/tmp;\n  scgi_temp_path " << d << "/tmp;\n"
-         << "  server {\n    listen 127.0.0.1:" << http_port_ << ";\n"
-         << "    location / { return 200 \"plain nginx keyword\\n\"; }\n"
-         << "    location /down { return 503 \"down\\n\"; }\n  }\n"
-         << "  server {\n    listen 127.0.0.1:" << https_port_ << " ssl;\n"
-         << "    server_name check.test;\n    ssl_certificate " << pki.leaf << ";\n"
-         << "    ssl_certificate_key " << pki.key << ";\n"
-         << "    location / { return 200 \"secure nginx keyword\\n\"; }\n"
-         << "    location /to-plain { return 302 http://127.0.0.1:" << http_port_ << "/; }\n"
-         << "  }\n}\n";
-    conf.close();
-    pid_ = spawn({"/usr/sbin/nginx", "-p", d, "-e", d + "/error.log", "-c", d + "/nginx.conf", "-g",
-                  "daemon off;"},
-                 d + "/nginx.out");
-    if (!wait_tcp(http_port_, pid_) || !wait_tcp(https_port_, pid_)) {
-      kill_and_reap(pid_);
-      FAIL("nginx did not start: " << read_file(d + "/nginx.out") << read_file(d + "/error.log"));
-    }
-  }
-  ~Nginx() { kill_and_reap(pid_); }
-  std::uint16_t http_port() const { return http_port_; }
-  std::uint16_t https_port() const { return https_port_; }
-
- private:
-  std::uint16_t http_port_, https_port_;
-  pid_t pid_ = -1;
-};
-
-std::uint16_t free_udp_port() {
-  asio::io_context io;
-  udp::socket s(io, udp::endpoint(kLoopback, 0));
-  return s.local_endpoint().port();
-}
-
-// dnsmasq answering check.test (A 192.0.2.10, AAAA 2001:db8::10) and NXDOMAIN for nx.test.
-class Dnsmasq {
- public:
-  static bool available() { return file_exists("/usr/sbin/dnsmasq"); }
-  explicit Dnsmasq(const netpulse::test::TempDir& dir) : port_(free_udp_port()) {
-    const std::string d = dir.path();
-    pid_ = spawn(
-        {"/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-         "--port=" + std::to_string(port_), "--listen-address=127.0.0.1", "--bind-interfaces",
-         "--address=/check.test/192.0.2.10", "--address=/check.test/2001:db8::10",
-         "--address=/nx.test/", "--pid-file=" + d + "/dnsmasq.pid", "--user=root",
-         "--log-facility=" + d + "/dnsmasq.log"},
-        d + "/dnsmasq.out");
-    // Ready when its UDP port is bound: a bind to the same port then fails.
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      asio::io_context io;
-      udp::socket s(io);
-      s.open(udp::v4());
-      boost::system::error_code ec;
-      s.bind(udp::endpoint(kLoopback, port_), ec);
-      if (ec) return;
-      s.close();
-      std::this_thread::sleep_for(50ms);  // waiting for a child process to start
-    }
-    kill_and_reap(pid_);
-    FAIL("dnsmasq did not start: " << read_file(d + "/dnsmasq.out"));
-  }
-  ~Dnsmasq() { kill_and_reap(pid_); }
-  std::uint16_t port() const { return port_; }
-
- private:
-  std::uint16_t port_;
-  pid_t pid_ = -1;
 };
 
 // A fake DNS server on the test's loop: answers each query with make_reply(query), or not at all

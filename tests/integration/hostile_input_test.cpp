@@ -964,3 +964,134 @@ TEST_CASE(
   }
   CHECK(server.running());
 }
+
+TEST_CASE(
+    "hostile input: malformed, mistyped and oversized service-check bodies are refused naming "
+    "the field and create nothing",
+    "[hostile]") {
+  TempDir dir;
+  ServerProcess server(dir.path(), hostile_env());
+  auto c = server.client();
+  auto admin = login(c, kAdminEmail, kAdminPassword);
+  auto device = c.post_json("/api/v1/devices", R"({"name":"target","address":"127.0.0.1"})", admin);
+  REQUIRE(device.status == 201);
+  const auto path =
+      "/api/v1/devices/" + std::to_string(device.json().at("data").at("id").as_int64()) + "/checks";
+  auto cases = common_body_cases();
+  const std::string mb(1 << 20, 'a');
+  std::vector<BodyCase> check_cases = {
+      {"kind as number", R"({"name":"x","kind":3})", {}, {}, 400, "INVALID_INPUT", "kind"},
+      {"kind object as array",
+       R"({"name":"x","kind":"tcp","tcp":[80]})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "tcp"},
+      {"port as float",
+       R"({"name":"x","kind":"tcp","tcp":{"port":80.5}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "tcp.port"},
+      {"port past 64 bits",
+       R"({"name":"x","kind":"tcp","tcp":{"port":99999999999999999999}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "tcp.port"},
+      {"NUL in the name",
+       R"({"name":"a\u0000b","kind":"tcp","tcp":{"port":80}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "name"},
+      {"1 MB name",
+       R"({"name":")" + mb + R"(","kind":"tcp","tcp":{"port":80}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "name"},
+      {"1 MB keyword",
+       R"({"name":"x","kind":"http","http":{"url":"http://127.0.0.1/","keyword":")" + mb + R"("}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "http.keyword"},
+      {"header injection in the URL",
+       R"({"name":"x","kind":"http","http":{"url":"http://127.0.0.1/\r\nHost: evil"}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "http.url"},
+      {"URL with a space",
+       R"({"name":"x","kind":"http","http":{"url":"http://127.0.0.1/a b"}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "http.url"},
+      {"file URL",
+       R"({"name":"x","kind":"http","http":{"url":"file:///etc/passwd"}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "http.url"},
+      {"expected_status as string",
+       R"({"name":"x","kind":"http","http":{"url":"http://127.0.0.1/","expected_status":"2xx"}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "http.expected_status"},
+      {"expected_status with three items",
+       R"({"name":"x","kind":"http","http":{"url":"http://127.0.0.1/","expected_status":[1,2,3]}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "http.expected_status"},
+      {"DNS name with a NUL",
+       R"({"name":"x","kind":"dns","dns":{"query":"a\u0000.test"}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "dns.query"},
+      {"DNS name of 300 bytes",
+       R"({"name":"x","kind":"dns","dns":{"query":")" + std::string(300, 'a') + R"("}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "dns.query"},
+      {"DNS server as a host name",
+       R"({"name":"x","kind":"dns","dns":{"query":"a.test","server":"dns.evil"}})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "dns.server"},
+      {"retries negative",
+       R"({"name":"x","kind":"tcp","tcp":{"port":80},"retries":-1})",
+       {},
+       {},
+       400,
+       "INVALID_INPUT",
+       "retries"},
+  };
+  cases.insert(cases.end(), check_cases.begin(), check_cases.end());
+  run_body_cases(server, path, cases, admin);
+
+  auto list = c.get(path, admin);
+  REQUIRE(list.status == 200);
+  CHECK(list.json().at("data").as_array().empty());
+  CHECK(server.running());
+}

@@ -728,6 +728,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                                                {"dropped_community", t.dropped_community},
                                                {"dropped_not_trap", t.dropped_not_trap},
                                                {"dropped_v3", t.dropped_v3},
+                                               {"dropped_v3_security", t.dropped_v3_security},
                                                {"informs_answered", t.informs_answered}};
                      ctx->reply_data({{"icmp_mode", h.icmp_mode},
                                       {"devices", h.devices},

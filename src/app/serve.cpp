@@ -167,6 +167,7 @@ int cmd_serve(const CommandLine& cl) {
   poller_options.checks_ca_file = pc.checks_ca_file;
   poller_options.traps_listen = pc.traps_listen;
   poller_options.traps_communities = pc.traps_communities;
+  poller_options.traps_v3_users = pc.traps_v3_users;
   poller_options.traps_rate_per_second = pc.traps_rate_per_second;
   poller_options.traps_burst = static_cast<double>(pc.traps_burst);
   auto poller = pollers::Poller::open(poller_options, rt.clock, loop.get_executor(), **inventory,

@@ -361,6 +361,7 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.pollers.checks_ca_file = r.str("pollers.checks_ca_file");
   c.pollers.traps_listen = r.str("pollers.traps_listen");
   c.pollers.traps_communities = r.strings("pollers.traps_communities");
+  c.pollers.traps_v3_users = r.strings("pollers.traps_v3_users");
   c.pollers.traps_rate_per_second = r.number("pollers.traps_rate_per_second");
   if (!(c.pollers.traps_rate_per_second >= 0.1 && c.pollers.traps_rate_per_second <= 100'000)) {
     r.fail("pollers.traps_rate_per_second", "must be between 0.1 and 100000");

@@ -284,12 +284,19 @@ class PollerImpl final : public Poller {
 
   Discovery& discovery() override { return discovery_; }
 
-  // Opens the trap receiver per options (a failure is logged: traps are not worth refusing to
-  // start over).
-  void open_traps() {
+  // Opens the trap receiver per options. A listen address that cannot be bound is logged (traps
+  // are not worth refusing to start over); malformed v3 users are a kConfigError.
+  core::Result<void> open_traps() {
+    std::vector<TrapV3User> v3_users;
+    for (std::size_t i = 0; i < options_.traps_v3_users.size(); ++i) {
+      auto u = detail::parse_trap_v3_user(options_.traps_v3_users[i],
+                                          fmt::format("pollers.traps_v3_users[{}]", i));
+      if (!u) return std::move(u).error();
+      v3_users.push_back(std::move(*u));
+    }
     if (options_.traps_listen == "off" || options_.traps_listen.empty()) {
       traps_status_ = "off";
-      return;
+      return core::ok();
     }
     const auto& text = options_.traps_listen;
     const auto colon = text.rfind(':');
@@ -312,24 +319,34 @@ class PollerImpl final : public Poller {
     if (!ok) {
       traps_status_ = "off: pollers.traps_listen must be \"off\" or address:port";
       log_.error("pollers", "traps: {}", traps_status_);
-      return;
+      return core::ok();
     }
     TrapOptions o;
     o.listen = asio::ip::udp::endpoint(address, static_cast<std::uint16_t>(port));
     o.communities = options_.traps_communities;
     o.rate_per_second = options_.traps_rate_per_second;
     o.burst = options_.traps_burst;
+    o.v3_users = std::move(v3_users);
     o.logger = &log_;
     auto r = TrapReceiver::open(o, loop_, clock_, [this](Trap t) { on_trap(std::move(t)); });
+    if (!r && r.error().code == core::Errc::kInvalidInput) {
+      auto e = std::move(r).error();
+      return core::Error(core::Errc::kConfigError, "pollers.traps_v3_users: " + e.message,
+                         std::move(e.details));
+    }
     if (!r) {
       traps_status_ = "off: " + r.error().message;
       log_.warn("pollers", "SNMP traps: not listening on {}: {}", text, r.error().message);
-      return;
+      return core::ok();
     }
     traps_ = std::move(*r);
     const auto ep = traps_->local_endpoint();
     traps_status_ = detail::host_port(ep.address(), ep.port());
-    log_.info("pollers", "SNMP traps: listening on udp {}", traps_status_);
+    log_.info("pollers", "SNMP traps: listening on udp {}{}", traps_status_,
+              options_.traps_v3_users.empty()
+                  ? ""
+                  : fmt::format(" ({} SNMPv3 user(s))", options_.traps_v3_users.size()));
+    return core::ok();
   }
 
   // A trap becomes an event of every device whose address it came from.
@@ -1128,7 +1145,7 @@ core::Result<std::unique_ptr<Poller>> Poller::open(
   auto poller =
       std::make_unique<PollerImpl>(options, clock, loop, inventory, store, bus, log, metrics,
                                    std::move(pinger), std::move(snmp), std::move(*checker));
-  poller->open_traps();
+  if (auto r = poller->open_traps(); !r) return r.error();
   return std::unique_ptr<Poller>(std::move(poller));
 }
 

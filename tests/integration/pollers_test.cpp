@@ -99,7 +99,9 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   TempDir dir;
   TempDir agent_dir;
   SnmpdProcess agent(agent_dir.path());
-  ServerProcess server(dir.path());
+  ServerProcess server(dir.path(),
+                       {{"NETPULSE_POLLERS_TRAPS_V3_USERS",
+                         "0x80001f8880aabbccdd02 trapper SHA-256 authpass1 AES privpass1"}});
   auto c = server.client();
   auto admin = login(c, kAdminEmail, kAdminPassword);
   const auto port = std::to_string(agent.port());
@@ -247,6 +249,26 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
     }));
     auto decoded = c.get("/api/v1/pollers", admin).json().at("data").at("traps");
     CHECK(decoded.at("decoded").as_int64() == 1);
+
+    // An SNMPv3 authPriv trap from a user of pollers.traps_v3_users (SHA-256/AES).
+    const std::string v3_trap =
+        "MIBS= SNMPCONFPATH=/dev/null SNMP_PERSISTENT_DIR=" + tool_dir.path() +
+        " timeout 10 /usr/bin/snmptrap -M /dev/null -On -v 3 -e 0x80001f8880aabbccdd02 -u trapper"
+        " -l authPriv -a SHA-256 -A authpass1 -x AES -X privpass1 " +
+        ep + " 4321 1.3.6.1.6.3.1.1.5.4 1.3.6.1.2.1.2.2.1.1.7 i 7";
+    REQUIRE(std::system((v3_trap + " >/dev/null 2>&1").c_str()) == 0);
+    CHECK(eventually([&] {
+      auto events = c.get("/api/v1/devices/" + std::to_string(v3) + "/events?kind=trap", admin);
+      return events.status == 200 && events.body.find("linkUp ifIndex 7") != std::string::npos;
+    }));
+    // A wrong password is dropped by USM.
+    auto wrong = v3_trap;
+    wrong.replace(wrong.find("-A authpass1"), 12, "-A wrongpass1");
+    REQUIRE(std::system((wrong + " >/dev/null 2>&1").c_str()) == 0);
+    CHECK(eventually([&] {
+      auto t = c.get("/api/v1/pollers", admin).json().at("data").at("traps");
+      return t.at("dropped_v3_security").as_int64() == 1;
+    }));
   }
 
   // Poller health.

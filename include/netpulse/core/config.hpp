@@ -118,6 +118,7 @@ struct Config {
     std::string checks_ca_file;
     std::string traps_listen;
     std::vector<std::string> traps_communities;
+    std::vector<std::string> traps_v3_users;
     double traps_rate_per_second = 0;
     std::int64_t traps_burst = 0;
   };

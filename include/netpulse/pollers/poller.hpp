@@ -51,6 +51,9 @@ struct PollerOptions {
   // SNMP traps: "off", or "address:port" ("[v6]:port"); a failed bind is logged, not fatal.
   std::string traps_listen = "off";
   std::vector<std::string> traps_communities;
+  // SNMPv3 trap senders, one per line: "ENGINEID USER AUTH AUTHPASS [PRIV PRIVPASS]" (as
+  // snmptrapd's createUser -e). A malformed line fails open() with kConfigError.
+  std::vector<std::string> traps_v3_users;
   double traps_rate_per_second = 100;
   double traps_burst = 200;
   // HTTPS service checks trust the CAs of this PEM file besides the system's ("": none).

@@ -729,7 +729,8 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                                                {"dropped_not_trap", t.dropped_not_trap},
                                                {"dropped_v3", t.dropped_v3},
                                                {"dropped_v3_security", t.dropped_v3_security},
-                                               {"informs_answered", t.informs_answered}};
+                                               {"informs_answered", t.informs_answered},
+                                               {"informs_duplicate", t.informs_duplicate}};
                      ctx->reply_data({{"icmp_mode", h.icmp_mode},
                                       {"devices", h.devices},
                                       {"kinds", std::move(kinds)},

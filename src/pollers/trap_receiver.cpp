@@ -3,7 +3,9 @@
 // before it is decoded (so a flood costs a hash lookup, not a parse), decoded by
 // trap_decode.cpp, and handed to the callback on the loop. Informs are acknowledged with a
 // non-blocking send_to: if the socket's send buffer is full the answer is dropped and counted
-// (the sender retries), so there is no write queue to bound.
+// (the sender retries), so there is no write queue to bound. A retransmitted inform (the same
+// datagram from the same address and port within kInformMemory; a sender whose answer got lost
+// sends it again) is answered again but handed on once.
 //
 // The state lives in a shared object whose handlers hold it alive; the face's destructor closes
 // the socket and marks it stopped, so no callback runs after the receiver is gone, even if the
@@ -23,6 +25,10 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::udp;
+
+// How long an inform is remembered for de-duplication, and how many at most.
+constexpr std::chrono::seconds kInformMemory{60};
+constexpr std::size_t kMaxRememberedInforms = 4096;
 
 // A token bucket per source address.
 struct Bucket {
@@ -131,7 +137,13 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
         return;
     }
     Trap& trap = decoded.trap;
-    if (trap.inform) answer(decoded.inform_response);
+    if (trap.inform) {
+      answer(decoded.inform_response);
+      if (!first_time_inform(size)) {
+        ++stats_.informs_duplicate;
+        return;
+      }
+    }
     trap.source = source;
     trap.source_port = sender_.port();
     trap.received_at = clock_.system_now();
@@ -151,6 +163,28 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
     } else {
       ++stats_.informs_answered;
     }
+  }
+
+  // Whether the inform in buffer_ (size bytes, from sender_) was not seen in the last
+  // kInformMemory; remembers it.
+  bool first_time_inform(std::size_t size) {
+    const auto now = clock_.steady_now();
+    const std::string_view bytes(reinterpret_cast<const char*>(buffer_.data()), size);
+    const std::string key = sender_.address().to_string() + "|" + std::to_string(sender_.port()) +
+                            "|" + std::to_string(std::hash<std::string_view>{}(bytes)) + "|" +
+                            std::to_string(size);
+    if (auto it = recent_informs_.find(key); it != recent_informs_.end()) {
+      if (now - it->second < kInformMemory) return false;
+      it->second = now;
+      return true;
+    }
+    if (recent_informs_.size() >= kMaxRememberedInforms) {
+      std::erase_if(recent_informs_,
+                    [now](const auto& kv) { return now - kv.second >= kInformMemory; });
+      if (recent_informs_.size() >= kMaxRememberedInforms) recent_informs_.clear();
+    }
+    recent_informs_.emplace(key, now);
+    return true;
   }
 
   bool take_token(const asio::ip::address& source) {
@@ -203,6 +237,7 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
   bool stopped_ = false;
   std::array<std::uint8_t, detail::kMaxTrapDatagram + 1> buffer_{};
   std::unordered_map<asio::ip::address, Bucket, AddressHash> buckets_;
+  std::unordered_map<std::string, core::SteadyTime> recent_informs_;
   TrapReceiverStats stats_;
 };
 

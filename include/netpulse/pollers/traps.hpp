@@ -131,6 +131,7 @@ struct TrapReceiverStats {
   std::uint64_t dropped_v3_security = 0;    // unknown user/engine, wrong key, not decryptable
   std::uint64_t informs_answered = 0;       // Response PDUs sent
   std::uint64_t inform_answers_failed = 0;  // a Response could not be built or sent
+  std::uint64_t informs_duplicate = 0;      // a retransmitted inform: answered, not handed on
   std::size_t sources_tracked = 0;          // rate-limit buckets held now
 };
 

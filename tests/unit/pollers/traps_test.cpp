@@ -569,3 +569,44 @@ TEST_CASE("traps: destroying the receiver from its callback is safe", "[pollers]
   io.run_for(std::chrono::milliseconds(100));
   CHECK(calls == 1);
 }
+
+TEST_CASE("traps: a retransmitted inform is answered again but handed on once",
+          "[pollers][traps]") {
+  Harness h;
+  RawSender sender;
+  const std::string inform =
+      message(1, "public", 0xa6,
+              varbind(oid("1.3.6.1.2.1.1.3.0"), ber_int(1234, 0x43)) +
+                  varbind(oid("1.3.6.1.6.3.1.1.4.1.0"), ber_oid(oid("1.3.6.1.6.3.1.1.5.3"))) +
+                  varbind(oid("1.3.6.1.2.1.2.2.1.1.7"), ber_int(7)),
+              9001);
+  auto answers = [&] { return h.receiver->stats().informs_answered; };
+  sender.send(inform, h.port());
+  h.run_until([&] { return h.traps.size() == 1 && answers() == 1; });
+  // The sender's answer got lost: it sends the same datagram again, twice.
+  sender.send(inform, h.port());
+  sender.send(inform, h.port());
+  h.run_until([&] { return answers() == 3; });
+  CHECK(h.traps.size() == 1);
+  CHECK(h.receiver->stats().informs_duplicate == 2);
+  CHECK(h.receiver->stats().decoded == 1);
+
+  // Another request-id is another inform.
+  const std::string next =
+      message(1, "public", 0xa6,
+              varbind(oid("1.3.6.1.2.1.1.3.0"), ber_int(1300, 0x43)) +
+                  varbind(oid("1.3.6.1.6.3.1.1.4.1.0"), ber_oid(oid("1.3.6.1.6.3.1.1.5.3"))),
+              9002);
+  sender.send(next, h.port());
+  h.run_until([&] { return h.traps.size() == 2; });
+
+  // After a minute the same datagram counts again (a sender that restarted its request-ids).
+  h.clock.advance(std::chrono::seconds(61));
+  sender.send(inform, h.port());
+  h.run_until([&] { return h.traps.size() == 3; });
+  CHECK(h.receiver->stats().informs_duplicate == 2);
+  // A second sender (another port) with the same bytes is its own inform.
+  RawSender other;
+  other.send(next, h.port());
+  h.run_until([&] { return h.traps.size() == 4; });
+}

@@ -206,6 +206,11 @@ class PollerImpl final : public Poller {
         if (kind == CheckKind::kSnmp) join->report.snmp_outcome = o;
         finish_one();
       });
+      if (!r && is_service(kind)) {
+        // A service check already under way (on its own schedule) is reported as it stands.
+        --join->pending;
+        continue;
+      }
       if (!r) {
         // Already running: let the caller retry rather than wait for a run it did not start.
         join->answered = true;

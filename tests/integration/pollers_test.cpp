@@ -5,6 +5,7 @@
 // a network namespace the test makes (veth pair) goes down when its link is taken down, and a
 // device behind it becomes unreachable rather than down.
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
@@ -60,7 +61,23 @@ struct NetnsHost {
   std::string ns, host_if, peer_if, host_ip, peer_ip, child_ip;
   bool ok = false;
   NetnsHost() {
-    const auto tag = std::to_string(::getpid() % 100000);
+    // The namespaces of earlier runs that were killed before their destructor ran: their test
+    // process (whose PID is in the name) is gone.
+    if (FILE* list = ::popen("ip netns list 2>/dev/null", "r")) {
+      char line[256];
+      while (std::fgets(line, sizeof line, list)) {
+        std::string name(line);
+        name = name.substr(0, name.find_first_of(" \n"));
+        if (name.rfind("np-test-", 0) != 0) continue;
+        const auto pid = name.substr(8);
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        if (::access(("/proc/" + pid).c_str(), F_OK) == 0) continue;
+        sh("ip link del npv" + pid);
+        sh("ip netns del " + name);
+      }
+      ::pclose(list);
+    }
+    const auto tag = std::to_string(::getpid());
     ns = "np-test-" + tag;
     host_if = "npv" + tag;
     peer_if = "npp" + tag;

@@ -3,6 +3,7 @@
 // damping; a device whose parents are all down is unreachable, not down); SNMP reads the system
 // group and the IF-MIB interface table. Metric names and labels are listed in docs/pollers.md.
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/pollers/snmp.hpp>
+#include <netpulse/tsdb/selector.hpp>
 
 #include "detail/counters.hpp"
 #include "detail/credentials.hpp"
@@ -473,6 +475,8 @@ class PollerImpl final : public Poller {
       DeviceState state;
       if (auto it = states_.find(d.id); it != states_.end()) {
         state = std::move(it->second);
+      } else {
+        state.interfaces = interfaces_from_store(d);
       }
       if (!state.ip || state.device.address != d.address) {
         boost::system::error_code ec;
@@ -524,6 +528,57 @@ class PollerImpl final : public Poller {
       take_snapshot();
       arm();
     });
+  }
+
+  // The device's interfaces as its last samples in the store left them (after a restart): names,
+  // statuses and speeds, so the API lists them and the first poll sees what changed; and the
+  // octet counters when recent enough (kSeedCountersFor) that the first poll gives rates.
+  std::map<std::uint32_t, InterfaceState> interfaces_from_store(const devices::Device& d) const {
+    constexpr std::int64_t kSeedCountersFor = 15 * 60 * 1000;
+    std::map<std::uint32_t, InterfaceState> out;
+    auto selector = tsdb::Selector::parse(
+        fmt::format(R"({{device_id="{}",__name__=~"ifOperStatus|ifAdminStatus|ifSpeedBps|)"
+                    R"(ifHCInOctets|ifHCOutOctets|ifInOctets|ifOutOctets"}})",
+                    d.id));
+    if (!selector) return out;
+    const auto now_ms = clock_.unix_millis();
+    for (auto& series : store_.series(d.org_id, std::span(&*selector, 1), 100'000)) {
+      std::optional<std::uint32_t> index;
+      std::string name, alias;
+      for (auto& [k, v] : series.key.labels) {
+        if (k == "ifIndex") {
+          std::uint32_t n = 0;
+          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+          if (ec == std::errc() && p == v.data() + v.size()) index = n;
+        }
+        if (k == "ifName") name = v;
+        if (k == "ifAlias") alias = v;
+      }
+      if (!index || series.last_t <= 0) continue;
+      auto& st = out[*index];
+      auto& info = st.info;
+      info.if_index = *index;
+      if (series.last_t / 1000 >= info.polled_at) {  // the newest series names the interface
+        info.name = name;
+        info.alias = alias;
+        info.polled_at = series.last_t / 1000;
+      }
+      const auto& m = series.key.metric;
+      const auto value = series.last_value;
+      if (m == "ifOperStatus") info.oper_status = static_cast<int>(value);
+      if (m == "ifAdminStatus") info.admin_status = static_cast<int>(value);
+      if (m == "ifSpeedBps") info.speed_bps = static_cast<std::uint64_t>(value);
+      const bool hc = m.starts_with("ifHC");
+      const bool in = m.ends_with("InOctets"), out_octets = m.ends_with("OutOctets");
+      // The 64-bit series sort first; a 32-bit one left from before the agent had them is not used.
+      if ((in || out_octets) && (hc || !info.hc_counters) &&
+          now_ms - series.last_t < kSeedCountersFor && value >= 0) {
+        if (hc) info.hc_counters = true;
+        (in ? st.in_octets : st.out_octets) = static_cast<std::uint64_t>(value);
+        st.at_ms = st.at_ms ? std::min(st.at_ms, series.last_t) : series.last_t;
+      }
+    }
+    return out;
   }
 
   // --- service checks (TCP / HTTP / DNS) ---------------------------------------------------------

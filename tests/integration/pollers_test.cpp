@@ -415,3 +415,63 @@ TEST_CASE("pollers: a host in a network namespace goes down; its child becomes u
   CHECK(critical.json().at("pagination").at("total").as_int64() >= 1);
   CHECK(server.running());
 }
+
+TEST_CASE("pollers: after a restart the interfaces are known at once and the first poll has rates",
+          "[pollers]") {
+  if (!SnmpdProcess::available()) {
+    WARN("snmpd is not installed: skipped");
+    return;
+  }
+  TempDir dir;
+  TempDir agent_dir;
+  SnmpdProcess agent(agent_dir.path());
+  std::int64_t id = 0;
+  {
+    ServerProcess server(dir.path());
+    auto c = server.client();
+    auto admin = login(c, kAdminEmail, kAdminPassword);
+    id = create_device(c, admin,
+                       R"({"name":"lo-restart","address":"127.0.0.1","poll_interval_s":3600,
+                           "snmp":{"version":"2c","community":"public","port":)" +
+                           std::to_string(agent.port()) + "}}");
+    REQUIRE(poll_now(c, admin, id).status == 200);
+    REQUIRE(server.terminate() == 0);
+  }
+  ServerProcess server(dir.path());
+  auto c = server.client();
+  auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto path = "/api/v1/devices/" + std::to_string(id) + "/interfaces";
+  auto before = c.get(path, admin);
+  INFO(before.body);
+  REQUIRE(before.status == 200);
+  bool listed = false;
+  const auto before_json = before.json();
+  for (auto& i : before_json.at("data").as_array()) {
+    if (i.at("name") != "lo") continue;
+    listed = true;
+    CHECK(i.at("oper_status") == 1);
+    CHECK(i.at("admin_status") == 1);
+    CHECK(i.at("in_bps").is_null());  // no rate before a poll of this run
+  }
+  CHECK(listed);
+  auto runs = [&] {
+    return c.get("/api/v1/pollers", admin)
+        .json()
+        .at("data")
+        .at("kinds")
+        .at("snmp")
+        .at("runs_started")
+        .as_int64();
+  };
+  CHECK(runs() == 0);
+  REQUIRE(poll_now(c, admin, id).status == 200);
+  CHECK(runs() == 1);
+  auto after = c.get(path, admin);
+  INFO(after.body);
+  bool rated = false;
+  const auto after_json = after.json();
+  for (auto& i : after_json.at("data").as_array()) {
+    if (i.at("name") == "lo") rated = i.at("in_bps").is_double();
+  }
+  CHECK(rated);  // from the counters stored before the restart
+}

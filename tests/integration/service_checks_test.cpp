@@ -163,11 +163,17 @@ TEST_CASE("service checks: TCP, HTTP(S) and DNS against real peers through the A
     CHECK(s.at("state") == "passing");
     CHECK(s.at("runs") == 2);
   }
-  auto events = api.get(api.device + "/events?kind=check");
+  // Events are written in batches: wait for both.
+  HttpResponse events;
+  CHECK(eventually(
+      [&] {
+        events = api.get(api.device + "/events?kind=check");
+        return events.status == 200 &&
+               events.body.find(R"(tcp check \"flaky\" fails: )") != std::string::npos &&
+               events.body.find(R"(tcp check \"flaky\" passes again)") != std::string::npos;
+      },
+      std::chrono::seconds(10)));
   INFO(events.body);
-  REQUIRE(events.status == 200);
-  CHECK(events.body.find(R"(tcp check \"flaky\" fails: )") != std::string::npos);
-  CHECK(events.body.find(R"(tcp check \"flaky\" passes again)") != std::string::npos);
   CHECK(events.body.find("nginx-port") == std::string::npos);  // passing from the start: quiet
 
   // --- HTTP and HTTPS ----------------------------------------------------------------------

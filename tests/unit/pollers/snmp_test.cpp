@@ -493,6 +493,15 @@ TEST_CASE("snmp client: a changed v3 auth password takes effect at the next requ
                                      PrivProtocol::kAES128, "shaaes-priv-pw");
   SnmpTarget wrong = right;
   wrong.auth_password = "not-the-auth-pw";
+  // Other users of the same agent first, so that net-snmp's (sorted, linked) user list holds
+  // entries on both sides of the one whose keys are replaced.
+  for (const SnmpTarget& other :
+       {v3_target(agent.port(), "noauth", AuthProtocol::kNone, "", PrivProtocol::kNone, ""),
+        v3_target(agent.port(), "md5auth", AuthProtocol::kMD5, "md5-auth-password",
+                  PrivProtocol::kNone, "")}) {
+    auto got = h.get(other, {oid("1.3.6.1.2.1.1.3.0")});
+    if (!got) FAIL(got.error().message);
+  }
 
   auto first = h.get(right, {oid("1.3.6.1.2.1.1.3.0")});
   if (!first) FAIL(first.error().message);

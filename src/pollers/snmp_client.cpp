@@ -13,7 +13,10 @@
 //    snmp_sess_timeout on the busy sessions (timeout precision = options.tick);
 //  - v3 engine-ID discovery, which snmp_sess_open would do synchronously, is switched off there
 //    (SNMP_FLAGS_DONT_PROBE) and done here with an asynchronous probe; its answer completes the
-//    session (snmpv3_engineID_probe's post-probe step localises the keys).
+//    session (USM's post-discovery step, usm_create_user_from_session, localises the keys);
+//  - net-snmp keeps ONE USM user entry (localised keys) per (engine ID, user) for the process
+//    and keeps the first keys it made, so before each v3 request the entry is checked to hold
+//    that session's keys and replaced when another session (another password) changed it.
 // Callbacks from net-snmp only record and decide; user callbacks and follow-up requests are
 // posted to the loop, so nothing re-enters net-snmp while it walks its request list.
 #include <algorithm>
@@ -33,10 +36,6 @@
 #include <fmt/format.h>
 
 #include "detail/snmp_netsnmp.hpp"
-
-// Exported by libnetsnmp but not declared in its installed headers: with SNMP_FLAGS_DONT_PROBE
-// it runs only the security model's post-discovery step (USM: create the user, localise keys).
-extern "C" int snmpv3_engineID_probe(struct session_list* slp, netsnmp_session* in_session);
 
 namespace netpulse::pollers {
 namespace {
@@ -109,6 +108,9 @@ struct Session : std::enable_shared_from_this<Session> {
   std::list<Session*>::iterator lru_position;
   std::vector<Operation*> waiting_for_discovery;
   RequestTag probe_tag;
+  // v3 with auth: the keys this session localised at discovery, which net-snmp's USM entry for
+  // (engine ID, user) must hold whenever this session sends.
+  std::optional<detail::UsmKeys> usm_keys;
 };
 
 std::string describe_report(int report_type, const SnmpTarget& target) {
@@ -501,14 +503,17 @@ class Engine : public std::enable_shared_from_this<Engine> {
           static_cast<u_char*>(netsnmp_memdup(pdu->securityEngineID, pdu->securityEngineIDLen));
       ns->contextEngineIDLen = pdu->securityEngineIDLen;
     }
-    // With DONT_PROBE set this only runs the USM post-probe step: create the user for this
-    // engine ID and localise its keys. No network I/O.
-    if (snmpv3_engineID_probe(static_cast<session_list*>(s.handle), ns) == 0) {
+    // USM's post-discovery step: the user's entry for this engine ID with this session's keys
+    // localised, in place of keys another session (another password) may have left there.
+    const bool keyed = s.target.auth_protocol != AuthProtocol::kNone;
+    auto keys = detail::install_usm_user(*ns, keyed);
+    if (!keys) {
       return finish_discovery(
           s, Error(Errc::kInvalidCredentials,
                    fmt::format("snmp: cannot set up SNMPv3 user '{}' for {}: {}", s.target.user,
-                               s.peer, snmp_api_errstring(ns->s_snmp_errno))));
+                               s.peer, keys.error().message)));
     }
+    if (keyed) s.usm_keys = std::move(keys.value());
     finish_discovery(s, std::nullopt);
   }
 
@@ -540,10 +545,36 @@ class Engine : public std::enable_shared_from_this<Engine> {
                  fmt::format("snmp: cannot send to {}: {}", s.peer, message));
   }
 
+  // v3: makes net-snmp's USM entry for the session's (engine ID, user) hold the session's keys,
+  // as it may not: two targets of one agent and user with different passwords (a password
+  // edited, a wrong one tried, two addresses of one agent) share that entry, and net-snmp signs,
+  // encrypts and checks with whatever it holds. One user-list lookup when nothing changed.
+  core::Result<void> use_session_keys(Session& s) {
+    netsnmp_session* ns = snmp_sess_session(s.handle);
+    const detail::UsmKeys* keys = s.usm_keys ? &*s.usm_keys : nullptr;
+    if (detail::usm_user_holds(*ns, keys)) return {};
+    auto installed = detail::install_usm_user(*ns, keys != nullptr);
+    if (!installed) {
+      return Error(Errc::kInternalError,
+                   fmt::format("snmp: cannot set up SNMPv3 user '{}' for {}: {}", s.target.user,
+                               s.peer, installed.error().message));
+    }
+    if (options_.logger != nullptr && keys != nullptr) {
+      options_.logger->debug("snmp",
+                             "SNMPv3 keys of user '{}' for {} written back to net-snmp's USM "
+                             "entry (another target of that agent and user had replaced them)",
+                             s.target.user, s.peer);
+    }
+    return {};
+  }
+
   // Builds and sends the next request PDU of `op`.
   void send(Operation* op) {
     Session& s = *op->session;
     if (s.closed) return complete(op, Error(Errc::kServiceUnavailable, "snmp: session closed"));
+    if (s.target.version == SnmpVersion::kV3) {
+      if (auto ready = use_session_keys(s); !ready) return complete(op, ready.error());
+    }
     netsnmp_pdu* pdu = nullptr;
     if (op->kind == Operation::Kind::kGet) {
       pdu = snmp_pdu_create(SNMP_MSG_GET);

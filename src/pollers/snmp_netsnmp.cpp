@@ -1,9 +1,11 @@
-// Process-wide net-snmp set-up and the conversions between net-snmp's structures and the face's
-// values. net-snmp keeps global state (its log handlers, the USM user list, default_store), so
-// init_netsnmp() runs once per process; its log is bridged to NetPulse's Logger through one
-// atomic pointer, the only global here, because net-snmp's log callback carries no context.
+// Process-wide net-snmp set-up, the conversions between net-snmp's structures and the face's
+// values, and the engine's edits of net-snmp's USM user list. net-snmp keeps global state (its
+// log handlers, the USM user list, default_store), so init_netsnmp() runs once per process; its
+// log is bridged to NetPulse's Logger through one atomic pointer, the only global here, because
+// net-snmp's log callback carries no context.
 #include "detail/snmp_netsnmp.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -190,6 +192,78 @@ std::string peer_name(const SnmpTarget& target) {
     return fmt::format("udp6:[{}]:{}", target.address.to_string(), target.port);
   }
   return fmt::format("udp:{}:{}", target.address.to_string(), target.port);
+}
+
+namespace {
+
+usmUser* usm_entry(const netsnmp_session& session) noexcept {
+  return usm_get_user(session.securityEngineID, session.securityEngineIDLen, session.securityName);
+}
+
+bool same_oids(const oid* ids, std::size_t length, const std::vector<oid>& want) noexcept {
+  return length == want.size() && (length == 0 || std::equal(ids, ids + length, want.begin()));
+}
+
+bool same_bytes(const u_char* bytes, std::size_t length, const std::string& want) noexcept {
+  return length == want.size() && (length == 0 || std::memcmp(bytes, want.data(), length) == 0);
+}
+
+UsmKeys keys_of(const usmUser& user) {
+  UsmKeys keys;
+  if (user.authProtocol != nullptr) {
+    keys.auth_protocol.assign(user.authProtocol, user.authProtocol + user.authProtocolLen);
+  }
+  if (user.authKey != nullptr) {
+    keys.auth_key.assign(reinterpret_cast<const char*>(user.authKey), user.authKeyLen);
+  }
+  if (user.privProtocol != nullptr) {
+    keys.priv_protocol.assign(user.privProtocol, user.privProtocol + user.privProtocolLen);
+  }
+  if (user.privKey != nullptr) {
+    keys.priv_key.assign(reinterpret_cast<const char*>(user.privKey), user.privKeyLen);
+  }
+  return keys;
+}
+
+}  // namespace
+
+core::Result<UsmKeys> install_usm_user(netsnmp_session& session, bool replace) {
+  usmUser* old = usm_entry(session);
+  if (old != nullptr && !replace) return keys_of(*old);
+  // net-snmp's usm_create_user_from_session() keeps an existing entry's keys, so the old entry
+  // leaves the list first; it is freed only once the new one stands, and put back otherwise.
+  // Nothing reads the list in between (no I/O here, one thread).
+  if (old != nullptr) {
+    usm_remove_user(old);
+    // usm_remove_user() leaves the links of the removed user as they were, and usm_free_user()
+    // "reconnects" a user's neighbours through them: with the new entry in between, that
+    // would unlink the new entry (lost: "unknown security name", and leaked).
+    old->next = nullptr;
+    old->prev = nullptr;
+  }
+  session.flags &= ~SNMP_FLAGS_USER_CREATED;  // set once an entry was made: net-snmp would skip
+  const int rc = usm_create_user_from_session(&session);
+  usmUser* created = usm_entry(session);
+  if (rc != SNMPERR_SUCCESS || created == nullptr) {
+    // net-snmp frees a user it could not complete before listing it: only the old one is left.
+    if (old != nullptr) usm_add_user(old);
+    return core::Error(
+        core::Errc::kInternalError,
+        fmt::format("net-snmp could not make the USM user entry: {}",
+                    snmp_api_errstring(rc != SNMPERR_SUCCESS ? rc : SNMPERR_GENERR)));
+  }
+  if (old != nullptr) usm_free_user(old);
+  return keys_of(*created);
+}
+
+bool usm_user_holds(const netsnmp_session& session, const UsmKeys* keys) noexcept {
+  const usmUser* user = usm_entry(session);
+  if (user == nullptr) return false;
+  if (keys == nullptr) return true;
+  return same_oids(user->authProtocol, user->authProtocolLen, keys->auth_protocol) &&
+         same_bytes(user->authKey, user->authKeyLen, keys->auth_key) &&
+         same_oids(user->privProtocol, user->privProtocolLen, keys->priv_protocol) &&
+         same_bytes(user->privKey, user->privKeyLen, keys->priv_key);
 }
 
 }  // namespace detail

@@ -227,6 +227,21 @@ core::Result<void> read_check(const boost::json::object& body, ServiceCheck& c, 
   return core::ok();
 }
 
+// The {id} and {check} path parameters, or the error already answered.
+std::optional<std::pair<std::int64_t, std::int64_t>> check_path(const ContextPtr& ctx) {
+  auto id = ctx->id_param("id");
+  if (!id) {
+    ctx->reply_error(id.error());
+    return std::nullopt;
+  }
+  auto check = ctx->id_param("check");
+  if (!check) {
+    ctx->reply_error(check.error());
+    return std::nullopt;
+  }
+  return std::pair(*id, *check);
+}
+
 }  // namespace
 
 boost::json::object service_check_status_json(const pollers::ServiceCheckStatus& s) {
@@ -318,13 +333,12 @@ void register_service_check_routes(Router& router, const RouteDeps& deps) {
   router.add(make_route(verb::get, "/api/v1/devices/{id}/checks/{check}", Permission::kDevicesRead,
                         "One service check with its state.", "devices",
                         [&inv, statuses](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
-                          auto check = ctx->id_param("check");
-                          if (!check) return ctx->reply_error(check.error());
-                          auto c = inv.get_service_check(ctx->org_scope(), *id, *check);
+                          auto path = check_path(ctx);
+                          if (!path) return;
+                          const auto [device_id, check_id] = *path;
+                          auto c = inv.get_service_check(ctx->org_scope(), device_id, check_id);
                           if (!c) return ctx->reply_error(c.error());
-                          const auto states = statuses(*id);
+                          const auto states = statuses(device_id);
                           ctx->reply_data(check_json(*c, find_status(states, c->id)));
                         }));
 
@@ -332,12 +346,11 @@ void register_service_check_routes(Router& router, const RouteDeps& deps) {
       verb::patch, "/api/v1/devices/{id}/checks/{check}", Permission::kDevicesWrite,
       "Change a service check (its kind stays); its state starts again as pending.", "devices",
       [&inv](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        auto check = ctx->id_param("check");
-        if (!check) return ctx->reply_error(check.error());
-        ctx->set_audit_target(fmt::format("devices/{}/checks/{}", *id, *check));
-        auto c = inv.get_service_check(ctx->org_scope(), *id, *check);
+        auto path = check_path(ctx);
+        if (!path) return;
+        const auto [device_id, check_id] = *path;
+        ctx->set_audit_target(fmt::format("devices/{}/checks/{}", device_id, check_id));
+        auto c = inv.get_service_check(ctx->org_scope(), device_id, check_id);
         if (!c) return ctx->reply_error(c.error());
         if (auto r = read_check(ctx->body(), *c, false); !r) return ctx->reply_error(r.error());
         inv.update_service_check(ctx->org_scope(), std::move(*c),
@@ -350,34 +363,33 @@ void register_service_check_routes(Router& router, const RouteDeps& deps) {
   patch.doc.request_schema = schema;
   router.add(std::move(patch));
 
-  router.add(make_route(
-      verb::delete_, "/api/v1/devices/{id}/checks/{check}", Permission::kDevicesWrite,
-      "Remove a service check.", "devices", [&inv](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        auto check = ctx->id_param("check");
-        if (!check) return ctx->reply_error(check.error());
-        ctx->set_audit_target(fmt::format("devices/{}/checks/{}", *id, *check));
-        inv.remove_service_check(ctx->org_scope(), *id, *check, [ctx](core::Result<void> r) {
-          if (!r) return ctx->reply_error(r.error());
-          ctx->reply_no_content();
-        });
-      }));
+  router.add(
+      make_route(verb::delete_, "/api/v1/devices/{id}/checks/{check}", Permission::kDevicesWrite,
+                 "Remove a service check.", "devices", [&inv](ContextPtr ctx) {
+                   auto path = check_path(ctx);
+                   if (!path) return;
+                   const auto [device_id, check_id] = *path;
+                   ctx->set_audit_target(fmt::format("devices/{}/checks/{}", device_id, check_id));
+                   inv.remove_service_check(ctx->org_scope(), device_id, check_id,
+                                            [ctx](core::Result<void> r) {
+                                              if (!r) return ctx->reply_error(r.error());
+                                              ctx->reply_no_content();
+                                            });
+                 }));
 
   if (!poller) return;
   auto run = make_route(
       verb::post, "/api/v1/devices/{id}/checks/{check}/run", Permission::kDevicesWrite,
       "Run a service check now; answers with its state when the run (with its retries) is done.",
       "devices", [&inv, poller](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        auto check = ctx->id_param("check");
-        if (!check) return ctx->reply_error(check.error());
-        ctx->set_audit_target(fmt::format("devices/{}/checks/{}", *id, *check));
-        auto c = inv.get_service_check(ctx->org_scope(), *id, *check);
+        auto path = check_path(ctx);
+        if (!path) return;
+        const auto [device_id, check_id] = *path;
+        ctx->set_audit_target(fmt::format("devices/{}/checks/{}", device_id, check_id));
+        auto c = inv.get_service_check(ctx->org_scope(), device_id, check_id);
         if (!c) return ctx->reply_error(c.error());
         poller->run_service_check(
-            ctx->org_scope(), *id, *check,
+            ctx->org_scope(), device_id, check_id,
             [ctx, c = std::move(*c)](core::Result<pollers::ServiceCheckStatus> r) {
               if (!r) return ctx->reply_error(r.error());
               ctx->reply_data(check_json(c, &*r));

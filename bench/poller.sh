@@ -29,8 +29,9 @@
 #   CPU        utime+stime of the server (all its threads: loop, db writer, workers) or of the
 #              exporter, from /proc/PID/stat, before and after; the agents' CPU is not counted.
 #   values     SNMP varbinds polled. netpulse: runs_ok of kind snmp in /api/v1/pollers (delta) x
-#              the values of one run (`snmp_values` of POST /api/v1/devices/{id}/poll on the first
-#              device, made before the warm-up; every agent is the same snmpd). Exporter: the sum
+#              the values of one run: the mean of `snmp_values` of POST /api/v1/devices/{id}/poll
+#              on the first device just before and just after the measured cycles (every agent is
+#              the same snmpd, whose host tables change a little over time). Exporter: the sum
 #              of its own snmp_scrape_pdus_returned over the scrapes. CPU us per value = CPU /
 #              values. Also: samples stored (netpulse_tsdb_samples_appended_total delta of
 #              /metrics) and CPU us per sample.
@@ -45,7 +46,9 @@
 # Env: BENCH_RUNS (3), BENCH_POLLER_DEVICES (1000; 1..2000), BENCH_POLLER_INTERVAL_S (60),
 #      BENCH_POLLER_CYCLES (2; 1..30), BENCH_POLLER_PERF=1 (`perf record --call-graph dwarf` of the server
 #      during the measured cycles of the first run's `both` phase; `perf report` head in
-#      bench/out/poller-perf-<time>.txt), BENCH_QUICK=1 (1 run, 10 s interval, 2 cycles).
+#      bench/out/poller-perf-<time>.txt; perf's overhead inflates that phase's CPU figures),
+#      BENCH_POLLER_PHASES ("both snmp-only exporter": a subset for profiling or development),
+#      BENCH_QUICK=1 (1 run, 10 s interval, 2 cycles).
 #      About (1 + cycles) x interval x 3 phases per run: 27 min with the defaults, 2 min quick.
 set -euo pipefail
 export LC_ALL=C
@@ -69,6 +72,7 @@ runs=${BENCH_RUNS:-3}
 devices=${BENCH_POLLER_DEVICES:-1000}
 interval=${BENCH_POLLER_INTERVAL_S:-60}
 cycles=${BENCH_POLLER_CYCLES:-2}
+phases=${BENCH_POLLER_PHASES:-both snmp-only exporter}
 if [[ "$quick" == 1 ]]; then
   runs=${BENCH_RUNS:-1}
   interval=${BENCH_POLLER_INTERVAL_S:-10}
@@ -78,6 +82,10 @@ in_range() { [[ "$1" =~ ^[1-9][0-9]*$ ]] && (($1 >= $2 && $1 <= $3)); }
 in_range "$devices" 1 2000 || die "BENCH_POLLER_DEVICES must be 1..2000, got '$devices'"
 in_range "$interval" 5 600 || die "BENCH_POLLER_INTERVAL_S must be 5..600, got '$interval'"
 in_range "$cycles" 1 30 || die "BENCH_POLLER_CYCLES must be 1..30, got '$cycles'"
+for phase in $phases; do
+  [[ "$phase" =~ ^(both|snmp-only|exporter)$ ]] ||
+    die "BENCH_POLLER_PHASES: unknown phase '$phase' (both, snmp-only, exporter)"
+done
 
 for tool in /usr/sbin/snmpd /usr/bin/prometheus-snmp-exporter /usr/bin/snmpget curl python3 ss; do
   command -v "$tool" >/dev/null || die "missing $tool (scripts/bootstrap --bench installs it)"
@@ -190,10 +198,28 @@ np_snapshot() {
   curl -sf -m 10 "$np_url/metrics" >"$dir/$name.metrics" || die "GET /metrics failed"
 }
 
+# np_poll_values DIR: `snmp_values` of a poll of the first device now (its SNMP must succeed).
+# 409 while a scheduled run of the device is under way: tried again.
+np_poll_values() {
+  local dir=$1 code
+  for _ in $(seq 1 40); do
+    code=$(curl -s -m 60 -o "$dir/poll.json" -w '%{http_code}' -X POST \
+      -H "Authorization: Bearer $token" "$np_url/api/v1/devices/$first_id/poll")
+    [[ "$code" == 409 ]] || break
+    sleep 0.25
+  done
+  [[ "$code" == 200 ]] || die "POST /api/v1/devices/$first_id/poll answered $code: $(cat "$dir/poll.json")"
+  python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))["data"]
+o = d["snmp_outcome"]
+sys.exit("the SNMP poll failed: %s" % o) if not (o and o["ok"] and d["snmp_values"] > 0) else None
+print(d["snmp_values"])' "$dir/poll.json" || die "poll answer: $(cat "$dir/poll.json")"
+}
+
 # np_phase PHASE ICMP_MODE RUN: one netpulse phase; its figures as one k=v line in $result.
 # Runs in the main shell (not in $(...)), so that the EXIT trap knows the server's PID.
 np_phase() {
-  local phase=$1 icmp_mode=$2 run=$3 dir port answer code first_id values_per_run=0 t_ready
+  local phase=$1 icmp_mode=$2 run=$3 dir port answer code values_before values_after t_ready
   dir=$tmp/$phase-$run
   mkdir -p "$dir/data"
   port=$(free_port) || die "no free port"
@@ -229,27 +255,12 @@ print(min(x["id"] for x in d["devices"]))' "$dir/import.json" "$devices") ||
     die "the import did not create $devices devices"
   t_ready=$(now)
 
-  # One run's value count, before the warm-up (a poll of its own; 409 while a scheduled run of
-  # the device is under way: try again).
-  for _ in $(seq 1 40); do
-    code=$(curl -s -m 60 -o "$dir/poll.json" -w '%{http_code}' -X POST \
-      -H "Authorization: Bearer $token" "$np_url/api/v1/devices/$first_id/poll")
-    [[ "$code" == 409 ]] || break
-    sleep 0.25
-  done
-  [[ "$code" == 200 ]] || die "POST /api/v1/devices/$first_id/poll answered $code: $(cat "$dir/poll.json")"
-  values_per_run=$(python3 -c 'import json,sys
-d = json.load(open(sys.argv[1]))["data"]
-o = d["snmp_outcome"]
-ok = o is not None and (o.get("ok") if isinstance(o, dict) else o == "ok")
-print(d["snmp_values"] if ok else 0)' "$dir/poll.json") || die "poll answer: $(cat "$dir/poll.json")"
-  ((values_per_run > 0)) || die "the first device's SNMP poll failed: $(cat "$dir/poll.json")"
-
   # Warm-up: every check runs once within an interval of the plan (phases spread over it).
-  sleep_until "$(awk -v t="$t_ready" -v i="$interval" 'BEGIN { printf "%.3f", t + i + 2 }')"
+  sleep_until "$(awk -v t="$t_ready" -v i="$interval" 'BEGIN { printf "%.3f", t + i + 1 }')"
+  [[ "$phase" == exporter ]] || values_before=$(np_poll_values "$dir")
   np_snapshot "$dir" s0
   if [[ "$phase" == both && "$run" == 1 && "${BENCH_POLLER_PERF:-0}" == 1 ]]; then
-    perf record -F 499 --call-graph dwarf,8192 -o "$tmp/perf.data" -p "$netpulse_pid" \
+    perf record -F 1999 --call-graph dwarf,8192 -o "$tmp/perf.data" -p "$netpulse_pid" \
       >"$tmp/perf.log" 2>&1 &
     perf_pid=$!
   fi
@@ -272,13 +283,16 @@ print(d["snmp_values"] if ok else 0)' "$dir/poll.json") || die "poll answer: $(c
   local rss hwm
   rss=$(status_kb "$netpulse_pid" VmRSS)
   hwm=$(status_kb "$netpulse_pid" VmHWM)
+  values_after=$(np_poll_values "$dir")
   stop_child "$netpulse_pid" netpulse
   netpulse_pid=""
-  python3 - "$dir" "$phase" "$clk_tck" "$values_per_run" "$rss" "$hwm" "$devices" "$cycles" \
+  python3 - "$dir" "$phase" "$clk_tck" "$values_before" "$values_after" "$rss" "$hwm" "$devices" \
+    "$cycles" \
     >"$result" <<'EOF'
 import json, sys
-d, phase, hz, vpr, rss, hwm, devices, cycles = sys.argv[1:9]
-hz, vpr, devices, cycles = int(hz), int(vpr), int(devices), int(cycles)
+d, phase, hz, v0, v1, rss, hwm, devices, cycles = sys.argv[1:10]
+hz, devices, cycles = int(hz), int(devices), int(cycles)
+vpr = (int(v0) + int(v1)) / 2
 def load(n):
     ticks = int(open(f"{d}/{n}.ticks").read())
     t = float(open(f"{d}/{n}.time").read())
@@ -305,7 +319,8 @@ for kind in ("icmp", "snmp"):
 values = out["snmp_runs_ok"] * vpr
 samples = m1.get("netpulse_tsdb_samples_appended_total", 0) - m0.get(
     "netpulse_tsdb_samples_appended_total", 0)
-out.update({"values_per_run": vpr, "values": values, "samples": int(samples),
+out.update({"values_per_run": f"{vpr:.1f}", "values_before": v0, "values_after": v1,
+            "values": int(values), "samples": int(samples),
             "us_per_value": f"{cpu * 1e6 / values:.3f}" if values else "-",
             "us_per_sample": f"{cpu * 1e6 / samples:.3f}" if samples else "-",
             "expected_runs": devices * cycles,
@@ -356,10 +371,10 @@ ex_phase() { # RUN: the figures as one k=v line in $result
 raw=()
 result=$tmp/result.txt
 per_phase_minutes=$(((interval * (cycles + 1) + 30) / 60 + 1))
-log "$runs run(s) x 3 phases, each ~$per_phase_minutes min: $devices devices every $interval s," \
+log "$runs run(s) x phases ($phases), each ~$per_phase_minutes min: $devices devices every $interval s," \
   "warm-up 1 + $cycles measured cycles"
 for ((run = 1; run <= runs; run++)); do
-  for phase in both snmp-only exporter; do
+  for phase in $phases; do
     log "run $run/$runs: $phase"
     : >"$result"
     case "$phase" in

@@ -46,7 +46,8 @@
 # Env: BENCH_RUNS (3), BENCH_POLLER_DEVICES (1000; 1..2000), BENCH_POLLER_INTERVAL_S (60),
 #      BENCH_POLLER_CYCLES (2; 1..30), BENCH_POLLER_PERF=1 (`perf record --call-graph dwarf` of the server
 #      during the measured cycles of the first run's `both` phase; `perf report` head in
-#      bench/out/poller-perf-<time>.txt; perf's overhead inflates that phase's CPU figures),
+#      bench/out/poller-perf-<time>.txt; perf's overhead inflates that phase's CPU figures;
+#      BENCH_POLLER_PERF_DATA=FILE keeps perf.data there for `perf report -G`),
 #      BENCH_POLLER_PHASES ("both snmp-only exporter": a subset for profiling or development),
 #      BENCH_QUICK=1 (1 run, 10 s interval, 2 cycles).
 #      About (1 + cycles) x interval x 3 phases per run: 27 min with the defaults, 2 min quick.
@@ -127,7 +128,7 @@ free_udp_port() {
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-median() { grep . | sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { { grep . || true; } | sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 clk_tck=$(getconf CLK_TCK)
@@ -271,6 +272,7 @@ print(min(x["id"] for x in d["devices"]))' "$dir/import.json" "$devices") ||
     kill -INT "$perf_pid" 2>/dev/null || true
     wait "$perf_pid" 2>/dev/null || true
     perf_pid=""
+    [[ -n "${BENCH_POLLER_PERF_DATA:-}" ]] && cp "$tmp/perf.data" "$BENCH_POLLER_PERF_DATA"
     perf_report=$(
       echo "# self time by symbol"
       perf report -i "$tmp/perf.data" --no-children --percent-limit 0.5 --stdio -g none \

@@ -93,6 +93,7 @@ struct DeviceState {
   std::map<std::uint32_t, InterfaceState> interfaces;
   std::size_t last_snmp_values = 0;
   std::map<std::int64_t, ServiceState> services;  // by check id, disabled ones too
+  std::vector<tsdb::AppendSample> snmp_batch;     // the SNMP run's samples until it ends
 };
 
 class PollerImpl final : public Poller {
@@ -789,6 +790,26 @@ class PollerImpl final : public Poller {
     return s;
   }
 
+  // A sample whose labels are sorted already (one sort per interface, not one per metric).
+  static tsdb::AppendSample sorted_sample(std::string_view metric, const tsdb::LabelSet& sorted,
+                                          std::int64_t t_ms, double v) {
+    tsdb::AppendSample s;
+    s.key.metric = metric;
+    s.key.labels = sorted;
+    s.sample.t = t_ms;
+    s.sample.v = v;
+    return s;
+  }
+
+  // Samples of the SNMP run under way: stored in one append when the run ends.
+  static void stage(DeviceState& st, std::vector<tsdb::AppendSample>&& batch) {
+    if (st.snmp_batch.empty()) {
+      st.snmp_batch = std::move(batch);
+    } else {
+      std::move(batch.begin(), batch.end(), std::back_inserter(st.snmp_batch));
+    }
+  }
+
   static tsdb::LabelSet device_labels(const devices::Device& d) {
     return {{"device", label_value(d.name)}, {"device_id", std::to_string(d.id)}};
   }
@@ -885,8 +906,16 @@ class PollerImpl final : public Poller {
 
   // --- SNMP -------------------------------------------------------------------------------------
 
-  void run_snmp(const CheckSpec& spec, std::function<void(CheckOutcome)> done) {
+  void run_snmp(const CheckSpec& spec, std::function<void(CheckOutcome)> run_done) {
     const auto device_id = spec.device_id;
+    // However the run ends, what it read is stored in one append.
+    auto done = [this, device_id, run_done = std::move(run_done)](CheckOutcome o) {
+      if (auto it = states_.find(device_id); it != states_.end()) {
+        append(it->second.device.org_id, std::move(it->second.snmp_batch));
+        it->second.snmp_batch.clear();
+      }
+      run_done(std::move(o));
+    };
     with_address(device_id, [this, device_id,
                              done = std::move(done)](core::Result<asio::ip::address> ip) mutable {
       if (!ip) return done(CheckOutcome{false, false, ip.error().message});
@@ -938,8 +967,8 @@ class PollerImpl final : public Poller {
                   *info.uptime_s);
       }
       st.uptime_s = info.uptime_s;
-      append(st.device.org_id, {sample("sysUpTime", device_labels(st.device), clock_.unix_millis(),
-                                       static_cast<double>(*info.uptime_s))});
+      st.snmp_batch.push_back(sample("sysUpTime", device_labels(st.device), clock_.unix_millis(),
+                                     static_cast<double>(*info.uptime_s)));
     }
     inventory_.record_system_info(device_id, info);
   }
@@ -991,7 +1020,7 @@ class PollerImpl final : public Poller {
               for (auto& [k, v] : hs.labels) labels.emplace_back(k, label_value(v));
               batch.push_back(sample(hs.metric, std::move(labels), t_ms, hs.value));
             }
-            append(st.device.org_id, std::move(batch));
+            stage(st, std::move(batch));
           } else {
             log_.debug("pollers", "device {}: host tables: {}", device_id, r.error().message);
           }
@@ -1035,7 +1064,7 @@ class PollerImpl final : public Poller {
                 sample(wanted[i].metric, device_labels(st.device), t_ms, *v * wanted[i].scale));
           }
           st.last_snmp_values += r->size();
-          append(st.device.org_id, std::move(batch));
+          stage(st, std::move(batch));
           done(CheckOutcome{true, false, ""});
         });
   }
@@ -1105,21 +1134,23 @@ class PollerImpl final : public Poller {
       labels.emplace_back("ifIndex", std::to_string(row.if_index));
       if (!info.name.empty()) labels.emplace_back("ifName", info.name);
       if (!info.alias.empty()) labels.emplace_back("ifAlias", info.alias);
+      std::sort(labels.begin(), labels.end());
       for (auto& [metric, value] : row.values) {
-        batch.push_back(sample(metric, labels, t_ms, static_cast<double>(value)));
+        batch.push_back(sorted_sample(metric, labels, t_ms, static_cast<double>(value)));
       }
-      batch.push_back(sample("ifOperStatus", labels, t_ms, info.oper_status));
-      batch.push_back(sample("ifAdminStatus", labels, t_ms, info.admin_status));
-      batch.push_back(sample("ifSpeedBps", labels, t_ms, static_cast<double>(info.speed_bps)));
-      if (info.in_bps) batch.push_back(sample("ifInBps", labels, t_ms, *info.in_bps));
-      if (info.out_bps) batch.push_back(sample("ifOutBps", labels, t_ms, *info.out_bps));
+      batch.push_back(sorted_sample("ifOperStatus", labels, t_ms, info.oper_status));
+      batch.push_back(sorted_sample("ifAdminStatus", labels, t_ms, info.admin_status));
+      batch.push_back(
+          sorted_sample("ifSpeedBps", labels, t_ms, static_cast<double>(info.speed_bps)));
+      if (info.in_bps) batch.push_back(sorted_sample("ifInBps", labels, t_ms, *info.in_bps));
+      if (info.out_bps) batch.push_back(sorted_sample("ifOutBps", labels, t_ms, *info.out_bps));
       if (info.utilization_pct) {
-        batch.push_back(sample("ifUtilizationPct", labels, t_ms, *info.utilization_pct));
+        batch.push_back(sorted_sample("ifUtilizationPct", labels, t_ms, *info.utilization_pct));
       }
       next.emplace(row.if_index, std::move(state));
     }
     st.interfaces = std::move(next);
-    append(st.device.org_id, std::move(batch));
+    stage(st, std::move(batch));
   }
 
   PollerOptions options_;

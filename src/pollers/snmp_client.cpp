@@ -888,7 +888,7 @@ class Engine : public std::enable_shared_from_this<Engine> {
   asio::steady_timer tick_timer_;
   bool stopped_ = false;
   std::unordered_map<std::string, std::shared_ptr<Session>> sessions_;
-  std::list<Session*> lru_;  // most recently used first
+  std::list<Session*> lru_;            // most recently used first
   std::unordered_set<Session*> busy_;  // sessions with outstanding > 0
   std::vector<Session*> ticked_;       // on_tick's copy of busy_
   std::unordered_map<Operation*, std::unique_ptr<Operation>> operations_;

@@ -16,10 +16,6 @@ using auth::Permission;
 using devices::ServiceCheck;
 using devices::ServiceKind;
 
-boost::json::value opt_number(const std::optional<double>& v) {
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
-}
-
 boost::json::object kind_json(const ServiceCheck& c) {
   switch (c.kind) {
     case ServiceKind::kTcp:
@@ -258,12 +254,12 @@ boost::json::object service_check_status_json(const pollers::ServiceCheckStatus&
           {"last_error_code", text_or_null(s.error_code)},
           {"last",
            {{"attempts", s.attempts},
-            {"connect_ms", opt_number(s.connect_ms)},
+            {"connect_ms", opt(s.connect_ms)},
             {"http_status", s.http_status ? boost::json::value(*s.http_status) : nullptr},
-            {"response_ms", opt_number(s.response_ms)},
-            {"first_byte_ms", opt_number(s.first_byte_ms)},
+            {"response_ms", opt(s.response_ms)},
+            {"first_byte_ms", opt(s.first_byte_ms)},
             {"tls_days_to_expiry", opt(s.tls_days_to_expiry)},
-            {"resolution_ms", opt_number(s.resolution_ms)},
+            {"resolution_ms", opt(s.resolution_ms)},
             {"answers", std::move(answers)}}},
           {"runs", s.runs},
           {"failed_runs", s.failed_runs}};

@@ -294,10 +294,6 @@ boost::json::object device_schema() {
             {"snmp", std::move(snmp)}}}};
 }
 
-boost::json::value opt_double(const std::optional<double>& v) {
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
-}
-
 boost::json::object cycle_json(const pollers::PingCycleResult& r) {
   return {{"sent", r.count},
           {"received", r.received},
@@ -321,9 +317,9 @@ boost::json::object interface_json(const pollers::InterfaceInfo& i) {
           {"admin_status", i.admin_status},
           {"oper_status", i.oper_status},
           {"speed_bps", i.speed_bps},
-          {"in_bps", opt_double(i.in_bps)},
-          {"out_bps", opt_double(i.out_bps)},
-          {"utilization_pct", opt_double(i.utilization_pct)},
+          {"in_bps", opt(i.in_bps)},
+          {"out_bps", opt(i.out_bps)},
+          {"utilization_pct", opt(i.utilization_pct)},
           {"hc_counters", i.hc_counters},
           {"polled_at", core::format_rfc3339_seconds(i.polled_at)}};
 }
@@ -396,7 +392,7 @@ boost::json::object discovery_json(const pollers::DiscoveryJob& j, bool with_hos
     hosts.push_back(
         {{"address", h.address},
          {"icmp", h.icmp_answered},
-         {"rtt_ms", opt_double(h.rtt_ms)},
+         {"rtt_ms", opt(h.rtt_ms)},
          {"snmp_credential", h.snmp_credential ? boost::json::value(*h.snmp_credential) : nullptr},
          {"sys_name", h.system.sys_name},
          {"sys_descr", h.system.sys_descr},

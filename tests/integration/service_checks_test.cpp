@@ -124,10 +124,10 @@ TEST_CASE("service checks: TCP, HTTP(S) and DNS against real peers through the A
     INFO(b.body.substr(0, 200) << " -> " << r.body.substr(0, 300));
     CHECK(r.status == 400);
     CHECK(r.error_code() == "INVALID_INPUT");
-    auto j = r.json();
-    if (j.is_object() && j.as_object().contains("error")) {
-      CHECK(str(j.at("error").at("details").at("field")) == b.field);
-    }
+    const auto j = r.json();
+    REQUIRE(j.is_object());
+    REQUIRE(j.as_object().contains("error"));
+    CHECK(str(j.at("error").at("details").at("field")) == b.field);
   }
   CHECK(c.post_json("/api/v1/devices/999999/checks",
                     R"({"name":"x","kind":"tcp","tcp":{"port":1}})", api.token)

@@ -34,6 +34,9 @@ boost::json::object to_json(const auth::AuditEntry& a);
 inline boost::json::value opt(const std::optional<std::int64_t>& v) {
   return v ? boost::json::value(*v) : boost::json::value(nullptr);
 }
+inline boost::json::value opt(const std::optional<double>& v) {
+  return v ? boost::json::value(*v) : boost::json::value(nullptr);
+}
 inline boost::json::value opt_time(const std::optional<std::int64_t>& v) {
   return v ? boost::json::value(core::format_rfc3339_seconds(*v)) : boost::json::value(nullptr);
 }

@@ -162,10 +162,7 @@ class PollerImpl final : public Poller {
                 std::function<void(core::Result<PollReport>)> done) override {
     auto it = states_.find(device_id);
     if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
-      return post_error(
-          std::move(done),
-          core::Error(core::Errc::kDeviceNotFound, "no enabled device " + std::to_string(device_id),
-                      {{"device_id", device_id}}));
+      return post_error(std::move(done), not_polled(device_id));
     }
     struct Join {
       PollReport report;
@@ -251,10 +248,7 @@ class PollerImpl final : public Poller {
                          std::function<void(core::Result<ServiceCheckStatus>)> done) override {
     auto it = states_.find(device_id);
     if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
-      return post_error(
-          std::move(done),
-          core::Error(core::Errc::kDeviceNotFound, "no enabled device " + std::to_string(device_id),
-                      {{"device_id", device_id}}));
+      return post_error(std::move(done), not_polled(device_id));
     }
     auto svc = it->second.services.find(check);
     if (svc == it->second.services.end()) {
@@ -420,6 +414,13 @@ class PollerImpl final : public Poller {
     return pinger_ ? std::string(pollers::icmp_mode_name(pinger_->mode())) : "off";
   }
 
+  // kDeviceNotFound for a device the poller does not poll (unknown, another org's, disabled).
+  static core::Error not_polled(std::int64_t device_id) {
+    return core::Error(core::Errc::kDeviceNotFound,
+                       "no enabled device " + std::to_string(device_id),
+                       {{"device_id", device_id}});
+  }
+
   template <class T>
   void post_error(std::function<void(core::Result<T>)> done, core::Error e) {
     asio::post(loop_, [done = std::move(done), e = std::move(e)]() mutable { done(std::move(e)); });
@@ -537,13 +538,16 @@ class PollerImpl final : public Poller {
   std::map<std::uint32_t, InterfaceState> interfaces_from_store(const devices::Device& d) const {
     constexpr std::int64_t kSeedCountersFor = 15 * 60 * 1000;
     std::map<std::uint32_t, InterfaceState> out;
-    auto selector = tsdb::Selector::parse(
-        fmt::format(R"({{device_id="{}",__name__=~"ifOperStatus|ifAdminStatus|ifSpeedBps|)"
-                    R"(ifHCInOctets|ifHCOutOctets|ifInOctets|ifOutOctets"}})",
-                    d.id));
+    static constexpr std::array<std::string_view, 7> kSeeded{
+        "ifOperStatus",  "ifAdminStatus", "ifSpeedBps", "ifHCInOctets",
+        "ifHCOutOctets", "ifInOctets",    "ifOutOctets"};
+    // An equality matcher only: no regex compiled per device at start-up.
+    auto selector = tsdb::Selector::parse(fmt::format(R"({{device_id="{}"}})", d.id));
     if (!selector) return out;
     const auto now_ms = clock_.unix_millis();
     for (auto& series : store_.series(d.org_id, std::span(&*selector, 1), 100'000)) {
+      const auto& m = series.key.metric;
+      if (std::find(kSeeded.begin(), kSeeded.end(), m) == kSeeded.end()) continue;
       std::optional<std::uint32_t> index;
       std::string name, alias;
       for (auto& [k, v] : series.key.labels) {
@@ -564,7 +568,6 @@ class PollerImpl final : public Poller {
         info.alias = alias;
         info.polled_at = series.last_t / 1000;
       }
-      const auto& m = series.key.metric;
       const auto value = series.last_value;
       if (m == "ifOperStatus") info.oper_status = static_cast<int>(value);
       if (m == "ifAdminStatus") info.admin_status = static_cast<int>(value);

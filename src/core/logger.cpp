@@ -1,5 +1,7 @@
 // Log records: one line each, text or JSON, to stderr or a test sink, under one mutex so
-// lines from different threads never interleave.
+// lines from different threads never interleave. Messages often carry text from outside (user
+// agents, names, trap strings): control characters, invalid UTF-8 and bidirectional overrides are
+// escaped here, in one place, so no field can forge a line or hide part of one.
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
@@ -7,6 +9,7 @@
 
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/logger.hpp>
+#include <netpulse/core/text.hpp>
 
 namespace netpulse::core {
 
@@ -58,6 +61,16 @@ Logger::Logger(const Clock& clock, Sink sink, LogLevel level, Format format)
 
 void Logger::write(LogLevel level, std::string_view component, std::string_view message) {
   if (!enabled(level)) return;
+  std::string safe_component;
+  std::string safe_message;
+  if (!is_log_safe(component)) {
+    append_log_safe(safe_component, component);
+    component = safe_component;
+  }
+  if (!is_log_safe(message)) {
+    append_log_safe(safe_message, message);
+    message = safe_message;
+  }
   auto ts = format_rfc3339(clock_.system_now());
   std::string line;
   if (format_.load() == Format::kJson) {

@@ -10,6 +10,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <netpulse/api/routes.hpp>
 
@@ -52,6 +53,17 @@ double process_open_fds() {
     ++n;
   }
   return n > 0 ? n - 1 : 0;
+}
+
+// Whether the request carries `Authorization: Bearer <token>`, compared in constant time.
+bool bearer_matches(const Request& req, const std::string& token) {
+  auto it = req.find(http::field::authorization);
+  if (it == req.end()) return false;
+  std::string_view value = it->value();
+  constexpr std::string_view kScheme = "Bearer ";
+  if (value.size() != kScheme.size() + token.size() || !value.starts_with(kScheme)) return false;
+  value.remove_prefix(kScheme.size());
+  return CRYPTO_memcmp(value.data(), token.data(), token.size()) == 0;
 }
 
 Response json_response(http::status status, const boost::json::object& body) {
@@ -135,8 +147,16 @@ void register_system_routes(Router& router, const RouteDeps& deps) {
   metrics.method = http::verb::get;
   metrics.pattern = "/metrics";
   metrics.rate_limited = false;
-  metrics.doc = {"The server's own figures in the Prometheus text format.", "health"};
-  metrics.handler = [&registry = deps.metrics](ContextPtr ctx) {
+  metrics.doc = {
+      "The server's own figures in the Prometheus text format (with "
+      "http.metrics_token set, only for `Authorization: Bearer <token>`).",
+      "health"};
+  metrics.handler = [&registry = deps.metrics, token = deps.metrics_token](ContextPtr ctx) {
+    if (!token.empty() && !bearer_matches(ctx->request(), token)) {
+      return ctx->reply_error(core::Error(
+          core::Errc::kAuthenticationRequired,
+          "/metrics needs \"Authorization: Bearer <token>\" with the token of http.metrics_token"));
+    }
     ctx->reply({http::status::ok, registry.render(), "text/plain; version=0.0.4; charset=utf-8"});
   };
   router.add(std::move(metrics));

@@ -2,6 +2,14 @@
 // connection reading requests with limits and timeouts, handing each to the Pipeline and writing
 // its answer, keep-alive until the client, a timeout or shutdown ends it. Modelled on Beast's
 // advanced_server_flex example: one session template for plain and TLS streams.
+//
+// Connection slots are a resource a client could hoard, so: a connection's first request head must
+// arrive within header_timeout of the accept (TLS handshake included) and a later one within
+// header_timeout of its first byte; one client address (an IPv6 /64) holds at most
+// max_connections_per_ip; and when every slot is taken, the keep-alive connection idle the longest
+// is closed to let a new client in.
+#include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/ip/address.hpp>
@@ -37,6 +45,9 @@ class SessionBase {
   // Closes the connection now if no request is being handled; otherwise after its answer.
   virtual void close_if_idle() = 0;
   virtual void force_close() = 0;
+  // When the connection is waiting for the next request of a keep-alive connection: the order in
+  // which it became so (smaller = idle longer); 0 when it is not idle.
+  virtual std::uint64_t idle_order() const = 0;
 };
 
 struct SharedState {
@@ -45,9 +56,21 @@ struct SharedState {
   std::shared_ptr<detail::Pipeline> pipeline;
   core::Gauge& open_gauge;
   core::Counter& rejected;
+  core::Counter& rejected_per_ip;
+  core::Counter& evicted_idle;
+  core::Counter& header_timeouts;
   std::unordered_set<SessionBase*> sessions;
+  // Open connections per client key (see client_key()); keys with none are erased.
+  std::unordered_map<std::string, std::size_t> per_client;
+  std::uint64_t idle_sequence = 0;
   bool stopping = false;
   std::function<void()> on_drained;
+
+  void release_client(const std::string& key) {
+    if (key.empty()) return;
+    auto it = per_client.find(key);
+    if (it != per_client.end() && --it->second == 0) per_client.erase(it);
+  }
 
   void remove(SessionBase* s) {
     sessions.erase(s);
@@ -63,18 +86,31 @@ struct SharedState {
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(std::shared_ptr<SharedState> state, Stream stream, std::string peer_ip)
-      : state_(std::move(state)), stream_(std::move(stream)), peer_ip_(std::move(peer_ip)) {
+  // `client_key` is what the per-client limit counts (empty: not counted); the caller has
+  // counted this connection under it already.
+  Session(std::shared_ptr<SharedState> state, Stream stream, std::string peer_ip,
+          std::string client_key)
+      : state_(std::move(state)),
+        stream_(std::move(stream)),
+        peer_ip_(std::move(peer_ip)),
+        client_key_(std::move(client_key)) {
     state_->sessions.insert(this);
     state_->open_gauge.set(static_cast<double>(state_->sessions.size()));
   }
-  ~Session() override { state_->remove(this); }
+  ~Session() override {
+    state_->release_client(client_key_);
+    state_->remove(this);
+  }
 
   void run() {
+    // One deadline from here to the first request's complete head, handshake included.
+    lowest().expires_after(state_->options.header_timeout);
     if constexpr (kTls) {
-      lowest().expires_after(state_->options.read_timeout);
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec == beast::error::timeout) {
+                                  self->state_->header_timeouts.inc();
+                                }
                                 if (ec) return self->fail(ec, "tls handshake");
                                 self->do_read();
                               });
@@ -87,15 +123,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!busy_) force_close();
   }
   void force_close() override {
+    idle_order_ = 0;
     beast::error_code ec;
     lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
     lowest().close();
   }
+  std::uint64_t idle_order() const override { return idle_order_; }
 
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   static constexpr std::uint64_t kSmallBody = 4096;
   static constexpr std::size_t kBodyReadBytes = 64 * 1024;
+  static constexpr std::size_t kFirstReadBytes = 4096;
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
@@ -104,8 +143,27 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(state_->options.max_header_bytes));
     parser_->body_limit(state_->options.max_body_bytes);
-    // The first request must arrive within the read timeout; later ones within the idle time.
-    lowest().expires_after(first_ ? state_->options.read_timeout : state_->options.idle_timeout);
+    // The first request's deadline has run since the accept (run()).
+    if (first_) return read_header();
+    // A pipelined request is already (partly) here: its head has header_timeout from now.
+    if (buffer_.size() > 0) {
+      lowest().expires_after(state_->options.header_timeout);
+      return read_header();
+    }
+    // Idle keep-alive: wait up to idle_timeout for the next request's first bytes.
+    idle_order_ = ++state_->idle_sequence;
+    lowest().expires_after(state_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->idle_order_ = 0;
+                              if (ec) return self->on_read_error(ec);
+                              self->buffer_.commit(n);
+                              self->lowest().expires_after(self->state_->options.header_timeout);
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                               self->on_read_header(ec);
@@ -113,6 +171,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void on_read_header(beast::error_code ec) {
+    if (ec == beast::error::timeout) state_->header_timeouts.inc();
     if (ec) return on_read_error(ec);
     // From here the request is in flight: shutdown lets it finish instead of closing it.
     busy_ = true;
@@ -225,6 +284,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<SharedState> state_;
   Stream stream_;
   std::string peer_ip_;
+  std::string client_key_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string response_;  // the answer being written
@@ -233,6 +293,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool first_ = true;
   bool busy_ = false;
   bool keep_alive_ = true;
+  std::uint64_t idle_order_ = 0;
 };
 
 class ServerImpl final : public Server {
@@ -248,8 +309,21 @@ class ServerImpl final : public Server {
             std::make_shared<detail::Pipeline>(options, clock, log, metrics, router, auth),
             metrics.gauge("netpulse_http_open_connections", "HTTP connections open now."),
             metrics.counter("netpulse_http_rejected_connections_total",
-                            "Connections refused because max_connections were open."),
+                            "Connections refused, by reason: max_connections were open, or "
+                            "max_connections_per_ip from the client's address.",
+                            {{"reason", "max_connections"}}),
+            metrics.counter("netpulse_http_rejected_connections_total",
+                            "Connections refused, by reason: max_connections were open, or "
+                            "max_connections_per_ip from the client's address.",
+                            {{"reason", "per_ip"}}),
+            metrics.counter("netpulse_http_idle_connections_closed_total",
+                            "Idle keep-alive connections closed to make room for a new client."),
+            metrics.counter("netpulse_http_header_timeouts_total",
+                            "Connections closed because a request head (or the TLS handshake) "
+                            "did not arrive within http.header_timeout_ms."),
             {},
+            {},
+            0,
             false,
             nullptr})),
         grace_timer_(loop) {}
@@ -357,31 +431,75 @@ class ServerImpl final : public Server {
         remote.address().is_v6() && remote.address().to_v6().is_v4_mapped()
             ? net::ip::make_address_v4(net::ip::v4_mapped, remote.address().to_v6()).to_string()
             : remote.address().to_string();
-    if (state_->sessions.size() >= state_->options.max_connections) {
-      state_->rejected.inc();
-      auto sock = std::make_shared<tcp::socket>(std::move(socket));
-      auto res = std::make_shared<std::string>(
-          state_->pipeline
-              ->transport_error(http::status::service_unavailable, core::Errc::kServiceUnavailable,
-                                fmt::format("too many connections (limit {}); retry shortly",
-                                            state_->options.max_connections),
-                                "Retry-After: 1\r\n")
-              .bytes);
-      net::async_write(*sock, net::buffer(*res), [sock, res](beast::error_code, std::size_t) {
-        beast::error_code ignored;
-        sock->shutdown(tcp::socket::shutdown_both, ignored);
-        sock->close(ignored);
-      });
-      return;
+    const auto key = client_key(remote.address(), ip);
+    const auto limit = state_->options.max_connections_per_ip;
+    if (!key.empty() && limit > 0) {
+      auto it = state_->per_client.find(key);
+      if (it != state_->per_client.end() && it->second >= limit) {
+        state_->rejected_per_ip.inc();
+        return refuse(std::move(socket),
+                      fmt::format("too many connections from your address (limit {}); close "
+                                  "some or retry shortly",
+                                  limit));
+      }
     }
+    if (state_->sessions.size() >= state_->options.max_connections && !evict_idle()) {
+      state_->rejected.inc();
+      return refuse(std::move(socket), fmt::format("too many connections (limit {}); retry shortly",
+                                                   state_->options.max_connections));
+    }
+    if (!key.empty()) ++state_->per_client[key];
     if (tls_) {
       std::make_shared<Session<ssl::stream<beast::tcp_stream>>>(
-          state_, ssl::stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_), ip)
+          state_, ssl::stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_), ip,
+          key)
           ->run();
     } else {
-      std::make_shared<Session<beast::tcp_stream>>(state_, beast::tcp_stream(std::move(socket)), ip)
+      std::make_shared<Session<beast::tcp_stream>>(state_, beast::tcp_stream(std::move(socket)), ip,
+                                                   key)
           ->run();
     }
+  }
+
+  // What the per-client limit counts a connection under: the IPv4 address, or the /64 of an IPv6
+  // one (one subscriber's whole prefix). Empty for a trusted proxy, which carries many clients.
+  std::string client_key(const net::ip::address& address, const std::string& ip) const {
+    const auto& proxies = state_->options.trusted_proxies;
+    if (std::find(proxies.begin(), proxies.end(), ip) != proxies.end()) return {};
+    if (!address.is_v6() || address.to_v6().is_v4_mapped()) return ip;
+    auto bytes = address.to_v6().to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return net::ip::address_v6(bytes).to_string() + "/64";
+  }
+
+  // Closes the keep-alive connection idle the longest, if any; true when one was closed. The
+  // closed session leaves the set a moment later, so the count may pass the limit by the few
+  // connections being closed.
+  bool evict_idle() {
+    SessionBase* oldest = nullptr;
+    for (auto* s : state_->sessions) {
+      const auto order = s->idle_order();
+      if (order != 0 && (!oldest || order < oldest->idle_order())) oldest = s;
+    }
+    if (!oldest) return false;
+    state_->evicted_idle.inc();
+    oldest->force_close();
+    return true;
+  }
+
+  // Answers 503 with `message` and closes, without making a session.
+  void refuse(tcp::socket socket, std::string message) {
+    auto sock = std::make_shared<tcp::socket>(std::move(socket));
+    auto res = std::make_shared<std::string>(
+        state_->pipeline
+            ->transport_error(http::status::service_unavailable, core::Errc::kServiceUnavailable,
+                              std::move(message), "Retry-After: 1\r\n")
+            .bytes);
+    net::async_write(*sock, net::buffer(*res), [sock, res](beast::error_code, std::size_t) {
+      beast::error_code ignored;
+      sock->shutdown(tcp::socket::shutdown_both, ignored);
+      sock->close(ignored);
+    });
   }
 
   net::io_context& loop_;

@@ -29,8 +29,10 @@ api::ServerOptions server_options(const core::Config& c) {
   o.host = c.http.listen_host;
   o.port = c.http.listen_port;
   o.max_connections = static_cast<std::size_t>(c.http.max_connections);
+  o.max_connections_per_ip = static_cast<std::size_t>(c.http.max_connections_per_ip);
   o.max_header_bytes = static_cast<std::size_t>(c.http.max_header_bytes);
   o.max_body_bytes = static_cast<std::uint64_t>(c.http.max_body_bytes);
+  o.header_timeout = std::chrono::milliseconds(c.http.header_timeout_ms);
   o.read_timeout = std::chrono::milliseconds(c.http.read_timeout_ms);
   o.idle_timeout = std::chrono::milliseconds(c.http.idle_timeout_ms);
   o.write_timeout = std::chrono::milliseconds(c.http.write_timeout_ms);
@@ -180,6 +182,7 @@ int cmd_serve(const CommandLine& cl) {
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
+  deps.metrics_token = config->http.metrics_token;
   deps.tsdb = &store;
   deps.inventory = inventory->get();
   deps.poller = poller->get();

@@ -264,8 +264,10 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
                listen + "\"");
   }
   c.http.max_connections = r.ranged("http.max_connections", 1, 1'000'000);
+  c.http.max_connections_per_ip = r.ranged("http.max_connections_per_ip", 0, 1'000'000);
   c.http.max_header_bytes = r.ranged("http.max_header_bytes", 1024, 1 << 20);
   c.http.max_body_bytes = r.ranged("http.max_body_bytes", 1024, std::int64_t{1} << 32);
+  c.http.header_timeout_ms = r.ranged("http.header_timeout_ms", 100, 3'600'000);
   c.http.read_timeout_ms = r.ranged("http.read_timeout_ms", 100, 3'600'000);
   c.http.idle_timeout_ms = r.ranged("http.idle_timeout_ms", 100, 3'600'000);
   c.http.write_timeout_ms = r.ranged("http.write_timeout_ms", 100, 3'600'000);
@@ -279,6 +281,12 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
     }
   }
   c.http.trusted_proxies = r.strings("http.trusted_proxies");
+  c.http.metrics_token = r.str("http.metrics_token");
+  if (!c.http.metrics_token.empty() &&
+      (c.http.metrics_token.size() < 16 ||
+       c.http.metrics_token.find_first_of(" \t\r\n") != std::string::npos)) {
+    r.fail("http.metrics_token", "must be empty or at least 16 characters without spaces");
+  }
   c.http.tls.enabled = r.boolean("http.tls.enabled");
   c.http.tls.cert_file = r.str("http.tls.cert_file");
   c.http.tls.key_file = r.str("http.tls.key_file");

@@ -26,6 +26,8 @@ struct RouteDeps {
   std::string version;
   // True once start-up has finished and while not shutting down (for /ready).
   std::function<bool()> ready;
+  // When set, /metrics answers only `Authorization: Bearer <metrics_token>` (401 otherwise).
+  std::string metrics_token;
   // The time-series store and the pool its ingest parsing runs on; without them the metric
   // routes are not registered.
   tsdb::Store* tsdb = nullptr;

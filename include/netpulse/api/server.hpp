@@ -28,8 +28,14 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
   std::size_t max_connections = 1024;
+  // Per client address (IPv6 per /64); trusted proxies are exempt; 0 = no limit.
+  std::size_t max_connections_per_ip = 128;
   std::size_t max_header_bytes = 16384;
   std::uint64_t max_body_bytes = std::uint64_t{10} * 1024 * 1024;
+  // A request's head must arrive within this: from the start of the connection for its first
+  // request (TLS handshake included), from the first byte of a later one.
+  std::chrono::milliseconds header_timeout{10000};
+  // A request's body must arrive within this once the head did.
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds write_timeout{30000};

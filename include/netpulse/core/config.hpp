@@ -32,8 +32,10 @@ struct Config {
     std::string listen_host;  // "127.0.0.1", "::1", "0.0.0.0"
     std::uint16_t listen_port = 0;
     std::int64_t max_connections = 0;
+    std::int64_t max_connections_per_ip = 0;
     std::int64_t max_header_bytes = 0;
     std::int64_t max_body_bytes = 0;
+    std::int64_t header_timeout_ms = 0;
     std::int64_t read_timeout_ms = 0;
     std::int64_t idle_timeout_ms = 0;
     std::int64_t write_timeout_ms = 0;
@@ -41,6 +43,7 @@ struct Config {
     std::int64_t gzip_min_bytes = 0;
     std::vector<std::string> cors_allowed_origins;
     std::vector<std::string> trusted_proxies;
+    std::string metrics_token;
     Tls tls;
     RateLimit rate_limit;
   };

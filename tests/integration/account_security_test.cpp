@@ -244,7 +244,6 @@ TEST_CASE("API keys: a system admin's key dies with its creator and follows the 
   INFO(created.body);
   REQUIRE(created.status == 201);
   auto key = std::string(created.json().at("data").at("key").as_string());
-  auto key_id = created.json().at("data").at("id").as_int64();
   // Without an expiry the configured default lifetime applies (365 days).
   CHECK(created.json().at("data").at("expires_at").is_string());
   CHECK(c.get("/api/v1/organizations", key).status == 200);
@@ -293,7 +292,6 @@ TEST_CASE("API keys: a system admin's key dies with its creator and follows the 
   REQUIRE(revoke.exit_code == 0);
   CHECK(c.get("/api/v1/auth/me", mine_key).status == 401);
   CHECK(run_netpulse({"api-key", "revoke", "99999"}, cli_env(dir)).exit_code == 1);
-  (void)key_id;
 }
 
 TEST_CASE("access tokens: a password change, a reset and a deactivation end them at once",

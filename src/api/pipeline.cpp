@@ -126,7 +126,10 @@ Pipeline::Pipeline(const ServerOptions& options, const core::Clock& clock, core:
       auth_(auth),
       per_ip_(clock, options.per_ip_rps, options.per_ip_burst),
       per_user_(clock, options.per_user_rps, options.per_user_burst),
-      request_id_prefix_("req_" + core::random_hex(4) + "_") {}
+      request_id_prefix_("req_" + core::random_hex(4) + "_") {
+  // Shown as 0 from the start rather than appearing with the first refusal.
+  for (int status : {401, 429, 0}) refused_counter(status);
+}
 
 std::string Pipeline::next_request_id() {
   char buf[17];
@@ -375,6 +378,46 @@ void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
   }
 }
 
+// Audits only what an authenticated caller did (its denials included: they are accountable and
+// rate-limited per user). A request refused before anyone was authenticated (no or a bad token,
+// an address over its rate) is not a row, or anyone could fill the log: it is counted in
+// netpulse_audit_refused_total by reason.
+void Pipeline::audit(const Exchange& ex, const Context* ctx, const auth::Principal* who,
+                     int status) {
+  if (!who) {
+    refused_counter(status).inc();
+    return;
+  }
+  auth::AuditEntry a;
+  a.at = clock_.unix_seconds();
+  a.org_id = who->org_id;
+  if (who->user_id) a.user_id = who->user_id;
+  if (who->api_key_id) a.api_key_id = who->api_key_id;
+  a.actor = who->actor;
+  a.action = std::string(http::to_string(ex.method)) + " " + ex.route->pattern;
+  a.target = ctx && !ctx->audit_target().empty() ? ctx->audit_target()
+                                                 : std::string(target_path(ex.target));
+  a.source_ip = ex.client_ip;
+  a.request_id = ex.request_id;
+  a.status = status;
+  a.success = status < 400;
+  auth_.record_audit(std::move(a));
+}
+
+core::Counter& Pipeline::refused_counter(int status) {
+  static constexpr std::array<const char*, 3> kReasons = {"unauthenticated", "rate_limited",
+                                                          "other"};
+  const std::size_t index = status == 401 ? 0 : status == 429 ? 1 : 2;
+  auto*& counter = refused_counters_[index];
+  if (!counter) {
+    counter = &metrics_.counter(
+        "netpulse_audit_refused_total",
+        "Writes to audited routes refused before authentication (not audited), by reason.",
+        {{"reason", kReasons[index]}});
+  }
+  return *counter;
+}
+
 void Pipeline::finish(const Exchange& ex, const Context* ctx, Response r) {
   if (closed_) return;
   int status = static_cast<int>(r.status);
@@ -427,26 +470,7 @@ void Pipeline::finish(const Exchange& ex, const Context* ctx, Response r) {
               std::string(http::to_string(ex.method)), ex.target, status, body_size, elapsed * 1000,
               ex.request_id, who ? who->actor : "-");
   }
-  if (ex.route && ex.route->audited && is_mutating(ex.method)) {
-    auth::AuditEntry a;
-    a.at = clock_.unix_seconds();
-    if (who) {
-      a.org_id = who->org_id;
-      if (who->user_id) a.user_id = who->user_id;
-      if (who->api_key_id) a.api_key_id = who->api_key_id;
-      a.actor = who->actor;
-    } else {
-      a.actor = "anonymous";
-    }
-    a.action = std::string(http::to_string(ex.method)) + " " + ex.route->pattern;
-    a.target = ctx && !ctx->audit_target().empty() ? ctx->audit_target()
-                                                   : std::string(target_path(ex.target));
-    a.source_ip = ex.client_ip;
-    a.request_id = ex.request_id;
-    a.status = status;
-    a.success = status < 400;
-    auth_.record_audit(std::move(a));
-  }
+  if (ex.route && ex.route->audited && is_mutating(ex.method)) audit(ex, ctx, who, status);
   ex.send({std::move(bytes), keep_alive, status});
 }
 

@@ -219,6 +219,21 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
                                      {"properties", {{"password", {{"type", "string"}}}}}};
   router.add(std::move(set_password));
 
+  auto unlock = make_route(
+      verb::post, "/api/v1/users/{id}/unlock", Permission::kUsersWrite,
+      "Lift the login lock-outs of a user's email from every address (see docs/security.md).",
+      "users", [&auth](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("users/" + std::to_string(*id));
+        auth.unlock_user(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
+          if (!r) return ctx->reply_error(r.error());
+          ctx->reply_no_content();
+        });
+      });
+  unlock.doc.success_status = 204;
+  router.add(std::move(unlock));
+
   // --- organizations -------------------------------------------------------------------------
   router.add(make_route(verb::get, "/api/v1/organization", Permission::kSelf,
                         "Your own organization.", "organizations", [&auth](ContextPtr ctx) {
@@ -323,7 +338,10 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
 
   auto create_key = make_route(
       verb::post, "/api/v1/api-keys", Permission::kApiKeysWrite,
-      "Create an API key; the key itself is in the answer once and never again.", "api-keys",
+      "Create an API key; the key itself is in the answer once and never again. The key belongs "
+      "to you: it stops if you are deleted or deactivated and never does more than your current "
+      "role. Without expires_in_days it expires after [auth] api_key_default_ttl_days.",
+      "api-keys",
       [&auth, &clock = deps.clock](ContextPtr ctx) {
         auto& body = ctx->body();
         Fields f(body);

@@ -1,16 +1,21 @@
 // Command-line parsing, usage text, and the small sub-commands (check-config, migrate, backup,
-// user). `serve` is in serve.cpp.
+// user, api-key). `serve` is in serve.cpp. The user and api-key commands write the database
+// another process (the server) may be using; their changes take effect there at once (the
+// server reads users and keys on every request) and are audited with the actor "cli".
 #include "cli.hpp"
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include <fmt/format.h>
 
 #include <netpulse/auth/auth_service.hpp>
+#include <netpulse/core/clock.hpp>
 #include <netpulse/core/config.hpp>
 #include <netpulse/core/random.hpp>
 #include <netpulse/db/database.hpp>
@@ -30,14 +35,20 @@ Usage:
                                              apply (or list) pending database migrations
   netpulse backup PATH [--config FILE]       consistent copy of the database, while running
   netpulse user add --email E --role R [--name N] [--password P] [--org SLUG] [--config FILE]
-  netpulse user passwd --email E [--password P] [--config FILE]
+  netpulse user passwd --email E [--org SLUG] [--password P] [--config FILE]
+                                             set a password; ends the user's sessions
+  netpulse user unlock --email E [--org SLUG] [--config FILE]
+                                             lift the user's login lock-outs
   netpulse user list [--config FILE]
+  netpulse api-key list [--org SLUG] [--config FILE]
+  netpulse api-key revoke ID [--config FILE]
   netpulse version                           print the version
   netpulse help                              this text
 
 Without --config the embedded defaults apply (see config/netpulse.toml); any setting can be
 overridden by NETPULSE_<SECTION>_<KEY> environment variables. Where no --password is given, a
-password is generated and printed once.
+password is generated and printed once. --org names the organization (its slug) where an email
+is in several.
 )";
 
 constexpr std::array<std::string_view, 6> kValued = {"config", "email",    "role",
@@ -159,7 +170,7 @@ int cmd_backup(const CommandLine& cl) {
 
 int cmd_user(const CommandLine& cl) {
   if (cl.positional.empty()) {
-    std::fprintf(stderr, "netpulse user: add, passwd or list\n");
+    std::fprintf(stderr, "netpulse user: add, passwd, unlock or list\n");
     return 2;
   }
   auto config = load_config_or_report(cl);
@@ -192,6 +203,15 @@ int cmd_user(const CommandLine& cl) {
   if (!email) {
     std::fprintf(stderr, "netpulse user %s: --email is required\n", sub.c_str());
     return 2;
+  }
+  if (sub == "unlock") {
+    auto r = auth.unlock_user_sync(*email, cl.option("org"));
+    if (!r) {
+      std::fprintf(stderr, "netpulse user unlock: %s\n", r.error().message.c_str());
+      return 1;
+    }
+    std::printf("login lock-outs of <%s> lifted\n", email->c_str());
+    return 0;
   }
   auto password = cl.option("password");
   bool generated = !password;
@@ -226,18 +246,93 @@ int cmd_user(const CommandLine& cl) {
     std::printf("created user %lld <%s> (%s) in %s\n", static_cast<long long>(created->id),
                 created->email.c_str(), role_name.c_str(), slug.c_str());
   } else if (sub == "passwd") {
-    auto r = auth.set_password_sync(*email, *password);
+    auto r = auth.set_password_sync(*email, cl.option("org"), *password);
     if (!r) {
       std::fprintf(stderr, "netpulse user passwd: %s\n", r.error().message.c_str());
       return 1;
     }
     std::printf("password changed for <%s>; their sessions were ended\n", email->c_str());
   } else {
-    std::fprintf(stderr, "netpulse user: unknown sub-command \"%s\" (add, passwd, list)\n",
+    std::fprintf(stderr, "netpulse user: unknown sub-command \"%s\" (add, passwd, unlock, list)\n",
                  sub.c_str());
     return 2;
   }
   if (generated) std::printf("password: %s\n", password->c_str());
+  return 0;
+}
+
+int cmd_api_key(const CommandLine& cl) {
+  if (cl.positional.empty() || (cl.positional[0] != "list" && cl.positional[0] != "revoke")) {
+    std::fprintf(stderr, "netpulse api-key: list or revoke ID\n");
+    return 2;
+  }
+  const auto& sub = cl.positional[0];
+  std::int64_t key_id = 0;
+  if (sub == "revoke") {
+    const auto* text = cl.positional.size() == 2 ? &cl.positional[1] : nullptr;
+    auto [end, ec] = text ? std::from_chars(text->data(), text->data() + text->size(), key_id)
+                          : std::from_chars_result{nullptr, std::errc::invalid_argument};
+    if (!text || ec != std::errc() || end != text->data() + text->size() || key_id <= 0) {
+      std::fprintf(stderr, "netpulse api-key revoke: give the key's id (see api-key list)\n");
+      return 2;
+    }
+  }
+  auto config = load_config_or_report(cl);
+  if (!config) return 2;
+  Runtime rt(*config);
+  auto database = rt.open_database();
+  if (!database) return 1;
+  auto service = rt.open_auth(**database);
+  if (!service) return 1;
+  auto& auth = **service;
+
+  if (sub == "revoke") {
+    auto r = auth.revoke_api_key_sync(key_id);
+    if (!r) {
+      std::fprintf(stderr, "netpulse api-key revoke: %s\n", r.error().message.c_str());
+      return 1;
+    }
+    std::printf("API key %lld revoked\n", static_cast<long long>(key_id));
+    return 0;
+  }
+
+  std::optional<std::int64_t> only_org;
+  auto orgs = auth.list_orgs(auth::SystemScope::trusted(), {1, 500});
+  if (!orgs) {
+    std::fprintf(stderr, "netpulse api-key list: %s\n", orgs.error().message.c_str());
+    return 1;
+  }
+  std::map<std::int64_t, std::string> slugs;
+  for (auto& o : orgs->items) slugs[o.id] = o.slug;
+  if (auto slug = cl.option("org")) {
+    for (auto& [id, s] : slugs) {
+      if (s == *slug) only_org = id;
+    }
+    if (!only_org) {
+      std::fprintf(stderr, "netpulse api-key list: no organization with slug \"%s\"\n",
+                   slug->c_str());
+      return 1;
+    }
+  }
+  auto keys = auth.list_all_api_keys_sync();
+  if (!keys) {
+    std::fprintf(stderr, "netpulse api-key list: %s\n", keys.error().message.c_str());
+    return 1;
+  }
+  auto when = [](const std::optional<std::int64_t>& t) {
+    return t ? core::format_rfc3339_seconds(*t) : std::string("-");
+  };
+  std::printf("%-6s %-12s %-14s %-9s %-8s %-20s %-20s %-20s %s\n", "ID", "ORG", "PREFIX", "ROLE",
+              "CREATOR", "LAST USED", "EXPIRES", "REVOKED", "NAME");
+  for (auto& k : *keys) {
+    if (only_org && k.org_id != *only_org) continue;
+    auto org = slugs.count(k.org_id) ? slugs[k.org_id] : std::to_string(k.org_id);
+    auto creator = k.created_by ? std::to_string(*k.created_by) : std::string("-");
+    std::printf("%-6lld %-12s %-14s %-9s %-8s %-20s %-20s %-20s %s\n", static_cast<long long>(k.id),
+                org.c_str(), k.prefix.c_str(), std::string(auth::role_name(k.role)).c_str(),
+                creator.c_str(), when(k.last_used_at).c_str(), when(k.expires_at).c_str(),
+                when(k.revoked_at).c_str(), k.name.c_str());
+  }
   return 0;
 }
 
@@ -260,6 +355,7 @@ int run(int argc, char** argv) {
   if (cl.command == "migrate") return cmd_migrate(cl);
   if (cl.command == "backup") return cmd_backup(cl);
   if (cl.command == "user") return cmd_user(cl);
+  if (cl.command == "api-key") return cmd_api_key(cl);
   std::fprintf(stderr, "netpulse: unknown command \"%s\"\n\n%s", cl.command.c_str(),
                std::string(kUsage).c_str());
   return 2;

@@ -26,6 +26,7 @@ int cmd_check_config(const CommandLine& cl);
 int cmd_migrate(const CommandLine& cl);
 int cmd_backup(const CommandLine& cl);
 int cmd_user(const CommandLine& cl);
+int cmd_api_key(const CommandLine& cl);
 
 // Runs the command line; returns the exit status.
 int run(int argc, char** argv);

@@ -238,8 +238,20 @@ int cmd_serve(const CommandLine& cl) {
   };
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) feed_watchdog();
 
+  // Periodic upkeep hangs off one tick; each module decides from its Clock what is due (the auth
+  // module: deleting old audit rows and expired refresh tokens).
+  boost::asio::steady_timer upkeep(loop);
+  std::function<void()> tick = [&] {
+    auth.tick();
+    upkeep.expires_after(std::chrono::seconds(60));
+    upkeep.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) tick();
+    });
+  };
+
   (*server)->start();
   (*poller)->start();
+  tick();
   ready = true;
   auto ep = (*server)->local_endpoint();
   auto host = ep.address().is_v6() ? fmt::format("[{}]", ep.address().to_string())

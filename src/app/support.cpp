@@ -106,6 +106,8 @@ std::optional<std::unique_ptr<auth::AuthService>> Runtime::open_auth(db::Databas
   o.throttle_ip_failures = static_cast<int>(config.auth.throttle_ip_failures);
   o.throttle_base_s = config.auth.throttle_base_s;
   o.throttle_max_s = config.auth.throttle_max_s;
+  o.audit_retention_days = config.auth.audit_retention_days;
+  o.api_key_default_ttl_days = config.auth.api_key_default_ttl_days;
   auto service =
       auth::AuthService::open(o, clock, database, *workers, loop->get_executor(), log, &metrics);
   if (!service) {

@@ -1,8 +1,15 @@
 // API keys for machines: "np_<prefix>_<secret>", 12 and 48 lower-case hex digits. Only the prefix
 // (to find the row and to tell keys apart) and SHA-256 of the whole key are stored; the plaintext
 // is handed out once at creation. A presented key is looked up by prefix and its hash compared in
-// constant time. A key never holds a permission its creator lacks. last_used_at is written at
-// most once a minute per key, fire and forget, so busy ingest clients do not load the writer.
+// constant time.
+//
+// A key belongs to the user who created it (keys cannot create keys): it never holds a permission
+// its creator lacks, at creation and at every use. authenticate reads the creator's row with the
+// key's: a deleted creator (created_by NULL) or an inactive one stops the key, and the key acts
+// with the lesser of its role and the creator's current role, so a demoted administrator's key is
+// no longer an administrator's. A key made without an expiry gets the configured default
+// lifetime. last_used_at is written at most once a minute per key, fire and forget, so busy
+// ingest clients do not load the writer.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -45,6 +52,15 @@ bool role_within(Role wanted, Role holder) noexcept {
   return true;
 }
 
+// The most privileged role whose permissions both `a` and `b` hold, if any (viewer and api_user
+// share only reads and no role is below both).
+std::optional<Role> lesser_role(Role a, Role b) noexcept {
+  for (Role r : {Role::kAdmin, Role::kOperator, Role::kViewer, Role::kApiUser}) {
+    if (role_within(r, a) && role_within(r, b)) return r;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 core::Result<Principal> AuthServiceImpl::authenticate_api_key(std::string_view key) {
@@ -59,10 +75,17 @@ core::Result<Principal> AuthServiceImpl::authenticate_api_key(std::string_view k
     ApiKey key;
     std::string key_hash;
     bool org_is_system = false;
+    std::optional<Role> creator_role;  // none: the creator is gone
+    bool creator_active = false;
   };
   auto found = db_.read([&](db::Connection& conn) -> core::Result<std::optional<KeyRow>> {
     static const std::string sql = fmt::format(
-        "SELECT {}, key_hash, (SELECT is_system FROM organizations o WHERE o.id = api_keys.org_id) "
+        "SELECT {}, key_hash, (SELECT is_system FROM organizations o WHERE o.id = "
+        "api_keys.org_id), "
+        "(SELECT role FROM users u WHERE u.id = api_keys.created_by AND "
+        "u.org_id = api_keys.org_id), "
+        "(SELECT active FROM users u WHERE u.id = api_keys.created_by AND "
+        "u.org_id = api_keys.org_id) "
         "FROM api_keys WHERE prefix = ?",
         kApiKeyColumns);
     auto st = prepare(conn, sql, prefix);
@@ -74,6 +97,8 @@ core::Result<Principal> AuthServiceImpl::authenticate_api_key(std::string_view k
     r.key = read_api_key(*st);
     r.key_hash = st->get_blob(10);
     r.org_is_system = !st->is_null(11) && st->get_int64(11) != 0;
+    if (!st->is_null(12)) r.creator_role = stored_role(st->get_text(12));
+    r.creator_active = !st->is_null(13) && st->get_int64(13) != 0;
     return std::optional<KeyRow>(std::move(r));
   });
   if (!found) return std::move(found).error();
@@ -85,6 +110,22 @@ core::Result<Principal> AuthServiceImpl::authenticate_api_key(std::string_view k
   if (row.revoked_at) return core::Error(core::Errc::kTokenInvalid, "API key revoked");
   if (row.expires_at && *row.expires_at <= now) {
     return core::Error(core::Errc::kTokenExpired, "API key expired");
+  }
+  const auto& creator_role = (*found)->creator_role;
+  if (!creator_role) {
+    return core::Error(core::Errc::kTokenInvalid,
+                       "API key no longer valid: the user who created it was deleted");
+  }
+  if (!(*found)->creator_active) {
+    return core::Error(core::Errc::kTokenInvalid,
+                       "API key suspended: the user who created it is deactivated");
+  }
+  const auto effective = lesser_role(row.role, *creator_role);
+  if (!effective) {
+    return core::Error(
+        core::Errc::kTokenInvalid,
+        fmt::format("API key suspended: its creator's role ({}) no longer covers its role ({})",
+                    role_name(*creator_role), role_name(row.role)));
   }
 
   auto& written = api_key_used_written_[row.id];
@@ -109,7 +150,7 @@ core::Result<Principal> AuthServiceImpl::authenticate_api_key(std::string_view k
   p.api_key_id = row.id;
   p.org_id = row.org_id;
   p.org_is_system = (*found)->org_is_system;
-  p.role = row.role;
+  p.role = *effective;
   p.actor = "apikey:" + row.name;
   p.token_expires_at = row.expires_at.value_or(0);
   return p;
@@ -120,6 +161,11 @@ void AuthServiceImpl::create_api_key(OrgScope scope, const Principal& creator, N
   if (creator.org_id != scope.org_id() || !creator.can(Permission::kApiKeysWrite)) {
     return reply(std::move(done), core::Error(core::Errc::kInsufficientPermissions,
                                               "your role cannot create API keys"));
+  }
+  if (creator.user_id == 0) {
+    // A key minting keys could outlive its own revocation or expiry through its children.
+    return reply(std::move(done), core::Error(core::Errc::kInsufficientPermissions,
+                                              "API keys are created by users, not by API keys"));
   }
   if (!role_within(key.role, creator.role)) {
     return reply(std::move(done),
@@ -134,6 +180,9 @@ void AuthServiceImpl::create_api_key(OrgScope scope, const Principal& creator, N
   if (key.expires_at && *key.expires_at <= now_s()) {
     return reply(std::move(done), core::invalid_field("expires_at", "must be in the future"));
   }
+  if (!key.expires_at && options_.api_key_default_ttl_days > 0) {
+    key.expires_at = now_s() + options_.api_key_default_ttl_days * 86'400;
+  }
 
   const auto prefix = core::random_hex(kPrefixBytes);
   const auto secret = "np_" + prefix + "_" + core::random_hex(kSecretBytes);
@@ -142,7 +191,7 @@ void AuthServiceImpl::create_api_key(OrgScope scope, const Principal& creator, N
   record.name = std::move(key.name);
   record.prefix = prefix;
   record.role = key.role;
-  if (creator.user_id != 0) record.created_by = creator.user_id;
+  record.created_by = creator.user_id;
   record.expires_at = key.expires_at;
   db_.write<ApiKey>(
       [this, record,

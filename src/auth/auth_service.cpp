@@ -42,6 +42,12 @@ core::Result<void> check_options(const Options& o) {
     return core::invalid_field("auth.throttle_base_s",
                                "must be at least 1 and at most throttle_max_s");
   }
+  if (o.audit_retention_days < 0) {
+    return core::invalid_field("auth.audit_retention_days", "must be 0 (keep) or more");
+  }
+  if (o.api_key_default_ttl_days < 0) {
+    return core::invalid_field("auth.api_key_default_ttl_days", "must be 0 (never) or more");
+  }
   return detail::PasswordHasher(o.argon2_memory_kib, o.argon2_passes).validate();
 }
 
@@ -87,6 +93,22 @@ AuthServiceImpl::AuthServiceImpl(const Options& options, const core::Clock& cloc
     logins_success_ = &metrics->counter(logins, logins_help, {{"outcome", "success"}});
     logins_failure_ = &metrics->counter(logins, logins_help, {{"outcome", "failure"}});
     logins_throttled_ = &metrics->counter(logins, logins_help, {{"outcome", "throttled"}});
+    const std::string failures = "netpulse_auth_login_failures_total";
+    const std::string failures_help =
+        "Failed logins by reason (failures are not written to the audit log one by one).";
+    auto failure = [&](const char* reason) {
+      return &metrics->counter(failures, failures_help, {{"reason", reason}});
+    };
+    failed_unknown_ = failure("unknown_account");
+    failed_password_ = failure("wrong_password");
+    failed_inactive_ = failure("inactive_account");
+    failed_ambiguous_ = failure("ambiguous_account");
+    failed_throttled_account_ = failure("throttled_account");
+    failed_throttled_source_ = failure("throttled_source");
+    const std::string purged = "netpulse_auth_purged_rows_total";
+    const std::string purged_help = "Rows deleted by the background retention, by table.";
+    purged_audit_ = &metrics->counter(purged, purged_help, {{"table", "audit_log"}});
+    purged_refresh_ = &metrics->counter(purged, purged_help, {{"table", "refresh_tokens"}});
     const std::string refresh = "netpulse_auth_token_refresh_total";
     const std::string refresh_help = "Refresh-token rotations by outcome.";
     refresh_success_ = &metrics->counter(refresh, refresh_help, {{"outcome", "success"}});

@@ -1,14 +1,17 @@
-// Sessions: verifying bearer tokens, logging in, rotating refresh tokens, logging out and
-// changing passwords.
+// Sessions: verifying bearer tokens, rotating refresh tokens, logging out and changing passwords
+// (logging in is login.cpp).
 //
-// A login is throttled first, then the account is looked up and its hash verified on the worker
-// pool; an unknown email is verified against a dummy hash so that the answer takes as long and
-// reads the same ("invalid email or password") as a wrong password or a disabled account.
 // Refresh tokens are 32 random bytes, stored only as SHA-256, and single-use: rotation marks the
 // presented token used and issues the next one in the same family, all inside one db write, so
 // two concurrent refreshes cannot both succeed. Presenting a used or revoked token means it was
 // copied: the whole family is revoked. Access tokens carry a role, but authenticate() reads the
 // user's current role and state from the database, so demotion and deactivation apply at once.
+// A password change, an admin reset and a deactivation set the user's tokens_valid_after to the
+// next second (or one past its previous value, if that is later): tokens with an earlier `iat`
+// are refused, and tokens issued from then on are stamped no earlier than it (iat has whole
+// seconds; a token issued in the same second as the change, before it, must die, and one issued
+// after it must live). Only more than one change a second, sustained, moves the stamp ahead of
+// the clock; past kMaxIssuedAtSkewS the user's new tokens would be refused until it catches up.
 // A wrong current password in change_password is a 400 naming the field (kInvalidInput), not a
 // 401, so clients do not take it for a lost session; it still counts against the account's
 // throttle.
@@ -19,6 +22,7 @@
 #include <netpulse/core/random.hpp>
 
 #include "detail/auth_service_impl.hpp"
+#include "detail/errors.hpp"
 #include "detail/sql.hpp"
 #include "detail/validation.hpp"
 
@@ -29,20 +33,8 @@ namespace {
 constexpr std::size_t kRefreshTokenBytes = 32;
 constexpr std::int64_t kRevokedSweepIntervalS = 60;
 
-core::Error invalid_credentials() {
-  return core::Error(core::Errc::kInvalidCredentials, "invalid email or password");
-}
-
 core::Error invalid_refresh_token() {
   return core::Error(core::Errc::kTokenInvalid, "invalid or expired refresh token");
-}
-
-core::Error throttled(std::int64_t wait_s) {
-  boost::json::object details;
-  details["retry_after_s"] = wait_s;
-  return core::Error(core::Errc::kRateLimitExceeded,
-                     fmt::format("too many failed attempts; try again in {} s", wait_s),
-                     std::move(details));
 }
 
 // What a refresh write found and did.
@@ -52,6 +44,7 @@ struct RefreshOutcome {
   std::int64_t user_id = 0;
   std::int64_t org_id = 0;
   Role role = Role::kViewer;
+  std::int64_t tokens_valid_after = 0;
   std::string token;  // the new refresh token when rotated
 };
 
@@ -65,14 +58,15 @@ struct RefreshRow {
   bool spent = false;  // used or revoked
   bool user_active = false;
   Role role = Role::kViewer;
+  std::int64_t tokens_valid_after = 0;
 };
 
 core::Result<std::optional<RefreshRow>> find_refresh_row(db::Connection& conn,
                                                          const std::string& token_hash) {
   auto st = prepare(conn,
                     "SELECT rt.id, rt.family_id, rt.user_id, rt.org_id, rt.expires_at, "
-                    "rt.used_at IS NOT NULL OR rt.revoked_at IS NOT NULL, u.active, u.role "
-                    "FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id "
+                    "rt.used_at IS NOT NULL OR rt.revoked_at IS NOT NULL, u.active, u.role, "
+                    "u.tokens_valid_after FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id "
                     "WHERE rt.token_hash = ? AND u.org_id = rt.org_id",
                     Blob{token_hash});
   if (!st) return st.error();
@@ -88,6 +82,7 @@ core::Result<std::optional<RefreshRow>> find_refresh_row(db::Connection& conn,
   r.spent = st->get_int64(5) != 0;
   r.user_active = st->get_int64(6) != 0;
   r.role = stored_role(st->get_text(7));
+  r.tokens_valid_after = st->get_int64(8);
   return std::optional<RefreshRow>(std::move(r));
 }
 
@@ -122,12 +117,14 @@ core::Result<Principal> AuthServiceImpl::authenticate_jwt(std::string_view token
     bool active = false;
     bool org_is_system = false;
     std::int64_t created_at = 0;
+    std::int64_t tokens_valid_after = 0;
   };
   auto state = db_.read([&](db::Connection& conn) -> core::Result<std::optional<UserState>> {
-    auto st = prepare(conn,
-                      "SELECT u.org_id, u.email, u.role, u.active, o.is_system, u.created_at "
-                      "FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ?",
-                      user_id);
+    auto st = prepare(
+        conn,
+        "SELECT u.org_id, u.email, u.role, u.active, o.is_system, u.created_at, "
+        "u.tokens_valid_after FROM users u JOIN organizations o ON o.id = u.org_id WHERE u.id = ?",
+        user_id);
     if (!st) return st.error();
     auto row = st->step();
     if (!row) return row.error();
@@ -139,12 +136,14 @@ core::Result<Principal> AuthServiceImpl::authenticate_jwt(std::string_view token
     s.active = st->get_int64(3) != 0;
     s.org_is_system = st->get_int64(4) != 0;
     s.created_at = st->get_int64(5);
+    s.tokens_valid_after = st->get_int64(6);
     return std::optional<UserState>(std::move(s));
   });
   if (!state) return std::move(state).error();
-  // A token older than the account was issued to an earlier user with the same (reused) id.
+  // A token older than the account was issued to an earlier user with the same id; one older
+  // than tokens_valid_after was issued before a password change, reset or deactivation.
   if (!*state || !(*state)->active || (*state)->org_id != claims->org ||
-      claims->iat < (*state)->created_at) {
+      claims->iat < (*state)->created_at || claims->iat < (*state)->tokens_valid_after) {
     return core::Error(core::Errc::kTokenInvalid, "access token no longer valid");
   }
 
@@ -164,102 +163,16 @@ std::int64_t AuthServiceImpl::throttle_remaining_s(std::string_view email,
   return throttle_.remaining_s(email, ip);
 }
 
-core::Result<std::optional<AuthServiceImpl::LoginAccount>> AuthServiceImpl::find_login_account(
-    const std::string& email) {
-  return db_.read([&](db::Connection& conn) -> core::Result<std::optional<LoginAccount>> {
-    // users.email is COLLATE NOCASE, so this comparison ignores case.
-    auto st = prepare(
-        conn, "SELECT id, org_id, role, active, password_hash FROM users WHERE email = ?", email);
-    if (!st) return st.error();
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) return std::optional<LoginAccount>{};
-    LoginAccount a;
-    a.id = st->get_int64(0);
-    a.org_id = st->get_int64(1);
-    a.role = stored_role(st->get_text(2));
-    a.active = st->get_int64(3) != 0;
-    a.password_hash = st->get_text(4);
-    return std::optional<LoginAccount>(std::move(a));
-  });
-}
-
-void AuthServiceImpl::login(std::string email, std::string password, std::string source_ip,
-                            Callback<TokenPair> done) {
-  if (auto wait = throttle_.remaining_s(email, source_ip); wait > 0) {
-    count(logins_throttled_);
-    return reply(std::move(done), throttled(wait));
-  }
-  // Input no account could match is refused without hashing, with the answer a wrong password
-  // gets; the bound on the password also caps the work an attacker can ask of Argon2.
-  const bool plausible = !email.empty() && email.size() <= kMaxEmailBytes && !password.empty() &&
-                         password.size() <= policy_.max_length * 4;
-  if (!plausible) {
-    throttle_.record_failure(email, source_ip);
-    count(logins_failure_);
-    return reply(std::move(done), invalid_credentials());
-  }
-  auto account = find_login_account(email);
-  if (!account) return reply(std::move(done), std::move(account).error());
-
-  std::string hash = *account ? (*account)->password_hash : dummy_hash_;
-  auto queued = workers_.run<bool>(
-      [hasher = hasher_, hash = std::move(hash), password = std::move(password)] {
-        return hasher.verify(hash, password);
-      },
-      loop_,
-      [this, email, source_ip, account = std::move(*account), done](bool password_ok) {
-        finish_login(email, source_ip, account, password_ok, done);
-      });
-  if (!queued) reply(std::move(done), std::move(queued).error());
-}
-
-void AuthServiceImpl::finish_login(const std::string& email, const std::string& source_ip,
-                                   const std::optional<LoginAccount>& account, bool password_ok,
-                                   Callback<TokenPair> done) {
-  if (!account || !password_ok || !account->active) {
-    throttle_.record_failure(email, source_ip);
-    count(logins_failure_);
-    log_.debug("auth", "failed login for {} from {}", email, source_ip);
-    return done(invalid_credentials());
-  }
-  throttle_.record_success(email);
-
-  const auto user_id = account->id;
-  const auto org_id = account->org_id;
-  const auto role = account->role;
-  const auto family_id = core::uuid_v4();
-  db_.write<std::string>(
-      [this, user_id, org_id, family_id](db::Connection& conn) -> core::Result<std::string> {
-        // Still active at commit time: a deactivation between verify and now wins.
-        auto updated =
-            execute(conn, "UPDATE users SET last_login_at = ? WHERE id = ? AND active = 1", now_s(),
-                    user_id);
-        if (!updated) return std::move(updated).error();
-        if (conn.changes() == 0) return invalid_credentials();
-        return insert_refresh_token(conn, user_id, org_id, family_id);
-      },
-      loop_,
-      [this, user_id, org_id, role, done = std::move(done)](core::Result<std::string> refresh) {
-        if (!refresh) {
-          count(logins_failure_);
-          return done(std::move(refresh).error());
-        }
-        count(logins_success_);
-        done(TokenPair{issue_access_token(user_id, org_id, role), std::move(*refresh),
-                       options_.access_token_ttl_s});
-      });
-}
-
 std::string AuthServiceImpl::issue_access_token(std::int64_t user_id, std::int64_t org_id,
-                                                Role role) const {
+                                                Role role, std::int64_t not_before) const {
   const auto now = now_s();
   JwtClaims claims;
   claims.sub = std::to_string(user_id);
   claims.org = org_id;
   claims.role = std::string(role_name(role));
   claims.jti = core::uuid_v4();
-  claims.iat = now;
+  // Ahead of the clock only when tokens_valid_after is (see the top of this file).
+  claims.iat = std::max(now, not_before);
   claims.exp = now + options_.access_token_ttl_s;
   claims.iss = options_.issuer;
   claims.aud = options_.audience;
@@ -298,6 +211,7 @@ void AuthServiceImpl::refresh(std::string refresh_token, Callback<TokenPair> don
         out.user_id = row.user_id;
         out.org_id = row.org_id;
         out.role = row.role;
+        out.tokens_valid_after = row.tokens_valid_after;
         if (row.spent) {
           // Returned as a value, not an error, so that the revocation commits.
           auto revoked = execute(conn,
@@ -326,9 +240,9 @@ void AuthServiceImpl::refresh(std::string refresh_token, Callback<TokenPair> don
         switch (outcome->kind) {
           case RefreshOutcome::Kind::kRotated:
             count(refresh_success_);
-            return done(
-                TokenPair{issue_access_token(outcome->user_id, outcome->org_id, outcome->role),
-                          std::move(outcome->token), options_.access_token_ttl_s});
+            return done(TokenPair{issue_access_token(outcome->user_id, outcome->org_id,
+                                                     outcome->role, outcome->tokens_valid_after),
+                                  std::move(outcome->token), options_.access_token_ttl_s});
           case RefreshOutcome::Kind::kReused:
             count(refresh_reuse_);
             log_.warn("auth", "refresh token reuse for user {}; session revoked", outcome->user_id);
@@ -405,7 +319,18 @@ core::Result<void> AuthServiceImpl::store_password(db::Connection& conn, std::in
                                   "updated_at = ? WHERE id = ?",
                                   password_hash, now, now, user_id);
   if (!updated) return updated;
-  if (conn.changes() == 0) return core::Error(core::Errc::kUserNotFound, "user not found");
+  if (conn.changes() == 0) return user_not_found();
+  return end_sessions(conn, user_id);
+}
+
+core::Result<void> AuthServiceImpl::end_sessions(db::Connection& conn, std::int64_t user_id) const {
+  const auto now = now_s();
+  // Past every token issued so far, including those stamped with the previous value (a second
+  // ahead): two changes in one second must both end the tokens issued before each.
+  auto r = execute(
+      conn, "UPDATE users SET tokens_valid_after = MAX(tokens_valid_after + 1, ?) WHERE id = ?",
+      now + 1, user_id);
+  if (!r) return r;
   return execute(
       conn, "UPDATE refresh_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
       now, user_id);
@@ -417,7 +342,7 @@ void AuthServiceImpl::change_password(const Principal& who, std::string current_
     return reply(std::move(done), core::Error(core::Errc::kInsufficientPermissions,
                                               "only users have a password to change"));
   }
-  if (auto wait = throttle_.remaining_s(who.actor, ""); wait > 0) {
+  if (auto wait = throttle_.pair_remaining_s(who.actor, ""); wait > 0) {
     return reply(std::move(done), throttled(wait));
   }
   if (auto r = check_password(new_password, policy_, "new_password"); !r) {
@@ -440,7 +365,7 @@ void AuthServiceImpl::change_password(const Principal& who, std::string current_
   });
   if (!stored) return reply(std::move(done), std::move(stored).error());
   if (!*stored) {
-    return reply(std::move(done), core::Error(core::Errc::kUserNotFound, "user not found"));
+    return reply(std::move(done), user_not_found());
   }
 
   auto queued = workers_.run<core::Result<std::string>>(
@@ -459,7 +384,7 @@ void AuthServiceImpl::change_password(const Principal& who, std::string current_
           }
           return done(std::move(hash).error());
         }
-        throttle_.record_success(actor);
+        throttle_.record_success(actor, "");
         db_.write([this, user_id, org_id, hash = std::move(*hash)](
                       db::Connection& conn) { return store_password(conn, user_id, org_id, hash); },
                   loop_, done);

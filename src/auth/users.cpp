@@ -1,11 +1,15 @@
 // Users, always inside one organization: every statement carries `org_id = ?` from the OrgScope,
 // so a user of another organization reads as "not found", never as "forbidden". Emails are unique
-// across the whole server (they are the login name). The last active admin of an organization
-// can be neither deleted, demoted nor deactivated, or nobody could administer it. Password hashing
-// runs on the worker pool; the blocking *_sync variants for the CLI hash on the calling thread.
+// within an organization only: whether another organization has an email is never checked, so a
+// create or a rename answers the same whatever other tenants hold (login tells the accounts apart,
+// login.cpp). The last active admin of an organization can be neither deleted, demoted nor
+// deactivated, or nobody could administer it. Deactivating a user ends its sessions; deleting one
+// also revokes the API keys it created. Password hashing runs on the worker pool; the CLI's
+// blocking helpers are in users_cli.cpp.
 #include <fmt/format.h>
 
 #include "detail/auth_service_impl.hpp"
+#include "detail/errors.hpp"
 #include "detail/sql.hpp"
 #include "detail/validation.hpp"
 
@@ -13,12 +17,9 @@ namespace netpulse::auth::detail {
 
 namespace {
 
-core::Error user_not_found() {
-  return core::Error(core::Errc::kUserNotFound, "user not found");
-}
-
 core::Error user_exists() {
-  return core::Error(core::Errc::kUserAlreadyExists, "a user with this email already exists");
+  return core::Error(core::Errc::kUserAlreadyExists,
+                     "a user with this email already exists in this organization");
 }
 
 const std::string& select_user_in_org_sql() {
@@ -37,10 +38,12 @@ core::Result<std::optional<User>> find_user(db::Connection& conn, std::int64_t o
   return std::optional<User>(read_user(*st));
 }
 
-core::Result<bool> email_taken(db::Connection& conn, std::string_view email,
+// Whether another user of `org_id` has this email (case-insensitively: the column's collation).
+core::Result<bool> email_taken(db::Connection& conn, std::int64_t org_id, std::string_view email,
                                std::int64_t except_user_id) {
-  auto n = query_int(conn, 0, "SELECT COUNT(*) FROM users WHERE email = ? AND id <> ?", email,
-                     except_user_id);
+  auto n =
+      query_int(conn, 0, "SELECT COUNT(*) FROM users WHERE org_id = ? AND email = ? AND id <> ?",
+                org_id, email, except_user_id);
   if (!n) return std::move(n).error();
   return *n > 0;
 }
@@ -85,7 +88,7 @@ core::Result<User> AuthServiceImpl::insert_user(db::Connection& conn, std::int64
   auto org = query_int(conn, 0, "SELECT COUNT(*) FROM organizations WHERE id = ?", org_id);
   if (!org) return std::move(org).error();
   if (*org == 0) return core::Error(core::Errc::kOrganizationNotFound, "organization not found");
-  auto taken = email_taken(conn, user.email, 0);
+  auto taken = email_taken(conn, org_id, user.email, 0);
   if (!taken) return std::move(taken).error();
   if (*taken) return user_exists();
 
@@ -139,11 +142,12 @@ void AuthServiceImpl::create_user(OrgScope scope, NewUser user, Callback<User> d
   if (auto r = check_new_user(user); !r) return reply(std::move(done), std::move(r).error());
   // Answered before hashing so that a duplicate does not cost an Argon2 run; checked again in
   // the write, which is what makes it reliable.
-  auto taken = db_.read([&](db::Connection& conn) { return email_taken(conn, user.email, 0); });
+  const auto org_id = scope.org_id();
+  auto taken =
+      db_.read([&](db::Connection& conn) { return email_taken(conn, org_id, user.email, 0); });
   if (!taken) return reply(std::move(done), std::move(taken).error());
   if (*taken) return reply(std::move(done), user_exists());
 
-  const auto org_id = scope.org_id();
   auto password = std::move(user.password);
   user.password.clear();
   auto queued = workers_.run<core::Result<std::string>>(
@@ -175,7 +179,7 @@ void AuthServiceImpl::update_user(OrgScope scope, std::int64_t user_id, UserPatc
         if (patch.active) after.active = *patch.active;
 
         if (after.email != before.email) {
-          auto taken = email_taken(conn, after.email, user_id);
+          auto taken = email_taken(conn, org_id, after.email, user_id);
           if (!taken) return std::move(taken).error();
           if (*taken) return user_exists();
         }
@@ -195,11 +199,9 @@ void AuthServiceImpl::update_user(OrgScope scope, std::int64_t user_id, UserPatc
                                after.updated_at, user_id, org_id);
         if (!updated) return std::move(updated).error();
         if (before.active && !after.active) {
-          auto revoked = execute(conn,
-                                 "UPDATE refresh_tokens SET revoked_at = ? "
-                                 "WHERE user_id = ? AND org_id = ? AND revoked_at IS NULL",
-                                 after.updated_at, user_id, org_id);
-          if (!revoked) return std::move(revoked).error();
+          // Its tokens do not come back with a reactivation. Its API keys stop while it is
+          // inactive (api_keys.cpp) and work again after.
+          if (auto ended = end_sessions(conn, user_id); !ended) return std::move(ended).error();
         }
         return after;
       },
@@ -209,7 +211,7 @@ void AuthServiceImpl::update_user(OrgScope scope, std::int64_t user_id, UserPatc
 void AuthServiceImpl::delete_user(OrgScope scope, std::int64_t user_id, Callback<void> done) {
   const auto org_id = scope.org_id();
   db_.write(
-      [org_id, user_id](db::Connection& conn) -> core::Result<void> {
+      [this, org_id, user_id](db::Connection& conn) -> core::Result<void> {
         auto found = find_user(conn, org_id, user_id);
         if (!found) return std::move(found).error();
         if (!*found) return user_not_found();
@@ -219,6 +221,12 @@ void AuthServiceImpl::delete_user(OrgScope scope, std::int64_t user_id, Callback
         // The schema cascades these too; doing it here does not depend on foreign_keys = ON.
         auto r = execute(conn, "DELETE FROM refresh_tokens WHERE user_id = ? AND org_id = ?",
                          user_id, org_id);
+        if (!r) return r;
+        // Its keys die with it, and the list says so.
+        r = execute(conn,
+                    "UPDATE api_keys SET revoked_at = ? WHERE created_by = ? AND org_id = ? AND "
+                    "revoked_at IS NULL",
+                    now_s(), user_id, org_id);
         if (!r) return r;
         r = execute(conn,
                     "UPDATE api_keys SET created_by = NULL WHERE created_by = ? AND org_id = ?",
@@ -251,40 +259,17 @@ void AuthServiceImpl::set_password(OrgScope scope, std::int64_t user_id, std::st
   if (!queued) reply(std::move(done), std::move(queued).error());
 }
 
-core::Result<User> AuthServiceImpl::create_user_sync(OrgScope scope, NewUser user) {
-  if (auto r = check_new_user(user); !r) return std::move(r).error();
-  auto hash = hasher_.hash(user.password);
-  if (!hash) return std::move(hash).error();
-  return db_.write_sync<User>(
-      [&](db::Connection& conn) { return insert_user(conn, scope.org_id(), user, *hash); });
-}
-
-core::Result<void> AuthServiceImpl::set_password_sync(std::string_view email,
-                                                      std::string new_password) {
-  if (auto r = check_password(new_password, policy_); !r) return r;
-  auto hash = hasher_.hash(new_password);
-  if (!hash) return std::move(hash).error();
-  const std::string address(email);
-  // The CLI names the user by email, which is unique across organizations.
-  return db_.write_sync([&](db::Connection& conn) -> core::Result<void> {
-    auto id = query_int(conn, 0, "SELECT id FROM users WHERE email = ?", address);
-    if (!id) return std::move(id).error();
-    if (*id == 0) return user_not_found();
-    return store_password(conn, *id, std::nullopt, *hash);
-  });
-}
-
-core::Result<std::vector<User>> AuthServiceImpl::list_all_users_sync() {
-  return db_.read([](db::Connection& conn) -> core::Result<std::vector<User>> {
-    static const std::string sql =
-        fmt::format("SELECT {} FROM users ORDER BY org_id, id", kUserColumns);
-    auto st = prepare(conn, sql);
-    if (!st) return st.error();
-    std::vector<User> out;
-    auto rows = for_each_row(*st, [&](const db::Statement& r) { out.push_back(read_user(r)); });
-    if (!rows) return std::move(rows).error();
-    return out;
-  });
+void AuthServiceImpl::unlock_user(OrgScope scope, std::int64_t user_id, Callback<void> done) {
+  const auto org_id = scope.org_id();
+  db_.write(
+      [this, org_id, user_id](db::Connection& conn) -> core::Result<void> {
+        auto r = execute(conn, "UPDATE users SET login_unlocked_at = ? WHERE id = ? AND org_id = ?",
+                         clock_.unix_millis(), user_id, org_id);
+        if (!r) return r;
+        if (conn.changes() == 0) return user_not_found();
+        return core::ok();
+      },
+      loop_, std::move(done));
 }
 
 }  // namespace netpulse::auth::detail

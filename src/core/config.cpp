@@ -333,6 +333,8 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.auth.throttle_ip_failures = r.ranged("auth.throttle_ip_failures", 1, 100'000);
   c.auth.throttle_base_s = r.ranged("auth.throttle_base_s", 1, 3600);
   c.auth.throttle_max_s = r.ranged("auth.throttle_max_s", 1, 86'400);
+  c.auth.audit_retention_days = r.ranged("auth.audit_retention_days", 0, 36'500);
+  c.auth.api_key_default_ttl_days = r.ranged("auth.api_key_default_ttl_days", 0, 3650);
 
   c.log.level = r.str("log.level");
   LogLevel lvl;

@@ -1,6 +1,9 @@
 // Secret keys kept as files in the data dir (the JWT signing key, the credential key): created
-// once with O_CREAT|O_EXCL and mode 0600 so that a restart finds the same key.
+// once with O_CREAT|O_EXCL and mode 0600 so that a restart finds the same key. A key file that
+// its group or others may read or write is refused at load, with the fix in the message: a key
+// others can read is a key others may have copied, and one they can write they can replace.
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -29,6 +32,16 @@ Result<std::string> load_or_create_key_file(const std::string& path, std::size_t
         auto text = errno_text();
         ::close(fd);
         return Error(Errc::kConfigError, path + ": " + text);
+      }
+      if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        ::close(fd);
+        char mode[8];
+        std::snprintf(mode, sizeof(mode), "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        return Error(Errc::kConfigError,
+                     path + " has mode " + mode +
+                         ": a secret key must be readable and writable by its owner only (0600). "
+                         "Fix it with: chmod 600 " +
+                         path);
       }
       if (st.st_size != static_cast<off_t>(bytes)) {
         ::close(fd);

@@ -70,6 +70,8 @@ struct Config {
     std::int64_t throttle_ip_failures = 0;
     std::int64_t throttle_base_s = 0;
     std::int64_t throttle_max_s = 0;
+    std::int64_t audit_retention_days = 0;
+    std::int64_t api_key_default_ttl_days = 0;
   };
   struct Log {
     std::string level;

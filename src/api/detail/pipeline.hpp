@@ -4,6 +4,7 @@
 // headers, CORS, gzip, metrics, access log and audit. Loop thread only.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -56,6 +57,9 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
  private:
   struct Exchange;
   void finish(const Exchange& ex, const Context* ctx, Response response);
+  // The audit step of finish(): a row for an authenticated caller, a count otherwise.
+  void audit(const Exchange& ex, const Context* ctx, const auth::Principal* who, int status);
+  core::Counter& refused_counter(int status);
   bool origin_allowed(std::string_view origin) const;
   std::string next_request_id();
   std::string client_ip_for(const Request& req, const std::string& peer_ip) const;
@@ -82,6 +86,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   // stands for "no route matched".
   std::unordered_map<std::uint64_t, core::Counter*> request_counters_;
   std::unordered_map<std::size_t, core::Histogram*> duration_histograms_;
+  // netpulse_audit_refused_total by reason: unauthenticated, rate_limited, other.
+  std::array<core::Counter*, 3> refused_counters_{};
 };
 
 }  // namespace netpulse::api::detail

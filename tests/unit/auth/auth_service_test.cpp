@@ -7,151 +7,23 @@
 #include <optional>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include <netpulse/auth/auth_service.hpp>
-#include <netpulse/core/clock.hpp>
-#include <netpulse/core/logger.hpp>
-#include <netpulse/core/metrics.hpp>
-#include <netpulse/core/worker_pool.hpp>
-#include <netpulse/db/database.hpp>
-
-#include "support/temp_dir.hpp"
+#include "auth_harness.hpp"
 
 using namespace netpulse;
 using auth::Role;
 using core::Errc;
+using test::kAdminEmail;
+using test::kAdminPassword;
+using test::test_options;
+using Harness = test::AuthHarness;
 
 namespace {
 
-constexpr const char* kAdminEmail = "admin@example.com";
-constexpr const char* kAdminPassword = "admin-password-1";
-
-auth::Options test_options(const std::string& data_dir) {
-  auth::Options o;
-  o.data_dir = data_dir;
-  o.argon2_memory_kib = 8192;
-  o.argon2_passes = 1;
-  o.throttle_account_failures = 3;
-  o.throttle_ip_failures = 100;
-  o.throttle_base_s = 1;
-  o.throttle_max_s = 60;
-  return o;
-}
-
-// Everything an AuthService needs, torn down in a safe order (service, workers, db, loop).
-struct Harness {
-  test::TempDir dir;
-  core::ManualClock clock;
-  core::Logger log{clock, [](std::string_view) {}, core::LogLevel::kOff};
-  core::MetricsRegistry metrics;
-  boost::asio::io_context io;
-  std::unique_ptr<db::Database> database;
-  core::WorkerPool workers{2, 64};
-  std::unique_ptr<auth::AuthService> service;
-
-  Harness() {
-    db::Options dbo;
-    dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock, log, &metrics);
-    REQUIRE(opened);
-    database = std::move(*opened);
-    reopen();
-    auto boot = service->ensure_bootstrap(kAdminEmail, std::string(kAdminPassword));
-    REQUIRE(boot);
-    REQUIRE(boot->created);
-  }
-
-  // A fresh service over the same data directory and database (as after a restart).
-  void reopen() {
-    service.reset();
-    auto svc = auth::AuthService::open(test_options(dir.path()), clock, *database, workers,
-                                       io.get_executor(), log, &metrics);
-    REQUIRE(svc);
-    service = std::move(*svc);
-  }
-
-  // Starts an asynchronous call and runs the loop until its callback has run.
-  template <class T>
-  core::Result<T> wait(const std::function<void(auth::Callback<T>)>& start) {
-    std::optional<core::Result<T>> out;
-    start([&](core::Result<T> r) { out.emplace(std::move(r)); });
-    io.restart();
-    auto guard = boost::asio::make_work_guard(io);
-    while (!out) {
-      if (io.run_one_for(std::chrono::seconds(30)) == 0) break;
-    }
-    REQUIRE(out.has_value());
-    return std::move(*out);
-  }
-
-  // Waits until every write queued so far has committed.
-  void flush() {
-    auto r = wait<void>([&](auth::Callback<void> cb) {
-      database->write([](db::Connection&) { return core::ok(); }, io.get_executor(), cb);
-    });
-    REQUIRE(r);
-  }
-
-  core::Result<auth::TokenPair> login(const std::string& email, const std::string& password,
-                                      const std::string& ip = "192.0.2.10") {
-    return wait<auth::TokenPair>(
-        [&](auth::Callback<auth::TokenPair> cb) { service->login(email, password, ip, cb); });
-  }
-
-  core::Result<auth::TokenPair> refresh(const std::string& token) {
-    return wait<auth::TokenPair>(
-        [&](auth::Callback<auth::TokenPair> cb) { service->refresh(token, cb); });
-  }
-
-  auth::Principal principal_for(const std::string& email, const std::string& password) {
-    auto tokens = login(email, password);
-    REQUIRE(tokens);
-    auto p = service->authenticate(tokens->access_token);
-    REQUIRE(p);
-    return *p;
-  }
-
-  auth::Principal admin() { return principal_for(kAdminEmail, kAdminPassword); }
-
-  auth::User add_user(std::int64_t org_id, const std::string& email, Role role,
-                      const std::string& password = "user-password-1") {
-    auth::NewUser u;
-    u.email = email;
-    u.name = "Test " + email;
-    u.role = role;
-    u.password = password;
-    auto created = wait<auth::User>([&](auth::Callback<auth::User> cb) {
-      service->create_user(auth::OrgScope::trusted(org_id), u, cb);
-    });
-    REQUIRE(created);
-    return *created;
-  }
-
-  auth::Organization add_org(const std::string& name, const std::string& slug) {
-    auto org = wait<auth::Organization>([&](auth::Callback<auth::Organization> cb) {
-      service->create_org(auth::SystemScope::trusted(), name, slug, cb);
-    });
-    REQUIRE(org);
-    return *org;
-  }
-
-  core::Result<auth::CreatedApiKey> add_key(const auth::Principal& creator, Role role,
-                                            const std::string& name = "ingest") {
-    auth::NewApiKey k;
-    k.name = name;
-    k.role = role;
-    return wait<auth::CreatedApiKey>([&](auth::Callback<auth::CreatedApiKey> cb) {
-      service->create_api_key(auth::OrgScope(creator), creator, k, cb);
-    });
-  }
-};
-
 double counter_value(core::MetricsRegistry& m, const std::string& name,
                      const std::string& outcome) {
-  return m.counter(name, "", {{"outcome", outcome}}).value();
+  return test::counter_value(m, name, "outcome", outcome);
 }
 
 }  // namespace
@@ -247,16 +119,18 @@ TEST_CASE("auth service: repeated failures throttle the account, even with the r
   REQUIRE_FALSE(locked);
   CHECK(locked.error().code == Errc::kRateLimitExceeded);
   CHECK(locked.error().details.at("retry_after_s").as_int64() == 1);
-  CHECK(h.service->throttle_remaining_s(kAdminEmail, "198.51.100.1") == 1);
+  CHECK(h.service->throttle_remaining_s(kAdminEmail, test::kDefaultIp) == 1);
+  // Locked for that address only.
+  CHECK(h.service->throttle_remaining_s(kAdminEmail, "198.51.100.1") == 0);
   CHECK(counter_value(h.metrics, "netpulse_auth_logins_total", "throttled") == 1);
 
   h.clock.advance(std::chrono::seconds(1));
   auto wrong_again = h.login(kAdminEmail, "wrong-password");
   REQUIRE_FALSE(wrong_again);
-  CHECK(h.service->throttle_remaining_s(kAdminEmail, "") == 2);  // doubled
+  CHECK(h.service->throttle_remaining_s(kAdminEmail, test::kDefaultIp) == 2);  // doubled
   h.clock.advance(std::chrono::seconds(2));
   CHECK(h.login(kAdminEmail, kAdminPassword));
-  CHECK(h.service->throttle_remaining_s(kAdminEmail, "") == 0);
+  CHECK(h.service->throttle_remaining_s(kAdminEmail, test::kDefaultIp) == 0);
 }
 
 TEST_CASE("auth service: refresh rotates tokens and replay revokes the family", "[auth][service]") {
@@ -507,7 +381,7 @@ TEST_CASE("auth service: users CRUD with validation and duplicates", "[auth][ser
   CHECK_FALSE(h.login("alice@example.com", "reset-password-1"));
 }
 
-TEST_CASE("auth service: a deleted user's token does not carry over to a reused id",
+TEST_CASE("auth service: a deleted user's id and token do not carry over to a new user",
           "[auth][service]") {
   Harness h;
   auto admin = h.admin();
@@ -520,7 +394,7 @@ TEST_CASE("auth service: a deleted user's token does not carry over to a reused 
   REQUIRE(removed);
   h.clock.advance(std::chrono::seconds(1));
   auto second = h.add_user(admin.org_id, "second@example.com", Role::kOperator);
-  CHECK(second.id == first.id);  // SQLite reuses the highest rowid
+  CHECK(second.id > first.id);  // AUTOINCREMENT (0010): ids, and audit rows under them, not reused
   auto r = h.service->authenticate(tokens->access_token);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::kTokenInvalid);
@@ -753,7 +627,10 @@ TEST_CASE("auth service: the audit log is per organization, newest first, filter
   record(org_b.id, "POST /api/v1/users", 2500, true);
   h.flush();
 
-  auto mine = h.service->list_audit(auth::OrgScope(admin), {}, auth::Page{});
+  // Only the rows recorded here (the admin's login, in 2026, is audited too).
+  auth::AuditFilter recorded;
+  recorded.until = 5000;
+  auto mine = h.service->list_audit(auth::OrgScope(admin), recorded, auth::Page{});
   REQUIRE(mine);
   CHECK(mine->total == 3);
   REQUIRE(mine->items.size() == 3);
@@ -762,7 +639,7 @@ TEST_CASE("auth service: the audit log is per organization, newest first, filter
   CHECK_FALSE(mine->items[1].success);
   CHECK(mine->items[1].status == 403);
 
-  auth::AuditFilter users_only;
+  auth::AuditFilter users_only = recorded;
   users_only.action_prefix = "POST /api/v1/users";
   auto filtered = h.service->list_audit(auth::OrgScope(admin), users_only, auth::Page{});
   REQUIRE(filtered);
@@ -776,7 +653,7 @@ TEST_CASE("auth service: the audit log is per organization, newest first, filter
   REQUIRE(windowed->total == 1);
   CHECK(windowed->items[0].at == 2000);
 
-  auto all = h.service->list_audit_all(auth::SystemScope::trusted(), {}, auth::Page{1, 2});
+  auto all = h.service->list_audit_all(auth::SystemScope::trusted(), recorded, auth::Page{1, 2});
   REQUIRE(all);
   CHECK(all->total == 4);
   CHECK(all->items.size() == 2);
@@ -793,9 +670,10 @@ TEST_CASE("auth service: CLI helpers work without the loop", "[auth][service]") 
   auto created = h.service->create_user_sync(auth::OrgScope::trusted(admin.org_id), u);
   REQUIRE(created);
   CHECK(created->role == Role::kOperator);
-  REQUIRE(h.service->set_password_sync("CLI@example.com", "new-cli-password"));
+  REQUIRE(h.service->set_password_sync("CLI@example.com", std::nullopt, "new-cli-password"));
   CHECK(h.login("cli@example.com", "new-cli-password"));
-  auto missing = h.service->set_password_sync("ghost@example.com", "new-cli-password");
+  auto missing =
+      h.service->set_password_sync("ghost@example.com", std::nullopt, "new-cli-password");
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == Errc::kUserNotFound);
   auto all = h.service->list_all_users_sync();

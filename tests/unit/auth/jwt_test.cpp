@@ -218,6 +218,7 @@ TEST_CASE("jwt key: created once with mode 0600, then loaded unchanged", "[auth]
 TEST_CASE("jwt key: a key file of the wrong size is an error", "[auth][jwt]") {
   netpulse::test::TempDir dir;
   std::ofstream(dir.file("jwt.key")) << "too short";
+  REQUIRE(::chmod(dir.file("jwt.key").c_str(), 0600) == 0);  // private, so the size is the fault
   auto r = netpulse::auth::detail::load_or_create_jwt_key(dir.path());
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::kConfigError);

@@ -308,3 +308,23 @@ TEST_CASE("config: hostile and oversized files are refused with a clear reason",
   REQUIRE(problems.size() == 1);
   CHECK(problems.front().message == "not a regular file");
 }
+
+TEST_CASE("config: audit retention and the API key lifetime default to a year; 0 turns them off",
+          "[core][config]") {
+  auto defaults = load_config(std::nullopt, {});
+  REQUIRE(defaults);
+  CHECK(defaults->auth.audit_retention_days == 365);
+  CHECK(defaults->auth.api_key_default_ttl_days == 365);
+  auto off = load_config(std::nullopt, {{"NETPULSE_AUTH_AUDIT_RETENTION_DAYS", "0"},
+                                        {"NETPULSE_AUTH_API_KEY_DEFAULT_TTL_DAYS", "0"}});
+  REQUIRE(off);
+  CHECK(off->auth.audit_retention_days == 0);
+  CHECK(off->auth.api_key_default_ttl_days == 0);
+  netpulse::test::TempDir dir;
+  auto path =
+      write_file(dir, "[auth]\naudit_retention_days = -1\napi_key_default_ttl_days = 4000\n");
+  auto problems = check_config(path, {});
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].key == "auth.audit_retention_days");
+  CHECK(problems[1].key == "auth.api_key_default_ttl_days");
+}

@@ -94,7 +94,9 @@ TEST_CASE("tenancy: a trap reaches only the organization whose device has its co
     FAIL("net-snmp's snmptrap is not installed (scripts/bootstrap installs it)");
   }
   TempDir dir;
-  ServerProcess server(dir.path());
+  ServerProcess server(dir.path(),
+                       {{"NETPULSE_POLLERS_TRAPS_V3_USERS",
+                         "0x80001f8880aabbccdd07 bob SHA-256 bob-auth-1 AES bob-priv-1"}});
   auto c = server.client();
   auto admin_a = login(c, kAdminEmail, kAdminPassword);
   auto [org_b, admin_b] = make_tenant(c, admin_a, dir.path(), "org-b");
@@ -149,6 +151,37 @@ TEST_CASE("tenancy: a trap reaches only the organization whose device has its co
   auto own_b = pollers_of(c, admin_b);
   CHECK(own_b.at("traps").at("accepted").as_int64() == 1);
   CHECK_FALSE(own_b.contains("server"));
+
+  // SNMPv3: a configured sender's trap reaches a tenant's device whose own v3 credentials are
+  // that user with those keys, not one with the user's name and other keys — and the system
+  // organization's device (the configuration is the operator's grant to its own organization).
+  auto [org_c, admin_c] = make_tenant(c, admin_a, dir.path(), "org-c");
+  auto [org_d, admin_d] = make_tenant(c, admin_a, dir.path(), "org-d");
+  auto v3_device = [&](const std::string& token, const std::string& auth_password) {
+    return create_device(c, token,
+                         R"({"name":"v3-edge","address":"127.0.0.1","poll_interval_s":3600,
+                "snmp":{"version":"3","user":"bob","auth_protocol":"SHA-256","auth_password":")" +
+                             auth_password +
+                             R"(","priv_protocol":"AES","priv_password":"bob-priv-1","port":9}})");
+  };
+  const auto device_c = v3_device(admin_c, "bob-auth-1");
+  const auto device_d = v3_device(admin_d, "not-bobs-key");
+  {
+    TempDir tool_dir;
+    const std::string cmd =
+        "MIBS= SNMPCONFPATH=/dev/null SNMP_PERSISTENT_DIR=" + tool_dir.path() +
+        " timeout 10 /usr/bin/snmptrap -M /dev/null -On -v 3 -e 0x80001f8880aabbccdd07 -u bob"
+        " -l authPriv -a SHA-256 -A bob-auth-1 -x AES -X bob-priv-1 " +
+        ep + " 4321 1.3.6.1.6.3.1.1.5.3 1.3.6.1.2.1.2.2.1.1.6 i 6 >/dev/null 2>&1";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  REQUIRE(eventually([&] {
+    return events_of(c, admin_c, device_c).find("ifIndex 6") != std::string::npos &&
+           events_of(c, admin_a, device_a).find("ifIndex 6") != std::string::npos;
+  }));
+  CHECK(events_of(c, admin_d, device_d).find("ifIndex 6") == std::string::npos);
+  CHECK(events_of(c, admin_b, device_b).find("ifIndex 6") == std::string::npos);
+  CHECK(pollers_of(c, admin_d).at("traps").at("accepted").as_int64() == 0);
   CHECK(server.running());
 }
 

@@ -36,7 +36,8 @@
 #              values. Also: samples stored (netpulse_tsdb_samples_appended_total delta of
 #              /metrics) and CPU us per sample.
 #   health     per kind: runs ok / failed, timeouts, overruns and throttled checks (deltas of
-#              /api/v1/pollers), share of runs ok, runs against the expected devices x cycles.
+#              server.kinds in /api/v1/pollers, read as the system admin), share of runs ok,
+#              runs against the expected devices x cycles.
 #              Exporter: scrapes ok / failed / started more than 1 s late.
 #   memory     VmRSS (and VmHWM) of the process at the end; tsdb series.
 # Reported: the MEDIAN per figure over BENCH_RUNS (3) runs, and netpulse/exporter per value
@@ -298,7 +299,7 @@ vpr = (int(v0) + int(v1)) / 2
 def load(n):
     ticks = int(open(f"{d}/{n}.ticks").read())
     t = float(open(f"{d}/{n}.time").read())
-    kinds = json.load(open(f"{d}/{n}.pollers"))["data"]["kinds"]
+    kinds = json.load(open(f"{d}/{n}.pollers"))["data"]["server"]["kinds"]
     m = {}
     for line in open(f"{d}/{n}.metrics"):
         if line.startswith("#") or not line.strip():

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <netpulse/auth/events.hpp>
+
 #include "detail/json_fields.hpp"
 #include "detail/routes.hpp"
 
@@ -303,26 +305,30 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
                                   {"properties", {{"name", {{"type", "string"}}}}}};
   router.add(std::move(patch_org));
 
-  router.add(make_route(verb::delete_, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
-                        "Delete an organization and everything it owns.", "organizations",
-                        [&auth, store = deps.tsdb](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
-                          ctx->set_audit_target("organizations/" + std::to_string(*id));
-                          auto scope = auth::SystemScope::from(ctx->principal());
-                          auth.delete_org(*scope, *id,
-                                          [ctx, tsdb = store, org = *id](core::Result<void> r) {
-                                            if (!r) return ctx->reply_error(r.error());
-                                            if (!tsdb) return ctx->reply_no_content();
-                                            // Its metrics go too (their org id is never given
-                                            // again, see 0004).
-                                            tsdb->drop_org(org, [ctx](core::Result<void> dropped) {
-                                              if (!dropped)
-                                                return ctx->reply_error(dropped.error());
-                                              ctx->reply_no_content();
-                                            });
-                                          });
-                        }));
+  router.add(make_route(
+      verb::delete_, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
+      "Delete an organization and everything it owns: its devices leave the pollers at once, its "
+      "rows go with it and its stored metrics are purged in the background.",
+      "organizations", [&auth, store = deps.tsdb, bus = deps.bus](ContextPtr ctx) {
+        auto id = ctx->id_param("id");
+        if (!id) return ctx->reply_error(id.error());
+        ctx->set_audit_target("organizations/" + std::to_string(*id));
+        auto scope = auth::SystemScope::from(ctx->principal());
+        auth.delete_org(*scope, *id, [ctx, store, bus, org = *id](core::Result<void> r) {
+          if (!r) return ctx->reply_error(r.error());
+          if (bus) {
+            // Every module drops what it holds of the organization, in this handler (the
+            // store's series included; their stored samples are purged in the background).
+            bus->publish(auth::OrgDeleted{org});
+            return ctx->reply_no_content();
+          }
+          if (!store) return ctx->reply_no_content();
+          store->drop_org(org, [ctx](core::Result<void> dropped) {
+            if (!dropped) return ctx->reply_error(dropped.error());
+            ctx->reply_no_content();
+          });
+        });
+      }));
 
   // --- API keys ------------------------------------------------------------------------------
   auto list_keys = make_route(verb::get, "/api/v1/api-keys", Permission::kApiKeysRead,

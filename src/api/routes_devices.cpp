@@ -294,6 +294,69 @@ boost::json::object device_schema() {
             {"snmp", std::move(snmp)}}}};
 }
 
+// One organization's poller figures (what every caller of /api/v1/pollers sees of its own).
+boost::json::object org_pollers_json(const pollers::OrgPollerHealth& h) {
+  boost::json::object statuses;
+  for (auto s : {devices::DeviceStatus::kUp, devices::DeviceStatus::kDown,
+                 devices::DeviceStatus::kUnreachable, devices::DeviceStatus::kUnknown,
+                 devices::DeviceStatus::kMaintenance}) {
+    statuses[devices::device_status_name(s)] = h.statuses[static_cast<std::size_t>(s)];
+  }
+  boost::json::object kinds;
+  for (std::size_t k = 0; k < pollers::kCheckKinds; ++k) {
+    auto& s = h.kinds[k];
+    kinds[pollers::check_kind_name(static_cast<pollers::CheckKind>(k))] = {
+        {"checks", s.checks},
+        {"runs_ok", s.runs_ok},
+        {"runs_failed", s.runs_failed},
+        {"timeouts", s.timeouts}};
+  }
+  return {{"org_id", h.org_id},
+          {"devices", h.devices},
+          {"statuses", std::move(statuses)},
+          {"kinds", std::move(kinds)},
+          {"service_checks",
+           {{"passing", h.checks_passing},
+            {"failing", h.checks_failing},
+            {"pending", h.checks_pending}}},
+          {"traps", {{"accepted", h.traps_accepted}}}};
+}
+
+// The whole poller, every organization together: for system admins only.
+boost::json::object server_pollers_json(const pollers::Poller& poller) {
+  auto h = poller.health();
+  boost::json::object kinds;
+  for (std::size_t k = 0; k < pollers::kCheckKinds; ++k) {
+    auto& s = h.kinds[k];
+    kinds[pollers::check_kind_name(static_cast<pollers::CheckKind>(k))] = {
+        {"checks", s.checks},      {"in_flight", s.in_flight},     {"runs_started", s.runs_started},
+        {"runs_ok", s.runs_ok},    {"runs_failed", s.runs_failed}, {"attempts", s.attempts},
+        {"retries", s.retries},    {"timeouts", s.timeouts},       {"overruns", s.overruns},
+        {"throttled", s.throttled}};
+  }
+  const auto& t = h.traps;
+  boost::json::object traps{
+      {"listen", h.traps_listen},
+      {"received", t.received},
+      {"decoded", t.decoded},
+      {"accepted", h.traps_accepted},
+      {"unmatched", h.traps_unmatched},
+      // The receiver's allow-list is not used by the poller: every wrong community is here.
+      {"dropped_community", h.traps_dropped_community + t.dropped_community},
+      {"dropped_v3_user", h.traps_dropped_v3_user},
+      {"dropped_malformed", t.dropped_malformed},
+      {"dropped_rate_limited", t.dropped_rate_limited},
+      {"dropped_not_trap", t.dropped_not_trap},
+      {"dropped_v3", t.dropped_v3},
+      {"dropped_v3_security", t.dropped_v3_security},
+      {"informs_answered", t.informs_answered},
+      {"informs_duplicate", t.informs_duplicate}};
+  return {{"icmp_mode", h.icmp_mode},
+          {"devices", h.devices},
+          {"kinds", std::move(kinds)},
+          {"traps", std::move(traps)}};
+}
+
 boost::json::object cycle_json(const pollers::PingCycleResult& r) {
   return {{"sent", r.count},
           {"received", r.received},
@@ -694,44 +757,17 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
                             ctx->reply_no_content();
                           }));
 
-    router.add(
-        make_route(verb::get, "/api/v1/pollers", Permission::kDevicesRead,
-                   "Poller health: checks per kind, runs, timeouts, overruns, in flight.",
-                   "devices", [poller](ContextPtr ctx) {
-                     auto h = poller->health();
-                     boost::json::object kinds;
-                     for (std::size_t k = 0; k < pollers::kCheckKinds; ++k) {
-                       auto& s = h.kinds[k];
-                       kinds[pollers::check_kind_name(static_cast<pollers::CheckKind>(k))] = {
-                           {"checks", s.checks},
-                           {"in_flight", s.in_flight},
-                           {"runs_started", s.runs_started},
-                           {"runs_ok", s.runs_ok},
-                           {"runs_failed", s.runs_failed},
-                           {"attempts", s.attempts},
-                           {"retries", s.retries},
-                           {"timeouts", s.timeouts},
-                           {"overruns", s.overruns},
-                           {"throttled", s.throttled}};
-                     }
-                     const auto& t = h.traps;
-                     boost::json::object traps{{"listen", h.traps_listen},
-                                               {"received", t.received},
-                                               {"decoded", t.decoded},
-                                               {"unmatched", h.traps_unmatched},
-                                               {"dropped_malformed", t.dropped_malformed},
-                                               {"dropped_rate_limited", t.dropped_rate_limited},
-                                               {"dropped_community", t.dropped_community},
-                                               {"dropped_not_trap", t.dropped_not_trap},
-                                               {"dropped_v3", t.dropped_v3},
-                                               {"dropped_v3_security", t.dropped_v3_security},
-                                               {"informs_answered", t.informs_answered},
-                                               {"informs_duplicate", t.informs_duplicate}};
-                     ctx->reply_data({{"icmp_mode", h.icmp_mode},
-                                      {"devices", h.devices},
-                                      {"kinds", std::move(kinds)},
-                                      {"traps", std::move(traps)}});
-                   }));
+    auto pollers_route = make_route(
+        verb::get, "/api/v1/pollers", Permission::kDevicesRead,
+        "Poller figures of the caller's organization: devices polled and their statuses, checks "
+        "per kind with their runs, service check states, traps accepted. A system admin also "
+        "gets `server`: the whole poller's engine figures (every organization).",
+        "devices", [poller](ContextPtr ctx) {
+          auto out = org_pollers_json(poller->org_health(ctx->org_scope()));
+          if (ctx->principal().is_system_admin()) out["server"] = server_pollers_json(*poller);
+          ctx->reply_data(std::move(out));
+        });
+    router.add(std::move(pollers_route));
   }
 
   auto patch = make_route(

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -99,6 +100,17 @@ void print_first_admin(const auth::BootstrapResult& b) {
   std::fflush(stdout);
 }
 
+// Every organization (start-up: blocking reads).
+core::Result<std::vector<auth::Organization>> all_orgs(auth::AuthService& auth) {
+  std::vector<auth::Organization> out;
+  for (int page = 1;; ++page) {
+    auto r = auth.list_orgs(auth::SystemScope::trusted(), {page, 500});
+    if (!r) return std::move(r).error();
+    out.insert(out.end(), r->items.begin(), r->items.end());
+    if (r->items.empty() || static_cast<std::int64_t>(out.size()) >= r->total) return out;
+  }
+}
+
 }  // namespace
 
 int cmd_serve(const CommandLine& cl) {
@@ -132,6 +144,27 @@ int cmd_serve(const CommandLine& cl) {
   auto tsdb_store = open_tsdb(*config, db, rt, bus);
   if (!tsdb_store) return 1;
   auto& store = **tsdb_store;
+
+  auto orgs = all_orgs(auth);
+  if (!orgs) {
+    std::fprintf(stderr, "netpulse: organizations: %s\n", orgs.error().message.c_str());
+    return 1;
+  }
+  std::int64_t system_org_id = 0;
+  std::set<std::int64_t> org_ids;
+  for (auto& o : *orgs) {
+    org_ids.insert(o.id);
+    if (o.is_system) system_org_id = o.id;
+  }
+  // Series of an organization deleted while its drop could not finish (a stop in between):
+  // dropped now, as auth::OrgDeleted would have.
+  for (auto org : store.org_ids()) {
+    if (org_ids.contains(org)) continue;
+    log.info("app", "organization {} no longer exists: dropping its series", org);
+    store.drop_org(org, [&log, org](core::Result<void> r) {
+      if (!r) log.warn("app", "dropping organization {}'s series: {}", org, r.error().message);
+    });
+  }
 
   devices::InventoryOptions inventory_options;
   inventory_options.data_dir = config->storage.data_dir;
@@ -170,6 +203,7 @@ int cmd_serve(const CommandLine& cl) {
   poller_options.traps_listen = pc.traps_listen;
   poller_options.traps_communities = pc.traps_communities;
   poller_options.traps_v3_users = pc.traps_v3_users;
+  poller_options.system_org_id = system_org_id;
   poller_options.traps_rate_per_second = pc.traps_rate_per_second;
   poller_options.traps_burst = static_cast<double>(pc.traps_burst);
   auto poller = pollers::Poller::open(poller_options, rt.clock, loop.get_executor(), **inventory,
@@ -190,6 +224,7 @@ int cmd_serve(const CommandLine& cl) {
   deps.loop = loop.get_executor();
   deps.ingest_max_samples = static_cast<std::size_t>(config->tsdb.max_batch_samples);
   deps.raw_retention_ms = config->tsdb.retention_raw_days * 86'400'000;
+  deps.bus = &bus;
   api::register_routes(router, deps);
   auto server =
       api::Server::open(server_options(*config), loop, rt.clock, log, rt.metrics, router, auth);

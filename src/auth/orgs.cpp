@@ -2,7 +2,9 @@
 // (a system-organization admin); reading one's own takes an OrgScope. Slugs are unique and
 // stable; the system organization, made at bootstrap, cannot be deleted. Deleting an
 // organization removes its users, tokens and API keys in the same write (other modules' tables
-// rely on ON DELETE CASCADE); the audit log keeps its records.
+// rely on ON DELETE CASCADE); the audit log keeps its records. What other modules hold in memory
+// goes when the caller publishes auth::OrgDeleted after `done` (the API does; docs/security.md,
+// "Tenancy").
 #include <fmt/format.h>
 
 #include "detail/auth_service_impl.hpp"

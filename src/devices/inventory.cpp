@@ -8,6 +8,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <netpulse/auth/events.hpp>
 #include <netpulse/core/key_file.hpp>
 #include <netpulse/core/text.hpp>
 #include <netpulse/devices/inventory.hpp>
@@ -143,12 +144,19 @@ class InventoryImpl final : public Inventory {
     if (metrics) {
       events_dropped_ = &metrics->counter("netpulse_device_events_dropped_total",
                                           "Device events dropped because the queue was full.");
+      events_orphaned_ = &metrics->counter(
+          "netpulse_device_events_orphaned_total",
+          "Device events not stored because their organization was deleted meanwhile.");
       for (auto s : {DeviceStatus::kUnknown, DeviceStatus::kUp, DeviceStatus::kDown,
                      DeviceStatus::kUnreachable, DeviceStatus::kMaintenance}) {
         status_gauges_[static_cast<int>(s)] =
             &metrics->gauge("netpulse_devices", "Devices in the inventory by shown status.",
                             {{"status", std::string(device_status_name(s))}});
       }
+    }
+    if (bus_) {
+      org_deleted_ = bus_->subscribe<auth::OrgDeleted>(
+          [this](const auth::OrgDeleted& e) { forget_org(e.org_id); });
     }
   }
 
@@ -360,6 +368,29 @@ class InventoryImpl final : public Inventory {
     std::unordered_map<std::int64_t, std::string> addresses;
     for (auto& [id, row] : devices_) addresses.emplace(id, row.device.address);
     return detail::export_devices(devices, addresses);
+  }
+
+  // --- organizations -----------------------------------------------------------------------
+
+  // auth::OrgDeleted: the organization's rows went with its delete (ON DELETE CASCADE); what
+  // memory holds of it goes now, each device with a DeviceChanged so the pollers drop it.
+  void forget_org(std::int64_t org_id) {
+    deleted_orgs_.insert(org_id);
+    std::vector<std::int64_t> gone;
+    for (auto& [id, row] : devices_) {
+      if (row.device.org_id == org_id) gone.push_back(id);
+    }
+    std::sort(gone.begin(), gone.end());
+    for (auto id : gone) erase(id);
+    std::erase_if(groups_, [org_id](const auto& kv) { return kv.second.org_id == org_id; });
+    std::erase_if(custom_oids_, [org_id](const auto& kv) { return kv.second.org_id == org_id; });
+    std::erase_if(service_checks_, [org_id](const auto& kv) { return kv.second.org_id == org_id; });
+    std::erase_if(pending_events_, [org_id](const DeviceEvent& e) { return e.org_id == org_id; });
+    if (!gone.empty()) {
+      log_.info("devices", "organization {} deleted: {} device(s) left the inventory", org_id,
+                gone.size());
+    }
+    for (auto id : gone) publish(DeviceChanged{org_id, id, DeviceChanged::Kind::kDeleted});
   }
 
   // --- groups ----------------------------------------------------------------------------------
@@ -761,6 +792,7 @@ class InventoryImpl final : public Inventory {
   }
 
   void record_event(DeviceEvent event) override {
+    if (deleted_orgs_.contains(event.org_id)) return;  // a poll that was under way
     if (pending_events_.size() >= options_.event_queue_max) {
       if (events_dropped_) events_dropped_->inc();
       return;
@@ -1063,35 +1095,40 @@ class InventoryImpl final : public Inventory {
     auto batch = std::move(pending_events_);
     pending_events_.clear();
     write_quietly(
-        "device events", [batch = std::move(batch)](db::Connection& c) -> core::Result<void> {
+        "device events",
+        [batch = std::move(batch),
+         orphaned = events_orphaned_](db::Connection& c) -> core::Result<void> {
+          // One event that can no longer be stored (its organization was deleted while it waited:
+          // the foreign key fails) is skipped and counted, so it does not take the events of other
+          // organizations in the batch with it.
           auto st = c.prepare(
               "INSERT INTO device_events (org_id, device_id, at, kind, severity, message, details) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM organizations WHERE "
+              "id = ?1)");
           if (!st) return st.error();
-          auto exists = c.prepare("SELECT 1 FROM devices WHERE id = ?1");
+          auto exists = c.prepare("SELECT 1 FROM devices WHERE id = ?1 AND org_id = ?2");
           if (!exists) return exists.error();
           for (auto& e : batch) {
             // A device deleted meanwhile: keep the event without it rather than fail the batch.
             std::optional<std::int64_t> device = e.device_id;
             if (device) {
-              exists->bind(1, *device);
+              exists->reset();
+              exists->bind(1, *device).bind(2, e.org_id);
               auto row = exists->step();
               if (!row) return row.error();
               if (!*row) device.reset();
-              exists->reset();
-            }
-            if (auto r = st->bind(1, e.org_id)
-                             .bind(2, device)
-                             .bind(3, e.at)
-                             .bind(4, e.kind)
-                             .bind(5, event_severity_name(e.severity))
-                             .bind(6, e.message)
-                             .bind(7, e.details_json)
-                             .run();
-                !r) {
-              return r;
             }
             st->reset();
+            auto r = st->bind(1, e.org_id)
+                         .bind(2, device)
+                         .bind(3, e.at)
+                         .bind(4, e.kind)
+                         .bind(5, event_severity_name(e.severity))
+                         .bind(6, e.message)
+                         .bind(7, e.details_json)
+                         .run();
+            if (!r && r.error().code != core::Errc::kConflict) return r;
+            if ((!r || c.changes() == 0) && orphaned) orphaned->inc();
           }
           return core::ok();
         });
@@ -1148,6 +1185,10 @@ class InventoryImpl final : public Inventory {
   boost::asio::steady_timer last_seen_timer_;
   core::Gauge* status_gauges_[5] = {};
   core::Counter* events_dropped_ = nullptr;
+  core::Counter* events_orphaned_ = nullptr;
+  // Organizations deleted since start: a poll under way when one went may still report.
+  std::unordered_set<std::int64_t> deleted_orgs_;
+  core::EventBus::Subscription org_deleted_;
   std::vector<DeviceEvent> pending_events_;
   bool events_flush_posted_ = false;
   std::int64_t last_expiry_ = 0;

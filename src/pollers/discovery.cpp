@@ -397,4 +397,19 @@ core::Result<void> Discovery::cancel(auth::OrgScope scope, const std::string& id
   return core::ok();
 }
 
+void Discovery::forget_org(std::int64_t org_id) {
+  for (auto it = impl_->runs.begin(); it != impl_->runs.end();) {
+    auto& run = it->second;
+    if (run->job.org_id != org_id) {
+      ++it;
+      continue;
+    }
+    // Probes under way hold the run and end into it; nothing starts after this.
+    if (run->job.state == DiscoveryJob::State::kRunning) {
+      run->job.state = DiscoveryJob::State::kCancelled;
+    }
+    it = impl_->runs.erase(it);
+  }
+}
+
 }  // namespace netpulse::pollers

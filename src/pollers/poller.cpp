@@ -3,10 +3,12 @@
 // damping; a device whose parents are all down is unreachable, not down); SNMP reads the system
 // group and the IF-MIB interface table. Metric names and labels are listed in docs/pollers.md.
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
@@ -15,6 +17,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/auth/events.hpp>
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/pollers/snmp.hpp>
 #include <netpulse/tsdb/selector.hpp>
@@ -25,6 +28,7 @@
 #include "detail/reachability.hpp"
 #include "detail/service_runs.hpp"
 #include "detail/snmp_oids.hpp"
+#include "detail/trap_match.hpp"
 
 namespace netpulse::pollers {
 
@@ -126,6 +130,7 @@ class PollerImpl final : public Poller {
           kind, [this](const CheckSpec& s, auto done) { run_service(s, std::move(done)); });
     }
     scheduler_.set_listener([this](const CheckSpec& s, const CheckOutcome& o, int attempts) {
+      count_run(s, o);
       if (is_service(s.kind)) on_service_run(s, o, attempts);
     });
     changed_ = bus.subscribe<devices::DeviceChanged>([this](const devices::DeviceChanged&) {
@@ -137,6 +142,10 @@ class PollerImpl final : public Poller {
         if (running_) replan();
       });
     });
+    org_deleted_ = bus.subscribe<auth::OrgDeleted>(
+        [this](const auth::OrgDeleted& e) { forget_org(e.org_id); });
+    trap_grants_.system_org_id = options.system_org_id;
+    trap_grants_.system_communities = options.traps_communities;
     if (metrics) register_metrics(*metrics);
   }
 
@@ -296,6 +305,7 @@ class PollerImpl final : public Poller {
       if (!u) return std::move(u).error();
       v3_users.push_back(std::move(*u));
     }
+    trap_grants_.v3_users = v3_users;
     if (options_.traps_listen == "off" || options_.traps_listen.empty()) {
       traps_status_ = "off";
       return core::ok();
@@ -325,7 +335,7 @@ class PollerImpl final : public Poller {
     }
     TrapOptions o;
     o.listen = asio::ip::udp::endpoint(address, static_cast<std::uint16_t>(port));
-    o.communities = options_.traps_communities;
+    // No allow-list in the receiver: which community is good depends on the device (on_trap).
     o.rate_per_second = options_.traps_rate_per_second;
     o.burst = options_.traps_burst;
     o.v3_users = std::move(v3_users);
@@ -351,19 +361,38 @@ class PollerImpl final : public Poller {
     return core::ok();
   }
 
-  // A trap becomes an event of every device whose address it came from.
+  // A trap becomes an event of each device at its source address whose credentials it carries
+  // (detail::trap_reaches_device); one that reaches none is dropped and counted by reason.
   void on_trap(Trap t) {
     auto source =
         t.source.is_v6() && t.source.to_v6().is_v4_mapped()
             ? asio::ip::address(asio::ip::make_address_v4(asio::ip::v4_mapped, t.source.to_v6()))
             : t.source;
-    auto matches = inventory_.find_by_address(source.to_string());
-    if (matches.empty()) {
+    auto at_address = inventory_.find_by_address(source.to_string());
+    if (at_address.empty()) {
       ++traps_unmatched_;
       log_.debug("pollers", "trap from {} matches no device: {}", source.to_string(),
                  trap_summary(t));
       return;
     }
+    std::vector<devices::Device> matches;
+    for (auto& d : at_address) {
+      if (deleted_orgs_.contains(d.org_id)) continue;
+      if (detail::trap_reaches_device(t, d.org_id, inventory_.snmp_credentials(d.id),
+                                      trap_grants_)) {
+        matches.push_back(std::move(d));
+      }
+    }
+    const bool v3 = t.version == SnmpVersion::kV3;
+    if (matches.empty()) {
+      ++(v3 ? traps_dropped_v3_user_ : traps_dropped_community_);
+      // Neither the community nor the devices' names: the log is no place for credentials, and
+      // the devices may be other organizations'.
+      log_.debug("pollers", "trap from {} dropped: {} device(s) there, none with its {}",
+                 source.to_string(), at_address.size(), v3 ? "SNMPv3 user" : "community");
+      return;
+    }
+    ++traps_accepted_;
     const auto summary = trap_summary(t);
     devices::EventSeverity severity = devices::EventSeverity::kInfo;
     switch (t.kind) {
@@ -384,6 +413,7 @@ class PollerImpl final : public Poller {
     if (t.if_index) details["if_index"] = *t.if_index;
     const auto details_text = boost::json::serialize(details);
     for (auto& d : matches) {
+      ++org_stats_[d.org_id].traps_accepted;
       devices::DeviceEvent e;
       e.org_id = d.org_id;
       e.device_id = d.id;
@@ -396,11 +426,70 @@ class PollerImpl final : public Poller {
     }
   }
 
+  // Runs per organization and kind, for org_health().
+  void count_run(const CheckSpec& spec, const CheckOutcome& outcome) {
+    auto it = states_.find(spec.device_id);
+    if (it == states_.end()) return;
+    auto& k = org_stats_[it->second.device.org_id].kinds[static_cast<std::size_t>(spec.kind)];
+    ++(outcome.ok ? k.runs_ok : k.runs_failed);
+    if (!outcome.ok && outcome.timed_out) ++k.timeouts;
+  }
+
+  // auth::OrgDeleted: the organization's devices leave the plan now (the inventory drops them
+  // too, but the poller does not count on hearing of it first), its scans stop, its figures go.
+  void forget_org(std::int64_t org_id) {
+    deleted_orgs_.insert(org_id);
+    org_stats_.erase(org_id);
+    discovery_.forget_org(org_id);
+    if (running_) {
+      replan();
+    } else {
+      std::erase_if(states_,
+                    [org_id](const auto& kv) { return kv.second.device.org_id == org_id; });
+    }
+  }
+
+  OrgPollerHealth org_health(auth::OrgScope scope) const override {
+    OrgPollerHealth h;
+    h.org_id = scope.org_id();
+    if (auto it = org_stats_.find(scope.org_id()); it != org_stats_.end()) {
+      h.kinds = it->second.kinds;
+      h.traps_accepted = it->second.traps_accepted;
+    }
+    for (auto& k : h.kinds) k.checks = 0;
+    for (auto& [id, st] : states_) {
+      if (st.device.org_id != scope.org_id()) continue;
+      ++h.devices;
+      if (auto d = inventory_.get(scope, id)) ++h.statuses[static_cast<std::size_t>(d->status())];
+      if (pinger_) ++h.kinds[static_cast<std::size_t>(CheckKind::kIcmp)].checks;
+      if (snmp_ && st.device.snmp) ++h.kinds[static_cast<std::size_t>(CheckKind::kSnmp)].checks;
+      for (auto& [check, svc] : st.services) {
+        if (!svc.def.enabled) continue;
+        ++h.kinds[static_cast<std::size_t>(detail::check_kind_of(svc.def.kind))].checks;
+        switch (svc.status.state) {
+          case ServiceCheckState::kPassing:
+            ++h.checks_passing;
+            break;
+          case ServiceCheckState::kFailing:
+            ++h.checks_failing;
+            break;
+          case ServiceCheckState::kPending:
+            ++h.checks_pending;
+            break;
+        }
+      }
+    }
+    return h;
+  }
+
   PollerHealth health() const override {
     PollerHealth h;
     h.traps_listen = traps_status_;
     if (traps_) h.traps = traps_->stats();
+    h.traps_accepted = traps_accepted_;
     h.traps_unmatched = traps_unmatched_;
+    h.traps_dropped_community = traps_dropped_community_;
+    h.traps_dropped_v3_user = traps_dropped_v3_user_;
     h.icmp_mode = icmp_mode_name();
     for (std::size_t k = 0; k < kCheckKinds; ++k) {
       h.kinds[k] = scheduler_.stats(static_cast<CheckKind>(k));
@@ -427,6 +516,33 @@ class PollerImpl final : public Poller {
   }
 
   void register_metrics(core::MetricsRegistry& m) {
+    auto value = [](const std::atomic<std::uint64_t>& a) {
+      return [&a] { return static_cast<double>(a.load()); };
+    };
+    m.counter_fn("netpulse_traps_received_total", "Datagrams read by the SNMP trap receiver.",
+                 value(receiver_snapshot_.received));
+    m.counter_fn("netpulse_traps_accepted_total",
+                 "Traps that became events of at least one device.", value(traps_accepted_));
+    const std::string dropped_help = "Traps and datagrams dropped, by reason (docs/traps.md).";
+    for (auto& [reason, counter] :
+         std::initializer_list<std::pair<const char*, const std::atomic<std::uint64_t>*>>{
+             {"malformed", &receiver_snapshot_.malformed},
+             {"rate_limited", &receiver_snapshot_.rate_limited},
+             {"not_trap", &receiver_snapshot_.not_trap},
+             {"v3_disabled", &receiver_snapshot_.v3},
+             {"v3_security", &receiver_snapshot_.v3_security},
+             {"no_device", &traps_unmatched_},
+             {"v3_user", &traps_dropped_v3_user_}}) {
+      m.counter_fn("netpulse_traps_dropped_total", dropped_help, value(*counter),
+                   {{"reason", reason}});
+    }
+    // The receiver's allow-list is not used by the poller; both count as a wrong community.
+    m.counter_fn("netpulse_traps_dropped_total", dropped_help,
+                 [this] {
+                   return static_cast<double>(traps_dropped_community_.load() +
+                                              receiver_snapshot_.community.load());
+                 },
+                 {{"reason", "community"}});
     for (std::size_t k = 0; k < kCheckKinds; ++k) {
       const std::string kind(check_kind_name(static_cast<CheckKind>(k)));
       auto field = [this, k](std::uint64_t KindStats::*f) {
@@ -463,10 +579,22 @@ class PollerImpl final : public Poller {
   }
 
   void take_snapshot() {
-    std::lock_guard lock(snapshot_mutex_);
-    for (std::size_t k = 0; k < kCheckKinds; ++k) {
-      snapshot_[k] = scheduler_.stats(static_cast<CheckKind>(k));
+    {
+      std::lock_guard lock(snapshot_mutex_);
+      for (std::size_t k = 0; k < kCheckKinds; ++k) {
+        snapshot_[k] = scheduler_.stats(static_cast<CheckKind>(k));
+      }
     }
+    if (!traps_) return;
+    const auto t = traps_->stats();
+    auto& r = receiver_snapshot_;
+    r.received = t.received;
+    r.malformed = t.dropped_malformed;
+    r.rate_limited = t.dropped_rate_limited;
+    r.community = t.dropped_community;
+    r.not_trap = t.dropped_not_trap;
+    r.v3 = t.dropped_v3;
+    r.v3_security = t.dropped_v3_security;
   }
 
   void replan() {
@@ -474,6 +602,7 @@ class PollerImpl final : public Poller {
     std::unordered_map<std::int64_t, DeviceState> next;
     std::vector<CheckSpec> plan;
     for (auto& d : devices) {
+      if (deleted_orgs_.contains(d.org_id)) continue;
       DeviceState state;
       if (auto it = states_.find(d.id); it != states_.end()) {
         state = std::move(it->second);
@@ -1178,7 +1307,24 @@ class PollerImpl final : public Poller {
   std::array<KindStats, kCheckKinds> snapshot_{};
   std::unique_ptr<TrapReceiver> traps_;
   std::string traps_status_ = "off";
-  std::uint64_t traps_unmatched_ = 0;
+  detail::TrapGrants trap_grants_;
+  // Atomic: /metrics reads them from its own thread.
+  std::atomic<std::uint64_t> traps_accepted_{0};
+  std::atomic<std::uint64_t> traps_unmatched_{0};
+  std::atomic<std::uint64_t> traps_dropped_community_{0};
+  std::atomic<std::uint64_t> traps_dropped_v3_user_{0};
+  // The receiver's counters as of the last snapshot (the receiver is read on the loop only).
+  struct ReceiverSnapshot {
+    std::atomic<std::uint64_t> received{0}, malformed{0}, rate_limited{0}, community{0},
+        not_trap{0}, v3{0}, v3_security{0};
+  } receiver_snapshot_;
+  struct OrgStats {
+    std::array<OrgKindStats, kCheckKinds> kinds{};
+    std::uint64_t traps_accepted = 0;
+  };
+  std::unordered_map<std::int64_t, OrgStats> org_stats_;  // by organization
+  std::unordered_set<std::int64_t> deleted_orgs_;         // since start
+  core::EventBus::Subscription org_deleted_;
   std::shared_ptr<bool> alive_;
 };
 

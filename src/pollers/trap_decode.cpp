@@ -409,6 +409,13 @@ DecodedTrap decode_trap_datagram(std::span<std::uint8_t> datagram, const TrapDec
   if (v3 && pdu->securityName != nullptr) {
     trap.v3_user.assign(pdu->securityName, pdu->securityNameLen);
   }
+  if (v3 && pdu->securityEngineID != nullptr) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (std::size_t i = 0; i < pdu->securityEngineIDLen; ++i) {
+      trap.v3_engine_id += kHex[pdu->securityEngineID[i] >> 4];
+      trap.v3_engine_id += kHex[pdu->securityEngineID[i] & 0x0f];
+    }
+  }
   if (!v3 && !community_allowed(trap.community, limits)) {
     return refused(Outcome::kCommunity, "community not in the allow-list");
   }

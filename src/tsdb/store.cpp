@@ -22,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/auth/events.hpp>
 #include <netpulse/tsdb/chunk.hpp>
 #include <netpulse/tsdb/store.hpp>
 
@@ -386,6 +387,21 @@ class StoreImpl final : public Store {
                               core::default_latency_buckets());
       m_stale_ = &metrics->counter("netpulse_tsdb_series_stale_total",
                                    "Series marked stale (no data for N x their interval)");
+      m_purging_ = &metrics->gauge(
+          "netpulse_tsdb_purging_series",
+          "Series of deleted organizations whose stored samples are still being deleted");
+      m_purge_writes_ = &metrics->counter(
+          "netpulse_tsdb_purge_writes_total",
+          "Writes (bounded batches) deleting a deleted organization's stored samples");
+      m_purged_rows_ = &metrics->counter("netpulse_tsdb_purged_rows_total",
+                                         "Chunk and rollup rows of deleted organizations deleted");
+    }
+    if (bus_) {
+      org_deleted_ = bus_->subscribe<auth::OrgDeleted>([this](const auth::OrgDeleted& e) {
+        drop_org(e.org_id, [this, org = e.org_id](core::Result<void> r) {
+          if (!r) log_.warn("tsdb", "dropping organization {}: {}", org, r.error().message);
+        });
+      });
     }
   }
 
@@ -400,6 +416,7 @@ class StoreImpl final : public Store {
     if (!seg) return seg.error();
     arm_timers();
     update_gauges();
+    schedule_purge();  // one cut short by a stop goes on
     return core::ok();
   }
 
@@ -434,6 +451,12 @@ class StoreImpl final : public Store {
     drain();
     if (closed_) {
       done(core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
+      return;
+    }
+    if (dropped_orgs_.contains(org_id)) {
+      // An ingest that was under way when its organization was deleted: no ghost series.
+      done(core::Error(core::Errc::kOrganizationNotFound,
+                       fmt::format("organization {} was deleted", org_id)));
       return;
     }
     AppendResult result;
@@ -1080,13 +1103,13 @@ class StoreImpl final : public Store {
       done(core::Error(core::Errc::kServiceUnavailable, "a flush or checkpoint is running"));
       return;
     }
-    write_checkpoint(std::nullopt, std::move(done));
+    write_checkpoint(std::nullopt, {}, std::move(done));
   }
 
   // Rotates the log and writes the head snapshot with everything pending (and, with `drop_org`,
   // the deletion of that organization's series) in one transaction; the old log segments go once
   // it has committed. The caller has drained and checked busy_.
-  void write_checkpoint(std::optional<std::int64_t> drop_org,
+  void write_checkpoint(std::optional<std::int64_t> drop_org, std::vector<SeriesId> drop_series,
                         std::function<void(core::Result<void>)> done) {
     auto seg = log_file_.rotate();
     if (!seg) {
@@ -1096,6 +1119,7 @@ class StoreImpl final : public Store {
     busy_ = true;
     auto job = make_checkpoint_job(*seg);
     job->drop_org = drop_org;
+    job->drop_series = std::move(drop_series);
     inflight_job_ = job;
     auto started = clock_.steady_now();
     db_.write([job](db::Connection& c) -> core::Result<void> { return run_checkpoint(c, *job); },
@@ -1154,6 +1178,7 @@ class StoreImpl final : public Store {
         loop_,
         [this, to, now, done = std::move(done)](core::Result<void> r) mutable {
           rolling_ = false;
+          schedule_purge();  // it waits while buckets (of dropped series too) are written
           if (!r) {
             log_.warn("tsdb", "writing rollups failed, raw samples kept, will retry: {}",
                       r.error().message);
@@ -1257,6 +1282,7 @@ class StoreImpl final : public Store {
   }
 
   void drop_org(std::int64_t org_id, std::function<void(core::Result<void>)> done) override {
+    dropped_orgs_.insert(org_id);  // from now on its appends are refused
     drain();
     if (busy_) {
       // After the running flush or checkpoint (run_deferred_drop()).
@@ -1285,10 +1311,13 @@ class StoreImpl final : public Store {
     for (const auto& sp : series_) {
       if (sp) index_.insert(key_hash(sp->key), sp->id);
     }
-    // A checkpoint carries the deletion: the log written so far (which still holds the series)
-    // is dropped in the same step, so a restart cannot bring them back.
+    // A checkpoint carries the deletion of the series rows: the log written so far (which still
+    // holds the series) is dropped in the same step, so a restart cannot bring them back. Their
+    // chunks and rollup blocks are deleted afterwards, in bounded batches (schedule_purge()).
     log_.info("tsdb", "dropping organization {}: {} series", org_id, gone.size());
-    write_checkpoint(org_id, std::move(done));
+    std::vector<SeriesId> ids(gone.begin(), gone.end());
+    std::sort(ids.begin(), ids.end());
+    write_checkpoint(org_id, std::move(ids), std::move(done));
   }
 
   void run_deferred_drop() {
@@ -1296,6 +1325,81 @@ class StoreImpl final : public Store {
     auto [org, done] = std::move(deferred_drops_.front());
     deferred_drops_.pop_front();
     drop_org(org, std::move(done));
+  }
+
+  std::vector<std::int64_t> org_ids() const override {
+    drain();
+    std::vector<std::int64_t> out;
+    for (const auto& [org, oi] : orgs_) {
+      if (oi.count > 0 && !oi.by_metric.empty()) out.push_back(org);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Deletes one batch of the dropped series' rows — at most retention_batch_rows chunks and as
+  // many rollup blocks — and, when a batch finds fewer, forgets the series (tsdb_purge). The next
+  // batch follows its commit, so the writer interleaves other work. It waits while rollups are
+  // being written (they may hold buckets of dropped series); a failed batch is retried by the
+  // retention timer.
+  void schedule_purge() {
+    if (purging_ || rolling_ || closed_ || purging_series_ == 0) return;
+    purging_ = true;
+    struct Outcome {
+      std::int64_t deleted = 0;
+      std::int64_t remaining = 0;
+    };
+    auto out = std::make_shared<Outcome>();
+    const auto limit = static_cast<std::int64_t>(std::max<std::size_t>(1, o_.retention_batch_rows));
+    db_.write(
+        [out, limit](db::Connection& c) -> core::Result<void> {
+          auto chunks = c.prepare(
+              "DELETE FROM tsdb_chunks WHERE (series_id, first_t, kind) IN (SELECT c.series_id, "
+              "c.first_t, c.kind FROM tsdb_purge p JOIN tsdb_chunks c ON c.series_id = "
+              "p.series_id LIMIT ?1)");
+          if (!chunks) return chunks.error();
+          chunks->bind(1, limit);
+          if (auto r = chunks->run(); !r) return r;
+          const auto chunk_rows = c.changes();
+          auto rollups = c.prepare(
+              "DELETE FROM tsdb_rollups WHERE id IN (SELECT r.id FROM tsdb_purge p JOIN "
+              "tsdb_rollups r ON r.tier IN (1, 2) AND r.series_id = p.series_id LIMIT ?1)");
+          if (!rollups) return rollups.error();
+          rollups->bind(1, limit);
+          if (auto r = rollups->run(); !r) return r;
+          const auto rollup_rows = c.changes();
+          out->deleted = chunk_rows + rollup_rows;
+          if (chunk_rows < limit && rollup_rows < limit) {
+            // Nothing of any series in the list is left (no new rows come for them: their
+            // memory is gone, and buckets are not being written).
+            if (auto r = c.exec("DELETE FROM tsdb_purge"); !r) return r;
+          }
+          auto left = c.prepare("SELECT count(*) FROM tsdb_purge");
+          if (!left) return left.error();
+          auto row = left->step();
+          if (!row) return row.error();
+          out->remaining = left->get_int64(0);
+          return core::ok();
+        },
+        loop_,
+        [this, out, alive = std::weak_ptr<int>(alive_)](core::Result<void> r) {
+          if (alive.expired()) return;
+          purging_ = false;
+          if (!r) {
+            log_.warn("tsdb", "purging a deleted organization's samples failed, will retry: {}",
+                      r.error().message);
+            return;
+          }
+          if (m_purge_writes_) m_purge_writes_->inc();
+          if (m_purged_rows_) m_purged_rows_->inc(static_cast<double>(out->deleted));
+          purging_series_ = static_cast<std::size_t>(out->remaining);
+          if (m_purging_) m_purging_->set(static_cast<double>(purging_series_));
+          if (purging_series_ == 0) {
+            log_.info("tsdb", "purged the stored samples of deleted organizations");
+            return;
+          }
+          schedule_purge();
+        });
   }
 
   core::Result<void> close() override {
@@ -1347,6 +1451,7 @@ class StoreImpl final : public Store {
     st.samples_appended = samples_appended_;
     st.log_bytes = log_file_.bytes();
     st.pending_chunks = pending_chunks_.size();
+    st.purging_series = purging_series_;
     return st;
   }
 
@@ -1355,6 +1460,8 @@ class StoreImpl final : public Store {
   struct CheckpointJob {
     std::uint32_t segment = 0;
     std::optional<std::int64_t> drop_org;  // delete this organization's series and metadata
+    std::vector<SeriesId> drop_series;     // its series: rows deleted, ids queued in tsdb_purge
+    SeriesId next_series_id = 1;           // never given again, not even after a restart
     std::vector<std::pair<SeriesId, std::string>> series;  // not yet indexed: id, key
     std::vector<PendingChunk> chunks;
     std::vector<std::pair<SeriesId, std::string>> head;  // id, state blob
@@ -1363,6 +1470,7 @@ class StoreImpl final : public Store {
   std::shared_ptr<CheckpointJob> make_checkpoint_job(std::uint32_t segment) {
     auto job = std::make_shared<CheckpointJob>();
     job->segment = segment;
+    job->next_series_id = next_id_;
     job->series = std::move(*take_unindexed());
     job->chunks = std::move(pending_chunks_);
     pending_chunks_.clear();
@@ -1376,18 +1484,26 @@ class StoreImpl final : public Store {
 
   static core::Result<void> run_checkpoint(db::Connection& c, const CheckpointJob& job) {
     if (job.drop_org) {
-      for (const char* sql :
-           {"DELETE FROM tsdb_chunks WHERE series_id IN (SELECT id FROM tsdb_series WHERE org_id "
-            "= ?1)",
-            "DELETE FROM tsdb_rollups WHERE series_id IN (SELECT id FROM tsdb_series WHERE org_id "
-            "= ?1)",
-            "DELETE FROM tsdb_series WHERE org_id = ?1",
-            "DELETE FROM tsdb_metadata WHERE org_id = ?1"}) {
-        auto st = c.prepare(sql);
-        if (!st) return st.error();
-        st->bind(1, *job.drop_org);
-        if (auto r = st->run(); !r) return r;
+      auto queue = c.prepare("INSERT OR IGNORE INTO tsdb_purge (series_id) VALUES (?1)");
+      if (!queue) return queue.error();
+      auto row = c.prepare("DELETE FROM tsdb_series WHERE id = ?1");
+      if (!row) return row.error();
+      for (auto id : job.drop_series) {
+        queue->reset();
+        queue->bind(1, static_cast<std::int64_t>(id));
+        if (auto r = queue->run(); !r) return r;
+        row->reset();
+        row->bind(1, static_cast<std::int64_t>(id));
+        if (auto r = row->run(); !r) return r;
       }
+      auto md = c.prepare("DELETE FROM tsdb_metadata WHERE org_id = ?1");
+      if (!md) return md.error();
+      md->bind(1, *job.drop_org);
+      if (auto r = md->run(); !r) return r;
+    }
+    if (auto r = write_state(c, "next_series_id", static_cast<std::int64_t>(job.next_series_id));
+        !r) {
+      return r;
     }
     if (auto r = write_series(c, job.series); !r) return r;
     if (auto r = write_chunks(c, job.chunks); !r) return r;
@@ -1420,6 +1536,11 @@ class StoreImpl final : public Store {
       return;
     }
     mark_persisted(job.chunks, job.series);
+    if (!job.drop_series.empty()) {
+      purging_series_ += job.drop_series.size();
+      if (m_purging_) m_purging_->set(static_cast<double>(purging_series_));
+      schedule_purge();
+    }
     log_file_.remove_before(job.segment);
     evict();
     release_free_memory();
@@ -1605,6 +1726,21 @@ class StoreImpl final : public Store {
         auto row = st->step();
         if (!row) return row.error();
         if (*row) rolled_to_ = st->get_int64(0);
+      }
+      {
+        auto st = c.prepare("SELECT value FROM tsdb_state WHERE name = 'next_series_id'");
+        if (!st) return st.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        if (*row) next_id_ = std::max<SeriesId>(next_id_, static_cast<SeriesId>(st->get_int64(0)));
+      }
+      {
+        auto st = c.prepare("SELECT count(*), coalesce(max(series_id), 0) FROM tsdb_purge");
+        if (!st) return st.error();
+        auto row = st->step();
+        if (!row) return row.error();
+        purging_series_ = static_cast<std::size_t>(st->get_int64(0));
+        next_id_ = std::max<SeriesId>(next_id_, static_cast<SeriesId>(st->get_int64(1)) + 1);
       }
       {
         auto st = c.prepare("SELECT id, org_id, key FROM tsdb_series ORDER BY id");
@@ -2051,6 +2187,11 @@ class StoreImpl final : public Store {
   std::uint64_t samples_appended_ = 0;
   bool busy_ = false;
   bool closed_ = false;
+  // Organizations dropped since start: appends for them are refused (ids are never reused).
+  std::unordered_set<std::int64_t> dropped_orgs_;
+  std::size_t purging_series_ = 0;  // rows of tsdb_purge, as the last purge write left them
+  bool purging_ = false;            // a purge batch is being written
+  core::EventBus::Subscription org_deleted_;
 
   boost::asio::steady_timer flush_timer_;
   boost::asio::steady_timer checkpoint_timer_;
@@ -2067,6 +2208,9 @@ class StoreImpl final : public Store {
   core::Gauge* m_log_bytes_ = nullptr;
   core::Gauge* m_pending_ = nullptr;
   core::Histogram* m_checkpoint_s_ = nullptr;
+  core::Gauge* m_purging_ = nullptr;
+  core::Counter* m_purge_writes_ = nullptr;
+  core::Counter* m_purged_rows_ = nullptr;
 };
 
 }  // namespace

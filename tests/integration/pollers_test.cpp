@@ -118,7 +118,9 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   SnmpdProcess agent(agent_dir.path());
   ServerProcess server(dir.path(),
                        {{"NETPULSE_POLLERS_TRAPS_V3_USERS",
-                         "0x80001f8880aabbccdd02 trapper SHA-256 authpass1 AES privpass1"}});
+                         "0x80001f8880aabbccdd02 trapper SHA-256 authpass1 AES privpass1"},
+                        // The operator's trap community: for the system organization's devices.
+                        {"NETPULSE_POLLERS_TRAPS_COMMUNITIES", "public"}});
   auto c = server.client();
   auto admin = login(c, kAdminEmail, kAdminPassword);
   const auto port = std::to_string(agent.port());
@@ -258,9 +260,12 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   REQUIRE(good_again.status == 200);
   CHECK(good_again.json().at("data").at("snmp_outcome").at("ok").as_bool());
 
-  // A linkDown trap from the agent's address becomes an event of the device there.
+  // A linkDown trap from the agent's address becomes an event of the device there: the v3
+  // device has no community of its own, but it is the system organization's, for which
+  // pollers.traps_communities holds (docs/traps.md, "Which devices a trap reaches").
   {
-    auto listen = c.get("/api/v1/pollers", admin).json().at("data").at("traps").at("listen");
+    auto listen =
+        c.get("/api/v1/pollers", admin).json().at("data").at("server").at("traps").at("listen");
     INFO(boost::json::serialize(listen));
     const std::string ep(listen.as_string());
     REQUIRE(ep.rfind("127.0.0.1:", 0) == 0);
@@ -274,10 +279,11 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
       auto events = c.get("/api/v1/devices/" + std::to_string(v3) + "/events?kind=trap", admin);
       return events.status == 200 && events.body.find("linkDown ifIndex 3") != std::string::npos;
     }));
-    auto decoded = c.get("/api/v1/pollers", admin).json().at("data").at("traps");
+    auto decoded = c.get("/api/v1/pollers", admin).json().at("data").at("server").at("traps");
     CHECK(decoded.at("decoded").as_int64() == 1);
 
-    // An SNMPv3 authPriv trap from a user of pollers.traps_v3_users (SHA-256/AES).
+    // An SNMPv3 authPriv trap from a user of pollers.traps_v3_users (SHA-256/AES): every
+    // configured sender reaches the system organization's devices.
     const std::string v3_trap =
         "MIBS= SNMPCONFPATH=/dev/null SNMP_PERSISTENT_DIR=" + tool_dir.path() +
         " timeout 10 /usr/bin/snmptrap -M /dev/null -On -v 3 -e 0x80001f8880aabbccdd02 -u trapper"
@@ -293,7 +299,7 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
     wrong.replace(wrong.find("-A authpass1"), 12, "-A wrongpass1");
     REQUIRE(std::system((wrong + " >/dev/null 2>&1").c_str()) == 0);
     CHECK(eventually([&] {
-      auto t = c.get("/api/v1/pollers", admin).json().at("data").at("traps");
+      auto t = c.get("/api/v1/pollers", admin).json().at("data").at("server").at("traps");
       return t.at("dropped_v3_security").as_int64() == 1;
     }));
   }
@@ -303,7 +309,7 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
   INFO(health.body);
   REQUIRE(health.status == 200);
   auto h = health.json().at("data").as_object();
-  CHECK((h.at("icmp_mode") == "raw" || h.at("icmp_mode") == "datagram"));
+  CHECK((h.at("server").at("icmp_mode") == "raw" || h.at("server").at("icmp_mode") == "datagram"));
   CHECK(h.at("kinds").at("icmp").at("runs_ok").as_int64() >= 3);
   CHECK(h.at("kinds").at("snmp").at("runs_failed").as_int64() >= 1);
   auto metrics = c.get("/metrics");
@@ -468,6 +474,7 @@ TEST_CASE("pollers: after a restart the interfaces are known at once and the fir
     return c.get("/api/v1/pollers", admin)
         .json()
         .at("data")
+        .at("server")
         .at("kinds")
         .at("snmp")
         .at("runs_started")

@@ -9,6 +9,7 @@
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/worker_pool.hpp>
 #include <netpulse/db/database.hpp>
@@ -42,6 +43,9 @@ struct RouteDeps {
   pollers::Poller* poller = nullptr;
   // Raw retention, for choosing the tier of a query.
   tsdb::Timestamp raw_retention_ms = 30LL * 86'400'000;
+  // Where auth::OrgDeleted is published once an organization's delete has committed (the
+  // modules that keep its state subscribe). Without it the route drops the org's series itself.
+  core::EventBus* bus = nullptr;
 };
 
 // Health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users, organizations,

@@ -86,6 +86,9 @@ class Discovery {
   std::vector<DiscoveryJob> list(auth::OrgScope scope) const;
   // Stops a running scan (what it found stays readable).
   core::Result<void> cancel(auth::OrgScope scope, const std::string& id);
+  // A deleted organization: stops its scans and forgets them (the poller calls it on
+  // auth::OrgDeleted).
+  void forget_org(std::int64_t org_id);
 
  private:
   struct Impl;

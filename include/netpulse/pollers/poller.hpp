@@ -49,11 +49,19 @@ struct PollerOptions {
   int snmp_max_repetitions = 25;
   SchedulerOptions scheduler;
   // SNMP traps: "off", or "address:port" ("[v6]:port"); a failed bind is logged, not fatal.
+  // A trap reaches the devices at its source address whose own credentials it carries (the
+  // device's community; a v3 user with the device's own user name and keys): docs/traps.md.
   std::string traps_listen = "off";
+  // Communities accepted, besides their own, for the devices of the system organization only
+  // (the operator's own network); never for another organization's devices.
   std::vector<std::string> traps_communities;
   // SNMPv3 trap senders, one per line: "ENGINEID USER AUTH AUTHPASS [PRIV PRIVPASS]" (as
-  // snmptrapd's createUser -e). A malformed line fails open() with kConfigError.
+  // snmptrapd's createUser -e). A malformed line fails open() with kConfigError. Their traps
+  // reach the system organization's devices, and another organization's device only when its
+  // own v3 credentials are that user with those keys.
   std::vector<std::string> traps_v3_users;
+  // The system organization (0: none; then no device has the grants above).
+  std::int64_t system_org_id = 0;
   double traps_rate_per_second = 100;
   double traps_burst = 200;
   // HTTPS service checks trust the CAs of this PEM file besides the system's ("": none).
@@ -129,13 +137,39 @@ struct PollReport {
   std::vector<ServiceCheckStatus> service_checks;
 };
 
+// The whole poller: engine figures for the server's operator (system admins), every
+// organization's checks together.
 struct PollerHealth {
   std::string icmp_mode;  // "datagram", "raw" or "off"
   std::array<KindStats, kCheckKinds> kinds{};
   std::size_t devices = 0;
   std::string traps_listen;  // the bound endpoint, or why there is none
   TrapReceiverStats traps{};
-  std::uint64_t traps_unmatched = 0;  // from sources that are no device's address
+  // Traps the receiver handed on, by what became of them (docs/traps.md).
+  std::uint64_t traps_accepted = 0;           // reached at least one device
+  std::uint64_t traps_unmatched = 0;          // from sources that are no device's address
+  std::uint64_t traps_dropped_community = 0;  // v1/v2c: no device there has the community
+  std::uint64_t traps_dropped_v3_user = 0;    // v3: no device there has the user and keys
+};
+
+// One kind of check, for one organization.
+struct OrgKindStats {
+  std::size_t checks = 0;  // in the plan
+  std::uint64_t runs_ok = 0;
+  std::uint64_t runs_failed = 0;
+  std::uint64_t timeouts = 0;  // runs whose last attempt timed out
+};
+
+// What the pollers do for one organization (counters since start).
+struct OrgPollerHealth {
+  std::int64_t org_id = 0;
+  std::size_t devices = 0;                // polled: its enabled devices
+  std::array<std::size_t, 5> statuses{};  // of those, by devices::DeviceStatus
+  std::array<OrgKindStats, kCheckKinds> kinds{};
+  std::size_t checks_passing = 0;  // its enabled service checks, by state
+  std::size_t checks_failing = 0;
+  std::size_t checks_pending = 0;
+  std::uint64_t traps_accepted = 0;  // traps that became events of its devices
 };
 
 // Published on the loop when an interface's operational status changes between two polls.
@@ -196,7 +230,10 @@ class Poller {
   // The device's last ping cycle, if one has run since start.
   virtual std::optional<PingCycleResult> last_cycle(std::int64_t device_id) const = 0;
 
+  // The whole poller (every organization): for system admins and /metrics.
   virtual PollerHealth health() const = 0;
+  // The figures of one organization only.
+  virtual OrgPollerHealth org_health(auth::OrgScope scope) const = 0;
 
   // Network scans with this poller's ICMP socket and SNMP engine.
   virtual Discovery& discovery() = 0;

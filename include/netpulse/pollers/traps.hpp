@@ -55,6 +55,9 @@ struct Trap {
   SnmpVersion version = SnmpVersion::kV2c;
   std::string community;  // v1/v2c: raw bytes as sent
   std::string v3_user;    // v3: the USM user name (securityName)
+  // v3: the sender's (authoritative) snmpEngineID, lower-case hex without "0x": with v3_user it
+  // names the TrapOptions::v3_users entry that authenticated the trap.
+  std::string v3_engine_id;
   // v2c: the value of snmpTrapOID.0. v1: converted per RFC 3584 section 3.1: generic-trap 0..5
   // -> 1.3.6.1.6.3.1.1.5.(generic+1); enterpriseSpecific(6) -> enterprise.0.specific-trap.
   Oid trap_oid;

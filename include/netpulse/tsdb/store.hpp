@@ -183,6 +183,7 @@ struct StoreStats {
   std::uint64_t samples_appended = 0;
   std::uint64_t log_bytes = 0;  // bytes in the current log segments
   std::size_t pending_chunks = 0;
+  std::size_t purging_series = 0;  // of dropped organizations, whose rows are being deleted
 };
 
 class Store {
@@ -247,10 +248,18 @@ class Store {
   virtual void enforce_retention(std::function<void(core::Result<void>)> done) = 0;
   virtual void check_staleness() = 0;
 
-  // Removes every series of `org_id` (samples, rollups, metadata) from memory and SQLite, for a
-  // deleted organization. The removal is written with a checkpoint, so a restart does not bring
-  // the series back from the log. While a flush or checkpoint is writing, the drop waits for it.
+  // Removes every series of `org_id` (samples, rollups, metadata), for a deleted organization:
+  // at once from memory (reads no longer see them; from now on the org's appends are refused
+  // with kOrganizationNotFound), then from SQLite: the series rows and metadata with a
+  // checkpoint, so a restart does not bring the series back from the log (`done` runs when that
+  // has committed), and their chunks and rollup blocks afterwards in the background, in writes
+  // of at most retention_batch_rows rows each (stats().purging_series counts down; a purge cut
+  // short by a stop goes on at the next start). Series ids are never given again. While a flush
+  // or checkpoint is writing, the drop waits for it. The store does this by itself on
+  // auth::OrgDeleted when it has an EventBus.
   virtual void drop_org(std::int64_t org_id, std::function<void(core::Result<void>)> done) = 0;
+  // The organizations that have series, ascending (start-up: drop those that no longer exist).
+  virtual std::vector<std::int64_t> org_ids() const = 0;
 
   // Stops the timers and writes a checkpoint, waiting for it (so a restart replays nothing).
   // Call from a thread other than the loop while the loop still runs, or after the loop stopped

@@ -484,6 +484,7 @@ TEST_CASE("traps: SNMPv3 traps from configured USM users", "[pollers][traps]") {
   const Trap& t = h.traps[0];
   CHECK(t.version == SnmpVersion::kV3);
   CHECK(t.v3_user == "trapper");
+  CHECK(t.v3_engine_id == "80001f8880aabbccdd01");  // which configured sender it was
   CHECK(t.community.empty());
   CHECK(t.kind == TrapKind::kLinkDown);
   CHECK(t.if_index == 2u);

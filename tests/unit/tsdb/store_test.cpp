@@ -617,6 +617,147 @@ TEST_CASE("store: dropping an organization removes its series for good; others s
   CHECK(only_series(f.select(1, "m", t0, f.now())).size() == 1);
 }
 
+namespace {
+
+// The value of an unlabelled metric in the exposition, or -1.
+double metric_value(const core::MetricsRegistry& m, const std::string& name) {
+  const auto text = m.render();
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// Runs the loop until the dropped organizations' rows are purged (at most 20 s).
+void until_purged(Fixture& f) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (f.store->stats().purging_series > 0 && std::chrono::steady_clock::now() < deadline) {
+    f.loop.restart();
+    f.loop.run_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(f.store->stats().purging_series == 0);
+}
+
+}  // namespace
+
+TEST_CASE("store: a dropped organization's chunks and rollups are purged in bounded batches",
+          "[tsdb][store][orgs]") {
+  Fixture f;
+  f.options.chunk_samples = 10;
+  f.options.retention_batch_rows = 4;
+  f.open();
+  Timestamp t0 = f.now() - 300 * kMin;
+  std::vector<tsdb::AppendSample> a, b;
+  for (int i = 0; i < 300; ++i) {
+    for (int s = 0; s < 3; ++s) {
+      a.push_back(sample("m", {{"s", std::to_string(s)}}, t0 + i * kMin, i));
+    }
+    b.push_back(sample("m", {{"org", "b"}}, t0 + i * kMin, -i));
+  }
+  f.append(1, a);
+  f.append(2, b);
+  f.run(&tsdb::Store::flush);
+  f.run(&tsdb::Store::checkpoint);
+  auto rows_of = [&](std::int64_t org, const char* table) {
+    return f.db->read([&](db::Connection& c) -> std::int64_t {
+      // The org's series ids are those the test made: org 1 has 1..3, org 2 has 4.
+      auto st = c.prepare(std::string("SELECT count(*) FROM ") + table +
+                          (org == 1 ? " WHERE series_id <= 3" : " WHERE series_id = 4"));
+      REQUIRE(st);
+      REQUIRE(st->step());
+      return st->get_int64(0);
+    });
+  };
+  const auto chunks_a = rows_of(1, "tsdb_chunks");
+  const auto chunks_b = rows_of(2, "tsdb_chunks");
+  REQUIRE(chunks_a >= 80);
+  // Rollup blocks of both (as retention would have written them).
+  REQUIRE(f.db->write_sync([](db::Connection& c) {
+    return c.exec(
+        "INSERT INTO tsdb_rollups (tier, series_id, block_t, last_t, data) VALUES "
+        "(1, 1, 0, 0, x'00'), (2, 2, 0, 0, x'00'), (1, 4, 0, 0, x'00')");
+  }));
+
+  std::optional<core::Result<void>> dropped;
+  f.store->drop_org(1, [&](core::Result<void> r) { dropped = std::move(r); });
+  REQUIRE(f.wait(dropped));
+  // The series are gone at once; their rows go afterwards, a few per write (a big
+  // organization's chunks in one write would hold the writer for long).
+  CHECK(f.store->series(1, {}, 10).empty());
+  until_purged(f);
+  CHECK(rows_of(1, "tsdb_chunks") == 0);
+  CHECK(rows_of(1, "tsdb_rollups") == 0);
+  CHECK(f.count_rows("tsdb_purge") == 0);
+  CHECK(metric_value(f.metrics, "netpulse_tsdb_purged_rows_total") == chunks_a + 2);
+  // At most 4 chunk rows (and 4 rollup rows) a write.
+  CHECK(metric_value(f.metrics, "netpulse_tsdb_purge_writes_total") >= chunks_a / 4.0);
+  CHECK(metric_value(f.metrics, "netpulse_tsdb_purging_series") == 0);
+  // The other organization keeps everything.
+  CHECK(rows_of(2, "tsdb_chunks") == chunks_b);
+  CHECK(rows_of(2, "tsdb_rollups") == 1);
+  CHECK(only_series(f.select(2, "m", t0, f.now())).size() == 300);
+}
+
+TEST_CASE("store: a purge cut short by a crash goes on at the next start", "[tsdb][store][orgs]") {
+  Fixture f;
+  f.options.chunk_samples = 10;
+  f.options.retention_batch_rows = 1;
+  f.open();
+  Timestamp t0 = f.now() - 4000 * kMin;
+  std::vector<tsdb::AppendSample> a;
+  for (int i = 0; i < 4000; ++i) a.push_back(sample("m", {{"org", "a"}}, t0 + i * kMin, i));
+  f.append(1, a);
+  f.run(&tsdb::Store::flush);
+  std::optional<core::Result<void>> dropped;
+  f.store->drop_org(1, [&](core::Result<void> r) { dropped = std::move(r); });
+  REQUIRE(f.wait(dropped));
+  CHECK(f.store->stats().purging_series == 1);
+  f.crash();  // a few of the 400 one-row writes may have run
+  REQUIRE(f.count_rows("tsdb_chunks") > 0);
+  REQUIRE(f.count_rows("tsdb_purge") == 1);
+  f.options.retention_batch_rows = 100;
+  f.open();
+  CHECK(f.store->stats().purging_series == 1);
+  until_purged(f);
+  CHECK(f.count_rows("tsdb_chunks") == 0);
+  CHECK(f.count_rows("tsdb_purge") == 0);
+}
+
+TEST_CASE("store: a dropped organization's series ids are never given again, nor its appends taken",
+          "[tsdb][store][orgs]") {
+  Fixture f;
+  f.open();
+  f.append(1, {sample("keep", {}, f.now(), 1)});
+  f.append(2, {sample("gone", {{"n", "1"}}, f.now(), 1), sample("gone", {{"n", "2"}}, f.now(), 2)});
+  tsdb::SeriesId highest = 0;
+  for (auto& s : f.store->series(2, {}, 10)) highest = std::max(highest, s.id);
+  REQUIRE(highest > 0);
+  CHECK(f.store->org_ids() == std::vector<std::int64_t>{1, 2});
+  std::optional<core::Result<void>> dropped;
+  f.store->drop_org(2, [&](core::Result<void> r) { dropped = std::move(r); });
+  REQUIRE(f.wait(dropped));
+  CHECK(f.store->org_ids() == std::vector<std::int64_t>{1});
+
+  // An append of the deleted organization still under way (an ingest parsed before the delete)
+  // is refused, not stored as a ghost series.
+  std::optional<core::Result<tsdb::AppendResult>> late;
+  f.store->append(2, {sample("gone", {{"n", "3"}}, f.now(), 3)}, AppendMode::kPartial,
+                  [&](auto r) { late = std::move(r); });
+  auto refused = f.wait(late);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == core::Errc::kOrganizationNotFound);
+  CHECK(f.store->series(2, {}, 10).empty());
+
+  // After a restart the freed ids stay freed.
+  f.crash();
+  f.open();
+  f.append(1, {sample("new", {}, f.now(), 1)});
+  auto series = f.store->series(1, {}, 10);
+  REQUIRE(series.size() == 2);
+  for (auto& s : series) {
+    if (s.key.metric == "new") CHECK(s.id > highest);
+  }
+}
+
 // Not a check: the heap the store holds per series beyond its compressed samples, with 24 h of
 // 60 s counters in the head, at three series counts. The marginal figure (the slope between the
 // counts) is what a series costs; the average also carries fixed costs such as SQLite's page

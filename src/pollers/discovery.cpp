@@ -1,9 +1,9 @@
 // Discovery scans: every address of a bounded CIDR that the outbound address policy allows (the
-// rest are skipped and counted) is pinged (at most kInFlight at once); those
-// that answer (or all, without ICMP) are asked for their system group with each credential set
-// in turn, and the first that answers also gives its LLDP neighbours. When the last address is
-// done, neighbours are matched by system name to propose parent links (the neighbour higher in
-// the network — router above switch above access point above customer equipment — is the parent).
+// rest are skipped and counted) is pinged (at most kInFlight at once); those that answer (or
+// all, without ICMP) are asked for their system group with each credential set in turn, and the
+// first that answers also gives its LLDP neighbours. When the last address is done, neighbours
+// are matched by system name to propose parent links (the neighbour higher in the network —
+// router above switch above access point above customer equipment — is the parent).
 #include <algorithm>
 #include <cctype>
 #include <map>

@@ -14,6 +14,7 @@ http::status status_for(core::Errc code) noexcept {
   switch (code) {
     case Errc::kInvalidInput:
     case Errc::kMalformedJson:
+    case Errc::kOutboundDenied:  // a target the operator may change, like a refused field
       return http::status::bad_request;
     case Errc::kUnsupportedMediaType:
       return http::status::unsupported_media_type;

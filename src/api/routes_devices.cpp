@@ -429,7 +429,11 @@ boost::json::object discovery_json(const pollers::DiscoveryJob& j, bool with_hos
       {"cidr", j.cidr},
       {"state", pollers::discovery_state_name(j.state)},
       {"progress",
-       {{"total", j.total}, {"scanned", j.scanned}, {"answered", j.answered}, {"snmp", j.snmp}}},
+       {{"total", j.total},
+        {"skipped", j.skipped},
+        {"scanned", j.scanned},
+        {"answered", j.answered},
+        {"snmp", j.snmp}}},
       {"started_at", core::format_rfc3339_seconds(j.started_at)},
       {"finished_at",
        j.finished_at ? boost::json::value(core::format_rfc3339_seconds(*j.finished_at)) : nullptr}};

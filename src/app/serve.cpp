@@ -15,6 +15,7 @@
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
@@ -166,8 +167,17 @@ int cmd_serve(const CommandLine& cl) {
     });
   }
 
+  // The one outbound address policy, for every module that connects where a user said.
+  auto outbound = core::OutboundPolicy::make(
+      {config->network.outbound_deny, config->network.fetch_deny, config->network.outbound_allow});
+  if (!outbound) {
+    std::fprintf(stderr, "netpulse: %s\n", outbound.error().message.c_str());
+    return 2;
+  }
+
   devices::InventoryOptions inventory_options;
   inventory_options.data_dir = config->storage.data_dir;
+  inventory_options.outbound = *outbound;
   auto inventory = devices::Inventory::open(inventory_options, rt.clock, db, loop.get_executor(),
                                             log, &rt.metrics, &bus);
   if (!inventory) {
@@ -200,6 +210,7 @@ int cmd_serve(const CommandLine& cl) {
         static_cast<std::size_t>(pc.max_in_flight_service_checks);
   }
   poller_options.checks_ca_file = pc.checks_ca_file;
+  poller_options.outbound = *outbound;
   poller_options.traps_listen = pc.traps_listen;
   poller_options.traps_communities = pc.traps_communities;
   poller_options.traps_v3_users = pc.traps_v3_users;

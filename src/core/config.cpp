@@ -21,6 +21,7 @@
 
 #include <netpulse/core/config.hpp>
 #include <netpulse/core/logger.hpp>
+#include <netpulse/core/outbound.hpp>
 
 extern char** environ;
 
@@ -377,6 +378,17 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
     r.fail("pollers.traps_rate_per_second", "must be between 0.1 and 100000");
   }
   c.pollers.traps_burst = r.ranged("pollers.traps_burst", 1, 1'000'000);
+
+  for (auto [key, out] : {std::pair{"network.outbound_deny", &c.network.outbound_deny},
+                          {"network.fetch_deny", &c.network.fetch_deny},
+                          {"network.outbound_allow", &c.network.outbound_allow}}) {
+    *out = r.strings(key);
+    for (std::size_t i = 0; i < out->size(); ++i) {
+      if (auto network = parse_ip_network((*out)[i]); !network) {
+        r.fail(key, fmt::format("entry {} \"{}\" {}", i + 1, (*out)[i], network.error().message));
+      }
+    }
+  }
 
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);

@@ -61,6 +61,8 @@ std::string_view errc_name(Errc code) noexcept {
       return "HEADERS_TOO_LARGE";
     case Errc::kProtocolError:
       return "PROTOCOL_ERROR";
+    case Errc::kOutboundDenied:
+      return "OUTBOUND_DENIED";
   }
   return "INTERNAL_ERROR";
 }

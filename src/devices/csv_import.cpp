@@ -107,8 +107,14 @@ struct PendingRow {
 class Importer {
  public:
   Importer(db::Connection& c, const SecretBox& box, std::int64_t org_id, std::int64_t now,
-           std::size_t max_rows, std::size_t max_devices)
-      : c_(c), box_(box), org_(org_id), now_(now), max_rows_(max_rows), max_devices_(max_devices) {}
+           std::size_t max_rows, std::size_t max_devices, const core::OutboundPolicy& outbound)
+      : c_(c),
+        box_(box),
+        org_(org_id),
+        now_(now),
+        max_rows_(max_rows),
+        max_devices_(max_devices),
+        outbound_(outbound) {}
 
   core::Result<ImportOutcome> run(std::string_view body) {
     if (body.size() >= 3 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
@@ -292,7 +298,7 @@ class Importer {
       }
     }
     if (!row.ok) return row;
-    if (auto r = check_new_device(d); !r) {
+    if (auto r = check_new_device(d, outbound_); !r) {
       std::string column = "";
       if (auto* f = r.error().details.if_contains("field"); f && f->is_string()) {
         column = std::string(f->as_string());
@@ -443,6 +449,7 @@ class Importer {
   std::int64_t now_;
   std::size_t max_rows_;
   std::size_t max_devices_;
+  const core::OutboundPolicy& outbound_;
   std::vector<int> columns_;  // per header cell: a Col, or -1 for an ignored column
   std::vector<std::size_t> order_;
   std::map<std::string, std::int64_t> group_ids_;       // 0: no such group
@@ -464,8 +471,9 @@ std::string join(const std::vector<std::string>& items) {
 core::Result<ImportOutcome> import_devices(db::Connection& c, const SecretBox& box,
                                            std::int64_t org_id, std::string_view body,
                                            std::int64_t now, std::size_t max_rows,
-                                           std::size_t max_devices) {
-  Importer importer(c, box, org_id, now, max_rows, max_devices);
+                                           std::size_t max_devices,
+                                           const core::OutboundPolicy& outbound) {
+  Importer importer(c, box, org_id, now, max_rows, max_devices, outbound);
   return importer.run(body);
 }
 

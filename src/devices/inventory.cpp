@@ -225,7 +225,7 @@ class InventoryImpl final : public Inventory {
   }
 
   void create(auth::OrgScope scope, NewDevice in, Callback<Device> done) override {
-    if (auto r = detail::check_new_device(in); !r) return fail(done, r.error());
+    if (auto r = detail::check_new_device(in, options_.outbound); !r) return fail(done, r.error());
     auto group_names = std::move(in.groups);
     DeviceRow row = detail::new_row(std::move(in), scope.org_id(), clock_.unix_seconds());
     const auto limit = options_.max_devices_per_org;
@@ -282,7 +282,9 @@ class InventoryImpl final : public Inventory {
           if (patch.groups) group_names = *patch.groups;
           const bool groups_changed = patch.groups.has_value();
           apply(row.device, patch);
-          if (auto r = detail::check_device(row.device, group_names); !r) return r.error();
+          if (auto r = detail::check_device(row.device, group_names, options_.outbound); !r) {
+            return r.error();
+          }
           if (auto r = apply_snmp(row, patch.snmp); !r) return r.error();
           if (auto r = detail::check_address_free(c, org, row.device.address, id); !r) {
             return r.error();
@@ -341,7 +343,8 @@ class InventoryImpl final : public Inventory {
     db_.write<detail::ImportOutcome>(
         [this, org, now, max_rows, limit,
          body_ptr](db::Connection& c) -> core::Result<detail::ImportOutcome> {
-          return detail::import_devices(c, box_, org, *body_ptr, now, max_rows, limit);
+          return detail::import_devices(c, box_, org, *body_ptr, now, max_rows, limit,
+                                        options_.outbound);
         },
         loop_,
         [this, org, done = std::move(done)](core::Result<detail::ImportOutcome> r) {
@@ -887,8 +890,13 @@ class InventoryImpl final : public Inventory {
   // Creates (id 0) or replaces a service check after checking its fields, then the rules that
   // need the database inside the write transaction.
   void write_service_check(auth::OrgScope scope, ServiceCheck check, Callback<ServiceCheck> done) {
-    if (!find(scope, check.device_id)) return fail(done, not_found(check.device_id));
+    const auto* device = find(scope, check.device_id);
+    if (!device) return fail(done, not_found(check.device_id));
     if (auto r = detail::check_service_check(check); !r) return fail(done, r.error());
+    if (auto r = detail::check_service_target(check, device->device.address, options_.outbound);
+        !r) {
+      return fail(done, r.error());
+    }
     check.org_id = scope.org_id();
     check.updated_at = clock_.unix_seconds();
     if (check.id == 0) check.created_at = check.updated_at;

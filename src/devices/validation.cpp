@@ -56,16 +56,34 @@ core::Result<void> check_ids(std::vector<std::int64_t>& ids, std::string_view fi
   return core::ok();
 }
 
+// The outbound policy's verdict on `text` when it is an IP literal (a name passes: it is judged
+// once resolved), the refusal naming `field`.
+core::Result<void> check_literal(std::string_view text, core::OutboundPurpose purpose,
+                                 const core::OutboundPolicy& outbound, std::string_view field) {
+  boost::system::error_code ec;
+  const auto ip = boost::asio::ip::make_address(std::string(text), ec);
+  if (ec) return core::ok();
+  auto verdict = outbound.check(ip, purpose);
+  if (verdict) return verdict;
+  auto error = std::move(verdict).error();
+  error.details["field"] = field;
+  return error;
+}
+
 core::Result<void> check_common(std::string& name, std::string& address, std::string& vendor,
                                 std::string& model, std::string& os, std::string& serial,
                                 std::string& location, std::string& notes,
                                 std::vector<std::string>& tags, std::vector<std::string>& groups,
                                 std::vector<std::int64_t>& parents, int poll_interval_s,
-                                std::optional<SnmpCredentials>* snmp) {
+                                std::optional<SnmpCredentials>* snmp,
+                                const core::OutboundPolicy& outbound) {
   if (auto r = core::check_text(name, "name", true, kMaxNameLength); !r) return r;
   auto normalized = normalize_address(address, "address");
   if (!normalized) return std::move(normalized).error();
   address = std::move(*normalized);
+  if (auto r = check_literal(address, core::OutboundPurpose::kPoll, outbound, "address"); !r) {
+    return r;
+  }
   for (auto [value, field] : {std::pair<std::string*, std::string_view>{&vendor, "vendor"},
                               {&model, "model"},
                               {&os, "os"},
@@ -206,14 +224,15 @@ core::Result<void> check_snmp(SnmpCredentials& c, std::string_view prefix) {
   return check_printable_secret(k.priv_password, join(prefix, "priv_password"), 8, 255);
 }
 
-core::Result<void> check_new_device(NewDevice& d) {
+core::Result<void> check_new_device(NewDevice& d, const core::OutboundPolicy& outbound) {
   return check_common(d.name, d.address, d.vendor, d.model, d.os, d.serial, d.location, d.notes,
-                      d.tags, d.groups, d.parents, d.poll_interval_s, &d.snmp);
+                      d.tags, d.groups, d.parents, d.poll_interval_s, &d.snmp, outbound);
 }
 
-core::Result<void> check_device(Device& d, std::vector<std::string>& group_names) {
+core::Result<void> check_device(Device& d, std::vector<std::string>& group_names,
+                                const core::OutboundPolicy& outbound) {
   return check_common(d.name, d.address, d.vendor, d.model, d.os, d.serial, d.location, d.notes,
-                      d.tags, group_names, d.parents, d.poll_interval_s, nullptr);
+                      d.tags, group_names, d.parents, d.poll_interval_s, nullptr, outbound);
 }
 
 core::Result<void> check_custom_oid(const CustomOid& o) {
@@ -344,6 +363,19 @@ core::Result<void> check_service_check(ServiceCheck& c) {
       return check_dns_fields(c);
   }
   return core::ok();
+}
+
+core::Result<void> check_service_target(const ServiceCheck& c, std::string_view device_address,
+                                        const core::OutboundPolicy& outbound) {
+  constexpr auto kFetch = core::OutboundPurpose::kFetch;
+  const bool device = c.kind == ServiceKind::kTcp ||
+                      (c.kind == ServiceKind::kHttp && c.use_device_address) ||
+                      (c.kind == ServiceKind::kDns && c.server.empty());
+  if (device) return check_literal(device_address, kFetch, outbound, "device.address");
+  if (c.kind == ServiceKind::kDns) return check_literal(c.server, kFetch, outbound, "dns.server");
+  const auto host = core::url_host_literal(c.url);
+  if (!host) return core::ok();
+  return check_literal(host->to_string(), kFetch, outbound, "http.url");
 }
 
 }  // namespace netpulse::devices::detail

@@ -1,8 +1,9 @@
-// Discovery scans: every address of a bounded CIDR is pinged (at most kInFlight at once); those
-// that answer (or all, without ICMP) are asked for their system group with each credential set
-// in turn, and the first that answers also gives its LLDP neighbours. When the last address is
-// done, neighbours are matched by system name to propose parent links (the neighbour higher in
-// the network — router above switch above access point above customer equipment — is the parent).
+// Discovery scans: every address of a bounded CIDR that the outbound address policy allows (the
+// rest are skipped and counted) is pinged (at most kInFlight at once); those that answer (or
+// all, without ICMP) are asked for their system group with each credential set in turn, and the
+// first that answers also gives its LLDP neighbours. When the last address is done, neighbours
+// are matched by system name to propose parent links (the neighbour higher in the network —
+// router above switch above access point above customer equipment — is the parent).
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -150,12 +151,13 @@ struct Discovery::Impl {
   IcmpPinger* pinger;
   SnmpClient* snmp;
   devices::Inventory& inventory;
+  core::OutboundPolicy outbound;
   std::map<std::string, std::shared_ptr<Run>> runs;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
   Impl(asio::any_io_executor l, const core::Clock& c, IcmpPinger* p, SnmpClient* s,
-       devices::Inventory& inv)
-      : loop(l), clock(c), pinger(p), snmp(s), inventory(inv) {}
+       devices::Inventory& inv, core::OutboundPolicy o)
+      : loop(l), clock(c), pinger(p), snmp(s), inventory(inv), outbound(std::move(o)) {}
 
   void pump(const std::shared_ptr<Run>& run) {
     while (run->job.state == DiscoveryJob::State::kRunning && run->in_flight < kInFlight &&
@@ -319,14 +321,28 @@ struct Discovery::Impl {
 };
 
 Discovery::Discovery(asio::any_io_executor loop, const core::Clock& clock, IcmpPinger* pinger,
-                     SnmpClient* snmp, devices::Inventory& inventory)
-    : impl_(std::make_unique<Impl>(loop, clock, pinger, snmp, inventory)) {}
+                     SnmpClient* snmp, devices::Inventory& inventory, core::OutboundPolicy outbound)
+    : impl_(std::make_unique<Impl>(loop, clock, pinger, snmp, inventory, std::move(outbound))) {}
 
 Discovery::~Discovery() = default;
 
 core::Result<DiscoveryJob> Discovery::start(auth::OrgScope scope, DiscoveryRequest request) {
   auto addresses = expand(request.cidr);
   if (!addresses) return std::move(addresses).error();
+  // Addresses the outbound policy refuses are skipped; a range refused whole is an error.
+  const auto before = addresses->size();
+  std::optional<core::Error> first_refusal;
+  std::erase_if(*addresses, [&](const asio::ip::address& ip) {
+    auto verdict = impl_->outbound.check(ip, core::OutboundPurpose::kPoll);
+    if (!verdict && !first_refusal) first_refusal = std::move(verdict).error();
+    return !verdict;
+  });
+  if (addresses->empty() && first_refusal) {
+    auto error = std::move(*first_refusal);
+    error.message = "every address of " + request.cidr + " is refused: " + error.message;
+    error.details["field"] = "cidr";
+    return error;
+  }
   if (request.icmp && impl_->pinger == nullptr) {
     return core::invalid_field("icmp", "ICMP is off on this server (pollers.icmp_mode)");
   }
@@ -351,6 +367,7 @@ core::Result<DiscoveryJob> Discovery::start(auth::OrgScope scope, DiscoveryReque
   run->job.org_id = scope.org_id();
   run->job.cidr = request.cidr;
   run->job.total = addresses->size();
+  run->job.skipped = before - addresses->size();
   run->job.started_at = impl_->clock.unix_seconds();
   run->request = std::move(request);
   run->addresses = std::move(*addresses);

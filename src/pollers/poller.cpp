@@ -117,7 +117,7 @@ class PollerImpl final : public Poller {
         snmp_(std::move(snmp)),
         checker_(std::move(checker)),
         scheduler_(clock, options.scheduler),
-        discovery_(loop, clock, pinger_.get(), snmp_.get(), inventory),
+        discovery_(loop, clock, pinger_.get(), snmp_.get(), inventory, options.outbound),
         timer_(loop),
         resolver_(loop),
         alive_(std::make_shared<bool>(true)) {
@@ -877,7 +877,7 @@ class PollerImpl final : public Poller {
   // --- address resolution ---------------------------------------------------------------------
 
   // Calls `then` with the device's IP address (a literal at once; a host name resolved, cached
-  // for kResolveTtl) or an outcome saying why not.
+  // for kResolveTtl) or an outcome saying why not: also when the outbound policy refuses it.
   void with_address(std::int64_t device_id,
                     std::function<void(core::Result<asio::ip::address>)> then) {
     auto it = states_.find(device_id);
@@ -886,7 +886,7 @@ class PollerImpl final : public Poller {
     }
     auto& st = it->second;
     if (st.ip && (st.literal || clock_.steady_now() - st.resolved_at < kResolveTtl)) {
-      return then(*st.ip);
+      return then(admit(*st.ip));
     }
     resolver_.async_resolve(
         st.device.address, "",
@@ -905,8 +905,13 @@ class PollerImpl final : public Poller {
           auto ip = results.begin()->endpoint().address();
           it->second.ip = ip;
           it->second.resolved_at = clock_.steady_now();
-          then(ip);
+          then(admit(ip));
         });
+  }
+
+  core::Result<asio::ip::address> admit(const asio::ip::address& ip) const {
+    if (auto r = options_.outbound.check(ip, core::OutboundPurpose::kPoll); !r) return r.error();
+    return ip;
   }
 
   // --- samples ----------------------------------------------------------------------------------
@@ -1380,6 +1385,7 @@ core::Result<std::unique_ptr<Poller>> Poller::open(
   }
   co.max_in_flight = std::clamp<std::size_t>(co.max_in_flight, 1, 100'000);
   co.max_timeout = std::chrono::milliseconds(60'000);
+  co.outbound = options.outbound;
   auto checker = ServiceChecker::open(co, loop, clock);
   if (!checker) return std::move(checker).error();
   auto poller =

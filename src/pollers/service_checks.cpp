@@ -1,7 +1,8 @@
-// ServiceChecker: the bound on checks in flight, validation at the face, closing, and the TCP
-// connect check. The HTTP(S) check lives in service_checks_http.cpp, the DNS check in
-// service_checks_dns.cpp with its codec in service_checks_dns_message.cpp; docs/service_checks.md
-// says what each measures and how failures map to error codes.
+// ServiceChecker: the bound on checks in flight, validation at the face (the outbound address
+// policy included: a TCP address or DNS server it refuses is refused before any socket is
+// opened), closing, and the TCP connect check. The HTTP(S) check lives in service_checks_http.cpp,
+// the DNS check in service_checks_dns.cpp with its codec in service_checks_dns_message.cpp;
+// docs/service_checks.md says what each measures and how failures map to error codes.
 //
 // A TCP check is one socket and one timer: the timer closes the socket when the timeout passes,
 // which completes the pending connect with operation_aborted, reported as kTimeout. The connect
@@ -114,7 +115,8 @@ core::Result<void> validate(const TcpCheck& check, const ServiceCheckOptions& op
     return core::invalid_field("address", "must be a unicast address");
   }
   if (check.port == 0) return core::invalid_field("port", "must be 1..65535");
-  return check_timeout(check.timeout, options);
+  if (auto r = check_timeout(check.timeout, options); !r) return r;
+  return options.outbound.check(check.address, core::OutboundPurpose::kFetch);
 }
 
 core::Result<void> validate(const HttpCheck& check, const ServiceCheckOptions& options) {
@@ -152,7 +154,8 @@ core::Result<void> validate(const DnsCheck& check, const ServiceCheckOptions& op
   if (check.expected && check.expected->is_v4() != (check.type == DnsRecordType::kA)) {
     return core::invalid_field("expected", "is not of the asked record type's family");
   }
-  return check_timeout(check.timeout, options);
+  if (auto r = check_timeout(check.timeout, options); !r) return r;
+  return options.outbound.check(check.server, core::OutboundPurpose::kFetch);
 }
 
 }  // namespace

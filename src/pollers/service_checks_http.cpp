@@ -3,6 +3,13 @@
 // body up to max_body_bytes, after which reading stops. Redirects, when allowed, start the next
 // hop on a fresh connection within the same overall deadline.
 //
+// The outbound address policy (kFetch) judges every address a hop would connect to before the
+// connection: the given address, the URL's IP literal, or every address the URL's name resolved
+// to (all of them: a name with one refused address is refused, and the connection goes to the
+// very endpoints judged, so a second resolution cannot swap them). A refusal ends the check with
+// kOutboundDenied; its message says which hop (redirect n) and, for a name, that it resolved
+// there.
+//
 // Timing on the Clock's steady line from the start of the check: first_byte_ms when the first
 // bytes of the response arrive (a raw read before the parser sees them), response_ms when the
 // last byte read has been parsed. One timer bounds the whole check; when it fires it closes the
@@ -117,6 +124,8 @@ class HttpSession final : public CheckSession, public std::enable_shared_from_th
     std::optional<asio::ip::address> address = url_.host_address;
     if (check_.address && url_.host == original_host_) address = check_.address;
     if (address) {
+      if (auto allowed = admit(*address, false); !allowed)
+        return finish(std::move(allowed).error());
       const std::array endpoints{asio::ip::tcp::endpoint(*address, url_.port)};
       return do_connect(endpoints);
     }
@@ -158,8 +167,31 @@ class HttpSession final : public CheckSession, public std::enable_shared_from_th
                           {{"reason", "resolve_failed"}}));
     }
     std::vector<asio::ip::tcp::endpoint> endpoints;
-    for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+    for (const auto& entry : results) {
+      if (auto allowed = admit(entry.endpoint().address(), true); !allowed) {
+        return finish(std::move(allowed).error());
+      }
+      endpoints.push_back(entry.endpoint());
+    }
     do_connect(endpoints);
+  }
+
+  // The outbound policy's verdict on connecting this hop to `address` (`resolved`: the URL's
+  // name resolved to it), the refusal saying which hop it was.
+  core::Result<void> admit(const asio::ip::address& address, bool resolved) const {
+    auto verdict = engine_->options().outbound.check(address, core::OutboundPurpose::kFetch);
+    if (verdict) return verdict;
+    auto error = std::move(verdict).error();
+    const auto url = url_.str();
+    if (redirects_ > 0) {
+      error.message += fmt::format(" (redirect {} to {}{})", redirects_, url,
+                                   resolved ? ", whose host resolves to it" : "");
+    } else if (resolved) {
+      error.message += fmt::format(" ({} resolves to it)", url);
+    }
+    error.details["url"] = url;
+    error.details["redirects"] = redirects_;
+    return error;
   }
 
   template <class Endpoints>

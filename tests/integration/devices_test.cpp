@@ -81,7 +81,7 @@ TEST_CASE("devices: the API's shapes in and out, never a secret back", "[devices
 
   auto olt = c.post_json("/api/v1/devices",
                          R"({
-      "name": "olt-1", "address": "fe80::1:2", "type": "olt", "parents": [)" +
+      "name": "olt-1", "address": "2001:db8::1:2", "type": "olt", "parents": [)" +
                              std::to_string(core_id) + R"(],
       "snmp": {"version": "3", "user": "monitor", "auth_protocol": "SHA-256",
                "auth_password": "auth-password-secret", "priv_protocol": "AES",
@@ -328,4 +328,70 @@ TEST_CASE("devices: survive a restart with their credentials", "[devices]") {
                         R"({"snmp":{"version":"3","user":"u1","auth_protocol":"SHA"}})", admin);
   INFO(p.body);
   CHECK(p.status == 200);
+}
+
+TEST_CASE("devices: addresses refused by the outbound policy are refused when saved",
+          "[devices][outbound]") {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  auto c = server.client();
+  auto admin = login(c, kAdminEmail, kAdminPassword);
+  struct Refused {
+    std::string address, rule;
+  };
+  for (const auto& r : std::vector<Refused>{{"169.254.169.254", "169.254.169.254/32"},
+                                            {"::ffff:169.254.169.254", "169.254.169.254/32"},
+                                            {"169.254.10.1", "169.254.0.0/16"},
+                                            {"fd00:ec2::254", "fd00:ec2::254/128"},
+                                            {"fe80::1:2", "fe80::/10"},
+                                            {"100.100.100.200", "100.100.100.200/32"}}) {
+    auto res =
+        c.post_json("/api/v1/devices", R"({"name":"x","address":")" + r.address + R"("})", admin);
+    INFO(r.address << " -> " << res.body);
+    CHECK(res.status == 400);
+    CHECK(res.error_code() == "OUTBOUND_DENIED");
+    if (res.status != 400) continue;
+    const auto e = res.json().at("error");
+    CHECK(e.at("details").at("field") == "address");
+    CHECK(e.at("details").at("rule") == r.rule.c_str());
+    CHECK(e.at("details").at("list") == "network.outbound_deny");
+    CHECK(std::string(e.at("message").as_string())
+              .find("is refused by network.outbound_deny rule " + r.rule) != std::string::npos);
+  }
+  // Loopback is refused to service checks only: ICMP and SNMP may poll the server's own host.
+  auto self = c.post_json("/api/v1/devices", R"({"name":"self","address":"127.0.0.1"})", admin);
+  REQUIRE(self.status == 201);
+  const auto self_path =
+      "/api/v1/devices/" + std::to_string(self.json().at("data").at("id").as_int64());
+  auto moved = c.patch_json(self_path, R"({"address":"169.254.169.254"})", admin);
+  INFO(moved.body);
+  CHECK(moved.status == 400);
+  CHECK(moved.error_code() == "OUTBOUND_DENIED");
+  CHECK(c.get(self_path, admin).json().at("data").at("address") == "127.0.0.1");
+
+  auto imported = post_csv(c, "/api/v1/devices/import",
+                           "name,address\n"
+                           "fine,10.3.0.1\n"
+                           "metadata,169.254.169.254\n",
+                           admin);
+  INFO(imported.body);
+  REQUIRE(imported.status == 400);
+  auto issues = imported.json().at("error").at("details").at("issues").as_array();
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].at("line") == 3);
+  CHECK(issues[0].at("column") == "address");
+  CHECK(std::string(issues[0].at("message").as_string()).find("169.254.169.254/32") !=
+        std::string::npos);
+  CHECK(c.get("/api/v1/devices", admin).json().at("pagination").at("total") == 1);
+
+  // An explicit allow opens link-local, but not the metadata address inside it (more specific).
+  server.terminate();
+  ServerProcess allowing(dir.path(), {{"NETPULSE_NETWORK_OUTBOUND_ALLOW", "169.254.0.0/16"}});
+  auto c2 = allowing.client();
+  auto admin2 = login(c2, kAdminEmail, kAdminPassword);
+  CHECK(
+      c2.post_json("/api/v1/devices", R"({"name":"ll","address":"169.254.10.1"})", admin2).status ==
+      201);
+  CHECK(c2.post_json("/api/v1/devices", R"({"name":"md","address":"169.254.169.254"})", admin2)
+            .error_code() == "OUTBOUND_DENIED");
 }

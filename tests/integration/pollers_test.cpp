@@ -4,6 +4,7 @@
 // counters in the store, and the poller's health shows in /api/v1/pollers and /metrics. A host in
 // a network namespace the test makes (veth pair) goes down when its link is taken down, and a
 // device behind it becomes unreachable rather than down.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -386,6 +387,73 @@ TEST_CASE("pollers: discovery scans a loopback /29 with ICMP and SNMP, tenant-co
   auto other = login(c, "x@other.example", "other-password-1");
   CHECK(c.get("/api/v1/discovery/" + id, other).status == 404);
   CHECK(c.get("/api/v1/discovery", other).json().at("data").as_array().empty());
+  CHECK(server.running());
+}
+
+TEST_CASE(
+    "pollers: the outbound policy: a device whose name resolves to a refused address is not "
+    "polled, and discovery skips refused addresses",
+    "[pollers][discovery][outbound]") {
+  TempDir dir;
+  // The default deny list plus 127.0.0.4/31.
+  ServerProcess server(
+      dir.path(),
+      {{"NETPULSE_NETWORK_OUTBOUND_DENY",
+        "0.0.0.0/8,169.254.0.0/16,169.254.169.254/32,100.100.100.200/32,224.0.0.0/4,"
+        "255.255.255.255/32,::/128,fe80::/10,fd00:ec2::254/128,ff00::/8,127.0.0.4/31"}});
+  auto c = server.client();
+  auto admin = login(c, kAdminEmail, kAdminPassword);
+
+  // "0xa9fea9fe" is a host name to the inventory and 169.254.169.254 to the system resolver
+  // (inet_aton): saved, then refused at poll time, for ICMP and SNMP alike.
+  const auto meta = create_device(c, admin,
+                                  R"({"name":"meta","address":"0xa9fea9fe","poll_interval_s":300,
+                                      "snmp":{"version":"2c","community":"public"}})");
+  auto r = poll_now(c, admin, meta);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  const auto report = r.json().at("data");
+  const std::string refused =
+      "address 169.254.169.254 is refused by network.outbound_deny rule 169.254.169.254/32";
+  CHECK_FALSE(report.at("icmp_outcome").at("ok").as_bool());
+  CHECK(std::string(report.at("icmp_outcome").at("error").as_string()).find(refused) !=
+        std::string::npos);
+  CHECK_FALSE(report.at("snmp_outcome").at("ok").as_bool());
+  CHECK(std::string(report.at("snmp_outcome").at("error").as_string()).find(refused) !=
+        std::string::npos);
+
+  // A literal in the configured deny list is refused when saved.
+  auto denied = c.post_json("/api/v1/devices", R"({"name":"lo4","address":"127.0.0.5"})", admin);
+  CHECK(denied.status == 400);
+  CHECK(denied.error_code() == "OUTBOUND_DENIED");
+
+  // 127.0.0.0/29 holds six hosts; .4 and .5 are refused and skipped.
+  auto start =
+      c.post_json("/api/v1/discovery", R"({"cidr":"127.0.0.0/29","timeout_ms":500})", admin);
+  INFO(start.body);
+  REQUIRE(start.status == 202);
+  CHECK(start.json().at("data").at("progress").at("total") == 4);
+  CHECK(start.json().at("data").at("progress").at("skipped") == 2);
+  const auto id = std::string(start.json().at("data").at("id").as_string());
+  boost::json::value job;
+  REQUIRE(eventually([&] {
+    job = c.get("/api/v1/discovery/" + id, admin).json().at("data");
+    return job.at("state") == "done";
+  }));
+  INFO(boost::json::serialize(job));
+  CHECK(job.at("progress").at("scanned") == 4);
+  CHECK(job.at("progress").at("answered") == 4);
+  std::vector<std::string> found;
+  for (auto& h : job.at("hosts").as_array()) found.emplace_back(h.at("address").as_string());
+  std::sort(found.begin(), found.end());
+  CHECK(found == std::vector<std::string>{"127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.6"});
+
+  // A range that is refused whole is refused, naming the rule.
+  auto metadata = c.post_json("/api/v1/discovery", R"({"cidr":"169.254.169.0/24"})", admin);
+  INFO(metadata.body);
+  CHECK(metadata.status == 400);
+  CHECK(metadata.error_code() == "OUTBOUND_DENIED");
+  CHECK(metadata.body.find("169.254.0.0/16") != std::string::npos);
   CHECK(server.running());
 }
 

@@ -80,7 +80,9 @@ TEST_CASE("service checks: TCP, HTTP(S) and DNS against real peers through the A
   TempDir nginx_dir, dns_dir, dir;
   Nginx nginx(nginx_dir, *pki);
   Dnsmasq dnsmasq(dns_dir);
-  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki->ca}});
+  // The peers listen on loopback, which service checks may reach only when allowed.
+  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki->ca},
+                                    {"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.0/8"}});
   auto c = server.client();
   Api api{c, login(c, kAdminEmail, kAdminPassword), ""};
   auto created = c.post_json(
@@ -312,11 +314,159 @@ TEST_CASE("service checks: TCP, HTTP(S) and DNS against real peers through the A
 
   // Everything but the state survives a restart.
   server.terminate();
-  ServerProcess again(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki->ca}});
+  ServerProcess again(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki->ca},
+                                   {"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.0/8"}});
   auto c2 = again.client();
   Api api2{c2, login(c2, kAdminEmail, kAdminPassword), api.device};
   auto after = api2.get(api.device + "/checks");
   REQUIRE(after.status == 200);
   CHECK(after.json().at("data").as_array().size() == 9);
   CHECK(api2.run(https).at("state") == "passing");
+}
+
+TEST_CASE(
+    "service checks: the outbound policy refuses loopback, metadata and names resolving to them, "
+    "literals when saved and the rest when run",
+    "[pollers][checks][outbound]") {
+  TempDir dir;
+  ServerProcess server(dir.path());  // the default policy
+  auto c = server.client();
+  Api api{c, login(c, kAdminEmail, kAdminPassword), ""};
+  // ICMP/SNMP may poll the server's own host: the device itself is fine.
+  auto created =
+      c.post_json("/api/v1/devices",
+                  R"({"name":"self","address":"127.0.0.1","poll_interval_s":300})", api.token);
+  INFO(created.body);
+  REQUIRE(created.status == 201);
+  api.device = "/api/v1/devices/" + std::to_string(created.json().at("data").at("id").as_int64());
+
+  // --- literals are refused when saved, naming the field, the address and the rule ------------
+  struct Refused {
+    std::string body, field, address, list, rule;
+  };
+  const std::vector<Refused> refused = {
+      {R"({"name":"x","kind":"tcp","tcp":{"port":80}})", "device.address", "127.0.0.1",
+       "network.fetch_deny", "127.0.0.0/8"},
+      {R"({"name":"x","kind":"http","http":{"url":"http://169.254.169.254/latest/meta-data/","use_device_address":false}})",
+       "http.url", "169.254.169.254", "network.outbound_deny", "169.254.169.254/32"},
+      {R"({"name":"x","kind":"http","http":{"url":"http://[::ffff:169.254.169.254]/","use_device_address":false}})",
+       "http.url", "169.254.169.254", "network.outbound_deny", "169.254.169.254/32"},
+      {R"({"name":"x","kind":"http","http":{"url":"http://[fd00:ec2::254]/","use_device_address":false}})",
+       "http.url", "fd00:ec2::254", "network.outbound_deny", "fd00:ec2::254/128"},
+      {R"({"name":"x","kind":"http","http":{"url":"http://127.0.0.1:8080/api/v1/users","use_device_address":false}})",
+       "http.url", "127.0.0.1", "network.fetch_deny", "127.0.0.0/8"},
+      {R"({"name":"x","kind":"http","http":{"url":"http://portal.test/","use_device_address":true}})",
+       "device.address", "127.0.0.1", "network.fetch_deny", "127.0.0.0/8"},
+      {R"({"name":"x","kind":"dns","dns":{"query":"a.test"}})", "device.address", "127.0.0.1",
+       "network.fetch_deny", "127.0.0.0/8"},
+      {R"({"name":"x","kind":"dns","dns":{"query":"a.test","server":"169.254.169.254"}})",
+       "dns.server", "169.254.169.254", "network.outbound_deny", "169.254.169.254/32"},
+  };
+  for (auto& r : refused) {
+    auto res = c.post_json(api.device + "/checks", r.body, api.token);
+    INFO(r.body << " -> " << res.body);
+    CHECK(res.status == 400);
+    CHECK(res.error_code() == "OUTBOUND_DENIED");
+    const auto j = res.json();
+    REQUIRE(j.is_object());
+    REQUIRE(j.as_object().contains("error"));
+    const auto& e = j.at("error");
+    CHECK(str(e.at("details").at("field")) == r.field);
+    CHECK(str(e.at("details").at("address")) == r.address);
+    CHECK(str(e.at("details").at("rule")) == r.rule);
+    // "address 169.254.169.254 is refused by ..." ("address ::ffff:169.254.169.254
+    // (169.254.169.254) is refused by ..." for the mapped form).
+    const auto message = str(e.at("message"));
+    CHECK(message.starts_with("address "));
+    CHECK(message.find(r.address + (r.body.find("::ffff:") == std::string::npos ? "" : ")") +
+                       " is refused by " + r.list + " rule " + r.rule) != std::string::npos);
+  }
+  CHECK(api.get(api.device + "/checks").json().at("data").as_array().empty());
+
+  // --- names are judged once resolved: saved, then refused when run ---------------------------
+  // "2852039166" is 169.254.169.254 to the system resolver (inet_aton); "localhost" is
+  // loopback from /etc/hosts. Neither needs DNS.
+  const auto metadata_by_number = api.add(
+      R"({"name":"by-number","kind":"http","timeout_ms":3000,)"
+      R"("http":{"use_device_address":false,"url":"http://2852039166/latest/meta-data/"}})");
+  auto s = api.run(metadata_by_number);
+  INFO(boost::json::serialize(s));
+  CHECK(s.at("state") == "failing");
+  CHECK(s.at("last_error_code") == "OUTBOUND_DENIED");
+  CHECK(str(s.at("last_error"))
+            .find("address 169.254.169.254 is refused by network.outbound_deny rule "
+                  "169.254.169.254/32") != std::string::npos);
+
+  const auto local_api = api.add(R"({"name":"local-api","kind":"http","timeout_ms":3000,)"
+                                 R"("http":{"use_device_address":false,"url":"http://localhost:)" +
+                                 std::to_string(server.port()) + R"(/api/v1/openapi.json"}})");
+  s = api.run(local_api);
+  INFO(boost::json::serialize(s));
+  CHECK(s.at("state") == "failing");
+  CHECK(s.at("last_error_code") == "OUTBOUND_DENIED");
+  CHECK(str(s.at("last_error")).find("is refused by network.fetch_deny rule") != std::string::npos);
+
+  // A device known by a name that resolves to loopback: its TCP check is refused when run.
+  auto named =
+      c.post_json("/api/v1/devices",
+                  R"({"name":"named","address":"localhost","poll_interval_s":300})", api.token);
+  REQUIRE(named.status == 201);
+  Api by_name{c, api.token,
+              "/api/v1/devices/" + std::to_string(named.json().at("data").at("id").as_int64())};
+  const auto port_scan = by_name.add(R"({"name":"scan","kind":"tcp","tcp":{"port":)" +
+                                     std::to_string(server.port()) + "}}");
+  s = by_name.run(port_scan);
+  INFO(boost::json::serialize(s));
+  CHECK(s.at("state") == "failing");
+  CHECK(s.at("last_error_code") == "OUTBOUND_DENIED");
+  CHECK(s.at("last").at("connect_ms").is_null());
+  CHECK(server.running());
+}
+
+TEST_CASE("service checks: a redirect hop to a refused address is refused when run",
+          "[pollers][checks][outbound]") {
+  TempDir peers_dir;
+  auto pki = TestPki::make(peers_dir);
+  if (!pki || !Nginx::available()) {
+    WARN("openssl or nginx is not installed (scripts/bootstrap installs them): skipped");
+    return;
+  }
+  TempDir nginx_dir, dir;
+  Nginx nginx(nginx_dir, *pki);
+  // 127.0.0.1 allowed; the rest of loopback stays refused (fetch_deny 127.0.0.0/8).
+  ServerProcess server(dir.path(), {{"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.1"}});
+  auto c = server.client();
+  Api api{c, login(c, kAdminEmail, kAdminPassword), ""};
+  auto created =
+      c.post_json("/api/v1/devices",
+                  R"({"name":"web","address":"127.0.0.1","poll_interval_s":300})", api.token);
+  REQUIRE(created.status == 201);
+  api.device = "/api/v1/devices/" + std::to_string(created.json().at("data").at("id").as_int64());
+  const auto plain = "http://127.0.0.1:" + std::to_string(nginx.http_port());
+
+  const auto ok = api.add(R"({"name":"ok","kind":"http","http":{"url":")" + plain + R"(/"}})");
+  CHECK(api.run(ok).at("state") == "passing");
+
+  const auto to_metadata = api.add(R"({"name":"to-metadata","kind":"http","timeout_ms":3000,)"
+                                   R"("http":{"max_redirects":3,"url":")" +
+                                   plain + R"(/to-metadata"}})");
+  auto s = api.run(to_metadata);
+  INFO(boost::json::serialize(s));
+  CHECK(s.at("state") == "failing");
+  CHECK(s.at("last_error_code") == "OUTBOUND_DENIED");
+  CHECK(str(s.at("last_error"))
+            .find("address 169.254.169.254 is refused by network.outbound_deny rule "
+                  "169.254.169.254/32 (redirect 1 to http://169.254.169.254/latest/meta-data/)") !=
+        std::string::npos);
+
+  const auto to_loopback = api.add(R"({"name":"to-loopback","kind":"http","timeout_ms":3000,)"
+                                   R"("http":{"max_redirects":3,"url":")" +
+                                   plain + R"(/to-other-loopback"}})");
+  s = api.run(to_loopback);
+  INFO(boost::json::serialize(s));
+  CHECK(s.at("state") == "failing");
+  CHECK(s.at("last_error_code") == "OUTBOUND_DENIED");
+  CHECK(str(s.at("last_error"))
+            .find("address 127.0.0.2 is refused by network.fetch_deny rule 127.0.0.0/8") !=
+        std::string::npos);
 }

@@ -23,6 +23,8 @@ struct TestPki {
 // nginx (no daemon, no master) in `dir`:
 //   http://127.0.0.1:http_port()/      200 "plain nginx keyword"
 //   http://127.0.0.1:http_port()/down  503
+//   http://127.0.0.1:http_port()/to-metadata  302 to http://169.254.169.254/latest/meta-data/
+//   http://127.0.0.1:http_port()/to-other-loopback  302 to http://127.0.0.2:http_port()/
 //   https://check.test:https_port()/   200 "secure nginx keyword" (the PKI's leaf)
 //   https://.../to-plain               302 to the plain server
 class Nginx {

@@ -128,6 +128,13 @@ struct Config {
     std::int64_t traps_burst = 0;
   };
 
+  // The outbound address policy's lists (core/outbound.hpp); every entry parses as a network.
+  struct Network {
+    std::vector<std::string> outbound_deny;
+    std::vector<std::string> fetch_deny;
+    std::vector<std::string> outbound_allow;
+  };
+
   Http http;
   Storage storage;
   Database database;
@@ -136,6 +143,7 @@ struct Config {
   Workers workers;
   Tsdb tsdb;
   Pollers pollers;
+  Network network;
   // Not errors, but worth a line in the log (e.g. an unknown NETPULSE_* variable).
   std::vector<std::string> warnings;
 };

@@ -40,6 +40,7 @@ enum class Errc {
   kDeviceAlreadyExists,  // reserved for the devices module
   kHeadersTooLarge,      // request line + headers over the configured limit
   kProtocolError,        // a network peer answered against its protocol (malformed, out of order)
+  kOutboundDenied,       // the target address is refused by the outbound address policy
 };
 
 // The stable upper-snake name of a code, e.g. "INVALID_INPUT".

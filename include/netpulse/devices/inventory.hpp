@@ -25,6 +25,7 @@
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/types.hpp>
@@ -42,6 +43,9 @@ struct InventoryOptions {
   int default_poll_interval_s = 60;
   std::int64_t event_retention_days = 90;
   std::size_t event_queue_max = 10'000;  // events waiting for the writer; beyond it dropped
+  // Judges the IP literals saved: device addresses (OutboundPurpose::kPoll) and what a service
+  // check connects to (kFetch); a refused one fails the save with kOutboundDenied.
+  core::OutboundPolicy outbound;
 };
 
 // One problem in a CSV import: the 1-based line of the record and the column it is about
@@ -75,8 +79,10 @@ class Inventory {
   virtual core::Result<Device> get(auth::OrgScope scope, std::int64_t id) const = 0;
   virtual core::Result<auth::PageOf<Device>> list(auth::OrgScope scope, const DeviceFilter& filter,
                                                   DeviceSort sort, auth::Page page) const = 0;
-  // kInvalidInput naming the field; kDeviceAlreadyExists (409) for an address the organization
-  // already has; kConflict for a parent link that would close a cycle (details.path lists it).
+  // kInvalidInput naming the field; kOutboundDenied for an address literal the outbound policy
+  // refuses (details.field "address"); kDeviceAlreadyExists (409) for an address the
+  // organization already has; kConflict for a parent link that would close a cycle (details.path
+  // lists it).
   virtual void create(auth::OrgScope scope, NewDevice device, Callback<Device> done) = 0;
   virtual void update(auth::OrgScope scope, std::int64_t id, DevicePatch patch,
                       Callback<Device> done) = 0;
@@ -119,8 +125,9 @@ class Inventory {
   virtual core::Result<ServiceCheck> get_service_check(auth::OrgScope scope, std::int64_t device_id,
                                                        std::int64_t id) const = 0;
   // `check.device_id` names the device (id, org and times are set here). kInvalidInput naming
-  // the field; kDeviceNotFound; kConflict for a name the device's checks already have or past
-  // 32 checks a device.
+  // the field; kOutboundDenied when the literal address it connects to (the device's, the URL's
+  // or the DNS server) is refused by the outbound policy; kDeviceNotFound; kConflict for a name
+  // the device's checks already have or past 32 checks a device.
   virtual void create_service_check(auth::OrgScope scope, ServiceCheck check,
                                     Callback<ServiceCheck> done) = 0;
   // Replaces the check `check.id` of device `check.device_id` with `check` (same rules).

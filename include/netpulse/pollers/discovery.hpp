@@ -17,6 +17,7 @@
 
 #include <netpulse/auth/types.hpp>
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/pollers/icmp.hpp>
@@ -60,7 +61,8 @@ struct DiscoveryJob {
   std::int64_t org_id = 0;
   std::string cidr;
   enum class State { kRunning, kDone, kCancelled } state = State::kRunning;
-  std::size_t total = 0;
+  std::size_t total = 0;    // addresses to scan (those the outbound policy allows)
+  std::size_t skipped = 0;  // addresses of the CIDR the outbound policy refuses: not scanned
   std::size_t scanned = 0;
   std::size_t answered = 0;  // ICMP or SNMP
   std::size_t snmp = 0;
@@ -73,14 +75,15 @@ std::string_view discovery_state_name(DiscoveryJob::State s) noexcept;
 
 class Discovery {
  public:
-  // `pinger` may be null (ICMP off): requests with icmp = true are then refused.
+  // `pinger` may be null (ICMP off): requests with icmp = true are then refused. Addresses that
+  // `outbound` refuses (OutboundPurpose::kPoll) are skipped.
   Discovery(boost::asio::any_io_executor loop, const core::Clock& clock, IcmpPinger* pinger,
-            SnmpClient* snmp, devices::Inventory& inventory);
+            SnmpClient* snmp, devices::Inventory& inventory, core::OutboundPolicy outbound);
   ~Discovery();
 
   // Starts a scan; answers the job at once. kInvalidInput naming the field (cidr too large or
-  // malformed, a bad credential), kServiceUnavailable when the organization already has 4 scans
-  // running.
+  // malformed, a bad credential), kOutboundDenied when the outbound policy refuses every
+  // address of the cidr, kServiceUnavailable when the organization already has 4 scans running.
   core::Result<DiscoveryJob> start(auth::OrgScope scope, DiscoveryRequest request);
   core::Result<DiscoveryJob> get(auth::OrgScope scope, const std::string& id) const;
   std::vector<DiscoveryJob> list(auth::OrgScope scope) const;

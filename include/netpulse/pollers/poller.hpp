@@ -23,6 +23,7 @@
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/pollers/discovery.hpp>
@@ -66,6 +67,10 @@ struct PollerOptions {
   double traps_burst = 200;
   // HTTPS service checks trust the CAs of this PEM file besides the system's ("": none).
   std::string checks_ca_file;
+  // The outbound address policy: ICMP, SNMP and discovery are judged as kPoll (a device whose
+  // address is refused, or resolves to a refused one, is not polled: its checks fail with the
+  // refusal), service checks as kFetch (by the ServiceChecker).
+  core::OutboundPolicy outbound;
   // The scheduler's timer sleeps at most this long (so a re-plan is never waited on longer).
   std::chrono::milliseconds max_sleep{1000};
 };

@@ -26,6 +26,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
 
 namespace netpulse::pollers {
@@ -36,6 +37,10 @@ struct ServiceCheckOptions {
   std::size_t max_in_flight = 1'000;
   // Longest timeout a check may ask for; longer ones are refused with kInvalidInput.
   std::chrono::milliseconds max_timeout{120'000};
+  // Which addresses checks may connect to (OutboundPurpose::kFetch): the TCP address, the DNS
+  // server, and every address an HTTP check connects to — the given address, the URL's host
+  // once resolved, each redirect hop's. Default: the built-in defaults, which refuse loopback.
+  core::OutboundPolicy outbound;
 };
 
 // Connect to address:port and close at once.

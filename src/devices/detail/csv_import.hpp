@@ -27,10 +27,12 @@ struct ImportOutcome {
 // At most this many issues are listed; the count of the rest is said in the last one.
 inline constexpr std::size_t kMaxImportIssues = 1000;
 
+// Device addresses are also judged by `outbound` (as check_new_device does).
 core::Result<ImportOutcome> import_devices(db::Connection& c, const SecretBox& box,
                                            std::int64_t org_id, std::string_view body,
                                            std::int64_t now, std::size_t max_rows,
-                                           std::size_t max_devices);
+                                           std::size_t max_devices,
+                                           const core::OutboundPolicy& outbound);
 
 // `devices` as CSV in the import's columns plus id, status and last_seen (which the import
 // ignores); parents by address (`addresses`: device id -> address). No secrets.

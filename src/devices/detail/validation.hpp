@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
 #include <netpulse/devices/types.hpp>
 
@@ -40,11 +41,14 @@ core::Result<void> normalize_group_names(std::vector<std::string>& names, std::s
 // cleared. `prefix` is "snmp" or "snmp_" (CSV).
 core::Result<void> check_snmp(SnmpCredentials& c, std::string_view prefix);
 
-// Every field of a new device (address normalized, lists normalized, ids positive).
-core::Result<void> check_new_device(NewDevice& d);
+// Every field of a new device (address normalized, lists normalized, ids positive). An address
+// literal the outbound policy refuses for polling (OutboundPurpose::kPoll) is refused with
+// kOutboundDenied (details.field "address"); a host name is judged at poll time, once resolved.
+core::Result<void> check_new_device(NewDevice& d, const core::OutboundPolicy& outbound);
 
 // A device after a patch was applied (the same rules as check_new_device).
-core::Result<void> check_device(Device& d, std::vector<std::string>& group_names);
+core::Result<void> check_device(Device& d, std::vector<std::string>& group_names,
+                                const core::OutboundPolicy& outbound);
 
 // A custom OID: dotted numeric (2-128 arcs), a Prometheus metric name of at most 128 bytes, a
 // finite non-zero scale, a unit of at most 32 bytes.
@@ -56,5 +60,13 @@ core::Result<void> check_custom_oid(const CustomOid& o);
 // dns.expected) are normalized in place; dns.port 0 becomes 53.
 core::Result<void> check_service_check(ServiceCheck& c);
 inline constexpr std::size_t kMaxServiceChecksPerDevice = 32;
+
+// The literal address a checked service check connects to first, judged by the outbound policy
+// for fetching (OutboundPurpose::kFetch): the device's address (`device_address`) for TCP, for
+// HTTP with use_device_address and for DNS without a server (details.field "device.address");
+// else the URL's host (details.field "http.url") or the DNS server ("dns.server").
+// kOutboundDenied when refused; names (the device's, the URL's) are judged when the check runs.
+core::Result<void> check_service_target(const ServiceCheck& c, std::string_view device_address,
+                                        const core::OutboundPolicy& outbound);
 
 }  // namespace netpulse::devices::detail

@@ -908,3 +908,104 @@ TEST_CASE("inventory: service checks are checked, unique per device, scoped and 
   CHECK(h.inv->service_checks_for(b.id).empty());
   CHECK(h.inv->service_checks_for(a.id).size() == 1);
 }
+
+TEST_CASE("inventory: addresses the outbound policy refuses are refused when saved",
+          "[devices][checks][outbound]") {
+  Harness h;  // the default policy
+  const auto refused = [](const core::Error& e, const std::string& field, const std::string& rule) {
+    INFO(e.message);
+    CHECK(e.code == Errc::kOutboundDenied);
+    CHECK(field_of(e) == field);
+    CHECK(e.details.at("rule").as_string() == rule);
+    CHECK(e.message.find("is refused by") != std::string::npos);
+    CHECK(e.message.find(rule) != std::string::npos);
+  };
+  // Devices: ICMP/SNMP targets, judged without fetch_deny (loopback may be polled).
+  for (auto [address, rule] : {std::pair{"169.254.169.254", "169.254.169.254/32"},
+                               {"::ffff:169.254.169.254", "169.254.169.254/32"},
+                               {"fd00:ec2::254", "fd00:ec2::254/128"},
+                               {"fe80::1", "fe80::/10"}}) {
+    devices::NewDevice d;
+    d.name = "x";
+    d.address = address;
+    auto r = h.create(d);
+    REQUIRE_FALSE(r);
+    refused(r.error(), "address", rule);
+  }
+  auto self = h.must_create("self", "127.0.0.1");
+  auto far = h.must_create("far", "192.0.2.30");
+  devices::DevicePatch move;
+  move.address = "169.254.169.254";
+  auto moved = h.update(far.id, move);
+  REQUIRE_FALSE(moved);
+  refused(moved.error(), "address", "169.254.169.254/32");
+  auto imported = h.import("name,address\nok,192.0.2.31\nmeta,169.254.169.254\n");
+  REQUIRE(imported);
+  REQUIRE(imported->issues.size() == 1);
+  CHECK(imported->issues[0].line == 3);
+  CHECK(imported->issues[0].column == "address");
+  CHECK(imported->issues[0].message.find("169.254.169.254/32") != std::string::npos);
+
+  // Service checks: the literal each one connects to, judged for fetching (loopback refused).
+  auto add = [&](devices::ServiceCheck c) {
+    return h.wait<devices::ServiceCheck>(
+        [&](auto done) { h.inv->create_service_check(org(1), c, done); });
+  };
+  const auto check = [](std::int64_t device, devices::ServiceKind kind) {
+    devices::ServiceCheck c;
+    c.device_id = device;
+    c.name = "c";
+    c.kind = kind;
+    c.port = 80;
+    c.url = "http://portal.example.net/";
+    c.query = "a.test";
+    return c;
+  };
+  auto tcp_self = add(check(self.id, devices::ServiceKind::kTcp));
+  REQUIRE_FALSE(tcp_self);
+  refused(tcp_self.error(), "device.address", "127.0.0.0/8");
+  auto http_self = check(self.id, devices::ServiceKind::kHttp);
+  http_self.use_device_address = true;
+  auto r = add(http_self);
+  REQUIRE_FALSE(r);
+  refused(r.error(), "device.address", "127.0.0.0/8");
+  r = add(check(self.id, devices::ServiceKind::kDns));  // the device is the DNS server
+  REQUIRE_FALSE(r);
+  refused(r.error(), "device.address", "127.0.0.0/8");
+
+  auto metadata_url = check(far.id, devices::ServiceKind::kHttp);
+  metadata_url.use_device_address = false;  // else the device's address is what it connects to
+  metadata_url.url = "http://169.254.169.254/latest/meta-data/";
+  r = add(metadata_url);
+  REQUIRE_FALSE(r);
+  refused(r.error(), "http.url", "169.254.169.254/32");
+  auto v6_loopback_url = check(far.id, devices::ServiceKind::kHttp);
+  v6_loopback_url.use_device_address = false;
+  v6_loopback_url.url = "https://[::1]:8443/";
+  r = add(v6_loopback_url);
+  REQUIRE_FALSE(r);
+  refused(r.error(), "http.url", "::1/128");
+  auto metadata_server = check(far.id, devices::ServiceKind::kDns);
+  metadata_server.server = "169.254.169.254";
+  r = add(metadata_server);
+  REQUIRE_FALSE(r);
+  refused(r.error(), "dns.server", "169.254.169.254/32");
+  CHECK(h.inv->list_service_checks(org(1), self.id)->empty());
+  CHECK(h.inv->list_service_checks(org(1), far.id)->empty());
+
+  // What is allowed, or only known once resolved, is saved.
+  REQUIRE(add(check(far.id, devices::ServiceKind::kTcp)));
+  auto by_name = check(far.id, devices::ServiceKind::kHttp);
+  by_name.name = "by-name";
+  by_name.use_device_address = false;
+  by_name.url = "http://2852039166/";  // 169.254.169.254 once resolved: refused when run
+  REQUIRE(add(by_name));
+  auto elsewhere = check(self.id, devices::ServiceKind::kHttp);  // the URL's host, not the device
+  elsewhere.use_device_address = false;
+  REQUIRE(add(elsewhere));
+  // With the device's address, the URL's host is only the Host header: not judged.
+  auto host_header = check(far.id, devices::ServiceKind::kHttp);
+  host_header.name = "host-header";
+  host_header.url = "http://127.0.0.1/";
+  REQUIRE(add(host_header));
+}

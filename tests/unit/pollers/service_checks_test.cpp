@@ -60,6 +60,22 @@ namespace {
 
 const auto kLoopback = asio::ip::make_address("127.0.0.1");
 
+// The peers of these tests listen on loopback, which the default outbound policy refuses to
+// service checks: the policy of every fixture that does not test the policy allows it.
+netpulse::core::OutboundPolicy loopback_allowed(std::vector<std::string> allow = {"127.0.0.0/8",
+                                                                                  "::1/128"}) {
+  auto lists = netpulse::core::OutboundLists::defaults();
+  lists.allow = std::move(allow);
+  auto policy = netpulse::core::OutboundPolicy::make(lists);
+  REQUIRE(policy);
+  return *policy;
+}
+
+ServiceCheckOptions with_loopback(ServiceCheckOptions options = {}) {
+  options.outbound = loopback_allowed();
+  return options;
+}
+
 bool run_until(asio::io_context& io, const std::function<bool()>& finished,
                std::chrono::steady_clock::duration limit = 20s) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -91,7 +107,7 @@ struct Fixture {
   asio::io_context io;
   netpulse::core::SystemClock clock;
   std::unique_ptr<ServiceChecker> checker;
-  explicit Fixture(ServiceCheckOptions options = {}) {
+  explicit Fixture(ServiceCheckOptions options = with_loopback()) {
     auto opened = ServiceChecker::open(options, io.get_executor(), clock);
     REQUIRE(opened);
     checker = std::move(*opened);
@@ -114,6 +130,8 @@ struct Fixture {
 //   /slow     never answers (the connection is held open until the server stops)
 //   /redirect 302 Location: /ok
 //   /loop     302 Location: /loop
+//   /to-metadata        302 Location: http://169.254.169.254/latest/meta-data/
+//   /to-other-loopback  302 Location: http://127.0.0.2:<this port>/ok
 class TestHttpServer {
  public:
   TestHttpServer() : acceptor_(io_, tcp::endpoint(kLoopback, 0)) {
@@ -157,6 +175,12 @@ class TestHttpServer {
       } else if (target == "/loop") {
         response.result(http::status::found);
         response.set(http::field::location, "/loop");
+      } else if (target == "/to-metadata") {
+        response.result(http::status::found);
+        response.set(http::field::location, "http://169.254.169.254/latest/meta-data/");
+      } else if (target == "/to-other-loopback") {
+        response.result(http::status::found);
+        response.set(http::field::location, "http://127.0.0.2:" + std::to_string(port_) + "/ok");
       } else {
         response.result(http::status::not_found);
         response.body() = "not here";
@@ -465,7 +489,7 @@ TEST_CASE("service checks: TCP connect to an open port, a closed port, and a ful
 
 TEST_CASE("service checks: bad input, the in-flight bound, and destruction dropping callbacks",
           "[pollers][checks]") {
-  ServiceCheckOptions options;
+  auto options = with_loopback();
   options.max_in_flight = 1;
   Fixture f(options);
   auto bad_port = f.tcp({kLoopback, 0, 1s});
@@ -712,7 +736,7 @@ TEST_CASE("service checks: HTTPS certificate expiry, verification and host names
   // Days to expiry come from the Clock's system time, not the host's.
   netpulse::core::ManualClock manual(verified->tls->not_after - std::chrono::days(10) -
                                      std::chrono::hours(1));
-  auto opened = ServiceChecker::open({}, f.io.get_executor(), manual);
+  auto opened = ServiceChecker::open(with_loopback(), f.io.get_executor(), manual);
   REQUIRE(opened);
   auto manual_checker = std::move(*opened);
   auto later = run_check<HttpCheckResult>(f.io, [&](auto done) {
@@ -839,4 +863,145 @@ TEST_CASE("service checks: DNS against silent and hostile servers", "[pollers][c
       f.dns({.name = "check.test", .server = kLoopback, .port = free_udp_port(), .timeout = 2s});
   REQUIRE_FALSE(closed);
   CHECK(closed.error().code == Errc::kServiceUnavailable);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The outbound address policy (core/outbound.hpp): every address a check connects to
+
+namespace {
+
+// No connection reached `acceptor` (a non-blocking accept finds none waiting).
+bool nothing_connected(tcp::acceptor& acceptor) {
+  acceptor.non_blocking(true);
+  tcp::socket peer(acceptor.get_executor());
+  boost::system::error_code ec;
+  acceptor.accept(peer, ec);
+  return ec == asio::error::would_block;
+}
+
+// `shown`: the address as the message writes it, when not `address` (an IPv4-mapped one).
+void check_refused(const netpulse::core::Error& e, const std::string& address,
+                   const std::string& list, const std::string& rule,
+                   const std::string& shown = "") {
+  INFO(e.message);
+  CHECK(e.code == Errc::kOutboundDenied);
+  CHECK_THAT(e.message, Catch::Contains("address " + (shown.empty() ? address : shown) +
+                                        " is refused by " + list + " rule " + rule));
+  CHECK(e.details.at("address").as_string() == address);
+  CHECK(e.details.at("rule").as_string() == rule);
+  CHECK(e.details.at("list").as_string() == list);
+}
+
+}  // namespace
+
+TEST_CASE("service checks: the default policy refuses loopback, metadata and link-local targets",
+          "[pollers][checks][outbound]") {
+  Fixture f(ServiceCheckOptions{});  // the built-in policy
+  asio::io_context io;
+  tcp::acceptor listener(io, tcp::endpoint(kLoopback, 0));
+  const auto port = listener.local_endpoint().port();
+
+  auto tcp_loopback = f.tcp({kLoopback, port, 2s});
+  REQUIRE_FALSE(tcp_loopback);
+  check_refused(tcp_loopback.error(), "127.0.0.1", "network.fetch_deny", "127.0.0.0/8");
+  CHECK(nothing_connected(listener));
+
+  auto tcp_metadata = f.tcp({asio::ip::make_address("169.254.169.254"), 80, 2s});
+  REQUIRE_FALSE(tcp_metadata);
+  check_refused(tcp_metadata.error(), "169.254.169.254", "network.outbound_deny",
+                "169.254.169.254/32");
+  auto tcp_mapped = f.tcp({asio::ip::make_address("::ffff:169.254.169.254"), 80, 2s});
+  REQUIRE_FALSE(tcp_mapped);
+  check_refused(tcp_mapped.error(), "169.254.169.254", "network.outbound_deny",
+                "169.254.169.254/32", "::ffff:169.254.169.254 (169.254.169.254)");
+  auto tcp_v6_metadata = f.tcp({asio::ip::make_address("fd00:ec2::254"), 80, 2s});
+  REQUIRE_FALSE(tcp_v6_metadata);
+  check_refused(tcp_v6_metadata.error(), "fd00:ec2::254", "network.outbound_deny",
+                "fd00:ec2::254/128");
+  auto tcp_link_local = f.tcp({asio::ip::make_address("169.254.7.7"), 80, 2s});
+  REQUIRE_FALSE(tcp_link_local);
+  check_refused(tcp_link_local.error(), "169.254.7.7", "network.outbound_deny", "169.254.0.0/16");
+
+  TestHttpServer server;
+  auto http_loopback = f.http({.url = server.url("/ok"), .timeout = 2s});
+  REQUIRE_FALSE(http_loopback);
+  check_refused(http_loopback.error(), "127.0.0.1", "network.fetch_deny", "127.0.0.0/8");
+  auto http_override = f.http({.url = "http://portal.example.net:" + std::to_string(port) + "/",
+                               .address = kLoopback,
+                               .timeout = 2s});
+  REQUIRE_FALSE(http_override);
+  check_refused(http_override.error(), "127.0.0.1", "network.fetch_deny", "127.0.0.0/8");
+  CHECK(nothing_connected(listener));
+  auto http_metadata = f.http({.url = "http://169.254.169.254/latest/meta-data/", .timeout = 2s});
+  REQUIRE_FALSE(http_metadata);
+  check_refused(http_metadata.error(), "169.254.169.254", "network.outbound_deny",
+                "169.254.169.254/32");
+  auto http_v6_loopback = f.http({.url = "http://[::1]:" + std::to_string(port) + "/"});
+  REQUIRE_FALSE(http_v6_loopback);
+  check_refused(http_v6_loopback.error(), "::1", "network.fetch_deny", "::1/128");
+
+  auto dns_loopback = f.dns({.name = "check.test", .server = kLoopback, .timeout = 1s});
+  REQUIRE_FALSE(dns_loopback);
+  check_refused(dns_loopback.error(), "127.0.0.1", "network.fetch_deny", "127.0.0.0/8");
+  auto dns_metadata =
+      f.dns({.name = "check.test", .server = asio::ip::make_address("169.254.169.254")});
+  REQUIRE_FALSE(dns_metadata);
+  check_refused(dns_metadata.error(), "169.254.169.254", "network.outbound_deny",
+                "169.254.169.254/32");
+}
+
+TEST_CASE("service checks: a host name is judged by the addresses it resolves to",
+          "[pollers][checks][outbound]") {
+  // No DNS needed: the system resolver reads "2852039166" and "0xa9fea9fe" as IPv4 numbers
+  // (inet_aton), both 169.254.169.254, and "localhost" from /etc/hosts; to the URL parser all
+  // three are host names.
+  Fixture f(ServiceCheckOptions{});
+  for (const char* name : {"2852039166", "0xa9fea9fe"}) {
+    INFO(name);
+    auto r = f.http({.url = std::string("http://") + name + "/latest/meta-data/", .timeout = 2s});
+    REQUIRE_FALSE(r);
+    check_refused(r.error(), "169.254.169.254", "network.outbound_deny", "169.254.169.254/32");
+    CHECK_THAT(r.error().message, Catch::Contains(std::string("http://") + name + "/"));
+  }
+  TestHttpServer server;
+  const auto by_name = "http://localhost:" + std::to_string(server.port()) + "/ok";
+  auto refused = f.http({.url = by_name, .timeout = 2s});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::kOutboundDenied);
+  CHECK_THAT(refused.error().message, Catch::Contains("is refused by network.fetch_deny rule"));
+
+  // The same name with loopback allowed: the policy judged the address, not the name.
+  Fixture allowed;
+  auto fetched = allowed.http({.url = by_name, .keyword = "netpulse"});
+  REQUIRE(fetched);
+  CHECK(fetched->status == 200);
+}
+
+TEST_CASE("service checks: every redirect hop is judged before it connects",
+          "[pollers][checks][outbound]") {
+  // Only 127.0.0.1 is allowed: 127.0.0.2 stays refused by fetch_deny's 127.0.0.0/8.
+  ServiceCheckOptions options;
+  options.outbound = loopback_allowed({"127.0.0.1/32"});
+  Fixture f(options);
+  TestHttpServer server;
+
+  auto to_metadata = f.http({.url = server.url("/to-metadata"), .max_redirects = 3});
+  REQUIRE_FALSE(to_metadata);
+  check_refused(to_metadata.error(), "169.254.169.254", "network.outbound_deny",
+                "169.254.169.254/32");
+  CHECK_THAT(to_metadata.error().message,
+             Catch::Contains("redirect 1 to http://169.254.169.254/latest/meta-data/"));
+
+  auto to_other = f.http({.url = server.url("/to-other-loopback"), .max_redirects = 3});
+  REQUIRE_FALSE(to_other);
+  check_refused(to_other.error(), "127.0.0.2", "network.fetch_deny", "127.0.0.0/8");
+
+  // Not followed, a redirect to a refused address is only an answer.
+  auto reported = f.http({.url = server.url("/to-metadata")});
+  REQUIRE(reported);
+  CHECK(reported->status == 302);
+  // The allowed address itself still works, redirects and all.
+  auto followed = f.http({.url = server.url("/redirect"), .max_redirects = 1});
+  REQUIRE(followed);
+  CHECK(followed->status == 200);
 }

@@ -1813,3 +1813,95 @@ TEST_CASE(
     CHECK(server.terminate() == 0);
   }
 }
+
+namespace {
+
+// The peak resident set (VmHWM) of process `pid` in bytes, from /proc.
+std::int64_t peak_rss_bytes(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  REQUIRE(f != nullptr);
+  char line[256];
+  std::int64_t kib = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kib = std::strtoll(line + 6, nullptr, 10);
+  }
+  std::fclose(f);
+  REQUIRE(kib > 0);
+  return kib * 1024;
+}
+
+}  // namespace
+
+TEST_CASE("tsdb: a gzipped JSON body of 63 MiB is refused at the sample cap in bounded memory",
+          "[tsdb][json]") {
+  // Before the fix about 100 KB of gzip inflated to a 63 MiB string that was parsed whole into a
+  // JSON document (several hundred MB) before the sample cap was checked.
+  TempDir dir;
+  ServerProcess server(dir.path(), tsdb_env());
+  auto c = server.client();
+  const auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto key = create_key(c, admin, "collector");
+
+  const std::string sample = R"({"metric_name":"bomb","value":1},)";
+  std::string json = "[";
+  json.reserve(63u << 20);
+  while (json.size() + sample.size() < (63u << 20)) json += sample;
+  json.back() = ']';
+  const std::string body = gzip(json);
+  json = {};
+  REQUIRE(body.size() < 1'000'000);
+
+  // A small request first, so what is measured is the big one.
+  REQUIRE(post(c, "/api/v1/metrics", "Bearer " + key, "application/json",
+               R"([{"metric_name":"warm","value":1}])")
+              .status == 200);
+  const auto before = peak_rss_bytes(server.pid());
+  HttpClient slow("127.0.0.1", server.port(), false, std::chrono::seconds(120));
+  auto res = post(slow, "/api/v1/metrics", "Bearer " + key, "application/json", body,
+                  {{"Content-Encoding", "gzip"}});
+  const auto after = peak_rss_bytes(server.pid());
+  INFO(res.body.substr(0, 1000));
+  CHECK(res.status == 413);
+  CHECK(res.error_code() == "PAYLOAD_TOO_LARGE");
+  CHECK(contains(res.body, "200000 samples"));
+  const auto grown = after - before;
+  INFO("peak RSS grew by " << grown / 1024 << " KiB");
+  // http.max_body_bytes is 10 MiB; the store's batch of 200,000 samples is the most it holds.
+  CHECK(grown < (48 << 20));
+  REQUIRE(server.running());
+  CHECK(server.client().get("/alive").status == 200);
+}
+
+TEST_CASE("tsdb: Telegraf's default batch with string fields is stored; strings are counted",
+          "[tsdb][lp]") {
+  // Before the fix a string field (Telegraf's system input sends uptime_format in every batch)
+  // made the whole request 400, so nothing was stored.
+  TempDir dir;
+  ServerProcess server(dir.path(), tsdb_env());
+  auto c = server.client();
+  const auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto key = create_key(c, admin, "telegraf");
+  const auto t0 = now_ms() - 600'000;
+
+  // Over 256 KiB, so the body is parsed in two halves; every string holds a newline, so a cut at
+  // the first newline past the middle would fall inside one.
+  std::string body;
+  int lines = 0;
+  while (body.size() < (400u << 10)) {
+    const auto t = std::to_string(t0 + lines);
+    body += "system,host=web-01 load1=0.5,n_users=2i," + std::string("uptime_format=\"1 day,\n") +
+            std::string(40, ' ') + "2:03\" " + t + "\n";
+    body += "system,host=web-01 uptime_format=\"only a string\" " + t + "\n";
+    ++lines;
+  }
+  auto res = write_lp(c, key, body, "ms");
+  INFO(res.body.substr(0, 2000));
+  REQUIRE(res.status == 204);
+  auto load = points_of(c, key, "system_load1", t0, t0 + lines);
+  CHECK(load.size() == static_cast<std::size_t>(lines));
+  CHECK(points_of(c, key, "system_n_users", t0, t0 + lines).size() ==
+        static_cast<std::size_t>(lines));
+  CHECK(range(c, key, "system_uptime_format", t0, t0 + lines).empty());
+  CHECK(metric_value(c, R"(netpulse_ingest_fields_skipped_total\{reason="string"\})") ==
+        2.0 * lines);
+}

@@ -77,17 +77,7 @@ struct StoreOptions {
   std::size_t retention_batch_rows = 5000;  // rows deleted per retention write
 };
 
-// Metric metadata (per org and metric name).
-enum class MetricType : std::uint8_t { kUnknown, kGauge, kCounter };
-std::string_view metric_type_name(MetricType t) noexcept;  // "unknown", "gauge", "counter"
-std::optional<MetricType> parse_metric_type(std::string_view name);
-
-struct MetricMetadata {
-  std::string metric;
-  MetricType type = MetricType::kUnknown;
-  std::string unit;
-  std::string help;
-};
+// MetricType and MetricMetadata: types.hpp.
 
 // One sample for append(): the series (by key) and the sample, for one org.
 using AppendSample = ParsedSample;

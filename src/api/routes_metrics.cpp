@@ -941,6 +941,21 @@ void register_metric_routes(Router& router, const RouteDeps& deps_in) {
                    {{"query", "series selector"},
                     {"time", "Unix seconds (default: now)", "number"},
                     {"lookback", "how far back to look for a sample (default 5m)"}}));
+  router.add(route(verb::get, "/api/v1/metrics/usage", Permission::kMetricsRead,
+                   "Your organization's series against tsdb.max_series_per_org (events at 80 % "
+                   "and 100 %)",
+                   [shared, &deps](ContextPtr ctx) {
+                     const auto u = deps.tsdb->series_usage(ctx->org_scope().org_id());
+                     const double pct = u.limit ? 100.0 * static_cast<double>(u.series) /
+                                                      static_cast<double>(u.limit)
+                                                : 0.0;
+                     ctx->reply_data({{"series", u.series},
+                                      {"series_limit", u.limit},
+                                      {"percent", std::round(pct * 10) / 10},
+                                      {"level", u.series >= u.limit ? "full"
+                                                : pct >= 80.0       ? "warning"
+                                                                    : "ok"}});
+                   }));
   router.add(route(verb::get, "/api/v1/series", Permission::kMetricsRead,
                    "Series matching the selectors (match[] may repeat)",
                    [shared, &deps](ContextPtr ctx) {

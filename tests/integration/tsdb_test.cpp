@@ -1905,3 +1905,72 @@ TEST_CASE("tsdb: Telegraf's default batch with string fields is stored; strings 
   CHECK(metric_value(c, R"(netpulse_ingest_fields_skipped_total\{reason="string"\})") ==
         2.0 * lines);
 }
+
+TEST_CASE("tsdb: reaching 80 % and 100 % of the series limit is an event the API shows",
+          "[tsdb][limits]") {
+  // Before the fix new series past the limit were dropped and only counted in /metrics.
+  TempDir dir;
+  auto env = tsdb_env();
+  env["NETPULSE_TSDB_MAX_SERIES_PER_ORG"] = "10";
+  ServerProcess server(dir.path(), env);
+  auto c = server.client();
+  const auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto key = create_key(c, admin, "collector");
+  const auto t = std::to_string(now_ms() - 60'000);
+  auto write_series = [&](int from, int to) {
+    std::string body;
+    for (int i = from; i < to; ++i)
+      body += "limited,n=" + std::to_string(i) + " value=1 " + t + "\n";
+    return write_lp(c, key, body, "ms", {});
+  };
+  // The series_limit events of the log, oldest first, waiting for the log's writer.
+  auto limit_events = [&](std::size_t want) {
+    boost::json::array items;
+    for (int tries = 0; tries < 50; ++tries) {
+      auto res = c.get("/api/v1/events?kind=series_limit", admin);
+      REQUIRE(res.status == 200);
+      items = res.json().at("data").as_array();
+      if (items.size() >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::reverse(items.begin(), items.end());
+    return items;
+  };
+
+  REQUIRE(write_series(0, 7).status == 204);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(limit_events(0).empty());
+
+  REQUIRE(write_series(7, 8).status == 204);  // 8 of 10: 80 %
+  auto events = limit_events(1);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].at("device_id").is_null());
+  CHECK(events[0].at("severity") == "warning");
+  CHECK(events[0].at("details").at("level") == 80);
+  CHECK(events[0].at("details").at("series") == 8);
+  CHECK(events[0].at("details").at("limit") == 10);
+
+  REQUIRE(write_series(8, 9).status == 204);  // 9 of 10: no new crossing
+  // 10 and 11: the tenth fills the organization, the eleventh is refused.
+  auto full = post(c, "/api/v2/write?precision=ms&partial=true", "Token " + key, "text/plain",
+                   "limited,n=10 value=1 " + t + "\nlimited,n=11 value=1 " + t + "\n");
+  INFO(full.body);
+  CHECK(full.status == 200);
+  events = limit_events(2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].at("severity") == "critical");
+  CHECK(events[1].at("details").at("level") == 100);
+  CHECK(events[1].at("message").as_string().find("tsdb.max_series_per_org") != std::string::npos);
+
+  auto usage = c.get("/api/v1/metrics/usage", key);
+  INFO(usage.body);
+  REQUIRE(usage.status == 200);
+  CHECK(usage.json().at("data").at("series") == 10);
+  CHECK(usage.json().at("data").at("series_limit") == 10);
+  CHECK(usage.json().at("data").at("level") == "full");
+
+  // Once per crossing: more refused series add no event.
+  write_series(20, 25);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(limit_events(2).size() == 2);
+}

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -150,6 +151,13 @@ struct JsonSampleParser::Impl {
     bool top_array = false;  // the document is an array of samples
     bool in_sample = false;  // st holds a sample being built
     std::string number;      // a number's text, when the parser hands it over in parts
+    // Strings and keys longer than limits.max_json_string_bytes are not kept: the sample is
+    // marked and refused with an issue naming where (`long_field`), the others still count.
+    std::size_t text_bytes = 0;  // of the string or key being read
+    std::string key_text;        // the key being read (its first kMaxNameInIssue bytes)
+    std::string top_key;         // the sample's member being read
+    std::string inner_key;       // ... and the key inside it (for "tags.<name>")
+    std::optional<std::string> long_field;
 
     explicit Handler(boost::json::storage_ptr sp) : st(std::move(sp)) {}
 
@@ -160,14 +168,41 @@ struct JsonSampleParser::Impl {
       if (!in_sample && depth == sample_depth()) {
         st.reset(impl->storage_);
         in_sample = true;
+        top_key.clear();
+        inner_key.clear();
+        long_field.reset();
       }
       return true;
+    }
+    // Counts a piece of the string or key being read; false once it is too long to keep.
+    bool keep_text(string_view piece, bool is_key) {
+      text_bytes += piece.size();
+      if (text_bytes <= impl->limits_.max_json_string_bytes) return true;
+      if (!long_field) {
+        const std::size_t member = sample_depth() + 1;
+        if (is_key || depth < member) {
+          long_field = depth < member ? "sample" : depth == member ? "key" : top_key;
+        } else if (depth == member) {
+          long_field = top_key;
+        } else {
+          long_field = top_key == "tags" ? "tags." + inner_key : top_key;
+        }
+      }
+      return false;
+    }
+    void note_key(string_view piece, bool last) {
+      if (key_text.size() < 64)
+        key_text.append(piece.data(), std::min<std::size_t>(piece.size(), 64));
+      if (!last) return;
+      if (depth == sample_depth() + 1) top_key = key_text;
+      if (depth == sample_depth() + 2) inner_key = key_text;
+      key_text.clear();
     }
     // After a value's last event: at the sample level the sample is complete.
     bool end_value(error_code& ec) {
       if (in_sample && depth == sample_depth()) {
         in_sample = false;
-        return impl->take_sample(st.release(), ec);
+        return impl->take_sample(st.release(), long_field, ec);
       }
       return true;
     }
@@ -211,21 +246,25 @@ struct JsonSampleParser::Impl {
       return end_value(ec);
     }
     bool on_key_part(string_view s, std::size_t, error_code&) {
-      st.push_chars(s);
+      note_key(s, false);
+      if (keep_text(s, true)) st.push_chars(s);
       return true;
     }
     bool on_key(string_view s, std::size_t, error_code&) {
-      st.push_key(s);
+      note_key(s, true);
+      st.push_key(keep_text(s, true) ? s : string_view());
+      text_bytes = 0;
       return true;
     }
     bool on_string_part(string_view s, std::size_t, error_code& ec) {
       if (!in_sample && !scalar_allowed(ec)) return false;
-      st.push_chars(s);
+      if (keep_text(s, false)) st.push_chars(s);
       return true;
     }
     bool on_string(string_view s, std::size_t, error_code& ec) {
       if (!in_sample && !scalar_allowed(ec)) return false;
-      st.push_string(s);
+      st.push_string(keep_text(s, false) ? s : string_view());
+      text_bytes = 0;
       return end_value(ec);
     }
     bool on_number_part(string_view s, error_code&) {
@@ -333,7 +372,8 @@ struct JsonSampleParser::Impl {
   }
 
   // One complete element at the sample level: counted against the cap, then checked and keyed.
-  bool take_sample(boost::json::value v, error_code& ec) {
+  bool take_sample(boost::json::value v, const std::optional<std::string>& long_field,
+                   error_code& ec) {
     const std::size_t index = samples_seen_++;
     if (samples_seen_ > max_samples_) {
       fail(core::Error(core::Errc::kPayloadTooLarge,
@@ -344,7 +384,12 @@ struct JsonSampleParser::Impl {
       ec = boost::json::error::exception;
       return false;
     }
-    convert(v, index);
+    if (long_field) {
+      issue(index, *long_field,
+            fmt::format("a string longer than {} bytes", limits_.max_json_string_bytes));
+    } else {
+      convert(v, index);
+    }
     v = nullptr;  // the document goes before its arena is emptied
     arena_.reset();
     if (failed_) {

@@ -51,6 +51,8 @@ struct ParseLimits {
   // memory one sample's document may take while it is parsed (the body is never held whole).
   std::size_t max_json_depth = 8;
   std::size_t max_json_sample_bytes = 256u << 10;
+  // JSON: a longer string or key is not kept; its sample gets an issue naming where it was.
+  std::size_t max_json_string_bytes = 65'536;
 };
 
 // One sample ready for the store: metric + sorted, unique labels; sample.t in milliseconds.

@@ -160,10 +160,14 @@ TEST_CASE("json ingest: parsing stops at the sample cap", "[tsdb][json]") {
 TEST_CASE("json ingest: one sample may not take more than its memory budget", "[tsdb][json]") {
   ParseLimits limits;
   limits.max_json_sample_bytes = 64 << 10;
-  const std::string huge(100'000, 'x');
-  auto r = parse(R"([{"metric_name":"m","value":1},{"metric_name":"m","value":1,"tags":{"k":")" +
-                     huge + R"("}}])",
-                 10, limits);
+  std::string tags;
+  for (int i = 0; i < 60; ++i) {
+    tags += std::string(i ? "," : "") + R"("t)" + std::to_string(i) + R"(":")" +
+            std::string(2000, 'x') + R"(")";
+  }
+  auto r = parse(
+      R"([{"metric_name":"m","value":1},{"metric_name":"m","value":1,"tags":{)" + tags + "}}]", 10,
+      limits);
   REQUIRE(r.error);
   CHECK(r.error->code == core::Errc::kPayloadTooLarge);
   CHECK(r.error->message.find("sample 1") != std::string::npos);
@@ -172,6 +176,40 @@ TEST_CASE("json ingest: one sample may not take more than its memory budget", "[
       parse(R"({"metric_name":"m","value":1,"tags":{"k":")" + std::string(2000, 'x') + R"("}})");
   CHECK_FALSE(ok.error);
   CHECK(ok.issues.size() == 1);  // longer than the 1024-byte label value limit
+}
+
+TEST_CASE("json ingest: a string too long to keep is an issue of its sample", "[tsdb][json]") {
+  // Not kept while parsed (so it costs no memory), it refuses its sample, naming where it was;
+  // the other samples still count.
+  const std::string huge(1'000'000, 'x');
+  struct Case {
+    std::string sample;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {R"({"metric_name":"m","value":1,"tags":{"k":")" + huge + R"("}})", "tags.k"},
+      {R"({"metric_name":")" + huge + R"(","value":1})", "metric_name"},
+      {R"({")" + huge + R"(":1,"metric_name":"m","value":1})", "key"},
+      {R"(")" + huge + R"(")", "sample"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.field);
+    JsonSampleParser parser(Precision::kSeconds, kNow, {}, 10, 7);
+    const std::string body =
+        R"([{"metric_name":"a","value":1},)" + c.sample + R"(,{"metric_name":"b","value":2}])";
+    for (std::size_t at = 0; at < body.size(); at += 4096) {
+      REQUIRE(parser.write(std::string_view(body).substr(at, 4096)));
+    }
+    // Bounded by the limits, not by the string: the document and the value stack each stay
+    // within max_json_sample_bytes.
+    CHECK(parser.peak_sample_bytes() <= 2 * ParseLimits{}.max_json_sample_bytes);
+    auto r = parser.take();
+    REQUIRE_FALSE(r.error);
+    CHECK(r.batch.size() == 2);
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].line == 1);
+    CHECK(r.issues[0].field == c.field);
+  }
 }
 
 TEST_CASE("json ingest: the pieces a body arrives in do not change the result", "[tsdb][json]") {

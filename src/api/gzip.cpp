@@ -21,41 +21,45 @@ bool gzip_compress(std::string_view in, std::string& out) {
   return rc == Z_STREAM_END;
 }
 
-bool gzip_decompress(std::string_view in, std::string& out, std::size_t max_out,
-                     std::string& error) {
+bool gzip_inflate(std::string_view in, std::size_t max_out, std::string& error,
+                  const std::function<bool(std::string_view)>& sink) {
   z_stream zs{};
+  error.clear();
   // 15 + 32: accept gzip or zlib headers.
   if (inflateInit2(&zs, 15 + 32) != Z_OK) {
     error = "cannot initialise zlib";
     return false;
   }
-  out.clear();
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = static_cast<uInt>(in.size());
   char buf[64 * 1024];
+  std::size_t total = 0;
   int rc = Z_OK;
+  auto fail = [&](std::string why) {
+    error = std::move(why);
+    inflateEnd(&zs);
+    return false;
+  };
   while (rc != Z_STREAM_END) {
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) {
-      error = rc == Z_BUF_ERROR ? "the gzip stream is truncated"
-                                : std::string("the gzip stream is damaged: ") +
-                                      (zs.msg ? zs.msg : "inflate failed");
+      return fail(rc == Z_BUF_ERROR ? "the gzip stream is truncated"
+                                    : std::string("the gzip stream is damaged: ") +
+                                          (zs.msg ? zs.msg : "inflate failed"));
+    }
+    const std::size_t produced = sizeof buf - zs.avail_out;
+    if (produced > max_out - total) {
+      return fail("the body inflates to more than " + std::to_string(max_out) + " bytes");
+    }
+    total += produced;
+    if (produced > 0 && !sink(std::string_view(buf, produced))) {
       inflateEnd(&zs);
       return false;
     }
-    std::size_t produced = sizeof buf - zs.avail_out;
-    if (out.size() + produced > max_out) {
-      error = "the body inflates to more than " + std::to_string(max_out) + " bytes";
-      inflateEnd(&zs);
-      return false;
-    }
-    out.append(buf, produced);
     if (rc != Z_STREAM_END && zs.avail_in == 0 && produced == 0) {
-      error = "the gzip stream is truncated";
-      inflateEnd(&zs);
-      return false;
+      return fail("the gzip stream is truncated");
     }
   }
   inflateEnd(&zs);
@@ -64,6 +68,15 @@ bool gzip_decompress(std::string_view in, std::string& out, std::size_t max_out,
     return false;
   }
   return true;
+}
+
+bool gzip_decompress(std::string_view in, std::string& out, std::size_t max_out,
+                     std::string& error) {
+  out.clear();
+  return gzip_inflate(in, max_out, error, [&out](std::string_view piece) {
+    out.append(piece);
+    return true;
+  });
 }
 
 bool accepts_gzip(std::string_view header) {

@@ -15,7 +15,6 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
-#include <netpulse/core/json.hpp>
 #include <netpulse/tsdb/aggregate.hpp>
 #include <netpulse/tsdb/ingest_parse.hpp>
 #include <netpulse/tsdb/query.hpp>
@@ -200,180 +199,19 @@ void parse_lp_into(std::string_view body, tsdb::Precision precision, Timestamp n
   out.result.issues = std::move(keyed.issues);
   out.result.sample_lines = std::move(keyed.sample_lines);
   out.result.truncated = keyed.truncated;
+  out.result.skipped_strings = keyed.skipped_strings;
 }
 
-// Converts the seeds' JSON sample(s) into samples; issues carry the array index in `line`.
-void parse_json_samples(std::string_view body, tsdb::Precision precision, Timestamp now,
-                        std::size_t max_samples, Parsed& out) {
+// A JSON body's result into `out`: issues and refusals name the array index.
+void take_json(tsdb::JsonParseResult r, Parsed& out) {
   out.by_index = true;
-  boost::system::error_code ec;
-  boost::json::parse_options opts;
-  opts.max_depth = 8;
-  auto value = core::parse_json(body, ec, opts);
-  if (ec) {
-    out.error =
-        core::Error(core::Errc::kMalformedJson, "the body is not valid JSON: " + ec.message(),
-                    {{"reason", ec.message()}});
-    return;
-  }
-  std::vector<const boost::json::value*> items;
-  if (value.is_array()) {
-    for (const auto& v : value.as_array()) items.push_back(&v);
-  } else if (value.is_object()) {
-    items.push_back(&value);
-  } else {
-    out.error = core::invalid_field("body", "must be a sample object or an array of them");
-    return;
-  }
-  if (items.size() > max_samples) {
-    out.error = core::Error(
-        core::Errc::kPayloadTooLarge,
-        fmt::format("at most {} samples per request; this one has {}", max_samples, items.size()),
-        {{"field", "body"}});
-    return;
-  }
-  double unit_ms = 1000;
-  switch (precision) {
-    case tsdb::Precision::kNanoseconds:
-      unit_ms = 1e-6;
-      break;
-    case tsdb::Precision::kMicroseconds:
-      unit_ms = 1e-3;
-      break;
-    case tsdb::Precision::kMilliseconds:
-      unit_ms = 1;
-      break;
-    case tsdb::Precision::kSeconds:
-      unit_ms = 1000;
-      break;
-    case tsdb::Precision::kMinutes:
-      unit_ms = 60'000;
-      break;
-    case tsdb::Precision::kHours:
-      unit_ms = 3'600'000;
-      break;
-  }
-  tsdb::ParseLimits limits;
-  auto& res = out.result;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    auto issue = [&](std::string field, std::string reason) {
-      res.issues.push_back({i, std::move(field), std::move(reason)});
-    };
-    if (!items[i]->is_object()) {
-      issue("sample", "must be an object");
-      continue;
-    }
-    const auto& o = items[i]->as_object();
-    bool ok = true;
-    for (const auto& [k, v] : o) {
-      if (k != "metric_name" && k != "value" && k != "timestamp" && k != "tags" && k != "type" &&
-          k != "unit") {
-        issue(std::string(k),
-              "unknown field (expected metric_name, value, timestamp, tags, type, "
-              "unit)");
-        ok = false;
-        break;
-      }
-    }
-    if (!ok) continue;
-    tsdb::ParsedSample s;
-    auto name = o.if_contains("metric_name");
-    if (!name || !name->is_string()) {
-      issue("metric_name", "required: a string");
-      continue;
-    }
-    s.key.metric = std::string(name->as_string());
-    if (!tsdb::valid_metric_name(s.key.metric)) {
-      issue("metric_name", "must match [a-zA-Z_:][a-zA-Z0-9_:]* (Prometheus naming)");
-      continue;
-    }
-    auto val = o.if_contains("value");
-    if (!val || !val->is_number()) {
-      issue("value", "required: a number");
-      continue;
-    }
-    s.sample.v = val->to_number<double>();
-    if (!std::isfinite(s.sample.v)) {
-      issue("value", "must be finite");
-      continue;
-    }
-    if (auto ts = o.if_contains("timestamp"); ts && !ts->is_null()) {
-      if (!ts->is_number()) {
-        issue("timestamp", "must be a number (Unix time in the unit of the precision parameter)");
-        continue;
-      }
-      double t = ts->to_number<double>() * unit_ms;
-      if (!std::isfinite(t) || t < -1e15 || t > 1e15) {
-        issue("timestamp", "out of range");
-        continue;
-      }
-      s.sample.t = static_cast<Timestamp>(std::llround(t));
-    } else {
-      s.sample.t = now;
-    }
-    if (auto tags = o.if_contains("tags"); tags && !tags->is_null()) {
-      if (!tags->is_object()) {
-        issue("tags", "must be an object of strings");
-        continue;
-      }
-      if (tags->as_object().size() > limits.max_labels) {
-        issue("tags", fmt::format("at most {} tags", limits.max_labels));
-        continue;
-      }
-      for (const auto& [k, v] : tags->as_object()) {
-        std::string key(k);
-        if (!tsdb::valid_label_name(key)) {
-          issue("tags." + key, "tag names must match [a-zA-Z_][a-zA-Z0-9_]* and not start with __");
-          ok = false;
-          break;
-        }
-        if (!v.is_string()) {
-          issue("tags." + key, "must be a string");
-          ok = false;
-          break;
-        }
-        std::string_view sv = v.as_string();
-        if (auto why = tsdb::label_value_problem(sv, limits); !why.empty()) {
-          issue("tags." + key, std::string(why));
-          ok = false;
-          break;
-        }
-        s.key.labels.emplace_back(std::move(key), std::string(sv));
-      }
-      if (!ok) continue;
-    }
-    auto labels = tsdb::normalize_labels(std::move(s.key.labels));
-    if (!labels) {
-      issue("tags", labels.error().message);
-      continue;
-    }
-    s.key.labels = std::move(*labels);
-    tsdb::MetricMetadata md;
-    bool has_md = false;
-    if (auto t = o.if_contains("type"); t && !t->is_null()) {
-      auto type =
-          t->is_string() ? tsdb::parse_metric_type(std::string_view(t->as_string())) : std::nullopt;
-      if (!type) {
-        issue("type", "must be \"gauge\" or \"counter\"");
-        continue;
-      }
-      md.type = *type;
-      has_md = true;
-    }
-    if (auto u = o.if_contains("unit"); u && !u->is_null()) {
-      if (!u->is_string() || u->as_string().size() > 64) {
-        issue("unit", "must be a string of at most 64 bytes");
-        continue;
-      }
-      md.unit = std::string(u->as_string());
-      has_md = true;
-    }
-    if (has_md) {
-      md.metric = s.key.metric;
-      out.metadata.emplace_back(s.key.metric, std::move(md));
-    }
-    res.samples.push_back(std::move(s));
-    res.sample_lines.push_back(i);
+  out.error = std::move(r.error);
+  out.batch = std::move(r.batch);
+  out.result.issues = std::move(r.issues);
+  out.result.sample_lines = std::move(r.sample_indexes);
+  for (auto& md : r.metadata) {
+    auto metric = md.metric;
+    out.metadata.emplace_back(std::move(metric), std::move(md));
   }
 }
 
@@ -405,6 +243,14 @@ boost::json::array issues_json(const Parsed& p, const tsdb::AppendResult* append
     out.push_back(issue_json(p.by_index, where, field, reason));
   }
   return out;
+}
+
+// Line-protocol fields skipped rather than stored, by reason ("string": a string field value,
+// which NetPulse does not store; its line's numeric fields still are).
+core::Counter& skipped_fields_counter(core::MetricsRegistry& metrics, const std::string& reason) {
+  return metrics.counter("netpulse_ingest_fields_skipped_total",
+                         "Line protocol fields skipped (not stored, not refused), by reason",
+                         {{"reason", reason}});
 }
 
 struct IngestSpec {
@@ -454,6 +300,33 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     Parsed out;
     std::string inflated;
     std::string_view body = ctx->request().body();
+    tsdb::ParseLimits limits;
+    limits.max_lines = max_samples;
+    if (spec.format == Format::kJson) {
+      // Parsed as it inflates: neither the inflated body nor a document of it is ever held.
+      tsdb::JsonSampleParser parser(precision, now, limits, max_samples, org);
+      if (gzipped) {
+        std::string why;
+        if (!gzip_inflate(body, max_bytes, why,
+                          [&parser](std::string_view piece) { return parser.write(piece); }) &&
+            !why.empty()) {
+          out.error =
+              core::Error(why.find("more than") != std::string::npos ? core::Errc::kPayloadTooLarge
+                                                                     : core::Errc::kInvalidInput,
+                          "Content-Encoding gzip: " + why, {{"field", "body"}});
+          return out;
+        }
+      } else if (body.size() > max_bytes) {
+        out.error = core::Error(core::Errc::kPayloadTooLarge,
+                                fmt::format("the body may be at most {} bytes", max_bytes),
+                                {{"field", "body"}});
+        return out;
+      } else {
+        parser.write(body);
+      }
+      take_json(parser.take(), out);
+      return out;
+    }
     if (gzipped) {
       std::string why;
       if (!gzip_decompress(body, inflated, max_bytes, why)) {
@@ -470,8 +343,6 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
                               {{"field", "body"}});
       return out;
     }
-    tsdb::ParseLimits limits;
-    limits.max_lines = max_samples;
     switch (spec.format) {
       case Format::kLineProtocol:
         parse_lp_into(body, precision, now, limits, org, out);
@@ -480,8 +351,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
         out.result = tsdb::parse_csv(body, limits);
         break;
       case Format::kJson:
-        parse_json_samples(body, precision, now, max_samples, out);
-        break;
+        break;  // above
     }
     if (!out.error && !out.result.samples.empty()) {
       out.batch = tsdb::make_keyed_batch(org, out.result.samples);
@@ -499,6 +369,10 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
                partial = *partial](Parsed parsed) {
     const RouteDeps& deps = *d;
     if (parsed.error) return ctx->reply_error(*parsed.error);
+    if (parsed.result.skipped_strings > 0) {
+      skipped_fields_counter(deps.metrics, "string")
+          .inc(static_cast<double>(parsed.result.skipped_strings));
+    }
     if (parsed.result.truncated) {
       // Too many lines (or key bytes) is about the request, not about a line: refused whole,
       // even with partial. An issue says which limit.
@@ -576,8 +450,11 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
   std::string_view body = ctx->request().body();
   if (spec.format == Format::kLineProtocol && !gzipped && body.size() >= kParallelParseBytes &&
       body.size() <= max_bytes) {
-    auto cut = body.find('\n', body.size() / 2);
-    if (cut != std::string_view::npos && cut + 1 < body.size()) {
+    // Cut at the end of a record: a newline inside a quoted string does not end one.
+    std::size_t cut = 0;
+    while (cut < body.size() / 2) cut = tsdb::line_protocol_record_end(body, cut) + 1;
+    --cut;
+    if (cut + 1 < body.size()) {
       struct Join {
         Parsed parts[2];
         int remaining = 2;
@@ -610,6 +487,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
           merged.batch.append(std::move(join->parts[1].batch));
           r.issues.insert(r.issues.end(), second.issues.begin(), second.issues.end());
           r.truncated = r.truncated || second.truncated;
+          r.skipped_strings += second.skipped_strings;
           r.sample_lines.insert(r.sample_lines.end(), second.sample_lines.begin(),
                                 second.sample_lines.end());
           if (merged.batch.size() > max_samples) {
@@ -953,6 +831,7 @@ void register_metric_routes(Router& router, const RouteDeps& deps_in) {
       {"partial", "true: store the good samples and list the bad ones (default: all or nothing)",
        "boolean"}};
 
+  skipped_fields_counter(deps.metrics, "string");  // listed in /metrics from the start
   auto lp = [shared, &deps](ContextPtr ctx) {
     ingest(ctx, deps, {Format::kLineProtocol, true, tsdb::Precision::kNanoseconds});
   };
@@ -987,46 +866,55 @@ void register_metric_routes(Router& router, const RouteDeps& deps_in) {
     router.add(std::move(r));
   }
   {
-    auto r =
-        route(verb::post, "/api/v1/kpis", Permission::kMetricsWrite,
-              "Enter one KPI value by hand (recorded in the audit log with who entered it)",
-              [shared, &deps](ContextPtr ctx) {
-                Fields f(ctx->body());
-                if (auto r = f.only({"metric_name", "value", "timestamp", "tags", "note"}); !r)
-                  return ctx->reply_error(r.error());
-                auto note = f.optional_string("note", 500);
-                if (!note) return ctx->reply_error(note.error());
-                boost::json::object sample = ctx->body();
-                sample.erase("note");
-                Parsed parsed;
-                parse_json_samples(boost::json::serialize(sample), tsdb::Precision::kSeconds,
-                                   deps.clock.unix_millis(), 1, parsed);
-                if (parsed.error) return ctx->reply_error(*parsed.error);
-                if (!parsed.result.issues.empty()) {
-                  const auto& i = parsed.result.issues.front();
-                  return ctx->reply_error(core::invalid_field(i.field, i.reason));
+    auto r = route(
+        verb::post, "/api/v1/kpis", Permission::kMetricsWrite,
+        "Enter one KPI value by hand (recorded in the audit log with who entered it)",
+        [shared, &deps](ContextPtr ctx) {
+          Fields f(ctx->body());
+          if (auto r = f.only({"metric_name", "value", "timestamp", "tags", "note"}); !r)
+            return ctx->reply_error(r.error());
+          auto note = f.optional_string("note", 500);
+          if (!note) return ctx->reply_error(note.error());
+          boost::json::object sample = ctx->body();
+          sample.erase("note");
+          auto parsed =
+              tsdb::parse_json_samples(boost::json::serialize(sample), tsdb::Precision::kSeconds,
+                                       deps.clock.unix_millis(), {}, 1, ctx->org_scope().org_id());
+          if (parsed.error) return ctx->reply_error(*parsed.error);
+          if (!parsed.issues.empty()) {
+            const auto& i = parsed.issues.front();
+            return ctx->reply_error(core::invalid_field(i.field, i.reason));
+          }
+          // The parser checked the body: its metric and tags are as stored.
+          tsdb::ParsedSample s;
+          s.key.metric = std::string(sample.at("metric_name").as_string());
+          if (auto* tags = sample.if_contains("tags"); tags && tags->is_object()) {
+            for (const auto& [k, v] : tags->as_object()) {
+              s.key.labels.emplace_back(std::string(k), std::string(v.as_string()));
+            }
+            std::sort(s.key.labels.begin(), s.key.labels.end());
+          }
+          s.sample = parsed.batch.sample(0);
+          ctx->set_audit_target("kpis/" + s.key.metric);
+          auto actor = ctx->principal().actor;
+          deps.tsdb->append(
+              ctx->org_scope().org_id(), std::move(parsed.batch), tsdb::AppendMode::kAllOrNothing,
+              [ctx, s, actor, note = note->value_or("")](core::Result<tsdb::AppendResult> r) {
+                if (!r) return ctx->reply_error(r.error());
+                if (!r->stored || r->accepted == 0) {
+                  const auto& why = r->refused.front();
+                  return ctx->reply_error(core::invalid_field(why.field, why.message));
                 }
-                auto s = parsed.result.samples.front();
-                ctx->set_audit_target("kpis/" + s.key.metric);
-                auto actor = ctx->principal().actor;
-                deps.tsdb->append(
-                    ctx->org_scope().org_id(), {s}, tsdb::AppendMode::kAllOrNothing,
-                    [ctx, s, actor, note = note->value_or("")](core::Result<tsdb::AppendResult> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      if (!r->stored || r->accepted == 0) {
-                        const auto& why = r->refused.front();
-                        return ctx->reply_error(core::invalid_field(why.field, why.message));
-                      }
-                      ctx->reply_data({{"metric_name", s.key.metric},
-                                       {"value", s.sample.v},
-                                       {"timestamp", json_time(s.sample.t)},
-                                       {"tags", json_labels(s.key.labels)},
-                                       {"note", note},
-                                       {"entered_by", actor},
-                                       {"duplicate", r->duplicates > 0}},
-                                      http::status::created);
-                    });
+                ctx->reply_data({{"metric_name", s.key.metric},
+                                 {"value", s.sample.v},
+                                 {"timestamp", json_time(s.sample.t)},
+                                 {"tags", json_labels(s.key.labels)},
+                                 {"note", note},
+                                 {"entered_by", actor},
+                                 {"duplicate", r->duplicates > 0}},
+                                http::status::created);
               });
+        });
     r.json_body = true;
     r.doc.success_status = 201;
     router.add(std::move(r));
@@ -1053,6 +941,21 @@ void register_metric_routes(Router& router, const RouteDeps& deps_in) {
                    {{"query", "series selector"},
                     {"time", "Unix seconds (default: now)", "number"},
                     {"lookback", "how far back to look for a sample (default 5m)"}}));
+  router.add(route(verb::get, "/api/v1/metrics/usage", Permission::kMetricsRead,
+                   "Your organization's series against tsdb.max_series_per_org (events at 80 % "
+                   "and 100 %)",
+                   [shared, &deps](ContextPtr ctx) {
+                     const auto u = deps.tsdb->series_usage(ctx->org_scope().org_id());
+                     const double pct = u.limit ? 100.0 * static_cast<double>(u.series) /
+                                                      static_cast<double>(u.limit)
+                                                : 0.0;
+                     ctx->reply_data({{"series", u.series},
+                                      {"series_limit", u.limit},
+                                      {"percent", std::round(pct * 10) / 10},
+                                      {"level", u.series >= u.limit ? "full"
+                                                : pct >= 80.0       ? "warning"
+                                                                    : "ok"}});
+                   }));
   router.add(route(verb::get, "/api/v1/series", Permission::kMetricsRead,
                    "Series matching the selectors (match[] may repeat)",
                    [shared, &deps](ContextPtr ctx) {

@@ -185,6 +185,32 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
 
+  // tsdb knows nothing of devices: an organization's series reaching 80 % or 100 % of
+  // tsdb.max_series_per_org becomes an organization-level event (no device) in the event log,
+  // which GET /api/v1/events lists, so missing graphs come with a word to the operator.
+  auto series_limit_events = bus.subscribe<tsdb::SeriesLimitReached>(
+      [&inv = **inventory, &clock = rt.clock](const tsdb::SeriesLimitReached& e) {
+        devices::DeviceEvent ev;
+        ev.org_id = e.org_id;
+        ev.at = clock.unix_seconds();
+        ev.kind = "series_limit";
+        ev.severity =
+            e.level >= 100 ? devices::EventSeverity::kCritical : devices::EventSeverity::kWarning;
+        ev.message = e.level >= 100
+                         ? fmt::format(
+                               "the organization has reached its limit of {} metric series "
+                               "(tsdb.max_series_per_org): samples of new series are refused",
+                               e.limit)
+                         : fmt::format(
+                               "the organization has {} metric series, {} % of its limit of {} "
+                               "(tsdb.max_series_per_org); past it samples of new series are "
+                               "refused",
+                               e.series, e.level, e.limit);
+        ev.details_json =
+            fmt::format(R"({{"level":{},"series":{},"limit":{}}})", e.level, e.series, e.limit);
+        inv.record_event(std::move(ev));
+      });
+
   pollers::PollerOptions poller_options;
   const auto& pc = config->pollers;
   poller_options.icmp_mode = pc.icmp_mode;

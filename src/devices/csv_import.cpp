@@ -4,13 +4,15 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <functional>
 #include <map>
+#include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/csv.hpp>
 
+#include "detail/sql.hpp"
 #include "detail/validation.hpp"
 
 namespace netpulse::devices::detail {
@@ -234,6 +236,9 @@ class Importer {
     d.tags = split_list(v[kTags]);
     d.groups = split_list(v[kGroups]);
     row.parent_addresses = split_list(v[kParents]);
+    if (row.parent_addresses.size() > kMaxParents) {
+      bad(kParents, "may hold at most " + std::to_string(kMaxParents) + " parents");
+    }
     for (auto [col, field] : {std::pair<int, bool*>{kEnabled, &d.enabled},
                               std::pair<int, bool*>{kMaintenance, &d.maintenance}}) {
       if (v[static_cast<std::size_t>(col)].empty()) continue;
@@ -371,25 +376,81 @@ class Importer {
     }
     if (!out_.issues.empty()) return core::ok();
     // Cycles among the new rows (existing devices have no link to them, so cannot close one).
-    std::vector<int> state(rows.size(), 0);  // 0 new, 1 on the path, 2 done
-    std::function<bool(std::size_t)> visit = [&](std::size_t i) {
-      if (state[i] == 2) return true;
-      if (state[i] == 1) {
-        issue(rows[i].line, "parents",
-              "the parents in this file form a cycle through " + rows[i].device.address);
-        return false;
+    if (!order_rows(rows, in_file)) return core::ok();
+    return check_depth(rows, in_file);
+  }
+
+  // Puts the rows in order_, parents before children (a post-order of the parent links), or
+  // records the issue of a cycle and returns false. Iterative: a file may hold a chain of as
+  // many rows as the import takes, far deeper than a thread's stack.
+  bool order_rows(const std::vector<PendingRow>& rows,
+                  const std::map<std::string, std::size_t>& in_file) {
+    enum State : unsigned char { kNew, kOnPath, kDone };
+    std::vector<State> state(rows.size(), kNew);
+    std::vector<std::pair<std::size_t, std::size_t>> stack;  // (row, next parent to follow)
+    for (std::size_t first = 0; first < rows.size(); ++first) {
+      if (state[first] != kNew) continue;
+      state[first] = kOnPath;
+      stack.emplace_back(first, 0);
+      while (!stack.empty()) {
+        const auto [i, k] = stack.back();
+        const auto& parents = rows[i].parent_addresses;
+        if (k == parents.size()) {
+          state[i] = kDone;
+          order_.push_back(i);
+          stack.pop_back();
+          continue;
+        }
+        ++stack.back().second;
+        auto it = in_file.find(parents[k]);
+        if (it == in_file.end() || state[it->second] == kDone) continue;
+        const auto j = it->second;
+        if (state[j] == kOnPath) {
+          issue(rows[j].line, "parents",
+                "the parents in this file form a cycle through " + rows[j].device.address);
+          return false;
+        }
+        state[j] = kOnPath;
+        stack.emplace_back(j, 0);
       }
-      state[i] = 1;
+    }
+    return true;
+  }
+
+  // Holds every chain of parent links to kMaxParentChainDepth, counting the links above the
+  // parents already in the database; one issue per row that would sit deeper, in line order.
+  core::Result<void> check_depth(const std::vector<PendingRow>& rows,
+                                 const std::map<std::string, std::size_t>& in_file) {
+    std::optional<LinkMap> stored_links;  // loaded when a row has a stored parent
+    std::unordered_map<std::int64_t, std::size_t> stored_depth;
+    std::vector<std::size_t> depth(rows.size(), 0);
+    std::vector<std::size_t> too_deep;
+    for (auto i : order_) {
       for (auto& address : rows[i].parent_addresses) {
-        auto it = in_file.find(address);
-        if (it != in_file.end() && !visit(it->second)) return false;
+        std::size_t above = 0;
+        if (auto it = in_file.find(address); it != in_file.end()) {
+          above = depth[it->second];
+        } else {
+          auto id = existing_id(address);
+          if (!id) return std::move(id).error();
+          if (!stored_links) {
+            auto links = load_parent_links(c_, org_);
+            if (!links) return std::move(links).error();
+            stored_links = std::move(*links);
+          }
+          above = longest_chain(*stored_links, *id, stored_depth);
+        }
+        depth[i] = std::max(depth[i], above + 1);
       }
-      state[i] = 2;
-      order_.push_back(i);
-      return true;
-    };
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      if (!visit(i)) break;
+      if (depth[i] > kMaxParentChainDepth) too_deep.push_back(i);
+    }
+    std::sort(too_deep.begin(), too_deep.end(),
+              [&](std::size_t a, std::size_t b) { return rows[a].line < rows[b].line; });
+    for (auto i : too_deep) {
+      issue(rows[i].line, "parents",
+            "this device would sit " + std::to_string(depth[i]) +
+                " parent links below the top of its chain; at most " +
+                std::to_string(kMaxParentChainDepth) + " are allowed");
     }
     return core::ok();
   }

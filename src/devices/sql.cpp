@@ -10,6 +10,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "detail/validation.hpp"
+
 namespace netpulse::devices::detail {
 
 namespace {
@@ -341,23 +343,10 @@ core::Result<void> check_parents(db::Connection& c, std::int64_t org_id, std::in
       return core::invalid_field(field, "there is no device " + std::to_string(p));
     }
   }
-  if (device_id == 0) return core::ok();
   // child -> parents, without the device's own current links (they are being replaced).
-  std::unordered_map<std::int64_t, std::vector<std::int64_t>> up;
-  {
-    auto st = c.prepare(
-        "SELECT p.device_id, p.parent_id FROM device_parents p JOIN devices d "
-        "ON d.id = p.device_id WHERE d.org_id = ?1");
-    if (!st) return st.error();
-    st->bind(1, org_id);
-    while (true) {
-      auto more = st->step();
-      if (!more) return more.error();
-      if (!*more) break;
-      if (st->get_int64(0) == device_id) continue;
-      up[st->get_int64(0)].push_back(st->get_int64(1));
-    }
-  }
+  auto links = load_parent_links(c, org_id, device_id);
+  if (!links) return links.error();
+  const LinkMap& up = *links;
   // Depth-first from each new parent upwards; reaching device_id closes a cycle.
   for (auto start : parents) {
     std::unordered_map<std::int64_t, std::int64_t> came_from{{start, 0}};
@@ -389,7 +378,75 @@ core::Result<void> check_parents(db::Connection& c, std::int64_t org_id, std::in
       }
     }
   }
+  // The longest chain through the device: above its new parents, one link to them, below it.
+  std::unordered_map<std::int64_t, std::size_t> above_memo;
+  std::size_t above = 0;
+  for (auto p : parents) above = std::max(above, longest_chain(up, p, above_memo) + 1);
+  std::size_t below = 0;
+  if (device_id != 0) {
+    LinkMap down;
+    for (const auto& [child, ps] : up) {
+      for (auto p : ps) down[p].push_back(child);
+    }
+    std::unordered_map<std::int64_t, std::size_t> below_memo;
+    below = longest_chain(down, device_id, below_memo);
+  }
+  if (above + below > kMaxParentChainDepth) {
+    return core::invalid_field(
+        field, "would make a chain of " + std::to_string(above + below) + " parent links (" +
+                   std::to_string(above) + " above the device, " + std::to_string(below) +
+                   " below it); at most " + std::to_string(kMaxParentChainDepth) + " are allowed");
+  }
   return core::ok();
+}
+
+core::Result<LinkMap> load_parent_links(db::Connection& c, std::int64_t org_id,
+                                        std::int64_t except_child) {
+  LinkMap up;
+  auto st = c.prepare(
+      "SELECT p.device_id, p.parent_id FROM device_parents p JOIN devices d "
+      "ON d.id = p.device_id WHERE d.org_id = ?1");
+  if (!st) return st.error();
+  st->bind(1, org_id);
+  while (true) {
+    auto more = st->step();
+    if (!more) return more.error();
+    if (!*more) break;
+    if (st->get_int64(0) == except_child) continue;
+    up[st->get_int64(0)].push_back(st->get_int64(1));
+  }
+  return up;
+}
+
+std::size_t longest_chain(const LinkMap& links, std::int64_t start,
+                          std::unordered_map<std::int64_t, std::size_t>& memo) {
+  if (auto done = memo.find(start); done != memo.end()) return done->second;
+  // Depth-first post-order with an explicit stack: (node, index of the next link to follow).
+  std::vector<std::pair<std::int64_t, std::size_t>> stack{{start, 0}};
+  std::unordered_set<std::int64_t> on_path{start};
+  while (!stack.empty()) {
+    const auto node = stack.back().first;
+    const auto it = links.find(node);
+    const std::size_t next_index = stack.back().second;
+    if (it != links.end() && next_index < it->second.size()) {
+      ++stack.back().second;
+      const auto next = it->second[next_index];
+      if (memo.count(next) || on_path.count(next)) continue;
+      on_path.insert(next);
+      stack.emplace_back(next, 0);
+      continue;
+    }
+    std::size_t longest = 0;
+    if (it != links.end()) {
+      for (auto next : it->second) {
+        if (auto m = memo.find(next); m != memo.end()) longest = std::max(longest, m->second + 1);
+      }
+    }
+    memo[node] = longest;
+    on_path.erase(node);
+    stack.pop_back();
+  }
+  return memo[start];
 }
 
 core::Result<std::int64_t> insert_device(db::Connection& c, const SecretBox& box,

@@ -53,6 +53,7 @@ struct Scratch {
   std::string key;
   std::vector<TagView> tags;
   std::vector<FieldEntry> fields;
+  std::size_t skipped_strings = 0;  // string field values skipped so far in the body
 };
 
 // A name from hostile input made safe to echo in an issue: at most kMaxNameInIssue bytes and
@@ -67,6 +68,18 @@ std::string printable(std::string_view name) {
   }
   if (name.size() > n) out += "...";
   return out;
+}
+
+// Why a measurement, tag key or field key (unescaped) cannot be a name, or "": names are
+// sanitized to [a-zA-Z0-9_:] later, but bytes that are not text at all are refused rather than
+// turned into underscores, so two different binary names cannot become the same series.
+std::string_view name_problem(std::string_view name) {
+  for (const char c : name) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return "contains a control character";
+  }
+  if (!valid_utf8(name)) return "is not valid UTF-8";
+  return {};
 }
 
 // Byte classes: the scanning loops make one table lookup per byte.
@@ -287,8 +300,12 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     err = error("measurement", "missing measurement");
     return false;
   }
-  const std::string_view measurement =
-      clean_name(s, token_text(s, token, escaped, kValueStops), true);
+  const std::string_view raw_measurement = token_text(s, token, escaped, kValueStops);
+  if (const std::string_view problem = name_problem(raw_measurement); !problem.empty()) {
+    err = error("measurement", problem);
+    return false;
+  }
+  const std::string_view measurement = clean_name(s, raw_measurement, true);
 
   // Tags.
   s.tags.clear();
@@ -320,8 +337,12 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
       err = error("line", "more than " + std::to_string(limits.max_labels) + " tags");
       return false;
     }
-    const std::string_view name =
-        clean_name(s, token_text(s, key_token, key_escaped, kKeyStops), false);
+    const std::string_view raw_name = token_text(s, key_token, key_escaped, kKeyStops);
+    if (const std::string_view problem = name_problem(raw_name); !problem.empty()) {
+      err = error(field(), problem);
+      return false;
+    }
+    const std::string_view name = clean_name(s, raw_name, false);
     if (!valid_label_name(name)) {
       err = error(field(), "tag key '" + printable(name) + "' is reserved (starts with \"__\")");
       return false;
@@ -349,6 +370,7 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
 
   // Fields.
   s.fields.clear();
+  std::size_t line_strings = 0;  // string values skipped, counted once the line stands
   while (true) {
     std::string_view key_token;
     bool key_escaped = false;
@@ -366,13 +388,34 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     }
     ++pos;
     if (pos < line.size() && line[pos] == '"') {
-      // Scan to the closing quote only to tell an unterminated string from a refused one.
+      // A string value: NetPulse stores numbers, so it is skipped and counted, never refused
+      // (Telegraf sends strings such as system's uptime_format in every batch). It runs to the
+      // first quote not escaped by a backslash, newlines included (see record_end()).
       std::size_t i = pos + 1;
       while (i < line.size() && line[i] != '"') i += line[i] == '\\' ? 2 : 1;
-      err = error("field:" + printable(key_token),
-                  i >= line.size() ? "unterminated string value"
-                                   : "string field values are not accepted (numbers only)");
-      return false;
+      if (i >= line.size()) {
+        err = error("field:" + printable(key_token), "unterminated string value");
+        return false;
+      }
+      pos = i + 1;
+      if (pos < line.size() && line[pos] != ',' && line[pos] != ' ') {
+        err = error("field:" + printable(key_token), "unexpected bytes after a string value");
+        return false;
+      }
+      if (const std::string_view problem =
+              name_problem(token_text(s, key_token, key_escaped, kKeyStops));
+          !problem.empty()) {
+        err = error("field:" + printable(key_token), problem);
+        return false;
+      }
+      ++line_strings;
+      if (pos == line.size() || line[pos] == ' ') break;
+      ++pos;  // the ',' between fields
+      if (pos == line.size()) {
+        err = error("field", "empty field key");
+        return false;
+      }
+      continue;
     }
     std::size_t value_end = pos;
     while (value_end < line.size() && line[value_end] != ',' && line[value_end] != ' ') {
@@ -392,6 +435,10 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     }
     FieldEntry entry;
     entry.key = token_text(s, key_token, key_escaped, kKeyStops);
+    if (const std::string_view problem = name_problem(entry.key); !problem.empty()) {
+      err = error("field:" + printable(key_token), problem);
+      return false;
+    }
     entry.is_value = entry.key == "value";
     entry.value = value;
     for (const FieldEntry& other : s.fields) {
@@ -463,6 +510,7 @@ bool parse_line(std::string_view line, Precision precision, Timestamp now_ms,
     }
     out.push(s.key, Sample{t, f.value});
   }
+  s.skipped_strings += line_strings;
   return true;
 }
 
@@ -472,6 +520,37 @@ bool is_blank(char c) {
 
 }  // namespace
 }  // namespace detail
+
+std::size_t line_protocol_record_end(std::string_view body, std::size_t pos) {
+  const std::size_t n = body.size();
+  std::size_t i = pos;
+  while (i < n && detail::is_blank(body[i])) ++i;
+  if (i < n && body[i] == '#') {
+    const std::size_t newline = body.find('\n', i);
+    return newline == std::string_view::npos ? n : newline;
+  }
+  // A backslash takes the next byte with it, except a newline, which always ends the line.
+  const auto escaped_pair = [&](std::size_t at) {
+    return body[at] == '\\' && at + 1 < n && body[at + 1] != '\n';
+  };
+  // Measurement and tags: up to the first unescaped space. Quotes are ordinary bytes here.
+  while (i < n && body[i] != '\n' && body[i] != ' ') i += escaped_pair(i) ? 2 : 1;
+  // Fields and timestamp: a value that starts with a quote runs to the next unescaped quote.
+  bool value_start = false;
+  while (i < n && body[i] != '\n') {
+    if (value_start && body[i] == '"') {
+      ++i;
+      while (i < n && body[i] != '"') i += body[i] == '\\' ? 2 : 1;
+      if (i >= n) return n;  // unterminated: the rest of the body is this record
+      ++i;
+      value_start = false;
+      continue;
+    }
+    value_start = body[i] == '=';
+    i += escaped_pair(i) ? 2 : 1;
+  }
+  return std::min(i, n);
+}
 
 std::optional<Precision> parse_precision(std::string_view name) {
   if (name == "ns" || name == "n") return Precision::kNanoseconds;
@@ -495,12 +574,14 @@ KeyedParseResult parse_line_protocol(std::string_view body, Precision precision,
   detail::LineError err;
   std::size_t line_no = 0;
   std::size_t pos = 0;
+  std::size_t next_line_no = 1;
   while (pos < body.size()) {
-    const std::size_t newline = body.find('\n', pos);
-    const std::size_t end = newline == std::string_view::npos ? body.size() : newline;
+    const std::size_t end = line_protocol_record_end(body, pos);
     std::string_view line = body.substr(pos, end - pos);
     pos = end + 1;
-    ++line_no;
+    // Line numbers count newlines, so a record with a string spanning lines keeps them right.
+    line_no = next_line_no;
+    next_line_no += 1 + static_cast<std::size_t>(std::count(line.begin(), line.end(), '\n'));
     if (line_no > limits.max_lines) {
       result.issues.push_back({line_no, "line",
                                "body has more than " + std::to_string(limits.max_lines) +
@@ -532,6 +613,7 @@ KeyedParseResult parse_line_protocol(std::string_view body, Precision precision,
     }
     result.sample_lines.resize(result.batch.size(), line_no);
   }
+  result.skipped_strings = scratch.skipped_strings;
   return result;
 }
 
@@ -548,6 +630,7 @@ ParseResult parse_line_protocol(std::string_view body, Precision precision, Time
   result.issues = std::move(keyed.issues);
   result.sample_lines = std::move(keyed.sample_lines);
   result.truncated = keyed.truncated;
+  result.skipped_strings = keyed.skipped_strings;
   return result;
 }
 

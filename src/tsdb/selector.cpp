@@ -1,6 +1,7 @@
-// Parsing and evaluating PromQL-style series selectors. A small hand-written recursive-descent
-// parser walks the text once, byte by byte, and reports the first problem with its byte offset; no
-// exception leaves this file. Regex matchers are compiled once here with RE2, Prometheus' own
+// Parsing and evaluating PromQL-style series selectors. A small hand-written parser walks the text
+// once, byte by byte, in loops (a selector does not nest, so nothing here recurses and no input
+// can deepen the stack), and reports the first problem with its byte offset; no exception leaves
+// this file. Regex matchers are compiled once here with RE2, Prometheus' own
 // regex dialect, whose matching time is linear in the subject. The syntax and the limits are
 // written down in include/netpulse/tsdb/selector.hpp.
 #include <algorithm>

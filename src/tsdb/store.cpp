@@ -296,6 +296,7 @@ struct SeriesKeyOf {
 
 struct OrgIndex {
   std::size_t count = 0;
+  int limit_level = 0;  // the SeriesLimitReached level last reached (0, 80, 100)
   std::map<std::string, std::vector<SeriesId>, std::less<>> by_metric;
   // Postings per label pair, keyed "name\0value": equality matchers read the shortest list.
   std::unordered_map<std::string, std::vector<SeriesId>> by_label;
@@ -417,6 +418,9 @@ class StoreImpl final : public Store {
     arm_timers();
     update_gauges();
     schedule_purge();  // one cut short by a stop goes on
+    // Levels reached before this start were announced then (the event log keeps them).
+    for (auto& [org, oi] : orgs_) oi.limit_level = limit_level(oi.count);
+    announce_limits_ = true;
     return core::ok();
   }
 
@@ -1442,6 +1446,12 @@ class StoreImpl final : public Store {
     return core::ok();
   }
 
+  SeriesUsage series_usage(std::int64_t org_id) const override {
+    drain();
+    auto oit = orgs_.find(org_id);
+    return {oit == orgs_.end() ? 0 : oit->second.count, o_.max_series_per_org};
+  }
+
   StoreStats stats() const override {
     drain();
     StoreStats st;
@@ -1906,6 +1916,25 @@ class StoreImpl final : public Store {
     });
   }
 
+  // 100 at or over max_series_per_org, 80 at or over 80 % of it, else 0.
+  int limit_level(std::size_t count) const {
+    const std::size_t limit = o_.max_series_per_org;
+    if (count >= limit) return 100;
+    if (count * 5 >= limit * 4) return 80;
+    return 0;
+  }
+
+  // Publishes SeriesLimitReached when `oi` has just reached a higher level.
+  void note_series_limit(std::int64_t org, OrgIndex& oi) {
+    const int level = limit_level(oi.count);
+    if (level > oi.limit_level && bus_) {
+      log_.warn("tsdb", "organization {} has {} series, {}% of tsdb.max_series_per_org ({})", org,
+                oi.count, level, o_.max_series_per_org);
+      bus_->publish(SeriesLimitReached{org, level, oi.count, o_.max_series_per_org});
+    }
+    oi.limit_level = level;
+  }
+
   void create_series(SeriesId id, std::string key, bool indexed) {
     if (series_.size() <= id) series_.resize(static_cast<std::size_t>(id) + 1);
     auto s = std::make_unique<Series>();
@@ -1915,6 +1944,7 @@ class StoreImpl final : public Store {
     auto org = s->org();
     auto& oi = orgs_[org];
     ++oi.count;
+    if (announce_limits_) note_series_limit(org, oi);
     oi.by_metric[std::string(detail::KeyView(s->unprefixed()).metric())].push_back(id);
     {
       detail::KeyView kv(s->unprefixed());
@@ -2186,6 +2216,7 @@ class StoreImpl final : public Store {
   std::size_t head_chunks_ = 0;
   std::uint64_t samples_appended_ = 0;
   bool busy_ = false;
+  bool announce_limits_ = false;  // after start-up: series limit levels go on the bus
   bool closed_ = false;
   // Organizations dropped since start: appends for them are refused (ids are never reused).
   std::unordered_set<std::int64_t> dropped_orgs_;

@@ -2,6 +2,7 @@
 // and out with secrets never returned, search/filter/sort/pages, 409s for a taken address and a
 // parent cycle, groups, CSV import (all or nothing, issues by line and column) and export,
 // hostile bodies, and persistence across a restart with the credentials still usable.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -394,4 +395,35 @@ TEST_CASE("devices: addresses refused by the outbound policy are refused when sa
       201);
   CHECK(c2.post_json("/api/v1/devices", R"({"name":"md","address":"169.254.169.254"})", admin2)
             .error_code() == "OUTBOUND_DENIED");
+}
+
+TEST_CASE("devices: a CSV import of a 50,000-row parent chain gets a 400, and the server lives",
+          "[devices][csv]") {
+  // Before the fix the import's cycle check recursed once per row on the db writer thread and
+  // the server died of a stack overflow (SIGSEGV).
+  TempDir dir;
+  ServerProcess server(dir.path());
+  auto c = server.client();
+  auto admin = login(c, kAdminEmail, kAdminPassword);
+  auto address = [](int i) {
+    return "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
+           std::to_string(i & 255);
+  };
+  std::string csv = "name,address,parents\n";
+  for (int i = 0; i < 50'000; ++i) {
+    csv += "d" + std::to_string(i) + "," + address(i) + "," + (i ? address(i - 1) : "") + "\n";
+  }
+  HttpClient slow("127.0.0.1", server.port(), false, std::chrono::seconds(120));
+  auto res = post_csv(slow, "/api/v1/devices/import", csv, admin);
+  INFO(res.body.substr(0, 2000));
+  REQUIRE(res.status == 400);
+  CHECK(res.error_code() == "INVALID_INPUT");
+  auto issues = res.json().at("error").at("details").at("issues").as_array();
+  REQUIRE_FALSE(issues.empty());
+  CHECK(issues[0].at("column") == "parents");
+  CHECK(issues[0].at("line") == 2 + 64 + 1);  // the first row 65 links below the top
+  CHECK(issues[0].at("message").as_string().find("64") != std::string::npos);
+  REQUIRE(server.running());
+  CHECK(c.get("/api/v1/devices", admin).json().at("pagination").at("total") == 0);
+  CHECK(server.client().get("/alive").status == 200);
 }

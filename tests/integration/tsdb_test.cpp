@@ -940,7 +940,7 @@ TEST_CASE(
 
   // One bad line among good ones: 400 naming line 3, nothing stored.
   const std::string body = line("val_a", "1", t0) + line("val_a", "2", t0 + 1000) +
-                           line("val_a", "\"oops\"", t0 + 2000) + line("val_a", "4", t0 + 3000);
+                           line("val_a", "oops", t0 + 2000) + line("val_a", "4", t0 + 3000);
   {
     auto res = write_lp(c, key, body);
     check_envelope(res, 400, "INVALID_INPUT");
@@ -1164,7 +1164,9 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
       lp_case("lp: lone backslash in a tag", "hostile_lp,host=a\\", 400, bad),
       lp_case("lp: escaped space eats the field set", "hostile_lp,host=a\\ value=1", 400, bad),
       lp_case("lp: 1 MB tag value", "hostile_lp,host=" + big + " value=1 " + t, 400, bad),
-      lp_case("lp: string field", "hostile_lp value=\"text\" " + t, 400, bad),
+      // A string field is skipped, not refused (Telegraf sends them); bytes glued to one are not.
+      lp_case("lp: bytes after a string field", "hostile_lp s=\"text\"x,value=1 " + t, 400, bad),
+      lp_case("lp: control byte in a name", "hostile\x01lp value=1 " + t, 400, bad),
       lp_case("lp: unterminated quote", "hostile_lp value=\"text " + t, 400, bad),
       lp_case("lp: invalid UTF-8", "hostile_lp,host=\xff\xfe\xc0\x80 value=1 " + t, 400, bad),
       lp_case("lp: NUL byte", "hostile_lp,host=a" + nul + "b value=1 " + t, 400, bad),
@@ -1200,7 +1202,9 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
       json_case("json: a number, not a sample", "42", 400, bad),
       {"json: 200,001 samples", json, "application/json", many_json, {413}, ""},
       {"json: wrong Content-Type", json, "text/plain", sample + "}", {415}, media},
-      json_case("json: gzip bomb", bomb, 413, too_large, "gzip"),
+      // Parsed as it inflates: the zeros are refused as no JSON in the first buffer, long before
+      // the 64 MiB inflation limit (the 63 MiB bomb of samples has its own test).
+      json_case("json: gzip bomb", bomb, 400, malformed, "gzip"),
       kpi_case("kpi: nested 1000 deep", deep_json, 400, malformed),
       kpi_case("kpi: value as a string", R"({"metric_name":"hostile_kpi","value":"1"})", 400, bad),
       csv_case("csv: bad header", "name,value,time\nhostile_csv,1," + t + "\n", 400, bad),
@@ -1812,4 +1816,165 @@ TEST_CASE(
     CHECK(metric_value(c, "netpulse_tsdb_series") == 5);
     CHECK(server.terminate() == 0);
   }
+}
+
+namespace {
+
+// The peak resident set (VmHWM) of process `pid` in bytes, from /proc.
+std::int64_t peak_rss_bytes(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  REQUIRE(f != nullptr);
+  char line[256];
+  std::int64_t kib = -1;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kib = std::strtoll(line + 6, nullptr, 10);
+  }
+  std::fclose(f);
+  REQUIRE(kib > 0);
+  return kib * 1024;
+}
+
+}  // namespace
+
+TEST_CASE("tsdb: a gzipped JSON body of 63 MiB is refused at the sample cap in bounded memory",
+          "[tsdb][json]") {
+  // Before the fix about 190 KB of gzip inflated to a 63 MiB string that was parsed whole into a
+  // JSON document (several hundred MB) before the sample cap was checked.
+  TempDir dir;
+  ServerProcess server(dir.path(), tsdb_env());
+  auto c = server.client();
+  const auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto key = create_key(c, admin, "collector");
+
+  const std::string sample = R"({"metric_name":"bomb","value":1},)";
+  std::string json = "[";
+  json.reserve(63u << 20);
+  while (json.size() + sample.size() < (63u << 20)) json += sample;
+  json.back() = ']';
+  const std::string body = gzip(json);
+  json = {};
+  REQUIRE(body.size() < 1'000'000);
+
+  // A small request first, so what is measured is the big one.
+  REQUIRE(post(c, "/api/v1/metrics", "Bearer " + key, "application/json",
+               R"([{"metric_name":"warm","value":1}])")
+              .status == 200);
+  const auto before = peak_rss_bytes(server.pid());
+  HttpClient slow("127.0.0.1", server.port(), false, std::chrono::seconds(120));
+  auto res = post(slow, "/api/v1/metrics", "Bearer " + key, "application/json", body,
+                  {{"Content-Encoding", "gzip"}});
+  const auto after = peak_rss_bytes(server.pid());
+  INFO(res.body.substr(0, 1000));
+  CHECK(res.status == 413);
+  CHECK(res.error_code() == "PAYLOAD_TOO_LARGE");
+  CHECK(contains(res.body, "200000 samples"));
+  const auto grown = after - before;
+  INFO("peak RSS grew by " << grown / 1024 << " KiB");
+  // http.max_body_bytes is 10 MiB; the store's batch of 200,000 samples is the most it holds.
+  CHECK(grown < (48 << 20));
+  REQUIRE(server.running());
+  CHECK(server.client().get("/alive").status == 200);
+}
+
+TEST_CASE("tsdb: Telegraf's default batch with string fields is stored; strings are counted",
+          "[tsdb][lp]") {
+  // Before the fix a string field (Telegraf's system input sends uptime_format in every batch)
+  // made the whole request 400, so nothing was stored.
+  TempDir dir;
+  ServerProcess server(dir.path(), tsdb_env());
+  auto c = server.client();
+  const auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto key = create_key(c, admin, "telegraf");
+  const auto t0 = now_ms() - 600'000;
+
+  // Over 256 KiB, so the body is parsed in two halves; every string holds a newline, so a cut at
+  // the first newline past the middle would fall inside one.
+  std::string body;
+  int lines = 0;
+  while (body.size() < (400u << 10)) {
+    const auto t = std::to_string(t0 + lines);
+    body += "system,host=web-01 load1=0.5,n_users=2i," + std::string("uptime_format=\"1 day,\n") +
+            std::string(40, ' ') + "2:03\" " + t + "\n";
+    body += "system,host=web-01 uptime_format=\"only a string\" " + t + "\n";
+    ++lines;
+  }
+  auto res = write_lp(c, key, body, "ms");
+  INFO(res.body.substr(0, 2000));
+  REQUIRE(res.status == 204);
+  auto load = points_of(c, key, "system_load1", t0, t0 + lines);
+  CHECK(load.size() == static_cast<std::size_t>(lines));
+  CHECK(points_of(c, key, "system_n_users", t0, t0 + lines).size() ==
+        static_cast<std::size_t>(lines));
+  CHECK(range(c, key, "system_uptime_format", t0, t0 + lines).empty());
+  CHECK(metric_value(c, R"(netpulse_ingest_fields_skipped_total\{reason="string"\})") ==
+        2.0 * lines);
+}
+
+TEST_CASE("tsdb: reaching 80 % and 100 % of the series limit is an event the API shows",
+          "[tsdb][limits]") {
+  // Before the fix new series past the limit were dropped and only counted in /metrics.
+  TempDir dir;
+  auto env = tsdb_env();
+  env["NETPULSE_TSDB_MAX_SERIES_PER_ORG"] = "10";
+  ServerProcess server(dir.path(), env);
+  auto c = server.client();
+  const auto admin = login(c, kAdminEmail, kAdminPassword);
+  const auto key = create_key(c, admin, "collector");
+  const auto t = std::to_string(now_ms() - 60'000);
+  auto write_series = [&](int from, int to) {
+    std::string body;
+    for (int i = from; i < to; ++i)
+      body += "limited,n=" + std::to_string(i) + " value=1 " + t + "\n";
+    return write_lp(c, key, body, "ms", {});
+  };
+  // The series_limit events of the log, oldest first, waiting for the log's writer.
+  auto limit_events = [&](std::size_t want) {
+    boost::json::array items;
+    for (int tries = 0; tries < 50; ++tries) {
+      auto res = c.get("/api/v1/events?kind=series_limit", admin);
+      REQUIRE(res.status == 200);
+      items = res.json().at("data").as_array();
+      if (items.size() >= want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::reverse(items.begin(), items.end());
+    return items;
+  };
+
+  REQUIRE(write_series(0, 7).status == 204);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(limit_events(0).empty());
+
+  REQUIRE(write_series(7, 8).status == 204);  // 8 of 10: 80 %
+  auto events = limit_events(1);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].at("device_id").is_null());
+  CHECK(events[0].at("severity") == "warning");
+  CHECK(events[0].at("details").at("level") == 80);
+  CHECK(events[0].at("details").at("series") == 8);
+  CHECK(events[0].at("details").at("limit") == 10);
+
+  REQUIRE(write_series(8, 9).status == 204);  // 9 of 10: no new crossing
+  // 10 and 11: the tenth fills the organization, the eleventh is refused.
+  auto full = post(c, "/api/v2/write?precision=ms&partial=true", "Token " + key, "text/plain",
+                   "limited,n=10 value=1 " + t + "\nlimited,n=11 value=1 " + t + "\n");
+  INFO(full.body);
+  CHECK(full.status == 200);
+  events = limit_events(2);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].at("severity") == "critical");
+  CHECK(events[1].at("details").at("level") == 100);
+  CHECK(events[1].at("message").as_string().find("tsdb.max_series_per_org") != std::string::npos);
+
+  auto usage = c.get("/api/v1/metrics/usage", key);
+  INFO(usage.body);
+  REQUIRE(usage.status == 200);
+  CHECK(usage.json().at("data").at("series") == 10);
+  CHECK(usage.json().at("data").at("series_limit") == 10);
+  CHECK(usage.json().at("data").at("level") == "full");
+
+  // Once per crossing: more refused series add no event.
+  write_series(20, 25);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(limit_events(2).size() == 2);
 }

@@ -1,11 +1,14 @@
-// Ingest parsers: InfluxDB line protocol and NetPulse CSV bodies turned into samples.
-// Pure functions over a string_view: no I/O, no clock (the caller passes "now"), no exceptions.
-// Hostile input yields issues, never a crash; every limit is explicit in ParseLimits.
-// The accepted formats are written down in docs/format/ingest.md.
+// Ingest parsers: InfluxDB line protocol, the seeds' JSON and NetPulse CSV bodies turned into
+// samples.
+// Pure functions over a string_view (and one incremental JSON parser): no I/O, no clock (the
+// caller passes "now"), no exceptions out. Hostile input yields issues, never a crash; every
+// limit is explicit in ParseLimits. The accepted formats are written down in
+// docs/format/ingest.md.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +47,12 @@ struct ParseLimits {
   // sample carrying all of the line's tags, so without it a body of wide lines with many fields
   // would ask for hundreds of times its own size.
   std::size_t max_key_bytes = std::size_t{64} << 20;
+  // JSON: nesting of arrays and objects (a sample array holds objects holding `tags`), and the
+  // memory one sample's document may take while it is parsed (the body is never held whole).
+  std::size_t max_json_depth = 8;
+  std::size_t max_json_sample_bytes = 256u << 10;
+  // JSON: a longer string or key is not kept; its sample gets an issue naming where it was.
+  std::size_t max_json_string_bytes = 65'536;
 };
 
 // One sample ready for the store: metric + sorted, unique labels; sample.t in milliseconds.
@@ -71,6 +80,8 @@ struct ParseResult {
   std::vector<std::size_t> sample_lines;  // parallel to `samples`: the line each came from
   // As in KeyedParseResult: too many lines (or key bytes); the rest was skipped.
   bool truncated = false;
+  // Line protocol: string field values skipped (not stored, not an issue) in the good lines.
+  std::size_t skipped_strings = 0;
 };
 
 // Samples of the good lines with their series keys, ready for Store::append(), and one issue
@@ -82,13 +93,19 @@ struct KeyedParseResult {
   // The body had more than limits.max_lines lines, or its keys more than limits.max_key_bytes
   // bytes: the rest was skipped, and the last issue says which.
   bool truncated = false;
+  // String field values skipped (not stored, not an issue) in the good lines.
+  std::size_t skipped_strings = 0;
 };
 
-// Parses an InfluxDB line protocol body. Each field of a good line becomes one sample: field
-// `value` is named after the measurement, any other field `<measurement>_<field>`, tags become
-// labels. A refused line contributes no sample and exactly one issue; the other lines still
-// parse, so the caller decides between all-or-nothing and partial writes. `now_ms` stamps lines
-// without a timestamp. Past `limits.max_lines` lines parsing stops with one issue.
+// Parses an InfluxDB line protocol body. Each numeric or boolean (1 / 0) field of a good line
+// becomes one sample: field `value` is named after the measurement, any other field
+// `<measurement>_<field>`, tags become labels. String fields are skipped and counted
+// (skipped_strings); a line of strings only stores nothing and is no issue. A quoted string may
+// span newlines, as in InfluxDB; line numbers count newlines. A refused line contributes no
+// sample and exactly one issue; the other lines still parse, so the caller decides between
+// all-or-nothing and partial writes. `now_ms` stamps lines without a timestamp. Past
+// `limits.max_lines` lines parsing stops with one issue. The rules, row by row against
+// InfluxDB's reference, are in docs/tsdb.md.
 ParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
                                 const ParseLimits& limits);
 // The same, straight into the series keys of `org_id`: what the ingest routes use (no label
@@ -96,11 +113,63 @@ ParseResult parse_line_protocol(std::string_view body, Precision precision, Time
 KeyedParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
                                      const ParseLimits& limits, std::int64_t org_id);
 
+// The end of the line protocol record that starts at `pos` in `body`: the index of the newline
+// that ends it, or body.size(). A newline inside a quoted string field value does not end a
+// record. Where a body may be cut in two without splitting a record.
+std::size_t line_protocol_record_end(std::string_view body, std::size_t pos);
+
 // Parses a NetPulse CSV body: header `metric,value,timestamp[,<label name>...]` (first three
 // names case-insensitive, in that order), then one sample per record; timestamps are Unix
 // seconds, integer or decimal, kept to the millisecond. A bad header yields one issue and no
 // samples; a bad record yields one issue and the others still parse.
 ParseResult parse_csv(std::string_view body, const ParseLimits& limits);
+
+// What a JSON body gave: keyed samples, one issue per refused sample (`line` holds the sample's
+// 0-based index in the array), the metadata ("type"/"unit") of the good samples that carried
+// some, in body order, and `error` when the body as a whole is refused (not JSON, not samples,
+// more than the sample cap, a sample too big to parse, the key budget).
+struct JsonParseResult {
+  KeyedBatch batch;
+  std::vector<ParseIssue> issues;
+  std::vector<std::size_t> sample_indexes;  // parallel to `batch`: the index each came from
+  std::vector<MetricMetadata> metadata;
+  std::optional<core::Error> error;
+};
+
+// Parses the seeds' JSON samples, `{metric_name, value, timestamp, tags, type, unit}` or an
+// array of them, as the body arrives: write() each piece (e.g. a buffer of inflated gzip), then
+// take(). Only one sample's document exists at a time (at most limits.max_json_sample_bytes);
+// samples go straight into the batch for `org_id`. Parsing stops at once when the body is
+// refused as a whole: more than `max_samples` samples, malformed JSON, nesting beyond
+// limits.max_json_depth. Timestamps are in `precision` units (seconds by default in the API);
+// `now_ms` stamps samples without one. One instance per body, one thread at a time.
+class JsonSampleParser {
+ public:
+  JsonSampleParser(Precision precision, Timestamp now_ms, const ParseLimits& limits,
+                   std::size_t max_samples, std::int64_t org_id);
+  ~JsonSampleParser();
+  JsonSampleParser(const JsonSampleParser&) = delete;
+  JsonSampleParser& operator=(const JsonSampleParser&) = delete;
+
+  // Parses the next piece of the body; false once the body is refused (take().error says why),
+  // after which further pieces are ignored.
+  bool write(std::string_view piece);
+  // The body is complete; false if it is refused (an incomplete document included).
+  bool finish();
+  // The result (finishing first if need be). Call once.
+  JsonParseResult take();
+  // The most memory one sample's document (and the parser's value stack) took so far.
+  std::size_t peak_sample_bytes() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The whole body at once: JsonSampleParser's write() then take().
+JsonParseResult parse_json_samples(std::string_view body, Precision precision, Timestamp now_ms,
+                                   const ParseLimits& limits, std::size_t max_samples,
+                                   std::int64_t org_id);
 
 // True if `name` is a Prometheus metric name: [a-zA-Z_:][a-zA-Z0-9_:]*.
 bool valid_metric_name(std::string_view name);

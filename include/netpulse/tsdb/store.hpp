@@ -58,8 +58,8 @@ struct StoreOptions {
   std::string dir;         // the append log's directory (created 0750 if missing)
   bool sync_full = false;  // fdatasync the log before acknowledging (power-loss durability)
   std::size_t chunk_samples = 120;
-  std::size_t max_series_per_org = 100'000;
-  std::size_t head_max_bytes = 256u << 20;  // chunk bytes kept in memory
+  std::size_t max_series_per_org = 500'000;  // docs/tsdb.md, "Series limit"
+  std::size_t head_max_bytes = 256u << 20;   // chunk bytes kept in memory
   Timestamp head_keep_ms =
       24 * 3'600'000;                   // sealed chunks kept in memory this long (budget allowing)
   Timestamp ooo_window_ms = 3'600'000;  // how far behind a series' newest sample one may land
@@ -77,17 +77,7 @@ struct StoreOptions {
   std::size_t retention_batch_rows = 5000;  // rows deleted per retention write
 };
 
-// Metric metadata (per org and metric name).
-enum class MetricType : std::uint8_t { kUnknown, kGauge, kCounter };
-std::string_view metric_type_name(MetricType t) noexcept;  // "unknown", "gauge", "counter"
-std::optional<MetricType> parse_metric_type(std::string_view name);
-
-struct MetricMetadata {
-  std::string metric;
-  MetricType type = MetricType::kUnknown;
-  std::string unit;
-  std::string help;
-};
+// MetricType and MetricMetadata: types.hpp.
 
 // One sample for append(): the series (by key) and the sample, for one org.
 using AppendSample = ParsedSample;
@@ -152,6 +142,23 @@ struct SeriesFresh {
   std::int64_t org_id = 0;
   SeriesId series = 0;
   SeriesKey key;
+};
+
+// Published on the loop when an organization's series reach 80 % (level 80) or 100 % (level
+// 100) of max_series_per_org: once per crossing, while new series are appended (not while the
+// store loads at start-up). A level is re-armed when the count falls below it (a smaller count
+// or a larger limit after a restart). At 100 % new series are refused (kSeriesLimit).
+struct SeriesLimitReached {
+  std::int64_t org_id = 0;
+  int level = 0;  // 80 or 100
+  std::size_t series = 0;
+  std::size_t limit = 0;
+};
+
+// An organization's series against the limit, for the API.
+struct SeriesUsage {
+  std::size_t series = 0;
+  std::size_t limit = 0;
 };
 
 // A series as the discovery API lists it.
@@ -267,6 +274,9 @@ class Store {
   virtual core::Result<void> close() = 0;
 
   virtual StoreStats stats() const = 0;
+
+  // The series `org_id` has and max_series_per_org. Loop thread.
+  virtual SeriesUsage series_usage(std::int64_t org_id) const = 0;
 };
 
 }  // namespace netpulse::tsdb

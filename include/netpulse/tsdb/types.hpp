@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +30,18 @@ struct SeriesKey {
   std::string metric;
   LabelSet labels;
   friend bool operator==(const SeriesKey&, const SeriesKey&) = default;
+};
+
+// Metric metadata (per org and metric name).
+enum class MetricType : std::uint8_t { kUnknown, kGauge, kCounter };
+std::string_view metric_type_name(MetricType t) noexcept;  // "unknown", "gauge", "counter"
+std::optional<MetricType> parse_metric_type(std::string_view name);
+
+struct MetricMetadata {
+  std::string metric;
+  MetricType type = MetricType::kUnknown;
+  std::string unit;
+  std::string help;
 };
 
 }  // namespace netpulse::tsdb

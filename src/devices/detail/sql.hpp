@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <netpulse/core/result.hpp>
@@ -52,9 +53,24 @@ core::Result<void> check_address_free(db::Connection& c, std::int64_t org_id,
 // Checks that every parent is a device of the organization other than `device_id`, and that
 // linking `device_id` below them keeps the graph acyclic: kConflict naming the cycle
 // (details.path: the device ids along it, first = last = device_id) otherwise. `device_id` 0
-// is a device not yet stored (it has no children, so no cycle).
+// is a device not yet stored (it has no children, so no cycle). The longest chain through the
+// device (the links above its new parents, one to them, the links below it) may have at most
+// kMaxParentChainDepth links: kInvalidInput naming `field` otherwise.
 core::Result<void> check_parents(db::Connection& c, std::int64_t org_id, std::int64_t device_id,
                                  const std::vector<std::int64_t>& parents, std::string_view field);
+
+// Device id -> the ids it links to (its parents, or its children).
+using LinkMap = std::unordered_map<std::int64_t, std::vector<std::int64_t>>;
+
+// The organization's parent links: child -> parents, without the links of `except_child`.
+core::Result<LinkMap> load_parent_links(db::Connection& c, std::int64_t org_id,
+                                        std::int64_t except_child = 0);
+
+// The number of links on the longest path from `start` following `links`, memoized in `memo`
+// across calls. Iterative (a user-shaped graph must not size the stack); a link back onto the
+// path being walked (a cycle, which the checks keep out) is not followed.
+std::size_t longest_chain(const LinkMap& links, std::int64_t start,
+                          std::unordered_map<std::int64_t, std::size_t>& memo);
 
 // Inserts a device (id 0 in row.device) with its tags, groups and parents; returns the new id.
 core::Result<std::int64_t> insert_device(db::Connection& c, const SecretBox& box,

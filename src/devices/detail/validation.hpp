@@ -20,6 +20,10 @@ inline constexpr std::size_t kMaxTags = 32;
 inline constexpr std::size_t kMaxTagLength = 64;
 inline constexpr std::size_t kMaxGroupsPerDevice = 64;
 inline constexpr std::size_t kMaxParents = 16;
+// The most parent links on any chain from a device up to a device without parents (an ISP's
+// core -> aggregation -> access -> CPE is three). Walks over the graph are iterative regardless;
+// the bound keeps topology views and status propagation shallow. docs/devices.md.
+inline constexpr std::size_t kMaxParentChainDepth = 64;
 inline constexpr int kMinPollIntervalS = 1;
 inline constexpr int kMaxPollIntervalS = 86'400;
 

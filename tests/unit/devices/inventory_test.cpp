@@ -46,7 +46,11 @@ struct Harness {
   std::vector<devices::DeviceStatusChanged> statuses;
   core::EventBus::Subscription s1, s2;
 
-  Harness() {
+  std::size_t max_devices = 50;
+  std::size_t import_max_rows = 40;
+
+  Harness() : Harness(50, 40) {}
+  Harness(std::size_t devices, std::size_t rows) : max_devices(devices), import_max_rows(rows) {
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
     auto opened = db::Database::open(dbo, clock, log, &metrics);
@@ -67,8 +71,8 @@ struct Harness {
   core::Result<std::unique_ptr<devices::Inventory>> open() {
     devices::InventoryOptions o;
     o.data_dir = dir.path();
-    o.max_devices_per_org = 50;
-    o.import_max_rows = 40;
+    o.max_devices_per_org = max_devices;
+    o.import_max_rows = import_max_rows;
     return devices::Inventory::open(o, clock, *database, io.get_executor(), log, &metrics, &bus);
   }
 
@@ -1008,4 +1012,113 @@ TEST_CASE("inventory: addresses the outbound policy refuses are refused when sav
   host_header.name = "host-header";
   host_header.url = "http://127.0.0.1/";
   REQUIRE(add(host_header));
+}
+
+namespace {
+
+// The documented bound on a parent chain (docs/devices.md), in links.
+constexpr std::size_t kDepth = 64;
+
+// A chain of `n` devices by address, each the parent of the next: 10.<a>.<b>.<c> for i.
+std::string chain_csv(std::size_t n, std::size_t first = 0) {
+  auto address = [](std::size_t i) {
+    return "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
+           std::to_string(i & 255);
+  };
+  std::string csv = "name,address,parents\n";
+  for (std::size_t i = first; i < first + n; ++i) {
+    csv +=
+        "d" + std::to_string(i) + "," + address(i) + "," + (i > first ? address(i - 1) : "") + "\n";
+  }
+  return csv;
+}
+
+}  // namespace
+
+TEST_CASE("inventory: a CSV import of a 50,000-row parent chain is refused, not a crash",
+          "[devices][csv]") {
+  // Before the fix the cycle check recursed once per row and overflowed the writer's stack.
+  Harness h(60'000, 60'000);
+  auto r = h.import(chain_csv(50'000));
+  REQUIRE(r);
+  CHECK(r->created.empty());
+  REQUIRE_FALSE(r->issues.empty());
+  CHECK(r->issues[0].column == "parents");
+  CHECK(r->issues[0].line == 2 + kDepth + 1);
+  CHECK(r->issues[0].message.find("64") != std::string::npos);
+  CHECK(h.list().empty());
+}
+
+TEST_CASE("inventory: a parent chain may be 64 links deep, in the import and the API",
+          "[devices][csv]") {
+  Harness h(200, 200);
+  // 65 devices: 64 links from the last up to the first.
+  auto ok = h.import(chain_csv(kDepth + 1));
+  REQUIRE(ok);
+  CHECK(ok->issues.empty());
+  REQUIRE(ok->created.size() == kDepth + 1);
+  std::int64_t top = 0;
+  std::int64_t bottom = 0;
+  for (auto& d : ok->created) {
+    if (d.name == "d0") top = d.id;
+    if (d.name == "d" + std::to_string(kDepth)) bottom = d.id;
+  }
+  REQUIRE(top != 0);
+  REQUIRE(bottom != 0);
+
+  SECTION("the import refuses a row one level deeper, naming its line and column") {
+    auto r = h.import("name,address,parents\nx,10.1.0.1,10.0.0." + std::to_string(kDepth) + "\n");
+    REQUIRE(r);
+    REQUIRE(r->issues.size() == 1);
+    CHECK(r->issues[0].line == 2);
+    CHECK(r->issues[0].column == "parents");
+    CHECK(r->created.empty());
+  }
+
+  SECTION("the API refuses a parent that makes the chain deeper than the limit") {
+    auto x = h.must_create("x", "10.1.0.1");
+    devices::DevicePatch p;
+    p.parents = std::vector<std::int64_t>{bottom};
+    auto r = h.update(x.id, p);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::kInvalidInput);
+    CHECK(field_of(r.error()) == "parents");
+    CHECK(r.error().message.find("64") != std::string::npos);
+
+    devices::NewDevice d;
+    d.name = "y";
+    d.address = "10.1.0.2";
+    d.parents = {bottom};
+    auto created = h.create(d);
+    REQUIRE_FALSE(created);
+    CHECK(field_of(created.error()) == "parents");
+  }
+
+  SECTION("the API counts the levels below the device too") {
+    // Hanging the top of the chain under another device adds a level at the bottom.
+    auto x = h.must_create("x", "10.1.0.1");
+    devices::DevicePatch p;
+    p.parents = std::vector<std::int64_t>{x.id};
+    auto r = h.update(top, p);
+    REQUIRE_FALSE(r);
+    CHECK(field_of(r.error()) == "parents");
+  }
+}
+
+TEST_CASE("inventory: the import holds a row to 16 parents, as the API does", "[devices][csv]") {
+  Harness h(100, 100);
+  std::string csv = "name,address,parents\n";
+  std::string parents;
+  for (int i = 1; i <= 17; ++i) {
+    csv += "p" + std::to_string(i) + ",10.0.0." + std::to_string(i) + ",\n";
+    if (!parents.empty()) parents += ';';
+    parents += "10.0.0." + std::to_string(i);
+  }
+  auto r = h.import(csv + "child,10.0.1.1,\"" + parents + "\"\n");
+  REQUIRE(r);
+  REQUIRE(r->issues.size() == 1);
+  CHECK(r->issues[0].line == 19);
+  CHECK(r->issues[0].column == "parents");
+  CHECK(r->issues[0].message.find("16") != std::string::npos);
+  CHECK(r->created.empty());
 }

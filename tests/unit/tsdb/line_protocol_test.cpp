@@ -213,7 +213,6 @@ TEST_CASE("line protocol: refuses hostile lines with one issue naming the part",
       {"m,a.b=1,a_b=2 value=1", "tag:a_b", "duplicate tag key"},
       {"m value=1,value=2", "field:value", "duplicate field"},
       {"m a.b=1,a_b=2", "field:a_b", "duplicate field"},
-      {"m value=\"text\"", "field:value", "string field values are not accepted"},
       {"m value=\"unterminated", "field:value", "unterminated string"},
       {"m value=\"esc\\\"aped", "field:value", "unterminated string"},
       {"m value=NaN", "field:value", "NaN"},
@@ -260,6 +259,212 @@ TEST_CASE("line protocol: refuses hostile lines with one issue naming the part",
     CHECK(r.issues[0].field == c.field);
     CHECK_THAT(r.issues[0].reason, Catch::Matchers::Contains(c.reason_part));
   }
+}
+
+// Each row checks one rule of the InfluxDB line protocol reference (v2 "Line protocol", sections
+// "Special Characters", "Escaping backslashes", "Data types and format", "Quotes", "Comments"),
+// quoted in `rule`. `expected` empty and `issue_field` empty: the line stores nothing and is not
+// an error.
+TEST_CASE("line protocol: every escaping rule of the reference, row by row", "[tsdb][lp]") {
+  struct Case {
+    std::string rule;
+    std::string line;
+    std::vector<ParsedSample> expected;
+    std::string issue_field;  // "" when the line must not be refused
+  };
+  const std::vector<Case> cases = {
+      {"Measurement | Comma, Space", R"(my\,meas\ x value=1 1)", {sample("my_meas_x", {}, 1, 1)}},
+      {"Measurement: '=' is not an escape character there, the backslash stays",
+       R"(m\=x value=1 1)",
+       {sample("m__x", {}, 1, 1)}},
+      {"Tag key | Comma, Equals Sign, Space",
+       R"(m,t\ k\,e\=y=v value=1 1)",
+       {sample("m", {{"t_k_e_y", "v"}}, 1, 1)}},
+      {"Tag value | Comma, Equals Sign, Space",
+       R"(m,k=a\ b\,c\=d value=1 1)",
+       {sample("m", {{"k", "a b,c=d"}}, 1, 1)}},
+      {"Field key | Comma, Equals Sign, Space",
+       R"(m f\ a\,b\=c=1 1)",
+       {sample("m_f_a_b_c", {}, 1, 1)}},
+      {"Field value | Double quote, Backslash (an escaped quote does not end the string)",
+       R"(m s="say \"hi\", then go",v=2 1)",
+       {sample("m_v", {}, 1, 2)}},
+      {"Field value | Double quote, Backslash (an escaped backslash before the closing quote)",
+       R"(m s="C:\\",v=3 1)",
+       {sample("m_v", {}, 1, 3)}},
+      {"You do not need to escape other special characters",
+       R"(m,k=a"b'c value=1 1)",
+       {sample("m", {{"k", R"(a"b'c)"}}, 1, 1)}},
+      {"Emojis",
+       "m,k=\xf0\x9f\x8d\xad value=1 1",
+       {sample("m", {{"k", "\xf0\x9f\x8d\xad"}}, 1, 1)}},
+      {R"(Escaping backslashes: `\` is interpreted as `\`)",
+       R"(m,k=a\b value=1 1)",
+       {sample("m", {{"k", R"(a\b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: `\\` is interpreted as `\`)",
+       R"(m,k=a\\b value=1 1)",
+       {sample("m", {{"k", R"(a\b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: `\\\` is interpreted as `\\`)",
+       R"(m,k=a\\\b value=1 1)",
+       {sample("m", {{"k", R"(a\\b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: `\\\\` is interpreted as `\\`)",
+       R"(m,k=a\\\\b value=1 1)",
+       {sample("m", {{"k", R"(a\\b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: `\\\\\` is interpreted as `\\\`)",
+       R"(m,k=a\\\\\b value=1 1)",
+       {sample("m", {{"k", R"(a\\\b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: `\\\\\\` is interpreted as `\\\`)",
+       R"(m,k=a\\\\\\b value=1 1)",
+       {sample("m", {{"k", R"(a\\\b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: an escaped backslash, then an escaped space (issue 12's line))",
+       R"(cpu,host=two\\\ words value=42 1)",
+       {sample("cpu", {{"host", R"(two\ words)"}}, 1, 42)}},
+      {R"(Escaping backslashes: an escaped backslash ends a tag value before a comma)",
+       R"(m,k=a\\,j=b value=1 1)",
+       {sample("m", {{"j", "b"}, {"k", R"(a\)"}}, 1, 1)}},
+      {R"(Escaping backslashes: an escaped backslash, then an escaped comma)",
+       R"(m,k=a\\\,b value=1 1)",
+       {sample("m", {{"k", R"(a\,b)"}}, 1, 1)}},
+      {R"(Escaping backslashes: in a tag key, before an escaped space)",
+       R"(m,a\\\ b=v value=1 1)",
+       {sample("m", {{"a__b", "v"}}, 1, 1)}},
+      {"Quotes: measurement, tag keys and values accept quotes as part of the name or value",
+       R"("m",k='v' value=1 1)",
+       {sample("_m_", {{"k", "'v'"}}, 1, 1)}},
+      {"Field value | Strings only: a string field is skipped, the others of the line stored",
+       R"(system,host=h load1=0.5,uptime_format=" 1 day,  2:03",n_users=2i 1)",
+       {sample("system_load1", {{"host", "h"}}, 1, 0.5),
+        sample("system_n_users", {{"host", "h"}}, 1, 2)}},
+      {"String: a line whose only fields are strings stores nothing and is not an error",
+       R"(system,host=h uptime_format="1 day, 2:03" 1)",
+       {}},
+      {"Boolean: t, T, true, True, TRUE store as 1",
+       "m a=t,b=T,c=true,d=True,e=TRUE 1",
+       {sample("m_a", {}, 1, 1), sample("m_b", {}, 1, 1), sample("m_c", {}, 1, 1),
+        sample("m_d", {}, 1, 1), sample("m_e", {}, 1, 1)}},
+      {"Boolean: f, F, false, False, FALSE store as 0",
+       "m a=f,b=F,c=false,d=False,e=FALSE 1",
+       {sample("m_a", {}, 1, 0), sample("m_b", {}, 1, 0), sample("m_c", {}, 1, 0),
+        sample("m_d", {}, 1, 0), sample("m_e", {}, 1, 0)}},
+      {"Integer: minimum -9223372036854775808i",
+       "m value=-9223372036854775808i 1",
+       {sample("m", {}, 1, -9223372036854775808.0)}},
+      {"Integer: maximum 9223372036854775807i",
+       "m value=9223372036854775807i 1",
+       {sample("m", {}, 1, 9223372036854775807.0)}},
+      {"Integer: one past the maximum is refused",
+       "m value=9223372036854775808i 1",
+       {},
+       "field:value"},
+      {"UInteger: minimum 0u", "m value=0u 1", {sample("m", {}, 1, 0)}},
+      {"UInteger: maximum 18446744073709551615u",
+       "m value=18446744073709551615u 1",
+       {sample("m", {}, 1, 18446744073709551615.0)}},
+      {"UInteger: negative is refused", "m value=-1u 1", {}, "field:value"},
+      {"Float: scientific notation",
+       "m value=-1.234456e+78 1",
+       {sample("m", {}, 1, -1.234456e+78)}},
+      {"Float: 1 is a float", "m value=1 1", {sample("m", {}, 1, 1)}},
+      {"Do not quote boolean field values: quoted, it is a string (skipped)",
+       R"(m value="true" 1)",
+       {}},
+      {"Comments: # at the beginning of a line", "# m value=1 1", {}},
+      {"Naming: a tag key may not start with __ (NetPulse reserves it)",
+       "m,__x=v value=1 1",
+       {},
+       "tag:__x"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.rule << "\n" << c.line);
+    const ParseResult r = parse(c.line, Precision::kMilliseconds);
+    CHECK(r.samples == c.expected);
+    if (c.issue_field.empty()) {
+      CHECK(r.issues.empty());
+    } else {
+      REQUIRE(r.issues.size() == 1);
+      CHECK(r.issues[0].field == c.issue_field);
+    }
+  }
+}
+
+TEST_CASE("line protocol: a newline inside a quoted string field does not end the line",
+          "[tsdb][lp]") {
+  // "Line protocol does not support the newline character \n in tag or field values": InfluxDB
+  // keeps reading a quoted string to its closing quote, so must we, or the rest of the string
+  // would be read as a line of its own and refused.
+  const ParseResult r =
+      parse("m note=\"first\nsecond, x=1 2\",v=1 1\nm v=2 2\n", Precision::kMilliseconds);
+  CHECK(r.issues.empty());
+  REQUIRE(r.samples.size() == 2);
+  CHECK(r.samples[0] == sample("m_v", {}, 1, 1));
+  CHECK(r.samples[1] == sample("m_v", {}, 2, 2));
+  CHECK(r.sample_lines == std::vector<std::size_t>{1, 3});  // where each record starts
+
+  // An unterminated string runs to the end of the body: one issue on the line it started.
+  const ParseResult open =
+      parse("m v=1 1\nm s=\"never closed,v=2 2\nm v=3 3\n", Precision::kMilliseconds);
+  REQUIRE(open.issues.size() == 1);
+  CHECK(open.issues[0].line == 2);
+  CHECK(open.issues[0].reason.find("unterminated") != std::string::npos);
+  CHECK(open.samples.size() == 1);
+}
+
+TEST_CASE("line protocol: string fields are counted as skipped", "[tsdb][lp]") {
+  const ParseResult r = parse(
+      "system,host=h load1=0.5,uptime_format=\"1 day\",os=\"linux\" 1\n"
+      "system,host=h uptime_format=\"2 days\" 2\n"
+      "system,host=h bad=\"x\",oops 3\n");
+  CHECK(r.samples.size() == 1);
+  CHECK(r.issues.size() == 1);  // the third line is refused: its strings do not count
+  CHECK(r.skipped_strings == 3);
+}
+
+TEST_CASE("line protocol: a record ends at a newline outside quoted strings", "[tsdb][lp]") {
+  struct Case {
+    std::string body;
+    std::size_t end;
+  };
+  const std::vector<Case> cases = {
+      {"m v=1\nm v=2", 5},
+      {"m v=1", 5},
+      {"m s=\"a\nb\" 1\nm v=2", 11},
+      {"m s=\"a\\\"\nb\" 1\nx", 13},      // an escaped quote does not close the string
+      {"m s=\"a\\\\\"\nm v=2", 9},        // an escaped backslash before the closing quote
+      {"m,k=\"a v=1\nm v=2", 10},         // a quote in a tag value is an ordinary byte
+      {"m v=1 \"x\ny", 8},                // ... and so in the timestamp
+      {"m s=\"never closed\nm v=2", 23},  // unterminated: the rest of the body
+      {"# s=\"x\nm v=2", 6},              // a comment ends at its newline
+      {"m\\\nv=1", 2},                    // a backslash does not escape a newline
+  };
+  for (const auto& c : cases) {
+    INFO(c.body);
+    CHECK(line_protocol_record_end(c.body, 0) == c.end);
+  }
+}
+
+TEST_CASE("line protocol: names must be UTF-8 without control characters", "[tsdb][lp]") {
+  struct Case {
+    std::string line;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"m\xff value=1 1", "measurement"},  {"m\xc3 value=1 1", "measurement"},
+      {"m\x01x value=1 1", "measurement"}, {"m\x7fx value=1 1", "measurement"},
+      {"m\tx value=1 1", "measurement"},   {"m,k\xfe=v value=1 1", "tag:k?"},
+      {"m,k\x02=v value=1 1", "tag:k?"},   {"m f\xed\xa0\x80=1 1", "field:f???"},
+      {"m f\x1b=1 1", "field:f?"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.line);
+    const ParseResult r = parse(c.line);
+    CHECK(r.samples.empty());
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].field == c.field);
+  }
+  // Valid UTF-8 beyond ASCII is accepted in names (and sanitized to [a-zA-Z0-9_:]).
+  const ParseResult ok = parse("temp\xc3\xa9rature,sal\xc3\xa9=\xc3\xa9t\xc3\xa9 value=1 1");
+  CHECK(ok.issues.empty());
+  CHECK(ok.samples.size() == 1);
 }
 
 TEST_CASE("line protocol: a timestamp that overflows once converted is refused", "[tsdb][lp]") {

@@ -17,6 +17,11 @@
 
 #include <sqlite3.h>
 #endif
+#if defined(__SANITIZE_ADDRESS__)
+// ASan's allocator statistics (compiler-rt's sanitizer/allocator_interface.h; GCC ships no
+// header for it).
+extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -288,6 +293,60 @@ TEST_CASE("store: the per-org series limit refuses new series only", "[tsdb][sto
   // Existing series still take samples; another org has its own budget.
   CHECK(f.append(1, {sample("m", {{"i", "0"}}, t + 1, 1)}).accepted == 1);
   CHECK(f.append(2, {sample("m", {{"i", "9"}}, t, 1)}).accepted == 1);
+}
+
+TEST_CASE("store: reaching 80 % and 100 % of the series limit is published once per crossing",
+          "[tsdb][store]") {
+  Fixture f;
+  f.options.max_series_per_org = 10;
+  std::vector<tsdb::SeriesLimitReached> seen;
+  auto sub = f.bus.subscribe<tsdb::SeriesLimitReached>(
+      [&](const tsdb::SeriesLimitReached& e) { seen.push_back(e); });
+  f.open();
+  const Timestamp t = f.now() - kMin;
+  auto series = [&](int from, int to, std::int64_t org = 1) {
+    std::vector<tsdb::AppendSample> batch;
+    for (int i = from; i < to; ++i) batch.push_back(sample("m", {{"i", std::to_string(i)}}, t, i));
+    return f.append(org, batch, AppendMode::kPartial);
+  };
+  series(0, 7);
+  CHECK(seen.empty());
+  CHECK(f.store->series_usage(1).series == 7);
+  CHECK(f.store->series_usage(1).limit == 10);
+  series(7, 8);
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].org_id == 1);
+  CHECK(seen[0].level == 80);
+  CHECK(seen[0].series == 8);
+  CHECK(seen[0].limit == 10);
+  series(8, 9);
+  CHECK(seen.size() == 1);
+  auto r = series(9, 12);
+  CHECK(r.accepted == 1);
+  REQUIRE(seen.size() == 2);
+  CHECK(seen[1].level == 100);
+  CHECK(seen[1].series == 10);
+  series(12, 20);  // refused: no new crossing
+  CHECK(seen.size() == 2);
+  // Another organization has its own levels.
+  series(0, 9, 2);
+  CHECK(seen.size() == 3);
+  CHECK(seen[2].org_id == 2);
+  CHECK(seen[2].level == 80);
+
+  // A restart loads the series without announcing them again; a larger limit re-arms the
+  // levels, which are crossed again as new series arrive.
+  f.options.max_series_per_org = 20;
+  f.close_and_reopen();
+  CHECK(seen.size() == 3);
+  CHECK(f.store->series_usage(1).series == 10);
+  series(10, 15);
+  CHECK(seen.size() == 3);
+  series(15, 16);
+  REQUIRE(seen.size() == 4);
+  CHECK(seen[3].level == 80);
+  CHECK(seen[3].series == 16);
+  CHECK(f.store->series_usage(3).series == 0);
 }
 
 TEST_CASE("store: after a crash every acknowledged sample is back, once", "[tsdb][store]") {
@@ -812,4 +871,73 @@ TEST_CASE("store: heap per series with 24 h in the head (report)", "[.memory]") 
         (points[i].second - points[i - 1].second) / (points[i].first - points[i - 1].first));
   }
 #endif
+}
+
+TEST_CASE("store: bytes per series with a poller's interface labels, 24 h in the head (report)",
+          "[.memory]") {
+  // The heap in use: glibc's count, or ASan's allocator's (which counts what was asked for, not
+  // its redzones) in the sanitizer build.
+  auto heap = [] {
+#if defined(__SANITIZE_ADDRESS__)
+    return static_cast<double>(__sanitizer_get_current_allocated_bytes());
+#elif defined(__GLIBC__)
+    auto mi = mallinfo2();
+    return static_cast<double>(mi.uordblks + mi.hblkhd);
+#else
+    return 0.0;
+#endif
+  };
+  // What the SNMP poller writes per port of a 48-port switch: 12 metrics, labels as in
+  // Poller's interface samples (device, device_id, ifAlias, ifIndex, ifName).
+  const std::vector<std::string> metrics = {
+      "ifHCInOctets", "ifHCOutOctets", "ifInErrors",      "ifOutErrors",
+      "ifInDiscards", "ifOutDiscards", "ifHCInUcastPkts", "ifHCOutUcastPkts",
+      "ifOperStatus", "ifAdminStatus", "ifSpeedBps",      "ifInUtilizationPct"};
+  std::vector<std::pair<double, double>> points;  // series, heap (chunks included)
+  std::vector<double> chunk_bytes;
+  for (std::size_t switches : {2, 6}) {
+    Fixture f;
+    f.open();
+    const double before = heap();
+    const std::size_t n = switches * 48 * metrics.size();
+    const Timestamp t0 = f.now() - 1439 * kMin;
+    std::mt19937_64 rng(switches);
+    std::vector<tsdb::LabelSet> labels;
+    for (std::size_t sw = 0; sw < switches; ++sw) {
+      for (int port = 0; port < 48; ++port) {
+        labels.push_back({{"device", "sw-pop-" + std::to_string(sw) + ".isp.example"},
+                          {"device_id", std::to_string(1000 + sw)},
+                          {"ifAlias", "Customer " + std::to_string(sw * 48 + port) + " access"},
+                          {"ifIndex", std::to_string(1000 + port)},
+                          {"ifName", "ge-0/0/" + std::to_string(port)}});
+      }
+    }
+    std::vector<double> value(n);
+    for (auto& v : value) v = static_cast<double>(rng() >> 24);
+    for (int i = 0; i < 1440; ++i) {
+      std::vector<tsdb::AppendSample> batch;
+      batch.reserve(n);
+      for (std::size_t s = 0; s < n; ++s) {
+        const auto& metric = metrics[s % metrics.size()];
+        if (metric.find("Octets") != std::string::npos ||
+            metric.find("Pkts") != std::string::npos) {
+          value[s] += std::round(std::uniform_real_distribution<double>(1e5, 1e7)(rng));
+        } else if (metric.find("Utilization") != std::string::npos) {
+          value[s] = std::round(std::uniform_real_distribution<double>(0, 100)(rng) * 10) / 10;
+        }
+        batch.push_back(sample(metric, labels[s / metrics.size()], t0 + i * kMin, value[s]));
+      }
+      f.append(1, std::move(batch));
+    }
+    f.run(&tsdb::Store::flush);
+    const auto st = f.store->stats();
+    REQUIRE(st.series == n);
+    const double used = heap() - before;
+    points.emplace_back(static_cast<double>(n), used);
+    chunk_bytes.push_back(static_cast<double>(st.head_chunk_bytes) / static_cast<double>(n));
+    std::printf("%zu series: %.0f B/series of heap in all, head chunks %.0f B/series\n", n,
+                used / static_cast<double>(n), chunk_bytes.back());
+  }
+  std::printf("marginal: %.0f B/series (chunks of a day included)\n",
+              (points[1].second - points[0].second) / (points[1].first - points[0].first));
 }

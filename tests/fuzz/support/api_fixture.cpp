@@ -133,10 +133,12 @@ class Fixture final : public ApiFixture {
       while (!parser.is_done() && !rest.empty()) {
         const auto used = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
         rest.remove_prefix(used);
+        // need_more: the parser has looked at all of `rest` and wants bytes beyond it. Beast
+        // must then be given more than before (re-presenting the same bytes trips its
+        // assertions); the input has no more, so the client has stopped sending.
         if (ec == http::error::need_more) {
           ec = {};
-          if (used == 0) break;  // the rest is an incomplete message
-          continue;
+          break;
         }
         if (ec) break;
       }

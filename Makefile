@@ -3,13 +3,18 @@
 #   make test     ASan+UBSan build, the whole suite (unit + integration + packaging)
 #   make bench    Release build, benchmarks beside their peers
 #   make package  .deb and .rpm in dist/
+#   make fuzz     clang libFuzzer build in build/fuzz, each fuzz target FUZZ_SECONDS (default 60)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 RELEASE_DIR := build/release
 TEST_DIR := build/asan
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+FUZZ_DIR := build/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+FUZZ_TARGETS ?=
 
-.PHONY: run test bench package build release asan format clean bootstrap
+.PHONY: run test bench package build release asan fuzz format clean bootstrap
 
 bootstrap:
 	@scripts/bootstrap
@@ -40,6 +45,17 @@ bench: release
 
 package: release
 	@packaging/build-packages $(RELEASE_DIR)/src/netpulse dist
+
+# The fuzz targets of tests/fuzz (docs/fuzzing.md): Debian's clang with libFuzzer, ASan and UBSan.
+# `make fuzz FUZZ_SECONDS=3600` is the long run; FUZZ_TARGETS="http selector" picks targets,
+# FUZZ_JOBS=2 runs two at once. New inputs that add coverage are merged into tests/fuzz/corpus.
+fuzz:
+	@scripts/bootstrap --fuzz
+	@CXX=clang++ cmake -S . -B $(FUZZ_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DNETPULSE_FUZZ=ON -DNETPULSE_BUILD_TESTS=OFF \
+	  -DNETPULSE_BUILD_BENCH=OFF >/dev/null
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target fuzz_targets
+	@FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -972,7 +972,7 @@ void register_device_routes(Router& router, const RouteDeps& deps) {
       },
       true);
   create_group.doc.request_schema = group_schema;
-  create_group.doc.request_schema["required"] = {"name"};
+  create_group.doc.request_schema["required"] = boost::json::array{"name"};
   router.add(std::move(create_group));
 
   router.add(make_route(verb::get, "/api/v1/device-groups/{id}", Permission::kDevicesRead,

@@ -209,7 +209,10 @@ class PollerImpl final : public Poller {
       }
     }
     join->pending = static_cast<int>(checks.size()) + 1;  // +1: released below
-    for (auto [kind, id] : checks) {
+    for (const auto& check : checks) {
+      // Not a structured binding: clang 14 cannot capture one in a lambda (C++20 allows it).
+      const auto kind = check.first;
+      const auto id = check.second;
       auto r = scheduler_.run_now(id, [join, kind, finish_one](CheckOutcome o) {
         if (kind == CheckKind::kIcmp) join->report.icmp_outcome = o;
         if (kind == CheckKind::kSnmp) join->report.snmp_outcome = o;

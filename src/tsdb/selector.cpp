@@ -32,6 +32,11 @@ bool is_digit(char c) {
 bool is_metric_char(char c) {
   return is_metric_start(c) || is_digit(c);
 }
+// [a-zA-Z_:][a-zA-Z0-9_:]*
+bool is_metric_name(std::string_view name) {
+  return !name.empty() && is_metric_start(name.front()) &&
+         std::all_of(name.begin() + 1, name.end(), is_metric_char);
+}
 bool is_label_start(char c) {
   return is_metric_start(c) && c != ':';
 }
@@ -165,7 +170,9 @@ class Parser {
     }
     if (!metric && name_matchers == 1) {
       const auto it = std::find_if(matchers.begin(), matchers.end(), is_name_matcher);
-      if (it->op == MatchOp::kEqual) {
+      // Only a value that is a metric name can be printed back bare by to_string(); any other
+      // (`{__name__="u'"}`, `{__name__=""}`) stays a matcher with the same meaning.
+      if (it->op == MatchOp::kEqual && is_metric_name(it->value)) {
         metric = std::move(it->value);
         matchers.erase(it);
       }

@@ -786,7 +786,7 @@ class StoreImpl final : public Store {
       need_db = need_db || job.set.db_before != kNone;
       jobs->push_back(std::move(job));
     }
-    auto work = [this, jobs, start, end, need_db]() -> core::Result<std::vector<SeriesData>> {
+    auto work = [this, jobs, start, end]() -> core::Result<std::vector<SeriesData>> {
       std::vector<SeriesData> out;
       out.reserve(jobs->size());
       for (auto& job : *jobs) {

@@ -84,7 +84,8 @@ class Selector {
   // Parses `text`. On failure returns kInvalidInput with a message of the form
   // "selector: at <byte offset, from 0>: <what was expected or what is wrong>".
   // `{__name__="x", ...}` (one `__name__` matcher, with `=`, and no bare name) is stored as the
-  // metric name "x"; other `__name__` matchers stay matchers. A bare name together with a
+  // metric name "x" when "x" is a metric name; other `__name__` matchers stay matchers. A bare name
+  // together with a
   // `__name__` matcher is refused, as in Prometheus.
   static core::Result<Selector> parse(std::string_view text);
 

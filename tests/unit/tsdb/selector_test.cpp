@@ -289,3 +289,23 @@ TEST_CASE("selector: to_string round-trips through parse", "[tsdb][selector]") {
   CHECK(s.to_string() == text);
   CHECK(parse_ok(s.to_string()) == s);
 }
+
+// Found by the selector fuzz target: `{__name__="u'"}` was hoisted into metric() though "u'" is
+// no metric name, so to_string() printed the bare `u'`, which does not parse.
+TEST_CASE("selector: a __name__ value that is not a metric name stays a matcher",
+          "[tsdb][selector]") {
+  const Selector quote = parse_ok("{__name__=\"u'\"}");
+  CHECK_FALSE(quote.metric());
+  REQUIRE(quote.matchers().size() == 1);
+  CHECK(quote.to_string() == "{__name__=\"u'\"}");
+  CHECK(parse_ok(quote.to_string()) == quote);
+  CHECK(quote.matches(SeriesKey{"u'", {}}));
+  CHECK_FALSE(quote.matches(SeriesKey{"u", {}}));
+
+  const Selector digit = parse_ok("{__name__=\"1up\", a=\"b\"}");
+  CHECK(digit.to_string() == "{__name__=\"1up\",a=\"b\"}");
+  CHECK(parse_ok(digit.to_string()) == digit);
+
+  // An empty name selects every series without a name matcher that excludes "": refused.
+  CHECK_FALSE(Selector::parse("{__name__=\"\"}"));
+}

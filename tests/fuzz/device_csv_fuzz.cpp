@@ -10,6 +10,7 @@
 
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/logger.hpp>
+#include <netpulse/core/outbound.hpp>
 #include <netpulse/db/database.hpp>
 
 #include "devices/detail/csv_import.hpp"
@@ -27,6 +28,7 @@ struct DeviceDb {
   core::Logger log{clock, [](std::string_view) {}};
   std::unique_ptr<db::Connection> conn;
   devices::detail::SecretBox box{std::string(devices::detail::kSecretKeyBytes, 'k')};
+  core::OutboundPolicy outbound;  // the defaults
 
   DeviceDb() {
     {
@@ -46,7 +48,7 @@ struct DeviceDb {
         "VALUES (1, 'Core', 0, 0);");
     if (!setup) fuzz::fail("set-up: " + setup.error().message);
     auto seeded = devices::detail::import_devices(
-        *conn, box, 1, "name,address\nexisting,192.0.2.100\n", 0, 10, 1000);
+        *conn, box, 1, "name,address\nexisting,192.0.2.100\n", 0, 10, 1000, outbound);
     if (!seeded || !seeded->issues.empty()) fuzz::fail("could not seed the existing device");
   }
 };
@@ -70,7 +72,7 @@ NETPULSE_FUZZ_TARGET(device_csv) {
   auto& d = device_db();
   if (!d.conn->exec("SAVEPOINT fuzz")) fuzz::fail("savepoint");
   auto r = devices::detail::import_devices(*d.conn, d.box, 1, fuzz::as_text(data, size), 1000, 200,
-                                           1000);
+                                           1000, d.outbound);
   if (r) {
     if (!r->issues.empty() && !r->created.empty()) fuzz::fail("issues, yet devices were created");
     if (r->issues.empty() && r->created.size() != r->rows) {

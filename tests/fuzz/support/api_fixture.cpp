@@ -196,10 +196,14 @@ class Fixture final : public ApiFixture {
   // out, changed the password or revoked the key): new ones when they do not.
   void renew_credentials() {
     if (admin_token_.empty() || !auth_->authenticate(admin_token_)) {
-      auto reset = auth_->set_password_sync(kAdminEmail, kAdminPassword);
+      auto reset = auth_->set_password_sync(kAdminEmail, std::nullopt, kAdminPassword);
       (void)reset;  // an input may have renamed the admin; then the old token is kept
       std::optional<core::Result<auth::TokenPair>> tokens;
-      auth_->login(kAdminEmail, kAdminPassword, "192.0.2.250",
+      auth::LoginRequest request;
+      request.email = kAdminEmail;
+      request.password = kAdminPassword;
+      request.source_ip = "192.0.2.250";
+      auth_->login(std::move(request),
                    [&tokens](core::Result<auth::TokenPair> r) { tokens.emplace(std::move(r)); });
       turn_until([&] { return tokens.has_value(); }, "login answer");
       if (*tokens) {

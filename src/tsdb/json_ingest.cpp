@@ -257,6 +257,9 @@ struct JsonSampleParser::Impl {
       return true;
     }
     bool on_string_part(string_view s, std::size_t, error_code& ec) {
+      // A string document is refused once it is whole (on_string), as when it arrives in one
+      // piece: refused at its first part, a bad escape later in it would be another answer.
+      if (!in_sample && depth == 0) return true;
       if (!in_sample && !scalar_allowed(ec)) return false;
       if (keep_text(s, false)) st.push_chars(s);
       return true;

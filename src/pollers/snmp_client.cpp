@@ -25,8 +25,10 @@
 #include <fcntl.h>
 #include <list>
 #include <map>
+#include <span>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,6 +37,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include "detail/ber_check.hpp"
 #include "detail/snmp_netsnmp.hpp"
 
 namespace netpulse::pollers {
@@ -645,6 +648,20 @@ class Engine : public std::enable_shared_from_this<Engine> {
         int pending = 0;
         if (::ioctl(s.fd, FIONREAD, &pending) != 0 || pending <= 0) break;
       }
+      // A datagram whose BER lengths overrun it would be read past by net-snmp's v3 parser
+      // (detail/ber_check.hpp): looked at first, and such a one is taken off and dropped here.
+      const auto peeked =
+          ::recv(s.fd, peek_buffer_.data(), peek_buffer_.size(), MSG_PEEK | MSG_TRUNC);
+      if (peeked < 0) break;  // nothing there after all (EAGAIN) or an error net-snmp would see
+      const auto length = std::min(static_cast<std::size_t>(peeked), peek_buffer_.size());
+      if (!detail::snmp_message_fits(std::span(peek_buffer_.data(), length))) {
+        char discard = 0;
+        (void)::recv(s.fd, &discard, 1, 0);  // a UDP read takes the whole datagram
+        ++s.unparseable;
+        ++stats_.unparseable_replies;
+        ++stats_.malformed_replies;
+        continue;
+      }
       netsnmp_large_fd_setfd(s.fd, &read_set_);
       const int rc = snmp_sess_read2(s.handle, &read_set_);
       netsnmp_large_fd_clr(s.fd, &read_set_);
@@ -894,6 +911,8 @@ class Engine : public std::enable_shared_from_this<Engine> {
   std::unordered_map<Operation*, std::unique_ptr<Operation>> operations_;
   KeyCache keys_;
   netsnmp_large_fd_set read_set_;
+  // Where a reply datagram is peeked at before net-snmp reads it (the largest UDP payload).
+  std::vector<std::uint8_t> peek_buffer_ = std::vector<std::uint8_t>(65536);
   SnmpClientStats stats_;
 };
 

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "detail/ber_check.hpp"
 #include "detail/snmp_netsnmp.hpp"
 
 namespace netpulse::pollers {
@@ -274,73 +275,6 @@ bool usm_refusal(int snmp_errno) {
     default:
       return false;
   }
-}
-
-// --- BER structure, checked before net-snmp parses ------------------------------------------
-// net-snmp 5.9's SNMPv3 parser trusts the length of msgSecurityParameters (and of the USM
-// SEQUENCE inside it): one that claims more than the message holds makes it read past the
-// datagram. So a message goes to snmp_parse only when every element has a definite length that
-// fits in what holds it, through every constructed element and, in v3, through the
-// msgSecurityParameters' content. SNMP uses definite lengths and low tag numbers only (RFC 3417).
-
-constexpr int kMaxBerDepth = 32;
-
-struct BerElement {
-  std::uint8_t tag = 0;
-  std::size_t header = 0;  // tag and length bytes
-  std::size_t length = 0;  // content bytes
-};
-
-// The element at the start of `bytes`, if its header is one SNMP uses and its content fits.
-std::optional<BerElement> ber_element(std::span<const std::uint8_t> bytes) {
-  if (bytes.size() < 2) return std::nullopt;
-  BerElement e;
-  e.tag = bytes[0];
-  if ((e.tag & 0x1f) == 0x1f) return std::nullopt;  // a high tag number
-  e.header = 2;
-  e.length = bytes[1];
-  if ((e.length & 0x80) != 0) {
-    const std::size_t n = e.length & 0x7f;
-    if (n == 0 || n > 4 || bytes.size() < 2 + n) return std::nullopt;  // indefinite or absurd
-    e.length = 0;
-    for (std::size_t i = 0; i < n; ++i) e.length = (e.length << 8) | bytes[2 + i];
-    e.header += n;
-  }
-  if (e.length > bytes.size() - e.header) return std::nullopt;
-  return e;
-}
-
-// Whether `bytes` are exactly a run of elements that fit, constructed ones checked inside.
-bool ber_elements_fit(std::span<const std::uint8_t> bytes, int depth) {
-  while (!bytes.empty()) {
-    auto e = ber_element(bytes);
-    if (!e) return false;
-    if ((e->tag & 0x20) != 0 &&
-        (depth >= kMaxBerDepth ||
-         !ber_elements_fit(bytes.subspan(e->header, e->length), depth + 1))) {
-      return false;
-    }
-    bytes = bytes.subspan(e->header + e->length);
-  }
-  return true;
-}
-
-// The message SEQUENCE at the start of `datagram` (trailing bytes are left to net-snmp) as
-// above; for v3 also the content of msgSecurityParameters, its third element.
-bool ber_message_fits(std::span<const std::uint8_t> datagram, long version) {
-  auto top = ber_element(datagram);
-  if (!top || top->tag != (ASN_SEQUENCE | ASN_CONSTRUCTOR)) return false;
-  auto fields = datagram.subspan(top->header, top->length);
-  if (!ber_elements_fit(fields, 1)) return false;
-  if (version != SNMP_VERSION_3) return true;
-  for (int skip = 0; skip < 2; ++skip) {  // msgVersion, msgGlobalData
-    auto e = ber_element(fields);
-    if (!e) return false;
-    fields = fields.subspan(e->header + e->length);
-  }
-  auto params = ber_element(fields);
-  if (!params || params->tag != ASN_OCTET_STR) return false;
-  return ber_elements_fit(fields.subspan(params->header, params->length), 1);
 }
 
 DecodedTrap refused(Outcome outcome, std::string reason) {

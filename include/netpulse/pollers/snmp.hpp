@@ -182,7 +182,10 @@ struct SnmpClientStats {
   std::uint64_t pdus_answered = 0;
   std::uint64_t pdu_timeouts = 0;
   std::uint64_t unparseable_replies = 0;  // datagrams net-snmp could not decode or match
-  std::uint64_t values = 0;               // varbinds delivered to callers
+  // Of those, datagrams dropped before net-snmp saw them: BER lengths that overrun the message
+  // (net-snmp's SNMPv3 parser would read past it).
+  std::uint64_t malformed_replies = 0;
+  std::uint64_t values = 0;  // varbinds delivered to callers
   std::size_t in_flight = 0;
   std::size_t sessions_open = 0;
   std::size_t sessions_evicted = 0;

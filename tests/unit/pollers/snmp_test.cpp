@@ -721,6 +721,43 @@ TEST_CASE("snmp client: silence times out, garbage and wrong request IDs are dro
   }
 }
 
+// The trap_decode fuzz target found that net-snmp 5.9's SNMPv3 parser trusts the length of
+// msgSecurityParameters and reads past a datagram that claims more; a poll's reply reaches the
+// same parser. Replies whose BER lengths overrun them are dropped before net-snmp sees them.
+TEST_CASE("snmp client: replies whose BER lengths overrun them never reach net-snmp",
+          "[pollers][snmp]") {
+  Harness h;
+  // The fuzzer's datagram: msgSecurityParameters says 35 bytes, the message ends 16 bytes later.
+  const std::string overrun(
+      "\x30\x81\x24\x02\x01\x03\x30\x0e\x02\x01\x4d\x02\x03\x00\xff\xe3\x04"
+      "\x01\x00\x02\x01\x03\x04\x23\x30\x21\x04\x0d\x55\x02\x01\x01\x02\x06"
+      "\x01\x06\x03\x01\x01",
+      39);
+  FakeAgent hostile(h.io, [&](const std::string&) {
+    return std::vector<std::string>{overrun, "\x30\x82\xff\xff garbage"};
+  });
+  // The message's own version (3) decides how net-snmp parses it, whatever the session's.
+  SnmpTarget t = local_target(hostile.port());
+  t.timeout = std::chrono::milliseconds(150);
+  auto got = h.get(t, {oid("1.3.6.1.2.1.1.3.0")});
+  REQUIRE_FALSE(got.has_value());
+  INFO(got.error().message);
+  CHECK(got.error().code == Errc::kTimeout);
+  CHECK(hostile.requests() >= 1);
+  const auto stats = h.client->stats();
+  CHECK(stats.malformed_replies == 2 * static_cast<std::uint64_t>(hostile.requests()));
+  CHECK(stats.unparseable_replies >= stats.malformed_replies);
+
+  // A well-formed answer after them is still read.
+  FakeAgent fine(h.io, [](const std::string& request) {
+    return std::vector<std::string>{
+        v2c_response(request_id(request).value_or(0), {{oid("1.3.6.1.2.1.1.3.0"), 5}})};
+  });
+  auto good = h.get(local_target(fine.port()), {oid("1.3.6.1.2.1.1.3.0")});
+  REQUIRE(good.has_value());
+  CHECK(h.client->stats().malformed_replies == stats.malformed_replies);
+}
+
 TEST_CASE("snmp client: a walk refuses OIDs that do not increase", "[pollers][snmp]") {
   Harness h;
   // Every answer starts again at row 1: a looping agent.

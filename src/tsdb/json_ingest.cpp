@@ -51,7 +51,7 @@ class BoundedResource final : public boost::json::memory_resource {
     return p;
   }
   void do_deallocate(void* p, std::size_t bytes, std::size_t align) override {
-    ::operator delete(p, bytes, std::align_val_t(align));
+    ::operator delete(p, std::align_val_t(align));  // unsized: clang without -fsized-deallocation
     used_ -= bytes;
   }
   bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }

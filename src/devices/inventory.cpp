@@ -1118,18 +1118,23 @@ class InventoryImpl final : public Inventory {
           if (!exists) return exists.error();
           for (auto& e : batch) {
             // A device deleted meanwhile: keep the event without it rather than fail the batch.
-            std::optional<std::int64_t> device = e.device_id;
-            if (device) {
+            bool device_exists = false;
+            if (e.device_id) {
               exists->reset();
-              exists->bind(1, *device).bind(2, e.org_id);
+              exists->bind(1, *e.device_id).bind(2, e.org_id);
               auto row = exists->step();
               if (!row) return row.error();
-              if (!*row) device.reset();
+              device_exists = *row;
             }
             st->reset();
-            auto r = st->bind(1, e.org_id)
-                         .bind(2, device)
-                         .bind(3, e.at)
+            st->bind(1, e.org_id);
+            // (Not through a copied std::optional: GCC 12 at -O3 calls it maybe-uninitialized.)
+            if (device_exists) {
+              st->bind(2, *e.device_id);
+            } else {
+              st->bind(2, std::nullopt);
+            }
+            auto r = st->bind(3, e.at)
                          .bind(4, e.kind)
                          .bind(5, event_severity_name(e.severity))
                          .bind(6, e.message)

@@ -1,4 +1,5 @@
-// gzip for responses: deflate with a gzip wrapper, and Accept-Encoding parsing.
+// gzip: deflate with a gzip wrapper for responses, Accept-Encoding parsing, and inflation of
+// request bodies a buffer at a time (never into one string: see gzip_inflate()).
 #include "detail/gzip.hpp"
 
 #include <cctype>
@@ -68,15 +69,6 @@ bool gzip_inflate(std::string_view in, std::size_t max_out, std::string& error,
     return false;
   }
   return true;
-}
-
-bool gzip_decompress(std::string_view in, std::string& out, std::size_t max_out,
-                     std::string& error) {
-  out.clear();
-  return gzip_inflate(in, max_out, error, [&out](std::string_view piece) {
-    out.append(piece);
-    return true;
-  });
 }
 
 bool accepts_gzip(std::string_view header) {

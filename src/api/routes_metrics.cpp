@@ -1,16 +1,18 @@
 // Metric ingest and queries over the time-series store.
 //
 // Ingest: InfluxDB line protocol (/api/v2/write, /write), the seeds' JSON (/api/v1/metrics), CSV
-// (/api/v1/metrics/csv) and manual KPI entry (/api/v1/kpis). Bodies are decompressed and parsed on
-// the worker pool, then appended on the loop; the answer goes out once the store has the samples
-// in its append log. A request with bad samples stores none of them (400, every issue listed by
-// line or index), unless `partial=true` asks to store the good ones.
+// (/api/v1/metrics/csv) and manual KPI entry (/api/v1/kpis). Bodies are parsed on the worker pool
+// as they inflate (a gzip body is never held inflated), then appended on the loop; the answer goes
+// out once the store has the samples in its append log. A request with bad samples stores none of
+// them (400, every issue listed by line or index), unless `partial=true` asks to store the good
+// ones.
 // Queries: query_range, instant query, series/label discovery, the dashboard call and metadata.
 // Every read and write is confined to the caller's organization.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <utility>
 
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
@@ -183,30 +185,44 @@ enum class Format { kLineProtocol, kCsv, kJson };
 
 struct Parsed {
   std::optional<core::Error> error;  // the body as a whole is unusable
-  // Issues, lines and truncation of every format; the samples only for JSON and CSV, which are
-  // moved into `batch` on the worker (line protocol is parsed straight into it).
-  tsdb::ParseResult result;
-  tsdb::KeyedBatch batch;  // what goes to the store, keys made on the worker
-  bool by_index = false;   // JSON: issues and refusals name the array index, not a line
+  // The samples keyed on the worker (what goes to the store), issues, lines and truncation.
+  tsdb::KeyedParseResult result;
+  bool by_index = false;  // JSON: issues and refusals name the array index, not a line
   std::vector<std::pair<std::string, tsdb::MetricMetadata>> metadata;  // JSON "type"/"unit"
 };
 
-// Line protocol into `out`, keyed for `org`.
-void parse_lp_into(std::string_view body, tsdb::Precision precision, Timestamp now,
-                   const tsdb::ParseLimits& limits, std::int64_t org, Parsed& out) {
-  auto keyed = tsdb::parse_line_protocol(body, precision, now, limits, org);
-  out.batch = std::move(keyed.batch);
-  out.result.issues = std::move(keyed.issues);
-  out.result.sample_lines = std::move(keyed.sample_lines);
-  out.result.truncated = keyed.truncated;
-  out.result.skipped_strings = keyed.skipped_strings;
+// Feeds `body` to `parser` (any of the tsdb ingest parsers), inflating it 64 KiB at a time when
+// gzipped, so the inflated body never exists whole. An error when the gzip stream is damaged or
+// inflates past `max_bytes`; a parser that stops early stops the inflation.
+template <class Parser>
+std::optional<core::Error> feed(Parser& parser, std::string_view body, bool gzipped,
+                                std::size_t max_bytes) {
+  if (!gzipped) {
+    parser.write(body);
+    return std::nullopt;
+  }
+  std::string why;
+  if (gzip_inflate(body, max_bytes, why,
+                   [&parser](std::string_view piece) { return parser.write(piece); }) ||
+      why.empty()) {
+    return std::nullopt;
+  }
+  return core::Error(why.find("more than") != std::string::npos ? core::Errc::kPayloadTooLarge
+                                                                : core::Errc::kInvalidInput,
+                     "Content-Encoding gzip: " + why, {{"field", "body"}});
+}
+
+// A line protocol or CSV result into `out`.
+void take_keyed(tsdb::KeyedParseResult r, Parsed& out) {
+  out.result = std::move(r);
+  out.error = std::exchange(out.result.error, std::nullopt);
 }
 
 // A JSON body's result into `out`: issues and refusals name the array index.
 void take_json(tsdb::JsonParseResult r, Parsed& out) {
   out.by_index = true;
   out.error = std::move(r.error);
-  out.batch = std::move(r.batch);
+  out.result.batch = std::move(r.batch);
   out.result.issues = std::move(r.issues);
   out.result.sample_lines = std::move(r.sample_indexes);
   for (auto& md : r.metadata) {
@@ -298,70 +314,36 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
   const auto org = ctx->org_scope().org_id();
   auto work = [ctx, spec, precision, gzipped, now, max_bytes, max_samples, org]() -> Parsed {
     Parsed out;
-    std::string inflated;
-    std::string_view body = ctx->request().body();
-    tsdb::ParseLimits limits;
-    limits.max_lines = max_samples;
-    if (spec.format == Format::kJson) {
-      // Parsed as it inflates: neither the inflated body nor a document of it is ever held.
-      tsdb::JsonSampleParser parser(precision, now, limits, max_samples, org);
-      if (gzipped) {
-        std::string why;
-        if (!gzip_inflate(body, max_bytes, why,
-                          [&parser](std::string_view piece) { return parser.write(piece); }) &&
-            !why.empty()) {
-          out.error =
-              core::Error(why.find("more than") != std::string::npos ? core::Errc::kPayloadTooLarge
-                                                                     : core::Errc::kInvalidInput,
-                          "Content-Encoding gzip: " + why, {{"field", "body"}});
-          return out;
-        }
-      } else if (body.size() > max_bytes) {
-        out.error = core::Error(core::Errc::kPayloadTooLarge,
-                                fmt::format("the body may be at most {} bytes", max_bytes),
-                                {{"field", "body"}});
-        return out;
-      } else {
-        parser.write(body);
-      }
-      take_json(parser.take(), out);
-      return out;
-    }
-    if (gzipped) {
-      std::string why;
-      if (!gzip_decompress(body, inflated, max_bytes, why)) {
-        out.error =
-            core::Error(why.find("more than") != std::string::npos ? core::Errc::kPayloadTooLarge
-                                                                   : core::Errc::kInvalidInput,
-                        "Content-Encoding gzip: " + why, {{"field", "body"}});
-        return out;
-      }
-      body = inflated;
-    } else if (body.size() > max_bytes) {
+    const std::string_view body = ctx->request().body();
+    if (!gzipped && body.size() > max_bytes) {
       out.error = core::Error(core::Errc::kPayloadTooLarge,
                               fmt::format("the body may be at most {} bytes", max_bytes),
                               {{"field", "body"}});
       return out;
     }
+    tsdb::ParseLimits limits;
+    limits.max_lines = max_samples;
+    // Parsed as it inflates: the inflated body is never held, only the parser's carry-over from
+    // one piece to the next (a JSON sample's document, a line or CSV record) and the samples.
     switch (spec.format) {
-      case Format::kLineProtocol:
-        parse_lp_into(body, precision, now, limits, org, out);
+      case Format::kLineProtocol: {
+        tsdb::LineProtocolParser parser(precision, now, limits, max_samples, org);
+        out.error = feed(parser, body, gzipped, max_bytes);
+        if (!out.error) take_keyed(parser.take(), out);
         break;
-      case Format::kCsv:
-        out.result = tsdb::parse_csv(body, limits);
+      }
+      case Format::kCsv: {
+        tsdb::CsvParser parser(limits, org);
+        out.error = feed(parser, body, gzipped, max_bytes);
+        if (!out.error) take_keyed(parser.take(), out);
         break;
-      case Format::kJson:
-        break;  // above
-    }
-    if (!out.error && !out.result.samples.empty()) {
-      out.batch = tsdb::make_keyed_batch(org, out.result.samples);
-      out.result.samples = {};
-    }
-    if (!out.error && out.batch.size() > max_samples) {
-      out.error = core::Error(core::Errc::kPayloadTooLarge,
-                              fmt::format("at most {} samples per request; this one has {}",
-                                          max_samples, out.batch.size()),
-                              {{"field", "body"}});
+      }
+      case Format::kJson: {
+        tsdb::JsonSampleParser parser(precision, now, limits, max_samples, org);
+        out.error = feed(parser, body, gzipped, max_bytes);
+        if (!out.error) take_json(parser.take(), out);
+        break;
+      }
     }
     return out;
   };
@@ -399,7 +381,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
                              : (parsed.by_index ? "samples were" : "lines were")),
           {{"issues", issues_json(parsed, nullptr)}, {"issue_count", n}, {"stored", 0}}));
     }
-    if (parsed.batch.empty() && parsed.result.issues.empty()) {
+    if (parsed.result.batch.empty() && parsed.result.issues.empty()) {
       if (spec.no_content_on_success) return ctx->reply_no_content();
       return ctx->reply_data({{"accepted", 0},
                               {"duplicates", 0},
@@ -408,7 +390,7 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
     }
     auto org = ctx->org_scope().org_id();
     auto shared = std::make_shared<Parsed>(std::move(parsed));
-    auto batch = std::move(shared->batch);
+    auto batch = std::move(shared->result.batch);
     auto metadata = std::move(shared->metadata);
     deps.tsdb->append(
         org, std::move(batch),
@@ -473,7 +455,9 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
           limits.max_lines = max_samples;
           // Each half may use half of the key budget, so the body as a whole keeps to it.
           limits.max_key_bytes /= 2;
-          parse_lp_into(piece, precision, now, limits, org, out);
+          tsdb::LineProtocolParser parser(precision, now, limits, max_samples, org);
+          parser.write(piece);
+          take_keyed(parser.take(), out);
           return out;
         };
         auto finish = [join, half, max_samples](Parsed p) {
@@ -484,18 +468,18 @@ void ingest(const ContextPtr& ctx, const RouteDeps& deps, IngestSpec spec) {
           for (auto& i : second.issues) i.line += join->first_lines;
           for (auto& l : second.sample_lines) l += join->first_lines;
           auto& r = merged.result;
-          merged.batch.append(std::move(join->parts[1].batch));
+          r.batch.append(std::move(second.batch));
           r.issues.insert(r.issues.end(), second.issues.begin(), second.issues.end());
           r.truncated = r.truncated || second.truncated;
           r.skipped_strings += second.skipped_strings;
           r.sample_lines.insert(r.sample_lines.end(), second.sample_lines.begin(),
                                 second.sample_lines.end());
-          if (merged.batch.size() > max_samples) {
-            merged.error =
-                core::Error(core::Errc::kPayloadTooLarge,
-                            fmt::format("at most {} samples per request; this one has {}",
-                                        max_samples, merged.batch.size()),
-                            {{"field", "body"}});
+          // A half past the sample cap stopped there; so did the whole.
+          if (merged.error || join->parts[1].error || r.batch.size() > max_samples) {
+            merged.error = core::Error(
+                core::Errc::kPayloadTooLarge,
+                fmt::format("at most {} samples per request; this one has more", max_samples),
+                {{"field", "body"}});
           }
           join->done(std::move(merged));
         };

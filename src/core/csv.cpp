@@ -11,6 +11,7 @@ std::string_view CsvReader::read(std::vector<CsvCell>& cells, std::size_t max_ce
   cells.clear();
   cell_count = 0;
   record_line_ = line_;
+  record_ended_by_newline_ = false;
   const std::size_t start = pos_;
   std::string_view problem;
   while (true) {
@@ -63,6 +64,7 @@ std::string_view CsvReader::read(std::vector<CsvCell>& cells, std::size_t max_ce
   if (pos_ < body_.size() && body_[pos_] == '\n') {
     ++pos_;
     ++line_;
+    record_ended_by_newline_ = true;
   }
   return problem;
 }

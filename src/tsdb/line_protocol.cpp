@@ -1,19 +1,26 @@
 // InfluxDB line protocol parser: `measurement[,tag=v...] field=v[,field=v...] [timestamp]` per
-// line, turned into one sample per numeric field. The body is sliced with string_views; a token is
-// copied to unescape it only when it holds a backslash, numbers go through std::from_chars, and
-// per-line scratch buffers are reused so a line allocates little beyond the samples it emits.
-// Every refusal names its line and the offending part; docs/format/ingest.md is the contract.
+// line, turned into one sample per numeric field. The body is parsed piece by piece as it arrives
+// (or inflates): a scanner that keeps its state between pieces finds where each record ends, and
+// only the record a piece ends in is copied, to be finished with the next piece. Records are
+// sliced with string_views; a token is copied to unescape it only when it holds a backslash,
+// numbers go through std::from_chars, and per-line scratch buffers are reused so a line allocates
+// little beyond the samples it emits. Every refusal names its line and the offending part;
+// docs/format/ingest.md is the contract.
 #include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include <netpulse/tsdb/ingest_parse.hpp>
 
@@ -518,38 +525,119 @@ bool is_blank(char c) {
   return c == ' ' || c == '\t' || c == '\r';
 }
 
+// Finds where a record ends, one piece of the body at a time: what it has seen of the record
+// carries over from one piece to the next, so a record is scanned once however the body is cut,
+// and one too long to keep can be skipped without keeping it. The rules are those of
+// line_protocol_record_end().
+class RecordScanner {
+ public:
+  // Scans `text` from `pos` as the continuation of the current record: the index of the newline
+  // that ends it, or npos if the record goes on past `text`.
+  std::size_t scan(std::string_view text, std::size_t pos);
+  // Newlines inside the current record (in its quoted strings) so far.
+  std::size_t inner_newlines() const { return inner_newlines_; }
+  // Starts the next record.
+  void reset() { *this = RecordScanner(); }
+
+ private:
+  enum class Part : std::uint8_t {
+    kLead,     // blanks before the record
+    kComment,  // a line starting with '#'
+    kSeries,   // measurement and tags: up to the first unescaped space
+    kFields,   // fields and timestamp
+    kString,   // a quoted string field value: up to the next unescaped quote
+  };
+  Part part_ = Part::kLead;
+  bool escaped_ = false;      // the last byte was a backslash: it takes the next byte with it
+  bool value_start_ = false;  // kFields: the last byte was an '=' (a value starts next)
+  std::size_t inner_newlines_ = 0;
+};
+
+std::size_t RecordScanner::scan(std::string_view text, std::size_t i) {
+  const std::size_t n = text.size();
+  while (i < n) {
+    if (escaped_) {
+      // The escaped byte, except a newline outside a string: that always ends the record.
+      escaped_ = false;
+      if (text[i] == '\n') {
+        if (part_ != Part::kString) return i;
+        ++inner_newlines_;
+      }
+      ++i;
+      continue;
+    }
+    switch (part_) {
+      case Part::kLead:
+        if (is_blank(text[i])) {
+          ++i;
+        } else {
+          part_ = text[i] == '#' ? Part::kComment : Part::kSeries;
+        }
+        break;
+      case Part::kComment:
+        return text.find('\n', i);
+      case Part::kSeries:  // quotes are ordinary bytes here
+        for (; i < n; ++i) {
+          const char c = text[i];
+          if (c == '\n') return i;
+          if (c == ' ') {
+            part_ = Part::kFields;
+            ++i;
+            break;
+          }
+          if (c == '\\') {
+            escaped_ = true;
+            ++i;
+            break;
+          }
+        }
+        break;
+      case Part::kFields:  // a value that starts with a quote is a string
+        for (; i < n; ++i) {
+          const char c = text[i];
+          if (c == '\n') return i;
+          if (c == '"' && value_start_) {
+            part_ = Part::kString;
+            ++i;
+            break;
+          }
+          value_start_ = c == '=';
+          if (c == '\\') {
+            escaped_ = true;
+            ++i;
+            break;
+          }
+        }
+        break;
+      case Part::kString:  // newlines included
+        for (; i < n; ++i) {
+          const char c = text[i];
+          if (c == '"') {
+            part_ = Part::kFields;
+            value_start_ = false;
+            ++i;
+            break;
+          }
+          if (c == '\\') {
+            escaped_ = true;
+            ++i;
+            break;
+          }
+          if (c == '\n') ++inner_newlines_;
+        }
+        break;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 }  // namespace detail
 
 std::size_t line_protocol_record_end(std::string_view body, std::size_t pos) {
-  const std::size_t n = body.size();
-  std::size_t i = pos;
-  while (i < n && detail::is_blank(body[i])) ++i;
-  if (i < n && body[i] == '#') {
-    const std::size_t newline = body.find('\n', i);
-    return newline == std::string_view::npos ? n : newline;
-  }
-  // A backslash takes the next byte with it, except a newline, which always ends the line.
-  const auto escaped_pair = [&](std::size_t at) {
-    return body[at] == '\\' && at + 1 < n && body[at + 1] != '\n';
-  };
-  // Measurement and tags: up to the first unescaped space. Quotes are ordinary bytes here.
-  while (i < n && body[i] != '\n' && body[i] != ' ') i += escaped_pair(i) ? 2 : 1;
-  // Fields and timestamp: a value that starts with a quote runs to the next unescaped quote.
-  bool value_start = false;
-  while (i < n && body[i] != '\n') {
-    if (value_start && body[i] == '"') {
-      ++i;
-      while (i < n && body[i] != '"') i += body[i] == '\\' ? 2 : 1;
-      if (i >= n) return n;  // unterminated: the rest of the body is this record
-      ++i;
-      value_start = false;
-      continue;
-    }
-    value_start = body[i] == '=';
-    i += escaped_pair(i) ? 2 : 1;
-  }
-  return std::min(i, n);
+  detail::RecordScanner scanner;
+  const std::size_t end = scanner.scan(body, pos);
+  return end == std::string_view::npos ? body.size() : end;
 }
 
 std::optional<Precision> parse_precision(std::string_view name) {
@@ -562,59 +650,163 @@ std::optional<Precision> parse_precision(std::string_view name) {
   return std::nullopt;
 }
 
-KeyedParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
-                                     const ParseLimits& limits, std::int64_t org_id) {
-  KeyedParseResult result;
-  detail::Scratch scratch;
-  detail::append_org_prefix(scratch.prefix, org_id);
-  // A guess from the benchmark's lines (~65 bytes, ~45 of key): enough that the buffers rarely
-  // grow, bounded by the body so a small request reserves little.
-  result.batch.reserve(body.size() / 48 + 1, body.size());
-  std::size_t key_bytes_left = limits.max_key_bytes;
-  detail::LineError err;
-  std::size_t line_no = 0;
-  std::size_t pos = 0;
-  std::size_t next_line_no = 1;
-  while (pos < body.size()) {
-    const std::size_t end = line_protocol_record_end(body, pos);
-    std::string_view line = body.substr(pos, end - pos);
-    pos = end + 1;
-    // Line numbers count newlines, so a record with a string spanning lines keeps them right.
-    line_no = next_line_no;
-    next_line_no += 1 + static_cast<std::size_t>(std::count(line.begin(), line.end(), '\n'));
-    if (line_no > limits.max_lines) {
-      result.issues.push_back({line_no, "line",
-                               "body has more than " + std::to_string(limits.max_lines) +
-                                   " lines; the rest was not parsed"});
-      result.truncated = true;
-      break;
+struct LineProtocolParser::Impl {
+  Impl(Precision precision, Timestamp now_ms, const ParseLimits& limits, std::size_t max_samples,
+       std::int64_t org_id)
+      : precision_(precision),
+        now_ms_(now_ms),
+        limits_(limits),
+        max_samples_(max_samples),
+        key_bytes_left_(limits.max_key_bytes) {
+    detail::append_org_prefix(scratch_.prefix, org_id);
+  }
+
+  bool write(std::string_view piece) {
+    if (stopped_) return false;
+    if (!reserved_) {
+      // A guess from the benchmark's lines (~65 bytes, ~45 of key), from the first piece (the
+      // whole body when it is not compressed): enough that the buffers rarely grow, bounded by
+      // the piece so a small request reserves little.
+      result_.batch.reserve(piece.size() / 48 + 1, piece.size());
+      reserved_ = true;
     }
-    if (line.size() > limits.max_line_bytes) {
-      result.issues.push_back(
+    std::size_t pos = 0;
+    if (in_record_) {
+      const std::size_t end = scanner_.scan(piece, 0);
+      keep(piece.substr(0, end == std::string_view::npos ? piece.size() : end));
+      if (end == std::string_view::npos) return true;
+      in_record_ = false;
+      end_record(carry_, carry_bytes_);
+      pos = end + 1;
+    }
+    while (pos < piece.size() && !stopped_) {
+      if (line_no_ > limits_.max_lines) {
+        result_.issues.push_back({line_no_, "line",
+                                  "body has more than " + std::to_string(limits_.max_lines) +
+                                      " lines; the rest was not parsed"});
+        result_.truncated = true;
+        stopped_ = true;
+        break;
+      }
+      scanner_.reset();
+      const std::size_t end = scanner_.scan(piece, pos);
+      if (end == std::string_view::npos) {
+        // The record goes on in the next piece.
+        in_record_ = true;
+        carry_.clear();
+        carry_bytes_ = 0;
+        keep(piece.substr(pos));
+        break;
+      }
+      end_record(piece.substr(pos, end - pos), end - pos);
+      pos = end + 1;
+    }
+    return !stopped_;
+  }
+
+  KeyedParseResult take() {
+    if (in_record_ && !stopped_) end_record(carry_, carry_bytes_);  // no newline after it
+    in_record_ = false;
+    result_.skipped_strings = scratch_.skipped_strings;
+    return std::move(result_);
+  }
+
+  // Keeps `part` of the record that goes on past the piece, while the record is short enough to
+  // be parsed at all; of a longer one only the length is kept.
+  void keep(std::string_view part) {
+    carry_bytes_ += part.size();
+    if (carry_bytes_ <= limits_.max_line_bytes) {
+      carry_.append(part);
+      peak_carry_bytes_ = std::max(peak_carry_bytes_, carry_.size());
+    } else {
+      carry_.clear();
+    }
+  }
+
+  // The record of `bytes` bytes starting on line line_no_ has ended; `line` is its text unless
+  // it is longer than the line limit.
+  void end_record(std::string_view line, std::size_t bytes) {
+    const std::size_t line_no = line_no_;
+    // Line numbers count newlines, so a record with a string spanning lines keeps them right.
+    line_no_ += 1 + scanner_.inner_newlines();
+    if (bytes > limits_.max_line_bytes) {
+      result_.issues.push_back(
           {line_no, "line",
-           "line longer than " + std::to_string(limits.max_line_bytes) + " bytes"});
-      continue;
+           "line longer than " + std::to_string(limits_.max_line_bytes) + " bytes"});
+      return;
     }
     while (!line.empty() && detail::is_blank(line.front())) line.remove_prefix(1);
     while (!line.empty() && detail::is_blank(line.back())) line.remove_suffix(1);
-    if (line.empty() || line.front() == '#') continue;
+    if (line.empty() || line.front() == '#') return;
     if (line.find('\0') != std::string_view::npos) {
-      result.issues.push_back({line_no, "line", "line contains a NUL byte"});
-      continue;
+      result_.issues.push_back({line_no, "line", "line contains a NUL byte"});
+      return;
     }
     bool over_budget = false;
-    if (!detail::parse_line(line, precision, now_ms, limits, scratch, result.batch, key_bytes_left,
-                            over_budget, err)) {
-      result.issues.push_back({line_no, std::move(err.field), std::move(err.reason)});
+    if (!detail::parse_line(line, precision_, now_ms_, limits_, scratch_, result_.batch,
+                            key_bytes_left_, over_budget, err_)) {
+      result_.issues.push_back({line_no, std::move(err_.field), std::move(err_.reason)});
       if (over_budget) {
-        result.truncated = true;
-        break;
+        result_.truncated = true;
+        stopped_ = true;
       }
+      return;
     }
-    result.sample_lines.resize(result.batch.size(), line_no);
+    result_.sample_lines.resize(result_.batch.size(), line_no);
+    if (result_.batch.size() > max_samples_) {
+      result_.error = core::Error(
+          core::Errc::kPayloadTooLarge,
+          fmt::format("at most {} samples per request; this one has more (parsing stopped at "
+                      "line {})",
+                      max_samples_, line_no),
+          {{"field", "body"}});
+      stopped_ = true;
+    }
   }
-  result.skipped_strings = scratch.skipped_strings;
-  return result;
+
+  const Precision precision_;
+  const Timestamp now_ms_;
+  const ParseLimits limits_;
+  const std::size_t max_samples_;
+  detail::Scratch scratch_;
+  detail::LineError err_;
+  detail::RecordScanner scanner_;
+  KeyedParseResult result_;
+  std::size_t key_bytes_left_;
+  std::size_t line_no_ = 1;  // the line on which the current record starts
+  bool in_record_ = false;   // the current record began in an earlier piece
+  std::string carry_;        // its bytes so far, while at most limits_.max_line_bytes
+  std::size_t carry_bytes_ = 0;
+  std::size_t peak_carry_bytes_ = 0;
+  bool reserved_ = false;
+  bool stopped_ = false;
+};
+
+LineProtocolParser::LineProtocolParser(Precision precision, Timestamp now_ms,
+                                       const ParseLimits& limits, std::size_t max_samples,
+                                       std::int64_t org_id)
+    : impl_(std::make_unique<Impl>(precision, now_ms, limits, max_samples, org_id)) {}
+
+LineProtocolParser::~LineProtocolParser() = default;
+
+bool LineProtocolParser::write(std::string_view piece) {
+  return impl_->write(piece);
+}
+
+KeyedParseResult LineProtocolParser::take() {
+  return impl_->take();
+}
+
+std::size_t LineProtocolParser::peak_carry_bytes() const noexcept {
+  return impl_->peak_carry_bytes_;
+}
+
+KeyedParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,
+                                     const ParseLimits& limits, std::int64_t org_id) {
+  LineProtocolParser parser(precision, now_ms, limits, std::numeric_limits<std::size_t>::max(),
+                            org_id);
+  parser.write(body);
+  return parser.take();
 }
 
 ParseResult parse_line_protocol(std::string_view body, Precision precision, Timestamp now_ms,

@@ -1182,6 +1182,11 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
        "",
        "series keys would take more than"},
       lp_case("lp: truncated gzip", truncated_gzip, 400, bad, "gzip"),
+      // Parsed as it inflates: a line too long to parse is skipped to its end, not kept, and is
+      // an issue of its line as in a plain body.
+      lp_case("lp: gzip line of 2 MiB",
+              gzip(lp_valid + "hostile_lp,host=" + big + big + " value=1 " + t + "\n" + lp_valid),
+              400, bad, "gzip"),
       lp_case("lp: plain text said to be gzip", lp_valid, 400, bad, "gzip"),
       lp_case("lp: unknown Content-Encoding", lp_valid, 415, media, "br"),
       {"lp: unknown precision", lp_fortnight, "text/plain", lp_valid, {400}, bad},
@@ -1218,6 +1223,16 @@ TEST_CASE("tsdb: hostile bodies in every format get a clear 4xx, and the server 
       {"csv: 200,001 records", csv, "text/csv", many_csv, {413}, ""},
       csv_case("csv: unknown Content-Encoding", head, 415, media, "compress"),
       csv_case("csv: gzip bomb", bomb, 413, too_large, "gzip"),
+      // Parsed as it inflates: a record is carried from one inflated piece to the next up to
+      // 1 MiB (16 line limits); past that its end cannot be found without keeping it.
+      {"csv: gzip record of 2 MiB",
+       csv,
+       "text/csv",
+       gzip(head + row + "\"" + big + big + "\"\n"),
+       {413},
+       too_large,
+       "gzip",
+       "longer than 1048576 bytes"},
   };
   for (const auto& k : cases) {
     INFO(k.what);
@@ -1874,6 +1889,74 @@ TEST_CASE("tsdb: a gzipped JSON body of 63 MiB is refused at the sample cap in b
   CHECK(grown < (48 << 20));
   REQUIRE(server.running());
   CHECK(server.client().get("/alive").status == 200);
+}
+
+TEST_CASE(
+    "tsdb: gzipped line protocol and CSV bombs of valid records stop at the caps in bounded "
+    "memory",
+    "[tsdb][lp][csv]") {
+  // Before the fix a line-protocol or CSV gzip body was inflated whole (up to 64 MiB) and then
+  // parsed: about 100 KB on the wire cost the inflated text, and lines of many fields the keys
+  // and samples of millions of samples, before any cap was checked.
+  const std::string t = std::to_string(now_ms() / 1000 - 600);
+  std::string wide_line = "bomb_wide f0=1";
+  for (int i = 1; i < 256; ++i) wide_line += ",f" + std::to_string(i) + "=1";
+  wide_line += " " + t + "\n";
+  struct Bomb {
+    std::string what;
+    std::string target;
+    std::string content_type;
+    std::string head;  // once, then `record` up to 63 MiB
+    std::string record;
+    std::string message_has;
+  };
+  const std::vector<Bomb> bombs = {
+      {"line protocol: 63 MiB of lines, refused at the 200,000-line cap",
+       "/api/v2/write?precision=s", "text/plain", "", "bomb value=1 " + t + "\n", "200000 lines"},
+      {"line protocol: 63 MiB of lines of 256 fields, refused at the 200,000-sample cap",
+       "/api/v2/write?precision=s", "text/plain", "", wide_line, "200000 samples"},
+      {"CSV: 63 MiB of records, refused at the 200,000-record cap", "/api/v1/metrics/csv",
+       "text/csv", "metric,value,timestamp,host\n", "bomb,1," + t + ",h\n", "200000 lines"},
+  };
+  for (const auto& bomb : bombs) {
+    INFO(bomb.what);
+    TempDir dir;
+    ServerProcess server(dir.path(), tsdb_env());
+    auto c = server.client();
+    const auto admin = login(c, kAdminEmail, kAdminPassword);
+    const auto key = create_key(c, admin, "collector");
+
+    std::string text = bomb.head;
+    text.reserve(63u << 20);
+    while (text.size() + bomb.record.size() <= (63u << 20)) text += bomb.record;
+    const std::string body = gzip(text);
+    text = {};
+    REQUIRE(body.size() < 1'000'000);
+
+    // A small request of the same format first, so what is measured is the big one.
+    const auto small = gzip(bomb.head + bomb.record);
+    REQUIRE(post(c, bomb.target, "Bearer " + key, bomb.content_type, small,
+                 {{"Content-Encoding", "gzip"}})
+                    .status /
+                100 ==
+            2);
+    const auto before = peak_rss_bytes(server.pid());
+    HttpClient slow("127.0.0.1", server.port(), false, std::chrono::seconds(120));
+    auto res = post(slow, bomb.target, "Bearer " + key, bomb.content_type, body,
+                    {{"Content-Encoding", "gzip"}});
+    const auto after = peak_rss_bytes(server.pid());
+    INFO(res.body.substr(0, 1000));
+    CHECK(res.status == 413);
+    CHECK(res.error_code() == "PAYLOAD_TOO_LARGE");
+    CHECK(contains(res.body, bomb.message_has));
+    const auto grown = after - before;
+    INFO("peak RSS grew by " << grown / 1024 << " KiB (VmHWM " << before / 1024 << " -> "
+                             << after / 1024 << " KiB)");
+    // As for JSON: http.max_body_bytes is 10 MiB, the batch at the cap the most it holds.
+    CHECK(grown < (48 << 20));
+    REQUIRE(server.running());
+    CHECK(server.client().get("/alive").status == 200);
+  }
 }
 
 TEST_CASE("tsdb: Telegraf's default batch with string fields is stored; strings are counted",

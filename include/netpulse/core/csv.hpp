@@ -26,6 +26,12 @@ class CsvReader {
   bool at_end() const { return pos_ >= body_.size(); }
   // The line on which the record that read() returns starts.
   std::size_t record_line() const { return record_line_; }
+  // Where the next read() starts: its offset in the body, and its line.
+  std::size_t position() const { return pos_; }
+  std::size_t line() const { return line_; }
+  // Whether the record read() returned ended with a line end, not with the end of the body: a
+  // body that arrives in pieces may end in the middle of a record (of a quoted cell, even).
+  bool record_ended_by_newline() const { return record_ended_by_newline_; }
 
   // Reads the next record, keeping its first `max_cells` cells in `cells` so a hostile record
   // of a million empty cells costs no memory. Returns "" or why the record is malformed; in the
@@ -42,6 +48,7 @@ class CsvReader {
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
   std::size_t record_line_ = 1;
+  bool record_ended_by_newline_ = false;
 };
 
 // The cell's text: a view of the body, or its copy with doubled quotes collapsed in `buffer`.

@@ -1,9 +1,9 @@
 // Ingest parsers: InfluxDB line protocol, the seeds' JSON and NetPulse CSV bodies turned into
 // samples.
-// Pure functions over a string_view (and one incremental JSON parser): no I/O, no clock (the
-// caller passes "now"), no exceptions out. Hostile input yields issues, never a crash; every
-// limit is explicit in ParseLimits. The accepted formats are written down in
-// docs/format/ingest.md.
+// Incremental parsers fed a body piece by piece as it arrives or inflates, and pure functions over
+// a whole body built on them: no I/O, no clock (the caller passes "now"), no exceptions out.
+// Hostile input yields issues, never a crash; every limit is explicit in ParseLimits. The accepted
+// formats are written down in docs/format/ingest.md.
 #pragma once
 
 #include <cstddef>
@@ -95,6 +95,9 @@ struct KeyedParseResult {
   bool truncated = false;
   // String field values skipped (not stored, not an issue) in the good lines.
   std::size_t skipped_strings = 0;
+  // The body is refused as a whole (kPayloadTooLarge): more samples than the parser's cap, or a
+  // CSV record too long to carry from one piece to the next. Parsing stopped there.
+  std::optional<core::Error> error;
 };
 
 // Parses an InfluxDB line protocol body. Each numeric or boolean (1 / 0) field of a good line
@@ -118,11 +121,71 @@ KeyedParseResult parse_line_protocol(std::string_view body, Precision precision,
 // record. Where a body may be cut in two without splitting a record.
 std::size_t line_protocol_record_end(std::string_view body, std::size_t pos);
 
+// Parses a line protocol body as it arrives, straight into the series keys of `org_id`: write()
+// each piece (e.g. a buffer of inflated gzip), then take(). The result is parse_line_protocol()'s
+// on the whole body however it is cut into pieces, line numbers included. Only the record a piece
+// ends in is carried over to the next, and only while it is at most limits.max_line_bytes long: a
+// longer one is an issue of its line whatever its length, its end found without keeping it. So
+// the parser holds that carry-over and the samples so far. Parsing stops at the limits of
+// parse_line_protocol() (`truncated`) and, with `error`, at the first line that takes the samples
+// past `max_samples`. One instance per body, one thread at a time.
+class LineProtocolParser {
+ public:
+  LineProtocolParser(Precision precision, Timestamp now_ms, const ParseLimits& limits,
+                     std::size_t max_samples, std::int64_t org_id);
+  ~LineProtocolParser();
+  LineProtocolParser(const LineProtocolParser&) = delete;
+  LineProtocolParser& operator=(const LineProtocolParser&) = delete;
+
+  // Parses the next piece of the body; false once parsing has stopped (a limit), after which
+  // further pieces are ignored.
+  bool write(std::string_view piece);
+  // The result, the body's last record (one not ended by a newline) included. Call once.
+  KeyedParseResult take();
+  // The most bytes of one record carried from a piece to the next so far.
+  std::size_t peak_carry_bytes() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Parses a NetPulse CSV body: header `metric,value,timestamp[,<label name>...]` (first three
 // names case-insensitive, in that order), then one sample per record; timestamps are Unix
 // seconds, integer or decimal, kept to the millisecond. A bad header yields one issue and no
 // samples; a bad record yields one issue and the others still parse.
 ParseResult parse_csv(std::string_view body, const ParseLimits& limits);
+// The same, straight into the series keys of `org_id`: what the ingest route uses.
+KeyedParseResult parse_csv(std::string_view body, const ParseLimits& limits, std::int64_t org_id);
+
+// Parses a CSV body as it arrives, straight into the series keys of `org_id`: write() each piece,
+// then take(). The result is parse_csv()'s on the whole body however it is cut into pieces, line
+// numbers included (the header applies to every later piece). The record a piece ends in is
+// carried over to the next; one that grows past kCarryLineLimits line limits while carried
+// (16 x limits.max_line_bytes, 1 MiB by default) stops parsing with `error`: its end cannot be
+// found without keeping it. So the parser holds that carry-over and the samples so far. One
+// instance per body, one thread at a time.
+class CsvParser {
+ public:
+  static constexpr std::size_t kCarryLineLimits = 16;
+
+  CsvParser(const ParseLimits& limits, std::int64_t org_id);
+  ~CsvParser();
+  CsvParser(const CsvParser&) = delete;
+  CsvParser& operator=(const CsvParser&) = delete;
+
+  // Parses the next piece of the body; false once parsing has stopped (a bad header or a limit),
+  // after which further pieces are ignored.
+  bool write(std::string_view piece);
+  // The result, the body's last record (one not ended by a newline) included. Call once.
+  KeyedParseResult take();
+  // The most bytes carried from a piece to the next so far.
+  std::size_t peak_carry_bytes() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // What a JSON body gave: keyed samples, one issue per refused sample (`line` holds the sample's
 // 0-based index in the array), the metadata ("type"/"unit") of the good samples that carried

@@ -11,12 +11,6 @@ namespace netpulse::api::detail {
 // Compresses `in` into a gzip stream. false only when zlib fails.
 bool gzip_compress(std::string_view in, std::string& out);
 
-// Decompresses a gzip (or zlib) stream `in` into `out`. Fails, with the reason in `error`, when the
-// stream is damaged, truncated, or would inflate beyond `max_out` bytes (a gzip bomb: inflation
-// stops at the limit, nothing larger is ever allocated).
-bool gzip_decompress(std::string_view in, std::string& out, std::size_t max_out,
-                     std::string& error);
-
 // Inflates a gzip (or zlib) stream `in` a buffer (64 KiB) at a time, handing each piece to
 // `sink`, so the inflated body never exists whole. Stops when `sink` returns false (then returns
 // false with `error` empty) and fails, with the reason in `error`, when the stream is damaged,

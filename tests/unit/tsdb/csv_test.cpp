@@ -1,6 +1,7 @@
 // CSV parser: header rules, RFC 4180 quoting, timestamps in seconds, and tables of bad records
 // that must yield one issue each with the right line and column.
 #include <algorithm>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <netpulse/tsdb/ingest_parse.hpp>
+#include <netpulse/tsdb/store.hpp>
 
 namespace netpulse::tsdb {
 namespace {
@@ -223,6 +225,155 @@ TEST_CASE("csv: enforces record count, record size and label column limits", "[t
 }  // namespace netpulse::tsdb
 
 namespace netpulse::tsdb {
+
+namespace {
+
+// Parses `body` cut into pieces at `cuts` (ascending offsets) with CsvParser.
+KeyedParseResult parse_in_pieces(std::string_view body, const std::vector<std::size_t>& cuts,
+                                 const ParseLimits& limits, std::size_t* peak_carry = nullptr) {
+  CsvParser parser(limits, 1);
+  std::size_t from = 0;
+  for (std::size_t cut : cuts) {
+    parser.write(body.substr(from, cut - from));
+    from = cut;
+  }
+  parser.write(body.substr(from));
+  if (peak_carry) *peak_carry = parser.peak_carry_bytes();
+  return parser.take();
+}
+
+// Everything a keyed result says, for comparing two of them.
+void check_same(const KeyedParseResult& got, const KeyedParseResult& want) {
+  REQUIRE(got.batch.size() == want.batch.size());
+  for (std::size_t i = 0; i < want.batch.size(); ++i) {
+    INFO("sample " << i);
+    CHECK(got.batch.key(i) == want.batch.key(i));
+    CHECK(got.batch.sample(i) == want.batch.sample(i));
+  }
+  CHECK(got.issues == want.issues);
+  CHECK(got.sample_lines == want.sample_lines);
+  CHECK(got.truncated == want.truncated);
+  REQUIRE(got.error.has_value() == want.error.has_value());
+  if (want.error) CHECK(got.error->message == want.error->message);
+}
+
+}  // namespace
+
+TEST_CASE("csv: a body cut into pieces at any byte parses as the whole body", "[tsdb][csv]") {
+  ParseLimits few;
+  few.max_lines = 3;
+  ParseLimits narrow;
+  narrow.max_line_bytes = 30;
+  struct Case {
+    std::string what;
+    std::string body;
+    ParseLimits limits;
+  };
+  const std::vector<Case> cases = {
+      {"labels in any order",
+       "metric,value,timestamp,ifName,host\nifHCInOctets,12345,1721199945,eth0,dev1\n"
+       "ifHCOutOctets,1.5e3,1721199945.250,eth1,dev1\n",
+       {}},
+      {"RFC 4180 quoting, CRLF, blank lines, empty cells, no final newline",
+       "metric,value,timestamp,descr,host\r\n\"up\",\"1\",\"10\",\"a, \"\"quoted\"\" one\",h1\r\n"
+       "\r\n\nup,2,20,\"two\nlines\",\r\nup,3,30,,\"\"\nup,4,40,x,h4",
+       {}},
+      {"a final CR", "metric,value,timestamp\nm,1,0\r", {}},
+      {"a CR inside a cell", "metric,value,timestamp,h\nm,1,0,a\rb\nm,2,0,c\n", {}},
+      {"bad records keep their lines",
+       "metric,value,timestamp,host\nok,1,0,h\nm,1\nm,1,0,a\"b\nm,1,0,\"a\"b\nnet.bytes,1,0,h\n"
+       "m,x,0,h\nm,1,-5,h\nm,1,0,\"a\nb\nc\"\nm,bad,0,x\nok,2,0,h\n",
+       {}},
+      {"an unterminated quote ends the body",
+       "metric,value,timestamp,h\nm,1,0,x\nm,2,0,\"open\nm,3,0,x\n",
+       {}},
+      {"a bad header", "metric,value,time\nm,1,0\n", {}},
+      {"a header with a quote problem", "metric,value,timestamp\"x\"\nm,1,0\n", {}},
+      {"a header only", "metric,value,timestamp,host", {}},
+      {"a blank first line", "\nmetric,value,timestamp\nm,1,0\n", {}},
+      {"stops past max_lines", "metric,value,timestamp\nm,1,0\n\nm,2,0\nm,3,0\nm,4,0\n", few},
+      {"records over the line limit",
+       "metric,value,timestamp,h\nm,1,0,\"" + std::string(20, 'x') + "\n" + std::string(20, 'y') +
+           "\"\nm,2,0,h\n",
+       narrow},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what << ": " << c.body);
+    const KeyedParseResult whole = parse_in_pieces(c.body, {}, c.limits);
+    for (std::size_t cut = 0; cut <= c.body.size(); ++cut) {
+      INFO("cut at " << cut);
+      check_same(parse_in_pieces(c.body, {cut}, c.limits), whole);
+    }
+    std::vector<std::size_t> every_byte(c.body.size());
+    std::iota(every_byte.begin(), every_byte.end(), std::size_t{0});
+    INFO("one byte at a time");
+    check_same(parse_in_pieces(c.body, every_byte, c.limits), whole);
+  }
+  // The keyed samples are parse_csv()'s.
+  const std::string body = "metric,value,timestamp,b,a\nm,1,2,x,y\nn,3,4,,z\n";
+  const ParseResult plain = parse_csv(body, {});
+  const KeyedParseResult keyed = parse_csv(body, {}, 1);
+  REQUIRE(plain.samples.size() == 2);
+  const KeyedBatch expected = make_keyed_batch(1, plain.samples);
+  REQUIRE(keyed.batch.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(keyed.batch.key(i) == expected.key(i));
+    CHECK(keyed.batch.hash(i) == expected.hash(i));
+    CHECK(keyed.batch.sample(i) == plain.samples[i].sample);
+  }
+}
+
+TEST_CASE("csv: a record carried between pieces may grow to 16 line limits", "[tsdb][csv]") {
+  ParseLimits limits;
+  limits.max_line_bytes = 100;  // so 1,600 bytes may be carried
+  const std::string head = "metric,value,timestamp,descr\nm,1,0,ok\n";
+  std::vector<std::size_t> cuts;
+  const auto pieces_of = [&](const std::string& body) {
+    cuts.clear();
+    for (std::size_t at = 64; at < body.size(); at += 64) cuts.push_back(at);
+  };
+
+  // Up to the bound: the issue the whole body gives, and the rest still parses.
+  const std::string long_ok =
+      head + "m,2,0,\"" + std::string(700, 'x') + "\n" + std::string(700, 'y') + "\"\nm,3,0,ok\n";
+  pieces_of(long_ok);
+  std::size_t peak = 0;
+  const KeyedParseResult ok = parse_in_pieces(long_ok, cuts, limits, &peak);
+  check_same(ok, parse_in_pieces(long_ok, {}, limits));
+  REQUIRE(ok.issues.size() == 1);
+  CHECK(ok.issues[0] == ParseIssue{3, "row", "record longer than 100 bytes"});
+  CHECK(ok.batch.size() == 2);
+  CHECK(peak <= 16 * limits.max_line_bytes + 64);
+
+  // Past it: parsing stops with an error naming the record's line, holding no more than the
+  // bound and a piece, whatever the record's length (a gzip bomb without a newline).
+  const std::string too_long = head + "m,2,0,\"" + std::string(1 << 20, 'x') + "\"\nm,3,0,ok\n";
+  pieces_of(too_long);
+  CsvParser parser(limits, 1);
+  bool stopped = false;
+  std::size_t from = 0;
+  for (std::size_t cut : cuts) {
+    if (!parser.write(std::string_view(too_long).substr(from, cut - from))) {
+      stopped = true;
+      break;
+    }
+    from = cut;
+  }
+  CHECK(stopped);
+  CHECK(from < 2000);
+  CHECK(parser.peak_carry_bytes() <= 16 * limits.max_line_bytes + 64);
+  const KeyedParseResult refused = parser.take();
+  REQUIRE(refused.error.has_value());
+  CHECK(refused.error->code == core::Errc::kPayloadTooLarge);
+  CHECK(refused.error->message ==
+        "the record on line 3 is longer than 1600 bytes; parsing stopped there");
+  CHECK(refused.batch.size() == 1);
+  // The same body in one piece is parsed as before: the record is an issue of its line.
+  const KeyedParseResult whole = parse_in_pieces(too_long, {}, limits);
+  CHECK_FALSE(whole.error.has_value());
+  REQUIRE(whole.issues.size() == 1);
+  CHECK(whole.issues[0] == ParseIssue{3, "row", "record longer than 100 bytes"});
+}
 
 TEST_CASE("csv: random mutations of a valid body never crash", "[tsdb][csv]") {
   const std::string seed =

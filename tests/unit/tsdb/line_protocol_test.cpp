@@ -2,6 +2,8 @@
 // precision conversion, and tables of hostile lines that must yield one issue and no crash.
 #include <chrono>
 #include <cstdio>
+#include <limits>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -693,6 +695,150 @@ TEST_CASE("keyed batch: keys, hashes and samples survive appending batches", "[t
   empty.append(std::move(a));
   CHECK(empty.size() == 5);
   CHECK(empty.key(2) == "key three");
+}
+
+namespace {
+
+// Parses `body` cut into pieces at `cuts` (ascending offsets) with LineProtocolParser.
+KeyedParseResult parse_in_pieces(std::string_view body, const std::vector<std::size_t>& cuts,
+                                 const ParseLimits& limits, std::size_t max_samples,
+                                 std::size_t* peak_carry = nullptr) {
+  LineProtocolParser parser(Precision::kNanoseconds, kNow, limits, max_samples, 1);
+  std::size_t from = 0;
+  for (std::size_t cut : cuts) {
+    parser.write(body.substr(from, cut - from));
+    from = cut;
+  }
+  parser.write(body.substr(from));
+  if (peak_carry) *peak_carry = parser.peak_carry_bytes();
+  return parser.take();
+}
+
+// Everything a keyed result says, for comparing two of them.
+void check_same(const KeyedParseResult& got, const KeyedParseResult& want) {
+  REQUIRE(got.batch.size() == want.batch.size());
+  for (std::size_t i = 0; i < want.batch.size(); ++i) {
+    INFO("sample " << i);
+    CHECK(got.batch.key(i) == want.batch.key(i));
+    CHECK(got.batch.sample(i) == want.batch.sample(i));
+  }
+  CHECK(got.issues == want.issues);
+  CHECK(got.sample_lines == want.sample_lines);
+  CHECK(got.truncated == want.truncated);
+  CHECK(got.skipped_strings == want.skipped_strings);
+  REQUIRE(got.error.has_value() == want.error.has_value());
+  if (want.error) CHECK(got.error->message == want.error->message);
+}
+
+}  // namespace
+
+TEST_CASE("line protocol: a body cut into pieces at any byte parses as the whole body",
+          "[tsdb][lp]") {
+  ParseLimits small;  // so short bodies reach the line limits too
+  small.max_line_bytes = 40;
+  ParseLimits few;
+  few.max_lines = 4;
+  ParseLimits keys;
+  keys.max_key_bytes = 100;
+  struct Case {
+    std::string what;
+    std::string body;
+    ParseLimits limits;
+    std::size_t max_samples = std::numeric_limits<std::size_t>::max();
+  };
+  const std::vector<Case> cases = {
+      {"plain lines", "cpu,host=a value=1 1000\ncpu,host=b value=2 2000\nmem used=3i 3000\n", {}},
+      {"no final newline", "m value=1 1\nm value=2 2", {}},
+      {"CRLF, blanks, comments and padding",
+       "# c\r\n\r\n   \n\tm value=1 1\r\n  # indented\n  m value=2 2  \n",
+       {}},
+      {"escapes at every place",
+       "if\\ stats,z=1,a=x\\ y,b\\=c=d\\,e value=1,in\\ octets=2i 1000000000\n"
+       "m,k=two\\\\\\ words value=42 1\n",
+       {}},
+      {"a string with newlines, escaped quotes and a backslash before a newline",
+       "m note=\"first\nsecond, x=1 2\",v=1 1\nm s=\"a\\\"\nb\\\n\",v=2 2\nm v=3 3\n",
+       {}},
+      {"strings skipped and a string-only line",
+       "system,host=h load1=0.5,uptime_format=\"1 day\",os=\"linux\" 1\n"
+       "system,host=h uptime_format=\"2 days\" 2\n",
+       {}},
+      {"a backslash before a newline ends the line", "m\\\nv=1\nm v=2 2\n", {}},
+      {"a quote in a tag value or a timestamp is an ordinary byte",
+       "m,k=\"a v=1\nm v=1 \"x\ny v=2\n",
+       {}},
+      {"refused lines keep their numbers",
+       "m value=1 1\nm value=NaN 2\n\nm,k=v\nm value=\"open\n",
+       {}},
+      {"an unterminated string runs to the end",
+       "m v=1 1\nm s=\"never closed,v=2 2\nm v=3 3\n",
+       {}},
+      {"NUL bytes", std::string("m,k=a") + '\0' + "b value=1\nm value=2\n", {}},
+      {"lines over the line limit, strings with newlines among them",
+       "m value=1 1\nm,k=" + std::string(60, 'v') + " value=2 2\nm s=\"" + std::string(30, 'x') +
+           "\n" + std::string(30, 'y') + "\" v=3 3\nm value=4 4\n" + std::string(50, 'z'),
+       small},
+      {"a comment over the line limit", "# " + std::string(80, '#') + "\nm value=1 1\n", small},
+      {"stops past max_lines", "m value=1\n\n# c\nm value=2\nm value=3\nm value=4\n", few},
+      {"stops past max_lines inside a string",
+       "m value=1\nm s=\"a\nb\nc\",value=2\nm value=3\nm value=4\n", few},
+      {"stops at the key budget", "m,k=aaaaaaaaaa a=1,b=2\nm,k=bbbbbbbbbb a=1,b=2\nm c=1\n", keys},
+      {"stops past max_samples", "m a=1,b=2\nm a=1,b=2\nm a=1,b=2\nm a=1,b=2\n", {}, 5},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what << ": " << c.body);
+    const KeyedParseResult whole = parse_in_pieces(c.body, {}, c.limits, c.max_samples);
+    for (std::size_t cut = 0; cut <= c.body.size(); ++cut) {
+      INFO("cut at " << cut);
+      check_same(parse_in_pieces(c.body, {cut}, c.limits, c.max_samples), whole);
+    }
+    std::vector<std::size_t> every_byte(c.body.size());
+    std::iota(every_byte.begin(), every_byte.end(), std::size_t{0});
+    INFO("one byte at a time");
+    check_same(parse_in_pieces(c.body, every_byte, c.limits, c.max_samples), whole);
+  }
+}
+
+TEST_CASE("line protocol: a record carried between pieces is kept only up to the line limit",
+          "[tsdb][lp]") {
+  // A 2 MiB line between good ones, fed as gzip inflates it (64 KiB pieces): the same single
+  // issue as for the whole body, while the parser never holds more than the line limit of it.
+  const std::string body = "m value=1 1\nm,k=" + std::string(2 << 20, 'v') + " value=2 2\nm s=\"" +
+                           std::string(1 << 20, '\n') + "\",value=3 3\nm value=4 4\n";
+  std::vector<std::size_t> cuts;
+  for (std::size_t at = 64 << 10; at < body.size(); at += 64 << 10) cuts.push_back(at);
+  ParseLimits limits;
+  limits.max_lines = 2 << 20;  // the string's newlines are lines
+  std::size_t peak = 0;
+  const KeyedParseResult pieces =
+      parse_in_pieces(body, cuts, limits, std::numeric_limits<std::size_t>::max(), &peak);
+  check_same(pieces, parse_line_protocol(body, Precision::kNanoseconds, kNow, limits, 1));
+  REQUIRE(pieces.issues.size() == 2);
+  CHECK(pieces.issues[0] == ParseIssue{2, "line", "line longer than 65536 bytes"});
+  CHECK(pieces.issues[1] == ParseIssue{3, "line", "line longer than 65536 bytes"});
+  CHECK(pieces.sample_lines == std::vector<std::size_t>{1, (1 << 20) + 4});
+  CHECK(peak <= limits.max_line_bytes);
+  CHECK(peak > 0);
+}
+
+TEST_CASE("line protocol: parsing stops at the first line past the sample cap", "[tsdb][lp]") {
+  // Every field of a line is a sample: the line cap alone would let 200,000 lines of 256 fields
+  // ask for 51 million samples.
+  const std::string body = "m a=1,b=2,c=3\nm a=4,b=5,c=6\nm a=7,b=8,c=9\nm value=1\n";
+  LineProtocolParser parser(Precision::kNanoseconds, kNow, {}, 5, 1);
+  CHECK_FALSE(parser.write(body));
+  CHECK_FALSE(parser.write("m value=2\n"));  // ignored
+  const KeyedParseResult r = parser.take();
+  REQUIRE(r.error.has_value());
+  CHECK(r.error->code == core::Errc::kPayloadTooLarge);
+  CHECK(r.error->message ==
+        "at most 5 samples per request; this one has more (parsing stopped at line 2)");
+  CHECK_FALSE(r.truncated);
+  LineProtocolParser exact(Precision::kNanoseconds, kNow, {}, 6, 1);
+  CHECK(exact.write("m a=1,b=2,c=3\nm a=4,b=5,c=6\n"));
+  const KeyedParseResult fits = exact.take();
+  CHECK_FALSE(fits.error.has_value());
+  CHECK(fits.batch.size() == 6);
 }
 
 TEST_CASE("line protocol: empty body yields nothing", "[tsdb][lp]") {

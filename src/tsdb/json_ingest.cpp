@@ -147,10 +147,16 @@ struct JsonSampleParser::Impl {
 
     Impl* impl = nullptr;
     boost::json::value_stack st;
-    std::size_t depth = 0;   // containers open around the current event
-    bool top_array = false;  // the document is an array of samples
-    bool in_sample = false;  // st holds a sample being built
-    std::string number;      // a number's text, when the parser hands it over in parts
+    std::size_t depth = 0;         // containers open around the current event
+    bool top_array = false;        // the document is an array of samples
+    bool in_sample = false;        // st holds a sample being built
+    std::string number;            // a number's text, when the parser hands it over in parts
+    std::size_t number_bytes = 0;  // its length, kept or not (see on_number_part)
+    // What the sample being built has pushed: 16 bytes per value or key and the bytes of its
+    // kept text. The sample's budget (max_json_sample_bytes) is checked against this count, not
+    // against allocations, so the verdict is the same wherever the body is cut (the value stack
+    // grows in other steps when a string arrives in parts).
+    std::size_t charged = 0;
     // Strings and keys longer than limits.max_json_string_bytes are not kept: the sample is
     // marked and refused with an issue naming where (`long_field`), the others still count.
     std::size_t text_bytes = 0;  // of the string or key being read
@@ -168,12 +174,20 @@ struct JsonSampleParser::Impl {
       if (!in_sample && depth == sample_depth()) {
         st.reset(impl->storage_);
         in_sample = true;
+        charged = 0;
         top_key.clear();
         inner_key.clear();
         long_field.reset();
       }
       return true;
     }
+    // Charges `bytes` to the sample being built; past its budget the body is refused.
+    void charge(std::size_t bytes) {
+      if (!in_sample) return;
+      charged += bytes;
+      if (charged > impl->limits_.max_json_sample_bytes) throw SampleTooLarge{};
+    }
+    static constexpr std::size_t kValueBytes = sizeof(boost::json::value);
     // Counts a piece of the string or key being read; false once it is too long to keep.
     bool keep_text(string_view piece, bool is_key) {
       text_bytes += piece.size();
@@ -221,6 +235,7 @@ struct JsonSampleParser::Impl {
     bool on_document_end(error_code&) { return true; }
     bool on_object_begin(error_code&) {
       begin_value();
+      charge(kValueBytes);
       ++depth;
       return true;
     }
@@ -236,6 +251,7 @@ struct JsonSampleParser::Impl {
         return true;
       }
       begin_value();
+      charge(kValueBytes);
       ++depth;
       return true;
     }
@@ -247,12 +263,17 @@ struct JsonSampleParser::Impl {
     }
     bool on_key_part(string_view s, std::size_t, error_code&) {
       note_key(s, false);
-      if (keep_text(s, true)) st.push_chars(s);
+      if (keep_text(s, true)) {
+        charge(s.size());
+        st.push_chars(s);
+      }
       return true;
     }
     bool on_key(string_view s, std::size_t, error_code&) {
       note_key(s, true);
-      st.push_key(keep_text(s, true) ? s : string_view());
+      const bool keep = keep_text(s, true);
+      charge(kValueBytes + (keep ? s.size() : 0));
+      st.push_key(keep ? s : string_view());
       text_bytes = 0;
       return true;
     }
@@ -261,53 +282,74 @@ struct JsonSampleParser::Impl {
       // piece: refused at its first part, a bad escape later in it would be another answer.
       if (!in_sample && depth == 0) return true;
       if (!in_sample && !scalar_allowed(ec)) return false;
-      if (keep_text(s, false)) st.push_chars(s);
+      if (keep_text(s, false)) {
+        charge(s.size());
+        st.push_chars(s);
+      }
       return true;
     }
     bool on_string(string_view s, std::size_t, error_code& ec) {
       if (!in_sample && !scalar_allowed(ec)) return false;
-      st.push_string(keep_text(s, false) ? s : string_view());
+      const bool keep = keep_text(s, false);
+      charge(kValueBytes + (keep ? s.size() : 0));
+      st.push_string(keep ? s : string_view());
       text_bytes = 0;
       return end_value(ec);
     }
+    // A number's text is kept for on_double's correction only up to kMaxNumberText bytes (no
+    // double needs more); a longer one takes Boost's value, and its text costs no memory.
+    static constexpr std::size_t kMaxNumberText = 4096;
     bool on_number_part(string_view s, error_code&) {
-      number.append(s.data(), s.size());
+      number_bytes += s.size();
+      if (number_bytes <= kMaxNumberText) number.append(s.data(), s.size());
       return true;
     }
-    bool on_int64(std::int64_t i, string_view, error_code& ec) {
+    void end_number() {
       number.clear();
+      number_bytes = 0;
+    }
+    bool on_int64(std::int64_t i, string_view, error_code& ec) {
+      end_number();
       if (!in_sample && !scalar_allowed(ec)) return false;
+      charge(kValueBytes);
       st.push_int64(i);
       return end_value(ec);
     }
     bool on_uint64(std::uint64_t u, string_view, error_code& ec) {
-      number.clear();
+      end_number();
       if (!in_sample && !scalar_allowed(ec)) return false;
+      charge(kValueBytes);
       st.push_uint64(u);
       return end_value(ec);
     }
     bool on_double(double d, string_view s, error_code& ec) {
       // As core::parse_json(): the double nearest to the decimal text (Boost 1.81 is sometimes
       // one unit in the last place off).
-      number.append(s.data(), s.size());
-      double exact = 0;
-      const char* last = number.data() + number.size();
-      if (auto [p, e] = std::from_chars(number.data(), last, exact);
-          e == std::errc() && p == last) {
-        d = exact;
+      number_bytes += s.size();
+      if (number_bytes <= kMaxNumberText) {
+        number.append(s.data(), s.size());
+        double exact = 0;
+        const char* last = number.data() + number.size();
+        if (auto [p, e] = std::from_chars(number.data(), last, exact);
+            e == std::errc() && p == last) {
+          d = exact;
+        }
       }
-      number.clear();
+      end_number();
       if (!in_sample && !scalar_allowed(ec)) return false;
+      charge(kValueBytes);
       st.push_double(d);
       return end_value(ec);
     }
     bool on_bool(bool b, error_code& ec) {
       if (!in_sample && !scalar_allowed(ec)) return false;
+      charge(kValueBytes);
       st.push_bool(b);
       return end_value(ec);
     }
     bool on_null(error_code& ec) {
       if (!in_sample && !scalar_allowed(ec)) return false;
+      charge(kValueBytes);
       st.push_null();
       return end_value(ec);
     }
@@ -317,7 +359,7 @@ struct JsonSampleParser::Impl {
 
   Impl(Precision precision, Timestamp now_ms, const ParseLimits& limits, std::size_t max_samples,
        std::int64_t org_id)
-      : stack_memory_(limits.max_json_sample_bytes),
+      : stack_memory_(kStackSlack * limits.max_json_sample_bytes + 16384),
         arena_(limits.max_json_sample_bytes),
         stack_storage_(&stack_memory_),
         storage_(&arena_),
@@ -496,6 +538,9 @@ struct JsonSampleParser::Impl {
     result_.sample_indexes.push_back(i);
   }
 
+  // The value stack holds at most what the sample has been charged, but grows by doubling
+  // (old and new buffers live at once): its ceiling is a backstop the charge is always under.
+  static constexpr std::size_t kStackSlack = 4;
   BoundedResource stack_memory_;
   SampleArena arena_;
   boost::json::storage_ptr stack_storage_;  // the value stack's own memory

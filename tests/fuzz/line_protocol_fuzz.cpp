@@ -1,7 +1,9 @@
-// Fuzz target: InfluxDB line protocol (tsdb::parse_line_protocol, both overloads). The first
-// byte picks the precision; the rest is the body. Checks that the keyed parse (what the ingest
-// routes use) and the plain parse agree sample for sample, and that every sample's labels are
-// sorted and unique, as the store expects.
+// Fuzz target: InfluxDB line protocol (tsdb::parse_line_protocol, both overloads, and the
+// LineProtocolParser that ingest feeds as a gzip body inflates). The first byte picks the
+// precision; the rest is the body. Checks that the keyed parse (what the ingest routes use) and
+// the plain parse agree sample for sample, that every sample's labels are sorted and unique, as
+// the store expects, and that the body written in three pieces, cut where the input says, gives
+// the whole body's samples, issues and truncation.
 #include <cstdint>
 #include <string>
 
@@ -45,6 +47,24 @@ NETPULSE_FUZZ_TARGET(line_protocol) {
       if (!(s.key.labels[j - 1].first < s.key.labels[j].first)) {
         fuzz::fail("labels not sorted and unique");
       }
+    }
+  }
+
+  tsdb::LineProtocolParser pieces(precision, now, limits, 1'000'000, 7);
+  const std::size_t a = (std::size_t{data[0]} * 131 + size) % (body.size() + 1);
+  const std::size_t b = a + (body.size() - a) / 2;
+  pieces.write(body.substr(0, a));
+  pieces.write(body.substr(a, b - a));
+  pieces.write(body.substr(b));
+  auto cut = pieces.take();
+  if (cut.error) fuzz::fail("the piecewise parse refused a body the whole parse did not");
+  if (cut.issues != keyed.issues) fuzz::fail("pieces and whole disagree on the issues");
+  if (cut.truncated != keyed.truncated) fuzz::fail("pieces and whole disagree on truncation");
+  if (cut.sample_lines != keyed.sample_lines) fuzz::fail("pieces and whole: sample lines");
+  if (cut.batch.size() != keyed.batch.size()) fuzz::fail("pieces and whole: sample count");
+  for (std::size_t i = 0; i < cut.batch.size(); ++i) {
+    if (cut.batch.key(i) != keyed.batch.key(i) || !(cut.batch.sample(i) == keyed.batch.sample(i))) {
+      fuzz::fail("pieces and whole disagree on a sample");
     }
   }
   return 0;

@@ -48,7 +48,9 @@ struct ParseLimits {
   // would ask for hundreds of times its own size.
   std::size_t max_key_bytes = std::size_t{64} << 20;
   // JSON: nesting of arrays and objects (a sample array holds objects holding `tags`), and the
-  // memory one sample's document may take while it is parsed (the body is never held whole).
+  // memory one sample's document may take while it is parsed (the body is never held whole);
+  // also charged, 16 bytes per value or key plus its text, for what it pushes on the parser's
+  // stack (counted, not measured, so that the verdict is the same wherever the body is cut).
   std::size_t max_json_depth = 8;
   std::size_t max_json_sample_bytes = 256u << 10;
   // JSON: a longer string or key is not kept; its sample gets an issue naming where it was.

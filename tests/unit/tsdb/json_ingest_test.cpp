@@ -276,6 +276,62 @@ TEST_CASE("json ingest: a refused body gets the same answer wherever it is cut",
   }
 }
 
+TEST_CASE("json ingest: a sample near its budget gets one answer wherever it is cut",
+          "[tsdb][json]") {
+  // Found by the json_ingest fuzz target: with a 4 KiB sample budget, a 1,887-byte key cut in
+  // two made the value stack grow in two steps (old and new buffers at once) past the cap, so
+  // the body was 413 in pieces and 400 (truncated JSON) whole. The budget is now charged for
+  // what is pushed, not for what the stack allocates.
+  ParseLimits limits;
+  limits.max_json_sample_bytes = 4096;
+  const std::string key(1887, 'k'), long_key(3000, 'k'), too_long(4200, 'k');
+  std::string many_ones;
+  for (int i = 0; i < 300; ++i) many_ones += "1,";
+  const std::vector<std::string> bodies = {
+      "{\"" + key,                                                 // truncated in the key
+      R"({"metric_name":"m","value":1,")" + long_key + R"(":2})",  // fits: an issue
+      R"({"metric_name":"m","value":1,"tags":{"k":")" + long_key + R"("}})",  // fits
+      R"({"metric_name":"m","value":1,")" + too_long + R"(":2})",             // over: 413
+      R"({"metric_name":"m","value":1,"a":[)" + many_ones + "1]}",            // 300 values: 413
+  };
+  for (const auto& body : bodies) {
+    const auto whole = tsdb::parse_json_samples(body, Precision::kSeconds, kNow, limits, 1000, 7);
+    for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+      INFO(body.substr(0, 40) << "... cut at " << cut);
+      JsonSampleParser parser(Precision::kSeconds, kNow, limits, 1000, 7);
+      parser.write(std::string_view(body).substr(0, cut));
+      parser.write(std::string_view(body).substr(cut));
+      const auto r = parser.take();
+      REQUIRE(r.error.has_value() == whole.error.has_value());
+      if (whole.error) CHECK(r.error->code == whole.error->code);
+      CHECK(r.batch.size() == whole.batch.size());
+      CHECK(r.issues == whole.issues);
+    }
+  }
+  // The cases mean what they say: the first is truncated, the fourth over the budget.
+  auto first = tsdb::parse_json_samples(bodies[0], Precision::kSeconds, kNow, limits, 1000, 7);
+  REQUIRE(first.error);
+  CHECK(first.error->code == core::Errc::kMalformedJson);
+  auto over = tsdb::parse_json_samples(bodies[3], Precision::kSeconds, kNow, limits, 1000, 7);
+  REQUIRE(over.error);
+  CHECK(over.error->code == core::Errc::kPayloadTooLarge);
+  auto fits = tsdb::parse_json_samples(bodies[2], Precision::kSeconds, kNow, limits, 1000, 7);
+  CHECK_FALSE(fits.error);
+}
+
+TEST_CASE("json ingest: a number's text costs no memory past 4 KiB", "[tsdb][json]") {
+  // A gzip body can inflate to megabytes of digits; they arrive in parts and are not kept.
+  const std::string body = R"({"metric_name":"m","value":1.)" + std::string(2'000'000, '0') + "}";
+  JsonSampleParser parser(Precision::kSeconds, kNow, {}, 10, 7);
+  for (std::size_t at = 0; at < body.size(); at += 65536) {
+    REQUIRE(parser.write(std::string_view(body).substr(at, 65536)));
+  }
+  auto r = parser.take();
+  REQUIRE_FALSE(r.error);
+  REQUIRE(r.batch.size() == 1);
+  CHECK(r.batch.sample(0).v == 1.0);
+}
+
 TEST_CASE("json ingest: the parser's memory does not grow with the body", "[tsdb][json]") {
   // 20,000 samples through the parser in 64 KiB pieces (what gzip inflation hands it): the
   // largest document it ever holds is one sample's, whatever the body's size.

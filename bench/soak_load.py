@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""bench/soak_load.py: the load and the measurements of bench/soak.sh (Python 3 standard library only).
+"""bench/soak_load.py: the load and the measurements of bench/soak.sh (Python stdlib only).
 
 bench/soak.sh starts snmpsimd and `netpulse serve`, then runs this program, which:
 
   setup     logs in as the first administrator, imports the soak devices with one CSV import
             (name soak-NNNN, address 127.0.X.Y, SNMP v2c on the snmpsimd port), creates the ingest
             API key (role api_user) and the user of the login churn (role viewer);
-  load      runs five loops on their own keep-alive connections, each bounded by a count and by the
+  load      runs four loops on their own keep-alive connections, each bounded by a count and by the
             end time:
               ingest   every second, Telegraf-like InfluxDB line protocol, gzip, `Token <key>`, to
                        POST /api/v2/write?org=soak&bucket=soak (ns timestamps): each of
@@ -28,9 +28,11 @@ bench/soak.sh starts snmpsimd and `netpulse serve`, then runs this program, whic
                        10 minutes, before it expires;
   sampling  every minute from the start of the load: the server's VmRSS, VmHWM, threads, open fds,
             CPU; snmpsimd's CPU; the sizes of netpulse.db, -wal, -shm and of the tsdb directory;
-            /metrics (heap in use, tsdb head chunk bytes, series); /api/v1/pollers (runs ok and
-            failed, timeouts, overruns, throttled per kind); the requests of the minute and their
-            errors; WARN and ERROR lines of the server log;
+            /metrics (heap in use, tsdb head chunk bytes, series, checkpoint time); the rows of
+            tsdb_chunks (sealed chunks); /api/v1/pollers (runs ok and failed, timeouts, overruns,
+            throttled per kind); the requests of the minute, their errors and the slowest; WARN
+            and ERROR lines of the server log; at the end of the warm-up and at the end, the
+            rows of every table;
   report    a table per minute, the growth from the end of the warm-up to the end, every request
             kind with its outcomes, the pollers' health, snmpsimd's CPU, the log lines, and a
             verdict (PASS / FAIL with each reason). Exit status 0 on PASS, 1 on FAIL, 2 when the
@@ -84,8 +86,13 @@ class Counts:
             self.minute["requests"] += 1
             if outcome != "ok":
                 self.minute["errors"] += 1
-                self.minute["4xx" if outcome.startswith("4") else
-                            "5xx" if outcome.startswith("5") else "transport"] += 1
+                self.minute[
+                    "4xx"
+                    if outcome.startswith("4")
+                    else "5xx"
+                    if outcome.startswith("5")
+                    else "transport"
+                ] += 1
                 if (kind, outcome) not in self.examples:
                     self.examples[(kind, outcome)] = (example or "")[:300]
             self.minute["latency_sum"] += latency_s
@@ -139,7 +146,9 @@ class Client:
             reused = self.conn is not None
             try:
                 if self.conn is None:
-                    self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT_S)
+                    self.conn = http.client.HTTPConnection(
+                        "127.0.0.1", self.port, timeout=TIMEOUT_S
+                    )
                 self.conn.request(method, path, body=body, headers=h)
                 resp = self.conn.getresponse()
                 data = resp.read()
@@ -150,21 +159,33 @@ class Client:
                 self.close()
                 # The server may close an idle keep-alive connection just as we reuse it (as any
                 # HTTP client does, we try once more on a new one); counted, not an error.
-                if attempt == 1 and reused and isinstance(e, (http.client.RemoteDisconnected,
-                                                               ConnectionResetError,
-                                                               BrokenPipeError)):
+                if (
+                    attempt == 1
+                    and reused
+                    and isinstance(
+                        e, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
+                    )
+                ):
                     self.counts.reconnect(kind)
                     continue
-                self.counts.add(kind, "transport", time.monotonic() - t0,
-                                f"{method} {path.split('?')[0]}: {type(e).__name__}: {e}")
+                self.counts.add(
+                    kind,
+                    "transport",
+                    time.monotonic() - t0,
+                    f"{method} {path.split('?')[0]}: {type(e).__name__}: {e}",
+                )
                 return None, None
         latency = time.monotonic() - t0
         if resp.status in ok:
             self.counts.add(kind, "ok", latency)
         else:
             code, message = error_code(data)
-            self.counts.add(kind, f"{resp.status} {code or ''}".strip(), latency,
-                            f"{method} {path.split('?')[0]}: {resp.status} {code or ''} {message}")
+            self.counts.add(
+                kind,
+                f"{resp.status} {code or ''}".strip(),
+                latency,
+                f"{method} {path.split('?')[0]}: {resp.status} {code or ''} {message}",
+            )
         return resp.status, data
 
 
@@ -184,8 +205,9 @@ class AdminSession:
     def __init__(self, port, counts, email, password):
         self.client = Client(port, counts)
         self.lock = threading.Lock()
-        status, body = self.client.call("admin_login", "POST", "/api/v1/auth/login",
-                                        {"email": email, "password": password})
+        status, body = self.client.call(
+            "admin_login", "POST", "/api/v1/auth/login", {"email": email, "password": password}
+        )
         d = data_of(body) if status == 200 else None
         if not d:
             raise SystemExit(f"bench/soak: the administrator's login failed: {status} {body!r}")
@@ -199,8 +221,9 @@ class AdminSession:
     def renew_if_due(self, every_s=600):
         if time.monotonic() - self.renewed < every_s:
             return
-        status, body = self.client.call("admin_refresh", "POST", "/api/v1/auth/refresh",
-                                        {"refresh_token": self.refresh_token})
+        status, body = self.client.call(
+            "admin_refresh", "POST", "/api/v1/auth/refresh", {"refresh_token": self.refresh_token}
+        )
         d = data_of(body) if status == 200 else None
         self.client.close()  # used every 10 minutes: past the server's keep-alive idle time
         self.renewed = time.monotonic()
@@ -220,18 +243,34 @@ def setup(args, admin, counts):
     c = Client(args.port, counts)
     rows = ["name,address,type,snmp_version,snmp_community,snmp_port,poll_interval_s"]
     for i in range(args.devices):
-        rows.append(f"soak-{i:04d},{agent_address(i)},switch,2c,public,{args.snmp_port},"
-                    f"{args.poll_interval}")
-    status, body = c.call("setup", "POST", "/api/v1/devices/import", ("\n".join(rows) + "\n").encode(),
-                          {**admin.header(), "Content-Type": "text/csv"}, ok=(201,))
+        rows.append(
+            f"soak-{i:04d},{agent_address(i)},switch,2c,public,{args.snmp_port},"
+            f"{args.poll_interval}"
+        )
+    status, body = c.call(
+        "setup",
+        "POST",
+        "/api/v1/devices/import",
+        ("\n".join(rows) + "\n").encode(),
+        {**admin.header(), "Content-Type": "text/csv"},
+        ok=(201,),
+    )
     d = data_of(body) if status == 201 else None
     if not d or d.get("created") != args.devices:
-        raise SystemExit(f"bench/soak: the CSV import of {args.devices} devices failed: {status} "
-                         f"{(body or b'')[:500]!r}")
+        raise SystemExit(
+            f"bench/soak: the CSV import of {args.devices} devices failed: {status} "
+            f"{(body or b'')[:500]!r}"
+        )
     device_ids = sorted(x["id"] for x in d["devices"])
 
-    status, body = c.call("setup", "POST", "/api/v1/api-keys",
-                          {"name": "soak-telegraf", "role": "api_user"}, admin.header(), ok=(201,))
+    status, body = c.call(
+        "setup",
+        "POST",
+        "/api/v1/api-keys",
+        {"name": "soak-telegraf", "role": "api_user"},
+        admin.header(),
+        ok=(201,),
+    )
     d = data_of(body) if status == 201 else None
     if not d or "key" not in d:
         raise SystemExit(f"bench/soak: creating the API key failed: {status} {body!r}")
@@ -239,9 +278,14 @@ def setup(args, admin, counts):
 
     churn_email = "soak-churn@netpulse.test"
     churn_password = "soak-churn-" + os.urandom(8).hex()
-    status, body = c.call("setup", "POST", "/api/v1/users",
-                          {"email": churn_email, "name": "soak churn", "role": "viewer",
-                           "password": churn_password}, admin.header(), ok=(201,))
+    status, body = c.call(
+        "setup",
+        "POST",
+        "/api/v1/users",
+        {"email": churn_email, "name": "soak churn", "role": "viewer", "password": churn_password},
+        admin.header(),
+        ok=(201,),
+    )
     if status != 201:
         raise SystemExit(f"bench/soak: creating the churn user failed: {status} {body!r}")
     c.close()
@@ -282,8 +326,12 @@ class Loops:
         hosts = self.args.ingest_hosts
         rng = random.Random(7)
         counters = collections.defaultdict(int)
-        headers = {"Authorization": f"Token {self.api_key}", "Content-Type": "text/plain; charset=utf-8",
-                   "Content-Encoding": "gzip", "User-Agent": "Telegraf/1.26 (soak)"}
+        headers = {
+            "Authorization": f"Token {self.api_key}",
+            "Content-Type": "text/plain; charset=utf-8",
+            "Content-Encoding": "gzip",
+            "User-Agent": "Telegraf/1.26 (soak)",
+        }
         path = "/api/v2/write?org=soak&bucket=soak&precision=ns"
         for k in self.ticks(1.0):
             ts = int(time.time()) * 1_000_000_000
@@ -291,35 +339,63 @@ class Loops:
             for h in range(k % 5, hosts, 5):
                 host = f"soak-h{h:03d}"
                 u = rng.uniform(1, 60)
-                main.append(f"cpu,cpu=cpu-total,host={host} usage_user={u:.3f},"
-                            f"usage_system={u / 3:.3f},usage_idle={100 - u * 1.4:.3f},"
-                            f"usage_iowait={rng.uniform(0, 2):.3f} {ts}")
-                main.append(f"mem,host={host} used_percent={rng.uniform(20, 80):.2f},"
-                            f"available={rng.randrange(1 << 30, 8 << 30)}i,"
-                            f"used={rng.randrange(1 << 30, 8 << 30)}i {ts}")
-                main.append(f"disk,device=sda1,fstype=ext4,host={host},mode=rw,path=/ "
-                            f"used_percent={rng.uniform(10, 90):.2f},free={rng.randrange(1 << 34)}i,"
-                            f"inodes_used={rng.randrange(100000, 200000)}i {ts}")
+                main.append(
+                    f"cpu,cpu=cpu-total,host={host} usage_user={u:.3f},"
+                    f"usage_system={u / 3:.3f},usage_idle={100 - u * 1.4:.3f},"
+                    f"usage_iowait={rng.uniform(0, 2):.3f} {ts}"
+                )
+                main.append(
+                    f"mem,host={host} used_percent={rng.uniform(20, 80):.2f},"
+                    f"available={rng.randrange(1 << 30, 8 << 30)}i,"
+                    f"used={rng.randrange(1 << 30, 8 << 30)}i {ts}"
+                )
+                main.append(
+                    f"disk,device=sda1,fstype=ext4,host={host},mode=rw,path=/ "
+                    f"used_percent={rng.uniform(10, 90):.2f},free={rng.randrange(1 << 34)}i,"
+                    f"inodes_used={rng.randrange(100000, 200000)}i {ts}"
+                )
                 for ifname in ("eth0", "eth1"):
                     key = (h, ifname)
                     counters[key] += rng.randrange(10_000, 5_000_000)
                     n = counters[key]
-                    main.append(f"net,host={host},interface={ifname} bytes_recv={n}i,"
-                                f"bytes_sent={n // 3}i,packets_recv={n // 900}i,err_in={n >> 30}i {ts}")
-                main.append(f"service,host={host},name=nginx active={'true' if h % 7 else 'false'},"
-                            f"healthy={'t' if rng.random() > 0.01 else 'f'} {ts}")
-                main.append(f"system,host={host} load1={rng.uniform(0, 4):.2f},"
-                            f"load5={rng.uniform(0, 3):.2f},load15={rng.uniform(0, 2):.2f},"
-                            f"n_cpus=4i,n_users={h % 3}i,uptime={86400 * (h + 1) + k}u {ts}")
+                    main.append(
+                        f"net,host={host},interface={ifname} bytes_recv={n}i,"
+                        f"bytes_sent={n // 3}i,packets_recv={n // 900}i,err_in={n >> 30}i {ts}"
+                    )
+                main.append(
+                    f"service,host={host},name=nginx active={'true' if h % 7 else 'false'},"
+                    f"healthy={'t' if rng.random() > 0.01 else 'f'} {ts}"
+                )
+                main.append(
+                    f"system,host={host} load1={rng.uniform(0, 4):.2f},"
+                    f"load5={rng.uniform(0, 3):.2f},load15={rng.uniform(0, 2):.2f},"
+                    f"n_cpus=4i,n_users={h % 3}i,uptime={86400 * (h + 1) + k}u {ts}"
+                )
                 days = h + 1
-                strs.append(f'system,host={host} uptime_format="{days} days, {k % 24:2d}:{k % 60:02d}" {ts}')
-                strs.append(f"net_response,host={host},port=443,protocol=tcp,server=portal.isp.example "
-                            f'response_time={rng.uniform(0.001, 0.05):.4f},result_code=0i,'
-                            f'result_type="success" {ts}')
-            c.call("write", "POST", path, gzip.compress(("\n".join(main) + "\n").encode(), 1),
-                   headers, ok=(204,))
-            c.call("write_str", "POST", path, gzip.compress(("\n".join(strs) + "\n").encode(), 1),
-                   headers, ok=(204,))
+                strs.append(
+                    f'system,host={host} uptime_format="{days} days, {k % 24:2d}:{k % 60:02d}" {ts}'
+                )
+                strs.append(
+                    f"net_response,host={host},port=443,protocol=tcp,server=portal.isp.example "
+                    f"response_time={rng.uniform(0.001, 0.05):.4f},result_code=0i,"
+                    f'result_type="success" {ts}'
+                )
+            c.call(
+                "write",
+                "POST",
+                path,
+                gzip.compress(("\n".join(main) + "\n").encode(), 1),
+                headers,
+                ok=(204,),
+            )
+            c.call(
+                "write_str",
+                "POST",
+                path,
+                gzip.compress(("\n".join(strs) + "\n").encode(), 1),
+                headers,
+                ok=(204,),
+            )
         c.close()
 
     # reads -----------------------------------------------------------------------------------
@@ -343,16 +419,30 @@ class Loops:
             return int(time.time())
 
         reads = [
-            ("devices_list", lambda: f"/api/v1/devices?page={rng.randrange(1, pages + 1)}"
-                                     f"&per_page=50&sort=name"),
+            (
+                "devices_list",
+                lambda: f"/api/v1/devices?page={rng.randrange(1, pages + 1)}"
+                f"&per_page=50&sort=name",
+            ),
             ("device", lambda: f"/api/v1/devices/{device()}"),
             ("interfaces", lambda: f"/api/v1/devices/{device()}/interfaces"),
-            ("query_range_snmp", lambda: "/api/v1/query_range?query=" +
-             q(f'ifHCInOctets{{device="{name()}"}}') + f"&start={now() - 900}&step=60&fn=rate"),
-            ("query_range_ingest", lambda: "/api/v1/query_range?query=" +
-             q(f'cpu_usage_idle{{host="{host()}"}}') + f"&start={now() - 600}"),
+            (
+                "query_range_snmp",
+                lambda: "/api/v1/query_range?query="
+                + q(f'ifHCInOctets{{device="{name()}"}}')
+                + f"&start={now() - 900}&step=60&fn=rate",
+            ),
+            (
+                "query_range_ingest",
+                lambda: "/api/v1/query_range?query="
+                + q(f'cpu_usage_idle{{host="{host()}"}}')
+                + f"&start={now() - 600}",
+            ),
             ("query", lambda: "/api/v1/query?query=" + q(f'device_up{{device="{name()}"}}')),
-            ("series", lambda: "/api/v1/series?match[]=" + q(f'mem_used_percent{{host="{host()}"}}')),
+            (
+                "series",
+                lambda: "/api/v1/series?match[]=" + q(f'mem_used_percent{{host="{host()}"}}'),
+            ),
             ("events", lambda: f"/api/v1/events?per_page=50&page={rng.randrange(1, 4)}"),
             ("pollers", lambda: "/api/v1/pollers"),
             ("groups", lambda: "/api/v1/device-groups"),
@@ -375,39 +465,81 @@ class Loops:
             if step == 0:
                 cycle += 1
                 gid = did = None
-                status, body = c.call("group_create", "POST", "/api/v1/device-groups",
-                                      {"name": f"soak-group-{self.nonce}-{cycle}",
-                                       "description": "bench/soak.sh"}, h, ok=(201,))
+                status, body = c.call(
+                    "group_create",
+                    "POST",
+                    "/api/v1/device-groups",
+                    {"name": f"soak-group-{self.nonce}-{cycle}", "description": "bench/soak.sh"},
+                    h,
+                    ok=(201,),
+                )
                 d = data_of(body) if status == 201 else None
                 gid = d["id"] if d else None
             elif step == 1 and gid is not None:
-                status, body = c.call("device_create", "POST", "/api/v1/devices",
-                                      {"name": f"soak-tmp-{self.nonce}-{cycle}",
-                                       "address": f"127.0.200.{1 + cycle % 250}", "type": "server",
-                                       "tags": ["soak"], "groups": [f"soak-group-{self.nonce}-{cycle}"],
-                                       "poll_interval_s": 10, "enabled": True}, h, ok=(201,))
+                status, body = c.call(
+                    "device_create",
+                    "POST",
+                    "/api/v1/devices",
+                    {
+                        "name": f"soak-tmp-{self.nonce}-{cycle}",
+                        "address": f"127.0.200.{1 + cycle % 250}",
+                        "type": "server",
+                        "tags": ["soak"],
+                        "groups": [f"soak-group-{self.nonce}-{cycle}"],
+                        "poll_interval_s": 10,
+                        "enabled": True,
+                    },
+                    h,
+                    ok=(201,),
+                )
                 d = data_of(body) if status == 201 else None
                 did = d["id"] if d else None
             elif step == 2 and did is not None:
-                c.call("device_patch", "PATCH", f"/api/v1/devices/{did}",
-                       {"name": f"soak-tmp-{self.nonce}-{cycle}-patched", "tags": ["soak", "patched"],
-                        "location": "bench"}, h)
+                c.call(
+                    "device_patch",
+                    "PATCH",
+                    f"/api/v1/devices/{did}",
+                    {
+                        "name": f"soak-tmp-{self.nonce}-{cycle}-patched",
+                        "tags": ["soak", "patched"],
+                        "location": "bench",
+                    },
+                    h,
+                )
             elif step == 3 and did is not None:
                 c.call("device_get", "GET", f"/api/v1/devices/{did}", headers=h)
             elif step == 4 and gid is not None:
-                c.call("group_patch", "PATCH", f"/api/v1/device-groups/{gid}",
-                       {"description": f"patched in cycle {cycle}"}, h)
+                c.call(
+                    "group_patch",
+                    "PATCH",
+                    f"/api/v1/device-groups/{gid}",
+                    {"description": f"patched in cycle {cycle}"},
+                    h,
+                )
             elif step == 5 and did is not None:
                 c.call("device_delete", "DELETE", f"/api/v1/devices/{did}", headers=h, ok=(204,))
             elif step == 6 and gid is not None:
-                c.call("group_delete", "DELETE", f"/api/v1/device-groups/{gid}", headers=h, ok=(204,))
+                c.call(
+                    "group_delete", "DELETE", f"/api/v1/device-groups/{gid}", headers=h, ok=(204,)
+                )
         # A cycle cut by the end time leaves its device or group: removed so that a re-run on the
         # same data directory starts clean (not counted).
         if did is not None and step < 5:
-            c.call("cleanup", "DELETE", f"/api/v1/devices/{did}", headers=self.admin.header(), ok=(204,))
+            c.call(
+                "cleanup",
+                "DELETE",
+                f"/api/v1/devices/{did}",
+                headers=self.admin.header(),
+                ok=(204,),
+            )
         if gid is not None and step < 6:
-            c.call("cleanup", "DELETE", f"/api/v1/device-groups/{gid}", headers=self.admin.header(),
-                   ok=(204,))
+            c.call(
+                "cleanup",
+                "DELETE",
+                f"/api/v1/device-groups/{gid}",
+                headers=self.admin.header(),
+                ok=(204,),
+            )
         c.close()
 
     # login churn -----------------------------------------------------------------------------
@@ -416,26 +548,41 @@ class Loops:
         c = Client(self.args.port, self.counts)
         email, password = self.churn
         for _ in self.ticks(self.args.login_interval):
-            status, body = c.call("login", "POST", "/api/v1/auth/login",
-                                  {"email": email, "password": password})
+            status, body = c.call(
+                "login", "POST", "/api/v1/auth/login", {"email": email, "password": password}
+            )
             d = data_of(body) if status == 200 else None
             if not d:
                 continue
-            c.call("me", "GET", "/api/v1/auth/me", headers={"Authorization": f"Bearer {d['access_token']}"})
-            status, body = c.call("refresh", "POST", "/api/v1/auth/refresh",
-                                  {"refresh_token": d["refresh_token"]})
+            c.call(
+                "me",
+                "GET",
+                "/api/v1/auth/me",
+                headers={"Authorization": f"Bearer {d['access_token']}"},
+            )
+            status, body = c.call(
+                "refresh", "POST", "/api/v1/auth/refresh", {"refresh_token": d["refresh_token"]}
+            )
             d2 = data_of(body) if status == 200 else None
             if not d2:
                 continue
             bearer = {"Authorization": f"Bearer {d2['access_token']}"}
             c.call("me", "GET", "/api/v1/auth/me", headers=bearer)
-            c.call("logout", "POST", "/api/v1/auth/logout", {"refresh_token": d2["refresh_token"]},
-                   bearer, ok=(204,))
+            c.call(
+                "logout",
+                "POST",
+                "/api/v1/auth/logout",
+                {"refresh_token": d2["refresh_token"]},
+                bearer,
+                ok=(204,),
+            )
         c.close()
 
     def start(self):
-        self.threads = [threading.Thread(target=f, name=f.__name__, daemon=True)
-                        for f in (self.ingest, self.reads, self.writes, self.auth)]
+        self.threads = [
+            threading.Thread(target=f, name=f.__name__, daemon=True)
+            for f in (self.ingest, self.reads, self.writes, self.auth)
+        ]
         for t in self.threads:
             t.start()
 
@@ -485,14 +632,33 @@ def table_rows(db_path):
     try:
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
         try:
-            names = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                    "'sqlite_%'"
+                )
+            ]
             return {n: conn.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
         finally:
             conn.close()
     except sqlite3.Error as e:
         log(f"could not count the database's rows: {e}")
         return {}
+
+
+def sealed_chunks(db_path):
+    """Rows of tsdb_chunks: the sealed chunks, each of which the store also keeps in memory (with
+    a 16-byte entry beside its bytes) for tsdb.head_keep_h (24 h) while the chunk bytes fit in
+    tsdb.head_max_mb. None when it cannot be read."""
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute("SELECT COUNT(*) FROM tsdb_chunks").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
 
 
 def parse_metrics(text):
@@ -556,10 +722,17 @@ class Sampler:
 
     def pollers(self):
         c = Client(self.args.port, self.counts)
-        status, body = c.call("sample_pollers", "GET", "/api/v1/pollers", headers=self.admin.header())
+        status, body = c.call(
+            "sample_pollers", "GET", "/api/v1/pollers", headers=self.admin.header()
+        )
         c.close()
         d = data_of(body) if status == 200 else None
-        return d.get("kinds") if d and "kinds" in d else None
+        if not d:
+            return None
+        # A system administrator (the soak's) sees the whole server under "server" where the
+        # answer is per organization; the server-wide figures otherwise are the top level's.
+        whole = d.get("server") if isinstance(d.get("server"), dict) else d
+        return whole.get("kinds")
 
     def metrics(self):
         c = Client(self.args.port, self.counts)
@@ -582,8 +755,10 @@ class Sampler:
             "threads": int(st.get("Threads", 0)),
             "fds": len(os.listdir(f"/proc/{pid}/fd")),
             "cpu_s": cpu_seconds(pid),
-            "sim_cpu_s": [cpu_seconds(p) if os.path.exists(f"/proc/{p}/stat") else float("nan")
-                          for p in self.args.snmpsim_pids],
+            "sim_cpu_s": [
+                cpu_seconds(p) if os.path.exists(f"/proc/{p}/stat") else float("nan")
+                for p in self.args.snmpsim_pids
+            ],
             "db": file_size(os.path.join(d, "netpulse.db")),
             "wal": file_size(os.path.join(d, "netpulse.db-wal")),
             "shm": file_size(os.path.join(d, "netpulse.db-shm")),
@@ -604,6 +779,14 @@ class Sampler:
         row["log"] = self.logs.scan()
         if minute in (self.args.warmup_minutes, self.args.minutes):
             row["tables"] = table_rows(os.path.join(d, "netpulse.db"))
+        chunks = sealed_chunks(os.path.join(d, "netpulse.db"))
+        row["chunks"] = chunks if chunks is not None else float("nan")
+        # What the tsdb holds for its samples, by design: the chunk bytes it reports, and the
+        # store's 16-byte entry per sealed chunk in memory (src/tsdb/store.cpp, MemChunk; exact
+        # capacity) for every chunk sealed in the last 24 hours (beyond tsdb.head_max_mb it keeps
+        # fewer, and this overstates it).
+        head = row["head"] if row["head"] == row["head"] else 0.0
+        row["tsdb_mem"] = head + (16 * chunks if chunks is not None else 0)
         if self.prev is not None:
             dt = row["t"] - self.prev["t"]
             row["cpu_pct"] = 100 * (row["cpu_s"] - self.prev["cpu_s"]) / dt
@@ -622,14 +805,18 @@ class Sampler:
 
 def progress_line(r):
     if "cpu_pct" not in r:
-        return (f"minute {r['minute']:>3}: rss {r['rss'] / MIB:.1f} MiB, fds {r['fds']}, "
-                f"threads {r['threads']}, series {r['series']}")
-    return (f"minute {r['minute']:>3}: rss {r['rss'] / MIB:.1f} MiB, fds {r['fds']}, "
-            f"threads {r['threads']}, cpu {r['cpu_pct']:.0f}%, snmpsimd {r['sim_cpu_pct']:.0f}%, "
-            f"series {r['series']}, requests {r['req']['requests']} errors {r['req']['errors']}, "
-            f"snmp ok/failed {r['snmp_runs_ok']}/{r['snmp_runs_failed']}, "
-            f"icmp ok/failed {r['icmp_runs_ok']}/{r['icmp_runs_failed']}, "
-            f"log WARN {r['log']['WARN']} ERROR {r['log']['ERROR']}, load {r['load1']:.1f}")
+        return (
+            f"minute {r['minute']:>3}: rss {r['rss'] / MIB:.1f} MiB, fds {r['fds']}, "
+            f"threads {r['threads']}, series {r['series']}"
+        )
+    return (
+        f"minute {r['minute']:>3}: rss {r['rss'] / MIB:.1f} MiB, fds {r['fds']}, "
+        f"threads {r['threads']}, cpu {r['cpu_pct']:.0f}%, snmpsimd {r['sim_cpu_pct']:.0f}%, "
+        f"series {r['series']}, requests {r['req']['requests']} errors {r['req']['errors']}, "
+        f"snmp ok/failed {r['snmp_runs_ok']}/{r['snmp_runs_failed']}, "
+        f"icmp ok/failed {r['icmp_runs_ok']}/{r['icmp_runs_failed']}, "
+        f"log WARN {r['log']['WARN']} ERROR {r['log']['ERROR']}, load {r['load1']:.1f}"
+    )
 
 
 # --- report --------------------------------------------------------------------------------------
@@ -662,7 +849,7 @@ def quantile(values, q):
 # Refusals a server without the line-protocol fix of issue 12 gives to the string-field lines.
 KNOWN_REFUSALS = {
     ("write_str", "400 INVALID_INPUT"): "string fields refused: expected until the issue-12 "
-                                        "line-protocol fix (skip and count string fields) lands",
+    "line-protocol fix (skip and count string fields) lands",
 }
 
 
@@ -670,15 +857,25 @@ def report(args, rows, counts, sampler, stuck, out):
     w = out.write
     warm = args.warmup_minutes
     table = [r for r in rows if "cpu_pct" in r]
-    w("\nper minute (MiB: rss, hwm = peak rss, heap = heap in use (mallinfo2), head = tsdb chunk bytes "
-      "in memory, sql = SQLite memory,\ndb, wal, tsdb = the append log directory; shm KiB; cpu = % of "
-      "one core over the minute (sim: snmpsimd); req/err = requests\nand errors of the load in the "
-      "minute, max = the slowest of them in ms; ckpt = seconds the tsdb spent writing checkpoints;\nsnmp, "
-      "icmp = poller runs ok/failed; W/E = WARN/ERROR log lines; load = load average):\n")
-    w(f"{'min':>3} {'rss':>7} {'hwm':>7} {'heap':>7} {'head':>6} {'sql':>5} {'fds':>5} {'thr':>3} "
-      f"{'cpu%':>5} {'sim%':>5} {'db':>6} {'wal':>6} {'shm':>5} {'tsdb':>6} {'series':>7} "
-      f"{'req':>5} {'err':>4} {'max':>5} {'ckpt':>4} {'snmp':>10} {'icmp':>10} {'W':>3} {'E':>3} "
-      f"{'load':>5}\n")
+    w(
+        "\nper minute. MiB: rss, hwm = peak rss, heap = heap in use (mallinfo2), head = tsdb chunk "
+        "bytes "
+        "in memory, sql = SQLite\nmemory, db, wal, tsdb = the append log directory; shm KiB; kchk "
+        "= "
+        "thousands of sealed tsdb chunks; cpu = % of one core\nover the minute (sim: the snmpsimd "
+        "processes); req, err = requests of the load and their errors, max = the slowest in ms;\n"
+        "ckpt = seconds the tsdb spent writing checkpoints; snmp, icmp = poller runs ok/failed; W, "
+        "E = "
+        "WARN and ERROR log\nlines; load = load average (1 min)\n"
+    )
+    w(
+        f"{'min':>3} {'rss':>7} {'hwm':>7} {'heap':>7} {'head':>6} {'kchk':>5} {'sql':>5} "
+        f"{'fds':>5} "
+        f"{'thr':>3} {'cpu%':>5} {'sim%':>5} {'db':>6} {'wal':>6} {'shm':>5} {'tsdb':>6} "
+        f"{'series':>7} "
+        f"{'req':>5} {'err':>4} {'max':>5} {'ckpt':>4} {'snmp':>10} {'icmp':>10} {'W':>3} {'E':>3} "
+        f"{'load':>5}\n"
+    )
 
     def num(x, scale=1.0, fmt=".1f"):
         return "-" if x is None or x != x else f"{x / scale:{fmt}}"
@@ -689,19 +886,27 @@ def report(args, rows, counts, sampler, stuck, out):
         def ratio(kind):
             return f"{r[kind + '_runs_ok']}/{r[kind + '_runs_failed']}" if busy else "-"
 
-        w(f"{r['minute']:>3} {num(r['rss'], MIB):>7} {num(r['hwm'], MIB):>7} {num(r['heap'], MIB):>7} "
-          f"{num(r['head'], MIB):>6} {num(r['sqlite'], MIB):>5} {r['fds']:>5} {r['threads']:>3} "
-          f"{num(r.get('cpu_pct')):>5} {num(r.get('sim_cpu_pct')):>5} {num(r['db'], MIB):>6} "
-          f"{num(r['wal'], MIB):>6} {num(r['shm'], 1024, '.0f'):>5} {num(r['tsdb'], MIB):>6} "
-          f"{r['series']:>7} {r['req']['requests']:>5} {r['req']['errors']:>4} "
-          f"{num(1000 * r['req']['latency_max'], 1, '.0f'):>5} {num(r.get('ckpt_minute_s')):>4} {ratio('snmp'):>10} "
-          f"{ratio('icmp'):>10} {r['log']['WARN']:>3} {r['log']['ERROR']:>3} {r['load1']:>5.1f}\n")
+        w(
+            f"{r['minute']:>3} {num(r['rss'], MIB):>7} {num(r['hwm'], MIB):>7} "
+            f"{num(r['heap'], MIB):>7} "
+            f"{num(r['head'], MIB):>6} {num(r['chunks'], 1000, '.0f'):>5} "
+            f"{num(r['sqlite'], MIB):>5} "
+            f"{r['fds']:>5} {r['threads']:>3} "
+            f"{num(r.get('cpu_pct')):>5} {num(r.get('sim_cpu_pct')):>5} {num(r['db'], MIB):>6} "
+            f"{num(r['wal'], MIB):>6} {num(r['shm'], 1024, '.0f'):>5} {num(r['tsdb'], MIB):>6} "
+            f"{r['series']:>7} {r['req']['requests']:>5} {r['req']['errors']:>4} "
+            f"{num(1000 * r['req']['latency_max'], 1, '.0f'):>5} {num(r.get('ckpt_minute_s')):>4} "
+            f"{ratio('snmp'):>10} {ratio('icmp'):>10} {r['log']['WARN']:>3} {r['log']['ERROR']:>3} "
+            f"{r['load1']:>5.1f}\n"
+        )
 
     reasons = []
     if sampler.died is not None:
         reasons.append(f"the server died before minute {sampler.died}")
     if stuck:
-        reasons.append(f"load loops still running {TIMEOUT_S + 10} s after the end: {', '.join(stuck)}")
+        reasons.append(
+            f"load loops still running {TIMEOUT_S + 10} s after the end: {', '.join(stuck)}"
+        )
 
     # Growth from the end of the warm-up to the end. Memory is not smooth: a tsdb checkpoint
     # (every 5 minutes) holds a snapshot of the head for a while, and the allocator may keep what
@@ -717,28 +922,34 @@ def report(args, rows, counts, sampler, stuck, out):
         reasons.append(f"no samples after the warm-up of {warm} minute(s)")
         w("\ngrowth: no samples after the warm-up\n")
     else:
-        w(f"\ngrowth after the warm-up: the lowest sample of minutes {first_rows[0]['minute']}-"
-          f"{first_rows[-1]['minute']} -> of minutes {last_rows[0]['minute']}-{last_rows[-1]['minute']} "
-          f"(trend: least squares over minutes {warm}-{last['minute']}):\n")
+        w(
+            f"\ngrowth after the warm-up: the lowest sample of minutes {first_rows[0]['minute']}-"
+            f"{first_rows[-1]['minute']} -> of minutes "
+            f"{last_rows[0]['minute']}-{last_rows[-1]['minute']} "
+            f"(trend: least squares over minutes {warm}-{last['minute']}):\n"
+        )
         span = (last["t"] - base["t"]) / 60
         for r in after:
-            head = r["head"] if r["head"] == r["head"] else 0.0
-            r["rss_less_head"] = r["rss"] - head
-            r["heap_less_head"] = r["heap"] - head
+            r["rss_less_tsdb"] = r["rss"] - r["tsdb_mem"]
+            r["heap_less_tsdb"] = r["heap"] - r["tsdb_mem"]
 
         def line(label, key, scale, unit, fmt=".1f"):
             a = min(r[key] for r in first_rows) / scale
             b = min(r[key] for r in last_rows) / scale
             slope = slope_per_hour([(r["t"], r[key] / scale) for r in after])
-            w(f"  {label:<34} {a:>10{fmt}} -> {b:>10{fmt}} {unit:<4} {pct(a, b):+7.2f} %"
-              f"   (trend {slope:+.1f} {unit}/h)\n")
+            w(
+                f"  {label:<34} {a:>10{fmt}} -> {b:>10{fmt}} {unit:<4} {pct(a, b):+7.2f} %"
+                f"   (trend {slope:+.1f} {unit}/h)\n"
+            )
             return pct(a, b)
 
         rss_growth = line("RSS (VmRSS)", "rss", MIB, "MiB")
-        head_a, head_b = min(r["head"] for r in first_rows), min(r["head"] for r in last_rows)
+        tsdb_a, tsdb_b = first_rows[0]["tsdb_mem"], last_rows[-1]["tsdb_mem"]
         line("tsdb chunk bytes in memory", "head", MIB, "MiB")
-        rss_own = line("RSS less the tsdb chunk bytes", "rss_less_head", MIB, "MiB")
-        heap_own = line("heap in use less the chunk bytes", "heap_less_head", MIB, "MiB")
+        line("sealed chunks (tsdb_chunks rows)", "chunks", 1, "", ".0f")
+        line("tsdb samples in memory (see below)", "tsdb_mem", MIB, "MiB")
+        rss_own = line("RSS less the tsdb samples", "rss_less_tsdb", MIB, "MiB")
+        heap_own = line("heap in use less the tsdb samples", "heap_less_tsdb", MIB, "MiB")
         line("heap in use (mallinfo2)", "heap", MIB, "MiB")
         line("peak RSS (VmHWM)", "hwm", MIB, "MiB")
         line("SQLite memory", "sqlite", MIB, "MiB")
@@ -749,32 +960,47 @@ def report(args, rows, counts, sampler, stuck, out):
         line("netpulse.db-wal", "wal", MIB, "MiB")
         line("tsdb directory (append log)", "tsdb", MIB, "MiB")
         t0, t1 = base.get("tables", {}), last.get("tables", {})
-        changed = sorted((n for n in t1 if t1[n] != t0.get(n)), key=lambda n: -(t1[n] - t0.get(n, 0)))
+        changed = sorted(
+            (n for n in t1 if t1[n] != t0.get(n)), key=lambda n: -(t1[n] - t0.get(n, 0))
+        )
         if changed:
             w(f"  database rows of the tables that changed (minute {warm} -> {last['minute']}):\n")
             for n in changed:
-                w(f"    {n:<30} {t0.get(n, 0):>10} -> {t1[n]:>10}   "
-                  f"({60 * (t1[n] - t0.get(n, 0)) / span:+.0f} rows/h)\n")
+                w(
+                    f"    {n:<30} {t0.get(n, 0):>10} -> {t1[n]:>10}   "
+                    f"({60 * (t1[n] - t0.get(n, 0)) / span:+.0f} rows/h)\n"
+                )
         limit = args.max_growth_pct
         heap_known = heap_own == heap_own
 
         def verdict(g):
             return "ok" if g < limit else "NOT MET"
 
-        w(f"  The tsdb keeps every series' recent samples in memory by design (sealed chunks stay "
-          f"for at least the\n  out-of-order window plus one hour; docs/tsdb.md), so RSS grows with "
-          f"the data: here {(head_b - head_a) / MIB:+.1f} MiB of\n  chunk bytes. Target (< {limit:g} %"
-          f" after the warm-up): RSS less the chunk bytes {rss_own:+.2f} % ({verdict(rss_own)}), "
-          f"heap in use\n  less the chunk bytes "
-          + (f"{heap_own:+.2f} % ({verdict(heap_own)})" if heap_known else "unknown (no mallinfo2)")
-          + f", fds {fd_growth:+.2f} % ({verdict(fd_growth)}); raw RSS {rss_growth:+.2f} %; threads "
-          f"{'flat' if thr_growth == 0 else f'{thr_growth:+.2f} %'}.\n")
+        heap_text = f"{heap_own:+.2f} % ({verdict(heap_own)})" if heap_known else "unknown"
+        threads_text = "flat" if thr_growth == 0 else f"{thr_growth:+.2f} %"
+        w(
+            "  The tsdb keeps recent samples in memory by design (sealed chunks for\n"
+            "  tsdb.head_keep_h, 24 h, while they fit in tsdb.head_max_mb; docs/tsdb.md):\n"
+            "  its chunk bytes (netpulse_tsdb_head_chunk_bytes) and a 16-byte entry per sealed\n"
+            f"  chunk, here {(tsdb_b - tsdb_a) / MIB:+.1f} MiB from minute "
+            f"{first_rows[0]['minute']} to {last_rows[-1]['minute']}.\n"
+            "  What a leak would add is the growth beside them.\n"
+            f"  Target: < {limit:g} % after the warm-up. RSS less the tsdb samples: "
+            f"{rss_own:+.2f} % ({verdict(rss_own)});\n"
+            f"  heap in use less the tsdb samples: {heap_text}; open fds: {fd_growth:+.2f} % "
+            f"({verdict(fd_growth)}); raw RSS {rss_growth:+.2f} %;\n"
+            f"  threads {threads_text}.\n"
+        )
         if not rss_own < limit:
-            reasons.append(f"RSS less the tsdb chunk bytes grew {rss_own:.2f} % (>= {limit:g} %) "
-                           f"after the warm-up (raw RSS {rss_growth:+.2f} %)")
+            reasons.append(
+                f"RSS less the tsdb samples in memory grew {rss_own:.2f} % (>= {limit:g} %) "
+                f"after the warm-up (raw RSS {rss_growth:+.2f} %)"
+            )
         if heap_known and not heap_own < limit:
-            reasons.append(f"heap in use less the tsdb chunk bytes grew {heap_own:.2f} % "
-                           f"(>= {limit:g} %) after the warm-up")
+            reasons.append(
+                f"heap in use less the tsdb samples in memory grew {heap_own:.2f} % "
+                f"(>= {limit:g} %) after the warm-up"
+            )
         if not fd_growth < limit:
             reasons.append(f"open fds grew {fd_growth:.2f} % (>= {limit:g} %) after the warm-up")
 
@@ -788,20 +1014,34 @@ def report(args, rows, counts, sampler, stuck, out):
         bad = {k: v for k, v in c.items() if k != "ok"}
         total["requests"] += sum(c.values())
         total["ok"] += c["ok"]
-        w(f"  {kind:<20} {sum(c.values()):>7} ok {c['ok']:>7}"
-          f"   {1000 * quantile(lat, 0.5):7.1f} {1000 * quantile(lat, 0.99):8.1f} "
-          f"{1000 * max(lat, default=float('nan')):8.1f}"
-          + ("".join(f"   {k}: {v}" for k, v in sorted(bad.items())) + "\n"))
+        w(
+            f"  {kind:<20} {sum(c.values()):>7} ok {c['ok']:>7}"
+            f"   {1000 * quantile(lat, 0.5):7.1f} {1000 * quantile(lat, 0.99):8.1f} "
+            f"{1000 * max(lat, default=float('nan')):8.1f}"
+            + ("".join(f"   {k}: {v}" for k, v in sorted(bad.items())) + "\n")
+        )
         for outcome, n in bad.items():
-            total["4xx" if outcome.startswith("4") else "5xx" if outcome.startswith("5")
-                  else "transport"] += n
+            total[
+                "4xx"
+                if outcome.startswith("4")
+                else "5xx"
+                if outcome.startswith("5")
+                else "transport"
+            ] += n
             if (kind, outcome) in KNOWN_REFUSALS:
                 known += n
-    w(f"  {'all':<20} {total['requests']:>7} ok {total['ok']:>7}   4xx {total['4xx']}, "
-      f"5xx {total['5xx']}, transport errors {total['transport']}\n")
+    w(
+        f"  {'all':<20} {total['requests']:>7} ok {total['ok']:>7}   4xx {total['4xx']}, "
+        f"5xx {total['5xx']}, transport errors {total['transport']}\n"
+    )
     if counts.reconnects:
-        w("  idle keep-alive connections the server closed as they were reused (request sent again, "
-          "not an error): " + ", ".join(f"{k} {v}" for k, v in sorted(counts.reconnects.items())) + "\n")
+        w(
+            "  idle keep-alive connections the server closed as they were reused (request sent "
+            "again, "
+            "not an error): "
+            + ", ".join(f"{k} {v}" for k, v in sorted(counts.reconnects.items()))
+            + "\n"
+        )
     if counts.examples:
         w("  first answer of each error:\n")
         for (kind, outcome), example in sorted(counts.examples.items()):
@@ -820,40 +1060,63 @@ def report(args, rows, counts, sampler, stuck, out):
         reasons.append("no request succeeded")
 
     # Pollers.
-    w("\npollers after the warm-up (runs of the minutes after minute "
-      f"{warm}; expected per kind about devices x minutes x 60 / interval):\n")
+    w(
+        "\npollers after the warm-up (runs of the minutes after minute "
+        f"{warm}; expected per kind about devices x minutes x 60 / interval):\n"
+    )
     post = [r for r in table if r["minute"] > warm]
     expected = round(args.devices * len(post) * 60 / args.poll_interval)
     for kind in ("snmp", "icmp"):
-        s = {f: sum(r.get(f"{kind}_{f}", 0) for r in post)
-             for f in ("runs_ok", "runs_failed", "timeouts", "overruns", "throttled")}
+        s = {
+            f: sum(r.get(f"{kind}_{f}", 0) for r in post)
+            for f in ("runs_ok", "runs_failed", "timeouts", "overruns", "throttled")
+        }
         extra = "; plus the write loop's devices" if kind == "icmp" else ""
-        w(f"  {kind}: runs ok {s['runs_ok']}, failed {s['runs_failed']}, timeouts {s['timeouts']}, "
-          f"overruns {s['overruns']}, throttled {s['throttled']} (expected about {expected}{extra})\n")
+        w(
+            f"  {kind}: runs ok {s['runs_ok']}, failed {s['runs_failed']}, timeouts "
+            f"{s['timeouts']}, "
+            f"overruns {s['overruns']}, throttled {s['throttled']} (expected about "
+            f"{expected}{extra})\n"
+        )
         bad = s["runs_failed"] + s["timeouts"] + s["overruns"] + s["throttled"]
         if bad:
-            reasons.append(f"{kind} polling: {s['runs_failed']} failed, {s['timeouts']} timeouts, "
-                           f"{s['overruns']} overruns, {s['throttled']} throttled after the warm-up")
+            reasons.append(
+                f"{kind} polling: {s['runs_failed']} failed, {s['timeouts']} timeouts, "
+                f"{s['overruns']} overruns, {s['throttled']} throttled after the warm-up"
+            )
         if kind == "snmp" and post and s["runs_ok"] < 0.95 * expected:
-            reasons.append(f"snmp: {s['runs_ok']} runs ok after the warm-up, expected about {expected}")
+            reasons.append(
+                f"snmp: {s['runs_ok']} runs ok after the warm-up, expected about {expected}"
+            )
     if post:
         sim = [r["sim_cpu_pct"] for r in post]
         busiest = max(r["sim_cpu_pct_max"] for r in post)
         n = len(args.snmpsim_pids)
-        w(f"  snmpsimd CPU ({n} process{'es' if n > 1 else ''}): mean {sum(sim) / len(sim):.1f} %, max "
-          f"{max(sim):.1f} % of one core in all, busiest process {busiest:.1f} % (the agents keep up "
-          f"while each stays well below 100 % and SNMP has no timeouts)\n")
+        w(
+            f"  snmpsimd CPU ({n} process{'es' if n > 1 else ''}): mean {sum(sim) / len(sim):.1f} "
+            "%, max "
+            f"{max(sim):.1f} % of one core in all, busiest process {busiest:.1f} % (the agents "
+            "keep up "
+            f"while each stays well below 100 % and SNMP has no timeouts)\n"
+        )
         timeouts = sum(r.get("snmp_timeouts", 0) for r in post)
         load = max(r["load1"] for r in post)
         if timeouts and (busiest > 80 or load > 2 * (os.cpu_count() or 1)):
-            w(f"  NOTE: {timeouts} SNMP timeouts while the busiest snmpsimd process used {busiest:.0f} % "
-              f"of a core and the load\n  average reached {load:.1f} on {os.cpu_count()} CPUs: the "
-              f"agents probably did not keep up (more SOAK_SNMPSIM_PROCS,\n  a lower SOAK_SNMPSIM_NICE "
-              f"or a quieter machine), which says nothing about the server.\n")
+            w(
+                f"  NOTE: {timeouts} SNMP timeouts while the busiest snmpsimd process used "
+                f"{busiest:.0f} % "
+                f"of a core and the load\n  average reached {load:.1f} on {os.cpu_count()} CPUs: "
+                "the "
+                "agents probably did not keep up (more SOAK_SNMPSIM_PROCS,\n  a lower "
+                "SOAK_SNMPSIM_NICE "
+                f"or a quieter machine), which says nothing about the server.\n"
+            )
         cpu = [r["cpu_pct"] for r in post]
-        w(f"  netpulse CPU: mean {sum(cpu) / len(cpu):.1f} %, max {max(cpu):.1f} % of one core; "
-          f"load average (1 min) mean {sum(r['load1'] for r in post) / len(post):.1f}, "
-          f"max {max(r['load1'] for r in post):.1f} on {os.cpu_count()} CPUs\n")
+        w(
+            f"  netpulse CPU: mean {sum(cpu) / len(cpu):.1f} %, max {max(cpu):.1f} % of one core; "
+            f"load average (1 min) mean {sum(r['load1'] for r in post) / len(post):.1f}, "
+            f"max {max(r['load1'] for r in post):.1f} on {os.cpu_count()} CPUs\n"
+        )
     if rows:
         w(f"  tsdb samples refused (whole run): {int(rows[-1]['refused'])}\n")
 
@@ -877,12 +1140,17 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--server-pid", type=int, required=True)
-    p.add_argument("--snmpsim-pids", required=True, help="comma-separated PIDs of the snmpsimd processes")
+    p.add_argument(
+        "--snmpsim-pids", required=True, help="comma-separated PIDs of the snmpsimd processes"
+    )
     p.add_argument("--data-dir", required=True)
     p.add_argument("--server-log", required=True)
     p.add_argument("--admin-email", required=True)
-    p.add_argument("--admin-password-env", default="SOAK_ADMIN_PASSWORD",
-                   help="the environment variable holding the administrator's password")
+    p.add_argument(
+        "--admin-password-env",
+        default="SOAK_ADMIN_PASSWORD",
+        help="the environment variable holding the administrator's password",
+    )
     p.add_argument("--devices", type=int, default=1000)
     p.add_argument("--snmp-port", type=int, required=True)
     p.add_argument("--poll-interval", type=int, default=60)
@@ -897,14 +1165,18 @@ def main():
     args = p.parse_args()
     args.snmpsim_pids = [int(x) for x in args.snmpsim_pids.split(",")]
     if not 1 <= args.warmup_minutes < args.minutes:
-        raise SystemExit("bench/soak: the warm-up must be at least 1 minute and shorter than the soak")
+        raise SystemExit(
+            "bench/soak: the warm-up must be at least 1 minute and shorter than the soak"
+        )
 
     counts = Counts()
     admin = AdminSession(args.port, counts, args.admin_email, os.environ[args.admin_password_env])
     t_setup = time.monotonic()
     device_ids, api_key, churn_email, churn_password = setup(args, admin, counts)
-    log(f"imported {len(device_ids)} devices in {time.monotonic() - t_setup:.1f} s; load for "
-        f"{args.minutes} min (warm-up {args.warmup_minutes})")
+    log(
+        f"imported {len(device_ids)} devices in {time.monotonic() - t_setup:.1f} s; load for "
+        f"{args.minutes} min (warm-up {args.warmup_minutes})"
+    )
     counts.kinds.clear()
     counts.examples.clear()
     counts.take_minute()
@@ -931,12 +1203,26 @@ def main():
             out.write(f"  - {r}\n")
     if args.rows_json:
         with open(args.rows_json, "w") as out:
-            json.dump({"rows": sampler.rows, "requests": counts.kinds,
-                       "errors": {f"{k} {o}": e for (k, o), e in counts.examples.items()},
-                       "log": [{"level": k[0], "component": k[1], "count": n,
-                                "first": sampler.logs.first[k]}
-                               for k, n in sampler.logs.messages.items()],
-                       "verdict": reasons}, out, indent=1, default=str)
+            json.dump(
+                {
+                    "rows": sampler.rows,
+                    "requests": counts.kinds,
+                    "errors": {f"{k} {o}": e for (k, o), e in counts.examples.items()},
+                    "log": [
+                        {
+                            "level": k[0],
+                            "component": k[1],
+                            "count": n,
+                            "first": sampler.logs.first[k],
+                        }
+                        for k, n in sampler.logs.messages.items()
+                    ],
+                    "verdict": reasons,
+                },
+                out,
+                indent=1,
+                default=str,
+            )
     sys.exit(1 if reasons else 0)
 
 

@@ -154,8 +154,10 @@ struct JsonSampleParser::Impl {
     std::size_t number_bytes = 0;  // its length, kept or not (see on_number_part)
     // What the sample being built has pushed: 16 bytes per value or key and the bytes of its
     // kept text. The sample's budget (max_json_sample_bytes) is checked against this count, not
-    // against allocations, so the verdict is the same wherever the body is cut (the value stack
-    // grows in other steps when a string arrives in parts).
+    // against allocations, and only when a value or key is complete, never on a part of one (the
+    // parts depend on where the body is cut: charged early, a sample over its budget would be
+    // 413 in pieces where the whole body is 400 for a syntax error further on). A string's parts
+    // are bounded meanwhile by max_json_string_bytes.
     std::size_t charged = 0;
     // Strings and keys longer than limits.max_json_string_bytes are not kept: the sample is
     // marked and refused with an issue naming where (`long_field`), the others still count.
@@ -263,16 +265,13 @@ struct JsonSampleParser::Impl {
     }
     bool on_key_part(string_view s, std::size_t, error_code&) {
       note_key(s, false);
-      if (keep_text(s, true)) {
-        charge(s.size());
-        st.push_chars(s);
-      }
+      if (keep_text(s, true)) st.push_chars(s);
       return true;
     }
     bool on_key(string_view s, std::size_t, error_code&) {
       note_key(s, true);
       const bool keep = keep_text(s, true);
-      charge(kValueBytes + (keep ? s.size() : 0));
+      charge(kValueBytes + (keep ? text_bytes : 0));
       st.push_key(keep ? s : string_view());
       text_bytes = 0;
       return true;
@@ -282,16 +281,13 @@ struct JsonSampleParser::Impl {
       // piece: refused at its first part, a bad escape later in it would be another answer.
       if (!in_sample && depth == 0) return true;
       if (!in_sample && !scalar_allowed(ec)) return false;
-      if (keep_text(s, false)) {
-        charge(s.size());
-        st.push_chars(s);
-      }
+      if (keep_text(s, false)) st.push_chars(s);
       return true;
     }
     bool on_string(string_view s, std::size_t, error_code& ec) {
       if (!in_sample && !scalar_allowed(ec)) return false;
       const bool keep = keep_text(s, false);
-      charge(kValueBytes + (keep ? s.size() : 0));
+      charge(kValueBytes + (keep ? text_bytes : 0));
       st.push_string(keep ? s : string_view());
       text_bytes = 0;
       return end_value(ec);
@@ -359,7 +355,8 @@ struct JsonSampleParser::Impl {
 
   Impl(Precision precision, Timestamp now_ms, const ParseLimits& limits, std::size_t max_samples,
        std::int64_t org_id)
-      : stack_memory_(kStackSlack * limits.max_json_sample_bytes + 16384),
+      : stack_memory_(kStackSlack * (limits.max_json_sample_bytes + limits.max_json_string_bytes) +
+                      16384),
         arena_(limits.max_json_sample_bytes),
         stack_storage_(&stack_memory_),
         storage_(&arena_),
@@ -538,8 +535,9 @@ struct JsonSampleParser::Impl {
     result_.sample_indexes.push_back(i);
   }
 
-  // The value stack holds at most what the sample has been charged, but grows by doubling
-  // (old and new buffers live at once): its ceiling is a backstop the charge is always under.
+  // The value stack holds at most what the sample has been charged plus the string being read,
+  // but grows by doubling (old and new buffers live at once): its ceiling is a backstop that a
+  // sample within its budget never reaches.
   static constexpr std::size_t kStackSlack = 4;
   BoundedResource stack_memory_;
   SampleArena arena_;

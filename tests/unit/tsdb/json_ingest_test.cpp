@@ -293,6 +293,9 @@ TEST_CASE("json ingest: a sample near its budget gets one answer wherever it is 
       R"({"metric_name":"m","value":1,"tags":{"k":")" + long_key + R"("}})",  // fits
       R"({"metric_name":"m","value":1,")" + too_long + R"(":2})",             // over: 413
       R"({"metric_name":"m","value":1,"a":[)" + many_ones + "1]}",            // 300 values: 413
+      // Over the budget in its first part, but a control character later makes it 400 whole:
+      // a part is never charged, the whole string is (found by the fuzzer too).
+      R"({"metric_name":")" + std::string(5000, 'x') + "\x01\"}",
   };
   for (const auto& body : bodies) {
     const auto whole = tsdb::parse_json_samples(body, Precision::kSeconds, kNow, limits, 1000, 7);
@@ -317,6 +320,9 @@ TEST_CASE("json ingest: a sample near its budget gets one answer wherever it is 
   CHECK(over.error->code == core::Errc::kPayloadTooLarge);
   auto fits = tsdb::parse_json_samples(bodies[2], Precision::kSeconds, kNow, limits, 1000, 7);
   CHECK_FALSE(fits.error);
+  auto bad = tsdb::parse_json_samples(bodies[5], Precision::kSeconds, kNow, limits, 1000, 7);
+  REQUIRE(bad.error);
+  CHECK(bad.error->code == core::Errc::kMalformedJson);
 }
 
 TEST_CASE("json ingest: a number's text costs no memory past 4 KiB", "[tsdb][json]") {

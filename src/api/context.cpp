@@ -97,8 +97,8 @@ std::optional<std::string> Context::query(std::string_view name) const {
   return detail::query_param(target.substr(q + 1), name);
 }
 
-core::Result<auth::Page> Context::page() const {
-  auth::Page p;
+core::Result<core::Page> Context::page() const {
+  core::Page p;
   auto parse = [&](std::string_view field, int& out, int lo, int hi) -> core::Result<void> {
     auto v = query(field);
     if (!v) return core::ok();

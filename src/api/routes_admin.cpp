@@ -27,7 +27,7 @@ core::Result<std::optional<auth::Role>> role_field(const boost::json::object& bo
 }
 
 template <class T>
-void reply_page(const ContextPtr& ctx, const core::Result<auth::PageOf<T>>& r, auth::Page page) {
+void reply_page(const ContextPtr& ctx, const core::Result<core::PageOf<T>>& r, core::Page page) {
   if (!r) return ctx->reply_error(r.error());
   boost::json::array items;
   for (auto& item : r->items) items.push_back(to_json(item));
@@ -319,7 +319,7 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
           if (bus) {
             // Every module drops what it holds of the organization, in this handler (the
             // store's series included; their stored samples are purged in the background).
-            bus->publish(auth::OrgDeleted{org});
+            bus->publish(core::OrgDeleted{org});
             return ctx->reply_no_content();
           }
           if (!store) return ctx->reply_no_content();

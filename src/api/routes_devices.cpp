@@ -481,7 +481,7 @@ boost::json::object device_detail(const Device& d, const pollers::Poller* poller
   boost::json::object latest{{"icmp", nullptr}, {"interfaces", nullptr}};
   if (poller) {
     if (auto c = poller->last_cycle(d.id)) latest["icmp"] = cycle_json(*c);
-    if (auto ifs = poller->interfaces(auth::OrgScope::trusted(d.org_id), d.id);
+    if (auto ifs = poller->interfaces(core::OrgScope::trusted(d.org_id), d.id);
         ifs && !ifs->empty()) {
       std::int64_t up = 0, down = 0;
       for (auto& i : *ifs) {

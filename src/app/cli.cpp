@@ -238,7 +238,7 @@ int cmd_user(const CommandLine& cl) {
       return 1;
     }
     auth::NewUser u{*email, cl.option("name").value_or(""), *role, *password, true};
-    auto created = auth.create_user_sync(auth::OrgScope::trusted(org_id), std::move(u));
+    auto created = auth.create_user_sync(core::OrgScope::trusted(org_id), std::move(u));
     if (!created) {
       std::fprintf(stderr, "netpulse user add: %s\n", created.error().message.c_str());
       return 1;

@@ -158,7 +158,7 @@ int cmd_serve(const CommandLine& cl) {
     if (o.is_system) system_org_id = o.id;
   }
   // Series of an organization deleted while its drop could not finish (a stop in between):
-  // dropped now, as auth::OrgDeleted would have.
+  // dropped now, as core::OrgDeleted would have.
   for (auto org : store.org_ids()) {
     if (org_ids.contains(org)) continue;
     log.info("app", "organization {} no longer exists: dropping its series", org);

@@ -3,7 +3,7 @@
 // stable; the system organization, made at bootstrap, cannot be deleted. Deleting an
 // organization removes its users, tokens and API keys in the same write (other modules' tables
 // rely on ON DELETE CASCADE); the audit log keeps its records. What other modules hold in memory
-// goes when the caller publishes auth::OrgDeleted after `done` (the API does; docs/security.md,
+// goes when the caller publishes core::OrgDeleted after `done` (the API does; docs/security.md,
 // "Tenancy").
 #include <fmt/format.h>
 

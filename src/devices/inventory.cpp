@@ -8,8 +8,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
-#include <netpulse/auth/events.hpp>
 #include <netpulse/core/key_file.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/core/text.hpp>
 #include <netpulse/devices/inventory.hpp>
 
@@ -68,8 +68,8 @@ int status_rank(DeviceStatus s) {
 }
 
 template <class T>
-auto page_of(std::vector<T> items, auth::Page page) {
-  auth::PageOf<T> out;
+auto page_of(std::vector<T> items, core::Page page) {
+  core::PageOf<T> out;
   out.total = static_cast<std::int64_t>(items.size());
   const auto first =
       static_cast<std::size_t>(page.page - 1) * static_cast<std::size_t>(page.per_page);
@@ -155,8 +155,8 @@ class InventoryImpl final : public Inventory {
       }
     }
     if (bus_) {
-      org_deleted_ = bus_->subscribe<auth::OrgDeleted>(
-          [this](const auth::OrgDeleted& e) { forget_org(e.org_id); });
+      org_deleted_ = bus_->subscribe<core::OrgDeleted>(
+          [this](const core::OrgDeleted& e) { forget_org(e.org_id); });
     }
   }
 
@@ -208,14 +208,14 @@ class InventoryImpl final : public Inventory {
 
   // --- devices ---------------------------------------------------------------------------------
 
-  core::Result<Device> get(auth::OrgScope scope, std::int64_t id) const override {
+  core::Result<Device> get(core::OrgScope scope, std::int64_t id) const override {
     auto* row = find(scope, id);
     if (!row) return not_found(id);
     return present(*row);
   }
 
-  core::Result<auth::PageOf<Device>> list(auth::OrgScope scope, const DeviceFilter& filter,
-                                          DeviceSort sort, auth::Page page) const override {
+  core::Result<core::PageOf<Device>> list(core::OrgScope scope, const DeviceFilter& filter,
+                                          DeviceSort sort, core::Page page) const override {
     auto rows = matching(scope, filter);
     sort_rows(rows, sort);
     std::vector<Device> devices;
@@ -224,7 +224,7 @@ class InventoryImpl final : public Inventory {
     return page_of(std::move(devices), page);
   }
 
-  void create(auth::OrgScope scope, NewDevice in, Callback<Device> done) override {
+  void create(core::OrgScope scope, NewDevice in, Callback<Device> done) override {
     if (auto r = detail::check_new_device(in, options_.outbound); !r) return fail(done, r.error());
     auto group_names = std::move(in.groups);
     DeviceRow row = detail::new_row(std::move(in), scope.org_id(), clock_.unix_seconds());
@@ -266,7 +266,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  void update(auth::OrgScope scope, std::int64_t id, DevicePatch patch,
+  void update(core::OrgScope scope, std::int64_t id, DevicePatch patch,
               Callback<Device> done) override {
     if (!find(scope, id)) return fail(done, not_found(id));
     const auto org = scope.org_id();
@@ -314,7 +314,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  void remove(auth::OrgScope scope, std::int64_t id, Callback<void> done) override {
+  void remove(core::OrgScope scope, std::int64_t id, Callback<void> done) override {
     if (!find(scope, id)) return fail(done, not_found(id));
     const auto org = scope.org_id();
     db_.write(
@@ -334,7 +334,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  void import_csv(auth::OrgScope scope, std::string body, Callback<ImportResult> done) override {
+  void import_csv(core::OrgScope scope, std::string body, Callback<ImportResult> done) override {
     const auto org = scope.org_id();
     const auto now = clock_.unix_seconds();
     const auto max_rows = options_.import_max_rows;
@@ -362,7 +362,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  std::string export_csv(auth::OrgScope scope, const DeviceFilter& filter) const override {
+  std::string export_csv(core::OrgScope scope, const DeviceFilter& filter) const override {
     auto rows = matching(scope, filter);
     sort_rows(rows, DeviceSort{});
     std::vector<Device> devices;
@@ -375,7 +375,7 @@ class InventoryImpl final : public Inventory {
 
   // --- organizations -----------------------------------------------------------------------
 
-  // auth::OrgDeleted: the organization's rows went with its delete (ON DELETE CASCADE); what
+  // core::OrgDeleted: the organization's rows went with its delete (ON DELETE CASCADE); what
   // memory holds of it goes now, each device with a DeviceChanged so the pollers drop it.
   void forget_org(std::int64_t org_id) {
     deleted_orgs_.insert(org_id);
@@ -398,14 +398,14 @@ class InventoryImpl final : public Inventory {
 
   // --- groups ----------------------------------------------------------------------------------
 
-  core::Result<Group> get_group(auth::OrgScope scope, std::int64_t id) const override {
+  core::Result<Group> get_group(core::OrgScope scope, std::int64_t id) const override {
     auto it = groups_.find(id);
     if (it == groups_.end() || it->second.org_id != scope.org_id()) return group_not_found(id);
     return it->second;
   }
 
-  core::Result<auth::PageOf<Group>> list_groups(auth::OrgScope scope,
-                                                auth::Page page) const override {
+  core::Result<core::PageOf<Group>> list_groups(core::OrgScope scope,
+                                                core::Page page) const override {
     std::vector<Group> out;
     for (auto& [id, g] : groups_) {
       if (g.org_id == scope.org_id()) out.push_back(g);
@@ -416,7 +416,7 @@ class InventoryImpl final : public Inventory {
     return page_of(std::move(out), page);
   }
 
-  void create_group(auth::OrgScope scope, std::string name, std::string description,
+  void create_group(core::OrgScope scope, std::string name, std::string description,
                     Callback<Group> done) override {
     if (auto r = core::check_text(name, "name", true, detail::kMaxNameLength); !r) {
       return fail(done, r.error());
@@ -463,7 +463,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  void update_group(auth::OrgScope scope, std::int64_t id, GroupPatch patch,
+  void update_group(core::OrgScope scope, std::int64_t id, GroupPatch patch,
                     Callback<Group> done) override {
     auto it = groups_.find(id);
     if (it == groups_.end() || it->second.org_id != scope.org_id()) {
@@ -516,7 +516,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  void remove_group(auth::OrgScope scope, std::int64_t id, Callback<void> done) override {
+  void remove_group(core::OrgScope scope, std::int64_t id, Callback<void> done) override {
     auto it = groups_.find(id);
     if (it == groups_.end() || it->second.org_id != scope.org_id()) {
       return fail(done, group_not_found(id));
@@ -625,7 +625,7 @@ class InventoryImpl final : public Inventory {
 
   std::size_t device_count() const override { return devices_.size(); }
 
-  void add_custom_oid(auth::OrgScope scope, CustomOid in, Callback<CustomOid> done) override {
+  void add_custom_oid(core::OrgScope scope, CustomOid in, Callback<CustomOid> done) override {
     in.org_id = scope.org_id();
     if (in.device_id.has_value() == in.device_type.has_value()) {
       return fail(done, core::invalid_field("device_id", "give either device_id or device_type"));
@@ -678,7 +678,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  void remove_custom_oid(auth::OrgScope scope, std::int64_t id, Callback<void> done) override {
+  void remove_custom_oid(core::OrgScope scope, std::int64_t id, Callback<void> done) override {
     auto it = custom_oids_.find(id);
     if (it == custom_oids_.end() || it->second.org_id != scope.org_id()) {
       return fail(done, core::Error(core::Errc::kNotFound, "no custom OID " + std::to_string(id)));
@@ -697,7 +697,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  std::vector<CustomOid> list_custom_oids(auth::OrgScope scope) const override {
+  std::vector<CustomOid> list_custom_oids(core::OrgScope scope) const override {
     std::vector<CustomOid> out;
     for (auto& [id, o] : custom_oids_) {
       if (o.org_id == scope.org_id()) out.push_back(o);
@@ -723,12 +723,12 @@ class InventoryImpl final : public Inventory {
   // --- service checks ----------------------------------------------------------------------------
 
   core::Result<std::vector<ServiceCheck>> list_service_checks(
-      auth::OrgScope scope, std::int64_t device_id) const override {
+      core::OrgScope scope, std::int64_t device_id) const override {
     if (!find(scope, device_id)) return not_found(device_id);
     return service_checks_for(device_id);
   }
 
-  core::Result<ServiceCheck> get_service_check(auth::OrgScope scope, std::int64_t device_id,
+  core::Result<ServiceCheck> get_service_check(core::OrgScope scope, std::int64_t device_id,
                                                std::int64_t id) const override {
     if (!find(scope, device_id)) return not_found(device_id);
     auto it = service_checks_.find({device_id, id});
@@ -736,13 +736,13 @@ class InventoryImpl final : public Inventory {
     return it->second;
   }
 
-  void create_service_check(auth::OrgScope scope, ServiceCheck check,
+  void create_service_check(core::OrgScope scope, ServiceCheck check,
                             Callback<ServiceCheck> done) override {
     check.id = 0;
     write_service_check(scope, std::move(check), std::move(done));
   }
 
-  void update_service_check(auth::OrgScope scope, ServiceCheck check,
+  void update_service_check(core::OrgScope scope, ServiceCheck check,
                             Callback<ServiceCheck> done) override {
     if (!find(scope, check.device_id)) return fail(done, not_found(check.device_id));
     auto it = service_checks_.find({check.device_id, check.id});
@@ -753,7 +753,7 @@ class InventoryImpl final : public Inventory {
     write_service_check(scope, std::move(check), std::move(done));
   }
 
-  void remove_service_check(auth::OrgScope scope, std::int64_t device_id, std::int64_t id,
+  void remove_service_check(core::OrgScope scope, std::int64_t device_id, std::int64_t id,
                             Callback<void> done) override {
     if (!find(scope, device_id)) return fail(done, not_found(device_id));
     if (!service_checks_.contains({device_id, id})) {
@@ -809,8 +809,8 @@ class InventoryImpl final : public Inventory {
     });
   }
 
-  core::Result<auth::PageOf<DeviceEvent>> list_events(auth::OrgScope scope, const EventFilter& f,
-                                                      auth::Page page) const override {
+  core::Result<core::PageOf<DeviceEvent>> list_events(core::OrgScope scope, const EventFilter& f,
+                                                      core::Page page) const override {
     std::string where = " WHERE org_id = ?1";
     if (f.device_id) where += " AND device_id = ?2";
     if (f.kind) where += " AND kind = ?3";
@@ -825,8 +825,8 @@ class InventoryImpl final : public Inventory {
       if (f.since) st.bind(5, *f.since);
       if (f.until) st.bind(6, *f.until);
     };
-    return db_.read([&](db::Connection& c) -> core::Result<auth::PageOf<DeviceEvent>> {
-      auth::PageOf<DeviceEvent> out;
+    return db_.read([&](db::Connection& c) -> core::Result<core::PageOf<DeviceEvent>> {
+      core::PageOf<DeviceEvent> out;
       auto count = c.prepare("SELECT COUNT(*) FROM device_events" + where);
       if (!count) return count.error();
       bind(*count);
@@ -889,7 +889,7 @@ class InventoryImpl final : public Inventory {
 
   // Creates (id 0) or replaces a service check after checking its fields, then the rules that
   // need the database inside the write transaction.
-  void write_service_check(auth::OrgScope scope, ServiceCheck check, Callback<ServiceCheck> done) {
+  void write_service_check(core::OrgScope scope, ServiceCheck check, Callback<ServiceCheck> done) {
     const auto* device = find(scope, check.device_id);
     if (!device) return fail(done, not_found(check.device_id));
     if (auto r = detail::check_service_check(check); !r) return fail(done, r.error());
@@ -922,7 +922,7 @@ class InventoryImpl final : public Inventory {
         });
   }
 
-  const DeviceRow* find(auth::OrgScope scope, std::int64_t id) const {
+  const DeviceRow* find(core::OrgScope scope, std::int64_t id) const {
     auto it = devices_.find(id);
     if (it == devices_.end() || it->second.device.org_id != scope.org_id()) return nullptr;
     return &it->second;
@@ -938,7 +938,7 @@ class InventoryImpl final : public Inventory {
     return d;
   }
 
-  std::vector<const DeviceRow*> matching(auth::OrgScope scope, const DeviceFilter& f) const {
+  std::vector<const DeviceRow*> matching(core::OrgScope scope, const DeviceFilter& f) const {
     const auto needle = lower(f.search);
     const auto vendor = f.vendor ? lower(*f.vendor) : std::string();
     std::optional<std::int64_t> group_id;

@@ -326,7 +326,7 @@ Discovery::Discovery(asio::any_io_executor loop, const core::Clock& clock, IcmpP
 
 Discovery::~Discovery() = default;
 
-core::Result<DiscoveryJob> Discovery::start(auth::OrgScope scope, DiscoveryRequest request) {
+core::Result<DiscoveryJob> Discovery::start(core::OrgScope scope, DiscoveryRequest request) {
   auto addresses = expand(request.cidr);
   if (!addresses) return std::move(addresses).error();
   // Addresses the outbound policy refuses are skipped; a range refused whole is an error.
@@ -379,7 +379,7 @@ core::Result<DiscoveryJob> Discovery::start(auth::OrgScope scope, DiscoveryReque
   return job;
 }
 
-core::Result<DiscoveryJob> Discovery::get(auth::OrgScope scope, const std::string& id) const {
+core::Result<DiscoveryJob> Discovery::get(core::OrgScope scope, const std::string& id) const {
   auto it = impl_->runs.find(id);
   if (it == impl_->runs.end() || it->second->job.org_id != scope.org_id()) {
     return core::Error(core::Errc::kNotFound, "no discovery job " + id);
@@ -387,7 +387,7 @@ core::Result<DiscoveryJob> Discovery::get(auth::OrgScope scope, const std::strin
   return Impl::snapshot(*it->second);
 }
 
-std::vector<DiscoveryJob> Discovery::list(auth::OrgScope scope) const {
+std::vector<DiscoveryJob> Discovery::list(core::OrgScope scope) const {
   std::vector<DiscoveryJob> out;
   for (auto& [id, run] : impl_->runs) {
     if (run->job.org_id != scope.org_id()) continue;
@@ -401,7 +401,7 @@ std::vector<DiscoveryJob> Discovery::list(auth::OrgScope scope) const {
   return out;
 }
 
-core::Result<void> Discovery::cancel(auth::OrgScope scope, const std::string& id) {
+core::Result<void> Discovery::cancel(core::OrgScope scope, const std::string& id) {
   auto it = impl_->runs.find(id);
   if (it == impl_->runs.end() || it->second->job.org_id != scope.org_id()) {
     return core::Error(core::Errc::kNotFound, "no discovery job " + id);

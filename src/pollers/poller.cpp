@@ -17,7 +17,7 @@
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
-#include <netpulse/auth/events.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/pollers/snmp.hpp>
 #include <netpulse/tsdb/selector.hpp>
@@ -142,8 +142,8 @@ class PollerImpl final : public Poller {
         if (running_) replan();
       });
     });
-    org_deleted_ = bus.subscribe<auth::OrgDeleted>(
-        [this](const auth::OrgDeleted& e) { forget_org(e.org_id); });
+    org_deleted_ = bus.subscribe<core::OrgDeleted>(
+        [this](const core::OrgDeleted& e) { forget_org(e.org_id); });
     trap_grants_.system_org_id = options.system_org_id;
     trap_grants_.system_communities = options.traps_communities;
     if (metrics) register_metrics(*metrics);
@@ -167,7 +167,7 @@ class PollerImpl final : public Poller {
     timer_.cancel();
   }
 
-  void poll_now(auth::OrgScope scope, std::int64_t device_id,
+  void poll_now(core::OrgScope scope, std::int64_t device_id,
                 std::function<void(core::Result<PollReport>)> done) override {
     auto it = states_.find(device_id);
     if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
@@ -194,7 +194,7 @@ class PollerImpl final : public Poller {
         }
       }
       auto d = inventory_.get(
-          auth::OrgScope::trusted(it != states_.end() ? it->second.device.org_id : 0), device_id);
+          core::OrgScope::trusted(it != states_.end() ? it->second.device.org_id : 0), device_id);
       if (d) join->report.status = d->status();
       join->done(std::move(join->report));
     };
@@ -237,7 +237,7 @@ class PollerImpl final : public Poller {
     });
   }
 
-  core::Result<std::vector<InterfaceInfo>> interfaces(auth::OrgScope scope,
+  core::Result<std::vector<InterfaceInfo>> interfaces(core::OrgScope scope,
                                                       std::int64_t device_id) const override {
     auto d = inventory_.get(scope, device_id);
     if (!d) return std::move(d).error();
@@ -256,7 +256,7 @@ class PollerImpl final : public Poller {
     return out;
   }
 
-  void run_service_check(auth::OrgScope scope, std::int64_t device_id, std::int64_t check,
+  void run_service_check(core::OrgScope scope, std::int64_t device_id, std::int64_t check,
                          std::function<void(core::Result<ServiceCheckStatus>)> done) override {
     auto it = states_.find(device_id);
     if (it == states_.end() || it->second.device.org_id != scope.org_id()) {
@@ -438,7 +438,7 @@ class PollerImpl final : public Poller {
     if (!outcome.ok && outcome.timed_out) ++k.timeouts;
   }
 
-  // auth::OrgDeleted: the organization's devices leave the plan now (the inventory drops them
+  // core::OrgDeleted: the organization's devices leave the plan now (the inventory drops them
   // too, but the poller does not count on hearing of it first), its scans stop, its figures go.
   void forget_org(std::int64_t org_id) {
     deleted_orgs_.insert(org_id);
@@ -452,7 +452,7 @@ class PollerImpl final : public Poller {
     }
   }
 
-  OrgPollerHealth org_health(auth::OrgScope scope) const override {
+  OrgPollerHealth org_health(core::OrgScope scope) const override {
     OrgPollerHealth h;
     h.org_id = scope.org_id();
     if (auto it = org_stats_.find(scope.org_id()); it != org_stats_.end()) {
@@ -1036,7 +1036,7 @@ class PollerImpl final : public Poller {
   bool parents_down(const devices::Device& d) const {
     if (d.parents.empty()) return false;
     for (auto p : d.parents) {
-      auto parent = inventory_.get(auth::OrgScope::trusted(d.org_id), p);
+      auto parent = inventory_.get(core::OrgScope::trusted(d.org_id), p);
       if (!parent) continue;
       const auto s = parent->polled_status;
       if (s != DeviceStatus::kDown && s != DeviceStatus::kUnreachable) return false;

@@ -22,7 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
-#include <netpulse/auth/events.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/tsdb/chunk.hpp>
 #include <netpulse/tsdb/store.hpp>
 
@@ -398,7 +398,7 @@ class StoreImpl final : public Store {
                                          "Chunk and rollup rows of deleted organizations deleted");
     }
     if (bus_) {
-      org_deleted_ = bus_->subscribe<auth::OrgDeleted>([this](const auth::OrgDeleted& e) {
+      org_deleted_ = bus_->subscribe<core::OrgDeleted>([this](const core::OrgDeleted& e) {
         drop_org(e.org_id, [this, org = e.org_id](core::Result<void> r) {
           if (!r) log_.warn("tsdb", "dropping organization {}: {}", org, r.error().message);
         });

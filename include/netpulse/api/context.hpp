@@ -69,12 +69,12 @@ class Context {
   // A decoded query-string parameter.
   std::optional<std::string> query(std::string_view name) const;
   // page/per_page from the query string (defaults 1 and 50, per_page capped at 500), or an error.
-  core::Result<auth::Page> page() const;
+  core::Result<core::Page> page() const;
 
   bool authenticated() const noexcept { return principal_.has_value(); }
   // The verified caller; only on routes that require authentication.
   const auth::Principal& principal() const { return *principal_; }
-  auth::OrgScope org_scope() const { return auth::OrgScope(*principal_); }
+  core::OrgScope org_scope() const { return auth::scope_of(*principal_); }
 
   // The JSON object body, on routes that take one (parsed and checked before the handler runs).
   const boost::json::object& body() const noexcept { return body_; }

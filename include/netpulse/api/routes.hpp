@@ -43,7 +43,7 @@ struct RouteDeps {
   pollers::Poller* poller = nullptr;
   // Raw retention, for choosing the tier of a query.
   tsdb::Timestamp raw_retention_ms = 30LL * 86'400'000;
-  // Where auth::OrgDeleted is published once an organization's delete has committed (the
+  // Where core::OrgDeleted is published once an organization's delete has committed (the
   // modules that keep its state subscribe). Without it the route drops the org's series itself.
   core::EventBus* bus = nullptr;
 };

@@ -1,7 +1,7 @@
 // The auth module's value types: the verified caller (Principal), tenancy scopes, and the records
-// it stores. Tenancy is enforced by type: data-layer calls on org-owned data take an OrgScope,
-// which can only be made from a verified Principal; cross-org listing takes a SystemScope, which
-// only a system-organization admin can get.
+// it stores. Tenancy is enforced by type: data-layer calls on org-owned data take a
+// core::OrgScope, which request code gets from a verified Principal (scope_of); cross-org listing
+// takes a SystemScope, which only a system-organization admin can get.
 #pragma once
 
 #include <cstdint>
@@ -10,8 +10,14 @@
 #include <vector>
 
 #include <netpulse/auth/roles.hpp>
+#include <netpulse/core/tenancy.hpp>
 
 namespace netpulse::auth {
+
+// The tenancy and paging vocabulary is core's; auth's code names it unqualified.
+using core::OrgScope;
+using core::Page;
+using core::PageOf;
 
 // Who is calling, as established from a verified access token or API key.
 struct Principal {
@@ -36,19 +42,10 @@ struct Principal {
   }
 };
 
-// The organization every org-owned read or write is confined to.
-class OrgScope {
- public:
-  explicit OrgScope(const Principal& p) noexcept : org_id_(p.org_id) {}
-  std::int64_t org_id() const noexcept { return org_id_; }
-
-  // For start-up and CLI code acting inside a known organization (not reachable from HTTP).
-  static OrgScope trusted(std::int64_t org_id) noexcept { return OrgScope(org_id); }
-
- private:
-  explicit OrgScope(std::int64_t org_id) noexcept : org_id_(org_id) {}
-  std::int64_t org_id_;
-};
+// The caller's organization, as the scope of every org-owned call it makes.
+inline core::OrgScope scope_of(const Principal& p) noexcept {
+  return core::OrgScope::trusted(p.org_id);
+}
 
 // Permission to act across organizations: only a system-organization admin gets one.
 class SystemScope {
@@ -117,17 +114,6 @@ struct AuditEntry {
   std::string request_id;
   int status = 0;
   bool success = false;
-};
-
-// A page request and the total it matched.
-struct Page {
-  int page = 1;       // 1-based
-  int per_page = 50;  // 1..500
-};
-template <class T>
-struct PageOf {
-  std::vector<T> items;
-  std::int64_t total = 0;
 };
 
 }  // namespace netpulse::auth

@@ -20,13 +20,13 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <netpulse/auth/types.hpp>
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/types.hpp>
 
@@ -76,64 +76,64 @@ class Inventory {
 
   // --- devices (org-scoped) ------------------------------------------------------------------
   // kDeviceNotFound for a device of another organization too.
-  virtual core::Result<Device> get(auth::OrgScope scope, std::int64_t id) const = 0;
-  virtual core::Result<auth::PageOf<Device>> list(auth::OrgScope scope, const DeviceFilter& filter,
-                                                  DeviceSort sort, auth::Page page) const = 0;
+  virtual core::Result<Device> get(core::OrgScope scope, std::int64_t id) const = 0;
+  virtual core::Result<core::PageOf<Device>> list(core::OrgScope scope, const DeviceFilter& filter,
+                                                  DeviceSort sort, core::Page page) const = 0;
   // kInvalidInput naming the field; kOutboundDenied for an address literal the outbound policy
   // refuses (details.field "address"); kDeviceAlreadyExists (409) for an address the
   // organization already has; kConflict for a parent link that would close a cycle (details.path
   // lists it).
-  virtual void create(auth::OrgScope scope, NewDevice device, Callback<Device> done) = 0;
-  virtual void update(auth::OrgScope scope, std::int64_t id, DevicePatch patch,
+  virtual void create(core::OrgScope scope, NewDevice device, Callback<Device> done) = 0;
+  virtual void update(core::OrgScope scope, std::int64_t id, DevicePatch patch,
                       Callback<Device> done) = 0;
   // Also removes the device's parent links in both directions.
-  virtual void remove(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+  virtual void remove(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
 
   // All-or-nothing CSV import (docs/devices.md has the columns). Every row is validated; with any
   // issue nothing is stored and `issues` lists them all (by line and column) — the result is
   // still a value, not an error. Parents may name devices of the same file by address.
-  virtual void import_csv(auth::OrgScope scope, std::string body, Callback<ImportResult> done) = 0;
+  virtual void import_csv(core::OrgScope scope, std::string body, Callback<ImportResult> done) = 0;
   // The organization's devices as CSV in the import's columns, secrets left out.
-  virtual std::string export_csv(auth::OrgScope scope, const DeviceFilter& filter) const = 0;
+  virtual std::string export_csv(core::OrgScope scope, const DeviceFilter& filter) const = 0;
 
   // --- groups (org-scoped) -------------------------------------------------------------------
-  virtual core::Result<Group> get_group(auth::OrgScope scope, std::int64_t id) const = 0;
-  virtual core::Result<auth::PageOf<Group>> list_groups(auth::OrgScope scope,
-                                                        auth::Page page) const = 0;
+  virtual core::Result<Group> get_group(core::OrgScope scope, std::int64_t id) const = 0;
+  virtual core::Result<core::PageOf<Group>> list_groups(core::OrgScope scope,
+                                                        core::Page page) const = 0;
   // Group names are unique per organization (kConflict).
-  virtual void create_group(auth::OrgScope scope, std::string name, std::string description,
+  virtual void create_group(core::OrgScope scope, std::string name, std::string description,
                             Callback<Group> done) = 0;
-  virtual void update_group(auth::OrgScope scope, std::int64_t id, GroupPatch patch,
+  virtual void update_group(core::OrgScope scope, std::int64_t id, GroupPatch patch,
                             Callback<Group> done) = 0;
   // Members stay; they only leave the group.
-  virtual void remove_group(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+  virtual void remove_group(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
 
   // --- custom SNMP objects (org-scoped) -------------------------------------------------------
   // At most 64 per device and per type; the OID must be dotted numeric, the metric a Prometheus
   // name, the scale finite and non-zero. kInvalidInput naming the field; kDeviceNotFound.
-  virtual void add_custom_oid(auth::OrgScope scope, CustomOid oid, Callback<CustomOid> done) = 0;
-  virtual void remove_custom_oid(auth::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
-  virtual std::vector<CustomOid> list_custom_oids(auth::OrgScope scope) const = 0;
+  virtual void add_custom_oid(core::OrgScope scope, CustomOid oid, Callback<CustomOid> done) = 0;
+  virtual void remove_custom_oid(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+  virtual std::vector<CustomOid> list_custom_oids(core::OrgScope scope) const = 0;
   // What a device polls: its own custom OIDs and those of its type (trusted).
   virtual std::vector<CustomOid> custom_oids_for(std::int64_t device_id) const = 0;
 
   // --- service checks: TCP / HTTP / DNS (org-scoped) ------------------------------------------
   // A device's checks; kDeviceNotFound.
   virtual core::Result<std::vector<ServiceCheck>> list_service_checks(
-      auth::OrgScope scope, std::int64_t device_id) const = 0;
+      core::OrgScope scope, std::int64_t device_id) const = 0;
   // kDeviceNotFound; kNotFound for a check that is not the device's.
-  virtual core::Result<ServiceCheck> get_service_check(auth::OrgScope scope, std::int64_t device_id,
+  virtual core::Result<ServiceCheck> get_service_check(core::OrgScope scope, std::int64_t device_id,
                                                        std::int64_t id) const = 0;
   // `check.device_id` names the device (id, org and times are set here). kInvalidInput naming
   // the field; kOutboundDenied when the literal address it connects to (the device's, the URL's
   // or the DNS server) is refused by the outbound policy; kDeviceNotFound; kConflict for a name
   // the device's checks already have or past 32 checks a device.
-  virtual void create_service_check(auth::OrgScope scope, ServiceCheck check,
+  virtual void create_service_check(core::OrgScope scope, ServiceCheck check,
                                     Callback<ServiceCheck> done) = 0;
   // Replaces the check `check.id` of device `check.device_id` with `check` (same rules).
-  virtual void update_service_check(auth::OrgScope scope, ServiceCheck check,
+  virtual void update_service_check(core::OrgScope scope, ServiceCheck check,
                                     Callback<ServiceCheck> done) = 0;
-  virtual void remove_service_check(auth::OrgScope scope, std::int64_t device_id, std::int64_t id,
+  virtual void remove_service_check(core::OrgScope scope, std::int64_t device_id, std::int64_t id,
                                     Callback<void> done) = 0;
   // What the pollers run for a device (trusted).
   virtual std::vector<ServiceCheck> service_checks_for(std::int64_t device_id) const = 0;
@@ -160,9 +160,9 @@ class Inventory {
   // the inventory itself.
   virtual void record_event(DeviceEvent event) = 0;
   // Newest first. An indexed read.
-  virtual core::Result<auth::PageOf<DeviceEvent>> list_events(auth::OrgScope scope,
+  virtual core::Result<core::PageOf<DeviceEvent>> list_events(core::OrgScope scope,
                                                               const EventFilter& filter,
-                                                              auth::Page page) const = 0;
+                                                              core::Page page) const = 0;
 
   virtual std::size_t device_count() const = 0;
 };

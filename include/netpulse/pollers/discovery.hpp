@@ -15,10 +15,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <netpulse/auth/types.hpp>
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/pollers/icmp.hpp>
 #include <netpulse/pollers/snmp.hpp>
@@ -84,13 +84,13 @@ class Discovery {
   // Starts a scan; answers the job at once. kInvalidInput naming the field (cidr too large or
   // malformed, a bad credential), kOutboundDenied when the outbound policy refuses every
   // address of the cidr, kServiceUnavailable when the organization already has 4 scans running.
-  core::Result<DiscoveryJob> start(auth::OrgScope scope, DiscoveryRequest request);
-  core::Result<DiscoveryJob> get(auth::OrgScope scope, const std::string& id) const;
-  std::vector<DiscoveryJob> list(auth::OrgScope scope) const;
+  core::Result<DiscoveryJob> start(core::OrgScope scope, DiscoveryRequest request);
+  core::Result<DiscoveryJob> get(core::OrgScope scope, const std::string& id) const;
+  std::vector<DiscoveryJob> list(core::OrgScope scope) const;
   // Stops a running scan (what it found stays readable).
-  core::Result<void> cancel(auth::OrgScope scope, const std::string& id);
+  core::Result<void> cancel(core::OrgScope scope, const std::string& id);
   // A deleted organization: stops its scans and forgets them (the poller calls it on
-  // auth::OrgDeleted).
+  // core::OrgDeleted).
   void forget_org(std::int64_t org_id);
 
  private:

@@ -18,13 +18,13 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
-#include <netpulse/auth/types.hpp>
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/pollers/discovery.hpp>
 #include <netpulse/pollers/icmp.hpp>
@@ -215,11 +215,11 @@ class Poller {
   // are done.
   // kDeviceNotFound (also for another org's device or a disabled one); kConflict while its
   // checks are running.
-  virtual void poll_now(auth::OrgScope scope, std::int64_t device_id,
+  virtual void poll_now(core::OrgScope scope, std::int64_t device_id,
                         std::function<void(core::Result<PollReport>)> done) = 0;
 
   // The device's interfaces as last polled (empty before the first SNMP poll).
-  virtual core::Result<std::vector<InterfaceInfo>> interfaces(auth::OrgScope scope,
+  virtual core::Result<std::vector<InterfaceInfo>> interfaces(core::OrgScope scope,
                                                               std::int64_t device_id) const = 0;
 
   // The device's service checks' states (trusted: the caller has checked the device's
@@ -228,7 +228,7 @@ class Poller {
   // Runs one service check now and answers with its state after the run. kDeviceNotFound (also
   // for a disabled device); kNotFound for a check the device does not have; kConflict for a
   // disabled check or one that is running.
-  virtual void run_service_check(auth::OrgScope scope, std::int64_t device_id,
+  virtual void run_service_check(core::OrgScope scope, std::int64_t device_id,
                                  std::int64_t check_id,
                                  std::function<void(core::Result<ServiceCheckStatus>)> done) = 0;
 
@@ -238,7 +238,7 @@ class Poller {
   // The whole poller (every organization): for system admins and /metrics.
   virtual PollerHealth health() const = 0;
   // The figures of one organization only.
-  virtual OrgPollerHealth org_health(auth::OrgScope scope) const = 0;
+  virtual OrgPollerHealth org_health(core::OrgScope scope) const = 0;
 
   // Network scans with this poller's ICMP socket and SNMP engine.
   virtual Discovery& discovery() = 0;

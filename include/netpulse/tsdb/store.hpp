@@ -263,7 +263,7 @@ class Store {
   // of at most retention_batch_rows rows each (stats().purging_series counts down; a purge cut
   // short by a stop goes on at the next start). Series ids are never given again. While a flush
   // or checkpoint is writing, the drop waits for it. The store does this by itself on
-  // auth::OrgDeleted when it has an EventBus.
+  // core::OrgDeleted when it has an EventBus.
   virtual void drop_org(std::int64_t org_id, std::function<void(core::Result<void>)> done) = 0;
   // The organizations that have series, ascending (start-up: drop those that no longer exist).
   virtual std::vector<std::int64_t> org_ids() const = 0;

@@ -220,7 +220,7 @@ class Fixture final : public ApiFixture {
       nk.name = "fuzz-" + std::to_string(handled_);
       nk.role = auth::Role::kApiUser;
       auth_->create_api_key(
-          auth::OrgScope(*admin), *admin, nk,
+          auth::scope_of(*admin), *admin, nk,
           [&key](core::Result<auth::CreatedApiKey> r) { key.emplace(std::move(r)); });
       turn_until([&] { return key.has_value(); }, "API key");
       if (*key) {

@@ -30,7 +30,7 @@ double failures(AuthHarness& h, const std::string& reason) {
 // The audit rows of every organization, newest first.
 std::vector<auth::AuditEntry> audit_rows(AuthHarness& h, auth::AuditFilter filter = {}) {
   h.flush();
-  auto rows = h.service->list_audit_all(auth::SystemScope::trusted(), filter, auth::Page{1, 500});
+  auto rows = h.service->list_audit_all(auth::SystemScope::trusted(), filter, core::Page{1, 500});
   REQUIRE(rows);
   return rows->items;
 }
@@ -100,7 +100,7 @@ TEST_CASE(
   lock();
   h.clock.advance(std::chrono::milliseconds(1));
   auto unlocked = h.wait<void>(
-      [&](auth::Callback<void> cb) { h.service->unlock_user(auth::OrgScope(admin), user.id, cb); });
+      [&](auth::Callback<void> cb) { h.service->unlock_user(auth::scope_of(admin), user.id, cb); });
   REQUIRE(unlocked);
   CHECK(h.login("op@example.com", "operator-pass-1", kAttacker));
 
@@ -110,7 +110,7 @@ TEST_CASE(
   // Another organization's user cannot be unlocked through this one.
   auto other = h.add_org("Other", "other");
   auto foreign = h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->unlock_user(auth::OrgScope::trusted(other.id), user.id, cb);
+    h.service->unlock_user(core::OrgScope::trusted(other.id), user.id, cb);
   });
   REQUIRE_FALSE(foreign);
   CHECK(foreign.error().code == Errc::kUserNotFound);
@@ -250,7 +250,7 @@ TEST_CASE("emails: unique per organization; another organization's email is no c
   dup.role = Role::kViewer;
   dup.password = "another-pass-1";
   auto again = h.wait<auth::User>([&](auth::Callback<auth::User> cb) {
-    h.service->create_user(auth::OrgScope::trusted(acme.id), dup, cb);
+    h.service->create_user(core::OrgScope::trusted(acme.id), dup, cb);
   });
   REQUIRE_FALSE(again);
   CHECK(again.error().code == Errc::kUserAlreadyExists);
@@ -262,8 +262,8 @@ TEST_CASE("emails: unique per organization; another organization's email is no c
   // The CLI's sync helper is the same.
   dup.email = "shared@example.com";
   auto third = h.add_org("Third", "third");
-  CHECK(h.service->create_user_sync(auth::OrgScope::trusted(third.id), dup));
-  auto cli_dup = h.service->create_user_sync(auth::OrgScope::trusted(third.id), dup);
+  CHECK(h.service->create_user_sync(core::OrgScope::trusted(third.id), dup));
+  auto cli_dup = h.service->create_user_sync(core::OrgScope::trusted(third.id), dup);
   REQUIRE_FALSE(cli_dup);
   CHECK(cli_dup.error().code == Errc::kUserAlreadyExists);
 }
@@ -292,7 +292,7 @@ TEST_CASE("emails: login finds the account the password matches, asks for org wh
 
   // The same password in both: ambiguous, and it says which field resolves it.
   auto reset = h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->set_password(auth::OrgScope::trusted(acme.id), acme_user.id, "system-pass-1", cb);
+    h.service->set_password(core::OrgScope::trusted(acme.id), acme_user.id, "system-pass-1", cb);
   });
   REQUIRE(reset);
   auto ambiguous = h.login("shared@example.com", "system-pass-1");
@@ -363,7 +363,7 @@ TEST_CASE(
   REQUIRE(between);
   REQUIRE(h.service->authenticate(between->access_token));
   REQUIRE(h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->set_password(auth::OrgScope(*admin), admin->user_id, "fourth-password-1", cb);
+    h.service->set_password(auth::scope_of(*admin), admin->user_id, "fourth-password-1", cb);
   }));
   CHECK_FALSE(h.service->authenticate(between->access_token));
   auto last = h.login(kAdminEmail, "fourth-password-1");
@@ -383,7 +383,7 @@ TEST_CASE(
   auto t1 = h.login("op@example.com", "operator-pass-1");
   REQUIRE(t1);
   auto reset = h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->set_password(auth::OrgScope(admin), user.id, "operator-pass-2", cb);
+    h.service->set_password(auth::scope_of(admin), user.id, "operator-pass-2", cb);
   });
   REQUIRE(reset);
   CHECK_FALSE(h.service->authenticate(t1->access_token));
@@ -469,13 +469,13 @@ TEST_CASE(
   CHECK(h.service->authenticate(admin_key->secret));
 
   auto removed = h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->delete_user(auth::OrgScope(admin), second.id, cb);
+    h.service->delete_user(auth::scope_of(admin), second.id, cb);
   });
   REQUIRE(removed);
   auto dead = h.service->authenticate(admin_key->secret);
   REQUIRE_FALSE(dead);
   CHECK(dead.error().code == Errc::kTokenInvalid);
-  auto keys = h.service->list_api_keys(auth::OrgScope(admin), auth::Page{});
+  auto keys = h.service->list_api_keys(auth::scope_of(admin), core::Page{});
   REQUIRE(keys);
   for (const auto& k : keys->items) {
     CHECK(k.revoked_at);  // the list says they are dead

@@ -132,7 +132,7 @@ struct AuthHarness {
     u.role = role;
     u.password = password;
     auto created = wait<auth::User>([&](auth::Callback<auth::User> cb) {
-      service->create_user(auth::OrgScope::trusted(org_id), u, cb);
+      service->create_user(core::OrgScope::trusted(org_id), u, cb);
     });
     REQUIRE(created);
     return *created;
@@ -141,7 +141,7 @@ struct AuthHarness {
   core::Result<auth::User> patch_user(std::int64_t org_id, std::int64_t user_id,
                                       auth::UserPatch patch) {
     return wait<auth::User>([&](auth::Callback<auth::User> cb) {
-      service->update_user(auth::OrgScope::trusted(org_id), user_id, patch, cb);
+      service->update_user(core::OrgScope::trusted(org_id), user_id, patch, cb);
     });
   }
 
@@ -159,7 +159,7 @@ struct AuthHarness {
     k.name = name;
     k.role = role;
     return wait<auth::CreatedApiKey>([&](auth::Callback<auth::CreatedApiKey> cb) {
-      service->create_api_key(auth::OrgScope(creator), creator, k, cb);
+      service->create_api_key(auth::scope_of(creator), creator, k, cb);
     });
   }
 };

@@ -43,7 +43,7 @@ TEST_CASE("auth service: bootstrap creates the system org and its admin exactly 
   auto p = h.admin();
   CHECK(p.is_system_admin());
   CHECK(p.actor == kAdminEmail);
-  auto org = h.service->get_own_org(auth::OrgScope(p));
+  auto org = h.service->get_own_org(auth::scope_of(p));
   REQUIRE(org);
   CHECK(org->slug == "system");
   CHECK(org->is_system);
@@ -91,7 +91,7 @@ TEST_CASE("auth service: login failures all look the same", "[auth][service]") {
   auto patched = h.wait<auth::User>([&](auth::Callback<auth::User> cb) {
     auth::UserPatch patch;
     patch.active = false;
-    h.service->update_user(auth::OrgScope(p), inactive.id, patch, cb);
+    h.service->update_user(auth::scope_of(p), inactive.id, patch, cb);
   });
   REQUIRE(patched);
 
@@ -269,7 +269,7 @@ TEST_CASE("auth service: role changes and deactivation apply to the next request
   auto demote = h.wait<auth::User>([&](auth::Callback<auth::User> cb) {
     auth::UserPatch patch;
     patch.role = Role::kViewer;
-    h.service->update_user(auth::OrgScope(admin), user.id, patch, cb);
+    h.service->update_user(auth::scope_of(admin), user.id, patch, cb);
   });
   REQUIRE(demote);
   CHECK(demote->role == Role::kViewer);
@@ -280,7 +280,7 @@ TEST_CASE("auth service: role changes and deactivation apply to the next request
   auto deactivate = h.wait<auth::User>([&](auth::Callback<auth::User> cb) {
     auth::UserPatch patch;
     patch.active = false;
-    h.service->update_user(auth::OrgScope(admin), user.id, patch, cb);
+    h.service->update_user(auth::scope_of(admin), user.id, patch, cb);
   });
   REQUIRE(deactivate);
   auto dead = h.service->authenticate(tokens->access_token);
@@ -317,7 +317,7 @@ TEST_CASE("auth service: change_password checks the current one and ends other s
 TEST_CASE("auth service: users CRUD with validation and duplicates", "[auth][service]") {
   Harness h;
   auto admin = h.admin();
-  const auth::OrgScope scope(admin);
+  const auto scope = auth::scope_of(admin);
   auto alice = h.add_user(admin.org_id, "alice@example.com", Role::kOperator);
   CHECK(alice.name == "Test alice@example.com");
 
@@ -340,12 +340,12 @@ TEST_CASE("auth service: users CRUD with validation and duplicates", "[auth][ser
 
   for (int i = 0; i < 4; ++i)
     h.add_user(admin.org_id, "u" + std::to_string(i) + "@x.org", Role::kViewer);
-  auto page = h.service->list_users(scope, auth::Page{2, 2});
+  auto page = h.service->list_users(scope, core::Page{2, 2});
   REQUIRE(page);
   CHECK(page->total == 6);
   REQUIRE(page->items.size() == 2);
   CHECK(page->items[0].email == "u0@x.org");
-  auto clamped = h.service->list_users(scope, auth::Page{0, 100000});
+  auto clamped = h.service->list_users(scope, core::Page{0, 100000});
   REQUIRE(clamped);
   CHECK(clamped->items.size() == 6);
 
@@ -389,7 +389,7 @@ TEST_CASE("auth service: a deleted user's id and token do not carry over to a ne
   auto tokens = h.login("first@example.com", "user-password-1");
   REQUIRE(tokens);
   auto removed = h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->delete_user(auth::OrgScope(admin), first.id, cb);
+    h.service->delete_user(auth::scope_of(admin), first.id, cb);
   });
   REQUIRE(removed);
   h.clock.advance(std::chrono::seconds(1));
@@ -404,7 +404,7 @@ TEST_CASE("auth service: the last active system admin cannot be removed, demoted
           "[auth][service]") {
   Harness h;
   auto admin = h.admin();
-  const auth::OrgScope scope(admin);
+  const auto scope = auth::scope_of(admin);
   auto patch_admin = [&](std::int64_t id, auth::UserPatch patch) {
     return h.wait<auth::User>(
         [&](auth::Callback<auth::User> cb) { h.service->update_user(scope, id, patch, cb); });
@@ -437,7 +437,7 @@ TEST_CASE("auth service: a tenant organization keeps at least one active admin t
   Harness h;
   auto acme = h.add_org("Acme ISP", "acme");
   auto only = h.add_user(acme.id, "boss@acme.net", Role::kAdmin, "acme-boss-pass");
-  const auto scope = auth::OrgScope::trusted(acme.id);
+  const auto scope = core::OrgScope::trusted(acme.id);
   auto removed =
       h.wait<void>([&](auth::Callback<void> cb) { h.service->delete_user(scope, only.id, cb); });
   REQUIRE_FALSE(removed);
@@ -474,7 +474,7 @@ TEST_CASE("auth service: organizations", "[auth][service]") {
   });
   REQUIRE(renamed);
   CHECK(renamed->name == "Acme Networks");
-  auto list = h.service->list_orgs(sys, auth::Page{});
+  auto list = h.service->list_orgs(sys, core::Page{});
   REQUIRE(list);
   CHECK(list->total == 2);
 
@@ -526,14 +526,14 @@ TEST_CASE("auth service: API keys authenticate until revoked and never exceed th
   CHECK_FALSE(h.service->authenticate("np_short"));
 
   h.flush();  // the last_used_at write
-  auto keys = h.service->list_api_keys(auth::OrgScope(admin), auth::Page{});
+  auto keys = h.service->list_api_keys(auth::scope_of(admin), core::Page{});
   REQUIRE(keys);
   REQUIRE(keys->total == 1);
   CHECK(keys->items[0].last_used_at);
   CHECK(keys->items[0].created_by == admin.user_id);
 
   auto revoked = h.wait<void>([&](auth::Callback<void> cb) {
-    h.service->revoke_api_key(auth::OrgScope(admin), created->key.id, cb);
+    h.service->revoke_api_key(auth::scope_of(admin), created->key.id, cb);
   });
   REQUIRE(revoked);
   auto after = h.service->authenticate(secret);
@@ -556,7 +556,7 @@ TEST_CASE("auth service: one organization cannot reach another's users or keys",
           "[auth][service]") {
   Harness h;
   auto admin_a = h.admin();
-  const auth::OrgScope scope_a(admin_a);
+  const auto scope_a = auth::scope_of(admin_a);
   auto org_b = h.add_org("Org B", "org-b");
   auto user_b = h.add_user(org_b.id, "b-admin@b.example", Role::kAdmin, "b-admin-pass-1");
   auto admin_b = h.principal_for("b-admin@b.example", "b-admin-pass-1");
@@ -589,15 +589,15 @@ TEST_CASE("auth service: one organization cannot reach another's users or keys",
   REQUIRE_FALSE(revoke);
   CHECK(revoke.error().code == Errc::kApiKeyNotFound);
 
-  auto users_a = h.service->list_users(scope_a, auth::Page{});
+  auto users_a = h.service->list_users(scope_a, core::Page{});
   REQUIRE(users_a);
   CHECK(users_a->total == 1);
-  auto keys_a = h.service->list_api_keys(scope_a, auth::Page{});
+  auto keys_a = h.service->list_api_keys(scope_a, core::Page{});
   REQUIRE(keys_a);
   CHECK(keys_a->total == 0);
 
   // Org B's admin is unharmed and still works; B's key still authenticates into B.
-  CHECK(h.service->get_user(auth::OrgScope(admin_b), user_b.id));
+  CHECK(h.service->get_user(auth::scope_of(admin_b), user_b.id));
   auto key_principal = h.service->authenticate(key_b->secret);
   REQUIRE(key_principal);
   CHECK(key_principal->org_id == org_b.id);
@@ -630,7 +630,7 @@ TEST_CASE("auth service: the audit log is per organization, newest first, filter
   // Only the rows recorded here (the admin's login, in 2026, is audited too).
   auth::AuditFilter recorded;
   recorded.until = 5000;
-  auto mine = h.service->list_audit(auth::OrgScope(admin), recorded, auth::Page{});
+  auto mine = h.service->list_audit(auth::scope_of(admin), recorded, core::Page{});
   REQUIRE(mine);
   CHECK(mine->total == 3);
   REQUIRE(mine->items.size() == 3);
@@ -641,19 +641,19 @@ TEST_CASE("auth service: the audit log is per organization, newest first, filter
 
   auth::AuditFilter users_only = recorded;
   users_only.action_prefix = "POST /api/v1/users";
-  auto filtered = h.service->list_audit(auth::OrgScope(admin), users_only, auth::Page{});
+  auto filtered = h.service->list_audit(auth::scope_of(admin), users_only, core::Page{});
   REQUIRE(filtered);
   CHECK(filtered->total == 1);
 
   auth::AuditFilter window;
   window.since = 2000;
   window.until = 3000;
-  auto windowed = h.service->list_audit(auth::OrgScope(admin), window, auth::Page{});
+  auto windowed = h.service->list_audit(auth::scope_of(admin), window, core::Page{});
   REQUIRE(windowed);
   REQUIRE(windowed->total == 1);
   CHECK(windowed->items[0].at == 2000);
 
-  auto all = h.service->list_audit_all(auth::SystemScope::trusted(), recorded, auth::Page{1, 2});
+  auto all = h.service->list_audit_all(auth::SystemScope::trusted(), recorded, core::Page{1, 2});
   REQUIRE(all);
   CHECK(all->total == 4);
   CHECK(all->items.size() == 2);
@@ -667,7 +667,7 @@ TEST_CASE("auth service: CLI helpers work without the loop", "[auth][service]") 
   u.email = "cli@example.com";
   u.password = "cli-password-1";
   u.role = Role::kOperator;
-  auto created = h.service->create_user_sync(auth::OrgScope::trusted(admin.org_id), u);
+  auto created = h.service->create_user_sync(core::OrgScope::trusted(admin.org_id), u);
   REQUIRE(created);
   CHECK(created->role == Role::kOperator);
   REQUIRE(h.service->set_password_sync("CLI@example.com", std::nullopt, "new-cli-password"));

@@ -29,8 +29,8 @@ using devices::DeviceStatus;
 
 namespace {
 
-auth::OrgScope org(std::int64_t id) {
-  return auth::OrgScope::trusted(id);
+core::OrgScope org(std::int64_t id) {
+  return core::OrgScope::trusted(id);
 }
 
 struct Harness {

@@ -1,5 +1,5 @@
 // The inventory when an organization goes (issue 12, "deleting an organization leaves ghosts"):
-// auth::OrgDeleted takes the organization's devices, groups, custom OIDs, service checks and
+// core::OrgDeleted takes the organization's devices, groups, custom OIDs, service checks and
 // queued events out of memory at once; events of a deleted organization that were already on
 // their way to the writer do not cost other organizations theirs; and no id of a device, group,
 // custom OID or service check is ever given twice, so nothing kept under an old id (in memory,
@@ -28,8 +28,8 @@ using devices::Device;
 
 namespace {
 
-auth::OrgScope org(std::int64_t id) {
-  return auth::OrgScope::trusted(id);
+core::OrgScope org(std::int64_t id) {
+  return core::OrgScope::trusted(id);
 }
 
 struct Harness {
@@ -216,7 +216,7 @@ TEST_CASE("inventory: OrgDeleted takes the organization's devices, groups, check
   // What auth's delete did in the database (cascades), then the event.
   h.sql("DELETE FROM organizations WHERE id = 2");
   h.changes.clear();
-  h.bus.publish(auth::OrgDeleted{2});
+  h.bus.publish(core::OrgDeleted{2});
 
   auto left = h.inv->all_enabled();
   REQUIRE(left.size() == 1);

@@ -1,0 +1,2 @@
+// Fixture of scripts/check-includes: a room of devices, included by devices.
+#pragma once

@@ -20,6 +20,7 @@
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 
+#include "poller_engines.hpp"
 #include "support.hpp"
 
 namespace netpulse::app {
@@ -243,8 +244,14 @@ int cmd_serve(const CommandLine& cl) {
   poller_options.system_org_id = system_org_id;
   poller_options.traps_rate_per_second = pc.traps_rate_per_second;
   poller_options.traps_burst = static_cast<double>(pc.traps_burst);
-  auto poller = pollers::Poller::open(poller_options, rt.clock, loop.get_executor(), **inventory,
-                                      store, bus, log, &rt.metrics);
+  auto engines = open_poller_engines(poller_options, loop.get_executor(), rt.clock, log);
+  if (!engines) {
+    std::fprintf(stderr, "netpulse: pollers: %s\n", engines.error().message.c_str());
+    return 1;
+  }
+  auto poller =
+      pollers::Poller::open(poller_options, std::move(*engines), rt.clock, loop.get_executor(),
+                            **inventory, store, bus, log, &rt.metrics);
   if (!poller) {
     std::fprintf(stderr, "netpulse: pollers: %s\n", poller.error().message.c_str());
     return 1;

@@ -1351,49 +1351,15 @@ std::string_view service_check_state_name(ServiceCheckState s) noexcept {
 }
 
 core::Result<std::unique_ptr<Poller>> Poller::open(
-    const PollerOptions& options, const core::Clock& clock, asio::any_io_executor loop,
-    devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus, core::Logger& log,
-    core::MetricsRegistry* metrics) {
-  std::unique_ptr<IcmpPinger> pinger;
-  if (options.icmp_mode != "off") {
-    IcmpOptions io;
-    io.mode = options.icmp_mode == "datagram" ? IcmpModeChoice::kDatagramOnly
-              : options.icmp_mode == "raw"    ? IcmpModeChoice::kRawOnly
-                                              : IcmpModeChoice::kAuto;
-    io.max_in_flight = std::min<std::size_t>(
-        65'535, std::max<std::size_t>(1, options.scheduler.max_in_flight[0] * options.cycle.count));
-    auto p = IcmpPinger::open(io, loop, clock);
-    if (!p) {
-      auto e = std::move(p).error();
-      e.message +=
-          "; or run without ICMP checks: pollers.icmp_mode = \"off\" "
-          "(NETPULSE_POLLERS_ICMP_MODE=off)";
-      return e;
-    }
-    pinger = std::move(*p);
-    if (!pinger->mode_v6()) log.warn("pollers", "ICMPv6: {}", pinger->v6_status());
+    const PollerOptions& options, PollerEngines engines, const core::Clock& clock,
+    asio::any_io_executor loop, devices::Inventory& inventory, tsdb::Store& store,
+    core::EventBus& bus, core::Logger& log, core::MetricsRegistry* metrics) {
+  if (!engines.checks) {
+    return core::Error(core::Errc::kInvalidInput, "pollers: no service checker was given");
   }
-  std::unique_ptr<SnmpClient> snmp;
-  if (options.snmp) {
-    SnmpClientOptions so;
-    so.max_in_flight = std::max<std::size_t>(1, options.scheduler.max_in_flight[1] * 2);
-    auto s = SnmpClient::open(so, loop, clock);
-    if (!s) return std::move(s).error();
-    snmp = std::move(*s);
-  }
-  ServiceCheckOptions co;
-  co.max_in_flight = 0;
-  for (auto kind : {CheckKind::kTcp, CheckKind::kHttp, CheckKind::kDns}) {
-    co.max_in_flight += options.scheduler.max_in_flight[static_cast<std::size_t>(kind)];
-  }
-  co.max_in_flight = std::clamp<std::size_t>(co.max_in_flight, 1, 100'000);
-  co.max_timeout = std::chrono::milliseconds(60'000);
-  co.outbound = options.outbound;
-  auto checker = ServiceChecker::open(co, loop, clock);
-  if (!checker) return std::move(checker).error();
-  auto poller =
-      std::make_unique<PollerImpl>(options, clock, loop, inventory, store, bus, log, metrics,
-                                   std::move(pinger), std::move(snmp), std::move(*checker));
+  auto poller = std::make_unique<PollerImpl>(options, clock, loop, inventory, store, bus, log,
+                                             metrics, std::move(engines.icmp),
+                                             std::move(engines.snmp), std::move(engines.checks));
   if (auto r = poller->open_traps(); !r) return r.error();
   return std::unique_ptr<Poller>(std::move(poller));
 }

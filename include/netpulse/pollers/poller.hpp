@@ -30,6 +30,7 @@
 #include <netpulse/pollers/icmp.hpp>
 #include <netpulse/pollers/scheduler.hpp>
 #include <netpulse/pollers/service_checks.hpp>
+#include <netpulse/pollers/snmp.hpp>
 #include <netpulse/pollers/traps.hpp>
 #include <netpulse/tsdb/store.hpp>
 
@@ -196,14 +197,24 @@ struct DeviceRebooted {
   std::int64_t at = 0;
 };
 
+// The engines the poller drives, built by the composition root (app) on the poller's loop and
+// clock: the ICMP pinger (null when pollers.icmp_mode is "off"), the SNMP client (null when SNMP
+// is off) and the service checker (always). Tests pass fakes.
+struct PollerEngines {
+  std::unique_ptr<IcmpPinger> icmp;
+  std::unique_ptr<SnmpClient> snmp;
+  std::unique_ptr<ServiceChecker> checks;
+};
+
 class Poller {
  public:
-  // Opens the ICMP socket (per icmp_mode; kConfigError naming the fix when it cannot) and the
-  // SNMP engine. Does not poll until start(). All references must outlive the poller.
+  // Takes the engines (see PollerEngines; a null `checks` is kInvalidInput) and opens the trap
+  // receiver (kConfigError for a bad pollers.traps_v3_users line). Does not poll until start().
+  // All references must outlive the poller.
   static core::Result<std::unique_ptr<Poller>> open(
-      const PollerOptions& options, const core::Clock& clock, boost::asio::any_io_executor loop,
-      devices::Inventory& inventory, tsdb::Store& store, core::EventBus& bus, core::Logger& log,
-      core::MetricsRegistry* metrics);
+      const PollerOptions& options, PollerEngines engines, const core::Clock& clock,
+      boost::asio::any_io_executor loop, devices::Inventory& inventory, tsdb::Store& store,
+      core::EventBus& bus, core::Logger& log, core::MetricsRegistry* metrics);
   virtual ~Poller() = default;
 
   // Plans the inventory's checks and starts polling.

@@ -79,7 +79,7 @@ std::optional<std::unique_ptr<tsdb::Store>> open_tsdb(const core::Config& c, db:
   auto store = tsdb::Store::open(o, db, rt.clock, rt.log, &rt.metrics, &bus,
                                  rt.loop->get_executor(), *rt.workers);
   if (!store) {
-    std::fprintf(stderr, "netpulse: time-series store: %s\n", store.error().message.c_str());
+    report_startup_error("time-series store", store.error());
     return std::nullopt;
   }
   return std::move(store).value();
@@ -137,7 +137,7 @@ int cmd_serve(const CommandLine& cl) {
   if (env.count("NETPULSE_ADMIN_PASSWORD")) admin_password = env["NETPULSE_ADMIN_PASSWORD"];
   auto boot = auth.ensure_bootstrap(admin_email, admin_password);
   if (!boot) {
-    std::fprintf(stderr, "netpulse: first-start set-up failed: %s\n", boot.error().message.c_str());
+    report_startup_error("first-start set-up", boot.error());
     return 1;
   }
   print_first_admin(*boot);
@@ -149,7 +149,7 @@ int cmd_serve(const CommandLine& cl) {
 
   auto orgs = all_orgs(auth);
   if (!orgs) {
-    std::fprintf(stderr, "netpulse: organizations: %s\n", orgs.error().message.c_str());
+    report_startup_error("organizations", orgs.error());
     return 1;
   }
   std::int64_t system_org_id = 0;
@@ -172,7 +172,7 @@ int cmd_serve(const CommandLine& cl) {
   auto outbound = core::OutboundPolicy::make(
       {config->network.outbound_deny, config->network.fetch_deny, config->network.outbound_allow});
   if (!outbound) {
-    std::fprintf(stderr, "netpulse: %s\n", outbound.error().message.c_str());
+    report_startup_error("", outbound.error());
     return 2;
   }
 
@@ -182,7 +182,7 @@ int cmd_serve(const CommandLine& cl) {
   auto inventory = devices::Inventory::open(inventory_options, rt.clock, db, loop.get_executor(),
                                             log, &rt.metrics, &bus);
   if (!inventory) {
-    std::fprintf(stderr, "netpulse: device inventory: %s\n", inventory.error().message.c_str());
+    report_startup_error("device inventory", inventory.error());
     return 1;
   }
 
@@ -246,14 +246,14 @@ int cmd_serve(const CommandLine& cl) {
   poller_options.traps_burst = static_cast<double>(pc.traps_burst);
   auto engines = open_poller_engines(poller_options, loop.get_executor(), rt.clock, log);
   if (!engines) {
-    std::fprintf(stderr, "netpulse: pollers: %s\n", engines.error().message.c_str());
+    report_startup_error("pollers", engines.error());
     return 1;
   }
   auto poller =
       pollers::Poller::open(poller_options, std::move(*engines), rt.clock, loop.get_executor(),
                             **inventory, store, bus, log, &rt.metrics);
   if (!poller) {
-    std::fprintf(stderr, "netpulse: pollers: %s\n", poller.error().message.c_str());
+    report_startup_error("pollers", poller.error());
     return 1;
   }
 
@@ -273,7 +273,7 @@ int cmd_serve(const CommandLine& cl) {
   auto server =
       api::Server::open(server_options(*config), loop, rt.clock, log, rt.metrics, router, auth);
   if (!server) {
-    std::fprintf(stderr, "netpulse: %s\n", server.error().message.c_str());
+    report_startup_error("", server.error());
     return 1;
   }
 

@@ -9,6 +9,16 @@
 
 namespace netpulse::app {
 
+void report_startup_error(std::string_view part, const core::Error& error) {
+  const std::string code(core::errc_name(error.code));
+  if (part.empty()) {
+    std::fprintf(stderr, "netpulse: %s [%s]\n", error.message.c_str(), code.c_str());
+  } else {
+    std::fprintf(stderr, "netpulse: %.*s: %s [%s]\n", static_cast<int>(part.size()), part.data(),
+                 error.message.c_str(), code.c_str());
+  }
+}
+
 std::optional<core::Config> load_config_or_report(const CommandLine& cl) {
   auto file = cl.option("config");
   if (file && !std::filesystem::exists(*file)) {
@@ -17,7 +27,7 @@ std::optional<core::Config> load_config_or_report(const CommandLine& cl) {
   }
   auto config = core::load_config(file, core::process_environment());
   if (!config) {
-    std::fprintf(stderr, "netpulse: %s\n", config.error().message.c_str());
+    report_startup_error("", config.error());
     return std::nullopt;
   }
   return std::move(config).value();
@@ -84,8 +94,7 @@ std::optional<std::unique_ptr<db::Database>> Runtime::open_database() {
   o.reader_connections = static_cast<std::size_t>(config.database.reader_connections);
   auto database = db::Database::open(o, clock, log, &metrics);
   if (!database) {
-    std::fprintf(stderr, "netpulse: database %s: %s\n", o.path.c_str(),
-                 database.error().message.c_str());
+    report_startup_error("database " + o.path, database.error());
     return std::nullopt;
   }
   return std::move(database).value();
@@ -111,7 +120,7 @@ std::optional<std::unique_ptr<auth::AuthService>> Runtime::open_auth(db::Databas
   auto service =
       auth::AuthService::open(o, clock, database, *workers, loop->get_executor(), log, &metrics);
   if (!service) {
-    std::fprintf(stderr, "netpulse: auth: %s\n", service.error().message.c_str());
+    report_startup_error("auth", service.error());
     return std::nullopt;
   }
   return std::move(service).value();

@@ -5,12 +5,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/config.hpp>
+#include <netpulse/core/error.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/worker_pool.hpp>
@@ -19,6 +21,10 @@
 #include "cli.hpp"
 
 namespace netpulse::app {
+
+// A start-up error on stderr, one way for every part of the server: "netpulse: <part>: <message>
+// [<CODE>]" (the stable code of core::errc_name; no part: "netpulse: <message> [<CODE>]").
+void report_startup_error(std::string_view part, const core::Error& error);
 
 // Loads defaults + --config + environment; prints every problem to stderr on failure.
 std::optional<core::Config> load_config_or_report(const CommandLine& cl);

@@ -164,6 +164,8 @@ TEST_CASE("cli: check-config reports every problem with key and line, and accept
                                       {"NETPULSE_HTTP_MAX_CONNECTIONS", "lots"}});
   CHECK(env.exit_code == 2);
   CHECK(env.output.find("NETPULSE_HTTP_MAX_CONNECTIONS") != std::string::npos);
+  // Every start-up error names its stable code (app::report_startup_error).
+  CHECK(env.output.find("[CONFIG_ERROR]") != std::string::npos);
   // A malformed SNMPv3 trap user stops start-up, naming the entry.
   auto trap_user = run_netpulse({"serve"}, {{"NETPULSE_STORAGE_DATA_DIR", dir.path()},
                                             {"NETPULSE_POLLERS_TRAPS_LISTEN", "127.0.0.1:0"},
@@ -173,6 +175,8 @@ TEST_CASE("cli: check-config reports every problem with key and line, and accept
                                              "0x80001f8880aa01 ok SHA authpass1, 0x8000 bad SHA"}});
   CHECK(trap_user.exit_code != 0);
   CHECK(trap_user.output.find("pollers.traps_v3_users[1]") != std::string::npos);
+  CHECK(trap_user.output.find("netpulse: pollers: ") != std::string::npos);
+  CHECK(trap_user.output.find("[CONFIG_ERROR]") != std::string::npos);
 }
 
 TEST_CASE("cli: user add, passwd and list work on the data directory, also while serving") {

@@ -145,7 +145,8 @@ class Inventory {
   virtual std::optional<SnmpCredentials> snmp_credentials(std::int64_t device_id) const = 0;
   // Records a poll's verdict: status (up / down / unreachable) and, when up, last_seen = `at`.
   // Publishes DeviceStatusChanged when the shown status changes. Persisted through the writer
-  // (a change of status at once; last_seen alone at most every `last_seen_persist_s`).
+  // (a change of status at once; last_seen alone in one batch every 30 s, kLastSeenFlush in
+  // src/devices/inventory.cpp: not an option).
   virtual void record_status(std::int64_t device_id, DeviceStatus status, std::int64_t at) = 0;
   // Stores what SNMP's system group says (sys_descr, sysObjectID, vendor/model/os, uptime).
   virtual void record_system_info(std::int64_t device_id, const SystemInfo& info) = 0;

@@ -9,23 +9,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "ber_builder.hpp"
 namespace {
 
-std::string tlv(std::uint8_t tag, const std::string& body) {
-  std::string out(1, static_cast<char>(tag));
-  const std::size_t n = body.size();
-  if (n < 0x80) {
-    out += static_cast<char>(n);
-  } else {
-    out += '\x81';
-    out += static_cast<char>(n);
-  }
-  return out + body;
-}
-
-std::string ber_int(std::uint8_t value) {
-  return tlv(0x02, std::string(1, static_cast<char>(value)));
-}
+using netpulse::test::ber_int;
+using netpulse::test::tlv;
 
 bool fits(const std::string& bytes) {
   std::vector<std::uint8_t> datagram(bytes.begin(), bytes.end());

@@ -9,31 +9,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "ber_builder.hpp"
 #include "pollers/detail/snmp_netsnmp.hpp"
-
 namespace {
 
-std::string tlv(std::uint8_t tag, const std::string& body) {
-  std::string out(1, static_cast<char>(tag));
-  const std::size_t n = body.size();
-  if (n < 0x80) {
-    out += static_cast<char>(n);
-  } else {
-    out += '\x81';
-    out += static_cast<char>(n);
-  }
-  return out + body;
-}
-
-std::string ber_int(std::int64_t value) {
-  std::string bytes;
-  do {
-    bytes.insert(bytes.begin(), static_cast<char>(value & 0xff));
-    value >>= 8;
-  } while (value != 0 && value != -1);
-  if (value == 0 && (static_cast<std::uint8_t>(bytes[0]) & 0x80) != 0) bytes.insert(0, 1, '\0');
-  return tlv(0x02, bytes);
-}
+using netpulse::test::ber_int;
+using netpulse::test::tlv;
 
 }  // namespace
 

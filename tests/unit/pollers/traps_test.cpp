@@ -19,6 +19,7 @@
 #include <netpulse/core/logger.hpp>
 #include <netpulse/pollers/traps.hpp>
 
+#include "ber_builder.hpp"
 #include "support/child_process.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
@@ -89,31 +90,8 @@ struct Harness {
 
 // --- BER, just enough to write SNMP messages by hand -------------------------------------
 
-std::string tlv(std::uint8_t tag, const std::string& body) {
-  std::string out(1, static_cast<char>(tag));
-  const std::size_t n = body.size();
-  if (n < 0x80) {
-    out += static_cast<char>(n);
-  } else if (n < 0x100) {
-    out += '\x81';
-    out += static_cast<char>(n);
-  } else {
-    out += '\x82';
-    out += static_cast<char>(n >> 8);
-    out += static_cast<char>(n & 0xff);
-  }
-  return out + body;
-}
-
-std::string ber_int(std::int64_t value, std::uint8_t tag = 0x02) {
-  std::string bytes;
-  do {
-    bytes.insert(bytes.begin(), static_cast<char>(value & 0xff));
-    value >>= 8;
-  } while (value != 0 && value != -1);
-  if (value == 0 && (static_cast<std::uint8_t>(bytes[0]) & 0x80) != 0) bytes.insert(0, 1, '\0');
-  return tlv(tag, bytes);
-}
+using netpulse::test::ber_int;
+using netpulse::test::tlv;
 
 std::string ber_oid(const Oid& o) {
   std::string body(1, static_cast<char>(o[0] * 40 + o[1]));

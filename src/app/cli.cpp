@@ -20,6 +20,7 @@
 #include <netpulse/core/random.hpp>
 #include <netpulse/db/database.hpp>
 
+#include "options.hpp"
 #include "support.hpp"
 
 namespace netpulse::app {

@@ -3,41 +3,11 @@
 // net-snmp's messages were dropped in production.
 #include "poller_engines.hpp"
 
-#include <algorithm>
 #include <utility>
 
+#include "options.hpp"
+
 namespace netpulse::app {
-
-pollers::IcmpOptions icmp_engine_options(const pollers::PollerOptions& options) {
-  pollers::IcmpOptions io;
-  io.mode = options.icmp_mode == "datagram" ? pollers::IcmpModeChoice::kDatagramOnly
-            : options.icmp_mode == "raw"    ? pollers::IcmpModeChoice::kRawOnly
-                                            : pollers::IcmpModeChoice::kAuto;
-  io.max_in_flight = std::min<std::size_t>(
-      65'535, std::max<std::size_t>(1, options.scheduler.max_in_flight[0] * options.cycle.count));
-  return io;
-}
-
-pollers::SnmpClientOptions snmp_engine_options(const pollers::PollerOptions& options,
-                                               core::Logger* log) {
-  pollers::SnmpClientOptions so;
-  so.max_in_flight = std::max<std::size_t>(1, options.scheduler.max_in_flight[1] * 2);
-  so.logger = log;
-  return so;
-}
-
-pollers::ServiceCheckOptions check_engine_options(const pollers::PollerOptions& options) {
-  pollers::ServiceCheckOptions co;
-  co.max_in_flight = 0;
-  for (auto kind :
-       {pollers::CheckKind::kTcp, pollers::CheckKind::kHttp, pollers::CheckKind::kDns}) {
-    co.max_in_flight += options.scheduler.max_in_flight[static_cast<std::size_t>(kind)];
-  }
-  co.max_in_flight = std::clamp<std::size_t>(co.max_in_flight, 1, 100'000);
-  co.max_timeout = std::chrono::milliseconds(60'000);
-  co.outbound = options.outbound;
-  return co;
-}
 
 core::Result<pollers::PollerEngines> open_poller_engines(const pollers::PollerOptions& options,
                                                          boost::asio::any_io_executor loop,

@@ -1,5 +1,5 @@
 // The pollers' engines, built by the composition root: the ICMP pinger, the SNMP client and the
-// service checker, each with options derived from the poller's (pure functions, unit-tested),
+// service checker, each with options derived from the poller's (options.hpp, unit-tested),
 // on the loop and clock the poller runs on. The Poller takes them ready-made
 // (pollers::PollerEngines), so that it builds nothing itself and tests can hand it fakes.
 #pragma once
@@ -12,17 +12,6 @@
 #include <netpulse/pollers/poller.hpp>
 
 namespace netpulse::app {
-
-// ICMP: the socket mode of pollers.icmp_mode ("auto", "datagram", "raw"), room for every ping
-// the scheduler may have in flight.
-pollers::IcmpOptions icmp_engine_options(const pollers::PollerOptions& options);
-// SNMP: twice the scheduler's SNMP runs in flight; net-snmp's own messages go to `log` at debug
-// level (null drops them).
-pollers::SnmpClientOptions snmp_engine_options(const pollers::PollerOptions& options,
-                                               core::Logger* log);
-// Service checks: the TCP, HTTP and DNS runs the scheduler may have in flight (1..100,000),
-// timeouts up to 60 s, and the outbound address policy.
-pollers::ServiceCheckOptions check_engine_options(const pollers::PollerOptions& options);
 
 // Opens the engines the options ask for: no pinger when icmp_mode is "off", no SNMP client when
 // SNMP is off. A pinger that cannot open is kConfigError naming the fix (or the way to run

@@ -20,6 +20,7 @@
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 
+#include "options.hpp"
 #include "poller_engines.hpp"
 #include "support.hpp"
 
@@ -27,56 +28,9 @@ namespace netpulse::app {
 
 namespace {
 
-api::ServerOptions server_options(const core::Config& c) {
-  api::ServerOptions o;
-  o.host = c.http.listen_host;
-  o.port = c.http.listen_port;
-  o.max_connections = static_cast<std::size_t>(c.http.max_connections);
-  o.max_connections_per_ip = static_cast<std::size_t>(c.http.max_connections_per_ip);
-  o.max_header_bytes = static_cast<std::size_t>(c.http.max_header_bytes);
-  o.max_body_bytes = static_cast<std::uint64_t>(c.http.max_body_bytes);
-  o.header_timeout = std::chrono::milliseconds(c.http.header_timeout_ms);
-  o.read_timeout = std::chrono::milliseconds(c.http.read_timeout_ms);
-  o.idle_timeout = std::chrono::milliseconds(c.http.idle_timeout_ms);
-  o.write_timeout = std::chrono::milliseconds(c.http.write_timeout_ms);
-  o.gzip_min_bytes = static_cast<std::size_t>(c.http.gzip_min_bytes);
-  o.cors_allowed_origins = c.http.cors_allowed_origins;
-  o.trusted_proxies = c.http.trusted_proxies;
-  o.tls = c.http.tls.enabled;
-  o.tls_cert_file = c.http.tls.cert_file;
-  o.tls_key_file = c.http.tls.key_file;
-  o.per_ip_rps = c.http.rate_limit.per_ip_rps;
-  o.per_ip_burst = static_cast<double>(c.http.rate_limit.per_ip_burst);
-  o.per_user_rps = c.http.rate_limit.per_user_rps;
-  o.per_user_burst = static_cast<double>(c.http.rate_limit.per_user_burst);
-  o.access_log = c.log.access_log;
-  return o;
-}
-
 std::optional<std::unique_ptr<tsdb::Store>> open_tsdb(const core::Config& c, db::Database& db,
                                                       Runtime& rt, core::EventBus& bus) {
-  tsdb::StoreOptions o;
-  o.dir = c.storage.data_dir + "/tsdb";
-  o.sync_full = c.tsdb.sync_full;
-  o.chunk_samples = static_cast<std::size_t>(c.tsdb.chunk_samples);
-  o.max_series_per_org = static_cast<std::size_t>(c.tsdb.max_series_per_org);
-  o.head_max_bytes = static_cast<std::size_t>(c.tsdb.head_max_mb) << 20;
-  o.head_keep_ms = c.tsdb.head_keep_h * 3'600'000;
-  o.ooo_window_ms = c.tsdb.ooo_window_s * 1000;
-  o.future_limit_ms = c.tsdb.future_limit_s * 1000;
-  o.raw_retention_ms = c.tsdb.retention_raw_days * 86'400'000;
-  o.retention_ms[0] = o.raw_retention_ms;
-  o.retention_ms[1] = c.tsdb.retention_5m_days * 86'400'000;
-  o.retention_ms[2] = c.tsdb.retention_1h_days * 86'400'000;
-  o.flush_interval = std::chrono::seconds(c.tsdb.flush_interval_s);
-  o.checkpoint_interval = std::chrono::seconds(c.tsdb.checkpoint_interval_s);
-  o.checkpoint_log_bytes = static_cast<std::size_t>(c.tsdb.checkpoint_log_mb) << 20;
-  o.retention_interval = std::chrono::seconds(c.tsdb.retention_interval_s);
-  o.stale_check_interval = std::chrono::seconds(c.tsdb.stale_check_interval_s);
-  o.stale_factor = c.tsdb.stale_factor;
-  o.stale_min_ms = c.tsdb.stale_min_s * 1000;
-  o.max_batch_samples = static_cast<std::size_t>(c.tsdb.max_batch_samples);
-  auto store = tsdb::Store::open(o, db, rt.clock, rt.log, &rt.metrics, &bus,
+  auto store = tsdb::Store::open(store_options(c), db, rt.clock, rt.log, &rt.metrics, &bus,
                                  rt.loop->get_executor(), *rt.workers);
   if (!store) {
     report_startup_error("time-series store", store.error());
@@ -169,18 +123,14 @@ int cmd_serve(const CommandLine& cl) {
   }
 
   // The one outbound address policy, for every module that connects where a user said.
-  auto outbound = core::OutboundPolicy::make(
-      {config->network.outbound_deny, config->network.fetch_deny, config->network.outbound_allow});
+  auto outbound = core::OutboundPolicy::make(outbound_lists(*config));
   if (!outbound) {
     report_startup_error("", outbound.error());
     return 2;
   }
 
-  devices::InventoryOptions inventory_options;
-  inventory_options.data_dir = config->storage.data_dir;
-  inventory_options.outbound = *outbound;
-  auto inventory = devices::Inventory::open(inventory_options, rt.clock, db, loop.get_executor(),
-                                            log, &rt.metrics, &bus);
+  auto inventory = devices::Inventory::open(inventory_options(*config, *outbound), rt.clock, db,
+                                            loop.get_executor(), log, &rt.metrics, &bus);
   if (!inventory) {
     report_startup_error("device inventory", inventory.error());
     return 1;
@@ -212,45 +162,14 @@ int cmd_serve(const CommandLine& cl) {
         inv.record_event(std::move(ev));
       });
 
-  pollers::PollerOptions poller_options;
-  const auto& pc = config->pollers;
-  poller_options.icmp_mode = pc.icmp_mode;
-  poller_options.cycle.count = static_cast<std::size_t>(pc.icmp_echoes);
-  poller_options.cycle.interval = std::chrono::milliseconds(pc.icmp_echo_interval_ms);
-  poller_options.cycle.timeout = std::chrono::milliseconds(pc.icmp_timeout_ms);
-  poller_options.down_after = static_cast<int>(pc.down_after);
-  poller_options.up_after = static_cast<int>(pc.up_after);
-  poller_options.flap_changes = static_cast<int>(pc.flap_changes);
-  poller_options.flap_window_s = pc.flap_window_s;
-  poller_options.flap_up_after = static_cast<int>(pc.flap_up_after);
-  poller_options.snmp = pc.snmp;
-  poller_options.snmp_timeout = std::chrono::milliseconds(pc.snmp_timeout_ms);
-  poller_options.snmp_retries = static_cast<int>(pc.snmp_retries);
-  poller_options.snmp_max_repetitions = static_cast<int>(pc.snmp_max_repetitions);
-  poller_options.scheduler.max_in_flight[static_cast<std::size_t>(pollers::CheckKind::kIcmp)] =
-      static_cast<std::size_t>(pc.max_in_flight_icmp);
-  poller_options.scheduler.max_in_flight[static_cast<std::size_t>(pollers::CheckKind::kSnmp)] =
-      static_cast<std::size_t>(pc.max_in_flight_snmp);
-  for (auto kind :
-       {pollers::CheckKind::kTcp, pollers::CheckKind::kHttp, pollers::CheckKind::kDns}) {
-    poller_options.scheduler.max_in_flight[static_cast<std::size_t>(kind)] =
-        static_cast<std::size_t>(pc.max_in_flight_service_checks);
-  }
-  poller_options.checks_ca_file = pc.checks_ca_file;
-  poller_options.outbound = *outbound;
-  poller_options.traps_listen = pc.traps_listen;
-  poller_options.traps_communities = pc.traps_communities;
-  poller_options.traps_v3_users = pc.traps_v3_users;
-  poller_options.system_org_id = system_org_id;
-  poller_options.traps_rate_per_second = pc.traps_rate_per_second;
-  poller_options.traps_burst = static_cast<double>(pc.traps_burst);
-  auto engines = open_poller_engines(poller_options, loop.get_executor(), rt.clock, log);
+  const auto poller_opts = poller_options(*config, *outbound, system_org_id);
+  auto engines = open_poller_engines(poller_opts, loop.get_executor(), rt.clock, log);
   if (!engines) {
     report_startup_error("pollers", engines.error());
     return 1;
   }
   auto poller =
-      pollers::Poller::open(poller_options, std::move(*engines), rt.clock, loop.get_executor(),
+      pollers::Poller::open(poller_opts, std::move(*engines), rt.clock, loop.get_executor(),
                             **inventory, store, bus, log, &rt.metrics);
   if (!poller) {
     report_startup_error("pollers", poller.error());

@@ -29,9 +29,6 @@ void report_startup_error(std::string_view part, const core::Error& error);
 // Loads defaults + --config + environment; prints every problem to stderr on failure.
 std::optional<core::Config> load_config_or_report(const CommandLine& cl);
 
-// <data_dir>/netpulse.db
-std::string database_path(const core::Config& config);
-
 // A random 20-character password from an alphabet without look-alike characters.
 std::string generate_password();
 

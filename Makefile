@@ -3,6 +3,7 @@
 #   make test     ASan+UBSan build, the whole suite (unit + integration + packaging)
 #   make bench    Release build, benchmarks beside their peers
 #   make package  .deb and .rpm in dist/
+#   make lint     clang-tidy over src/ (.clang-tidy's checks; files unchanged since a clean run skip)
 #   make fuzz     clang libFuzzer build in build/fuzz, each fuzz target FUZZ_SECONDS (default 60)
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
@@ -14,7 +15,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
 FUZZ_TARGETS ?=
 
-.PHONY: run test bench package build release asan fuzz format clean bootstrap
+.PHONY: run test bench package build release asan lint fuzz format clean bootstrap
 
 bootstrap:
 	@scripts/bootstrap
@@ -38,6 +39,11 @@ asan: bootstrap
 test: asan release
 	@cd $(TEST_DIR) && NETPULSE_RELEASE_BINARY=$(CURDIR)/$(RELEASE_DIR)/src/netpulse \
 	  ctest --output-on-failure --timeout 1200
+
+lint: bootstrap
+	@cmake -S . -B $(TEST_DIR) $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug \
+	  -DNETPULSE_SANITIZE=ON >/dev/null
+	@scripts/lint $(TEST_DIR)
 
 bench: release
 	@scripts/bootstrap --bench

@@ -397,8 +397,8 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.tsdb.chunk_samples = r.ranged("tsdb.chunk_samples", 8, 1000);
   c.tsdb.max_series_per_org = r.ranged("tsdb.max_series_per_org", 1, 100'000'000);
   c.tsdb.head_max_mb = r.ranged("tsdb.head_max_mb", 1, 1'000'000);
-  c.tsdb.head_keep_h = r.ranged("tsdb.head_keep_h", 1, 24 * 90);
-  c.tsdb.ooo_window_s = r.ranged("tsdb.ooo_window_s", 0, 7 * 86'400);
+  c.tsdb.head_keep_h = r.ranged("tsdb.head_keep_h", 1, std::int64_t{24} * 90);
+  c.tsdb.ooo_window_s = r.ranged("tsdb.ooo_window_s", 0, std::int64_t{7} * 86'400);
   c.tsdb.future_limit_s = r.ranged("tsdb.future_limit_s", 0, 86'400);
   c.tsdb.retention_raw_days = r.ranged("tsdb.retention_raw_days", 1, 36'500);
   c.tsdb.retention_5m_days = r.ranged("tsdb.retention_5m_days", 1, 36'500);

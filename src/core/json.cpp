@@ -17,11 +17,14 @@ using boost::json::error_code;
 using boost::json::string_view;
 
 // The handler of boost::json::parser (boost/json/detail/handler.hpp) with on_double replaced.
+// The four limits are named as Boost.JSON's handler concept requires.
+// NOLINTBEGIN(readability-identifier-naming)
 struct ExactNumberHandler {
   static constexpr std::size_t max_object_size = boost::json::object::max_size();
   static constexpr std::size_t max_array_size = boost::json::array::max_size();
   static constexpr std::size_t max_key_size = boost::json::string::max_size();
   static constexpr std::size_t max_string_size = boost::json::string::max_size();
+  // NOLINTEND(readability-identifier-naming)
 
   boost::json::value_stack st;
   std::string number;  // a number's text, when the parser hands it over in parts

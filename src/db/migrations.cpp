@@ -73,8 +73,8 @@ std::vector<Migration> parse_embedded() {
 }  // namespace
 
 std::vector<Migration> embedded_migrations() {
-  static const std::vector<Migration> kParsed = parse_embedded();
-  return kParsed;
+  static const std::vector<Migration> parsed = parse_embedded();
+  return parsed;
 }
 
 }  // namespace netpulse::db

@@ -65,7 +65,7 @@ core::Result<void> exec_raw(sqlite3* db, std::string_view sql, std::string_view 
 core::Result<std::set<int>> applied_versions(sqlite3* db) {
   std::set<int> out;
   sqlite3_stmt* stmt = nullptr;
-  const char* kExists =
+  constexpr const char* kExists =
       "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'";
   if (sqlite3_prepare_v2(db, kExists, -1, &stmt, nullptr) != SQLITE_OK) {
     return sqlite_error(db, "reading the schema");

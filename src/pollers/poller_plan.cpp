@@ -75,12 +75,15 @@ void PollerImpl::arm() {
   auto wake = now + options_.max_sleep;
   if (auto due = scheduler_.next_due(); due && *due < wake) wake = *due;
   timer_.expires_at(wake);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || !running_) return;
-    scheduler_.tick();
-    take_snapshot();
-    arm();
-  });
+  // The weak `alive`: a completion already queued when the poller is destroyed (the destructor's
+  // cancel() cannot recall it) must not touch it.
+  timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired() || !running_) return;
+        scheduler_.tick();
+        take_snapshot();
+        arm();
+      });
 }
 
 // The device's interfaces as its last samples in the store left them (after a restart): names,

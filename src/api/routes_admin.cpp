@@ -1,4 +1,5 @@
-// Administration: users (org admins), organizations (system admins), API keys and the audit log.
+// Administration: users (org admins), organizations (system admins), API keys and the audit log,
+// each with its register function.
 // Every handler passes the caller's OrgScope (or SystemScope) to the auth module, which confines
 // its SQL to that organization.
 
@@ -6,8 +7,8 @@
 
 #include <netpulse/auth/events.hpp>
 
+#include "detail/handler.hpp"
 #include "detail/json_fields.hpp"
-#include "detail/routes.hpp"
 
 namespace netpulse::api::detail {
 
@@ -26,14 +27,6 @@ core::Result<std::optional<auth::Role>> role_field(const boost::json::object& bo
   return std::optional<auth::Role>(*role);
 }
 
-template <class T>
-void reply_page(const ContextPtr& ctx, const core::Result<core::PageOf<T>>& r, core::Page page) {
-  if (!r) return ctx->reply_error(r.error());
-  boost::json::array items;
-  for (auto& item : r->items) items.push_back(to_json(item));
-  ctx->reply_list(std::move(items), {page.page, page.per_page, r->total});
-}
-
 boost::json::object user_schema(bool create) {
   boost::json::object props{{"email", {{"type", "string"}}},
                             {"name", {{"type", "string"}}},
@@ -43,6 +36,58 @@ boost::json::object user_schema(bool create) {
   boost::json::object s{{"type", "object"}, {"properties", std::move(props)}};
   if (create) s["required"] = {"email", "role", "password"};
   return s;
+}
+
+// POST /api/v1/users.
+void add_user(auth::AuthService& auth, const ContextPtr& ctx) {
+  auto& body = ctx->body();
+  Fields f(body);
+  if (auto r = f.only({"email", "name", "role", "password", "active"}); !r) {
+    return ctx->reply_error(r.error());
+  }
+  auth::NewUser u;
+  auto email = f.required_string("email", 254);
+  if (!email) return ctx->reply_error(email.error());
+  auto name = f.optional_string("name", 200);
+  if (!name) return ctx->reply_error(name.error());
+  auto role = role_field(body, "role");
+  if (!role) return ctx->reply_error(role.error());
+  if (!*role) return ctx->reply_error(core::invalid_field("role", "is required"));
+  auto password = f.required_string("password", 4096);
+  if (!password) return ctx->reply_error(password.error());
+  auto active = f.optional_bool("active");
+  if (!active) return ctx->reply_error(active.error());
+  u.email = *email;
+  u.name = name->value_or("");
+  u.role = **role;
+  u.password = *password;
+  u.active = active->value_or(true);
+  auth.create_user(ctx->org_scope(), std::move(u), answer_created(ctx, "users"));
+}
+
+// PATCH /api/v1/users/{id}.
+void change_user(auth::AuthService& auth, const ContextPtr& ctx) {
+  auto id = target_id(ctx, "users");
+  if (!id) return;
+  auto& body = ctx->body();
+  Fields f(body);
+  if (auto r = f.only({"email", "name", "role", "active"}); !r) {
+    return ctx->reply_error(r.error());
+  }
+  auth::UserPatch p;
+  auto email = f.optional_string("email", 254, false);
+  if (!email) return ctx->reply_error(email.error());
+  auto name = f.optional_string("name", 200);
+  if (!name) return ctx->reply_error(name.error());
+  auto role = role_field(body, "role");
+  if (!role) return ctx->reply_error(role.error());
+  auto active = f.optional_bool("active");
+  if (!active) return ctx->reply_error(active.error());
+  p.email = *email;
+  p.name = *name;
+  p.role = *role;
+  p.active = *active;
+  auth.update_user(ctx->org_scope(), *id, std::move(p), answer_json(ctx));
 }
 
 }  // namespace
@@ -97,124 +142,60 @@ boost::json::object to_json(const auth::AuditEntry& a) {
           {"outcome", a.success ? "success" : "failure"}};
 }
 
-void register_admin_routes(Router& router, const RouteDeps& deps) {
+void register_user_routes(Router& router, const RouteDeps& deps) {
   auto& auth = deps.auth;
   using http::verb;
 
-  // --- users ---------------------------------------------------------------------------------
   auto list_users =
       make_route(verb::get, "/api/v1/users", Permission::kUsersRead,
                  "List the users of your organization.", "users", [&auth](ContextPtr ctx) {
-                   auto page = ctx->page();
-                   if (!page) return ctx->reply_error(page.error());
+                   auto page = page_param(ctx);
+                   if (!page) return;
                    reply_page(ctx, auth.list_users(ctx->org_scope(), *page), *page);
                  });
-  list_users.doc.query = {{"page", "Page number, from 1.", "integer"},
-                          {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  list_users.doc.query = page_query();
   router.add(std::move(list_users));
 
   auto create_user = make_route(
       verb::post, "/api/v1/users", Permission::kUsersWrite, "Create a user in your organization.",
-      "users",
-      [&auth](ContextPtr ctx) {
-        auto& body = ctx->body();
-        Fields f(body);
-        if (auto r = f.only({"email", "name", "role", "password", "active"}); !r) {
-          return ctx->reply_error(r.error());
-        }
-        auth::NewUser u;
-        auto email = f.required_string("email", 254);
-        if (!email) return ctx->reply_error(email.error());
-        auto name = f.optional_string("name", 200);
-        if (!name) return ctx->reply_error(name.error());
-        auto role = role_field(body, "role");
-        if (!role) return ctx->reply_error(role.error());
-        if (!*role) return ctx->reply_error(core::invalid_field("role", "is required"));
-        auto password = f.required_string("password", 4096);
-        if (!password) return ctx->reply_error(password.error());
-        auto active = f.optional_bool("active");
-        if (!active) return ctx->reply_error(active.error());
-        u.email = *email;
-        u.name = name->value_or("");
-        u.role = **role;
-        u.password = *password;
-        u.active = active->value_or(true);
-        auth.create_user(ctx->org_scope(), std::move(u), [ctx](core::Result<auth::User> r) {
-          if (r) ctx->set_audit_target("users/" + std::to_string(r->id));
-          reply_result(ctx, r, http::status::created);
-        });
-      },
-      true);
+      "users", [&auth](ContextPtr ctx) { add_user(auth, ctx); }, Body::kJson);
   create_user.doc.request_schema = user_schema(true);
   router.add(std::move(create_user));
 
   router.add(make_route(verb::get, "/api/v1/users/{id}", Permission::kUsersRead,
                         "One user of your organization.", "users", [&auth](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
+                          auto id = path_id(ctx);
+                          if (!id) return;
                           reply_result(ctx, auth.get_user(ctx->org_scope(), *id));
                         }));
 
   auto patch_user = make_route(
       verb::patch, "/api/v1/users/{id}", Permission::kUsersWrite,
       "Change a user's name, email, role or active flag.", "users",
-      [&auth](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        ctx->set_audit_target("users/" + std::to_string(*id));
-        auto& body = ctx->body();
-        Fields f(body);
-        if (auto r = f.only({"email", "name", "role", "active"}); !r) {
-          return ctx->reply_error(r.error());
-        }
-        auth::UserPatch p;
-        auto email = f.optional_string("email", 254, false);
-        if (!email) return ctx->reply_error(email.error());
-        auto name = f.optional_string("name", 200);
-        if (!name) return ctx->reply_error(name.error());
-        auto role = role_field(body, "role");
-        if (!role) return ctx->reply_error(role.error());
-        auto active = f.optional_bool("active");
-        if (!active) return ctx->reply_error(active.error());
-        p.email = *email;
-        p.name = *name;
-        p.role = *role;
-        p.active = *active;
-        auth.update_user(ctx->org_scope(), *id, std::move(p),
-                         [ctx](core::Result<auth::User> r) { reply_result(ctx, r); });
-      },
-      true);
+      [&auth](ContextPtr ctx) { change_user(auth, ctx); }, Body::kJson);
   patch_user.doc.request_schema = user_schema(false);
   router.add(std::move(patch_user));
 
   router.add(make_route(verb::delete_, "/api/v1/users/{id}", Permission::kUsersWrite,
                         "Delete a user of your organization.", "users", [&auth](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
-                          ctx->set_audit_target("users/" + std::to_string(*id));
-                          auth.delete_user(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                            if (!r) return ctx->reply_error(r.error());
-                            ctx->reply_no_content();
-                          });
+                          auto id = target_id(ctx, "users");
+                          if (!id) return;
+                          auth.delete_user(ctx->org_scope(), *id, answer_no_content(ctx));
                         }));
 
   auto set_password = make_route(
       verb::put, "/api/v1/users/{id}/password", Permission::kUsersWrite,
       "Set a user's password (admin reset); ends that user's sessions.", "users",
       [&auth](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        ctx->set_audit_target("users/" + std::to_string(*id));
+        auto id = target_id(ctx, "users");
+        if (!id) return;
         Fields f(ctx->body());
         if (auto r = f.only({"password"}); !r) return ctx->reply_error(r.error());
         auto password = f.required_string("password", 4096);
         if (!password) return ctx->reply_error(password.error());
-        auth.set_password(ctx->org_scope(), *id, *password, [ctx](core::Result<void> r) {
-          if (!r) return ctx->reply_error(r.error());
-          ctx->reply_no_content();
-        });
+        auth.set_password(ctx->org_scope(), *id, *password, answer_no_content(ctx));
       },
-      true);
+      Body::kJson);
   set_password.doc.success_status = 204;
   set_password.doc.request_schema = {{"type", "object"},
                                      {"required", {"password"}},
@@ -225,18 +206,18 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
       verb::post, "/api/v1/users/{id}/unlock", Permission::kUsersWrite,
       "Lift the login lock-outs of a user's email from every address (see docs/security.md).",
       "users", [&auth](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        ctx->set_audit_target("users/" + std::to_string(*id));
-        auth.unlock_user(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-          if (!r) return ctx->reply_error(r.error());
-          ctx->reply_no_content();
-        });
+        auto id = target_id(ctx, "users");
+        if (!id) return;
+        auth.unlock_user(ctx->org_scope(), *id, answer_no_content(ctx));
       });
   unlock.doc.success_status = 204;
   router.add(std::move(unlock));
+}
 
-  // --- organizations -------------------------------------------------------------------------
+void register_organization_routes(Router& router, const RouteDeps& deps) {
+  auto& auth = deps.auth;
+  using http::verb;
+
   router.add(make_route(verb::get, "/api/v1/organization", Permission::kSelf,
                         "Your own organization.", "organizations", [&auth](ContextPtr ctx) {
                           reply_result(ctx, auth.get_own_org(ctx->org_scope()));
@@ -245,13 +226,12 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
   auto list_orgs = make_route(verb::get, "/api/v1/organizations", Permission::kOrgsAdmin,
                               "List all organizations (system administrators).", "organizations",
                               [&auth](ContextPtr ctx) {
-                                auto page = ctx->page();
-                                if (!page) return ctx->reply_error(page.error());
+                                auto page = page_param(ctx);
+                                if (!page) return;
                                 auto scope = auth::SystemScope::from(ctx->principal());
                                 reply_page(ctx, auth.list_orgs(*scope, *page), *page);
                               });
-  list_orgs.doc.query = {{"page", "Page number, from 1.", "integer"},
-                         {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  list_orgs.doc.query = page_query();
   router.add(std::move(list_orgs));
 
   auto create_org = make_route(
@@ -265,12 +245,9 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
         auto slug = f.required_string("slug", 63);
         if (!slug) return ctx->reply_error(slug.error());
         auto scope = auth::SystemScope::from(ctx->principal());
-        auth.create_org(*scope, *name, *slug, [ctx](core::Result<auth::Organization> r) {
-          if (r) ctx->set_audit_target("organizations/" + std::to_string(r->id));
-          reply_result(ctx, r, http::status::created);
-        });
+        auth.create_org(*scope, *name, *slug, answer_created(ctx, "organizations"));
       },
-      true);
+      Body::kJson);
   create_org.doc.request_schema = {
       {"type", "object"},
       {"required", {"name", "slug"}},
@@ -279,8 +256,8 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
 
   router.add(make_route(verb::get, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
                         "One organization.", "organizations", [&auth](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
+                          auto id = path_id(ctx);
+                          if (!id) return;
                           auto scope = auth::SystemScope::from(ctx->principal());
                           reply_result(ctx, auth.get_org(*scope, *id));
                         }));
@@ -289,18 +266,16 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
       verb::patch, "/api/v1/organizations/{id}", Permission::kOrgsAdmin, "Rename an organization.",
       "organizations",
       [&auth](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        ctx->set_audit_target("organizations/" + std::to_string(*id));
+        auto id = target_id(ctx, "organizations");
+        if (!id) return;
         Fields f(ctx->body());
         if (auto r = f.only({"name"}); !r) return ctx->reply_error(r.error());
         auto name = f.optional_string("name", 200, false);
         if (!name) return ctx->reply_error(name.error());
         auto scope = auth::SystemScope::from(ctx->principal());
-        auth.update_org(*scope, *id, *name,
-                        [ctx](core::Result<auth::Organization> r) { reply_result(ctx, r); });
+        auth.update_org(*scope, *id, *name, answer_json(ctx));
       },
-      true);
+      Body::kJson);
   patch_org.doc.request_schema = {{"type", "object"},
                                   {"properties", {{"name", {{"type", "string"}}}}}};
   router.add(std::move(patch_org));
@@ -310,9 +285,8 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
       "Delete an organization and everything it owns: its devices leave the pollers at once, its "
       "rows go with it and its stored metrics are purged in the background.",
       "organizations", [&auth, store = deps.tsdb, bus = deps.bus](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        ctx->set_audit_target("organizations/" + std::to_string(*id));
+        auto id = target_id(ctx, "organizations");
+        if (!id) return;
         auto scope = auth::SystemScope::from(ctx->principal());
         auth.delete_org(*scope, *id, [ctx, store, bus, org = *id](core::Result<void> r) {
           if (!r) return ctx->reply_error(r.error());
@@ -323,23 +297,23 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
             return ctx->reply_no_content();
           }
           if (!store) return ctx->reply_no_content();
-          store->drop_org(org, [ctx](core::Result<void> dropped) {
-            if (!dropped) return ctx->reply_error(dropped.error());
-            ctx->reply_no_content();
-          });
+          store->drop_org(org, answer_no_content(ctx));
         });
       }));
+}
 
-  // --- API keys ------------------------------------------------------------------------------
+void register_api_key_routes(Router& router, const RouteDeps& deps) {
+  auto& auth = deps.auth;
+  using http::verb;
+
   auto list_keys = make_route(verb::get, "/api/v1/api-keys", Permission::kApiKeysRead,
                               "List your organization's API keys (never their secrets).",
                               "api-keys", [&auth](ContextPtr ctx) {
-                                auto page = ctx->page();
-                                if (!page) return ctx->reply_error(page.error());
+                                auto page = page_param(ctx);
+                                if (!page) return;
                                 reply_page(ctx, auth.list_api_keys(ctx->org_scope(), *page), *page);
                               });
-  list_keys.doc.query = {{"page", "Page number, from 1.", "integer"},
-                         {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+  list_keys.doc.query = page_query();
   router.add(std::move(list_keys));
 
   auto create_key = make_route(
@@ -373,7 +347,7 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
                               ctx->reply_data(std::move(out), http::status::created);
                             });
       },
-      true);
+      Body::kJson);
   create_key.doc.request_schema = {
       {"type", "object"},
       {"required", {"name"}},
@@ -385,23 +359,23 @@ void register_admin_routes(Router& router, const RouteDeps& deps) {
 
   router.add(make_route(verb::delete_, "/api/v1/api-keys/{id}", Permission::kApiKeysWrite,
                         "Revoke an API key.", "api-keys", [&auth](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
-                          ctx->set_audit_target("api-keys/" + std::to_string(*id));
-                          auth.revoke_api_key(ctx->org_scope(), *id, [ctx](core::Result<void> r) {
-                            if (!r) return ctx->reply_error(r.error());
-                            ctx->reply_no_content();
-                          });
+                          auto id = target_id(ctx, "api-keys");
+                          if (!id) return;
+                          auth.revoke_api_key(ctx->org_scope(), *id, answer_no_content(ctx));
                         }));
+}
 
-  // --- audit ---------------------------------------------------------------------------------
+void register_audit_routes(Router& router, const RouteDeps& deps) {
+  auto& auth = deps.auth;
+  using http::verb;
+
   auto audit = make_route(
       verb::get, "/api/v1/audit", Permission::kAuditRead,
       "The audit log of mutating requests, newest first. System administrators see every "
       "organization.",
       "audit", [&auth](ContextPtr ctx) {
-        auto page = ctx->page();
-        if (!page) return ctx->reply_error(page.error());
+        auto page = page_param(ctx);
+        if (!page) return;
         auth::AuditFilter filter;
         auto since = int_query(ctx, "since");
         if (!since) return ctx->reply_error(since.error());

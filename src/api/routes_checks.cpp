@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "detail/handler.hpp"
 #include "detail/json_fields.hpp"
-#include "detail/routes.hpp"
 
 namespace netpulse::api::detail {
 
@@ -69,6 +69,97 @@ const pollers::ServiceCheckStatus* find_status(
     if (s.check_id == id) return &s;
   }
   return nullptr;
+}
+
+// The "tcp" object of a body onto `c`.
+core::Result<void> read_tcp(Fields& k, ServiceCheck& c) {
+  if (auto r = k.only({"port"}); !r) return r;
+  auto port = k.optional_int("port", 1, 65535);
+  if (!port) return port.error();
+  if (*port) c.port = static_cast<int>(**port);
+  if (c.port == 0) return core::invalid_field("tcp.port", "is required");
+  return core::ok();
+}
+
+// The "http" object of a body onto `c`; the URL is checked by the HTTP check's own parser.
+core::Result<void> read_http(const boost::json::object& p, Fields& k, ServiceCheck& c) {
+  if (auto r = k.only({"url", "method", "expected_status", "keyword", "verify_tls", "max_redirects",
+                       "use_device_address"});
+      !r) {
+    return r;
+  }
+  auto url = k.optional_string("url", 2048, false);
+  if (!url) return url.error();
+  if (*url) {
+    auto normalized = pollers::normalize_http_url(**url);
+    if (!normalized) {
+      return core::invalid_field("http.url", normalized.error().message);
+    }
+    c.url = *normalized;
+  }
+  if (c.url.empty()) return core::invalid_field("http.url", "is required");
+  auto method = k.optional_string("method", 8, false);
+  if (!method) return method.error();
+  if (*method) c.method = **method;
+  if (auto* st = p.if_contains("expected_status")) {
+    auto bound = [](const boost::json::value& v) -> std::optional<int> {
+      if (!v.is_int64() || v.as_int64() < 100 || v.as_int64() > 599) return std::nullopt;
+      return static_cast<int>(v.as_int64());
+    };
+    std::optional<int> lo, hi;
+    if (st->is_array() && st->as_array().size() == 2) {
+      lo = bound(st->as_array()[0]);
+      hi = bound(st->as_array()[1]);
+    } else {
+      lo = hi = bound(*st);
+    }
+    if (!lo || !hi || *lo > *hi) {
+      return core::invalid_field("http.expected_status",
+                                 "must be a status (100-599) or a range [min, max]");
+    }
+    c.status_min = *lo;
+    c.status_max = *hi;
+  }
+  auto keyword = k.optional_string("keyword", 1024);
+  if (!keyword) return keyword.error();
+  if (*keyword) c.keyword = **keyword;
+  auto verify = k.optional_bool("verify_tls");
+  if (!verify) return verify.error();
+  if (*verify) c.verify_tls = **verify;
+  auto redirects = k.optional_int("max_redirects", 0, 10);
+  if (!redirects) return redirects.error();
+  if (*redirects) c.max_redirects = static_cast<int>(**redirects);
+  auto device_address = k.optional_bool("use_device_address");
+  if (!device_address) return device_address.error();
+  if (*device_address) c.use_device_address = **device_address;
+  return core::ok();
+}
+
+// The "dns" object of a body onto `c`.
+core::Result<void> read_dns(const boost::json::object& p, Fields& k, ServiceCheck& c) {
+  if (auto r = k.only({"query", "type", "server", "port", "expected"}); !r) return r;
+  auto query = k.optional_string("query", 1024, false);
+  if (!query) return query.error();
+  if (*query) c.query = **query;
+  if (c.query.empty()) return core::invalid_field("dns.query", "is required");
+  auto type = k.optional_string("type", 8, false);
+  if (!type) return type.error();
+  if (*type) c.record_type = **type;
+  auto port = k.optional_int("port", 1, 65535);
+  if (!port) return port.error();
+  if (*port) c.port = static_cast<int>(**port);
+  // null clears server / expected (back to the device's address / any answer).
+  for (auto [field, out] : {std::pair<std::string_view, std::string*>{"server", &c.server},
+                            {"expected", &c.expected}}) {
+    if (auto* v = p.if_contains(field); v && v->is_null()) {
+      out->clear();
+      continue;
+    }
+    auto text = k.optional_string(field, 64);
+    if (!text) return text.error();
+    if (*text) *out = **text;
+  }
+  return core::ok();
 }
 
 // Reads a body onto `c`: every field for a new check (`create`), the given ones for a patch.
@@ -134,108 +225,54 @@ core::Result<void> read_check(const boost::json::object& body, ServiceCheck& c, 
   const auto& p = params->as_object();
   Fields k(p, kind);
   switch (c.kind) {
-    case ServiceKind::kTcp: {
-      if (auto r = k.only({"port"}); !r) return r;
-      auto port = k.optional_int("port", 1, 65535);
-      if (!port) return port.error();
-      if (*port) c.port = static_cast<int>(**port);
-      if (c.port == 0) return core::invalid_field("tcp.port", "is required");
-      break;
-    }
-    case ServiceKind::kHttp: {
-      if (auto r = k.only({"url", "method", "expected_status", "keyword", "verify_tls",
-                           "max_redirects", "use_device_address"});
-          !r) {
-        return r;
-      }
-      auto url = k.optional_string("url", 2048, false);
-      if (!url) return url.error();
-      if (*url) {
-        auto normalized = pollers::normalize_http_url(**url);
-        if (!normalized) {
-          return core::invalid_field("http.url", normalized.error().message);
-        }
-        c.url = *normalized;
-      }
-      if (c.url.empty()) return core::invalid_field("http.url", "is required");
-      auto method = k.optional_string("method", 8, false);
-      if (!method) return method.error();
-      if (*method) c.method = **method;
-      if (auto* st = p.if_contains("expected_status")) {
-        auto bound = [](const boost::json::value& v) -> std::optional<int> {
-          if (!v.is_int64() || v.as_int64() < 100 || v.as_int64() > 599) return std::nullopt;
-          return static_cast<int>(v.as_int64());
-        };
-        std::optional<int> lo, hi;
-        if (st->is_array() && st->as_array().size() == 2) {
-          lo = bound(st->as_array()[0]);
-          hi = bound(st->as_array()[1]);
-        } else {
-          lo = hi = bound(*st);
-        }
-        if (!lo || !hi || *lo > *hi) {
-          return core::invalid_field("http.expected_status",
-                                     "must be a status (100-599) or a range [min, max]");
-        }
-        c.status_min = *lo;
-        c.status_max = *hi;
-      }
-      auto keyword = k.optional_string("keyword", 1024);
-      if (!keyword) return keyword.error();
-      if (*keyword) c.keyword = **keyword;
-      auto verify = k.optional_bool("verify_tls");
-      if (!verify) return verify.error();
-      if (*verify) c.verify_tls = **verify;
-      auto redirects = k.optional_int("max_redirects", 0, 10);
-      if (!redirects) return redirects.error();
-      if (*redirects) c.max_redirects = static_cast<int>(**redirects);
-      auto device_address = k.optional_bool("use_device_address");
-      if (!device_address) return device_address.error();
-      if (*device_address) c.use_device_address = **device_address;
-      break;
-    }
-    case ServiceKind::kDns: {
-      if (auto r = k.only({"query", "type", "server", "port", "expected"}); !r) return r;
-      auto query = k.optional_string("query", 1024, false);
-      if (!query) return query.error();
-      if (*query) c.query = **query;
-      if (c.query.empty()) return core::invalid_field("dns.query", "is required");
-      auto type = k.optional_string("type", 8, false);
-      if (!type) return type.error();
-      if (*type) c.record_type = **type;
-      auto port = k.optional_int("port", 1, 65535);
-      if (!port) return port.error();
-      if (*port) c.port = static_cast<int>(**port);
-      // null clears server / expected (back to the device's address / any answer).
-      for (auto [field, out] : {std::pair<std::string_view, std::string*>{"server", &c.server},
-                                {"expected", &c.expected}}) {
-        if (auto* v = p.if_contains(field); v && v->is_null()) {
-          out->clear();
-          continue;
-        }
-        auto text = k.optional_string(field, 64);
-        if (!text) return text.error();
-        if (*text) *out = **text;
-      }
-      break;
-    }
+    case ServiceKind::kTcp:
+      return read_tcp(k, c);
+    case ServiceKind::kHttp:
+      return read_http(p, k, c);
+    case ServiceKind::kDns:
+      return read_dns(p, k, c);
   }
   return core::ok();
 }
 
-// The {id} and {check} path parameters, or the error already answered.
+// The {id} and {check} path parameters, or nullopt once the error is answered.
 std::optional<std::pair<std::int64_t, std::int64_t>> check_path(const ContextPtr& ctx) {
-  auto id = ctx->id_param("id");
-  if (!id) {
-    ctx->reply_error(id.error());
-    return std::nullopt;
-  }
-  auto check = ctx->id_param("check");
-  if (!check) {
-    ctx->reply_error(check.error());
-    return std::nullopt;
-  }
+  auto id = path_id(ctx);
+  if (!id) return std::nullopt;
+  auto check = path_id(ctx, "check");
+  if (!check) return std::nullopt;
   return std::pair(*id, *check);
+}
+
+// The JSON schema of a check body (for the OpenAPI document).
+boost::json::object check_schema() {
+  return {{"type", "object"},
+          {"properties",
+           {{"name", {{"type", "string"}}},
+            {"kind", {{"type", "string"}, {"enum", {"tcp", "http", "dns"}}}},
+            {"enabled", {{"type", "boolean"}}},
+            {"interval_s", {{"type", {"integer", "null"}}}},
+            {"timeout_ms", {{"type", "integer"}}},
+            {"retries", {{"type", "integer"}}},
+            {"tcp", {{"type", "object"}}},
+            {"http", {{"type", "object"}}},
+            {"dns", {{"type", "object"}}}}}};
+}
+
+// POST /api/v1/devices/{id}/checks.
+void create_check(devices::Inventory& inv, const ContextPtr& ctx) {
+  auto id = path_id(ctx);
+  if (!id) return;
+  // The device first: another organization's device is not found, whatever the body.
+  if (auto d = inv.get(ctx->org_scope(), *id); !d) return ctx->reply_error(d.error());
+  ServiceCheck c;
+  c.device_id = *id;
+  if (auto r = read_check(ctx->body(), c, true); !r) return ctx->reply_error(r.error());
+  inv.create_service_check(ctx->org_scope(), std::move(c), [ctx](core::Result<ServiceCheck> r) {
+    if (!r) return ctx->reply_error(r.error());
+    ctx->set_audit_target(fmt::format("devices/{}/checks/{}", r->device_id, r->id));
+    ctx->reply_data(check_json(*r, nullptr), http::status::created);
+  });
 }
 
 }  // namespace
@@ -277,8 +314,8 @@ void register_service_check_routes(Router& router, const RouteDeps& deps) {
   router.add(make_route(verb::get, "/api/v1/devices/{id}/checks", Permission::kDevicesRead,
                         "The device's TCP, HTTP(S) and DNS checks with their state.", "devices",
                         [&inv, statuses](ContextPtr ctx) {
-                          auto id = ctx->id_param("id");
-                          if (!id) return ctx->reply_error(id.error());
+                          auto id = path_id(ctx);
+                          if (!id) return;
                           auto checks = inv.list_service_checks(ctx->org_scope(), *id);
                           if (!checks) return ctx->reply_error(checks.error());
                           const auto states = statuses(*id);
@@ -289,39 +326,13 @@ void register_service_check_routes(Router& router, const RouteDeps& deps) {
                           ctx->reply_data(std::move(items));
                         }));
 
-  boost::json::object schema{{"type", "object"},
-                             {"properties",
-                              {{"name", {{"type", "string"}}},
-                               {"kind", {{"type", "string"}, {"enum", {"tcp", "http", "dns"}}}},
-                               {"enabled", {{"type", "boolean"}}},
-                               {"interval_s", {{"type", {"integer", "null"}}}},
-                               {"timeout_ms", {{"type", "integer"}}},
-                               {"retries", {{"type", "integer"}}},
-                               {"tcp", {{"type", "object"}}},
-                               {"http", {{"type", "object"}}},
-                               {"dns", {{"type", "object"}}}}}};
+  const auto schema = check_schema();
 
   auto create = make_route(
       verb::post, "/api/v1/devices/{id}/checks", Permission::kDevicesWrite,
       "Add a TCP, HTTP(S) or DNS check to the device; it runs within its first interval, then at "
       "every interval.",
-      "devices",
-      [&inv](ContextPtr ctx) {
-        auto id = ctx->id_param("id");
-        if (!id) return ctx->reply_error(id.error());
-        // The device first: another organization's device is not found, whatever the body.
-        if (auto d = inv.get(ctx->org_scope(), *id); !d) return ctx->reply_error(d.error());
-        ServiceCheck c;
-        c.device_id = *id;
-        if (auto r = read_check(ctx->body(), c, true); !r) return ctx->reply_error(r.error());
-        inv.create_service_check(
-            ctx->org_scope(), std::move(c), [ctx](core::Result<ServiceCheck> r) {
-              if (!r) return ctx->reply_error(r.error());
-              ctx->set_audit_target(fmt::format("devices/{}/checks/{}", r->device_id, r->id));
-              ctx->reply_data(check_json(*r, nullptr), http::status::created);
-            });
-      },
-      true);
+      "devices", [&inv](ContextPtr ctx) { create_check(inv, ctx); }, Body::kJson);
   create.doc.request_schema = schema;
   create.doc.request_schema["required"] = {"name", "kind"};
   router.add(std::move(create));
@@ -350,28 +361,23 @@ void register_service_check_routes(Router& router, const RouteDeps& deps) {
         if (!c) return ctx->reply_error(c.error());
         if (auto r = read_check(ctx->body(), *c, false); !r) return ctx->reply_error(r.error());
         inv.update_service_check(ctx->org_scope(), std::move(*c),
-                                 [ctx](core::Result<ServiceCheck> r) {
-                                   if (!r) return ctx->reply_error(r.error());
-                                   ctx->reply_data(check_json(*r, nullptr));
-                                 });
+                                 answer_json(ctx, [](const ServiceCheck& updated) {
+                                   return check_json(updated, nullptr);
+                                 }));
       },
-      true);
+      Body::kJson);
   patch.doc.request_schema = schema;
   router.add(std::move(patch));
 
-  router.add(
-      make_route(verb::delete_, "/api/v1/devices/{id}/checks/{check}", Permission::kDevicesWrite,
-                 "Remove a service check.", "devices", [&inv](ContextPtr ctx) {
-                   auto path = check_path(ctx);
-                   if (!path) return;
-                   const auto [device_id, check_id] = *path;
-                   ctx->set_audit_target(fmt::format("devices/{}/checks/{}", device_id, check_id));
-                   inv.remove_service_check(ctx->org_scope(), device_id, check_id,
-                                            [ctx](core::Result<void> r) {
-                                              if (!r) return ctx->reply_error(r.error());
-                                              ctx->reply_no_content();
-                                            });
-                 }));
+  router.add(make_route(
+      verb::delete_, "/api/v1/devices/{id}/checks/{check}", Permission::kDevicesWrite,
+      "Remove a service check.", "devices", [&inv](ContextPtr ctx) {
+        auto path = check_path(ctx);
+        if (!path) return;
+        const auto [device_id, check_id] = *path;
+        ctx->set_audit_target(fmt::format("devices/{}/checks/{}", device_id, check_id));
+        inv.remove_service_check(ctx->org_scope(), device_id, check_id, answer_no_content(ctx));
+      }));
 
   if (!poller) return;
   auto run = make_route(

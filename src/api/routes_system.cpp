@@ -12,8 +12,6 @@
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 
-#include <netpulse/api/routes.hpp>
-
 #include "detail/routes.hpp"
 
 namespace netpulse::api::detail {
@@ -99,88 +97,72 @@ void register_system_routes(Router& router, const RouteDeps& deps) {
   deps.metrics.gauge_fn("netpulse_build_info", "Always 1; labels carry the build.",
                         [] { return 1.0; }, {{"version", deps.version}});
 
-  Route alive;
-  alive.method = http::verb::get;
-  alive.pattern = "/alive";
+  using http::verb;
+  // Probes and scrapers call these often and from few addresses: no per-IP rate limit.
+  auto alive = make_route(verb::get, "/alive", std::nullopt,
+                          "Liveness: the process is up and its event loop answers.", "health",
+                          [](ContextPtr ctx) {
+                            ctx->reply({http::status::ok, R"({"status":"alive"})"});
+                          });
   alive.rate_limited = false;
-  alive.doc = {"Liveness: the process is up and its event loop answers.", "health"};
-  alive.handler = [](ContextPtr ctx) { ctx->reply({http::status::ok, R"({"status":"alive"})"}); };
   router.add(std::move(alive));
 
-  Route ready;
-  ready.method = http::verb::get;
-  ready.pattern = "/ready";
+  auto ready = make_route(
+      verb::get, "/ready", std::nullopt,
+      "Readiness: start-up finished and not shutting down (503 otherwise).", "health",
+      [is_ready = deps.ready](ContextPtr ctx) {
+        bool ok = is_ready();
+        ctx->reply(json_response(ok ? http::status::ok : http::status::service_unavailable,
+                                 {{"status", ok ? "ready" : "not_ready"}}));
+      });
   ready.rate_limited = false;
-  ready.doc = {"Readiness: start-up finished and not shutting down (503 otherwise).", "health"};
-  ready.handler = [is_ready = deps.ready](ContextPtr ctx) {
-    bool ok = is_ready();
-    ctx->reply(json_response(ok ? http::status::ok : http::status::service_unavailable,
-                             {{"status", ok ? "ready" : "not_ready"}}));
-  };
   router.add(std::move(ready));
 
-  Route health;
-  health.method = http::verb::get;
-  health.pattern = "/health";
+  auto health = make_route(
+      verb::get, "/health", std::nullopt, "Health: checks the database; 503 when a check fails.",
+      "health", [&db = deps.db, &clock, version = deps.version, started](ContextPtr ctx) {
+        auto t0 = clock.steady_now();
+        auto r = db.check_health();
+        auto ms = std::chrono::duration<double, std::milli>(clock.steady_now() - t0).count();
+        boost::json::object database{{"status", r ? "ok" : "failing"},
+                                     {"latency_ms", ms},
+                                     {"write_queue_depth", db.write_queue_depth()},
+                                     {"schema_version", db.schema_version()}};
+        if (!r) database["error"] = r.error().message;
+        boost::json::object body{{"status", r ? "healthy" : "unhealthy"},
+                                 {"version", version},
+                                 {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                                  clock.steady_now() - started)
+                                                  .count()},
+                                 {"checks", {{"database", std::move(database)}}}};
+        ctx->reply(json_response(r ? http::status::ok : http::status::service_unavailable, body));
+      });
   health.rate_limited = false;
-  health.doc = {"Health: checks the database; 503 when a check fails.", "health"};
-  health.handler = [&db = deps.db, &clock, version = deps.version, started](ContextPtr ctx) {
-    auto t0 = clock.steady_now();
-    auto r = db.check_health();
-    auto ms = std::chrono::duration<double, std::milli>(clock.steady_now() - t0).count();
-    boost::json::object database{{"status", r ? "ok" : "failing"},
-                                 {"latency_ms", ms},
-                                 {"write_queue_depth", db.write_queue_depth()},
-                                 {"schema_version", db.schema_version()}};
-    if (!r) database["error"] = r.error().message;
-    boost::json::object body{
-        {"status", r ? "healthy" : "unhealthy"},
-        {"version", version},
-        {"uptime_s",
-         std::chrono::duration_cast<std::chrono::seconds>(clock.steady_now() - started).count()},
-        {"checks", {{"database", std::move(database)}}}};
-    ctx->reply(json_response(r ? http::status::ok : http::status::service_unavailable, body));
-  };
   router.add(std::move(health));
 
-  Route metrics;
-  metrics.method = http::verb::get;
-  metrics.pattern = "/metrics";
+  auto metrics =
+      make_route(verb::get, "/metrics", std::nullopt,
+                 "The server's own figures in the Prometheus text format (with "
+                 "http.metrics_token set, only for `Authorization: Bearer <token>`).",
+                 "health", [&registry = deps.metrics, token = deps.metrics_token](ContextPtr ctx) {
+                   if (!token.empty() && !bearer_matches(ctx->request(), token)) {
+                     return ctx->reply_error(core::Error(
+                         core::Errc::kAuthenticationRequired,
+                         "/metrics needs \"Authorization: Bearer <token>\" with the token of "
+                         "http.metrics_token"));
+                   }
+                   ctx->reply({http::status::ok, registry.render(),
+                               "text/plain; version=0.0.4; charset=utf-8"});
+                 });
   metrics.rate_limited = false;
-  metrics.doc = {
-      "The server's own figures in the Prometheus text format (with "
-      "http.metrics_token set, only for `Authorization: Bearer <token>`).",
-      "health"};
-  metrics.handler = [&registry = deps.metrics, token = deps.metrics_token](ContextPtr ctx) {
-    if (!token.empty() && !bearer_matches(ctx->request(), token)) {
-      return ctx->reply_error(core::Error(
-          core::Errc::kAuthenticationRequired,
-          "/metrics needs \"Authorization: Bearer <token>\" with the token of http.metrics_token"));
-    }
-    ctx->reply({http::status::ok, registry.render(), "text/plain; version=0.0.4; charset=utf-8"});
-  };
   router.add(std::move(metrics));
 
-  Route openapi;
-  openapi.method = http::verb::get;
-  openapi.pattern = "/api/v1/openapi.json";
-  openapi.doc = {"This document: OpenAPI 3.1 description of every route.", "meta"};
-  openapi.handler = [&router, version = deps.version](ContextPtr ctx) {
-    ctx->reply({http::status::ok, boost::json::serialize(openapi_document(router, version))});
-  };
-  router.add(std::move(openapi));
+  router.add(make_route(
+      verb::get, "/api/v1/openapi.json", std::nullopt,
+      "This document: OpenAPI 3.1 description of every route.", "meta",
+      [&router, version = deps.version](ContextPtr ctx) {
+        ctx->reply({http::status::ok, boost::json::serialize(openapi_document(router, version))});
+      }));
 }
 
 }  // namespace netpulse::api::detail
-
-namespace netpulse::api {
-
-void register_routes(Router& router, const RouteDeps& deps) {
-  detail::register_system_routes(router, deps);
-  detail::register_auth_routes(router, deps);
-  detail::register_admin_routes(router, deps);
-  detail::register_metric_routes(router, deps);
-  detail::register_device_routes(router, deps);
-}
-
-}  // namespace netpulse::api

@@ -48,8 +48,10 @@ struct RouteDeps {
   core::EventBus* bus = nullptr;
 };
 
-// Health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users, organizations,
-// API keys and the audit log. `router` must outlive the server: /api/v1/openapi.json reads it.
+// Every route: health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users,
+// organizations, API keys, the audit log; metrics when deps.tsdb and deps.workers are set; devices
+// and what hangs off them when deps.inventory is set (polling and discovery also need
+// deps.poller). `router` must outlive the server: /api/v1/openapi.json reads it.
 void register_routes(Router& router, const RouteDeps& deps);
 
 }  // namespace netpulse::api

@@ -1,9 +1,11 @@
-// Route registration by area, and the JSON shapes of auth records shared by the route files.
+// The route files' shared parts: every register_* function (called from one list in routes.cpp),
+// make_route (the one way a route is built), and the JSON shapes of auth records.
 #pragma once
 
 #include <charconv>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -12,16 +14,73 @@
 
 namespace netpulse::api::detail {
 
+// --- registration, by area; routes.cpp calls each once, in the order the table lists them -------
+
+// /alive, /ready, /health, /metrics and the OpenAPI document (routes_system.cpp).
 void register_system_routes(Router& router, const RouteDeps& deps);
+// Login, refresh, logout, the caller's profile and password (routes_auth.cpp).
 void register_auth_routes(Router& router, const RouteDeps& deps);
-// Users, organizations, API keys, audit log.
-void register_admin_routes(Router& router, const RouteDeps& deps);
-// Metric ingest and queries (when deps.tsdb is set).
-void register_metric_routes(Router& router, const RouteDeps& deps);
-// Devices, CSV import/export and device groups (when deps.inventory is set).
-void register_device_routes(Router& router, const RouteDeps& deps);
-// A device's TCP / HTTP / DNS checks (part of the device routes).
+// Administration (routes_admin.cpp): the users of the caller's organization; organizations
+// (system admins; the caller's own for everyone); API keys; the audit log.
+void register_user_routes(Router& router, const RouteDeps& deps);
+void register_organization_routes(Router& router, const RouteDeps& deps);
+void register_api_key_routes(Router& router, const RouteDeps& deps);
+void register_audit_routes(Router& router, const RouteDeps& deps);
+// Metric ingest: line protocol, JSON, CSV, KPIs (routes_ingest.cpp). Needs deps.tsdb and
+// deps.workers.
+void register_ingest_routes(Router& router, const RouteDeps& deps);
+// Range and instant queries, the dashboard call (routes_query.cpp). Needs deps.tsdb and
+// deps.workers.
+void register_query_routes(Router& router, const RouteDeps& deps);
+// Series usage, series, label names and values, metric metadata (routes_series.cpp). Needs
+// deps.tsdb.
+void register_series_routes(Router& router, const RouteDeps& deps);
+// A device's TCP / HTTP / DNS checks (routes_checks.cpp). Needs deps.inventory.
 void register_service_check_routes(Router& router, const RouteDeps& deps);
+// Devices CRUD, CSV import and export (routes_devices.cpp). Needs deps.inventory.
+void register_device_routes(Router& router, const RouteDeps& deps);
+// Poll now, interfaces, discovery, poller figures (routes_polling.cpp). Needs deps.inventory and
+// deps.poller.
+void register_polling_routes(Router& router, const RouteDeps& deps);
+// Custom SNMP objects (routes_custom_oids.cpp). Needs deps.inventory.
+void register_custom_oid_routes(Router& router, const RouteDeps& deps);
+// The device event log (routes_events.cpp). Needs deps.inventory.
+void register_event_routes(Router& router, const RouteDeps& deps);
+// Device groups (routes_groups.cpp). Needs deps.inventory.
+void register_group_routes(Router& router, const RouteDeps& deps);
+
+// --- building a route ----------------------------------------------------------------------------
+
+// Whether a route takes a JSON object body (checked by the pipeline before the handler runs).
+enum class Body { kNone, kJson };
+
+// A route with its documentation; POST routes document 201 and DELETE routes 204. The one way a
+// route is built: make_route, then any other fact set on the result (doc.query, a schema,
+// rate_limited, audited, another success status), then router.add.
+inline Route make_route(http::verb method, std::string pattern,
+                        std::optional<auth::Permission> perm, std::string summary, std::string tag,
+                        Handler handler, Body body = Body::kNone) {
+  Route r;
+  r.method = method;
+  r.pattern = std::move(pattern);
+  r.permission = perm;
+  r.doc.summary = std::move(summary);
+  r.doc.tag = std::move(tag);
+  r.handler = std::move(handler);
+  r.json_body = body == Body::kJson;
+  if (method == http::verb::post) r.doc.success_status = 201;
+  if (method == http::verb::delete_) r.doc.success_status = 204;
+  return r;
+}
+
+// The documentation of the page and per_page query parameters of a list.
+inline std::vector<QueryParamDoc> page_query() {
+  return {{"page", "Page number, from 1.", "integer"},
+          {"per_page", "Items per page, 1 to 500 (default 50).", "integer"}};
+}
+
+// --- JSON shapes ---------------------------------------------------------------------------------
+
 // A service check's state as the API shows it.
 boost::json::object service_check_status_json(const pollers::ServiceCheckStatus& s);
 
@@ -52,31 +111,6 @@ inline core::Result<std::optional<std::int64_t>> int_query(const ContextPtr& ctx
     return core::invalid_field(name, "must be an integer");
   }
   return std::optional<std::int64_t>(n);
-}
-
-// A route with its documentation; POST routes document 201 and DELETE routes 204.
-inline Route make_route(http::verb method, std::string pattern,
-                        std::optional<auth::Permission> perm, std::string summary, std::string tag,
-                        Handler handler, bool json_body = false) {
-  Route r;
-  r.method = method;
-  r.pattern = std::move(pattern);
-  r.permission = perm;
-  r.doc.summary = std::move(summary);
-  r.doc.tag = std::move(tag);
-  r.handler = std::move(handler);
-  r.json_body = json_body;
-  if (method == http::verb::post) r.doc.success_status = 201;
-  if (method == http::verb::delete_) r.doc.success_status = 204;
-  return r;
-}
-
-// Reply with `r`'s value converted by to_json, or its error.
-template <class T>
-void reply_result(const ContextPtr& ctx, const core::Result<T>& r,
-                  http::status status = http::status::ok) {
-  if (!r) return ctx->reply_error(r.error());
-  ctx->reply_data(to_json(*r), status);
 }
 
 }  // namespace netpulse::api::detail

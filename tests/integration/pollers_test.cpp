@@ -16,10 +16,12 @@
 #include <catch2/catch.hpp>
 
 #include "support/child_process.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
+using netpulse::test::eventually;
 using netpulse::test::HttpClient;
 using netpulse::test::HttpResponse;
 using netpulse::test::kAdminEmail;
@@ -40,17 +42,6 @@ std::int64_t create_device(HttpClient& c, const std::string& token, const std::s
 
 HttpResponse poll_now(HttpClient& c, const std::string& token, std::int64_t id) {
   return c.post_json("/api/v1/devices/" + std::to_string(id) + "/poll", "{}", token);
-}
-
-// Polls `fn` every 100 ms for up to `limit`; true once it returned true.
-template <class F>
-bool eventually(F fn, std::chrono::seconds limit = std::chrono::seconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
 }
 
 int sh(const std::string& cmd) {

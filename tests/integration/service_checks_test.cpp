@@ -12,11 +12,13 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
 #include "support/peers.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 using netpulse::test::Dnsmasq;
+using netpulse::test::eventually;
 using netpulse::test::free_tcp_port;
 using netpulse::test::HttpClient;
 using netpulse::test::HttpResponse;
@@ -55,16 +57,6 @@ struct Api {
 
 std::string str(const boost::json::value& v) {
   return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
-}
-
-template <class F>
-bool eventually(F fn, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
 }
 
 }  // namespace

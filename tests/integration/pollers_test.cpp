@@ -15,10 +15,13 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/child_process.hpp"
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
+using netpulse::test::eventually;
 using netpulse::test::HttpClient;
 using netpulse::test::HttpResponse;
 using netpulse::test::kAdminEmail;
@@ -39,17 +42,6 @@ std::int64_t create_device(HttpClient& c, const std::string& token, const std::s
 
 HttpResponse poll_now(HttpClient& c, const std::string& token, std::int64_t id) {
   return c.post_json("/api/v1/devices/" + std::to_string(id) + "/poll", "{}", token);
-}
-
-// Polls `fn` every 100 ms for up to `limit`; true once it returned true.
-template <class F>
-bool eventually(F fn, std::chrono::seconds limit = std::chrono::seconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
 }
 
 int sh(const std::string& cmd) {
@@ -86,7 +78,7 @@ struct NetnsHost {
     host_ip = "10.231." + octet + ".1";
     peer_ip = "10.231." + octet + ".2";
     child_ip = "10.231." + octet + ".6";  // a second address in the namespace, behind peer_ip
-    if (::geteuid() != 0 || sh("ip -V") != 0) return;
+    netpulse::test::require_installed("/usr/bin/ip", "iproute2");
     ok = sh("ip netns add " + ns) == 0 &&
          sh("ip link add " + host_if + " type veth peer name " + peer_if) == 0 &&
          sh("ip link set " + peer_if + " netns " + ns) == 0 &&
@@ -110,10 +102,6 @@ struct NetnsHost {
 }  // namespace
 
 TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[pollers]") {
-  if (!SnmpdProcess::available()) {
-    WARN("snmpd is not installed: skipped");
-    return;
-  }
   TempDir dir;
   TempDir agent_dir;
   SnmpdProcess agent(agent_dir.path());
@@ -322,10 +310,6 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
 
 TEST_CASE("pollers: discovery scans a loopback /29 with ICMP and SNMP, tenant-confined",
           "[pollers][discovery]") {
-  if (!SnmpdProcess::available()) {
-    WARN("snmpd is not installed: skipped");
-    return;
-  }
   TempDir dir;
   TempDir agent_dir;
   SnmpdProcess agent(agent_dir.path());
@@ -460,10 +444,7 @@ TEST_CASE(
 TEST_CASE("pollers: a host in a network namespace goes down; its child becomes unreachable",
           "[pollers][netns]") {
   NetnsHost host;
-  if (!host.ok) {
-    WARN("needs root and `ip netns`: skipped");
-    return;
-  }
+  REQUIRE(host.ok);  // this machine can make namespaces (support/catch_main.cpp probed it)
   TempDir dir;
   ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_DOWN_AFTER", "2"},
                                     {"NETPULSE_POLLERS_ICMP_TIMEOUT_MS", "300"},
@@ -502,10 +483,6 @@ TEST_CASE("pollers: a host in a network namespace goes down; its child becomes u
 
 TEST_CASE("pollers: after a restart the interfaces are known at once and the first poll has rates",
           "[pollers]") {
-  if (!SnmpdProcess::available()) {
-    WARN("snmpd is not installed: skipped");
-    return;
-  }
   TempDir dir;
   TempDir agent_dir;
   SnmpdProcess agent(agent_dir.path());

@@ -12,11 +12,13 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
 #include "support/peers.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
 using netpulse::test::Dnsmasq;
+using netpulse::test::eventually;
 using netpulse::test::free_tcp_port;
 using netpulse::test::HttpClient;
 using netpulse::test::HttpResponse;
@@ -57,31 +59,17 @@ std::string str(const boost::json::value& v) {
   return v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v);
 }
 
-template <class F>
-bool eventually(F fn, std::chrono::seconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  return false;
-}
-
 }  // namespace
 
 TEST_CASE("service checks: TCP, HTTP(S) and DNS against real peers through the API",
           "[pollers][checks]") {
   TempDir peers_dir;
-  auto pki = TestPki::make(peers_dir);
-  if (!pki || !Nginx::available() || !Dnsmasq::available()) {
-    WARN("openssl, nginx or dnsmasq is not installed (scripts/bootstrap installs them): skipped");
-    return;
-  }
+  const auto pki = TestPki::make(peers_dir);
   TempDir nginx_dir, dns_dir, dir;
-  Nginx nginx(nginx_dir, *pki);
+  Nginx nginx(nginx_dir, pki);
   Dnsmasq dnsmasq(dns_dir);
   // The peers listen on loopback, which service checks may reach only when allowed.
-  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki->ca},
+  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki.ca},
                                     {"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.0/8"}});
   auto c = server.client();
   Api api{c, login(c, kAdminEmail, kAdminPassword), ""};
@@ -314,7 +302,7 @@ TEST_CASE("service checks: TCP, HTTP(S) and DNS against real peers through the A
 
   // Everything but the state survives a restart.
   server.terminate();
-  ServerProcess again(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki->ca},
+  ServerProcess again(dir.path(), {{"NETPULSE_POLLERS_CHECKS_CA_FILE", pki.ca},
                                    {"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.0/8"}});
   auto c2 = again.client();
   Api api2{c2, login(c2, kAdminEmail, kAdminPassword), api.device};
@@ -426,13 +414,9 @@ TEST_CASE(
 TEST_CASE("service checks: a redirect hop to a refused address is refused when run",
           "[pollers][checks][outbound]") {
   TempDir peers_dir;
-  auto pki = TestPki::make(peers_dir);
-  if (!pki || !Nginx::available()) {
-    WARN("openssl or nginx is not installed (scripts/bootstrap installs them): skipped");
-    return;
-  }
+  const auto pki = TestPki::make(peers_dir);
   TempDir nginx_dir, dir;
-  Nginx nginx(nginx_dir, *pki);
+  Nginx nginx(nginx_dir, pki);
   // 127.0.0.1 allowed; the rest of loopback stays refused (fetch_deny 127.0.0.0/8).
   ServerProcess server(dir.path(), {{"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.1"}});
   auto c = server.client();

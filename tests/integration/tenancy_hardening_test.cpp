@@ -12,9 +12,11 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
+using netpulse::test::eventually;
 using netpulse::test::HttpClient;
 using netpulse::test::kAdminEmail;
 using netpulse::test::kAdminPassword;
@@ -24,17 +26,6 @@ using netpulse::test::ServerProcess;
 using netpulse::test::TempDir;
 
 namespace {
-
-// Polls `fn` every 100 ms for up to `limit`; true once it returned true.
-template <class F>
-bool eventually(F fn, std::chrono::seconds limit = std::chrono::seconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < end) {
-    if (fn()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return false;
-}
 
 // Organization B with an admin (made by the CLI on the live data dir); returns {org id, token}.
 std::pair<std::int64_t, std::string> make_tenant(HttpClient& c, const std::string& admin_a,

@@ -13,9 +13,19 @@
 
 namespace netpulse::test {
 
+void require_installed(const std::string& program, const std::string& debian_package) {
+  if (::access(program.c_str(), X_OK) == 0) return;
+  const auto name = program.substr(program.find_last_of('/') + 1);
+  throw std::runtime_error(name + " is not installed (" + program + ", Debian package " +
+                           debian_package + "): run scripts/bootstrap");
+}
+
 ChildProcess::ChildProcess(const std::vector<std::string>& args, const Env& env,
                            const std::string& output_path) {
   if (args.empty()) throw std::runtime_error("ChildProcess: no program");
+  if (::access(args[0].c_str(), X_OK) != 0) {
+    throw std::runtime_error(args[0] + " is not installed: run scripts/bootstrap");
+  }
   pid_ = ::fork();
   if (pid_ < 0) throw std::runtime_error("ChildProcess: fork failed");
   if (pid_ == 0) {

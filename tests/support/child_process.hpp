@@ -10,13 +10,19 @@
 
 namespace netpulse::test {
 
+// The peers and tools of the tests are hard requirements of the suite (scripts/bootstrap installs
+// them): throws std::runtime_error("<name> is not installed (<program>, Debian package <package>):
+// run scripts/bootstrap") when `program` (an absolute path) is not an executable file.
+void require_installed(const std::string& program, const std::string& debian_package);
+
 class ChildProcess {
  public:
   using Env = std::vector<std::pair<std::string, std::string>>;
 
   // Starts args[0] (an absolute path) with `args` and `env` added to the test's environment;
   // its stdout and stderr go to `output_path` (appended), or to /dev/null when empty. The child
-  // dies with the test process. Throws std::runtime_error when fork fails.
+  // dies with the test process. Throws std::runtime_error when fork fails or args[0] is not an
+  // executable file (then naming scripts/bootstrap).
   explicit ChildProcess(const std::vector<std::string>& args, const Env& env = {},
                         const std::string& output_path = {});
   ~ChildProcess();  // SIGKILL and reap when still running

@@ -22,11 +22,6 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 const auto kLoopback = asio::ip::make_address("127.0.0.1");
 
-bool file_exists(const char* path) {
-  struct stat st {};
-  return ::stat(path, &st) == 0;
-}
-
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -55,8 +50,8 @@ std::uint16_t free_tcp_port() {
   return a.local_endpoint().port();
 }
 
-std::optional<TestPki> TestPki::make(const TempDir& dir) {
-  if (!file_exists("/usr/bin/openssl")) return std::nullopt;
+TestPki TestPki::make(const TempDir& dir) {
+  require_installed("/usr/bin/openssl", "openssl");
   const std::string d = dir.path();
   std::ofstream(d + "/ext.cnf") << "subjectAltName=DNS:check.test,IP:127.0.0.1\n";
   const std::string quiet = " >>" + d + "/openssl.log 2>&1";
@@ -75,12 +70,9 @@ std::optional<TestPki> TestPki::make(const TempDir& dir) {
   return TestPki{d + "/ca.pem", d + "/leaf.pem", d + "/leaf.key"};
 }
 
-bool Nginx::available() {
-  return file_exists("/usr/sbin/nginx");
-}
-
 Nginx::Nginx(const TempDir& dir, const TestPki& pki)
     : http_port_(free_tcp_port()), https_port_(free_tcp_port()) {
+  require_installed("/usr/sbin/nginx", "nginx-light");
   const std::string d = dir.path();
   ::mkdir((d + "/tmp").c_str(), 0700);
   std::ofstream conf(d + "/nginx.conf");
@@ -112,11 +104,8 @@ Nginx::Nginx(const TempDir& dir, const TestPki& pki)
   }
 }
 
-bool Dnsmasq::available() {
-  return file_exists("/usr/sbin/dnsmasq");
-}
-
 Dnsmasq::Dnsmasq(const TempDir& dir) : port_(free_udp_port()) {
+  require_installed("/usr/sbin/dnsmasq", "dnsmasq-base");
   const std::string d = dir.path();
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{

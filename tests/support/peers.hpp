@@ -1,11 +1,11 @@
 // Real peers for the service-check tests, started on free loopback ports and stopped by PID:
-// a test PKI made with openssl(1), nginx (HTTP and HTTPS) and dnsmasq. Peers that are not
-// installed report it through available(); the tests then WARN and skip.
+// a test PKI made with openssl(1), nginx (HTTP and HTTPS) and dnsmasq. They are hard
+// requirements (scripts/bootstrap installs them): a missing one fails the test that needs it,
+// naming scripts/bootstrap.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "support/child_process.hpp"
@@ -13,11 +13,11 @@
 
 namespace netpulse::test {
 
-// A CA, and a leaf for check.test and 127.0.0.1 valid 30 days from now, in `dir`. nullopt when
-// openssl is not installed; FAILs the test when openssl fails.
+// A CA, and a leaf for check.test and 127.0.0.1 valid 30 days from now, in `dir`. FAILs the test
+// when openssl is not installed or fails.
 struct TestPki {
   std::string ca, leaf, key;
-  static std::optional<TestPki> make(const TempDir& dir);
+  static TestPki make(const TempDir& dir);
 };
 
 // nginx (no daemon, no master) in `dir`:
@@ -29,7 +29,6 @@ struct TestPki {
 //   https://.../to-plain               302 to the plain server
 class Nginx {
  public:
-  static bool available();
   Nginx(const TempDir& dir, const TestPki& pki);  // FAILs when nginx does not come up
   std::uint16_t http_port() const { return http_port_; }
   std::uint16_t https_port() const { return https_port_; }
@@ -43,7 +42,6 @@ class Nginx {
 // NXDOMAIN for nx.test.
 class Dnsmasq {
  public:
-  static bool available();
   explicit Dnsmasq(const TempDir& dir);  // FAILs when dnsmasq does not come up
   std::uint16_t port() const { return port_; }
 

@@ -18,6 +18,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "support/child_process.hpp"  // require_installed
+
 namespace netpulse::test {
 namespace {
 
@@ -97,13 +99,11 @@ bool ipv6_loopback_available() {
   return ok;
 }
 
-bool SnmpdProcess::available() {
-  return ::access("/usr/sbin/snmpd", X_OK) == 0;
-}
-
 SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config,
                            std::uint16_t port)
     : dir_(dir) {
+  require_installed("/usr/sbin/snmpd", "snmpd");
+  require_installed("/usr/bin/snmpget", "snmp");
   port_ = port != 0 ? port : free_udp_port();
   const std::string conf = dir + "/snmpd.conf";
   {
@@ -160,11 +160,9 @@ void SnmpdProcess::resume() {
   paused_ = false;
 }
 
-bool SnmpsimProcess::available() {
-  return ::access("/usr/bin/snmpsimd", X_OK) == 0;
-}
-
 SnmpsimProcess::SnmpsimProcess(const std::string& dir, const std::string& community) {
+  require_installed("/usr/bin/snmpsimd", "snmpsim");
+  require_installed("/usr/bin/snmpget", "snmp");
   port_ = free_udp_port();
   // snmpsimd drops to nobody when run as root: its data and cache must be reachable.
   ::chmod(dir.c_str(), 0755);

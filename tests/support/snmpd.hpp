@@ -22,12 +22,11 @@ inline constexpr const char* kSnmpdCommunity = "public";
 
 class SnmpdProcess {
  public:
-  // True when /usr/sbin/snmpd exists (tests WARN and skip otherwise).
-  static bool available();
   // Writes dir/snmpd.conf (agentAddress udp:127.0.0.1:<port>, and udp6:[::1]:<port> when IPv6
   // loopback is there; rocommunity public; the v3 users; `extra_config` lines) and starts
   // `snmpd -f -C -c conf -p pidfile -Lf log` with SNMP_PERSISTENT_DIR=dir. Waits up to 15 s
-  // until it answers a v2c GET. Throws std::runtime_error (with the log) on failure.
+  // until it answers a v2c GET. Throws std::runtime_error (with the log) on failure, and naming
+  // scripts/bootstrap when snmpd or snmpget is not installed.
   // `port` 0 = a free one.
   explicit SnmpdProcess(const std::string& dir, std::vector<std::string> extra_config = {},
                         std::uint16_t port = 0);
@@ -49,10 +48,9 @@ class SnmpdProcess {
 
 class SnmpsimProcess {
  public:
-  // True when /usr/bin/snmpsimd exists.
-  static bool available();
   // Serves every dir/data/<community>.snmprec on 127.0.0.1:<free port> (as nobody/nogroup when
-  // root). Waits up to 30 s until `community` answers. Throws std::runtime_error on failure.
+  // root). Waits up to 60 s until `community` answers. Throws std::runtime_error on failure, and
+  // naming scripts/bootstrap when snmpsimd or snmpget is not installed.
   SnmpsimProcess(const std::string& dir, const std::string& community);
   ~SnmpsimProcess();
   SnmpsimProcess(const SnmpsimProcess&) = delete;

@@ -21,7 +21,6 @@
 
 #include "ber_builder.hpp"
 #include "support/child_process.hpp"
-#include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
 namespace asio = boost::asio;
@@ -510,11 +509,7 @@ TEST_CASE("traps: options are validated, the port is reported", "[pollers][traps
   CHECK(second.error().code == netpulse::core::Errc::kConfigError);
 }
 
-TEST_CASE("traps: IPv6 loopback", "[pollers][traps]") {
-  if (!netpulse::test::ipv6_loopback_available()) {
-    WARN("no IPv6 loopback: skipped");
-    return;
-  }
+TEST_CASE("traps: IPv6 loopback", "[pollers][traps][ipv6]") {
   TrapOptions options;
   options.listen = udp::endpoint(asio::ip::make_address("::1"), 0);
   Harness h(options);

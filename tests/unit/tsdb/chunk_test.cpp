@@ -1,11 +1,11 @@
 // The Gorilla-style chunk codec: bit-exact round trips on realistic monitoring data, the documented
 // byte layout, refusal of inputs the format cannot hold, a table of corruptions that must end in an
-// error (or a different result) and never in undefined behaviour, and the bytes/sample it achieves.
+// error (or a different result) and never in undefined behaviour, and the bytes/sample budgets it
+// must meet (the full bytes/sample report is bench/chunk_size.cpp).
 #include <bit>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <random>
 #include <string>
@@ -16,9 +16,15 @@
 
 #include <netpulse/tsdb/chunk.hpp>
 
+#include "support/chunk_series.hpp"
 #include "tsdb/detail/bitstream.hpp"
 
 using netpulse::core::Errc;
+using netpulse::test::constant_series;
+using netpulse::test::counter_series;
+using netpulse::test::jittered_times;
+using netpulse::test::random_walk_2dp;
+using netpulse::test::same_bits;
 using netpulse::tsdb::ChunkDecoder;
 using netpulse::tsdb::ChunkEncoder;
 using netpulse::tsdb::ChunkEncoding;
@@ -32,19 +38,10 @@ namespace {
 
 constexpr Timestamp kMinute = 60'000;
 constexpr Timestamp kDay = 86'400'000;
-constexpr Timestamp kStart = 1'700'000'000'000;  // 2023-11-14, a realistic epoch-ms timestamp
+constexpr Timestamp kStart = netpulse::test::kSeriesStart;
 
 std::uint64_t bits_of(double v) {
   return std::bit_cast<std::uint64_t>(v);
-}
-
-// Equality that tells -0.0 from 0.0 and compares values by their IEEE-754 bit patterns.
-bool same_bits(const std::vector<Sample>& a, const std::vector<Sample>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i].t != b[i].t || bits_of(a[i].v) != bits_of(b[i].v)) return false;
-  }
-  return true;
 }
 
 std::string encode(const std::vector<Sample>& samples,
@@ -74,72 +71,14 @@ void require_round_trip(const std::vector<Sample>& samples) {
   CHECK(same_bits(stream_decode(bytes), samples));
 }
 
-// Poll times every `interval` ms, each off by a uniform jitter in [-jitter, +jitter] ms.
-std::vector<Timestamp> jittered_times(std::size_t n, Timestamp interval, Timestamp jitter,
-                                      std::mt19937_64& rng) {
-  std::uniform_int_distribution<Timestamp> offset(-jitter, jitter);
-  std::vector<Timestamp> times;
-  for (std::size_t i = 0; i < n; ++i) {
-    times.push_back(kStart + static_cast<Timestamp>(i) * interval + offset(rng));
-  }
-  return times;
-}
-
-// An ifHCInOctets-like counter: an integer that grows by `bytes_per_s` (wobbling by +-2%) times
-// the real time between polls, so poll jitter shows up in the increments as it does on a device.
-std::vector<Sample> counter_series(const std::vector<Timestamp>& times, double start,
-                                   double bytes_per_s, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> wobble(0.98, 1.02);
-  std::vector<Sample> out;
-  double value = start;
-  for (std::size_t i = 0; i < times.size(); ++i) {
-    if (i > 0) {
-      const double seconds = static_cast<double>(times[i] - times[i - 1]) / 1000.0;
-      value += std::floor(bytes_per_s * wobble(rng) * seconds);
-    }
-    out.push_back({times[i], value});
-  }
-  return out;
-}
-
-// A gauge with two decimals (temperature, latency in ms) doing a random walk.
-std::vector<Sample> random_walk_2dp(const std::vector<Timestamp>& times, double start,
-                                    std::mt19937_64& rng) {
-  std::uniform_int_distribution<int> step_cents(-50, 50);
-  std::vector<Sample> out;
-  long long cents = std::llround(start * 100);
-  for (Timestamp t : times) {
-    out.push_back({t, static_cast<double>(cents) / 100.0});
-    cents += step_cents(rng);
-  }
-  return out;
-}
-
-std::vector<Sample> constant_series(const std::vector<Timestamp>& times, double value) {
-  std::vector<Sample> out;
-  for (Timestamp t : times) out.push_back({t, value});
-  return out;
-}
-
-// Total encoded size when `samples` are sealed into chunks of `per_chunk`, in bytes per sample.
-// Bytes per sample of `samples` cut into chunks of `per_chunk`, as the encoder writes them or, with
-// `compact`, as the store keeps them once sealed (compact_chunk); every chunk must round-trip.
+// The encoded size of `samples` in chunks of `per_chunk` (support/chunk_series.hpp); every chunk
+// must round-trip.
 double bytes_per_sample(const std::vector<Sample>& samples, std::size_t per_chunk,
                         ChunkEncoding preferred = ChunkEncoding::kIntegerDelta,
                         bool compact = false) {
-  std::size_t total = 0;
-  for (std::size_t begin = 0; begin < samples.size(); begin += per_chunk) {
-    const std::size_t end = std::min(samples.size(), begin + per_chunk);
-    const std::vector<Sample> part(samples.begin() + static_cast<std::ptrdiff_t>(begin),
-                                   samples.begin() + static_cast<std::ptrdiff_t>(end));
-    std::string bytes = encode(part, preferred);
-    if (compact) bytes = compact_chunk(bytes);
-    auto decoded = decode_chunk(bytes);
-    REQUIRE(decoded);
-    REQUIRE(same_bits(*decoded, part));
-    total += bytes.size();
-  }
-  return static_cast<double>(total) / static_cast<double>(samples.size());
+  const auto size = netpulse::test::bytes_per_sample(samples, per_chunk, preferred, compact);
+  REQUIRE(size);
+  return *size;
 }
 
 // Builds a byte string bit by bit, for hand-made chunks in the layout tests.
@@ -765,40 +704,6 @@ TEST_CASE("chunk: a 100 B/s counter polled at exact 60 s costs at most 2.0 B/sam
   CHECK(bytes_per_sample(counter, kSealEvery) <= 2.0);
   CHECK(bytes_per_sample(counter, kSealEvery) <
         bytes_per_sample(counter, kSealEvery, ChunkEncoding::kXorFloat));
-}
-
-// The issue's size budgets, measured on both value encodings (see docs/format/chunk.md):
-//   unit_tests "[.size]"
-TEST_CASE("chunk: report bytes/sample for 24 h of 60 s data", "[.size]") {
-  std::mt19937_64 rng(13);
-  std::printf("24 h at 60 s = %zu samples, sealed every %zu samples (%zu chunks)\n", kDaySamples,
-              kSealEvery, kDaySamples / kSealEvery);
-  std::printf("%-52s %9s %9s %9s\n", "dataset", "XOR only", "chosen", "sealed");
-  auto row = [](const char* name, const std::vector<Sample>& samples) {
-    const double xor_only = bytes_per_sample(samples, kSealEvery, ChunkEncoding::kXorFloat);
-    const double chosen = bytes_per_sample(samples, kSealEvery);
-    const double sealed = bytes_per_sample(samples, kSealEvery, ChunkEncoding::kIntegerDelta, true);
-    std::printf("%-52s %9.3f %9.3f %9.3f\n", name, xor_only, chosen, sealed);
-  };
-  for (double rate : {1e2, 8e3, 1e5, 1.25e6, 1.25e8}) {
-    char name[80];
-    std::snprintf(name, sizeof name, "(a) counter %.3g B/s, jitter +-100 ms", rate);
-    row(name, steady_counter(rate, 100));
-  }
-  for (double rate : {1e2, 8e3, 1.25e8}) {
-    char name[80];
-    std::snprintf(name, sizeof name, "(a) counter %.3g B/s, exact 60 s", rate);
-    row(name, steady_counter(rate, 0));
-  }
-  row("(b) constant gauge, exact 60 s", constant_series(day_times(0, 12), 1.0));
-  row("(b) constant gauge, jitter +-100 ms", constant_series(day_times(100, 12), 1.0));
-  row("(c) 2-decimal random walk, exact 60 s", random_walk_2dp(day_times(0, 14), 21.5, rng));
-  row("(c) 2-decimal random walk, jitter +-100 ms", random_walk_2dp(day_times(100, 14), 21.5, rng));
-  row("(c) 2-decimal random walk, jitter +-2 s", random_walk_2dp(day_times(2'000, 14), 21.5, rng));
-  std::uniform_int_distribution<int> load(0, 100);
-  std::vector<Sample> cpu;
-  for (Timestamp t : day_times(0, 15)) cpu.push_back({t, static_cast<double>(load(rng))});
-  row("CPU % as integers (hrProcessorLoad), exact 60 s", cpu);
 }
 
 // --- encoding 3: compact_chunk ----------------------------------------------------------------

@@ -1,7 +1,5 @@
 // Line protocol parser: valid lines of every field type and escape, Telegraf-like lines,
 // precision conversion, and tables of hostile lines that must yield one issue and no crash.
-#include <chrono>
-#include <cstdio>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -873,26 +871,6 @@ TEST_CASE("names: normalize_labels sorts and refuses duplicates", "[tsdb][names]
   const auto dup = normalize_labels({{"b", "2"}, {"a", "1"}, {"b", "3"}});
   REQUIRE_FALSE(dup.has_value());
   CHECK(dup.error().code == core::Errc::kInvalidInput);
-}
-
-TEST_CASE("line protocol: throughput of SNMP-like counter lines", "[.bench][tsdb][lp]") {
-  std::string body;
-  constexpr int kLines = 100'000;
-  for (int i = 0; i < kLines; ++i) {
-    body += "ifHCInOctets,host=dev" + std::to_string(i % 500) + ",ifName=eth" +
-            std::to_string(i % 48) + " value=" + std::to_string(1'000'000'000ll + i * 1337ll) +
-            " " + std::to_string(1721199945000000000ll + i * 1'000'000'000ll) + "\n";
-  }
-  ParseLimits limits;
-  limits.max_lines = kLines;
-  const auto start = std::chrono::steady_clock::now();
-  const ParseResult r = parse(body, Precision::kNanoseconds, limits);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  REQUIRE(r.issues.empty());
-  REQUIRE(r.samples.size() == kLines);
-  std::printf("line protocol: %d lines (%zu bytes) in %.3f s = %.0f lines/s\n", kLines, body.size(),
-              seconds, kLines / seconds);
 }
 
 }  // namespace netpulse::tsdb

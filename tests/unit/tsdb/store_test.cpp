@@ -2,26 +2,15 @@
 // append and read back, chunk sealing and persistence, out-of-order and duplicate rules, both
 // append modes, the series limit, crash recovery (the store dropped without its final
 // checkpoint, then reopened), torn log tails, rollups against a naive computation, retention,
-// staleness events, and the head's memory budget. Async results are collected by running the
-// io_context on the test thread, bounded in time.
+// staleness events, and the head's memory budget (its heap per series is reported by
+// bench/store_memory.cpp). Async results are collected by running the io_context on the test
+// thread, bounded in time.
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
-
-#ifdef __GLIBC__
-#include <malloc.h>
-
-#include <sqlite3.h>
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-// ASan's allocator statistics (compiler-rt's sanitizer/allocator_interface.h; GCC ships no
-// header for it).
-extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
-#endif
 
 #include <boost/asio/io_context.hpp>
 #include <catch2/catch.hpp>
@@ -815,129 +804,4 @@ TEST_CASE("store: a dropped organization's series ids are never given again, nor
   for (auto& s : series) {
     if (s.key.metric == "new") CHECK(s.id > highest);
   }
-}
-
-// Not a check: the heap the store holds per series beyond its compressed samples, with 24 h of
-// 60 s counters in the head, at three series counts. The marginal figure (the slope between the
-// counts) is what a series costs; the average also carries fixed costs such as SQLite's page
-// cache. Run with: unit_tests "[.memory]" (meaningful in a build without sanitizers).
-TEST_CASE("store: heap per series with 24 h in the head (report)", "[.memory]") {
-#ifdef __GLIBC__
-  auto heap = [] {
-    auto mi = mallinfo2();
-    return static_cast<double>(mi.uordblks + mi.hblkhd);
-  };
-  std::vector<std::pair<double, double>> points;  // series, heap beyond head
-  for (std::size_t n : {1000, 2000, 4000}) {
-    Fixture f;
-    f.open();
-    const double before = heap();
-    const Timestamp t0 = f.now() - 1439 * kMin;
-    std::mt19937_64 rng(n);
-    std::vector<double> counter(n);
-    std::vector<double> rate(n);
-    for (std::size_t s = 0; s < n; ++s) {
-      counter[s] = static_cast<double>(rng() >> 24);
-      rate[s] = std::exp(std::uniform_real_distribution<double>(std::log(1e3), std::log(1e7))(rng));
-    }
-    for (int i = 0; i < 1440; ++i) {
-      std::vector<tsdb::AppendSample> batch;
-      batch.reserve(n);
-      for (std::size_t s = 0; s < n; ++s) {
-        counter[s] +=
-            std::round(rate[s] * 60 * std::uniform_real_distribution<double>(0.95, 1.05)(rng));
-        batch.push_back(sample(
-            "ifHCInOctets",
-            {{"host", "dev" + std::to_string(s / 10)}, {"ifName", "eth" + std::to_string(s % 10)}},
-            t0 + i * kMin, counter[s]));
-      }
-      f.append(1, std::move(batch));
-    }
-    f.run(&tsdb::Store::flush);
-    const auto st = f.store->stats();
-    REQUIRE(st.series == n);
-    REQUIRE(st.pending_chunks == 0);
-    const double beyond = heap() - before - static_cast<double>(st.head_chunk_bytes);
-    points.emplace_back(static_cast<double>(n), beyond);
-    std::printf(
-        "%zu series: head chunks %.3f B/sample, heap beyond them %.0f B/series (of which "
-        "SQLite's caches, a fixed amount, %lld B)\n",
-        n, static_cast<double>(st.head_chunk_bytes) / (1440.0 * static_cast<double>(n)),
-        beyond / static_cast<double>(n), static_cast<long long>(sqlite3_memory_used()));
-  }
-  for (std::size_t i = 1; i < points.size(); ++i) {
-    std::printf(
-        "marginal %g -> %g series: %.0f B/series\n", points[i - 1].first, points[i].first,
-        (points[i].second - points[i - 1].second) / (points[i].first - points[i - 1].first));
-  }
-#endif
-}
-
-TEST_CASE("store: bytes per series with a poller's interface labels, 24 h in the head (report)",
-          "[.memory]") {
-  // The heap in use: glibc's count, or ASan's allocator's (which counts what was asked for, not
-  // its redzones) in the sanitizer build.
-  auto heap = [] {
-#if defined(__SANITIZE_ADDRESS__)
-    return static_cast<double>(__sanitizer_get_current_allocated_bytes());
-#elif defined(__GLIBC__)
-    auto mi = mallinfo2();
-    return static_cast<double>(mi.uordblks + mi.hblkhd);
-#else
-    return 0.0;
-#endif
-  };
-  // What the SNMP poller writes per port of a 48-port switch: 12 metrics, labels as in
-  // Poller's interface samples (device, device_id, ifAlias, ifIndex, ifName).
-  const std::vector<std::string> metrics = {
-      "ifHCInOctets", "ifHCOutOctets", "ifInErrors",      "ifOutErrors",
-      "ifInDiscards", "ifOutDiscards", "ifHCInUcastPkts", "ifHCOutUcastPkts",
-      "ifOperStatus", "ifAdminStatus", "ifSpeedBps",      "ifInUtilizationPct"};
-  std::vector<std::pair<double, double>> points;  // series, heap (chunks included)
-  std::vector<double> chunk_bytes;
-  for (std::size_t switches : {2, 6}) {
-    Fixture f;
-    f.open();
-    const double before = heap();
-    const std::size_t n = switches * 48 * metrics.size();
-    const Timestamp t0 = f.now() - 1439 * kMin;
-    std::mt19937_64 rng(switches);
-    std::vector<tsdb::LabelSet> labels;
-    for (std::size_t sw = 0; sw < switches; ++sw) {
-      for (int port = 0; port < 48; ++port) {
-        labels.push_back({{"device", "sw-pop-" + std::to_string(sw) + ".isp.example"},
-                          {"device_id", std::to_string(1000 + sw)},
-                          {"ifAlias", "Customer " + std::to_string(sw * 48 + port) + " access"},
-                          {"ifIndex", std::to_string(1000 + port)},
-                          {"ifName", "ge-0/0/" + std::to_string(port)}});
-      }
-    }
-    std::vector<double> value(n);
-    for (auto& v : value) v = static_cast<double>(rng() >> 24);
-    for (int i = 0; i < 1440; ++i) {
-      std::vector<tsdb::AppendSample> batch;
-      batch.reserve(n);
-      for (std::size_t s = 0; s < n; ++s) {
-        const auto& metric = metrics[s % metrics.size()];
-        if (metric.find("Octets") != std::string::npos ||
-            metric.find("Pkts") != std::string::npos) {
-          value[s] += std::round(std::uniform_real_distribution<double>(1e5, 1e7)(rng));
-        } else if (metric.find("Utilization") != std::string::npos) {
-          value[s] = std::round(std::uniform_real_distribution<double>(0, 100)(rng) * 10) / 10;
-        }
-        batch.push_back(sample(metric, labels[s / metrics.size()], t0 + i * kMin, value[s]));
-      }
-      f.append(1, std::move(batch));
-    }
-    f.run(&tsdb::Store::flush);
-    const auto st = f.store->stats();
-    REQUIRE(st.series == n);
-    const double used = heap() - before;
-    points.emplace_back(static_cast<double>(n), used);
-    chunk_bytes.push_back(static_cast<double>(st.head_chunk_bytes) / static_cast<double>(n));
-    std::printf("%zu series: %.0f B/series of heap in all, head chunks %.0f B/series\n", n,
-                used / static_cast<double>(n), chunk_bytes.back());
-  }
-  std::printf("marginal: %.0f B/series (chunks of a day included)\n",
-              (points[1].second - points[0].second) / (points[1].first - points[0].first));
 }

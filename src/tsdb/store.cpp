@@ -31,6 +31,7 @@
 #endif
 
 #include "detail/append_log.hpp"
+#include "detail/le_codec.hpp"
 #include "detail/rollup_block.hpp"
 #include "detail/series_key.hpp"
 
@@ -57,64 +58,6 @@ Timestamp floor_to(Timestamp t, Timestamp width) {
   if (t % width != 0 && t < 0) --q;
   return q * width;
 }
-
-// --- little-endian helpers for the log and the head snapshot --------------------------------
-
-void put_u8(std::string& o, std::uint8_t v) {
-  o.push_back(static_cast<char>(v));
-}
-void put_u32(std::string& o, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_u64(std::string& o, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) o.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-void put_i64(std::string& o, std::int64_t v) {
-  put_u64(o, static_cast<std::uint64_t>(v));
-}
-void put_f64(std::string& o, double v) {
-  std::uint64_t u;
-  std::memcpy(&u, &v, 8);
-  put_u64(o, u);
-}
-void put_bytes(std::string& o, std::string_view b) {
-  put_u32(o, static_cast<std::uint32_t>(b.size()));
-  o.append(b);
-}
-
-struct Reader {
-  std::string_view in;
-  std::size_t pos = 0;
-  bool ok = true;
-  bool need(std::size_t n) {
-    if (!ok || in.size() - pos < n) ok = false;
-    return ok;
-  }
-  std::uint64_t u(int bytes) {
-    if (!need(static_cast<std::size_t>(bytes))) return 0;
-    std::uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i)
-      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[pos + i])) << (8 * i);
-    pos += static_cast<std::size_t>(bytes);
-    return v;
-  }
-  std::uint8_t u8() { return static_cast<std::uint8_t>(u(1)); }
-  std::uint32_t u32() { return static_cast<std::uint32_t>(u(4)); }
-  std::int64_t i64() { return static_cast<std::int64_t>(u(8)); }
-  double f64() {
-    auto b = u(8);
-    double d;
-    std::memcpy(&d, &b, 8);
-    return d;
-  }
-  std::string_view bytes() {
-    auto n = u32();
-    if (!need(n)) return {};
-    auto v = in.substr(pos, n);
-    pos += n;
-    return v;
-  }
-};
 
 // A chunk encoder rebuilt from its bytes (head snapshot, ooo insertion).
 core::Result<ChunkEncoder> encoder_from(std::string_view bytes) {
@@ -601,9 +544,9 @@ class StoreImpl final : public Store {
     for (std::size_t n = 0; n < new_key_list.size(); ++n) {
       new_ids[n + 1] = next_id_ + static_cast<SeriesId>(n);
       rec.clear();
-      put_u32(rec, new_ids[n + 1]);
-      put_i64(rec, org_id);
-      put_bytes(rec, new_key_list[n].substr(detail::kOrgPrefixBytes));
+      detail::put_u32(rec, new_ids[n + 1]);
+      detail::put_i64(rec, org_id);
+      detail::put_bytes(rec, new_key_list[n].substr(detail::kOrgPrefixBytes));
       detail::append_log_record(buf, detail::LogRecordType::kSeries, rec);
     }
     std::size_t to_store = 0;
@@ -613,16 +556,14 @@ class StoreImpl final : public Store {
     }
     if (to_store > 0) {
       rec.clear();
-      put_u32(rec, static_cast<std::uint32_t>(to_store));
+      detail::put_u32(rec, static_cast<std::uint32_t>(to_store));
       rec.resize(4 + to_store * 20);
       char* p = rec.data() + 4;
       for (std::size_t i = 0; i < batch.size(); ++i) {
         if (verdict[i] != Verdict::kStore) continue;
-        // Little-endian host (x86-64, arm64): the in-memory bytes are the log's byte order.
-        static_assert(std::endian::native == std::endian::little);
-        std::memcpy(p, &ids[i], 4);
-        std::memcpy(p + 4, &batch.sample(i).t, 8);
-        std::memcpy(p + 12, &batch.sample(i).v, 8);
+        detail::store_le(p, ids[i]);
+        detail::store_le(p + 4, static_cast<std::uint64_t>(batch.sample(i).t));
+        detail::store_le(p + 12, std::bit_cast<std::uint64_t>(batch.sample(i).v));
         p += 20;
       }
       detail::append_log_record(buf, detail::LogRecordType::kSamples, rec);
@@ -1681,18 +1622,18 @@ class StoreImpl final : public Store {
   // Head snapshot of one series: max_t, last_v, interval, stale, open chunks.
   std::string snapshot(const Series& s) const {
     std::string o;
-    put_u8(o, 2);  // version (1 also held the rollup buckets in progress)
-    put_i64(o, s.max_t);
-    put_f64(o, s.last_v);
-    put_i64(o, s.interval);
-    put_u8(o, s.stale ? 1 : 0);
-    put_bytes(o, compact_chunk(s.head.bytes()));
-    put_bytes(o, s.ooo ? compact_chunk(s.ooo->bytes()) : std::string());
+    detail::put_u8(o, 2);  // version (1 also held the rollup buckets in progress)
+    detail::put_i64(o, s.max_t);
+    detail::put_f64(o, s.last_v);
+    detail::put_i64(o, s.interval);
+    detail::put_u8(o, s.stale ? 1 : 0);
+    detail::put_bytes(o, compact_chunk(s.head.bytes()));
+    detail::put_bytes(o, s.ooo ? compact_chunk(s.ooo->bytes()) : std::string());
     return o;
   }
 
   bool restore(Series& s, std::string_view blob) {
-    Reader rd{blob};
+    detail::LeReader rd{blob};
     const auto version = rd.u8();
     if (version != 1 && version != 2) return false;
     s.max_t = rd.i64();
@@ -1822,7 +1763,7 @@ class StoreImpl final : public Store {
     std::size_t samples = 0;
     auto replayed = log_file_.replay(
         checkpoint_segment, [&](detail::LogRecordType type, std::string_view payload) {
-          Reader rd{payload};
+          detail::LeReader rd{payload};
           if (type == detail::LogRecordType::kSeries) {
             auto id = rd.u32();
             auto org = rd.i64();

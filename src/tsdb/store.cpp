@@ -93,9 +93,12 @@ core::Result<void> StoreImpl::close() {
   drain();
   if (closed_) return core::ok();
   closed_ = true;
+  // Posted like every answer: close() may run on another thread, and the callbacks belong to the
+  // loop (if it has stopped for good, they are dropped with it).
   for (auto& [org, done] : deferred_drops_) {
-    done(core::Error(core::Errc::kServiceUnavailable,
-                     "the server stopped before organization's metrics were removed"));
+    post_done(std::move(done),
+              core::Error(core::Errc::kServiceUnavailable,
+                          "the server stopped before organization's metrics were removed"));
   }
   deferred_drops_.clear();
   flush_timer_.cancel();

@@ -40,21 +40,23 @@ void StoreImpl::append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
                        std::function<void(core::Result<AppendResult>)> done) {
   drain();
   if (closed_) {
-    done(core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
+    post_done(std::move(done),
+              core::Error(core::Errc::kServiceUnavailable, "the time-series store is closed"));
     return;
   }
   if (dropped_orgs_.contains(org_id)) {
     // An ingest that was under way when its organization was deleted: no ghost series.
-    done(core::Error(core::Errc::kOrganizationNotFound,
-                     fmt::format("organization {} was deleted", org_id)));
+    post_done(std::move(done), core::Error(core::Errc::kOrganizationNotFound,
+                                           fmt::format("organization {} was deleted", org_id)));
     return;
   }
   AppendResult result;
   if (batch.size() > o_.max_batch_samples) {
-    done(core::Error(core::Errc::kPayloadTooLarge,
-                     fmt::format("a batch may hold at most {} samples; this one has {}",
-                                 o_.max_batch_samples, batch.size()),
-                     {{"field", "samples"}}));
+    post_done(std::move(done),
+              core::Error(core::Errc::kPayloadTooLarge,
+                          fmt::format("a batch may hold at most {} samples; this one has {}",
+                                      o_.max_batch_samples, batch.size()),
+                          {{"field", "samples"}}));
     return;
   }
   const Timestamp now = clock_.unix_millis();
@@ -176,7 +178,7 @@ void StoreImpl::append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
 
   if (!result.refused.empty() && mode == AppendMode::kAllOrNothing) {
     result.stored = false;
-    done(std::move(result));
+    post_done(std::move(done), std::move(result));
     return;
   }
 
@@ -215,8 +217,9 @@ void StoreImpl::append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
     auto w = log_file_.write(buf);
     if (!w) {
       log_.error("tsdb", "append log write failed: {}", w.error().message);
-      done(core::Error(core::Errc::kServiceUnavailable,
-                       "the time-series store cannot write its log: " + w.error().message));
+      post_done(std::move(done),
+                core::Error(core::Errc::kServiceUnavailable,
+                            "the time-series store cannot write its log: " + w.error().message));
       return;
     }
   }
@@ -264,7 +267,7 @@ void StoreImpl::append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
     checkpoint([](core::Result<void>) {});
   }
   if (!o_.sync_full || to_store == 0) {
-    done(std::move(result));
+    post_done(std::move(done), std::move(result));
     return;
   }
   log_file_.sync([loop = loop_, result = std::move(result),

@@ -28,7 +28,8 @@ core::Result<ChunkEncoder> encoder_from(std::string_view bytes) {
 void StoreImpl::flush(std::function<void(core::Result<void>)> done) {
   drain();
   if (busy_) {
-    done(core::ok());  // a flush or checkpoint is already writing; it takes what is pending
+    // A flush or checkpoint is already writing; it takes what is pending.
+    post_done(std::move(done), core::ok());
     return;
   }
   auto chunks = std::make_shared<std::vector<PendingChunk>>(std::move(pending_chunks_));
@@ -38,7 +39,7 @@ void StoreImpl::flush(std::function<void(core::Result<void>)> done) {
     // append() leaves the gauges alone (open_bytes() walks every series); this tick keeps
     // them current when nothing was sealed or created.
     update_gauges();
-    done(core::ok());
+    post_done(std::move(done), core::ok());
     return;
   }
   busy_ = true;
@@ -72,7 +73,8 @@ void StoreImpl::flush(std::function<void(core::Result<void>)> done) {
 void StoreImpl::checkpoint(std::function<void(core::Result<void>)> done) {
   drain();
   if (busy_) {
-    done(core::Error(core::Errc::kServiceUnavailable, "a flush or checkpoint is running"));
+    post_done(std::move(done),
+              core::Error(core::Errc::kServiceUnavailable, "a flush or checkpoint is running"));
     return;
   }
   write_checkpoint(std::nullopt, {}, std::move(done));
@@ -86,7 +88,7 @@ void StoreImpl::write_checkpoint(std::optional<std::int64_t> drop_org,
                                  std::function<void(core::Result<void>)> done) {
   auto seg = log_file_.rotate();
   if (!seg) {
-    done(seg.error());
+    post_done(std::move(done), seg.error());
     return;
   }
   busy_ = true;

@@ -92,16 +92,17 @@ void StoreImpl::select(SelectRequest req,
                        std::function<void(core::Result<std::vector<SeriesData>>)> done) {
   drain();
   if (req.end < req.start) {
-    done(core::invalid_field("end", "end must not be before start"));
+    post_done(std::move(done), core::invalid_field("end", "end must not be before start"));
     return;
   }
   auto matched = match(req.org_id, req.selectors);
   if (matched.size() > req.max_series) {
-    done(core::Error(core::Errc::kInvalidInput,
-                     fmt::format("the selector matches {} series; at most {} may be read at "
-                                 "once: narrow it with label matchers",
-                                 matched.size(), req.max_series),
-                     {{"field", "query"}}));
+    post_done(std::move(done),
+              core::Error(core::Errc::kInvalidInput,
+                          fmt::format("the selector matches {} series; at most {} may be read at "
+                                      "once: narrow it with label matchers",
+                                      matched.size(), req.max_series),
+                          {{"field", "query"}}));
     return;
   }
   if (req.tier && static_cast<int>(*req.tier) >= kFirstStoredTier) {
@@ -189,7 +190,7 @@ void StoreImpl::select_raw(const std::vector<SeriesId>& matched, Timestamp start
   };
   // Small in-memory reads are answered here; anything bigger goes to a worker.
   if (!need_db && bytes < kInlineReadBytes) {
-    done(work());
+    post_done(std::move(done), work());
     return;
   }
   run_on_worker(std::move(work), std::move(done));
@@ -203,7 +204,7 @@ void StoreImpl::run_on_worker(std::function<core::Result<std::vector<SeriesData>
   auto r = workers_.run<core::Result<std::vector<SeriesData>>>(
       std::move(work), loop_,
       [shared](core::Result<std::vector<SeriesData>> out) { (*shared)(std::move(out)); });
-  if (!r) (*shared)(r.error());
+  if (!r) post_done(std::move(*shared), r.error());
 }
 
 // A tier's buckets: from tsdb_rollups before rolled_to_ (where raw samples have expired) and
@@ -274,6 +275,8 @@ void StoreImpl::select_rollups(SelectRequest req, std::vector<SeriesId> matched,
       d.key = detail::decode_series_key(series_[id]->unprefixed());
       empty.push_back(std::move(d));
     }
+    // No raw part: `finish` goes straight to run_on_worker for the stored buckets (need_db holds,
+    // as rolled > req.end >= req.start), which answers `done` posted.
     finish(std::move(empty));
     return;
   }

@@ -93,7 +93,7 @@ void StoreImpl::delete_expired(Timestamp now, std::function<void(core::Result<vo
     batches->push_back(std::move(b));
   }
   if (batches->empty()) {
-    done(core::ok());
+    post_done(std::move(done), core::ok());
     return;
   }
   // One write per batch, so the writer interleaves other work between them.

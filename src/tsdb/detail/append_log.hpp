@@ -61,7 +61,9 @@ class AppendLog {
   core::Result<void> write(std::string_view bytes);
 
   // With sync_full: `done` is called (on the syncer thread) once everything written so far is on
-  // stable storage. Without sync_full: called at once.
+  // stable storage. Without sync_full: called at once, inline. The log has no event loop, so
+  // unlike the faces of the module it does not post: its one caller, the Store, posts the result
+  // to the loop itself (and only asks with sync_full).
   void sync(std::function<void(core::Result<void>)> done);
 
   // Deletes the segments numbered below `segment`.

@@ -9,8 +9,8 @@
 //
 // Threading: everything runs on the event loop except the closures handed to the db writer and
 // the worker pool, which touch only their own copies (and, for the writer, `log_` and static
-// helpers). The object must outlive every handler it has queued, except those that check
-// `alive_`.
+// helpers). Every caller's callback is posted to the loop, never called inline (post_done()).
+// The object must outlive every handler it has queued, except those that check `alive_`.
 #pragma once
 
 #include <algorithm>
@@ -26,12 +26,14 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <netpulse/tsdb/chunk.hpp>
@@ -292,6 +294,16 @@ class StoreImpl final : public Store {
 
  private:
   // --- store.cpp: shared plumbing ---
+  // Posts `done(result)` to the loop: every caller's callback that has its answer before the call
+  // returns gets it this way, so that no callback ever runs inside the call it was given to (the
+  // discipline of store.hpp). Callbacks answered from a db writer or worker completion are
+  // already posted by them.
+  template <class T>
+  void post_done(std::function<void(T)> done, std::type_identity_t<T> result) {
+    boost::asio::post(loop_, [done = std::move(done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  }
   void update_gauges();            // sets the /metrics gauges from the current figures
   std::size_t open_bytes() const;  // bytes of the open (head and ooo) chunks
   void arm_timers();               // starts the flush, checkpoint, retention and staleness timers

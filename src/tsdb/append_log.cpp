@@ -14,24 +14,13 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include "detail/le_codec.hpp"
+
 namespace netpulse::tsdb::detail {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-void put_u32(std::string& out, std::uint32_t v) {
-  char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  out.append(b, 4);
-}
-
-std::uint32_t get_u32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return v;
-}
 
 std::uint32_t record_crc(std::uint8_t type, std::string_view payload) {
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -128,8 +117,8 @@ core::Result<std::size_t> AppendLog::replay(std::uint32_t from_segment, const Re
     data.resize(got);
     std::size_t pos = 0;
     while (pos + kLogHeaderBytes <= data.size()) {
-      auto len = get_u32(data.data() + pos);
-      auto crc = get_u32(data.data() + pos + 4);
+      auto len = load_le<std::uint32_t>(data.data() + pos);
+      auto crc = load_le<std::uint32_t>(data.data() + pos + 4);
       auto type = static_cast<std::uint8_t>(data[pos + 8]);
       if (len > kMaxLogRecordBytes || pos + kLogHeaderBytes + len > data.size()) break;
       std::string_view payload(data.data() + pos + kLogHeaderBytes, len);

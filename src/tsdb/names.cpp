@@ -1,10 +1,14 @@
-// Name and label rules shared by every ingest path: Prometheus-style metric and label name
-// checks, the sanitizing that maps foreign names (Influx measurements, field and tag keys) onto
-// them, label value checks (UTF-8, size) and label set normalization (sorted, unique names).
+// Names: the rules shared by every ingest path — Prometheus-style metric and label name checks,
+// the sanitizing that maps foreign names (Influx measurements, field and tag keys) onto them, label
+// value checks (UTF-8, size) and label set normalization (sorted, unique names) — and the stable
+// names the tsdb prints for its enums (rollup tiers, metric types, refusal reasons), which the API
+// and /metrics show and tsdb_metadata stores.
 #include <algorithm>
 #include <string>
 
 #include <netpulse/tsdb/ingest_parse.hpp>
+#include <netpulse/tsdb/store.hpp>
+#include <netpulse/tsdb/types.hpp>
 
 namespace netpulse::tsdb {
 namespace detail {
@@ -111,6 +115,55 @@ core::Result<LabelSet> normalize_labels(LabelSet labels) {
     return core::invalid_field("labels", "duplicate label name '" + dup->first + "'");
   }
   return labels;
+}
+
+std::string_view tier_name(Tier tier) noexcept {
+  switch (tier) {
+    case Tier::k1m:
+      return "1m";
+    case Tier::k5m:
+      return "5m";
+    case Tier::k1h:
+      return "1h";
+  }
+  return "?";
+}
+
+std::string_view metric_type_name(MetricType t) noexcept {
+  switch (t) {
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::optional<MetricType> parse_metric_type(std::string_view name) {
+  if (name == "gauge") return MetricType::kGauge;
+  if (name == "counter") return MetricType::kCounter;
+  if (name == "unknown") return MetricType::kUnknown;
+  return std::nullopt;
+}
+
+std::string_view refuse_reason_name(RefuseReason r) noexcept {
+  switch (r) {
+    case RefuseReason::kTooOld:
+      return "too_old";
+    case RefuseReason::kBeyondRetention:
+      return "beyond_retention";
+    case RefuseReason::kTooFarInFuture:
+      return "too_far_in_future";
+    case RefuseReason::kDuplicateConflict:
+      return "duplicate_conflict";
+    case RefuseReason::kNotFinite:
+      return "not_finite";
+    case RefuseReason::kSeriesLimit:
+      return "series_limit";
+  }
+  return "unknown";
 }
 
 }  // namespace netpulse::tsdb

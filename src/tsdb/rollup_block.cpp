@@ -7,6 +7,8 @@
 
 #include <netpulse/tsdb/chunk.hpp>
 
+#include "detail/le_codec.hpp"
+
 namespace netpulse::tsdb::detail {
 
 namespace {
@@ -28,10 +30,6 @@ double field(const RollupBucket& b, int i) {
     default:
       return static_cast<double>(b.last_t - b.t);
   }
-}
-
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
 core::Error damaged(std::string_view what) {
@@ -64,9 +62,7 @@ core::Result<std::vector<RollupBucket>> decode_rollup_block(std::string_view byt
   std::array<std::vector<Sample>, kStreams> streams;
   for (int s = 0; s < kStreams; ++s) {
     if (pos + 4 > bytes.size()) return damaged("truncated");
-    std::uint32_t len = 0;
-    for (int i = 0; i < 4; ++i)
-      len |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[pos + i])) << (8 * i);
+    const auto len = load_le<std::uint32_t>(bytes.data() + pos);
     pos += 4;
     if (len > bytes.size() - pos) return damaged("truncated stream");
     auto samples = decode_chunk(bytes.substr(pos, len));

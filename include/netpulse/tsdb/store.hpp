@@ -14,6 +14,9 @@
 //
 // Threads: the Store lives on the event loop (append, select, the index) and hands slow work —
 // decoding for big queries, SQLite reads — to the worker pool and SQLite writes to the db writer.
+// Callbacks: every `done` of an async method is posted to the loop, never called inline — not
+// even a refusal known at once — so a caller may hold locks or iterators across the call and
+// runs its continuation only after the call has returned.
 // Out-of-order samples within ooo_window_ms of a series' newest sample go to a second open chunk
 // per series; a duplicate timestamp with the same value is accepted and ignored, with another
 // value refused. The design and its guarantees are written down in docs/tsdb.md.
@@ -213,17 +216,19 @@ class Store {
   // takes the samples in a handler posted at that moment (so that work overlaps the client's next
   // request) and publishes SamplesAppended then; every read of the store (select, series, labels,
   // stats, ...) first applies whatever is pending, so a read issued after `done` sees the batch.
-  // Errors: kServiceUnavailable (log write failed: nothing from this batch is stored).
+  // Errors: kServiceUnavailable (log write failed: nothing from this batch is stored). The
+  // callback is always posted to the loop, never called inline.
   virtual void append(std::int64_t org_id, std::vector<AppendSample> batch, AppendMode mode,
                       std::function<void(core::Result<AppendResult>)> done) = 0;
   // The same with the keys already made (by make_keyed_batch() or a parser, for `org_id`): the
   // fast path, as the key work is done off the loop. AppendIssue::index is the position in
-  // `batch`.
+  // `batch`. The callback is always posted to the loop, never called inline.
   virtual void append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
                       std::function<void(core::Result<AppendResult>)> done) = 0;
 
   // Reads the samples (or a tier's buckets) of every series matching the request: raw samples
-  // merged from the head and SQLite, sorted, unique times. `done` runs on the loop.
+  // merged from the head and SQLite, sorted, unique times. `done` runs on the loop: the callback
+  // is always posted to the loop, never called inline.
   virtual void select(SelectRequest request,
                       std::function<void(core::Result<std::vector<SeriesData>>)> done) = 0;
 
@@ -242,14 +247,18 @@ class Store {
   virtual const SeriesKey* key_of(SeriesId id) const = 0;
   virtual std::int64_t org_of(SeriesId id) const = 0;
 
-  // Metric metadata; set_metadata() is persisted.
+  // Metric metadata; set_metadata() is persisted (`done` once committed: the callback is always
+  // posted to the loop, never called inline).
   virtual void set_metadata(std::int64_t org_id, MetricMetadata metadata,
                             std::function<void(core::Result<void>)> done) = 0;
   virtual std::optional<MetricMetadata> metadata(std::int64_t org_id,
                                                  std::string_view metric) const = 0;
 
   // Background work, normally run by the store's timers; public so that tests (ManualClock) and
-  // shutdown can run it now. `done` runs on the loop when the work has committed.
+  // shutdown can run it now. `done` runs on the loop when the work has committed (or at once
+  // when there is nothing to do, or a flush or checkpoint is running: flush() then answers ok,
+  // checkpoint() kServiceUnavailable). The callback is always posted to the loop, never called
+  // inline.
   virtual void flush(std::function<void(core::Result<void>)> done) = 0;
   virtual void checkpoint(std::function<void(core::Result<void>)> done) = 0;
   virtual void enforce_retention(std::function<void(core::Result<void>)> done) = 0;
@@ -263,7 +272,9 @@ class Store {
   // of at most retention_batch_rows rows each (stats().purging_series counts down; a purge cut
   // short by a stop goes on at the next start). Series ids are never given again. While a flush
   // or checkpoint is writing, the drop waits for it. The store does this by itself on
-  // core::OrgDeleted when it has an EventBus.
+  // core::OrgDeleted when it has an EventBus. The callback is always posted to the loop, never
+  // called inline; a drop still waiting when close() runs is answered kServiceUnavailable,
+  // posted too (so it is dropped if the loop never runs again).
   virtual void drop_org(std::int64_t org_id, std::function<void(core::Result<void>)> done) = 0;
   // The organizations that have series, ascending (start-up: drop those that no longer exist).
   virtual std::vector<std::int64_t> org_ids() const = 0;

@@ -6,9 +6,9 @@
 // A record is written with one write(2) before the append is acknowledged; after that the bytes
 // are in the kernel's page cache and survive the process (with sync_full they are also fdatasync'd,
 // surviving power loss). Replay reads segments in order and stops a segment at the first record
-// that is short or fails its CRC (a torn write at the tail of the last segment; the tail is
-// truncated). A checkpoint rotates to a new segment; once the checkpoint has committed, the
-// segments before it are deleted.
+// that is short or fails its CRC (normally a torn write at the tail of the last segment); the
+// segment is truncated there. A checkpoint rotates to a new segment; once the checkpoint has
+// committed, the segments before it are deleted. The format is docs/format/append_log.md.
 #pragma once
 
 #include <condition_variable>
@@ -47,8 +47,8 @@ class AppendLog {
   core::Result<void> open(const std::string& dir, bool sync_full);
 
   // Calls `fn(type, payload)` for every record of the segments numbered >= `from_segment`, in
-  // order. A damaged record ends its segment; if it is the last segment, the file is truncated
-  // there so new records follow good ones. Returns the number of records replayed.
+  // order. A damaged record ends its segment, and the file is truncated there (whichever segment it
+  // is) so new records follow good ones. Returns the number of records replayed.
   using RecordFn = std::function<void(LogRecordType, std::string_view)>;
   core::Result<std::size_t> replay(std::uint32_t from_segment, const RecordFn& fn);
 
@@ -61,7 +61,9 @@ class AppendLog {
   core::Result<void> write(std::string_view bytes);
 
   // With sync_full: `done` is called (on the syncer thread) once everything written so far is on
-  // stable storage. Without sync_full: called at once.
+  // stable storage. Without sync_full: called at once, inline. The log has no event loop, so
+  // unlike the faces of the module it does not post: its one caller, the Store, posts the result
+  // to the loop itself (and only asks with sync_full).
   void sync(std::function<void(core::Result<void>)> done);
 
   // Deletes the segments numbered below `segment`.

@@ -4,7 +4,8 @@
 //
 // The six chunks share the buckets' start times and hold, in order: min, max, sum, count, last,
 // and last_t - t (the offset of the last sample in its bucket). Each is a Gorilla chunk, so a
-// regular series costs a few bits per field. Pure functions.
+// regular series costs a few bits per field. Pure functions. The format is
+// docs/format/rollup_block.md.
 #pragma once
 
 #include <string>

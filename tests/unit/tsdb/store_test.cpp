@@ -567,6 +567,62 @@ TEST_CASE("store: the head takes an answered batch by itself a moment later", "[
   CHECK(seen == batch.size());
 }
 
+TEST_CASE("store: every callback is posted to the loop, never called inline", "[tsdb][store]") {
+  Fixture f;
+  f.options.max_batch_samples = 2;
+  f.open();
+  const Timestamp t = f.now();
+  // Each of these calls has its answer at once (a refusal, nothing to do, a small read from
+  // memory, the log written): the answer still comes from the loop, after the call returned.
+  auto check = [&](const char* what, const auto& call) {
+    INFO(what);
+    std::optional<bool> answered;
+    call([&](auto) { answered = true; });
+    CHECK_FALSE(answered);
+    (void)f.wait(answered);
+  };
+  check("enforce_retention, nothing stored",
+        [&](auto cb) { f.store->enforce_retention(std::move(cb)); });
+  check("append, stored", [&](auto cb) {
+    f.store->append(1, {sample("m", {}, t, 1)}, AppendMode::kAllOrNothing, std::move(cb));
+  });
+  check("append, batch refused", [&](auto cb) {
+    f.store->append(1, {sample("m", {}, t + 1, NAN)}, AppendMode::kAllOrNothing, std::move(cb));
+  });
+  check("append, batch too large", [&](auto cb) {
+    f.store->append(
+        1, {sample("m", {}, t + 1, 1), sample("m", {}, t + 2, 2), sample("m", {}, t + 3, 3)},
+        AppendMode::kPartial, std::move(cb));
+  });
+  check("select, end before start", [&](auto cb) {
+    tsdb::SelectRequest req;
+    req.org_id = 1;
+    req.start = t;
+    req.end = t - 1;
+    f.store->select(std::move(req), std::move(cb));
+  });
+  check("select, small read from memory", [&](auto cb) {
+    tsdb::SelectRequest req;
+    req.org_id = 1;
+    req.selectors.push_back(*tsdb::Selector::parse("m"));
+    req.start = t - kMin;
+    req.end = t + kMin;
+    f.store->select(std::move(req), std::move(cb));
+  });
+  // A new series makes the flush write; the checkpoint asked for meanwhile is refused at once.
+  f.append(1, {sample("other", {}, t, 1)});
+  std::optional<core::Result<void>> flushed;
+  f.store->flush([&](core::Result<void> r) { flushed = std::move(r); });
+  check("checkpoint while a flush writes", [&](auto cb) { f.store->checkpoint(std::move(cb)); });
+  check("flush while a flush writes", [&](auto cb) { f.store->flush(std::move(cb)); });
+  REQUIRE(f.wait(flushed));
+  check("flush, nothing to write", [&](auto cb) { f.store->flush(std::move(cb)); });
+  REQUIRE(f.store->close());
+  check("append, store closed", [&](auto cb) {
+    f.store->append(1, {sample("m", {}, t + 5, 1)}, AppendMode::kAllOrNothing, std::move(cb));
+  });
+}
+
 TEST_CASE("store: a series that stops arriving is stale once, and fresh again on data",
           "[tsdb][store]") {
   Fixture f;

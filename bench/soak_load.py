@@ -782,7 +782,7 @@ class Sampler:
         chunks = sealed_chunks(os.path.join(d, "netpulse.db"))
         row["chunks"] = chunks if chunks is not None else float("nan")
         # What the tsdb holds for its samples, by design: the chunk bytes it reports, and the
-        # store's 16-byte entry per sealed chunk in memory (src/tsdb/store.cpp, MemChunk; exact
+        # store's 16-byte entry per sealed chunk in memory (src/tsdb/detail/store_impl.hpp, MemChunk; exact
         # capacity) for every chunk sealed in the last 24 hours (beyond tsdb.head_max_mb it keeps
         # fewer, and this overstates it).
         head = row["head"] if row["head"] == row["head"] else 0.0

@@ -172,31 +172,7 @@ class InventoryImpl final : public Inventory {
       groups_.emplace(g.id, std::move(g));
     }
     for (auto& row : *rows) put(std::move(row));
-    auto oids = db_.read([&](db::Connection& c) -> core::Result<std::vector<CustomOid>> {
-      auto st = c.prepare(
-          "SELECT id, org_id, device_id, device_type, oid, metric, kind, scale, unit, created_at "
-          "FROM custom_oids ORDER BY id");
-      if (!st) return st.error();
-      std::vector<CustomOid> out;
-      while (true) {
-        auto more = st->step();
-        if (!more) return more.error();
-        if (!*more) break;
-        CustomOid o;
-        o.id = st->get_int64(0);
-        o.org_id = st->get_int64(1);
-        o.device_id = st->get_optional_int64(2);
-        if (auto t = st->get_optional_text(3)) o.device_type = parse_device_type(*t);
-        o.oid = st->get_text(4);
-        o.metric = st->get_text(5);
-        o.counter = st->get_text(6) == "counter";
-        o.scale = st->get_double(7);
-        o.unit = st->get_text(8);
-        o.created_at = st->get_int64(9);
-        out.push_back(std::move(o));
-      }
-      return out;
-    });
+    auto oids = db_.read([&](db::Connection& c) { return detail::load_custom_oids(c); });
     if (!oids) return std::move(oids).error();
     for (auto& o : *oids) custom_oids_[o.id] = std::move(o);
     auto checks = db_.read([&](db::Connection& c) { return detail::load_service_checks(c); });
@@ -319,10 +295,9 @@ class InventoryImpl final : public Inventory {
     const auto org = scope.org_id();
     db_.write(
         [id, org](db::Connection& c) -> core::Result<void> {
-          auto st = c.prepare("DELETE FROM devices WHERE id = ?1 AND org_id = ?2");
-          if (!st) return st.error();
-          if (auto r = st->bind(1, id).bind(2, org).run(); !r) return r;
-          if (c.changes() == 0) return not_found(id);
+          auto deleted = detail::delete_device(c, id, org);
+          if (!deleted) return deleted.error();
+          if (!*deleted) return not_found(id);
           return core::ok();
         },
         loop_,
@@ -432,28 +407,18 @@ class InventoryImpl final : public Inventory {
     const auto limit = options_.max_groups_per_org;
     db_.write<Group>(
         [g, limit](db::Connection& c) mutable -> core::Result<Group> {
-          if (auto r = check_group_name_free(c, g.org_id, g.name, 0); !r) return r.error();
-          auto count = c.prepare("SELECT COUNT(*) FROM device_groups WHERE org_id = ?1");
-          if (!count) return count.error();
-          count->bind(1, g.org_id);
-          if (auto row = count->step(); !row) return row.error();
-          if (static_cast<std::size_t>(count->get_int64(0)) >= limit) {
+          if (auto r = detail::check_group_name_free(c, g.org_id, g.name, 0); !r) {
+            return r.error();
+          }
+          auto count = detail::count_groups(c, g.org_id);
+          if (!count) return std::move(count).error();
+          if (static_cast<std::size_t>(*count) >= limit) {
             return core::Error(core::Errc::kConflict, "the organization has reached its limit of " +
                                                           std::to_string(limit) + " groups");
           }
-          auto st = c.prepare(
-              "INSERT INTO device_groups (org_id, name, description, created_at, updated_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?4)");
-          if (!st) return st.error();
-          if (auto r = st->bind(1, g.org_id)
-                           .bind(2, g.name)
-                           .bind(3, g.description)
-                           .bind(4, g.created_at)
-                           .run();
-              !r) {
-            return r.error();
-          }
-          g.id = c.last_insert_rowid();
+          auto id = detail::insert_group(c, g);
+          if (!id) return std::move(id).error();
+          g.id = *id;
           return g;
         },
         loop_,
@@ -485,21 +450,12 @@ class InventoryImpl final : public Inventory {
     g.updated_at = clock_.unix_seconds();
     db_.write<Group>(
         [g](db::Connection& c) -> core::Result<Group> {
-          if (auto r = check_group_name_free(c, g.org_id, g.name, g.id); !r) return r.error();
-          auto st = c.prepare(
-              "UPDATE device_groups SET name = ?2, description = ?3, updated_at = ?4 "
-              "WHERE id = ?1 AND org_id = ?5");
-          if (!st) return st.error();
-          if (auto r = st->bind(1, g.id)
-                           .bind(2, g.name)
-                           .bind(3, g.description)
-                           .bind(4, g.updated_at)
-                           .bind(5, g.org_id)
-                           .run();
-              !r) {
+          if (auto r = detail::check_group_name_free(c, g.org_id, g.name, g.id); !r) {
             return r.error();
           }
-          if (c.changes() == 0) return group_not_found(g.id);
+          auto updated = detail::update_group(c, g);
+          if (!updated) return std::move(updated).error();
+          if (!*updated) return group_not_found(g.id);
           return g;
         },
         loop_,
@@ -524,10 +480,9 @@ class InventoryImpl final : public Inventory {
     const auto org = scope.org_id();
     db_.write(
         [id, org](db::Connection& c) -> core::Result<void> {
-          auto st = c.prepare("DELETE FROM device_groups WHERE id = ?1 AND org_id = ?2");
-          if (!st) return st.error();
-          if (auto r = st->bind(1, id).bind(2, org).run(); !r) return r;
-          if (c.changes() == 0) return group_not_found(id);
+          auto deleted = detail::delete_group(c, id, org);
+          if (!deleted) return deleted.error();
+          if (!*deleted) return group_not_found(id);
           return core::ok();
         },
         loop_,
@@ -576,15 +531,7 @@ class InventoryImpl final : public Inventory {
     const auto last_seen = d.last_seen;
     write_quietly("device status",
                   [device_id, status, at, last_seen](db::Connection& c) -> core::Result<void> {
-                    auto st = c.prepare(
-                        "UPDATE devices SET status = ?2, status_changed_at = ?3, last_seen = ?4 "
-                        "WHERE id = ?1");
-                    if (!st) return st.error();
-                    return st->bind(1, device_id)
-                        .bind(2, device_status_name(status))
-                        .bind(3, at)
-                        .bind(4, last_seen)
-                        .run();
+                    return detail::store_status(c, device_id, status, at, last_seen);
                   });
     publish_status_change(it->second, before);
   }
@@ -607,19 +554,7 @@ class InventoryImpl final : public Inventory {
     d = std::move(next);
     if (!changed) return;  // uptime alone is not worth a write; it is in memory
     write_quietly("device system info", [d](db::Connection& c) -> core::Result<void> {
-      auto st = c.prepare(
-          "UPDATE devices SET sys_descr = ?2, sys_object_id = ?3, vendor = ?4, model = ?5, "
-          "os = ?6, location = ?7, uptime_s = ?8 WHERE id = ?1");
-      if (!st) return st.error();
-      return st->bind(1, d.id)
-          .bind(2, d.sys_descr)
-          .bind(3, d.sys_object_id)
-          .bind(4, d.vendor)
-          .bind(5, d.model)
-          .bind(6, d.os)
-          .bind(7, d.location)
-          .bind(8, d.uptime_s)
-          .run();
+      return detail::store_system_info(c, d);
     });
   }
 
@@ -645,26 +580,9 @@ class InventoryImpl final : public Inventory {
     in.created_at = clock_.unix_seconds();
     db_.write<CustomOid>(
         [in](db::Connection& c) mutable -> core::Result<CustomOid> {
-          auto st = c.prepare(
-              "INSERT INTO custom_oids (org_id, device_id, device_type, oid, metric, kind, scale, "
-              "unit, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-          if (!st) return st.error();
-          std::optional<std::string> type;
-          if (in.device_type) type = std::string(device_type_name(*in.device_type));
-          if (auto r = st->bind(1, in.org_id)
-                           .bind(2, in.device_id)
-                           .bind(3, type)
-                           .bind(4, in.oid)
-                           .bind(5, in.metric)
-                           .bind(6, in.counter ? "counter" : "gauge")
-                           .bind(7, in.scale)
-                           .bind(8, in.unit)
-                           .bind(9, in.created_at)
-                           .run();
-              !r) {
-            return r.error();
-          }
-          in.id = c.last_insert_rowid();
+          auto id = detail::insert_custom_oid(c, in);
+          if (!id) return std::move(id).error();
+          in.id = *id;
           return in;
         },
         loop_,
@@ -686,9 +604,7 @@ class InventoryImpl final : public Inventory {
     const auto org = scope.org_id();
     db_.write(
         [id, org](db::Connection& c) -> core::Result<void> {
-          auto st = c.prepare("DELETE FROM custom_oids WHERE id = ?1 AND org_id = ?2");
-          if (!st) return st.error();
-          return st->bind(1, id).bind(2, org).run();
+          return detail::delete_custom_oid(c, id, org);
         },
         loop_,
         [this, id, done = std::move(done)](core::Result<void> r) {
@@ -761,10 +677,9 @@ class InventoryImpl final : public Inventory {
     }
     db_.write(
         [id, device_id](db::Connection& c) -> core::Result<void> {
-          auto st = c.prepare("DELETE FROM service_checks WHERE id = ?1 AND device_id = ?2");
-          if (!st) return st.error();
-          if (auto r = st->bind(1, id).bind(2, device_id).run(); !r) return r;
-          if (c.changes() == 0) return check_not_found(device_id, id);
+          auto deleted = detail::delete_service_check(c, id, device_id);
+          if (!deleted) return deleted.error();
+          if (!*deleted) return check_not_found(device_id, id);
           return core::ok();
         },
         loop_,
@@ -811,69 +726,11 @@ class InventoryImpl final : public Inventory {
 
   core::Result<core::PageOf<DeviceEvent>> list_events(core::OrgScope scope, const EventFilter& f,
                                                       core::Page page) const override {
-    std::string where = " WHERE org_id = ?1";
-    if (f.device_id) where += " AND device_id = ?2";
-    if (f.kind) where += " AND kind = ?3";
-    if (f.severity) where += " AND severity = ?4";
-    if (f.since) where += " AND at >= ?5";
-    if (f.until) where += " AND at < ?6";
-    auto bind = [&](db::Statement& st) {
-      st.bind(1, scope.org_id());
-      if (f.device_id) st.bind(2, *f.device_id);
-      if (f.kind) st.bind(3, *f.kind);
-      if (f.severity) st.bind(4, event_severity_name(*f.severity));
-      if (f.since) st.bind(5, *f.since);
-      if (f.until) st.bind(6, *f.until);
-    };
-    return db_.read([&](db::Connection& c) -> core::Result<core::PageOf<DeviceEvent>> {
-      core::PageOf<DeviceEvent> out;
-      auto count = c.prepare("SELECT COUNT(*) FROM device_events" + where);
-      if (!count) return count.error();
-      bind(*count);
-      if (auto r = count->step(); !r) return r.error();
-      out.total = count->get_int64(0);
-      auto st = c.prepare(
-          "SELECT id, org_id, device_id, at, kind, severity, message, details FROM device_events" +
-          where + " ORDER BY at DESC, id DESC LIMIT ?7 OFFSET ?8");
-      if (!st) return st.error();
-      bind(*st);
-      st->bind(7, page.per_page);
-      st->bind(8, static_cast<std::int64_t>(page.page - 1) * page.per_page);
-      while (true) {
-        auto row = st->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        DeviceEvent e;
-        e.id = st->get_int64(0);
-        e.org_id = st->get_int64(1);
-        e.device_id = st->get_optional_int64(2);
-        e.at = st->get_int64(3);
-        e.kind = st->get_text(4);
-        e.severity = parse_event_severity(st->get_text(5)).value_or(EventSeverity::kInfo);
-        e.message = st->get_text(6);
-        e.details_json = st->get_text(7);
-        out.items.push_back(std::move(e));
-      }
-      return out;
-    });
+    return db_.read(
+        [&](db::Connection& c) { return detail::query_events(c, scope.org_id(), f, page); });
   }
 
  private:
-  static core::Result<void> check_group_name_free(db::Connection& c, std::int64_t org,
-                                                  const std::string& name, std::int64_t except) {
-    auto st =
-        c.prepare("SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2 AND id <> ?3");
-    if (!st) return st.error();
-    st->bind(1, org).bind(2, name).bind(3, except);
-    auto row = st->step();
-    if (!row) return row.error();
-    if (*row) {
-      return core::Error(core::Errc::kConflict, "a group named \"" + name + "\" already exists",
-                         {{"field", "name"}, {"group_id", st->get_int64(0)}});
-    }
-    return core::ok();
-  }
-
   template <class T>
   void fail(Callback<T>& done, core::Error e) {
     boost::asio::post(loop_,
@@ -1102,49 +959,17 @@ class InventoryImpl final : public Inventory {
     if (pending_events_.empty()) return;
     auto batch = std::move(pending_events_);
     pending_events_.clear();
-    write_quietly(
-        "device events",
-        [batch = std::move(batch),
-         orphaned = events_orphaned_](db::Connection& c) -> core::Result<void> {
-          // One event that can no longer be stored (its organization was deleted while it waited:
-          // the foreign key fails) is skipped and counted, so it does not take the events of other
-          // organizations in the batch with it.
-          auto st = c.prepare(
-              "INSERT INTO device_events (org_id, device_id, at, kind, severity, message, details) "
-              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM organizations WHERE "
-              "id = ?1)");
-          if (!st) return st.error();
-          auto exists = c.prepare("SELECT 1 FROM devices WHERE id = ?1 AND org_id = ?2");
-          if (!exists) return exists.error();
-          for (auto& e : batch) {
-            // A device deleted meanwhile: keep the event without it rather than fail the batch.
-            bool device_exists = false;
-            if (e.device_id) {
-              exists->reset();
-              exists->bind(1, *e.device_id).bind(2, e.org_id);
-              auto row = exists->step();
-              if (!row) return row.error();
-              device_exists = *row;
-            }
-            st->reset();
-            st->bind(1, e.org_id);
-            // (Not through a copied std::optional: GCC 12 at -O3 calls it maybe-uninitialized.)
-            if (device_exists) {
-              st->bind(2, *e.device_id);
-            } else {
-              st->bind(2, std::nullopt);
-            }
-            auto r = st->bind(3, e.at)
-                         .bind(4, e.kind)
-                         .bind(5, event_severity_name(e.severity))
-                         .bind(6, e.message)
-                         .bind(7, e.details_json)
-                         .run();
-            if (!r && r.error().code != core::Errc::kConflict) return r;
-            if ((!r || c.changes() == 0) && orphaned) orphaned->inc();
-          }
-          return core::ok();
-        });
+    write_quietly("device events",
+                  [batch = std::move(batch),
+                   orphaned = events_orphaned_](db::Connection& c) -> core::Result<void> {
+                    // One event that can no longer be stored (its organization was deleted while it
+                    // waited: the foreign key fails) is skipped and counted, so it does not take
+                    // the events of other organizations in the batch with it.
+                    std::size_t skipped = 0;
+                    auto r = detail::insert_events(c, batch, skipped);
+                    if (skipped > 0 && orphaned) orphaned->inc(static_cast<double>(skipped));
+                    return r;
+                  });
   }
 
   // Deletes events past their retention, at most once an hour.
@@ -1154,9 +979,7 @@ class InventoryImpl final : public Inventory {
     last_expiry_ = now;
     const auto cutoff = now - options_.event_retention_days * 86'400;
     write_quietly("event retention", [cutoff](db::Connection& c) -> core::Result<void> {
-      auto st = c.prepare("DELETE FROM device_events WHERE at < ?1");
-      if (!st) return st.error();
-      return st->bind(1, cutoff).run();
+      return detail::delete_events_before(c, cutoff);
     });
   }
 
@@ -1172,13 +995,7 @@ class InventoryImpl final : public Inventory {
     last_seen_dirty_.clear();
     write_quietly("last_seen",
                   [updates = std::move(updates)](db::Connection& c) -> core::Result<void> {
-                    auto st = c.prepare("UPDATE devices SET last_seen = ?2 WHERE id = ?1");
-                    if (!st) return st.error();
-                    for (auto [id, at] : updates) {
-                      if (auto r = st->bind(1, id).bind(2, at).run(); !r) return r;
-                      st->reset();
-                    }
-                    return core::ok();
+                    return detail::store_last_seen(c, updates);
                   });
   }
 

@@ -38,15 +38,6 @@ std::string secrets_binding(std::int64_t org_id);
 // Every device (or only `only_id`), with tags, groups, parents and opened secrets.
 core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const SecretBox& box,
                                                   std::optional<std::int64_t> only_id = {});
-// Every group (or only `only_id`), with member counts.
-core::Result<std::vector<Group>> load_groups(db::Connection& c,
-                                             std::optional<std::int64_t> only_id = {});
-
-// The ids of the organization's groups named `names` (sorted), or kInvalidInput naming `field`
-// and the first unknown group.
-core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
-                                                          const std::vector<std::string>& names,
-                                                          std::string_view field);
 
 // kDeviceAlreadyExists when another device (not `except_id`) of the organization has `address`.
 core::Result<void> check_address_free(db::Connection& c, std::int64_t org_id,
@@ -101,8 +92,16 @@ core::Result<void> store_system_info(db::Connection& c, const Device& d);
 core::Result<void> store_last_seen(db::Connection& c,
                                    const std::vector<std::pair<std::int64_t, std::int64_t>>& seen);
 
-// --- groups ------------------------------------------------------------------------------------
+// --- groups (groups_sql.cpp) -------------------------------------------------------------------
 
+// Every group (or only `only_id`), with member counts.
+core::Result<std::vector<Group>> load_groups(db::Connection& c,
+                                             std::optional<std::int64_t> only_id = {});
+// The ids of the organization's groups named `names` (sorted), or kInvalidInput naming `field`
+// and the first unknown group.
+core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
+                                                          const std::vector<std::string>& names,
+                                                          std::string_view field);
 // The id of the organization's group named `name`, or 0 when there is none.
 core::Result<std::int64_t> group_id_by_name(db::Connection& c, std::int64_t org_id,
                                             const std::string& name);
@@ -119,7 +118,7 @@ core::Result<bool> update_group(db::Connection& c, const Group& g);
 // Deletes the organization's group `id` (its members stay, outside it); false when there was none.
 core::Result<bool> delete_group(db::Connection& c, std::int64_t id, std::int64_t org_id);
 
-// --- custom OIDs (migrations/0008_custom_oids.sql) ---------------------------------------------
+// --- custom OIDs (migrations/0008_custom_oids.sql); custom_oids_sql.cpp -------------------------
 
 core::Result<std::vector<CustomOid>> load_custom_oids(db::Connection& c);
 // Inserts a custom OID (id 0 in `o`); returns the new id.
@@ -127,7 +126,7 @@ core::Result<std::int64_t> insert_custom_oid(db::Connection& c, const CustomOid&
 // Deletes the organization's custom OID `id` (nothing when it has none).
 core::Result<void> delete_custom_oid(db::Connection& c, std::int64_t id, std::int64_t org_id);
 
-// --- service checks (migrations/0009_service_checks.sql) ---------------------------------------
+// --- service checks (migrations/0009_service_checks.sql); service_checks_sql.cpp ---------------
 
 core::Result<std::vector<ServiceCheck>> load_service_checks(db::Connection& c);
 // Inside the write transaction: the device exists in the check's organization

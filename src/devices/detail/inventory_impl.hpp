@@ -117,7 +117,7 @@ class InventoryImpl final : public Inventory {
   void record_system_info(std::int64_t device_id, const SystemInfo& info) override;
   std::vector<Device> find_by_address(std::string_view address) const override;
 
-  // --- the event log (event_log.cpp) ---
+  // --- the event log: delegated to event_log_ (inventory.cpp) ---
   void record_event(DeviceEvent event) override;
   core::Result<core::PageOf<DeviceEvent>> list_events(core::OrgScope scope, const EventFilter& f,
                                                       core::Page page) const override;

@@ -457,17 +457,25 @@ class Importer {
 
   core::Result<std::int64_t> group_id(const std::string& name) {
     if (auto it = group_ids_.find(name); it != group_ids_.end()) return it->second;
-    auto id = group_id_by_name(c_, org_, name);
-    if (!id) return id;
-    group_ids_[name] = *id;
+    auto st = c_.prepare(kSelectGroupIdByName);
+    if (!st) return st.error();
+    st->bind(1, org_).bind(2, name);
+    auto row = st->step();
+    if (!row) return row.error();
+    const std::int64_t id = *row ? st->get_int64(0) : 0;
+    group_ids_[name] = id;
     return id;
   }
 
   core::Result<std::int64_t> existing_id(const std::string& address) {
     if (auto it = ids_by_address_.find(address); it != ids_by_address_.end()) return it->second;
-    auto id = device_id_by_address(c_, org_, address);
-    if (!id) return id;
-    ids_by_address_[address] = *id;
+    auto st = c_.prepare(kSelectDeviceIdByAddress);
+    if (!st) return st.error();
+    st->bind(1, org_).bind(2, address);
+    auto row = st->step();
+    if (!row) return row.error();
+    const std::int64_t id = *row ? st->get_int64(0) : 0;
+    ids_by_address_[address] = id;
     return id;
   }
 

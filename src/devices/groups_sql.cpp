@@ -39,7 +39,7 @@ core::Result<std::vector<Group>> load_groups(db::Connection& c,
 core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
                                                           const std::vector<std::string>& names,
                                                           std::string_view field) {
-  auto st = c.prepare("SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2");
+  auto st = c.prepare(kSelectGroupIdByName);
   if (!st) return st.error();
   std::vector<std::int64_t> ids;
   for (auto& name : names) {
@@ -54,16 +54,6 @@ core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std
   }
   std::sort(ids.begin(), ids.end());
   return ids;
-}
-
-core::Result<std::int64_t> group_id_by_name(db::Connection& c, std::int64_t org_id,
-                                            const std::string& name) {
-  auto st = c.prepare("SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2");
-  if (!st) return st.error();
-  st->bind(1, org_id).bind(2, name);
-  auto row = st->step();
-  if (!row) return row.error();
-  return *row ? st->get_int64(0) : 0;
 }
 
 core::Result<void> check_group_name_free(db::Connection& c, std::int64_t org_id,

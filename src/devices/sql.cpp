@@ -454,16 +454,6 @@ core::Result<bool> delete_device(db::Connection& c, std::int64_t id, std::int64_
   return c.changes() != 0;
 }
 
-core::Result<std::int64_t> device_id_by_address(db::Connection& c, std::int64_t org_id,
-                                                const std::string& address) {
-  auto st = c.prepare("SELECT id FROM devices WHERE org_id = ?1 AND address = ?2");
-  if (!st) return st.error();
-  st->bind(1, org_id).bind(2, address);
-  auto row = st->step();
-  if (!row) return row.error();
-  return *row ? st->get_int64(0) : 0;
-}
-
 core::Result<void> store_status(db::Connection& c, std::int64_t device_id, DeviceStatus status,
                                 std::int64_t changed_at, std::optional<std::int64_t> last_seen) {
   auto st = c.prepare(

@@ -76,9 +76,9 @@ core::Result<std::int64_t> count_devices(db::Connection& c, std::int64_t org_id)
 // Deletes the organization's device `id`; false when it has no such device.
 core::Result<bool> delete_device(db::Connection& c, std::int64_t id, std::int64_t org_id);
 
-// The id of the organization's device at `address` (exact text), or 0 when there is none.
-core::Result<std::int64_t> device_id_by_address(db::Connection& c, std::int64_t org_id,
-                                                const std::string& address);
+// The id of the device of organization ?1 at address ?2 (exact text); no row when there is none.
+inline constexpr std::string_view kSelectDeviceIdByAddress =
+    "SELECT id FROM devices WHERE org_id = ?1 AND address = ?2";
 
 // --- what the pollers report -------------------------------------------------------------------
 
@@ -102,9 +102,9 @@ core::Result<std::vector<Group>> load_groups(db::Connection& c,
 core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
                                                           const std::vector<std::string>& names,
                                                           std::string_view field);
-// The id of the organization's group named `name`, or 0 when there is none.
-core::Result<std::int64_t> group_id_by_name(db::Connection& c, std::int64_t org_id,
-                                            const std::string& name);
+// The id of the group of organization ?1 named ?2; no row when there is none.
+inline constexpr std::string_view kSelectGroupIdByName =
+    "SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2";
 // kConflict (details.field "name", details.group_id) when another group (not `except_id`) of
 // the organization is named `name`.
 core::Result<void> check_group_name_free(db::Connection& c, std::int64_t org_id,

@@ -457,7 +457,7 @@ class Importer {
 
   core::Result<std::int64_t> group_id(const std::string& name) {
     if (auto it = group_ids_.find(name); it != group_ids_.end()) return it->second;
-    auto st = c_.prepare("SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2");
+    auto st = c_.prepare(kSelectGroupIdByName);
     if (!st) return st.error();
     st->bind(1, org_).bind(2, name);
     auto row = st->step();
@@ -469,7 +469,7 @@ class Importer {
 
   core::Result<std::int64_t> existing_id(const std::string& address) {
     if (auto it = ids_by_address_.find(address); it != ids_by_address_.end()) return it->second;
-    auto st = c_.prepare("SELECT id FROM devices WHERE org_id = ?1 AND address = ?2");
+    auto st = c_.prepare(kSelectDeviceIdByAddress);
     if (!st) return st.error();
     st->bind(1, org_).bind(2, address);
     auto row = st->step();

@@ -137,4 +137,12 @@ core::Result<void> update_service_check(db::Connection& c, const ServiceCheck& c
   return st->run();
 }
 
+core::Result<bool> delete_service_check(db::Connection& c, std::int64_t id,
+                                        std::int64_t device_id) {
+  auto st = c.prepare("DELETE FROM service_checks WHERE id = ?1 AND device_id = ?2");
+  if (!st) return st.error();
+  if (auto r = st->bind(1, id).bind(2, device_id).run(); !r) return r.error();
+  return c.changes() != 0;
+}
+
 }  // namespace netpulse::devices::detail

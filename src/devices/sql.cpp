@@ -1,5 +1,7 @@
-// The inventory's SQL; see detail/sql.hpp. Columns are listed once (kDeviceColumns) so that the
-// reader and the writers cannot drift apart.
+// The inventory's SQL for devices and what the pollers report about them; see detail/sql.hpp
+// (groups are in groups_sql.cpp, custom OIDs in custom_oids_sql.cpp, service checks in
+// service_checks_sql.cpp, the event log in event_log_sql.cpp). Columns are listed once
+// (kSelectDevices, bind_columns) so that the reader and the writers cannot drift apart.
 #include "detail/sql.hpp"
 
 #include <algorithm>
@@ -259,54 +261,6 @@ core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const Secre
   return rows;
 }
 
-core::Result<std::vector<Group>> load_groups(db::Connection& c,
-                                             std::optional<std::int64_t> only_id) {
-  std::string sql =
-      "SELECT g.id, g.org_id, g.name, g.description, g.created_at, g.updated_at, "
-      "(SELECT COUNT(*) FROM device_group_members m WHERE m.group_id = g.id) "
-      "FROM device_groups g";
-  sql += only_id ? " WHERE g.id = ?1" : " ORDER BY g.id";
-  auto st = c.prepare(sql);
-  if (!st) return st.error();
-  if (only_id) st->bind(1, *only_id);
-  std::vector<Group> out;
-  while (true) {
-    auto more = st->step();
-    if (!more) return more.error();
-    if (!*more) break;
-    Group g;
-    g.id = st->get_int64(0);
-    g.org_id = st->get_int64(1);
-    g.name = st->get_text(2);
-    g.description = st->get_text(3);
-    g.created_at = st->get_int64(4);
-    g.updated_at = st->get_int64(5);
-    g.device_count = st->get_int64(6);
-    out.push_back(std::move(g));
-  }
-  return out;
-}
-
-core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
-                                                          const std::vector<std::string>& names,
-                                                          std::string_view field) {
-  auto st = c.prepare("SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2");
-  if (!st) return st.error();
-  std::vector<std::int64_t> ids;
-  for (auto& name : names) {
-    st->bind(1, org_id).bind(2, name);
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) {
-      return core::invalid_field(field, "there is no group named \"" + name + "\"");
-    }
-    ids.push_back(st->get_int64(0));
-    st->reset();
-  }
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
-
 core::Result<void> check_address_free(db::Connection& c, std::int64_t org_id,
                                       const std::string& address, std::int64_t except_id) {
   auto st =
@@ -491,6 +445,53 @@ core::Result<std::int64_t> count_devices(db::Connection& c, std::int64_t org_id)
   auto row = st->step();
   if (!row) return row.error();
   return st->get_int64(0);
+}
+
+core::Result<bool> delete_device(db::Connection& c, std::int64_t id, std::int64_t org_id) {
+  auto st = c.prepare("DELETE FROM devices WHERE id = ?1 AND org_id = ?2");
+  if (!st) return st.error();
+  if (auto r = st->bind(1, id).bind(2, org_id).run(); !r) return r.error();
+  return c.changes() != 0;
+}
+
+core::Result<void> store_status(db::Connection& c, std::int64_t device_id, DeviceStatus status,
+                                std::int64_t changed_at, std::optional<std::int64_t> last_seen) {
+  auto st = c.prepare(
+      "UPDATE devices SET status = ?2, status_changed_at = ?3, last_seen = ?4 "
+      "WHERE id = ?1");
+  if (!st) return st.error();
+  return st->bind(1, device_id)
+      .bind(2, device_status_name(status))
+      .bind(3, changed_at)
+      .bind(4, last_seen)
+      .run();
+}
+
+core::Result<void> store_system_info(db::Connection& c, const Device& d) {
+  auto st = c.prepare(
+      "UPDATE devices SET sys_descr = ?2, sys_object_id = ?3, vendor = ?4, model = ?5, "
+      "os = ?6, location = ?7, uptime_s = ?8 WHERE id = ?1");
+  if (!st) return st.error();
+  return st->bind(1, d.id)
+      .bind(2, d.sys_descr)
+      .bind(3, d.sys_object_id)
+      .bind(4, d.vendor)
+      .bind(5, d.model)
+      .bind(6, d.os)
+      .bind(7, d.location)
+      .bind(8, d.uptime_s)
+      .run();
+}
+
+core::Result<void> store_last_seen(db::Connection& c,
+                                   const std::vector<std::pair<std::int64_t, std::int64_t>>& seen) {
+  auto st = c.prepare("UPDATE devices SET last_seen = ?2 WHERE id = ?1");
+  if (!st) return st.error();
+  for (auto [id, at] : seen) {
+    if (auto r = st->bind(1, id).bind(2, at).run(); !r) return r;
+    st->reset();
+  }
+  return core::ok();
 }
 
 }  // namespace netpulse::devices::detail

@@ -7,8 +7,9 @@
 // cannot together break a rule that each alone keeps. The in-memory copy is updated when the
 // write has committed, then DeviceChanged / DeviceStatusChanged go on the event bus.
 //
-// Threading: every method is called on the event loop thread given to open(); callbacks run
-// there. Reads are answered from memory.
+// Threading: every method is called on the event loop thread given to open(). Callbacks are
+// always posted to the loop, never called inline (an error found before any write too). Reads
+// are answered from memory, except list_events (a blocking, indexed database read).
 #pragma once
 
 #include <cstdint>
@@ -82,11 +83,13 @@ class Inventory {
   // kInvalidInput naming the field; kOutboundDenied for an address literal the outbound policy
   // refuses (details.field "address"); kDeviceAlreadyExists (409) for an address the
   // organization already has; kConflict for a parent link that would close a cycle (details.path
-  // lists it).
+  // lists it) or past max_devices_per_org devices.
   virtual void create(core::OrgScope scope, NewDevice device, Callback<Device> done) = 0;
+  // As create (but for the device limit), and kDeviceNotFound.
   virtual void update(core::OrgScope scope, std::int64_t id, DevicePatch patch,
                       Callback<Device> done) = 0;
-  // Also removes the device's parent links in both directions.
+  // Also removes the device's parent links in both directions, and its custom OIDs, service
+  // checks and events (ON DELETE CASCADE). kDeviceNotFound.
   virtual void remove(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
 
   // All-or-nothing CSV import (docs/devices.md has the columns). Every row is validated; with any
@@ -100,7 +103,7 @@ class Inventory {
   virtual core::Result<Group> get_group(core::OrgScope scope, std::int64_t id) const = 0;
   virtual core::Result<core::PageOf<Group>> list_groups(core::OrgScope scope,
                                                         core::Page page) const = 0;
-  // Group names are unique per organization (kConflict).
+  // Group names are unique per organization (kConflict); kConflict past max_groups_per_org groups.
   virtual void create_group(core::OrgScope scope, std::string name, std::string description,
                             Callback<Group> done) = 0;
   virtual void update_group(core::OrgScope scope, std::int64_t id, GroupPatch patch,
@@ -110,7 +113,8 @@ class Inventory {
 
   // --- custom SNMP objects (org-scoped) -------------------------------------------------------
   // At most 64 per device and per type; the OID must be dotted numeric, the metric a Prometheus
-  // name, the scale finite and non-zero. kInvalidInput naming the field; kDeviceNotFound.
+  // name, the scale finite and non-zero. kInvalidInput naming the field; kDeviceNotFound;
+  // kConflict past the 64.
   virtual void add_custom_oid(core::OrgScope scope, CustomOid oid, Callback<CustomOid> done) = 0;
   virtual void remove_custom_oid(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
   virtual std::vector<CustomOid> list_custom_oids(core::OrgScope scope) const = 0;
@@ -146,7 +150,7 @@ class Inventory {
   // Records a poll's verdict: status (up / down / unreachable) and, when up, last_seen = `at`.
   // Publishes DeviceStatusChanged when the shown status changes. Persisted through the writer
   // (a change of status at once; last_seen alone in one batch every 30 s, kLastSeenFlush in
-  // src/devices/inventory.cpp: not an option).
+  // src/devices/detail/inventory_impl.hpp: not an option).
   virtual void record_status(std::int64_t device_id, DeviceStatus status, std::int64_t at) = 0;
   // Stores what SNMP's system group says (sys_descr, sysObjectID, vendor/model/os, uptime).
   virtual void record_system_info(std::int64_t device_id, const SystemInfo& info) = 0;
@@ -157,14 +161,16 @@ class Inventory {
 
   // --- the event log -------------------------------------------------------------------------
   // Queues an event for the log (fire and forget; at most event_queue_max waiting, beyond that
-  // dropped and counted in netpulse_device_events_dropped_total). Status changes are logged by
-  // the inventory itself.
+  // dropped and counted in netpulse_device_events_dropped_total; an event of an organization
+  // deleted since start is dropped too). Written in one batch per turn of the loop; kept
+  // event_retention_days. Status changes are logged by the inventory itself.
   virtual void record_event(DeviceEvent event) = 0;
   // Newest first. An indexed read.
   virtual core::Result<core::PageOf<DeviceEvent>> list_events(core::OrgScope scope,
                                                               const EventFilter& filter,
                                                               core::Page page) const = 0;
 
+  // Devices of every organization.
   virtual std::size_t device_count() const = 0;
 };
 

@@ -1,7 +1,8 @@
-// The inventory's rows in SQLite (migrations/0006_devices.sql): loading, writing, and the checks
-// that must run inside the write transaction (address uniqueness, group names, parent cycles).
-// Every function takes the connection it runs on; writes run on the db writer thread. Private to
-// the devices module.
+// The inventory's rows in SQLite (migrations/0006_devices.sql and after): loading, writing, and
+// the checks that must run inside the write transaction (address uniqueness, group names, parent
+// cycles). Every SQL statement of the devices module is behind a function here. Every function
+// takes the connection it runs on; writes run on the db writer thread. Private to the devices
+// module.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include <netpulse/core/result.hpp>
+#include <netpulse/core/tenancy.hpp>
 #include <netpulse/db/statement.hpp>
 #include <netpulse/devices/types.hpp>
 
@@ -36,15 +38,6 @@ std::string secrets_binding(std::int64_t org_id);
 // Every device (or only `only_id`), with tags, groups, parents and opened secrets.
 core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const SecretBox& box,
                                                   std::optional<std::int64_t> only_id = {});
-// Every group (or only `only_id`), with member counts.
-core::Result<std::vector<Group>> load_groups(db::Connection& c,
-                                             std::optional<std::int64_t> only_id = {});
-
-// The ids of the organization's groups named `names` (sorted), or kInvalidInput naming `field`
-// and the first unknown group.
-core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
-                                                          const std::vector<std::string>& names,
-                                                          std::string_view field);
 
 // kDeviceAlreadyExists when another device (not `except_id`) of the organization has `address`.
 core::Result<void> check_address_free(db::Connection& c, std::int64_t org_id,
@@ -80,7 +73,60 @@ core::Result<void> update_device(db::Connection& c, const SecretBox& box, const 
 
 core::Result<std::int64_t> count_devices(db::Connection& c, std::int64_t org_id);
 
-// --- service checks (migrations/0009_service_checks.sql) ---------------------------------------
+// Deletes the organization's device `id`; false when it has no such device.
+core::Result<bool> delete_device(db::Connection& c, std::int64_t id, std::int64_t org_id);
+
+// The id of the device of organization ?1 at address ?2 (exact text); no row when there is none.
+inline constexpr std::string_view kSelectDeviceIdByAddress =
+    "SELECT id FROM devices WHERE org_id = ?1 AND address = ?2";
+
+// --- what the pollers report -------------------------------------------------------------------
+
+// Stores a change of polled status with when it changed and the device's last_seen.
+core::Result<void> store_status(db::Connection& c, std::int64_t device_id, DeviceStatus status,
+                                std::int64_t changed_at, std::optional<std::int64_t> last_seen);
+// Stores what SNMP's system group said: sys_descr, sys_object_id, vendor, model, os, location
+// and uptime_s of `d` (by d.id).
+core::Result<void> store_system_info(db::Connection& c, const Device& d);
+// Stores last_seen for each (device id, Unix seconds).
+core::Result<void> store_last_seen(db::Connection& c,
+                                   const std::vector<std::pair<std::int64_t, std::int64_t>>& seen);
+
+// --- groups (groups_sql.cpp) -------------------------------------------------------------------
+
+// Every group (or only `only_id`), with member counts.
+core::Result<std::vector<Group>> load_groups(db::Connection& c,
+                                             std::optional<std::int64_t> only_id = {});
+// The ids of the organization's groups named `names` (sorted), or kInvalidInput naming `field`
+// and the first unknown group.
+core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
+                                                          const std::vector<std::string>& names,
+                                                          std::string_view field);
+// The id of the group of organization ?1 named ?2; no row when there is none.
+inline constexpr std::string_view kSelectGroupIdByName =
+    "SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2";
+// kConflict (details.field "name", details.group_id) when another group (not `except_id`) of
+// the organization is named `name`.
+core::Result<void> check_group_name_free(db::Connection& c, std::int64_t org_id,
+                                         const std::string& name, std::int64_t except_id);
+core::Result<std::int64_t> count_groups(db::Connection& c, std::int64_t org_id);
+// Inserts a group (id 0 in `g`; created_at is also its updated_at); returns the new id.
+core::Result<std::int64_t> insert_group(db::Connection& c, const Group& g);
+// Rewrites name, description and updated_at of the group g.id of g.org_id; false when the
+// organization has no such group.
+core::Result<bool> update_group(db::Connection& c, const Group& g);
+// Deletes the organization's group `id` (its members stay, outside it); false when there was none.
+core::Result<bool> delete_group(db::Connection& c, std::int64_t id, std::int64_t org_id);
+
+// --- custom OIDs (migrations/0008_custom_oids.sql); custom_oids_sql.cpp -------------------------
+
+core::Result<std::vector<CustomOid>> load_custom_oids(db::Connection& c);
+// Inserts a custom OID (id 0 in `o`); returns the new id.
+core::Result<std::int64_t> insert_custom_oid(db::Connection& c, const CustomOid& o);
+// Deletes the organization's custom OID `id` (nothing when it has none).
+core::Result<void> delete_custom_oid(db::Connection& c, std::int64_t id, std::int64_t org_id);
+
+// --- service checks (migrations/0009_service_checks.sql); service_checks_sql.cpp ---------------
 
 core::Result<std::vector<ServiceCheck>> load_service_checks(db::Connection& c);
 // Inside the write transaction: the device exists in the check's organization
@@ -89,5 +135,21 @@ core::Result<std::vector<ServiceCheck>> load_service_checks(db::Connection& c);
 core::Result<void> check_service_check_rules(db::Connection& c, const ServiceCheck& check);
 core::Result<std::int64_t> insert_service_check(db::Connection& c, const ServiceCheck& check);
 core::Result<void> update_service_check(db::Connection& c, const ServiceCheck& check);
+// Deletes the check `id` of device `device_id`; false when the device has no such check.
+core::Result<bool> delete_service_check(db::Connection& c, std::int64_t id, std::int64_t device_id);
+
+// --- the event log (migrations/0007_device_events.sql); event_log_sql.cpp ----------------------
+
+// Inserts the events one by one. An event whose organization is gone (deleted while the event
+// waited) is not stored: it is skipped and added to `orphaned`, so it does not fail the others.
+// An event whose device is gone is stored without its device_id. On an error, `orphaned` counts
+// the events skipped before it.
+core::Result<void> insert_events(db::Connection& c, const std::vector<DeviceEvent>& events,
+                                 std::size_t& orphaned);
+// Deletes the events older than `cutoff` (Unix seconds).
+core::Result<void> delete_events_before(db::Connection& c, std::int64_t cutoff);
+// The organization's events that pass `filter`, newest first, one page of them.
+core::Result<core::PageOf<DeviceEvent>> query_events(db::Connection& c, std::int64_t org_id,
+                                                     const EventFilter& filter, core::Page page);
 
 }  // namespace netpulse::devices::detail

@@ -58,13 +58,12 @@ class StoreUnderTest {
     dir_ = pattern;
     db::Options o;
     o.path = dir_ + "/np.db";
-    auto opened = db::Database::open(o, clock_, log_, &metrics_);
+    auto opened = db::Database::open(o, env());
     if (!opened) die("database: " + opened.error().message);
     db_ = std::move(opened).value();
     tsdb::StoreOptions options;
     options.dir = dir_ + "/tsdb";
-    auto store = tsdb::Store::open(options, *db_, clock_, log_, &metrics_, &bus_,
-                                   loop_.get_executor(), workers_);
+    auto store = tsdb::Store::open(options, env(), *db_);
     if (!store) die("store: " + store.error().message);
     store_ = std::move(store).value();
   }
@@ -110,6 +109,8 @@ class StoreUnderTest {
   boost::asio::io_context loop_;
   core::WorkerPool workers_{1, 64};
   core::EventBus bus_;
+
+  core::Env env() { return {clock_, log_, metrics_, bus_, loop_.get_executor(), workers_}; }
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<tsdb::Store> store_;
 };

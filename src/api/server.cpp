@@ -298,7 +298,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(const ServerOptions& options, net::io_context& loop, const core::Clock& clock,
+  ServerImpl(const ServerOptions& options, net::any_io_executor loop, const core::Clock& clock,
              core::Logger& log, core::MetricsRegistry& metrics, const Router& router,
              auth::AuthService& auth)
       : loop_(loop),
@@ -502,7 +502,7 @@ class ServerImpl final : public Server {
     });
   }
 
-  net::io_context& loop_;
+  net::any_io_executor loop_;
   tcp::acceptor acceptor_;
   std::unique_ptr<ssl::context> tls_;
   std::shared_ptr<SharedState> state_;
@@ -512,11 +512,10 @@ class ServerImpl final : public Server {
 }  // namespace
 
 core::Result<std::unique_ptr<Server>> Server::open(const ServerOptions& options,
-                                                   net::io_context& loop, const core::Clock& clock,
-                                                   core::Logger& log,
-                                                   core::MetricsRegistry& metrics,
-                                                   const Router& router, auth::AuthService& auth) {
-  auto server = std::make_unique<ServerImpl>(options, loop, clock, log, metrics, router, auth);
+                                                   const core::Env& env, const Router& router,
+                                                   auth::AuthService& auth) {
+  auto server = std::make_unique<ServerImpl>(options, env.loop, env.clock, env.log, env.metrics,
+                                             router, auth);
   if (auto r = server->listen(); !r) return std::move(r).error();
   return std::unique_ptr<Server>(std::move(server));
 }

@@ -29,9 +29,8 @@ namespace netpulse::app {
 namespace {
 
 std::optional<std::unique_ptr<tsdb::Store>> open_tsdb(const core::Config& c, db::Database& db,
-                                                      Runtime& rt, core::EventBus& bus) {
-  auto store = tsdb::Store::open(store_options(c), db, rt.clock, rt.log, &rt.metrics, &bus,
-                                 rt.loop->get_executor(), *rt.workers);
+                                                      Runtime& rt) {
+  auto store = tsdb::Store::open(store_options(c), rt.env(), db);
   if (!store) {
     report_startup_error("time-series store", store.error());
     return std::nullopt;
@@ -96,8 +95,8 @@ int cmd_serve(const CommandLine& cl) {
   }
   print_first_admin(*boot);
 
-  core::EventBus bus;
-  auto tsdb_store = open_tsdb(*config, db, rt, bus);
+  auto& bus = rt.bus;
+  auto tsdb_store = open_tsdb(*config, db, rt);
   if (!tsdb_store) return 1;
   auto& store = **tsdb_store;
 
@@ -129,8 +128,7 @@ int cmd_serve(const CommandLine& cl) {
     return 2;
   }
 
-  auto inventory = devices::Inventory::open(inventory_options(*config, *outbound), rt.clock, db,
-                                            loop.get_executor(), log, &rt.metrics, &bus);
+  auto inventory = devices::Inventory::open(inventory_options(*config, *outbound), rt.env(), db);
   if (!inventory) {
     report_startup_error("device inventory", inventory.error());
     return 1;
@@ -169,8 +167,7 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
   auto poller =
-      pollers::Poller::open(poller_opts, std::move(*engines), rt.clock, loop.get_executor(),
-                            **inventory, store, bus, log, &rt.metrics);
+      pollers::Poller::open(poller_opts, rt.env(), std::move(*engines), **inventory, store);
   if (!poller) {
     report_startup_error("pollers", poller.error());
     return 1;
@@ -189,8 +186,7 @@ int cmd_serve(const CommandLine& cl) {
   deps.raw_retention_ms = config->tsdb.retention_raw_days * 86'400'000;
   deps.bus = &bus;
   api::register_routes(router, deps);
-  auto server =
-      api::Server::open(server_options(*config), loop, rt.clock, log, rt.metrics, router, auth);
+  auto server = api::Server::open(server_options(*config), rt.env(), router, auth);
   if (!server) {
     report_startup_error("", server.error());
     return 1;

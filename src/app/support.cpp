@@ -76,7 +76,7 @@ std::optional<std::unique_ptr<db::Database>> Runtime::open_database() {
   }
   ::chmod(config.storage.data_dir.c_str(), 0750);
   auto o = database_options(config);
-  auto database = db::Database::open(o, clock, log, &metrics);
+  auto database = db::Database::open(o, env());
   if (!database) {
     report_startup_error("database " + o.path, database.error());
     return std::nullopt;
@@ -85,8 +85,7 @@ std::optional<std::unique_ptr<db::Database>> Runtime::open_database() {
 }
 
 std::optional<std::unique_ptr<auth::AuthService>> Runtime::open_auth(db::Database& database) {
-  auto service = auth::AuthService::open(auth_options(config), clock, database, *workers,
-                                         loop->get_executor(), log, &metrics);
+  auto service = auth::AuthService::open(auth_options(config), env(), database);
   if (!service) {
     report_startup_error("auth", service.error());
     return std::nullopt;

@@ -1,5 +1,6 @@
 // The composition root's building blocks: loading the config, and a Runtime that owns the clock,
-// logger, metrics, worker pool and event loop and builds the modules from the config.
+// logger, metrics, event bus, worker pool and event loop (the core::Env every module is opened
+// with) and builds the modules from the config.
 #pragma once
 
 #include <memory>
@@ -12,7 +13,9 @@
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/config.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/error.hpp>
+#include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/worker_pool.hpp>
@@ -40,10 +43,14 @@ struct Runtime {
   std::optional<std::unique_ptr<db::Database>> open_database();
   std::optional<std::unique_ptr<auth::AuthService>> open_auth(db::Database& database);
 
+  // What every module's open() takes, borrowed from the members below.
+  core::Env env() { return {clock, log, metrics, bus, loop->get_executor(), *workers}; }
+
   core::Config config;
   core::SystemClock clock;
   core::Logger log;
   core::MetricsRegistry metrics;
+  core::EventBus bus;
   std::unique_ptr<boost::asio::io_context> loop;
   std::unique_ptr<core::WorkerPool> workers;
 };

@@ -53,9 +53,9 @@ core::Result<void> check_options(const Options& o) {
 
 }  // namespace
 
-core::Result<std::unique_ptr<AuthService>> AuthService::open(
-    const Options& options, const core::Clock& clock, db::Database& db, core::WorkerPool& workers,
-    boost::asio::any_io_executor loop, core::Logger& log, core::MetricsRegistry* metrics) {
+core::Result<std::unique_ptr<AuthService>> AuthService::open(const Options& options,
+                                                             const core::Env& env,
+                                                             db::Database& db) {
   if (!detail::init_sodium()) {
     return core::Error(core::Errc::kInternalError, "libsodium could not be initialised");
   }
@@ -63,7 +63,7 @@ core::Result<std::unique_ptr<AuthService>> AuthService::open(
   auto key = detail::load_or_create_jwt_key(options.data_dir);
   if (!key) return std::move(key).error();
   auto impl = std::make_unique<detail::AuthServiceImpl>(
-      options, clock, db, workers, std::move(loop), log, metrics, std::move(*key));
+      options, env.clock, db, env.workers, env.loop, env.log, &env.metrics, std::move(*key));
   if (auto r = impl->start(); !r) return std::move(r).error();
   return std::unique_ptr<AuthService>(std::move(impl));
 }

@@ -423,8 +423,10 @@ bool file_exists(const std::string& path) {
 }  // namespace
 
 core::Result<std::unique_ptr<Database>> Database::open(const Options& options,
-                                                       const core::Clock& clock, core::Logger& log,
-                                                       core::MetricsRegistry* metrics) {
+                                                       const core::Env& env) {
+  const core::Clock& clock = env.clock;
+  core::Logger& log = env.log;
+  core::MetricsRegistry* metrics = &env.metrics;
   if (options.path.empty()) {
     return core::Error(core::Errc::kInvalidInput, "database path is empty");
   }

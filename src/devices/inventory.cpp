@@ -204,16 +204,12 @@ void InventoryImpl::publish_status_change(const DeviceRow& row, DeviceStatus bef
 }  // namespace detail
 
 core::Result<std::unique_ptr<Inventory>> Inventory::open(const InventoryOptions& options,
-                                                         const core::Clock& clock, db::Database& db,
-                                                         boost::asio::any_io_executor loop,
-                                                         core::Logger& log,
-                                                         core::MetricsRegistry* metrics,
-                                                         core::EventBus* bus) {
+                                                         const core::Env& env, db::Database& db) {
   auto key =
       core::load_or_create_key_file(options.data_dir + "/credentials.key", detail::kSecretKeyBytes);
   if (!key) return std::move(key).error();
-  auto inventory = std::make_unique<detail::InventoryImpl>(options, clock, db, loop, log, metrics,
-                                                           bus, std::move(*key));
+  auto inventory = std::make_unique<detail::InventoryImpl>(
+      options, env.clock, db, env.loop, env.log, &env.metrics, &env.bus, std::move(*key));
   if (auto r = inventory->load(); !r) return r.error();
   return std::unique_ptr<Inventory>(std::move(inventory));
 }

@@ -164,16 +164,16 @@ std::string_view service_check_state_name(ServiceCheckState s) noexcept {
   return "pending";
 }
 
-core::Result<std::unique_ptr<Poller>> Poller::open(
-    const PollerOptions& options, PollerEngines engines, const core::Clock& clock,
-    boost::asio::any_io_executor loop, devices::Inventory& inventory, tsdb::Store& store,
-    core::EventBus& bus, core::Logger& log, core::MetricsRegistry* metrics) {
+core::Result<std::unique_ptr<Poller>> Poller::open(const PollerOptions& options,
+                                                   const core::Env& env, PollerEngines engines,
+                                                   devices::Inventory& inventory,
+                                                   tsdb::Store& store) {
   if (!engines.checks) {
     return core::Error(core::Errc::kInvalidInput, "pollers: no service checker was given");
   }
   auto poller = std::make_unique<detail::PollerImpl>(
-      options, clock, loop, inventory, store, bus, log, metrics, std::move(engines.icmp),
-      std::move(engines.snmp), std::move(engines.checks));
+      options, env.clock, env.loop, inventory, store, env.bus, env.log, &env.metrics,
+      std::move(engines.icmp), std::move(engines.snmp), std::move(engines.checks));
   if (auto r = poller->open_traps(); !r) return r.error();
   return std::unique_ptr<Poller>(std::move(poller));
 }

@@ -190,14 +190,10 @@ void StoreImpl::arm(boost::asio::steady_timer& timer, std::chrono::milliseconds 
 
 namespace netpulse::tsdb {
 
-core::Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, db::Database& db,
-                                                 const core::Clock& clock, core::Logger& log,
-                                                 core::MetricsRegistry* metrics,
-                                                 core::EventBus* bus,
-                                                 boost::asio::any_io_executor loop,
-                                                 core::WorkerPool& workers) {
-  auto store =
-      std::make_unique<detail::StoreImpl>(options, db, clock, log, metrics, bus, loop, workers);
+core::Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options, const core::Env& env,
+                                                 db::Database& db) {
+  auto store = std::make_unique<detail::StoreImpl>(options, db, env.clock, env.log, &env.metrics,
+                                                   &env.bus, env.loop, env.workers);
   auto r = store->start();
   if (!r) return r.error();
   return std::unique_ptr<Store>(std::move(store));

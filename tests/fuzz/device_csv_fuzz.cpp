@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
+
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/outbound.hpp>
@@ -26,6 +28,10 @@ struct DeviceDb {
   test::TempDir dir;
   core::ManualClock clock;
   core::Logger log{clock, [](std::string_view) {}};
+  core::MetricsRegistry metrics;
+  core::EventBus bus;
+  boost::asio::io_context io;
+  core::WorkerPool workers{1, 8};
   std::unique_ptr<db::Connection> conn;
   devices::detail::SecretBox box{std::string(devices::detail::kSecretKeyBytes, 'k')};
   core::OutboundPolicy outbound;  // the defaults
@@ -34,7 +40,8 @@ struct DeviceDb {
     {
       db::Options o;
       o.path = dir.file("netpulse.db");
-      auto opened = db::Database::open(o, clock, log, nullptr);  // applies the migrations
+      auto opened = db::Database::open(
+          o, {clock, log, metrics, bus, io.get_executor(), workers});  // applies the migrations
       if (!opened) fuzz::fail("database: " + opened.error().message);
     }
     auto c = db::Connection::open(dir.file("netpulse.db"), db::Connection::Mode::kReadWrite,

@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/result.hpp>
@@ -57,10 +57,8 @@ class Server {
   // Binds and listens (kConfigError naming the address when it cannot; TLS files are loaded
   // here). Does not accept until start().
   static core::Result<std::unique_ptr<Server>> open(const ServerOptions& options,
-                                                    boost::asio::io_context& loop,
-                                                    const core::Clock& clock, core::Logger& log,
-                                                    core::MetricsRegistry& metrics,
-                                                    const Router& router, auth::AuthService& auth);
+                                                    const core::Env& env, const Router& router,
+                                                    auth::AuthService& auth);
   virtual ~Server() = default;
 
   virtual void start() = 0;

@@ -18,6 +18,7 @@
 
 #include <netpulse/auth/types.hpp>
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/result.hpp>
@@ -106,12 +107,12 @@ struct AuditFilter {
 
 class AuthService {
  public:
-  // Loads or creates the JWT key in data_dir, loads the revoked-token list. `loop` is where
-  // callbacks run. Blocking (reads the db, hashes one password): call at start-up, not on the
-  // loop. The service must outlive every callback it queued: destroy it after the loop stops.
-  static core::Result<std::unique_ptr<AuthService>> open(
-      const Options& options, const core::Clock& clock, db::Database& db, core::WorkerPool& workers,
-      boost::asio::any_io_executor loop, core::Logger& log, core::MetricsRegistry* metrics);
+  // Loads or creates the JWT key in data_dir, loads the revoked-token list. Callbacks are posted
+  // to env.loop, never called inline; hashing runs on env.workers. Blocking (reads the db, hashes
+  // one password): call at start-up, not on the loop. The service must outlive every callback it
+  // queued: destroy it after the loop stops.
+  static core::Result<std::unique_ptr<AuthService>> open(const Options& options,
+                                                         const core::Env& env, db::Database& db);
   virtual ~AuthService() = default;
 
   // First start (blocking; before the loop runs): when no system organization exists, creates it

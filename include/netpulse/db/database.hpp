@@ -17,6 +17,7 @@
 #include <boost/asio/post.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/result.hpp>
@@ -52,10 +53,8 @@ class Database {
  public:
   // Opens (creating if needed) the database, applies pending migrations (each in one transaction,
   // recorded in schema_migrations), and starts the writer thread. Refuses with kSchemaTooNew when
-  // the file was written by a newer NetPulse. `metrics` may be null.
-  static core::Result<std::unique_ptr<Database>> open(const Options& options,
-                                                      const core::Clock& clock, core::Logger& log,
-                                                      core::MetricsRegistry* metrics);
+  // the file was written by a newer NetPulse. Uses env's clock, log and metrics.
+  static core::Result<std::unique_ptr<Database>> open(const Options& options, const core::Env& env);
 
   // Migrations that open() would apply to the file at `path`, without changing it (`--dry-run`).
   // Fails with kSchemaTooNew as open() would.

@@ -22,6 +22,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
@@ -66,13 +67,9 @@ struct ImportResult {
 class Inventory {
  public:
   // Loads the credential key (creating it on first start) and the whole inventory. Blocking:
-  // call at start-up. `bus` may be null (no events). Must outlive every callback it queued.
+  // call at start-up. Status changes go to env.bus. Must outlive every callback it queued.
   static core::Result<std::unique_ptr<Inventory>> open(const InventoryOptions& options,
-                                                       const core::Clock& clock, db::Database& db,
-                                                       boost::asio::any_io_executor loop,
-                                                       core::Logger& log,
-                                                       core::MetricsRegistry* metrics,
-                                                       core::EventBus* bus);
+                                                       const core::Env& env, db::Database& db);
   virtual ~Inventory() = default;
 
   // --- devices (org-scoped) ------------------------------------------------------------------

@@ -19,6 +19,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
@@ -211,10 +212,10 @@ class Poller {
   // Takes the engines (see PollerEngines; a null `checks` is kInvalidInput) and opens the trap
   // receiver (kConfigError for a bad pollers.traps_v3_users line). Does not poll until start().
   // All references must outlive the poller.
-  static core::Result<std::unique_ptr<Poller>> open(
-      const PollerOptions& options, PollerEngines engines, const core::Clock& clock,
-      boost::asio::any_io_executor loop, devices::Inventory& inventory, tsdb::Store& store,
-      core::EventBus& bus, core::Logger& log, core::MetricsRegistry* metrics);
+  static core::Result<std::unique_ptr<Poller>> open(const PollerOptions& options,
+                                                    const core::Env& env, PollerEngines engines,
+                                                    devices::Inventory& inventory,
+                                                    tsdb::Store& store);
   virtual ~Poller() = default;
 
   // Plans the inventory's checks and starts polling.

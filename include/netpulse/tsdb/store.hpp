@@ -36,6 +36,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/env.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
@@ -200,14 +201,10 @@ class Store {
  public:
   // Opens the store: loads the series index, the head snapshot and recent chunks from `db`,
   // replays the append log, then starts the background timers (flush, checkpoint, retention,
-  // staleness) on `loop`. Blocking: call before the loop runs (start-up). `metrics` and `bus` may
-  // be null (tests).
-  static core::Result<std::unique_ptr<Store>> open(const StoreOptions& options, db::Database& db,
-                                                   const core::Clock& clock, core::Logger& log,
-                                                   core::MetricsRegistry* metrics,
-                                                   core::EventBus* bus,
-                                                   boost::asio::any_io_executor loop,
-                                                   core::WorkerPool& workers);
+  // staleness) on env.loop; compression and big reads run on env.workers; events (SeriesStale,
+  // SeriesLimitReached) go to env.bus. Blocking: call before the loop runs (start-up).
+  static core::Result<std::unique_ptr<Store>> open(const StoreOptions& options,
+                                                   const core::Env& env, db::Database& db);
 
   virtual ~Store() = default;
 

@@ -43,7 +43,7 @@ class Fixture final : public ApiFixture {
   Fixture() {
     db::Options dbo;
     dbo.path = dir_.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock_, log_, &metrics_);
+    auto opened = db::Database::open(dbo, env());
     if (!opened) fail("database: " + opened.error().message);
     database_ = std::move(opened).value();
 
@@ -51,8 +51,7 @@ class Fixture final : public ApiFixture {
     ao.data_dir = dir_.path();
     ao.argon2_memory_kib = 8;  // libsodium's least: logins must not dominate the run
     ao.argon2_passes = 1;
-    auto service = auth::AuthService::open(ao, clock_, *database_, workers_, loop_.get_executor(),
-                                           log_, &metrics_);
+    auto service = auth::AuthService::open(ao, env(), *database_);
     if (!service) fail("auth: " + service.error().message);
     auth_ = std::move(service).value();
     auto boot = auth_->ensure_bootstrap(kAdminEmail, std::string(kAdminPassword));
@@ -62,8 +61,7 @@ class Fixture final : public ApiFixture {
     so.dir = dir_.file("tsdb");
     so.max_series_per_org = 20'000;
     so.head_max_bytes = 64u << 20;
-    auto store = tsdb::Store::open(so, *database_, clock_, log_, &metrics_, &bus_,
-                                   loop_.get_executor(), workers_);
+    auto store = tsdb::Store::open(so, env(), *database_);
     if (!store) fail("tsdb: " + store.error().message);
     tsdb_ = std::move(store).value();
 
@@ -71,8 +69,7 @@ class Fixture final : public ApiFixture {
     io.data_dir = dir_.path();
     io.max_devices_per_org = 2'000;
     io.import_max_rows = 200;
-    auto inventory = devices::Inventory::open(io, clock_, *database_, loop_.get_executor(), log_,
-                                              &metrics_, &bus_);
+    auto inventory = devices::Inventory::open(io, env(), *database_);
     if (!inventory) fail("inventory: " + inventory.error().message);
     inventory_ = std::move(inventory).value();
 
@@ -242,6 +239,8 @@ class Fixture final : public ApiFixture {
   std::unique_ptr<db::Database> database_;
   std::unique_ptr<auth::AuthService> auth_;
   core::EventBus bus_;
+
+  core::Env env() { return {clock_, log_, metrics_, bus_, loop_.get_executor(), workers_}; }
   std::unique_ptr<tsdb::Store> tsdb_;
   std::unique_ptr<devices::Inventory> inventory_;
   api::Router router_;

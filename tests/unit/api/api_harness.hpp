@@ -21,19 +21,17 @@ struct ApiHarness {
   ApiHarness() {
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock, log, &metrics);
+    auto opened = db::Database::open(dbo, env());
     REQUIRE(opened);
     database = std::move(opened).value();
     auth::Options ao;
     ao.data_dir = dir.path();
-    auto service =
-        auth::AuthService::open(ao, clock, *database, workers, loop.get_executor(), log, &metrics);
+    auto service = auth::AuthService::open(ao, env(), *database);
     REQUIRE(service);
     auth = std::move(service).value();
     tsdb::StoreOptions so;
     so.dir = dir.file("tsdb");
-    auto store =
-        tsdb::Store::open(so, *database, clock, log, &metrics, &bus, loop.get_executor(), workers);
+    auto store = tsdb::Store::open(so, env(), *database);
     REQUIRE(store);
     tsdb = std::move(store).value();
     api::RouteDeps deps{*auth, *database, metrics, clock, "test", [this] { return ready; }};
@@ -52,6 +50,8 @@ struct ApiHarness {
   std::unique_ptr<db::Database> database;
   std::unique_ptr<auth::AuthService> auth;
   core::EventBus bus;
+
+  core::Env env() { return {clock, log, metrics, bus, loop.get_executor(), workers}; }
   std::unique_ptr<tsdb::Store> tsdb;
   bool ready = true;
   api::Router router;

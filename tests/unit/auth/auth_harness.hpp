@@ -50,14 +50,17 @@ struct AuthHarness {
   boost::asio::io_context io;
   std::unique_ptr<db::Database> database;
   core::WorkerPool workers{2, 64};
+  core::EventBus bus;
   auth::Options options = test_options(dir.path());
   std::unique_ptr<auth::AuthService> service;
+
+  core::Env env() { return {clock, log, metrics, bus, io.get_executor(), workers}; }
 
   explicit AuthHarness(std::function<void(auth::Options&)> configure = {}) {
     if (configure) configure(options);
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock, log, &metrics);
+    auto opened = db::Database::open(dbo, env());
     REQUIRE(opened);
     database = std::move(*opened);
     reopen();
@@ -69,8 +72,7 @@ struct AuthHarness {
   // A fresh service over the same data directory and database (as after a restart).
   void reopen() {
     service.reset();
-    auto svc = auth::AuthService::open(options, clock, *database, workers, io.get_executor(), log,
-                                       &metrics);
+    auto svc = auth::AuthService::open(options, env(), *database);
     REQUIRE(svc);
     service = std::move(*svc);
   }

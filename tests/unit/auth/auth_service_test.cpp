@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "auth_harness.hpp"
+#include "support/test_env.hpp"
 
 using namespace netpulse;
 using auth::Role;
@@ -56,11 +57,10 @@ TEST_CASE("auth service: bootstrap generates a password when none is given", "[a
   boost::asio::io_context io;
   db::Options dbo;
   dbo.path = dir.file("netpulse.db");
-  auto database = db::Database::open(dbo, clock, log, nullptr);
+  test::TestEnv te(clock, log);
+  auto database = db::Database::open(dbo, te.env());
   REQUIRE(database);
-  core::WorkerPool workers(1, 8);
-  auto svc = auth::AuthService::open(test_options(dir.path()), clock, **database, workers,
-                                     io.get_executor(), log, nullptr);
+  auto svc = auth::AuthService::open(test_options(dir.path()), te.env(), **database);
   REQUIRE(svc);
   auto bad = (*svc)->ensure_bootstrap(kAdminEmail, std::string("short"));
   REQUIRE_FALSE(bad);

@@ -11,6 +11,7 @@
 #include <netpulse/db/database.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/test_env.hpp"
 
 using namespace netpulse;
 
@@ -42,11 +43,12 @@ TEST_CASE("migration 0010: users rebuilt with their tokens and keys intact", "[a
   test::TempDir dir;
   core::ManualClock clock;
   core::Logger log{clock, [](std::string_view) {}, core::LogLevel::kOff};
+  test::TestEnv env{clock, log};
   db::Options options;
   options.path = dir.file("netpulse.db");
   options.migrations = up_to(9);
   {
-    auto old = db::Database::open(options, clock, log, nullptr);
+    auto old = db::Database::open(options, env.env());
     REQUIRE(old);
     REQUIRE((*old)->schema_version() == 9);
     auto written = (*old)->write_sync([](db::Connection& conn) -> core::Result<void> {
@@ -69,7 +71,7 @@ TEST_CASE("migration 0010: users rebuilt with their tokens and keys intact", "[a
   }
 
   options.migrations = db::embedded_migrations();
-  auto migrated = db::Database::open(options, clock, log, nullptr);
+  auto migrated = db::Database::open(options, env.env());
   REQUIRE(migrated);
   auto& database = **migrated;
   CHECK(database.schema_version() >= 10);

@@ -11,6 +11,7 @@
 #include <netpulse/db/database.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/test_env.hpp"
 
 using netpulse::core::Errc;
 using netpulse::core::Result;
@@ -23,6 +24,7 @@ struct Live {
   netpulse::test::TempDir dir;
   netpulse::core::ManualClock clock;
   netpulse::core::Logger log{clock, [](std::string_view) {}};
+  netpulse::test::TestEnv env{clock, log};
   std::unique_ptr<Database> db;
   std::atomic<bool> stop{false};
   std::atomic<int> written{0};
@@ -32,7 +34,7 @@ struct Live {
     netpulse::db::Options o;
     o.path = dir.file("live.db");
     o.migrations = {{1, "blobs", "CREATE TABLE blobs(id INTEGER PRIMARY KEY, body BLOB);"}};
-    auto opened = Database::open(o, clock, log, nullptr);
+    auto opened = Database::open(o, env.env());
     REQUIRE(opened);
     db = std::move(*opened);
   }

@@ -11,6 +11,7 @@
 #include <netpulse/db/database.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/test_env.hpp"
 
 using netpulse::db::Connection;
 using netpulse::db::Database;
@@ -24,6 +25,7 @@ struct Harness {
   netpulse::test::TempDir dir;
   netpulse::core::ManualClock clock;
   netpulse::core::Logger log{clock, [](std::string_view) {}, netpulse::core::LogLevel::kOff};
+  netpulse::test::TestEnv env{clock, log};
   std::string path = dir.file("np.db");
 
   std::unique_ptr<Database> open(int up_to) {
@@ -31,7 +33,7 @@ struct Harness {
     o.path = path;
     o.reader_connections = 1;
     std::erase_if(o.migrations, [up_to](const Migration& m) { return m.version > up_to; });
-    auto db = Database::open(o, clock, log, nullptr);
+    auto db = Database::open(o, env.env());
     REQUIRE(db);
     return std::move(*db);
   }

@@ -11,6 +11,7 @@
 #include <netpulse/db/database.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/test_env.hpp"
 
 using netpulse::core::Errc;
 using netpulse::db::Connection;
@@ -27,6 +28,7 @@ struct Harness {
                                std::lock_guard lock(mu);
                                lines.emplace_back(line);
                              }};
+  netpulse::test::TestEnv env{clock, log};
 };
 
 std::vector<Migration> three_steps() {
@@ -101,7 +103,7 @@ TEST_CASE("migrations: the embedded schema applies to a new database", "[db][mig
   Harness h;
   netpulse::db::Options o;
   o.path = dir.file("np.db");
-  auto db = Database::open(o, h.clock, h.log, nullptr);
+  auto db = Database::open(o, h.env.env());
   REQUIRE(db);
   CHECK((*db)->schema_version() == netpulse::db::embedded_migrations().back().version);
   (*db)->close();
@@ -115,7 +117,7 @@ TEST_CASE("migrations: applied in version order, each recorded with its name and
   Harness h;
   const auto path = dir.file("np.db");
   // Step 2 alters the table step 1 creates, so success alone shows the order.
-  auto db = Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(path, three_steps()), h.env.env());
   REQUIRE(db);
   CHECK((*db)->schema_version() == 3);
   db->reset();
@@ -138,7 +140,7 @@ TEST_CASE("migrations: a list out of order or with duplicates is refused", "[db]
   Harness h;
   auto steps = three_steps();
   std::swap(steps[0], steps[1]);
-  auto db = Database::open(options_for(dir.file("np.db"), steps), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(dir.file("np.db"), steps), h.env.env());
   REQUIRE_FALSE(db);
   CHECK(db.error().code == Errc::kInvalidInput);
 
@@ -153,12 +155,12 @@ TEST_CASE("migrations: re-opening an up-to-date database applies nothing", "[db]
   netpulse::test::TempDir dir;
   Harness h;
   const auto path = dir.file("np.db");
-  REQUIRE(Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr));
+  REQUIRE(Database::open(options_for(path, three_steps()), h.env.env()));
   auto before = ledger(path);
   h.lines.clear();
   h.clock.advance(std::chrono::hours(1));
 
-  auto db = Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(path, three_steps()), h.env.env());
   REQUIRE(db);
   CHECK((*db)->schema_version() == 3);
   db->reset();
@@ -172,9 +174,9 @@ TEST_CASE("migrations: a new step is applied on the next open", "[db][migrations
   const auto path = dir.file("np.db");
   auto first_two = three_steps();
   first_two.pop_back();
-  REQUIRE(Database::open(options_for(path, first_two), h.clock, h.log, nullptr));
+  REQUIRE(Database::open(options_for(path, first_two), h.env.env()));
   CHECK(ledger(path).size() == 2);
-  auto db = Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(path, three_steps()), h.env.env());
   REQUIRE(db);
   CHECK((*db)->schema_version() == 3);
   db->reset();
@@ -189,7 +191,7 @@ TEST_CASE("migrations: a failing step rolls back entirely and names itself", "[d
   auto steps = three_steps();
   steps[1] = {2, "broken", "CREATE TABLE half_done(x INTEGER); INSERT INTO nosuch VALUES (1);"};
 
-  auto db = Database::open(options_for(path, steps), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(path, steps), h.env.env());
   REQUIRE_FALSE(db);
   CHECK(db.error().code == Errc::kDatabaseError);
   CHECK_THAT(db.error().message, Catch::Contains("0002_broken"));
@@ -202,7 +204,7 @@ TEST_CASE("migrations: a failing step rolls back entirely and names itself", "[d
   CHECK_FALSE(table_exists(path, "items_size"));
 
   // Once fixed, the next open carries on from step 2.
-  auto fixed = Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr);
+  auto fixed = Database::open(options_for(path, three_steps()), h.env.env());
   REQUIRE(fixed);
   CHECK((*fixed)->schema_version() == 3);
 }
@@ -217,7 +219,7 @@ TEST_CASE("migrations: a step that leaves a broken foreign key is refused", "[db
        "CREATE TABLE child(id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id));"
        "INSERT INTO child VALUES (1, 99);"},
   };
-  auto db = Database::open(options_for(dir.file("np.db"), steps), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(dir.file("np.db"), steps), h.env.env());
   REQUIRE_FALSE(db);
   CHECK_THAT(db.error().message, Catch::Contains("0002_orphans"));
   CHECK(ledger(dir.file("np.db")).size() == 1);
@@ -228,11 +230,11 @@ TEST_CASE("migrations: a database from a newer NetPulse is refused with both ver
   netpulse::test::TempDir dir;
   Harness h;
   const auto path = dir.file("np.db");
-  REQUIRE(Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr));
+  REQUIRE(Database::open(options_for(path, three_steps()), h.env.env()));
   auto older = three_steps();
   older.resize(1);
 
-  auto db = Database::open(options_for(path, older), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(path, older), h.env.env());
   REQUIRE_FALSE(db);
   CHECK(db.error().code == Errc::kSchemaTooNew);
   CHECK(db.error().message ==
@@ -262,7 +264,7 @@ TEST_CASE("migrations: the dry run lists only what is pending and leaves the fil
   const auto path = dir.file("np.db");
   auto first = three_steps();
   first.resize(1);
-  REQUIRE(Database::open(options_for(path, first), h.clock, h.log, nullptr));
+  REQUIRE(Database::open(options_for(path, first), h.env.env()));
   REQUIRE_FALSE(std::filesystem::exists(path + "-wal"));
   const auto bytes = slurp(path);
   const auto mtime = std::filesystem::last_write_time(path);
@@ -282,7 +284,7 @@ TEST_CASE("migrations: the dry run sees a live database's schema through its WAL
   netpulse::test::TempDir dir;
   Harness h;
   const auto path = dir.file("np.db");
-  auto db = Database::open(options_for(path, three_steps()), h.clock, h.log, nullptr);
+  auto db = Database::open(options_for(path, three_steps()), h.env.env());
   REQUIRE(db);
   auto pending = Database::pending_migrations(path, three_steps());
   REQUIRE(pending);

@@ -29,7 +29,11 @@ struct Fixture {
   netpulse::core::Logger log{clock, [](std::string_view) {}};
   netpulse::core::MetricsRegistry metrics;
   boost::asio::io_context ctx;
+  netpulse::core::EventBus bus;
+  netpulse::core::WorkerPool workers{1, 8};
   std::unique_ptr<Database> db;
+
+  netpulse::core::Env env() { return {clock, log, metrics, bus, ctx.get_executor(), workers}; }
 
   explicit Fixture(netpulse::db::Options o = {}) {
     o.path = dir.file("np.db");
@@ -38,7 +42,7 @@ struct Fixture {
                      "CREATE TABLE notes(id INTEGER PRIMARY KEY, item_id INTEGER NOT NULL "
                      "REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED);"}};
     o.reader_connections = 2;
-    auto opened = Database::open(o, clock, log, &metrics);
+    auto opened = Database::open(o, env());
     REQUIRE(opened);
     db = std::move(*opened);
   }

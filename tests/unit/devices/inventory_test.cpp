@@ -40,6 +40,9 @@ struct Harness {
   core::MetricsRegistry metrics;
   core::EventBus bus;
   boost::asio::io_context io;
+  core::WorkerPool workers{1, 8};
+
+  core::Env env() { return {clock, log, metrics, bus, io.get_executor(), workers}; }
   std::unique_ptr<db::Database> database;
   std::unique_ptr<devices::Inventory> inv;
   std::vector<devices::DeviceChanged> changes;
@@ -53,7 +56,7 @@ struct Harness {
   Harness(std::size_t devices, std::size_t rows) : max_devices(devices), import_max_rows(rows) {
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock, log, &metrics);
+    auto opened = db::Database::open(dbo, env());
     REQUIRE(opened);
     database = std::move(*opened);
     REQUIRE(database->write_sync([](db::Connection& c) {
@@ -73,7 +76,7 @@ struct Harness {
     o.data_dir = dir.path();
     o.max_devices_per_org = max_devices;
     o.import_max_rows = import_max_rows;
-    return devices::Inventory::open(o, clock, *database, io.get_executor(), log, &metrics, &bus);
+    return devices::Inventory::open(o, env(), *database);
   }
 
   void reopen() {

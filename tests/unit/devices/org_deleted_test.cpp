@@ -39,6 +39,9 @@ struct Harness {
   core::MetricsRegistry metrics;
   core::EventBus bus;
   boost::asio::io_context io;
+  core::WorkerPool workers{1, 8};
+
+  core::Env env() { return {clock, log, metrics, bus, io.get_executor(), workers}; }
   std::unique_ptr<db::Database> database;
   std::unique_ptr<devices::Inventory> inv;
   std::vector<devices::DeviceChanged> changes;
@@ -47,7 +50,7 @@ struct Harness {
   Harness() {
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock, log, &metrics);
+    auto opened = db::Database::open(dbo, env());
     REQUIRE(opened);
     database = std::move(*opened);
     sql("INSERT INTO organizations (id, name, slug, is_system, created_at, updated_at) VALUES "
@@ -65,8 +68,7 @@ struct Harness {
     inv.reset();
     devices::InventoryOptions o;
     o.data_dir = dir.path();
-    auto opened =
-        devices::Inventory::open(o, clock, *database, io.get_executor(), log, &metrics, &bus);
+    auto opened = devices::Inventory::open(o, env(), *database);
     REQUIRE(opened);
     inv = std::move(*opened);
   }

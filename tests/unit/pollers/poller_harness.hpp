@@ -41,6 +41,8 @@ struct PollerHarness {
   core::EventBus bus;
   boost::asio::io_context io;
   core::WorkerPool workers{1, 64};
+
+  core::Env env() { return {clock, log, metrics, bus, io.get_executor(), workers}; }
   std::unique_ptr<db::Database> database;
   std::unique_ptr<devices::Inventory> inventory;
   std::unique_ptr<tsdb::Store> store;
@@ -62,21 +64,19 @@ struct PollerHarness {
   PollerHarness() {
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, clock, log, &metrics);
+    auto opened = db::Database::open(dbo, env());
     REQUIRE(opened);
     database = std::move(*opened);
     sql("INSERT INTO organizations (id, name, slug, is_system, created_at, updated_at) VALUES "
         "(1, 'One', 'one', 1, 0, 0), (2, 'Two', 'two', 0, 0, 0)");
     devices::InventoryOptions io_options;
     io_options.data_dir = dir.path();
-    auto inv = devices::Inventory::open(io_options, clock, *database, io.get_executor(), log,
-                                        &metrics, &bus);
+    auto inv = devices::Inventory::open(io_options, env(), *database);
     REQUIRE(inv);
     inventory = std::move(*inv);
     tsdb::StoreOptions so;
     so.dir = dir.file("tsdb");
-    auto s =
-        tsdb::Store::open(so, *database, clock, log, &metrics, &bus, io.get_executor(), workers);
+    auto s = tsdb::Store::open(so, env(), *database);
     REQUIRE(s);
     store = std::move(*s);
     status_sub = bus.subscribe<devices::DeviceStatusChanged>(
@@ -103,8 +103,7 @@ struct PollerHarness {
   void open_poller(pollers::PollerOptions options = {}) {
     pollers::PollerEngines engines{std::move(own_pinger), std::move(own_snmp),
                                    std::move(own_checker)};
-    auto p = pollers::Poller::open(options, std::move(engines), clock, io.get_executor(),
-                                   *inventory, *store, bus, log, &metrics);
+    auto p = pollers::Poller::open(options, env(), std::move(engines), *inventory, *store);
     REQUIRE(p);
     poller = std::move(*p);
     poller->start();

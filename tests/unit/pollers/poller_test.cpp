@@ -324,8 +324,7 @@ TEST_CASE("poller: destroyed without stop() while the loop runs on, nothing of i
     pollers::PollerEngines engines{std::make_unique<test::FakePinger>(h.io.get_executor()),
                                    std::make_unique<test::FakeSnmp>(h.io.get_executor()),
                                    std::make_unique<test::FakeChecker>(h.io.get_executor())};
-    auto p = pollers::Poller::open({}, std::move(engines), h.clock, h.io.get_executor(),
-                                   *h.inventory, *h.store, h.bus, h.log, nullptr);
+    auto p = pollers::Poller::open({}, h.env(), std::move(engines), *h.inventory, *h.store);
     REQUIRE(p);
     (*p)->start();
     h.clock.advance(1s);

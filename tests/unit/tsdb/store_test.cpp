@@ -39,6 +39,8 @@ struct Fixture {
   boost::asio::io_context loop;
   core::WorkerPool workers{1, 64};
   core::EventBus bus;
+
+  core::Env env() { return {clock, log, metrics, bus, loop.get_executor(), workers}; }
   std::unique_ptr<db::Database> db;
   std::unique_ptr<tsdb::Store> store;
   tsdb::StoreOptions options;
@@ -46,15 +48,14 @@ struct Fixture {
   Fixture() {
     db::Options o;
     o.path = dir.file("np.db");
-    auto opened = db::Database::open(o, clock, log, &metrics);
+    auto opened = db::Database::open(o, env());
     REQUIRE(opened);
     db = std::move(opened).value();
     options.dir = dir.file("tsdb");
   }
 
   void open() {
-    auto s =
-        tsdb::Store::open(options, *db, clock, log, &metrics, &bus, loop.get_executor(), workers);
+    auto s = tsdb::Store::open(options, env(), *db);
     REQUIRE(s);
     store = std::move(s).value();
   }

@@ -7,7 +7,6 @@
 #include <tuple>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "support/server_process.hpp"

@@ -1,24 +1,22 @@
 // The time-series store through the real binary, durability: every acknowledged sample survives
 // kill -9 in the middle of a stream of writes (a checkpoint included), replaying twice stores
 // nothing twice, and samples sealed into many chunks, persisted, evicted to SQLite and joined by
-// out-of-order ones read back exactly, in whole and in part, raw and rolled up.
+// out-of-order ones read back exactly, in whole and in part, raw and rolled up. Each case is one
+// data directory through a sequence of kills and restarts, its phases named by INFO.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstring>
+#include <exception>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <regex>
 #include <string>
 #include <thread>
-#include <tuple>
+#include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
 #include "support/server_process.hpp"
@@ -26,12 +24,9 @@
 #include "support/tsdb_http.hpp"
 
 using netpulse::test::HttpClient;
-using netpulse::test::HttpRequest;
-using netpulse::test::HttpResponse;
 using netpulse::test::kAdminEmail;
 using netpulse::test::kAdminPassword;
 using netpulse::test::login;
-using netpulse::test::run_netpulse;
 using netpulse::test::ServerProcess;
 using netpulse::test::TempDir;
 using namespace netpulse::test::tsdb_http;
@@ -109,8 +104,8 @@ void check_stream_rollups(HttpClient& c, const std::string& token, std::int64_t 
 }  // namespace
 
 TEST_CASE(
-    "tsdb: every acknowledged sample survives kill -9 mid-stream, checkpoints included; "
-    "replaying twice and a clean restart keep each sample once",
+    "tsdb durability: every acknowledged sample survives kill -9 mid-stream, checkpoints "
+    "included; a second replay and clean restarts keep each sample once",
     "[tsdb]") {
   TempDir dir;
   // A checkpoint whenever the append log has grown by 1 MiB: the restart loads a head snapshot
@@ -134,6 +129,7 @@ TEST_CASE(
   std::vector<int> acked;
   int batches_sent = 0;
   {
+    INFO("first start: prefill, a checkpoint, a stream of writes killed -9 in the middle");
     ServerProcess server(dir.path(), env);
     auto c = server.client();
     key = create_key(c, login(c, kAdminEmail, kAdminPassword), "collector");
@@ -198,6 +194,7 @@ TEST_CASE(
 
   std::map<std::int64_t, double> after_kill;
   {
+    INFO("restart after kill -9: every acknowledged sample once, rollups agree");
     ServerProcess server(dir.path(), env);
     auto c = server.client();
     check_prefill(c, key);
@@ -211,6 +208,7 @@ TEST_CASE(
   }
   const int extra_batch = 200;
   {
+    INFO("restart after a second kill -9: the log replayed again stores nothing twice");
     ServerProcess server(dir.path(), env);
     auto c = server.client();
     check_prefill(c, key);
@@ -255,8 +253,8 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "tsdb: samples sealed into many chunks persist and read back exactly, in whole and in "
-    "part, from memory and from SQLite, with out-of-order samples and duplicates after restarts",
+    "tsdb durability: samples sealed into many chunks read back exactly, in whole and in part, "
+    "from memory and from SQLite, with out-of-order samples and duplicates across restarts",
     "[tsdb]") {
   TempDir dir;
   const std::int64_t base = (now_ms() / 1000 - 40 * 60) * 1000;

@@ -57,6 +57,11 @@ std::optional<int> ChildProcess::poll() {
   return exit_code_;
 }
 
+void ChildProcess::signal(int signal_number) {
+  if (exit_code_ || pid_ <= 0) return;
+  ::kill(pid_, signal_number);
+}
+
 void ChildProcess::kill() {
   if (exit_code_ || pid_ <= 0) return;
   ::kill(pid_, SIGKILL);

@@ -34,6 +34,8 @@ class ChildProcess {
   std::optional<int> poll();
   // SIGKILL and reap (no-op once it has exited).
   void kill();
+  // Sends `signal_number` (SIGSTOP, SIGCONT, ...) while the child runs; no-op once it has exited.
+  void signal(int signal_number);
 
  private:
   pid_t pid_ = -1;

@@ -1,6 +1,6 @@
 // Launchers for the real SNMP agents the pollers tests talk to (snmpd, snmpsimd). Readiness is
 // checked with Debian's `snmpget` (a real manager, independent of the code under test); every
-// wait is bounded; only the child started here is signalled, by its PID.
+// wait is bounded; each agent is a ChildProcess, signalled by its PID only.
 #include "support/snmpd.hpp"
 
 #include <arpa/inet.h>
@@ -11,14 +11,12 @@
 #include <signal.h>
 #include <sstream>
 #include <stdexcept>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-#include "support/child_process.hpp"  // require_installed
+#include "support/child_process.hpp"
 
 namespace netpulse::test {
 namespace {
@@ -28,41 +26,6 @@ std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_path,
-            const std::vector<std::pair<std::string, std::string>>& env) {
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    // The agent dies with the test process even when that aborts (a sanitizer report).
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    FILE* log = std::fopen(log_path.c_str(), "a");
-    if (log != nullptr) {
-      ::dup2(fileno(log), 1);
-      ::dup2(fileno(log), 2);
-    }
-    for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-void kill_and_reap(pid_t pid) {
-  if (pid <= 0) return;
-  ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-}
-
-bool exited(pid_t pid) {
-  int status = 0;
-  return ::waitpid(pid, &status, WNOHANG) == pid;
 }
 
 // One v2c GET of sysUpTime.0 (or sysDescr for snmpsim) with Debian's snmpget.
@@ -128,35 +91,32 @@ SnmpdProcess::SnmpdProcess(const std::string& dir, std::vector<std::string> extr
     for (const auto& line : extra_config) out << line << "\n";
   }
   const std::string log = dir + "/snmpd.log";
-  pid_ = spawn({"/usr/sbin/snmpd", "-f", "-C", "-c", conf, "-p", dir + "/snmpd.pid", "-Lf", log,
-                "-M", "/nonexistent", "-m", "", "-I", "-smux"},
-               log, {{"SNMP_PERSISTENT_DIR", dir + "/persist"}, {"MIBS", ""}});
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"/usr/sbin/snmpd", "-f", "-C", "-c", conf, "-p", dir + "/snmpd.pid",
+                               "-Lf", log, "-M", "/nonexistent", "-m", "", "-I", "-smux"},
+      ChildProcess::Env{{"SNMP_PERSISTENT_DIR", dir + "/persist"}, {"MIBS", ""}}, log);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < until) {
-    if (exited(pid_)) {
-      pid_ = -1;
-      throw std::runtime_error("snmpd exited at start:\n" + read_file(log));
-    }
+    if (process_->poll()) throw std::runtime_error("snmpd exited at start:\n" + read_file(log));
     if (answers(port_, "public", "1.3.6.1.2.1.1.3.0")) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  kill_and_reap(pid_);
-  pid_ = -1;
+  process_->kill();
   throw std::runtime_error("snmpd did not answer within 15 s:\n" + read_file(log));
 }
 
 SnmpdProcess::~SnmpdProcess() {
-  if (pid_ > 0 && paused_) ::kill(pid_, SIGCONT);
-  kill_and_reap(pid_);
+  if (paused_) process_->signal(SIGCONT);
+  // ChildProcess's destructor SIGKILLs and reaps it.
 }
 
 void SnmpdProcess::pause() {
-  ::kill(pid_, SIGSTOP);
+  process_->signal(SIGSTOP);
   paused_ = true;
 }
 
 void SnmpdProcess::resume() {
-  ::kill(pid_, SIGCONT);
+  process_->signal(SIGCONT);
   paused_ = false;
 }
 
@@ -177,23 +137,19 @@ SnmpsimProcess::SnmpsimProcess(const std::string& dir, const std::string& commun
     args.push_back("--process-user=nobody");
     args.push_back("--process-group=nogroup");
   }
-  pid_ = spawn(args, log, {});
+  process_ = std::make_unique<ChildProcess>(args, ChildProcess::Env{}, log);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < until) {
-    if (exited(pid_)) {
-      pid_ = -1;
+    if (process_->poll()) {
       throw std::runtime_error("snmpsimd exited at start:\n" + read_file(log));
     }
     if (answers(port_, community, "1.3.6.1.2.1.1.1.0")) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  kill_and_reap(pid_);
-  pid_ = -1;
+  process_->kill();
   throw std::runtime_error("snmpsimd did not answer within 60 s:\n" + read_file(log));
 }
 
-SnmpsimProcess::~SnmpsimProcess() {
-  kill_and_reap(pid_);
-}
+SnmpsimProcess::~SnmpsimProcess() = default;  // ChildProcess SIGKILLs and reaps it
 
 }  // namespace netpulse::test

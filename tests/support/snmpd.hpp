@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <sys/types.h>
 #include <vector>
+
+#include "support/child_process.hpp"
 
 namespace netpulse::test {
 
@@ -35,14 +37,13 @@ class SnmpdProcess {
   SnmpdProcess& operator=(const SnmpdProcess&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
-  pid_t pid() const noexcept { return pid_; }
   void pause();   // SIGSTOP: the agent stops answering
   void resume();  // SIGCONT
 
  private:
   std::string dir_;
   std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
   bool paused_ = false;
 };
 
@@ -60,7 +61,7 @@ class SnmpsimProcess {
 
  private:
   std::uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 }  // namespace netpulse::test

@@ -1,7 +1,8 @@
 // HTTP helpers of the time-series integration tests (tests/integration/tsdb_*_test.cpp): write
 // and read samples through the real binary's API (line protocol, JSON, query_range), compare
 // them bit for bit, read error envelopes and ingest issues, make gzip bodies and gzip bombs, and
-// create API keys and users. Header-only: each helper is small, and only these tests use them.
+// create API keys and users; TsdbServer, one server shared by the cases of a file. Header-only:
+// each helper is small, and only these tests use them.
 #pragma once
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,7 +24,9 @@
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
+#include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace netpulse::test::tsdb_http {
 
@@ -391,5 +395,26 @@ inline void check_rollups(HttpClient& c, const std::string& token, const std::st
     }
   }
 }
+
+// A server with the flush interval of tsdb_env(), its admin logged in and an api_user key, for
+// the cases of one test file that can share it: each such case writes metrics of names of its
+// own and reads only those, so it passes alone, in any order and after any other. A file keeps one
+// in a function-local static (started by the first case that asks, SIGKILLed when the test binary
+// exits), because a start of the sanitized binary costs more than most of these cases. A case that
+// restarts the server, measures its memory or counts what the whole organization holds starts its
+// own.
+struct TsdbServer {
+  explicit TsdbServer(const std::string& key_name)
+      : server(dir.path(), tsdb_env()),
+        c(server.client()),
+        admin(login(c, kAdminEmail, kAdminPassword)),
+        key(create_key(c, admin, key_name)) {}
+
+  TempDir dir;
+  ServerProcess server;
+  HttpClient c;
+  std::string admin;  // the admin's access token
+  std::string key;
+};
 
 }  // namespace netpulse::test::tsdb_http

@@ -133,7 +133,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
  private:
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   static constexpr std::uint64_t kSmallBody = 4096;
-  static constexpr std::size_t kBodyReadBytes = 64 * 1024;
+  static constexpr std::size_t kBodyReadBytes = std::size_t{64} * 1024;
   static constexpr std::size_t kFirstReadBytes = 4096;
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }

@@ -334,8 +334,9 @@ core::Result<DiscoveryJob> Discovery::start(core::OrgScope scope, DiscoveryReque
   std::optional<core::Error> first_refusal;
   std::erase_if(*addresses, [&](const asio::ip::address& ip) {
     auto verdict = impl_->outbound.check(ip, core::OutboundPurpose::kPoll);
-    if (!verdict && !first_refusal) first_refusal = std::move(verdict).error();
-    return !verdict;
+    if (verdict) return false;
+    if (!first_refusal) first_refusal = std::move(verdict).error();
+    return true;
   });
   if (addresses->empty() && first_refusal) {
     auto error = std::move(*first_refusal);

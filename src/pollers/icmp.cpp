@@ -120,7 +120,7 @@ core::Result<IcmpSocket> open_raw(int family, std::uint16_t identifier) {
   }
   int rc = 0;
   if (family == AF_INET6) {
-    icmp6_filter filter;
+    icmp6_filter filter{};
     ICMP6_FILTER_SETBLOCKALL(&filter);
     ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
     rc = ::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
@@ -140,7 +140,7 @@ core::Result<IcmpSocket> open_raw(int family, std::uint16_t identifier) {
 std::optional<core::SystemTime> kernel_receive_time(msghdr& message) {
   for (cmsghdr* c = CMSG_FIRSTHDR(&message); c != nullptr; c = CMSG_NXTHDR(&message, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-      timespec ts;
+      timespec ts{};
       std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
       return core::SystemTime(std::chrono::duration_cast<core::SystemTime::duration>(
           std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));

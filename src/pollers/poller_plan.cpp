@@ -91,7 +91,7 @@ void PollerImpl::arm() {
 // octet counters when recent enough (kSeedCountersFor) that the first poll gives rates.
 std::map<std::uint32_t, InterfaceState> PollerImpl::interfaces_from_store(
     const devices::Device& d) const {
-  constexpr std::int64_t kSeedCountersFor = 15 * 60 * 1000;
+  constexpr std::int64_t kSeedCountersFor = std::int64_t{15} * 60 * 1000;
   std::map<std::uint32_t, InterfaceState> out;
   static constexpr std::array<std::string_view, 7> kSeeded{
       "ifOperStatus",  "ifAdminStatus", "ifSpeedBps", "ifHCInOctets",

@@ -99,17 +99,18 @@ void PollerImpl::walk_interfaces(std::int64_t device_id, const SnmpTarget& targe
   wo.max_repetitions = options_.snmp_max_repetitions;
   wo.deadline =
       std::chrono::milliseconds(std::max<std::int64_t>(options_.snmp_timeout.count() * 10, 10'000));
-  snmp_->walk_columns(target, detail::interface_columns(), wo,
-                      [this, device_id, values, target, done = std::move(done),
-                       alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
-                        if (alive.expired()) return;
-                        if (!r) {
-                          return done(CheckOutcome{false, r.error().code == core::Errc::kTimeout,
-                                                   "SNMP interface table: " + r.error().message});
-                        }
-                        on_interfaces(device_id, *r);
-                        walk_host(device_id, target, values + r->size(), std::move(done));
-                      });
+  snmp_->walk_columns(
+      target, detail::interface_columns(), wo,
+      [this, device_id, values, target, done = std::move(done),
+       alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) mutable {
+        if (alive.expired()) return;
+        if (!r) {
+          return done(CheckOutcome{false, r.error().code == core::Errc::kTimeout,
+                                   "SNMP interface table: " + r.error().message});
+        }
+        on_interfaces(device_id, *r);
+        walk_host(device_id, target, values + r->size(), std::move(done));
+      });
 }
 
 // HOST-RESOURCES and ENTITY-SENSOR: optional tables; an agent without them answers quickly
@@ -121,31 +122,31 @@ void PollerImpl::walk_host(std::int64_t device_id, const SnmpTarget& target, std
   wo.max_values = 20'000;
   wo.deadline =
       std::chrono::milliseconds(std::max<std::int64_t>(options_.snmp_timeout.count() * 10, 10'000));
-  snmp_->walk_columns(target, detail::host_columns(), wo,
-                      [this, device_id, values, target, done = std::move(done),
-                       alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) {
-                        if (alive.expired()) return;
-                        auto it = states_.find(device_id);
-                        if (it == states_.end()) return done(CheckOutcome{true, false, ""});
-                        auto& st = it->second;
-                        std::size_t total = values;
-                        if (r) {
-                          total += r->size();
-                          const auto t_ms = clock_.unix_millis();
-                          std::vector<tsdb::AppendSample> batch;
-                          for (auto& hs : detail::host_samples(*r)) {
-                            auto labels = device_labels(st.device);
-                            for (auto& [k, v] : hs.labels) labels.emplace_back(k, label_value(v));
-                            batch.push_back(sample(hs.metric, std::move(labels), t_ms, hs.value));
-                          }
-                          stage(st, std::move(batch));
-                        } else {
-                          log_.debug("pollers", "device {}: host tables: {}", device_id,
-                                     r.error().message);
-                        }
-                        st.last_snmp_values = total;
-                        get_custom(device_id, target, std::move(done));
-                      });
+  snmp_->walk_columns(
+      target, detail::host_columns(), wo,
+      [this, device_id, values, target, done = std::move(done),
+       alive = std::weak_ptr<bool>(alive_)](core::Result<std::vector<VarBind>> r) mutable {
+        if (alive.expired()) return;
+        auto it = states_.find(device_id);
+        if (it == states_.end()) return done(CheckOutcome{true, false, ""});
+        auto& st = it->second;
+        std::size_t total = values;
+        if (r) {
+          total += r->size();
+          const auto t_ms = clock_.unix_millis();
+          std::vector<tsdb::AppendSample> batch;
+          for (auto& hs : detail::host_samples(*r)) {
+            auto labels = device_labels(st.device);
+            for (auto& [k, v] : hs.labels) labels.emplace_back(k, label_value(v));
+            batch.push_back(sample(hs.metric, std::move(labels), t_ms, hs.value));
+          }
+          stage(st, std::move(batch));
+        } else {
+          log_.debug("pollers", "device {}: host tables: {}", device_id, r.error().message);
+        }
+        st.last_snmp_values = total;
+        get_custom(device_id, target, std::move(done));
+      });
 }
 
 // The device's custom OIDs (its own and its type's) in one GET; a failure is logged, not a

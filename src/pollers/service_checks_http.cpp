@@ -50,8 +50,8 @@ using core::Error;
 
 namespace {
 
-constexpr std::size_t kHeaderLimit = 64 * 1024;
-constexpr std::size_t kBodyChunk = 64 * 1024;
+constexpr std::size_t kHeaderLimit = std::size_t{64} * 1024;
+constexpr std::size_t kBodyChunk = std::size_t{64} * 1024;
 constexpr std::size_t kFirstRead = 4096;
 
 std::string name_text(X509_NAME* name) {
@@ -133,7 +133,7 @@ class HttpSession final : public CheckSession, public std::enable_shared_from_th
     resolver_.async_resolve(
         url_.host, std::to_string(url_.port),
         [self = shared_from_this()](error_code ec, asio::ip::tcp::resolver::results_type r) {
-          self->on_resolve(ec, std::move(r));
+          self->on_resolve(ec, r);
         });
   }
 

@@ -92,7 +92,7 @@ std::vector<Oid> system_oids() {
 }
 
 std::string vendor_of_enterprise(std::uint32_t enterprise) {
-  static const std::map<std::uint32_t, std::string> kVendors{
+  static const std::map<std::uint32_t, std::string> vendors{
       {9, "Cisco"},        {11, "HP"},
       {171, "D-Link"},     {311, "Microsoft"},
       {674, "Dell"},       {890, "Zyxel"},
@@ -107,8 +107,8 @@ std::string vendor_of_enterprise(std::uint32_t enterprise) {
       {25506, "H3C"},      {30065, "Arista"},
       {41112, "Ubiquiti"},
   };
-  auto it = kVendors.find(enterprise);
-  return it == kVendors.end() ? std::string() : it->second;
+  auto it = vendors.find(enterprise);
+  return it == vendors.end() ? std::string() : it->second;
 }
 
 devices::SystemInfo system_info(const std::vector<VarBind>& vbs) {
@@ -139,6 +139,7 @@ devices::SystemInfo system_info(const std::vector<VarBind>& vbs) {
 
 std::vector<Oid> interface_columns() {
   std::vector<Oid> out;
+  out.reserve(kColumns.size());
   for (auto& c : kColumns) out.push_back(column_oid(c));
   return out;
 }
@@ -147,6 +148,7 @@ std::vector<InterfaceRow> interface_rows(const std::vector<VarBind>& vbs) {
   std::map<std::uint32_t, InterfaceRow> rows;
   std::map<std::uint32_t, std::map<std::string, std::uint64_t>> counters;
   std::vector<Oid> roots;
+  roots.reserve(kColumns.size());
   for (auto& c : kColumns) roots.push_back(column_oid(c));
   for (auto& vb : vbs) {
     for (std::size_t i = 0; i < kColumns.size(); ++i) {

@@ -135,8 +135,9 @@ Error SnmpEngine::status_error(const SnmpSession& s, netsnmp_pdu* pdu) {
     }
   }
   const Errc code = pdu->errstat == SNMP_ERR_NOSUCHNAME ? Errc::kNotFound : Errc::kProtocolError;
-  return Error(code, fmt::format("snmp: {} answered error-status {} ({}){}", s.peer,
-                                 snmp_errstring(pdu->errstat), pdu->errstat, where));
+  return Error(code,
+               fmt::format("snmp: {} answered error-status {} ({}){}", s.peer,
+                           snmp_errstring(static_cast<int>(pdu->errstat)), pdu->errstat, where));
 }
 
 void SnmpEngine::on_get_response(SnmpOperation* op, netsnmp_pdu* pdu) {

@@ -40,7 +40,7 @@ class ReceiverState : public std::enable_shared_from_this<ReceiverState> {
  public:
   ReceiverState(const TrapOptions& options, asio::any_io_executor loop, const core::Clock& clock,
                 std::function<void(Trap)> on_trap)
-      : options_(options), socket_(std::move(loop)), clock_(clock), on_trap_(std::move(on_trap)) {
+      : options_(options), socket_(loop), clock_(clock), on_trap_(std::move(on_trap)) {
     limits_.max_varbinds = options_.max_varbinds;
     limits_.communities = &options_.communities;
     limits_.v3_enabled = !options_.v3_users.empty();

@@ -394,7 +394,7 @@ ColumnPlan plan_column(const std::vector<std::uint64_t>& xs, const std::array<in
   for (auto x : xs) p.base = std::min(p.base, static_cast<std::int64_t>(x));
   std::uint64_t spread = 0;
   for (auto x : xs) spread = std::max(spread, x - static_cast<std::uint64_t>(p.base));
-  p.width = std::bit_width(spread);
+  p.width = static_cast<int>(std::bit_width(spread));
   const std::size_t for_bytes =
       1 + varint_size(zigzag(p.base)) + 1 + (xs.size() * static_cast<std::size_t>(p.width) + 7) / 8;
   std::size_t bucket_bits = 0;

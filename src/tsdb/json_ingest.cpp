@@ -139,11 +139,14 @@ double unit_ms(Precision precision) {
 struct JsonSampleParser::Impl {
   // basic_parser's handler: forwards the events of one sample to a value_stack and hands each
   // finished sample to the Impl. The top-level array itself is never built.
+  // The four limits are named as Boost.JSON's handler concept requires.
+  // NOLINTBEGIN(readability-identifier-naming)
   struct Handler {
     static constexpr std::size_t max_object_size = boost::json::object::max_size();
     static constexpr std::size_t max_array_size = boost::json::array::max_size();
     static constexpr std::size_t max_key_size = boost::json::string::max_size();
     static constexpr std::size_t max_string_size = boost::json::string::max_size();
+    // NOLINTEND(readability-identifier-naming)
 
     Impl* impl = nullptr;
     boost::json::value_stack st;

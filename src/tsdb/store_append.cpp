@@ -163,6 +163,8 @@ void StoreImpl::append(std::int64_t org_id, KeyedBatch batch, AppendMode mode,
     }
     if (!existing && series) existing = value_at(*series, s.t);
     if (existing) {
+      // The same bits (a NaN payload too) or an equal value (0.0 and -0.0) is a duplicate.
+      // NOLINTNEXTLINE(bugprone-suspicious-memory-comparison)
       if (std::memcmp(&*existing, &s.v, sizeof(double)) == 0 || *existing == s.v) {
         verdict[i] = Verdict::kDuplicate;
       } else {

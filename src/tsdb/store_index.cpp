@@ -46,7 +46,7 @@ std::vector<SeriesId> StoreImpl::match(std::int64_t org,
   for (const auto& sel : selectors) all_pinned = all_pinned && sel.metric().has_value();
   if (all_pinned) {
     std::set<SeriesId> seen;
-    static const std::vector<SeriesId> kNone;
+    static const std::vector<SeriesId> no_series;
     for (const auto& sel : selectors) {
       auto it = oi.by_metric.find(*sel.metric());
       if (it == oi.by_metric.end()) continue;
@@ -57,7 +57,7 @@ std::vector<SeriesId> StoreImpl::match(std::int64_t org,
         pair.push_back('\0');
         pair += m.value;
         auto pl = oi.by_label.find(pair);
-        const auto* list = pl == oi.by_label.end() ? &kNone : &pl->second;
+        const auto* list = pl == oi.by_label.end() ? &no_series : &pl->second;
         if (list->size() < candidates->size()) candidates = list;
       }
       for (auto id : *candidates) {

@@ -79,8 +79,8 @@ void StoreImpl::delete_expired(Timestamp now, std::function<void(core::Result<vo
     if (sp && sp->indexed) ids.push_back(sp->id);
   struct Batch {
     std::vector<SeriesId> ids;
-    Timestamp raw_cutoff;
-    Timestamp tier_cutoff[kTierCount];
+    Timestamp raw_cutoff = 0;
+    Timestamp tier_cutoff[kTierCount] = {};
   };
   auto batches = std::make_shared<std::vector<Batch>>();
   for (std::size_t i = 0; i < ids.size(); i += o_.retention_batch_rows) {

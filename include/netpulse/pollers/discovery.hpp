@@ -4,7 +4,8 @@
 // added to the inventory — an operator (or a script) creates the devices it wants from the
 // proposals.
 //
-// Threading: the event loop thread; callbacks there. Jobs are kept in memory (bounded).
+// Threading: the event loop thread; the engines' callbacks are posted there. Jobs are kept in
+// memory (bounded).
 #pragma once
 
 #include <cstdint>

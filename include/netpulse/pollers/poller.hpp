@@ -5,7 +5,8 @@
 // in the inventory, and events: DeviceStatusChanged (from the inventory), InterfaceStatusChanged,
 // DeviceRebooted. Inventory changes re-plan at once; nothing needs a restart.
 //
-// Threading: everything on the event loop thread given to open(); callbacks run there.
+// Threading: everything on the event loop thread given to open(); callbacks are posted there,
+// never called inside the call that was handed them (refusals too).
 #pragma once
 
 #include <chrono>

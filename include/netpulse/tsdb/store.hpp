@@ -65,7 +65,7 @@ struct StoreOptions {
   std::size_t max_series_per_org = 500'000;  // docs/tsdb.md, "Series limit"
   std::size_t head_max_bytes = 256u << 20;   // chunk bytes kept in memory
   Timestamp head_keep_ms =
-      24 * 3'600'000;                   // sealed chunks kept in memory this long (budget allowing)
+      Timestamp{24} * 3'600'000;        // sealed chunks kept in memory this long (budget allowing)
   Timestamp ooo_window_ms = 3'600'000;  // how far behind a series' newest sample one may land
   Timestamp future_limit_ms = 600'000;  // how far ahead of the clock a sample may be
   Timestamp raw_retention_ms = 30LL * 86'400'000;

@@ -99,9 +99,9 @@ class IcmpEngine : public std::enable_shared_from_this<IcmpEngine> {
   };
   struct Deadline {
     core::SteadyTime at;
-    std::uint64_t cookie;
-    std::uint16_t sequence;
-    bool v6;
+    std::uint64_t cookie = 0;
+    std::uint16_t sequence = 0;
+    bool v6 = false;
     bool operator>(const Deadline& o) const noexcept { return at > o.at; }
   };
 

@@ -218,8 +218,8 @@ class SnmpEngine : public std::enable_shared_from_this<SnmpEngine> {
   std::unordered_set<SnmpSession*> busy_;  // sessions with outstanding > 0
   std::vector<SnmpSession*> ticked_;       // on_tick's copy of busy_
   std::unordered_map<SnmpOperation*, std::unique_ptr<SnmpOperation>> operations_;  // in flight
-  KeyCache keys_;                  // v3 master keys by password
-  netsnmp_large_fd_set read_set_;  // the one descriptor snmp_sess_read2 is told of
+  KeyCache keys_;                    // v3 master keys by password
+  netsnmp_large_fd_set read_set_{};  // the one descriptor snmp_sess_read2 is told of
   // Where a reply datagram is peeked at before net-snmp reads it (the largest UDP payload).
   std::vector<std::uint8_t> peek_buffer_ = std::vector<std::uint8_t>(65536);
   SnmpClientStats stats_;  // the face's stats() (in_flight and sessions_open filled there)

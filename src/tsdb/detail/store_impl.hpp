@@ -47,7 +47,7 @@ namespace netpulse::tsdb::detail {
 // "No time": a series without samples, a bound not set.
 inline constexpr Timestamp kNone = std::numeric_limits<Timestamp>::min();
 // A chunk is sealed before it would span more than this (bounds the SQLite range scans).
-inline constexpr Timestamp kMaxChunkSpanMs = 24 * 3'600'000;
+inline constexpr Timestamp kMaxChunkSpanMs = Timestamp{24} * 3'600'000;
 // How long acknowledged samples may wait in the queue before the head takes them (see append()).
 inline constexpr std::chrono::microseconds kApplyDelay{1000};
 // Persisted rollup tiers and their block spans (one tsdb_rollups row per block).

@@ -14,6 +14,7 @@
 
 #include <netpulse/db/database.hpp>
 
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 
 using netpulse::core::Errc;
@@ -50,13 +51,8 @@ struct Fixture {
   // Runs the io_context until `done()` holds or 20 s pass.
   template <class Pred>
   bool run_until(Pred done) {
-    ctx.restart();  // the previous call's work guard stopped the context when it went away
-    auto guard = boost::asio::make_work_guard(ctx);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      ctx.run_for(std::chrono::milliseconds(5));
-    }
-    return done();
+    return netpulse::test::run_until(ctx, done, std::chrono::seconds(20),
+                                     std::chrono::milliseconds(5));
   }
 
   // Rows of `items` matching `where`, or -1 on failure. No assertions: called from many threads.

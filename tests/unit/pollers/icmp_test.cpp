@@ -32,6 +32,7 @@
 
 #include "pollers/detail/icmp_engine.hpp"
 #include "pollers/detail/icmp_packet.hpp"
+#include "support/run_until.hpp"
 
 using namespace std::chrono_literals;
 using netpulse::core::Errc;
@@ -47,13 +48,7 @@ using EchoResult = netpulse::core::Result<std::chrono::nanoseconds>;
 
 namespace {
 
-// Runs the loop until `finished` holds or `limit` passes (the pinger's read never ends by itself).
-bool run_until(boost::asio::io_context& io, const std::function<bool()>& finished,
-               std::chrono::steady_clock::duration limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!finished() && std::chrono::steady_clock::now() < deadline) io.run_one_for(50ms);
-  return finished();
-}
+using netpulse::test::run_until;
 
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);

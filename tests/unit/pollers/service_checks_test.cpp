@@ -30,6 +30,7 @@
 #include "pollers/detail/dns_message.hpp"
 #include "pollers/detail/http_url.hpp"
 #include "support/peers.hpp"
+#include "support/run_until.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
@@ -77,15 +78,7 @@ ServiceCheckOptions with_loopback(ServiceCheckOptions options = {}) {
   return options;
 }
 
-bool run_until(asio::io_context& io, const std::function<bool()>& finished,
-               std::chrono::steady_clock::duration limit = 20s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!finished() && std::chrono::steady_clock::now() < deadline) {
-    if (io.stopped()) io.restart();  // a loop that ran out of work stays stopped until restarted
-    io.run_one_for(20ms);
-  }
-  return finished();
-}
+using netpulse::test::run_until;
 
 // Runs one check to completion and returns its result.
 template <class R, class Start>

@@ -21,6 +21,7 @@
 #include <netpulse/core/clock.hpp>
 #include <netpulse/pollers/snmp.hpp>
 
+#include "support/run_until.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
@@ -52,11 +53,7 @@ struct Harness {
 
   // Runs the loop until `count` answers arrived (at most 60 s of wall time).
   void run_until(const std::function<bool()>& done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!done() && std::chrono::steady_clock::now() < until) {
-      io.run_one_for(std::chrono::milliseconds(50));
-    }
-    REQUIRE(done());
+    REQUIRE(netpulse::test::run_until(io, done, std::chrono::seconds(60)));
   }
 
   Answer get(const SnmpTarget& target, std::vector<Oid> oids) {

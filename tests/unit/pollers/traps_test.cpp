@@ -21,6 +21,7 @@
 
 #include "ber_builder.hpp"
 #include "support/child_process.hpp"
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 
 namespace asio = boost::asio;
@@ -60,11 +61,7 @@ struct Harness {
 
   // Turns the loop until `done` (at most 20 s of wall time).
   void run_until(const std::function<bool()>& done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!done() && std::chrono::steady_clock::now() < until) {
-      io.run_one_for(std::chrono::milliseconds(20));
-    }
-    REQUIRE(done());
+    REQUIRE(netpulse::test::run_until(io, done));
   }
 
   // Runs /usr/bin/<tool> with numeric OIDs only, no MIBs and no config files, turning the loop

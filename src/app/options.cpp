@@ -154,6 +154,16 @@ api::ServerOptions server_options(const core::Config& config) {
   return o;
 }
 
+RouteOptions route_options(const core::Config& config) {
+  return {config.http.metrics_token, static_cast<std::size_t>(config.tsdb.max_batch_samples),
+          config.tsdb.retention_raw_days * 86'400'000};
+}
+
+WorkerPoolSize worker_pool_size(const core::Config& config) {
+  return {static_cast<std::size_t>(config.workers.threads),
+          static_cast<std::size_t>(config.workers.max_queued)};
+}
+
 pollers::IcmpOptions icmp_engine_options(const pollers::PollerOptions& options) {
   pollers::IcmpOptions io;
   io.mode = options.icmp_mode == "datagram" ? pollers::IcmpModeChoice::kDatagramOnly

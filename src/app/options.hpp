@@ -56,6 +56,23 @@ pollers::PollerOptions poller_options(const core::Config& config,
 // [http] and [log] access_log: the listener, its limits and timeouts, TLS, rate limits.
 api::ServerOptions server_options(const core::Config& config);
 
+// The routes' share of the config: /metrics' bearer token ([http] metrics_token), the samples
+// one ingest request may carry ([tsdb] max_batch_samples) and the raw retention that picks a
+// query's tier ([tsdb] retention_raw_days). serve.cpp copies them into api::RouteDeps.
+struct RouteOptions {
+  std::string metrics_token;
+  std::size_t ingest_max_samples = 0;
+  tsdb::Timestamp raw_retention_ms = 0;
+};
+RouteOptions route_options(const core::Config& config);
+
+// [workers]: the threads of the pool for slow work and the jobs it may queue.
+struct WorkerPoolSize {
+  std::size_t threads = 0;
+  std::size_t max_queued = 0;
+};
+WorkerPoolSize worker_pool_size(const core::Config& config);
+
 // ICMP: the socket mode of pollers.icmp_mode ("auto", "datagram", "raw"), room for every ping
 // the scheduler may have in flight (at most the 65,535 ICMP ids).
 pollers::IcmpOptions icmp_engine_options(const pollers::PollerOptions& options);

@@ -176,15 +176,16 @@ int cmd_serve(const CommandLine& cl) {
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
-  deps.metrics_token = config->http.metrics_token;
   deps.tsdb = &store;
   deps.inventory = inventory->get();
   deps.poller = poller->get();
   deps.workers = rt.workers.get();
   deps.loop = loop.get_executor();
-  deps.ingest_max_samples = static_cast<std::size_t>(config->tsdb.max_batch_samples);
-  deps.raw_retention_ms = config->tsdb.retention_raw_days * 86'400'000;
   deps.bus = &bus;
+  const auto route = route_options(*config);
+  deps.metrics_token = route.metrics_token;
+  deps.ingest_max_samples = route.ingest_max_samples;
+  deps.raw_retention_ms = route.raw_retention_ms;
   api::register_routes(router, deps);
   auto server = api::Server::open(server_options(*config), rt.env(), router, auth);
   if (!server) {

@@ -54,9 +54,8 @@ Runtime::Runtime(const core::Config& cfg)
     : config(cfg),
       log(clock, log_level(cfg), log_format(cfg)),
       loop(std::make_unique<boost::asio::io_context>(1)),
-      workers(
-          std::make_unique<core::WorkerPool>(static_cast<std::size_t>(cfg.workers.threads),
-                                             static_cast<std::size_t>(cfg.workers.max_queued))) {
+      workers(std::make_unique<core::WorkerPool>(worker_pool_size(cfg).threads,
+                                                 worker_pool_size(cfg).max_queued)) {
   for (auto& w : config.warnings) log.warn("config", "{}", w);
 }
 

@@ -317,3 +317,24 @@ TEST_CASE("app: the server options map [http] and the access log", "[app][option
   CHECK(o.per_user_burst == 25.0);
   CHECK_FALSE(o.access_log);
 }
+
+TEST_CASE("app: the routes get /metrics' token, the ingest sample cap and raw retention",
+          "[app][options]") {
+  auto c = defaults();
+  c.http.metrics_token = "scrape-me";
+  c.tsdb.max_batch_samples = 12'345;
+  c.tsdb.retention_raw_days = 45;
+  auto o = app::route_options(c);
+  CHECK(o.metrics_token == "scrape-me");
+  CHECK(o.ingest_max_samples == 12'345);
+  CHECK(o.raw_retention_ms == 45 * 86'400'000LL);
+}
+
+TEST_CASE("app: the worker pool's size comes from [workers]", "[app][options]") {
+  auto c = defaults();
+  c.workers.threads = 3;
+  c.workers.max_queued = 777;
+  auto size = app::worker_pool_size(c);
+  CHECK(size.threads == 3);
+  CHECK(size.max_queued == 777);
+}

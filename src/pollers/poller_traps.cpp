@@ -12,6 +12,7 @@
 #include "detail/credentials.hpp"
 #include "detail/host_port.hpp"
 #include "detail/poller_impl.hpp"
+#include "detail/trap_varbinds.hpp"
 
 namespace netpulse::pollers::detail {
 
@@ -124,11 +125,10 @@ void PollerImpl::on_trap(Trap t) {
     default:
       break;
   }
-  boost::json::object details{{"trap_oid", t.trap_oid.str()},
-                              {"kind", trap_kind_name(t.kind)},
-                              {"source", source.to_string()},
-                              {"inform", t.inform},
-                              {"varbinds", t.varbinds.size()}};
+  boost::json::object details{
+      {"trap_oid", t.trap_oid.str()},       {"kind", trap_kind_name(t.kind)},
+      {"source", source.to_string()},       {"inform", t.inform},
+      {"varbind_count", t.varbinds.size()}, {"varbinds", detail::varbinds_json(t.varbinds)}};
   if (t.if_index) details["if_index"] = *t.if_index;
   const auto details_text = boost::json::serialize(details);
   for (auto& d : matches) {

@@ -268,6 +268,24 @@ TEST_CASE("pollers: ICMP and SNMP v2c/v3 against a real snmpd on loopback", "[po
       auto events = c.get("/api/v1/devices/" + std::to_string(v3) + "/events?kind=trap", admin);
       return events.status == 200 && events.body.find("linkDown ifIndex 3") != std::string::npos;
     }));
+    {
+      // The event keeps the trap's varbinds, the objects NetPulse knows named.
+      auto events = c.get("/api/v1/devices/" + std::to_string(v3) + "/events?kind=trap", admin);
+      const auto body = events.json();
+      const auto& items = body.at("data").as_array();
+      REQUIRE_FALSE(items.empty());
+      const auto& details = items.front().at("details");
+      INFO(boost::json::serialize(details));
+      CHECK(details.at("varbind_count").as_int64() == 2);
+      const auto& vbs = details.at("varbinds").as_array();
+      REQUIRE(vbs.size() == 2);
+      CHECK(vbs[0].at("name").as_string() == "ifIndex.3");
+      CHECK(vbs[0].at("type").as_string() == "Integer32");
+      CHECK(vbs[0].at("value").as_int64() == 3);
+      CHECK(vbs[1].at("oid").as_string() == "1.3.6.1.2.1.2.2.1.2.3");
+      CHECK(vbs[1].at("name").as_string() == "ifDescr.3");
+      CHECK(vbs[1].at("value").as_string() == "eth2");
+    }
     auto decoded = c.get("/api/v1/pollers", admin).json().at("data").at("server").at("traps");
     CHECK(decoded.at("decoded").as_int64() == 1);
 

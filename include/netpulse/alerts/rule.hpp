@@ -64,6 +64,8 @@ struct Condition {
   // Must lie on the clearing side of `value` (for > and >=: at most value; for < and <=: at
   // least value); not allowed with == and !=.
   std::optional<double> clear;
+
+  friend bool operator==(const Condition&, const Condition&) = default;
 };
 
 // Which devices a rule applies to: every device of the organization when all lists are empty;
@@ -74,6 +76,8 @@ struct Scope {
   std::vector<std::int64_t> group_ids;
   std::vector<std::string> tags;
   std::vector<std::string> device_types;  // devices::DeviceType names: "router", "cpe", ...
+
+  friend bool operator==(const Scope&, const Scope&) = default;
 };
 
 // kTrap: the trap's OID (snmpTrapOID, dotted), patterns its varbinds must match (a varbind OID or
@@ -83,12 +87,16 @@ struct TrapMatch {
   std::string trap_oid;
   std::map<std::string, std::string> varbinds;
   std::string clear_oid;
+
+  friend bool operator==(const TrapMatch&, const TrapMatch&) = default;
 };
 
 struct AnomalyParams {
   double sensitivity = 3;  // standard deviations from the hour-of-week mean: 1..10
   std::int64_t warmup_s =
       std::int64_t{7} * 86'400;  // quiet until the baseline has seen this much: 1 h..90 d
+
+  friend bool operator==(const AnomalyParams&, const AnomalyParams&) = default;
 };
 
 struct ForecastParams {
@@ -96,6 +104,8 @@ struct ForecastParams {
       std::int64_t{7} * 86'400;  // the trend is fitted over this much history: 1 h..90 d
   std::int64_t horizon_s =
       std::int64_t{7} * 86'400;  // fires when the trend reaches the threshold within it
+
+  friend bool operator==(const ForecastParams&, const ForecastParams&) = default;
 };
 
 struct Rule {
@@ -118,6 +128,8 @@ struct Rule {
   std::optional<TrapMatch> trap;           // kTrap
   std::optional<AnomalyParams> anomaly;    // kAnomaly
   std::optional<ForecastParams> forecast;  // kForecast
+
+  friend bool operator==(const Rule&, const Rule&) = default;
 };
 
 // Checks a rule as it is saved: kInvalidInput with details.field naming the first offending

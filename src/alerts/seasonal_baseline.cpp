@@ -10,7 +10,7 @@ namespace netpulse::alerts {
 int SeasonalBaseline::hour_of_week(std::int64_t at_ms) noexcept {
   // The Unix epoch was a Thursday; count hours from the Monday before it, 1969-12-29T00:00Z.
   constexpr std::int64_t kHourMs = 3'600'000;
-  constexpr std::int64_t kMondayOffsetH = 3 * 24;
+  constexpr std::int64_t kMondayOffsetH = std::int64_t{3} * 24;
   const std::int64_t hours = at_ms >= 0 ? at_ms / kHourMs : (at_ms - kHourMs + 1) / kHourMs;
   auto h = (hours + kMondayOffsetH) % kBuckets;
   if (h < 0) h += kBuckets;

@@ -144,6 +144,13 @@ std::vector<Oid> interface_columns() {
   return out;
 }
 
+std::string_view interface_column_name(bool x_table, std::uint32_t column) {
+  for (const auto& c : kColumns) {
+    if (c.x_table == x_table && c.column == column) return c.name;
+  }
+  return {};
+}
+
 std::vector<InterfaceRow> interface_rows(const std::vector<VarBind>& vbs) {
   std::map<std::uint32_t, InterfaceRow> rows;
   std::map<std::uint32_t, std::map<std::string, std::uint64_t>> counters;

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "detail/snmp_oids.hpp"
+
 namespace netpulse::pollers::detail {
 namespace {
 
@@ -18,8 +20,9 @@ struct KnownObject {
   std::size_t size;
 };
 
-// Objects a trap commonly carries: the system group, ifTable, ifXTable, and SNMPv2-MIB's trap
-// objects. The instance (the arcs after the object) is appended to the name.
+// Objects a trap commonly carries that the interface walk does not read (its columns are named by
+// interface_column_name): the system group, ifIndex and the ifTable columns left out of the walk,
+// and SNMPv2-MIB's trap objects. The instance (the arcs after the object) is appended to the name.
 constexpr KnownObject kKnownObjects[] = {
     {"sysDescr", {1, 3, 6, 1, 2, 1, 1, 1}, 8},
     {"sysObjectID", {1, 3, 6, 1, 2, 1, 1, 2}, 8},
@@ -28,20 +31,32 @@ constexpr KnownObject kKnownObjects[] = {
     {"sysName", {1, 3, 6, 1, 2, 1, 1, 5}, 8},
     {"sysLocation", {1, 3, 6, 1, 2, 1, 1, 6}, 8},
     {"ifIndex", {1, 3, 6, 1, 2, 1, 2, 2, 1, 1}, 10},
-    {"ifDescr", {1, 3, 6, 1, 2, 1, 2, 2, 1, 2}, 10},
     {"ifType", {1, 3, 6, 1, 2, 1, 2, 2, 1, 3}, 10},
     {"ifMtu", {1, 3, 6, 1, 2, 1, 2, 2, 1, 4}, 10},
-    {"ifSpeed", {1, 3, 6, 1, 2, 1, 2, 2, 1, 5}, 10},
     {"ifPhysAddress", {1, 3, 6, 1, 2, 1, 2, 2, 1, 6}, 10},
-    {"ifAdminStatus", {1, 3, 6, 1, 2, 1, 2, 2, 1, 7}, 10},
-    {"ifOperStatus", {1, 3, 6, 1, 2, 1, 2, 2, 1, 8}, 10},
     {"ifLastChange", {1, 3, 6, 1, 2, 1, 2, 2, 1, 9}, 10},
-    {"ifName", {1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1}, 11},
-    {"ifHighSpeed", {1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 15}, 11},
-    {"ifAlias", {1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 18}, 11},
     {"snmpTrapOID", {1, 3, 6, 1, 6, 3, 1, 1, 4, 1}, 10},
     {"snmpTrapEnterprise", {1, 3, 6, 1, 6, 3, 1, 1, 4, 3}, 10},
 };
+
+// An object's name and the instance after its `size` arcs: "ifName.3".
+std::string with_instance(std::string_view name, const Oid& oid, std::size_t size) {
+  std::string out(name);
+  for (std::size_t i = size; i < oid.size(); ++i) out += fmt::format(".{}", oid[i]);
+  return out;
+}
+
+// ifTable (1.3.6.1.2.1.2.2.1.C) or ifXTable (1.3.6.1.2.1.31.1.1.1.C) columns the walk reads.
+std::string interface_column(const Oid& oid) {
+  static const Oid if_entry{1, 3, 6, 1, 2, 1, 2, 2, 1};
+  static const Oid ifx_entry{1, 3, 6, 1, 2, 1, 31, 1, 1, 1};
+  for (const auto* entry : {&if_entry, &ifx_entry}) {
+    if (oid.size() <= entry->size() || !oid.starts_with(*entry)) continue;
+    const auto name = interface_column_name(entry == &ifx_entry, oid[entry->size()]);
+    if (!name.empty()) return with_instance(name, oid, entry->size() + 1);
+  }
+  return {};
+}
 
 bool printable(std::string_view s) {
   for (unsigned char c : s) {
@@ -77,14 +92,12 @@ std::string cut_utf8(std::string_view s, std::size_t max) {
 }  // namespace
 
 std::string known_object_name(const Oid& oid) {
+  if (auto name = interface_column(oid); !name.empty()) return name;
   for (const auto& known : kKnownObjects) {
     if (oid.size() < known.size) continue;
     bool match = true;
     for (std::size_t i = 0; i < known.size && match; ++i) match = oid[i] == known.arcs[i];
-    if (!match) continue;
-    std::string name(known.name);
-    for (std::size_t i = known.size; i < oid.size(); ++i) name += fmt::format(".{}", oid[i]);
-    return name;
+    if (match) return with_instance(known.name, oid, known.size);
   }
   return {};
 }

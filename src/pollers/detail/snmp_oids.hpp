@@ -24,6 +24,9 @@ std::string vendor_of_enterprise(std::uint32_t enterprise);
 
 // The ifTable/ifXTable columns walked in one GETBULK stream.
 std::vector<Oid> interface_columns();
+// The MIB name of an ifTable (x_table false) or ifXTable column the interface walk reads
+// ("ifDescr", "ifHCInOctets", ...), or "" for one it does not read.
+std::string_view interface_column_name(bool x_table, std::uint32_t column);
 
 struct InterfaceRow {
   std::uint32_t if_index = 0;

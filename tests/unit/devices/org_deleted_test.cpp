@@ -22,6 +22,7 @@
 #include <netpulse/devices/inventory.hpp>
 
 #include "support/temp_dir.hpp"
+#include "support/test_env.hpp"
 
 using namespace netpulse;
 using devices::Device;
@@ -34,14 +35,13 @@ core::OrgScope org(std::int64_t id) {
 
 struct Harness {
   test::TempDir dir;
-  core::ManualClock clock;
-  core::Logger log{clock, [](std::string_view) {}, core::LogLevel::kOff};
-  core::MetricsRegistry metrics;
-  core::EventBus bus;
-  boost::asio::io_context io;
-  core::WorkerPool workers{1, 8};
+  test::TestEnv test_env;  // clock, logger, metrics, bus, loop and workers
+  core::ManualClock& clock = test_env.manual_clock();
+  core::MetricsRegistry& metrics = test_env.metrics();
+  core::EventBus& bus = test_env.bus();
+  boost::asio::io_context& io = test_env.loop();
 
-  core::Env env() { return {clock, log, metrics, bus, io.get_executor(), workers}; }
+  core::Env env() { return test_env.env(); }
   std::unique_ptr<db::Database> database;
   std::unique_ptr<devices::Inventory> inv;
   std::vector<devices::DeviceChanged> changes;

@@ -30,19 +30,19 @@
 
 #include "fake_engines.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_env.hpp"
 
 namespace netpulse::test {
 
 struct PollerHarness {
   TempDir dir;
-  core::ManualClock clock;
-  core::Logger log{clock, [](std::string_view) {}, core::LogLevel::kOff};
-  core::MetricsRegistry metrics;
-  core::EventBus bus;
-  boost::asio::io_context io;
-  core::WorkerPool workers{1, 64};
+  TestEnv test_env;  // clock, logger, metrics, bus, loop and workers
+  core::ManualClock& clock = test_env.manual_clock();
+  core::MetricsRegistry& metrics = test_env.metrics();
+  core::EventBus& bus = test_env.bus();
+  boost::asio::io_context& io = test_env.loop();
 
-  core::Env env() { return {clock, log, metrics, bus, io.get_executor(), workers}; }
+  core::Env env() { return test_env.env(); }
   std::unique_ptr<db::Database> database;
   std::unique_ptr<devices::Inventory> inventory;
   std::unique_ptr<tsdb::Store> store;

@@ -72,6 +72,7 @@ core::Result<void> InventoryImpl::load() {
 // --- the event log: delegated ---------------------------------------------------------------
 
 void InventoryImpl::record_event(DeviceEvent event) {
+  publish(DeviceEventRecorded{event});
   event_log_.record(std::move(event));
 }
 

@@ -71,7 +71,7 @@ void PollerImpl::on_system(std::int64_t device_id, const std::vector<VarBind>& v
         iface.in_octets.reset();
         iface.out_octets.reset();
       }
-      bus_.publish(DeviceRebooted{st.device.org_id, device_id, *info.uptime_s, now});
+      bus_.publish(devices::DeviceRebooted{st.device.org_id, device_id, *info.uptime_s, now});
       devices::DeviceEvent e;
       e.org_id = st.device.org_id;
       e.device_id = device_id;
@@ -230,8 +230,9 @@ void PollerImpl::on_interfaces(std::int64_t device_id, const std::vector<VarBind
             100.0 * std::max(info.in_bps.value_or(0), info.out_bps.value_or(0)) / speed;
       }
       if (p.info.oper_status != info.oper_status && p.info.oper_status != 0) {
-        bus_.publish(InterfaceStatusChanged{st.device.org_id, device_id, row.if_index, info.name,
-                                            p.info.oper_status, info.oper_status, now_s});
+        bus_.publish(devices::InterfaceStatusChanged{st.device.org_id, device_id, row.if_index,
+                                                     info.name, p.info.oper_status,
+                                                     info.oper_status, info.admin_status, now_s});
         devices::DeviceEvent e;
         e.org_id = st.device.org_id;
         e.device_id = device_id;

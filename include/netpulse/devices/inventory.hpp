@@ -160,7 +160,8 @@ class Inventory {
   // Queues an event for the log (fire and forget; at most event_queue_max waiting, beyond that
   // dropped and counted in netpulse_device_events_dropped_total; an event of an organization
   // deleted since start is dropped too). Written in one batch per turn of the loop; kept
-  // event_retention_days. Status changes are logged by the inventory itself.
+  // event_retention_days. Status changes are logged by the inventory itself. Each event is
+  // published as DeviceEventRecorded first (the alert engine's trap rules read them).
   virtual void record_event(DeviceEvent event) = 0;
   // Newest first. An indexed read.
   virtual core::Result<core::PageOf<DeviceEvent>> list_events(core::OrgScope scope,

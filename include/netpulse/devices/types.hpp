@@ -277,4 +277,45 @@ struct DeviceStatusChanged {
   std::int64_t at = 0;  // Unix seconds
 };
 
+// The pollers publish these (the devices module owns the types, so that the modules that react —
+// alerts, the live feed — need only the devices face).
+
+// A service check turned passing or failing (not for its first passing run).
+struct ServiceCheckChanged {
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::int64_t check_id = 0;
+  std::string name;
+  ServiceKind kind = ServiceKind::kTcp;
+  bool passing = false;
+  std::string error;  // why it fails
+  std::int64_t at = 0;
+};
+
+// An interface's operational status changed between two polls.
+struct InterfaceStatusChanged {
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::uint32_t if_index = 0;
+  std::string name;
+  int from = 0;  // ifOperStatus values (1 up, 2 down, ...)
+  int to = 0;
+  int admin = 0;        // ifAdminStatus at this poll (1 up, 2 down, 3 testing; 0 unknown)
+  std::int64_t at = 0;  // Unix seconds
+};
+
+// sysUpTime went backwards: the device restarted.
+struct DeviceRebooted {
+  std::int64_t org_id = 0;
+  std::int64_t device_id = 0;
+  std::int64_t uptime_s = 0;  // as now reported
+  std::int64_t at = 0;
+};
+
+// An event entered the event log (Inventory::record_event): published as it is queued for the
+// writer, so a trap reaches the alert engine without waiting for the database.
+struct DeviceEventRecorded {
+  const DeviceEvent& event;
+};
+
 }  // namespace netpulse::devices

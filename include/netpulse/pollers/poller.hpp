@@ -2,8 +2,8 @@
 // enabled device and one SNMP check per device with SNMP credentials, each at the device's poll
 // interval, runs them through the Scheduler, and turns the answers into samples in the
 // time-series store, device status (up / down / unreachable, with flap damping) and system facts
-// in the inventory, and events: DeviceStatusChanged (from the inventory), InterfaceStatusChanged,
-// DeviceRebooted. Inventory changes re-plan at once; nothing needs a restart.
+// in the inventory, and events (types in the devices face): DeviceStatusChanged (from the
+// inventory), InterfaceStatusChanged, ServiceCheckChanged, DeviceRebooted. Inventory changes re-plan at once; nothing needs a restart.
 //
 // Threading: everything on the event loop thread given to open(); callbacks are posted there,
 // never called inside the call that was handed them (refusals too).
@@ -121,17 +121,6 @@ struct ServiceCheckStatus {
   std::uint64_t failed_runs = 0;
 };
 
-// Published when a service check turns passing or failing (not for its first passing run).
-struct ServiceCheckChanged {
-  std::int64_t org_id = 0;
-  std::int64_t device_id = 0;
-  std::int64_t check_id = 0;
-  std::string name;
-  devices::ServiceKind kind = devices::ServiceKind::kTcp;
-  bool passing = false;
-  std::string error;  // why it fails
-  std::int64_t at = 0;
-};
 
 // What "poll now" found.
 struct PollReport {
@@ -180,24 +169,7 @@ struct OrgPollerHealth {
   std::uint64_t traps_accepted = 0;  // traps that became events of its devices
 };
 
-// Published on the loop when an interface's operational status changes between two polls.
-struct InterfaceStatusChanged {
-  std::int64_t org_id = 0;
-  std::int64_t device_id = 0;
-  std::uint32_t if_index = 0;
-  std::string name;
-  int from = 0;  // ifOperStatus values
-  int to = 0;
-  std::int64_t at = 0;  // Unix seconds
-};
 
-// Published when sysUpTime went backwards: the device restarted.
-struct DeviceRebooted {
-  std::int64_t org_id = 0;
-  std::int64_t device_id = 0;
-  std::int64_t uptime_s = 0;  // as now reported
-  std::int64_t at = 0;
-};
 
 // The engines the poller drives, built by the composition root (app) on the poller's loop and
 // clock: the ICMP pinger (null when pollers.icmp_mode is "off"), the SNMP client (null when SNMP

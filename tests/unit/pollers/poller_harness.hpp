@@ -57,8 +57,8 @@ struct PollerHarness {
 
   // What the poller and the inventory published.
   std::vector<devices::DeviceStatusChanged> status_changes;
-  std::vector<pollers::InterfaceStatusChanged> interface_changes;
-  std::vector<pollers::ServiceCheckChanged> check_changes;
+  std::vector<devices::InterfaceStatusChanged> interface_changes;
+  std::vector<devices::ServiceCheckChanged> check_changes;
   core::EventBus::Subscription status_sub, interface_sub, check_sub;
 
   PollerHarness() {
@@ -81,10 +81,10 @@ struct PollerHarness {
     store = std::move(*s);
     status_sub = bus.subscribe<devices::DeviceStatusChanged>(
         [this](const devices::DeviceStatusChanged& e) { status_changes.push_back(e); });
-    interface_sub = bus.subscribe<pollers::InterfaceStatusChanged>(
-        [this](const pollers::InterfaceStatusChanged& e) { interface_changes.push_back(e); });
-    check_sub = bus.subscribe<pollers::ServiceCheckChanged>(
-        [this](const pollers::ServiceCheckChanged& e) { check_changes.push_back(e); });
+    interface_sub = bus.subscribe<devices::InterfaceStatusChanged>(
+        [this](const devices::InterfaceStatusChanged& e) { interface_changes.push_back(e); });
+    check_sub = bus.subscribe<devices::ServiceCheckChanged>(
+        [this](const devices::ServiceCheckChanged& e) { check_changes.push_back(e); });
   }
 
   // As the server tears down: the poller stopped, then gone, then the store closed.

@@ -5,18 +5,21 @@
 // correlate() when the set of failed devices changes (not per sample). Not thread-safe.
 //
 // The graph: each device lists its parents (the devices it is reached through); an edge runs from
-// each parent to the child. Parent ids that are not known devices, and a device naming itself,
-// are ignored — but remembered, so the link appears once that parent is added. The inventory
+// each parent to the child. Parent ids that are not known devices are ignored, but remembered:
+// the link appears once that parent is added. A device naming itself is ignored. The inventory
 // refuses cycles; if one slips in, nothing loops (every walk visits a device once) and the
 // devices on the cycle and below it are never behind anything (see correlate()).
 //
 // Costs: correlate() is O(V + E) at worst and in practice touches only the devices reachable
 // from the failed ones; descendants() and ancestors() are one breadth-first walk each;
 // replace_device() of a known device is O(its links), of a new device and remove_device() one
-// pass over the graph (O(V + E)). Memory: about 190 bytes per device with one parent (the Boost
-// adjacency list keeps each link three times: out-list, in-list and edge list; plus the id map
-// and the declared parents), measured by bench/topology_correlate.cpp; correlate() allocates
-// about 22 bytes per device while it runs.
+// pass over the graph (O(V + E)). Measured by bench/topology_correlate.cpp on a 10,000-device
+// tree (-O3): correlate() 0.6 ms with the core failed (9,999 devices behind it), 4 us with one
+// distribution device failed; rebuild() 2 ms. Memory: about 300 bytes per device with one
+// parent (the Boost adjacency list keeps each link in the parent's out-list, the child's in-list
+// and the edge list; then the id map and the declared parents). correlate() allocates 18 bytes
+// per device while it runs, plus about 40 per device reached from the failed ones; its result
+// keeps about 24 bytes per device attributed to a root.
 #pragma once
 
 #include <cstddef>

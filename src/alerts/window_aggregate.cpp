@@ -46,6 +46,8 @@ struct WindowAggregate::P95Part {
   std::array<Bins, kBuckets> bins{};               // per time bucket: counts per bin
   std::array<std::int64_t, kBuckets> first_bin{};  // per time bucket: bins[0]'s index
   std::array<std::int16_t, kBuckets> exponent{};   // per time bucket: bins are 2^exponent wide
+  std::array<std::uint8_t, kBuckets> used_lo{};    // per time bucket: first and last bin in use,
+  std::array<std::uint8_t, kBuckets> used_hi{};    // so reads skip the empty ends
   std::uint32_t recent_next = 0;                   // the ring slot the next value takes
   std::uint32_t recent_held = 0;                   // values in the ring (<= kExactSamples)
 
@@ -58,10 +60,14 @@ struct WindowAggregate::P95Part {
       exponent[s] = static_cast<std::int16_t>(v == 0 ? -60 : std::ilogb(v) - 40);
       first_bin[s] = *bin_of(v, exponent[s]) - kHistogramBins / 2;
       bins[s].fill(0);
+      used_lo[s] = used_hi[s] = kHistogramBins / 2;
     }
     auto i = bin_of(v, exponent[s]);
     if (!i || *i < first_bin[s] || *i >= first_bin[s] + kHistogramBins) i = widen(s, v);
-    auto& count = bins[s][static_cast<std::size_t>(*i - first_bin[s])];
+    const auto j = static_cast<std::uint8_t>(*i - first_bin[s]);
+    used_lo[s] = std::min(used_lo[s], j);
+    used_hi[s] = std::max(used_hi[s], j);
+    auto& count = bins[s][j];
     if (count == UINT16_MAX) halve(bins[s]);
     ++count;
   }
@@ -71,13 +77,8 @@ struct WindowAggregate::P95Part {
   std::int64_t widen(std::size_t s, double v) noexcept {
     const Bins& old = bins[s];
     const int from = exponent[s];
-    std::int64_t lo = std::numeric_limits<std::int64_t>::max();
-    std::int64_t hi = std::numeric_limits<std::int64_t>::min();
-    for (int j = 0; j < kHistogramBins; ++j) {
-      if (old[static_cast<std::size_t>(j)] == 0) continue;
-      lo = std::min(lo, first_bin[s] + j);
-      hi = std::max(hi, first_bin[s] + j);
-    }
+    const std::int64_t lo = first_bin[s] + used_lo[s];
+    const std::int64_t hi = first_bin[s] + used_hi[s];
     // Start near the width the range needs (ilogb of range / bins), then step up until it fits.
     const double range = std::max(std::fabs(v - std::ldexp(static_cast<double>(lo), from)),
                                   std::fabs(v - std::ldexp(static_cast<double>(hi + 1), from)));
@@ -111,6 +112,8 @@ struct WindowAggregate::P95Part {
     }
     first_bin[s] = new_first;
     exponent[s] = static_cast<std::int16_t>(to);
+    used_lo[s] = static_cast<std::uint8_t>(std::min(coarsen(lo, from, to), v_bin) - new_first);
+    used_hi[s] = static_cast<std::uint8_t>(std::max(coarsen(hi, from, to), v_bin) - new_first);
     return v_bin;
   }
 
@@ -252,16 +255,10 @@ double WindowAggregate::histogram_p95(std::int64_t lo, std::int64_t hi, double n
   for (std::int64_t b = lo; b <= hi; ++b) {
     const std::size_t s = slot(b);
     if (counts_[s] == 0) continue;
-    Live l{s, std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min(),
-           0};
+    Live l{s, p.first_bin[s] + p.used_lo[s], p.first_bin[s] + p.used_hi[s], 0};
     double sum = 0;
-    for (int j = 0; j < kHistogramBins; ++j) {
-      const auto c = p.bins[s][static_cast<std::size_t>(j)];
-      if (c == 0) continue;
-      sum += c;
-      l.lo = std::min(l.lo, p.first_bin[s] + j);
-      l.hi = std::max(l.hi, p.first_bin[s] + j);
-    }
+    for (int j = p.used_lo[s]; j <= p.used_hi[s]; ++j)
+      sum += p.bins[s][static_cast<std::size_t>(j)];
     l.weight = counts_[s] / sum;
     live[held++] = l;
     width = std::max<int>(width, p.exponent[s]);
@@ -281,7 +278,7 @@ double WindowAggregate::histogram_p95(std::int64_t lo, std::int64_t hi, double n
   std::array<double, kMergedBins> merged{};
   for (std::size_t k = 0; k < held; ++k) {
     const std::size_t s = live[k].s;
-    for (int j = 0; j < kHistogramBins; ++j) {
+    for (int j = p.used_lo[s]; j <= p.used_hi[s]; ++j) {
       const auto c = p.bins[s][static_cast<std::size_t>(j)];
       if (c == 0) continue;
       const auto at = coarsen(p.first_bin[s] + j, p.exponent[s], width) - first;

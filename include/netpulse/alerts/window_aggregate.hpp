@@ -67,7 +67,7 @@ class WindowAggregate {
   std::size_t state_bytes() const noexcept;
 
  private:
-  struct P95Part;  // the raw values and the per-bucket histograms (window_aggregate_p95.cpp)
+  struct P95Part;  // the raw values and the per-bucket histograms (window_aggregate.cpp)
 
   void advance_to(std::int64_t bucket) noexcept;
   // p95 from the histograms of buckets lo..hi, which hold n samples.

@@ -304,6 +304,11 @@ std::vector<HostSample> host_samples(const std::vector<VarBind>& vbs) {
     const double factor = static_cast<double>(*unit);
     out.push_back({"hrStorageSizeBytes", labels, static_cast<double>(*size) * factor});
     out.push_back({"hrStorageUsedBytes", labels, static_cast<double>(*in_use) * factor});
+    // The share in use: what a "full within N days" forecast watches, whatever the size.
+    if (*size > 0) {
+      out.push_back({"hrStorageUsedPct", labels,
+                     100.0 * static_cast<double>(*in_use) / static_cast<double>(*size)});
+    }
   }
   const auto sensor_types = column(vbs, kSensorType);
   const auto scales = column(vbs, kSensorScale);

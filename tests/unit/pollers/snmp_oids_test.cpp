@@ -116,7 +116,7 @@ TEST_CASE("snmp tables: storage, processor load and temperature sensors", "[poll
       vb({1, 3, 6, 1, 2, 1, 99, 1, 1, 1, 4, 6}, std::int64_t{12}),
   };
   auto samples = host_samples(vbs);
-  REQUIRE(samples.size() == 4);
+  REQUIRE(samples.size() == 5);
   CHECK(samples[0].metric == "hrProcessorLoad");
   CHECK(samples[0].value == 17);
   CHECK(samples[1].metric == "hrStorageSizeBytes");
@@ -124,6 +124,8 @@ TEST_CASE("snmp tables: storage, processor load and temperature sensors", "[poll
   CHECK(samples[1].labels == std::vector<std::pair<std::string, std::string>>{
                                  {"storage", "Physical memory"}, {"type", "ram"}});
   CHECK(samples[2].value == 250.0 * 1024);
-  CHECK(samples[3].metric == "entPhySensorCelsius");
-  CHECK(samples[3].value == Approx(42.5));
+  CHECK(samples[3].metric == "hrStorageUsedPct");
+  CHECK(samples[3].value == 25.0);
+  CHECK(samples[4].metric == "entPhySensorCelsius");
+  CHECK(samples[4].value == Approx(42.5));
 }

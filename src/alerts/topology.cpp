@@ -106,7 +106,7 @@ core::Error device_not_found(std::int64_t device_id) {
 
 }  // namespace detail
 
-Correlation::Correlation(std::vector<Incident> incidents) : incidents_(std::move(incidents)) {
+Correlation::Correlation(std::vector<RootGroup> incidents) : incidents_(std::move(incidents)) {
   for (std::size_t i = 0; i < incidents_.size(); ++i) {
     incident_by_device_.emplace_back(incidents_[i].root_device_id, i);
     for (const std::int64_t id : incidents_[i].impacted) incident_by_device_.emplace_back(id, i);
@@ -114,7 +114,7 @@ Correlation::Correlation(std::vector<Incident> incidents) : incidents_(std::move
   std::sort(incident_by_device_.begin(), incident_by_device_.end());
 }
 
-const Incident* Correlation::incident_of(std::int64_t device_id) const {
+const RootGroup* Correlation::incident_of(std::int64_t device_id) const {
   const auto it =
       std::lower_bound(incident_by_device_.begin(), incident_by_device_.end(), device_id,
                        [](const std::pair<std::int64_t, std::size_t>& entry, std::int64_t id) {
@@ -125,7 +125,7 @@ const Incident* Correlation::incident_of(std::int64_t device_id) const {
 }
 
 std::optional<std::int64_t> Correlation::root_of(std::int64_t device_id) const {
-  const Incident* incident = incident_of(device_id);
+  const RootGroup* incident = incident_of(device_id);
   if (incident == nullptr) return std::nullopt;
   return incident->root_device_id;
 }

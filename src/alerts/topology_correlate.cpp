@@ -138,10 +138,10 @@ Correlation Topology::correlate(std::span<const FailedDevice> failed) const {
   // Pass 3: each root, earliest first, claims the behind devices no earlier root reached.
   for (const Vertex v : reached) colors[v] = boost::white_color;
   const boost::filtered_graph<Graph, IntoBehind> into_behind(g, IntoBehind{&g, &s.behind});
-  std::vector<Incident> incidents;
+  std::vector<RootGroup> incidents;
   incidents.reserve(roots.size());
   for (const Root& root : roots) {
-    Incident& incident = incidents.emplace_back();
+    RootGroup& incident = incidents.emplace_back();
     incident.root_device_id = root.device_id;
     incident.since_ms = root.since_ms;
     if (!root.vertex) continue;

@@ -52,7 +52,7 @@ struct FailedDevice {
 };
 
 // One root cause and what it cuts off.
-struct Incident {
+struct RootGroup {
   std::int64_t root_device_id = 0;     // the failed device no other failure explains
   std::int64_t since_ms = 0;           // when the root failed (its FailedDevice::since_ms)
   std::vector<std::int64_t> members;   // the root's symptoms: attributed devices that are failed
@@ -66,10 +66,10 @@ class Correlation {
  public:
   Correlation() = default;
   // Takes the incidents (each device at most once across roots and impacted lists).
-  explicit Correlation(std::vector<Incident> incidents);
+  explicit Correlation(std::vector<RootGroup> incidents);
 
   // Every incident, in root order (earliest failure first).
-  const std::vector<Incident>& incidents() const noexcept { return incidents_; }
+  const std::vector<RootGroup>& incidents() const noexcept { return incidents_; }
 
   // The root a device is attributed to: itself for a root, the root for a device behind it (a
   // symptom, or an impacted device that has no alert), nothing for a device no failure explains.
@@ -77,10 +77,10 @@ class Correlation {
 
   // The incident of a root or of a device attributed to one; nullptr otherwise. The pointer is
   // valid as long as this Correlation is.
-  const Incident* incident_of(std::int64_t device_id) const;
+  const RootGroup* incident_of(std::int64_t device_id) const;
 
  private:
-  std::vector<Incident> incidents_;
+  std::vector<RootGroup> incidents_;
   // (device id, index into incidents_) for every root and impacted device, sorted by device id.
   std::vector<std::pair<std::int64_t, std::size_t>> incident_by_device_;
 };

@@ -69,7 +69,7 @@ struct Expected {
 void check_incidents(const Correlation& c, const std::vector<Expected>& expected) {
   REQUIRE(c.incidents().size() == expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
-    const Incident& got = c.incidents()[i];
+    const RootGroup& got = c.incidents()[i];
     INFO("incident " << i << ", root " << got.root_device_id);
     CHECK(got.root_device_id == expected[i].root);
     CHECK(got.members == expected[i].members);
@@ -284,7 +284,7 @@ struct Reference {
   std::map<std::int64_t, Ids> parents;         // known parents only
   std::map<std::int64_t, std::int64_t> since;  // F
 
-  std::vector<Incident> incidents() const {
+  std::vector<RootGroup> incidents() const {
     std::set<std::int64_t> behind;
     for (bool changed = true; changed;) {
       changed = false;
@@ -301,9 +301,9 @@ struct Reference {
     const auto earlier = [&](std::int64_t a, std::int64_t b) {
       return std::pair(since.at(a), a) < std::pair(since.at(b), b);
     };
-    std::map<std::int64_t, Incident> by_root;
+    std::map<std::int64_t, RootGroup> by_root;
     for (const auto& [id, s] : since) {
-      if (is_root(id)) by_root[id] = Incident{id, s, {}, {}, 0};
+      if (is_root(id)) by_root[id] = RootGroup{id, s, {}, {}, 0};
     }
     for (const auto id : behind) {
       std::optional<std::int64_t> claimant;
@@ -318,14 +318,14 @@ struct Reference {
         }
       }
       REQUIRE(claimant.has_value());
-      Incident& incident = by_root[*claimant];
+      RootGroup& incident = by_root[*claimant];
       incident.impacted.push_back(id);  // `behind` is ordered: impacted comes out sorted
       if (since.contains(id)) incident.members.push_back(id);
       ++incident.impact;
     }
-    std::vector<Incident> out;
+    std::vector<RootGroup> out;
     for (auto& [root, incident] : by_root) out.push_back(std::move(incident));
-    std::sort(out.begin(), out.end(), [&](const Incident& a, const Incident& b) {
+    std::sort(out.begin(), out.end(), [&](const RootGroup& a, const RootGroup& b) {
       return earlier(a.root_device_id, b.root_device_id);
     });
     return out;
@@ -391,11 +391,11 @@ TEST_CASE("topology: a 10,000-device random DAG agrees with a plain reference",
     }
     std::shuffle(failed.begin(), failed.end(), rng);
     const Correlation got = t.correlate(failed);
-    const std::vector<Incident> want = ref.incidents();
+    const std::vector<RootGroup> want = ref.incidents();
     REQUIRE(got.incidents().size() == want.size());
     std::size_t impacted = 0;
     for (std::size_t i = 0; i < want.size(); ++i) {
-      const Incident& g = got.incidents()[i];
+      const RootGroup& g = got.incidents()[i];
       INFO("incident " << i << ": root " << want[i].root_device_id);
       REQUIRE(g.root_device_id == want[i].root_device_id);
       CHECK(g.since_ms == want[i].since_ms);
@@ -407,8 +407,8 @@ TEST_CASE("topology: a 10,000-device random DAG agrees with a plain reference",
     // The walk is not trivial: some roots cut devices off.
     CHECK(impacted > 0);
     for (const auto& [id, ps] : declared) {
-      const Incident* incident = got.incident_of(id);
-      const bool in_some = std::any_of(want.begin(), want.end(), [&](const Incident& w) {
+      const RootGroup* incident = got.incident_of(id);
+      const bool in_some = std::any_of(want.begin(), want.end(), [&](const RootGroup& w) {
         return w.root_device_id == id ||
                std::binary_search(w.impacted.begin(), w.impacted.end(), id);
       });

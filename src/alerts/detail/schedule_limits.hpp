@@ -1,5 +1,5 @@
 // Bounds shared by silences and maintenance windows (validation and JSON), and the label-name
-// check both use.
+// check of silence matchers (silence.cpp).
 #pragma once
 
 #include <cstddef>

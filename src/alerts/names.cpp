@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <netpulse/alerts/rule.hpp>
+#include <netpulse/alerts/types.hpp>
 
 namespace netpulse::alerts {
 namespace {
@@ -22,6 +23,8 @@ constexpr std::array<std::string_view, 8> kKinds{"threshold",      "no_data",   
                                                  "anomaly",        "forecast"};
 constexpr std::array<std::string_view, 6> kFns{"value", "rate", "avg", "min", "max", "p95"};
 constexpr std::array<std::string_view, 6> kOps{">", ">=", "<", "<=", "==", "!="};
+constexpr std::array<std::string_view, 4> kStatuses{"pending", "firing", "acknowledged",
+                                                    "resolved"};
 
 }  // namespace
 
@@ -66,6 +69,18 @@ bool compare(CompareOp op, double value, double threshold) noexcept {
       return value != threshold;
   }
   return false;
+}
+
+std::string_view alert_status_name(AlertStatus s) noexcept {
+  return kStatuses[static_cast<std::size_t>(s)];
+}
+
+std::optional<AlertStatus> parse_alert_status(std::string_view name) noexcept {
+  return parse_name<AlertStatus>(kStatuses, name);
+}
+
+std::string_view incident_status_name(IncidentStatus s) noexcept {
+  return s == IncidentStatus::kOpen ? "open" : "resolved";
 }
 
 }  // namespace netpulse::alerts

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <systemd/sd-daemon.h>
 
+#include <netpulse/alerts/engine.hpp>
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
@@ -173,12 +174,20 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
 
+  auto alert_engine =
+      alerts::AlertEngine::open(alerts::EngineOptions{}, rt.env(), db, **inventory, store);
+  if (!alert_engine) {
+    report_startup_error("alerts", alert_engine.error());
+    return 1;
+  }
+
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
   deps.tsdb = &store;
   deps.inventory = inventory->get();
   deps.poller = poller->get();
+  deps.alerts = alert_engine->get();
   deps.workers = rt.workers.get();
   deps.loop = loop.get_executor();
   deps.bus = &bus;
@@ -265,6 +274,9 @@ int cmd_serve(const CommandLine& cl) {
   server->reset();
   (*poller)->stop();
   poller->reset();
+  // The alert engine's baselines are queued for the writer (committed by db.close() below).
+  (*alert_engine)->close();
+  (*alert_engine)->save_state([](core::Result<void>) {});
   // The store writes its final checkpoint (so the next start replays nothing), then slow work
   // finishes and queued writes commit.
   if (auto r = store.close(); !r) log.error("app", "tsdb: {}", r.error().message);

@@ -145,8 +145,9 @@ void PollerImpl::on_service_run(const CheckSpec& spec, const CheckOutcome& outco
 
   const bool passing = svc.status.state == ServiceCheckState::kPassing;
   if (svc.status.state == before || (before == ServiceCheckState::kPending && passing)) return;
-  bus_.publish(devices::ServiceCheckChanged{st.device.org_id, st.device.id, svc.def.id, svc.def.name,
-                                   svc.def.kind, passing, svc.status.error, now});
+  bus_.publish(devices::ServiceCheckChanged{st.device.org_id, st.device.id, svc.def.id,
+                                            svc.def.name, svc.def.kind, passing, svc.status.error,
+                                            now});
   devices::DeviceEvent e;
   e.org_id = st.device.org_id;
   e.device_id = st.device.id;

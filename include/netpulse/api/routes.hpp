@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <netpulse/alerts/engine.hpp>
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
@@ -46,12 +47,15 @@ struct RouteDeps {
   // Where core::OrgDeleted is published once an organization's delete has committed (the
   // modules that keep its state subscribe). Without it the route drops the org's series itself.
   core::EventBus* bus = nullptr;
+  // The alert engine: rules, alerts, incidents, silences, maintenance windows. Optional.
+  alerts::AlertEngine* alerts = nullptr;
 };
 
 // Every route: health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users,
 // organizations, API keys, the audit log; metrics when deps.tsdb and deps.workers are set; devices
 // and what hangs off them when deps.inventory is set (polling and discovery also need
-// deps.poller). `router` must outlive the server: /api/v1/openapi.json reads it.
+// deps.poller); alert rules, alerts, incidents, silences and maintenance windows when
+// deps.alerts is set. `router` must outlive the server: /api/v1/openapi.json reads it.
 void register_routes(Router& router, const RouteDeps& deps);
 
 }  // namespace netpulse::api

@@ -3,7 +3,8 @@
 // interval, runs them through the Scheduler, and turns the answers into samples in the
 // time-series store, device status (up / down / unreachable, with flap damping) and system facts
 // in the inventory, and events (types in the devices face): DeviceStatusChanged (from the
-// inventory), InterfaceStatusChanged, ServiceCheckChanged, DeviceRebooted. Inventory changes re-plan at once; nothing needs a restart.
+// inventory), InterfaceStatusChanged, ServiceCheckChanged, DeviceRebooted. Inventory changes
+// re-plan at once; nothing needs a restart.
 //
 // Threading: everything on the event loop thread given to open(); callbacks are posted there,
 // never called inside the call that was handed them (refusals too).
@@ -121,7 +122,6 @@ struct ServiceCheckStatus {
   std::uint64_t failed_runs = 0;
 };
 
-
 // What "poll now" found.
 struct PollReport {
   std::int64_t device_id = 0;
@@ -168,8 +168,6 @@ struct OrgPollerHealth {
   std::size_t checks_pending = 0;
   std::uint64_t traps_accepted = 0;  // traps that became events of its devices
 };
-
-
 
 // The engines the poller drives, built by the composition root (app) on the poller's loop and
 // clock: the ICMP pinger (null when pollers.icmp_mode is "off"), the SNMP client (null when SNMP

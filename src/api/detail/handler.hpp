@@ -92,13 +92,23 @@ auto answer_json(ContextPtr ctx, Convert convert = {}) {
   };
 }
 
+// The id of what a create made: its `id`, or its rule's (a stored alert rule).
+template <class T>
+std::int64_t created_id(const T& v) {
+  if constexpr (requires { v.id; }) {
+    return v.id;
+  } else {
+    return v.rule.id;
+  }
+}
+
 // answer_json for a create: 201, with "<collection>/<new id>" as the audit target.
 template <class Convert = ToJson>
 auto answer_created(ContextPtr ctx, std::string collection, Convert convert = {}) {
   return [ctx = std::move(ctx), collection = std::move(collection),
           convert = std::move(convert)](const auto& r) {
     if (!r) return ctx->reply_error(r.error());
-    ctx->set_audit_target(fmt::format("{}/{}", collection, r->id));
+    ctx->set_audit_target(fmt::format("{}/{}", collection, created_id(*r)));
     ctx->reply_data(convert(*r), http::status::created);
   };
 }

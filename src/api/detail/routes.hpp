@@ -48,6 +48,12 @@ void register_custom_oid_routes(Router& router, const RouteDeps& deps);
 void register_event_routes(Router& router, const RouteDeps& deps);
 // Device groups (routes_groups.cpp). Needs deps.inventory.
 void register_group_routes(Router& router, const RouteDeps& deps);
+// routes_alert_rules.cpp: alert rules CRUD and backtest.
+void register_alert_rule_routes(Router& router, const RouteDeps& deps);
+// routes_alerts.cpp: alerts (list, one, acknowledge, resolve, comments) and incidents.
+void register_alert_routes(Router& router, const RouteDeps& deps);
+// routes_silences.cpp: silences and maintenance windows.
+void register_silence_routes(Router& router, const RouteDeps& deps);
 
 // --- building a route ----------------------------------------------------------------------------
 

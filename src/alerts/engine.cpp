@@ -141,11 +141,11 @@ void EngineImpl::subscribe() {
 void EngineImpl::arm_tick() {
   if (shut_) return;
   tick_timer_.expires_after(std::chrono::milliseconds(o_.tick_ms));
-  tick_timer_.async_wait([this](boost::system::error_code ec) {
+  tick_timer_.async_wait(guarded([this](boost::system::error_code ec) {
     if (ec || shut_) return;
     tick();
     arm_tick();
-  });
+  }));
 }
 
 void EngineImpl::tick() {
@@ -162,10 +162,10 @@ void EngineImpl::tick() {
   if (now - last_retention_ms_ >= 3'600'000) {
     last_retention_ms_ = now;
     const auto cutoff = now - o_.history_retention_days * 86'400'000;
-    db_.write([cutoff](db::Connection& c) { return delete_resolved_before(c, cutoff); }, loop_,
-              [this](core::Result<void> r) {
-                if (!r) log_.warn("alerts", "old alerts not deleted: {}", r.error().message);
-              });
+    write([cutoff](db::Connection& c) { return delete_resolved_before(c, cutoff); },
+          [this](core::Result<void> r) {
+            if (!r) log_.warn("alerts", "old alerts not deleted: {}", r.error().message);
+          });
   }
   flush();
 }
@@ -184,9 +184,9 @@ void EngineImpl::save_state(Callback<void> done) {
   }
   if (states.empty()) return post(std::move(done), core::Result<void>(core::ok()));
   const auto at = clock_.unix_millis();
-  db_.write([states = std::move(states),
-             at](db::Connection& c) { return save_series_state(c, states, at); },
-            loop_, std::move(done));
+  write([states = std::move(states),
+         at](db::Connection& c) { return save_series_state(c, states, at); },
+        std::move(done));
 }
 
 void EngineImpl::forget_org(std::int64_t org_id) {

@@ -97,8 +97,8 @@ void EngineImpl::backtest(core::OrgScope scope, Rule rule, std::int64_t start_ms
   req.start = start_ms;
   req.end = end_ms;
   req.max_series = o_.backtest_max_series;
-  store_.select(std::move(req), [this, rule = *compiled, start_ms, end_ms, done = std::move(done)](
-                                    core::Result<std::vector<tsdb::SeriesData>> data) mutable {
+  auto replay_off_loop = [this, rule = *compiled, start_ms, end_ms, done = std::move(done)](
+                             core::Result<std::vector<tsdb::SeriesData>> data) mutable {
     if (!data) return done(std::move(data).error());
     auto shared = std::make_shared<std::vector<tsdb::SeriesData>>(std::move(*data));
     auto queued = workers_.run<BacktestResult>(
@@ -107,7 +107,8 @@ void EngineImpl::backtest(core::OrgScope scope, Rule rule, std::int64_t start_ms
         },
         loop_, [done](BacktestResult r) { done(std::move(r)); });
     if (!queued) done(std::move(queued).error());
-  });
+  };
+  store_.select(std::move(req), guarded(std::move(replay_off_loop)));
 }
 
 }  // namespace netpulse::alerts::detail

@@ -210,7 +210,7 @@ void EngineImpl::flush(std::function<void(core::Result<void>)> then) {
     correlate(org, now);
   }
   if (dirty_order_.empty() && dirty_incidents_.empty() && new_comments_.empty()) {
-    if (then) boost::asio::post(loop_, [then = std::move(then)] { then(core::ok()); });
+    if (then) boost::asio::post([then = std::move(then)] { then(core::ok()); });
     return;
   }
   struct Item {
@@ -245,7 +245,7 @@ void EngineImpl::flush(std::function<void(core::Result<void>)> then) {
   dirty_incidents_.clear();
   closed_incidents_.clear();
   new_comments_.clear();
-  db_.write(
+  write(
       [items, incidents, comments](db::Connection& c) -> core::Result<void> {
         for (auto& i : *incidents) {
           if (auto r = upsert_incident(c, i); !r) return r;
@@ -262,7 +262,6 @@ void EngineImpl::flush(std::function<void(core::Result<void>)> then) {
         }
         return core::ok();
       },
-      loop_,
       [this, items, incidents, then = std::move(then)](core::Result<void> r) {
         if (!r) {
           // The memory state stands; the next change of each alert writes its whole row again.

@@ -223,7 +223,7 @@ void EngineImpl::create_rule(core::OrgScope scope, Rule rule, Callback<StoredRul
   s.created_at = s.updated_at = clock_.unix_seconds();
   auto compiled = compile(s);
   if (!compiled) return post(std::move(done), {compiled.error()});
-  db_.write<StoredRule>(
+  write_value<StoredRule>(
       [s](db::Connection& c) mutable -> core::Result<StoredRule> {
         if (auto r = save_rule(c, s); !r) {
           if (r.error().code == core::Errc::kConflict) {
@@ -235,7 +235,6 @@ void EngineImpl::create_rule(core::OrgScope scope, Rule rule, Callback<StoredRul
         }
         return s;
       },
-      loop_,
       [this, done = std::move(done)](core::Result<StoredRule> r) {
         if (!r) return done(std::move(r));
         auto c = compile(*r);
@@ -258,7 +257,7 @@ void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
   s.rule = std::move(rule);
   s.updated_at = clock_.unix_seconds();
   if (auto c = compile(s); !c) return post(std::move(done), {c.error()});
-  db_.write<StoredRule>(
+  write_value<StoredRule>(
       [s](db::Connection& c) mutable -> core::Result<StoredRule> {
         if (auto r = save_rule(c, s); !r) {
           if (r.error().code == core::Errc::kConflict) {
@@ -270,7 +269,6 @@ void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
         }
         return s;
       },
-      loop_,
       [this, done = std::move(done)](core::Result<StoredRule> r) {
         if (!r) return done(std::move(r));
         const auto org = r->rule.org_id;
@@ -295,18 +293,18 @@ void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
 void EngineImpl::remove_rule(core::OrgScope scope, std::int64_t id, Callback<void> done) {
   if (auto current = get_rule(scope, id); !current) return post(std::move(done), {current.error()});
   const auto org = scope.org_id();
-  db_.write([org, id](db::Connection& c) { return delete_rule(c, org, id); }, loop_,
-            [this, org, id, done = std::move(done)](core::Result<void> r) {
-              if (!r) return done(std::move(r));
-              std::vector<std::int64_t> ids;
-              for (auto& [aid, a] : open_) {
-                if (a.alert.org_id == org && a.alert.rule_id == id) ids.push_back(aid);
-              }
-              const auto now = clock_.unix_millis();
-              for (auto aid : ids) clear(aid, open_.at(aid).alert.value, now, "rule deleted");
-              uninstall(org, id);
-              done(core::ok());
-            });
+  write([org, id](db::Connection& c) { return delete_rule(c, org, id); },
+        [this, org, id, done = std::move(done)](core::Result<void> r) {
+          if (!r) return done(std::move(r));
+          std::vector<std::int64_t> ids;
+          for (auto& [aid, a] : open_) {
+            if (a.alert.org_id == org && a.alert.rule_id == id) ids.push_back(aid);
+          }
+          const auto now = clock_.unix_millis();
+          for (auto aid : ids) clear(aid, open_.at(aid).alert.value, now, "rule deleted");
+          uninstall(org, id);
+          done(core::ok());
+        });
 }
 
 RuleStatus EngineImpl::rule_status(core::OrgScope scope, std::int64_t id) const {

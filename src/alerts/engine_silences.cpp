@@ -191,12 +191,11 @@ void EngineImpl::create_silence(core::OrgScope scope, Silence silence, Callback<
   if (auto r = check_ids(scope, silence.device_ids, silence.group_ids, silence.rule_ids); !r) {
     return post(std::move(done), {r.error()});
   }
-  db_.write<Silence>(
+  write_value<Silence>(
       [silence](db::Connection& c) mutable -> core::Result<Silence> {
         if (auto r = insert_silence(c, silence); !r) return r.error();
         return silence;
       },
-      loop_,
       [this, done = std::move(done)](core::Result<Silence> r) {
         if (!r) return done(std::move(r));
         if (auto compiled = CompiledSilence::compile(*r)) {
@@ -214,14 +213,14 @@ void EngineImpl::remove_silence(core::OrgScope scope, std::int64_t id, Callback<
     return post(std::move(done), core::Result<void>(silence_not_found()));
   }
   const auto org = scope.org_id();
-  db_.write([org, id](db::Connection& c) { return delete_silence(c, org, id); }, loop_,
-            [this, org, id, done = std::move(done)](core::Result<void> r) {
-              if (!r) return done(std::move(r));
-              silences_.erase(id);
-              reapply_silences(org);
-              flush();
-              done(core::ok());
-            });
+  write([org, id](db::Connection& c) { return delete_silence(c, org, id); },
+        [this, org, id, done = std::move(done)](core::Result<void> r) {
+          if (!r) return done(std::move(r));
+          silences_.erase(id);
+          reapply_silences(org);
+          flush();
+          done(core::ok());
+        });
 }
 
 std::vector<MaintenanceWindow> EngineImpl::list_maintenance(core::OrgScope scope) const {
@@ -247,12 +246,11 @@ void EngineImpl::save_window(core::OrgScope scope, MaintenanceWindow window,
     return post(std::move(done), {r.error()});
   }
   const auto now_s = clock_.unix_seconds();
-  db_.write<MaintenanceWindow>(
+  write_value<MaintenanceWindow>(
       [window, now_s](db::Connection& c) mutable -> core::Result<MaintenanceWindow> {
         if (auto r = save_maintenance(c, window, now_s); !r) return r.error();
         return window;
       },
-      loop_,
       [this, done = std::move(done)](core::Result<MaintenanceWindow> r) {
         if (!r) return done(std::move(r));
         windows_[r->id] = *r;
@@ -283,14 +281,14 @@ void EngineImpl::remove_maintenance(core::OrgScope scope, std::int64_t id, Callb
     return post(std::move(done), core::Result<void>(current.error()));
   }
   const auto org = scope.org_id();
-  db_.write([org, id](db::Connection& c) { return delete_maintenance(c, org, id); }, loop_,
-            [this, org, id, done = std::move(done)](core::Result<void> r) {
-              if (!r) return done(std::move(r));
-              windows_.erase(id);
-              reapply_silences(org);
-              flush();
-              done(core::ok());
-            });
+  write([org, id](db::Connection& c) { return delete_maintenance(c, org, id); },
+        [this, org, id, done = std::move(done)](core::Result<void> r) {
+          if (!r) return done(std::move(r));
+          windows_.erase(id);
+          reapply_silences(org);
+          flush();
+          done(core::ok());
+        });
 }
 
 bool EngineImpl::in_maintenance(core::OrgScope scope, std::int64_t device_id,

@@ -83,8 +83,12 @@ void EngineImpl::correlate(std::int64_t org_id, std::int64_t at_ms) {
     auto& root = open_.at(root_id).alert;
     // The root's incident: the one it already has, or a new one.
     Incident* inc = nullptr;
+    // (A former symptom carries its old root's incident: that one is not its own.)
     if (root.incident_id) {
-      if (auto it = incidents_.find(*root.incident_id); it != incidents_.end()) inc = &it->second;
+      if (auto it = incidents_.find(*root.incident_id);
+          it != incidents_.end() && it->second.root_alert_id == root_id) {
+        inc = &it->second;
+      }
     }
     if (!inc) {
       Incident fresh;

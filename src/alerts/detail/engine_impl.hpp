@@ -159,6 +159,26 @@ class EngineImpl final : public AlertEngine {
   void update_gauges();
   std::size_t state_bytes() const;
   EngineStats counts() const;  // stats() without the memory walk
+  // A callback that may run after the engine is gone (a write queued before close, the tick's
+  // timer cancelled by the destructor) is dropped then.
+  template <class F>
+  auto guarded(F f) const {
+    return [alive = std::weak_ptr<const int>(life_), f = std::move(f)](auto&&... args) mutable {
+      if (alive.expired()) return;
+      f(std::forward<decltype(args)>(args)...);
+    };
+  }
+  // db_.write with the reply on the loop, guarded.
+  template <class Fn, class Cb>
+  void write(Fn fn, Cb cb) {
+    db_.write(db::WriteFn(std::move(fn)), loop_,
+              std::function<void(core::Result<void>)>(guarded(std::move(cb))));
+  }
+  template <class T, class Fn, class Cb>
+  void write_value(Fn fn, Cb cb) {
+    db_.write<T>(std::function<core::Result<T>(db::Connection&)>(std::move(fn)), loop_,
+                 std::function<void(core::Result<T>)>(guarded(std::move(cb))));
+  }
   template <class T>
   void post(Callback<T> done, core::Result<T> r) const {
     boost::asio::post(loop_,
@@ -282,7 +302,8 @@ class EngineImpl final : public AlertEngine {
   // Baselines and trends saved before the restart, by open_key(), until their series binds.
   std::unordered_map<std::string, std::string> saved_states_;
   std::int64_t last_retention_ms_ = 0;
-  bool shut_ = false;  // close() was called
+  bool shut_ = false;                                                 // close() was called
+  std::shared_ptr<const int> life_ = std::make_shared<const int>(0);  // see guarded()
 
   // figures
   EngineStats stats_;

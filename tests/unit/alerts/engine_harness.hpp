@@ -119,11 +119,21 @@ struct AlertHarness {
     return std::move(*out);
   }
 
+  // Waits until every write queued so far has committed and its reply ran (the engine publishes
+  // AlertChanged in those replies): a no-op write queued now is answered after them all.
+  void settle() {
+    bool done = false;
+    database->write([](db::Connection&) { return core::ok(); }, io.get_executor(),
+                    [&done](core::Result<void>) { done = true; });
+    REQUIRE(run_until([&] { return done; }));
+    run_for(std::chrono::milliseconds(1));
+  }
+
   // Moves the clock and runs the engine's tick (and whatever it wrote).
   void advance(std::chrono::milliseconds d) {
     clock.advance(d);
     engine->tick();
-    run_for(std::chrono::milliseconds(3));
+    settle();
   }
 
   std::int64_t now_ms() const { return clock.unix_millis(); }
@@ -145,14 +155,14 @@ struct AlertHarness {
     auto r = wait<devices::Device>(
         [&](auto done) { inventory->create(core::OrgScope::trusted(org), d, done); });
     REQUIRE(r);
-    run_for(std::chrono::milliseconds(3));
+    settle();
     return *r;
   }
 
   // The device's polled status changes now (the inventory publishes DeviceStatusChanged).
   void set_status(const devices::Device& d, devices::DeviceStatus s) {
     inventory->record_status(d.id, s, clock.unix_seconds());
-    run_for(std::chrono::milliseconds(5));
+    settle();
   }
 
   // Appends one sample of `metric{labels}` at the clock's time and waits until the engine took it.
@@ -166,7 +176,7 @@ struct AlertHarness {
     REQUIRE(r);
     REQUIRE(r->accepted == 1);
     (void)store->stats();  // the head takes the batch (and publishes SamplesAppended)
-    run_for(std::chrono::milliseconds(3));
+    settle();
   }
 
   // The transitions published so far for alerts of `rule_id`, in order.

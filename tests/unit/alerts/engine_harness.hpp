@@ -165,9 +165,10 @@ struct AlertHarness {
     settle();
   }
 
-  // Appends one sample of `metric{labels}` at the clock's time and waits until the engine took it.
+  // Appends one sample of `metric{labels}` at the clock's time and waits until the engine took it
+  // (and, with `wait_writes`, until what it wrote has committed and been published).
   void sample(const std::string& metric, tsdb::LabelSet labels, double value,
-              std::int64_t org = kOrg) {
+              std::int64_t org = kOrg, bool wait_writes = true) {
     std::vector<tsdb::AppendSample> batch;
     batch.push_back({tsdb::SeriesKey{metric, std::move(labels)}, {clock.unix_millis(), value}});
     auto r = wait<tsdb::AppendResult>([&](auto done) {
@@ -176,7 +177,11 @@ struct AlertHarness {
     REQUIRE(r);
     REQUIRE(r->accepted == 1);
     (void)store->stats();  // the head takes the batch (and publishes SamplesAppended)
-    settle();
+    if (wait_writes) {
+      settle();
+    } else {
+      run_for(std::chrono::milliseconds(0));
+    }
   }
 
   // The transitions published so far for alerts of `rule_id`, in order.

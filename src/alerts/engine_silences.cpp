@@ -150,15 +150,17 @@ void EngineImpl::forget_org_silences(std::int64_t org_id) {
 core::Result<void> EngineImpl::check_ids(core::OrgScope scope,
                                          const std::vector<std::int64_t>& devices,
                                          const std::vector<std::int64_t>& groups,
-                                         const std::vector<std::int64_t>& rules) const {
+                                         const std::vector<std::int64_t>& rules,
+                                         std::string_view field_prefix) const {
   for (auto d : devices) {
     if (!inventory_.get(scope, d)) {
-      return core::invalid_field("device_ids", fmt::format("no device {} in this organization", d));
+      return core::invalid_field(fmt::format("{}device_ids", field_prefix),
+                                 fmt::format("no device {} in this organization", d));
     }
   }
   for (auto g : groups) {
     if (!inventory_.get_group(scope, g)) {
-      return core::invalid_field("group_ids",
+      return core::invalid_field(fmt::format("{}group_ids", field_prefix),
                                  fmt::format("no device group {} in this organization", g));
     }
   }
@@ -242,7 +244,7 @@ void EngineImpl::save_window(core::OrgScope scope, MaintenanceWindow window,
                              Callback<MaintenanceWindow> done) {
   window.org_id = scope.org_id();
   if (auto r = validate_maintenance(window); !r) return post(std::move(done), {r.error()});
-  if (auto r = check_ids(scope, window.device_ids, window.group_ids, {}); !r) {
+  if (auto r = check_ids(scope, window.device_ids, window.group_ids, {}, "scope."); !r) {
     return post(std::move(done), {r.error()});
   }
   const auto now_s = clock_.unix_seconds();

@@ -2,7 +2,8 @@
 // organizations permission additionally needs the system organization, which Principal::can
 // checks); operator runs the network (devices, metrics, alerts, reports) and may look at users and
 // API keys but not change them or read the audit log; viewer reads devices, metrics, alerts and
-// reports; api_user ingests and reads metrics and reads devices. Every role holds kSelf.
+// reports; api_user ingests and reads metrics and reads devices and alerts. Every role holds
+// kSelf.
 #include <netpulse/auth/roles.hpp>
 
 namespace netpulse::auth {
@@ -25,9 +26,9 @@ constexpr unsigned kViewerPermissions =
     bit(Permission::kSelf) | bit(Permission::kDevicesRead) | bit(Permission::kMetricsRead) |
     bit(Permission::kAlertsRead) | bit(Permission::kReportsRead);
 
-constexpr unsigned kApiUserPermissions = bit(Permission::kSelf) | bit(Permission::kMetricsRead) |
-                                         bit(Permission::kMetricsWrite) |
-                                         bit(Permission::kDevicesRead);
+constexpr unsigned kApiUserPermissions =
+    bit(Permission::kSelf) | bit(Permission::kMetricsRead) | bit(Permission::kMetricsWrite) |
+    bit(Permission::kDevicesRead) | bit(Permission::kAlertsRead);
 
 constexpr unsigned permissions_of(Role role) noexcept {
   switch (role) {

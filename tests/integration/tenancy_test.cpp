@@ -6,7 +6,8 @@
 // organizations routes) without showing the other side's data, and afterwards the other side
 // finds its records unchanged and still usable. Lists (users, API keys, audit) of the tenant
 // never contain the other organization's records, and the tenant's API keys are confined as
-// its users are.
+// its users are. The alert records (rules, alerts, incidents, silences, maintenance windows) are
+// confined the same way, and neither side may name the other's devices, groups or rules in one.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -16,9 +17,11 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
+using netpulse::test::eventually;
 using netpulse::test::HttpClient;
 using netpulse::test::HttpRequest;
 using netpulse::test::HttpResponse;
@@ -121,6 +124,15 @@ std::string damaging_body(const IdOperation& op) {
     return R"({"name":"planted","kind":"tcp","tcp":{"port":22}})";
   }
   if (op.pattern == "/api/v1/devices/{id}/checks/{check}") return R"({"enabled":false})";
+  if (op.pattern == "/api/v1/alert-rules/{id}")
+    return R"({"name":"taken over","kind":"device_down"})";
+  if (op.pattern == "/api/v1/alerts/{id}/acknowledge") return R"({"note":"taken over"})";
+  if (op.pattern == "/api/v1/alerts/{id}/resolve") return R"({"reason":"taken over"})";
+  if (op.pattern == "/api/v1/alerts/{id}/comments") return R"({"text":"planted"})";
+  if (op.pattern == "/api/v1/maintenance-windows/{id}") {
+    return R"({"name":"taken over","recurrence":"once","starts_at":1,"duration_s":3600,)"
+           R"("scope":{"all_devices":true}})";
+  }
   return "{}";
 }
 
@@ -145,6 +157,11 @@ struct Targets {
   std::vector<std::int64_t> device_groups;
   std::vector<std::int64_t> discovery_jobs;
   std::vector<std::int64_t> custom_oids;  // numeric stand-ins: job ids are random hex
+  std::vector<std::int64_t> alert_rules;
+  std::vector<std::int64_t> alerts;
+  std::vector<std::int64_t> incidents;
+  std::vector<std::int64_t> silences;
+  std::vector<std::int64_t> maintenance_windows;
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -167,6 +184,21 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/device-groups/", 0) == 0) {
       ids = targets.device_groups;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/alert-rules/", 0) == 0) {
+      ids = targets.alert_rules;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/alerts/", 0) == 0) {
+      ids = targets.alerts;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/incidents/", 0) == 0) {
+      ids = targets.incidents;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/silences/", 0) == 0) {
+      ids = targets.silences;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/maintenance-windows/", 0) == 0) {
+      ids = targets.maintenance_windows;
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/users/", 0) == 0) {
       ids = targets.users;
@@ -308,6 +340,162 @@ void check_device_intact(HttpClient& c, const std::string& own_admin, std::int64
   CHECK(res.json().at("data").at("enabled").as_bool());
 }
 
+// An organization's alert records: a threshold rule, the alert a pushed sample raises on its
+// device, a silence and a maintenance window, all named "<what>-of-<suffix>".
+struct AlertRecords {
+  std::int64_t rule = 0;
+  std::int64_t alert = 0;
+  std::int64_t silence = 0;
+  std::int64_t window = 0;
+};
+
+std::int64_t created_id(const HttpResponse& res) {
+  INFO(res.body);
+  REQUIRE(res.status == 201);
+  return res.json().at("data").at("id").as_int64();
+}
+
+AlertRecords create_alert_records(HttpClient& c, const std::string& admin,
+                                  const std::string& ingest_key, std::int64_t device,
+                                  const std::string& suffix) {
+  AlertRecords r;
+  r.rule = created_id(c.post_json("/api/v1/alert-rules",
+                                  R"({"name":"rule-of-)" + suffix +
+                                      R"(","kind":"threshold","selector":"tenancy_temp",)"
+                                      R"("condition":{"op":">","value":90},"for_s":0})",
+                                  admin));
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  HttpRequest write{"POST",
+                    "/api/v2/write?precision=s",
+                    {{"Authorization", "Token " + ingest_key}, {"Content-Type", "text/plain"}},
+                    "tenancy_temp,device_id=" + std::to_string(device) + ",room=" + suffix +
+                        " value=95 " + std::to_string(now_s - 1) + "\n"};
+  auto written = c.send(write);
+  INFO(written.body);
+  REQUIRE(written.status == 204);
+  REQUIRE(eventually([&] {
+    auto list = c.get("/api/v1/alerts?rule=" + std::to_string(r.rule), admin);
+    if (list.status != 200 || list.json().at("data").as_array().size() != 1) return false;
+    r.alert = list.json().at("data").at(0).at("id").as_int64();
+    return true;
+  }));
+  r.silence = created_id(c.post_json("/api/v1/silences",
+                                     R"({"matchers":[{"name":"room","value":")" + suffix +
+                                         R"("}],"starts_at":)" + std::to_string(now_s - 60) +
+                                         R"(,"ends_at":)" + std::to_string(now_s + 3600) +
+                                         R"(,"reason":"silence-of-)" + suffix + R"("})",
+                                     admin));
+  r.window = created_id(c.post_json(
+      "/api/v1/maintenance-windows",
+      R"({"name":"window-of-)" + suffix + R"(","recurrence":"once","starts_at":)" +
+          std::to_string(now_s + 86'400) + R"(,"duration_s":3600,"scope":{"device_ids":[)" +
+          std::to_string(device) + "]}}",
+      admin));
+  return r;
+}
+
+// The alert lists of `token`'s organization show none of `foreign`'s records.
+void check_alert_lists_confined(HttpClient& c, const std::string& token,
+                                const AlertRecords& foreign, const std::string& foreign_suffix) {
+  struct List {
+    std::string path;
+    std::int64_t foreign_id;
+  };
+  for (auto& l : {List{"/api/v1/alert-rules?per_page=500", foreign.rule},
+                  List{"/api/v1/alerts?per_page=500", foreign.alert},
+                  List{"/api/v1/alerts?per_page=500&status=firing,acknowledged,resolved", 0},
+                  List{"/api/v1/incidents?per_page=500", 0},
+                  List{"/api/v1/silences?expired=true", foreign.silence},
+                  List{"/api/v1/maintenance-windows", foreign.window}}) {
+    auto res = c.get(l.path, token);
+    INFO(l.path << " -> " << res.body);
+    REQUIRE(res.status == 200);
+    // Record ids are unique across organizations; the names and labels are the foreign side's.
+    const auto listed = res.json();
+    for (auto& item : listed.at("data").as_array()) {
+      CHECK(item.at("id").as_int64() != l.foreign_id);
+    }
+    CHECK(res.body.find("-of-" + foreign_suffix) == std::string::npos);
+    CHECK(res.body.find("room\":\"" + foreign_suffix) == std::string::npos);
+  }
+}
+
+// The records are as they were made: the rule unchanged, the alert firing with no comment, the
+// silence and the window there.
+void check_alert_records_intact(HttpClient& c, const std::string& own_admin, const AlertRecords& r,
+                                const std::string& suffix) {
+  auto rule = c.get("/api/v1/alert-rules/" + std::to_string(r.rule), own_admin);
+  INFO(rule.body);
+  REQUIRE(rule.status == 200);
+  CHECK(rule.json().at("data").at("name").as_string() == "rule-of-" + suffix);
+  CHECK(rule.json().at("data").at("enabled").as_bool());
+  auto alert = c.get("/api/v1/alerts/" + std::to_string(r.alert), own_admin);
+  INFO(alert.body);
+  REQUIRE(alert.status == 200);
+  CHECK(alert.json().at("data").at("status").as_string() == "firing");
+  CHECK(alert.json().at("data").at("comments").as_array().empty());
+  auto silences = c.get("/api/v1/silences", own_admin);
+  CHECK(silences.body.find("silence-of-" + suffix) != std::string::npos);
+  auto window = c.get("/api/v1/maintenance-windows/" + std::to_string(r.window), own_admin);
+  INFO(window.body);
+  REQUIRE(window.status == 200);
+  CHECK(window.json().at("data").at("name").as_string() == "window-of-" + suffix);
+}
+
+// `admin` may not name the other organization's device, group or rule in a rule, a silence or a
+// window: 400 naming the field, and nothing is saved.
+void check_foreign_ids_refused(HttpClient& c, const std::string& admin, std::int64_t device,
+                               std::int64_t group, std::int64_t rule) {
+  const auto rules_before = c.get("/api/v1/alert-rules?per_page=500", admin);
+  const auto silences_before = c.get("/api/v1/silences?expired=true", admin);
+  const auto windows_before = c.get("/api/v1/maintenance-windows", admin);
+  const auto d = std::to_string(device);
+  const auto g = std::to_string(group);
+  const auto when = R"("starts_at":1767225600,"ends_at":1767229200,"reason":"planted")";
+  const auto window = R"({"name":"planted","recurrence":"once","starts_at":1767225600,)"
+                      R"("duration_s":3600,"scope":)";
+  struct Case {
+    std::string path;
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"/api/v1/alert-rules",
+       R"({"name":"planted","kind":"device_down","scope":{"device_ids":[)" + d + "]}}",
+       "scope.device_ids"},
+      {"/api/v1/alert-rules",
+       R"({"name":"planted","kind":"device_down","scope":{"group_ids":[)" + g + "]}}",
+       "scope.group_ids"},
+      {"/api/v1/silences", R"({"device_ids":[)" + d + "]," + when + "}", "device_ids"},
+      {"/api/v1/silences", R"({"group_ids":[)" + g + "]," + when + "}", "group_ids"},
+      {"/api/v1/silences", R"({"rule_ids":[)" + std::to_string(rule) + "]," + when + "}",
+       "rule_ids"},
+      {"/api/v1/maintenance-windows", window + std::string(R"({"device_ids":[)") + d + "]}}",
+       "scope.device_ids"},
+      {"/api/v1/maintenance-windows", window + std::string(R"({"group_ids":[)") + g + "]}}",
+       "scope.group_ids"},
+  };
+  for (auto& k : cases) {
+    auto res = c.post_json(k.path, k.body, admin);
+    INFO(k.path << " " << k.body << " -> " << res.body);
+    CHECK(res.status == 400);
+    CHECK(res.error_code() == "INVALID_INPUT");
+    auto body = res.json();
+    if (body.is_object() && body.as_object().contains("error")) {
+      CHECK(body.at("error").at("details").at("field").as_string() == k.field);
+    }
+  }
+  auto strip_meta = [](const HttpResponse& r) {
+    auto j = r.json();
+    return boost::json::serialize(j.at("data"));
+  };
+  CHECK(strip_meta(c.get("/api/v1/alert-rules?per_page=500", admin)) == strip_meta(rules_before));
+  CHECK(strip_meta(c.get("/api/v1/silences?expired=true", admin)) == strip_meta(silences_before));
+  CHECK(strip_meta(c.get("/api/v1/maintenance-windows", admin)) == strip_meta(windows_before));
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -364,12 +552,19 @@ TEST_CASE(
   };
   const auto oid_a = custom_oid(admin_a, device_a);
   const auto oid_b = custom_oid(admin_b, device_b);
+  const auto alerts_a = create_alert_records(c, admin_a, key_a.key, device_a, "a");
+  const auto alerts_b = create_alert_records(c, admin_b, key_b.key, device_b, "b");
 
   Targets in_a;
   in_a.devices = {device_a};
   in_a.discovery_jobs = {1};
   in_a.custom_oids = {oid_a};
   in_a.device_groups = {group_a};
+  in_a.alert_rules = {alerts_a.rule};
+  in_a.alerts = {alerts_a.alert};
+  in_a.incidents = {1};  // no incident without a device down (pollers_test); the id is tried
+  in_a.silences = {alerts_a.silence};
+  in_a.maintenance_windows = {alerts_a.window};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
   in_a.org_id = org_a;
@@ -380,17 +575,34 @@ TEST_CASE(
                   "automation-a",
                   "router-of-a",
                   "community-of-router-of-a",
-                  "group-of-a"};
+                  "group-of-a",
+                  "rule-of-a",
+                  "silence-of-a",
+                  "window-of-a"};
   Targets in_b;
   in_b.devices = {device_b};
   in_b.discovery_jobs = {1};
   in_b.custom_oids = {oid_b};
   in_b.device_groups = {group_b};
+  in_b.alert_rules = {alerts_b.rule};
+  in_b.alerts = {alerts_b.alert};
+  in_b.incidents = {1};
+  in_b.silences = {alerts_b.silence};
+  in_b.maintenance_windows = {alerts_b.window};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};
   in_b.org_id = org_b;
-  in_b.secrets = {user_b.email,   user_b.name,   "boss@org-b.example",       "collector-b",
-                  "automation-b", "router-of-b", "community-of-router-of-b", "group-of-b"};
+  in_b.secrets = {user_b.email,
+                  user_b.name,
+                  "boss@org-b.example",
+                  "collector-b",
+                  "automation-b",
+                  "router-of-b",
+                  "community-of-router-of-b",
+                  "group-of-b",
+                  "rule-of-b",
+                  "silence-of-b",
+                  "window-of-b"};
 
   auto ops = id_operations(c);
   REQUIRE(ops.size() >= 8);
@@ -422,6 +634,13 @@ TEST_CASE(
 
     check_lists_confined(c, admin_b, org_b, in_a, true);
     check_lists_confined(c, key_b_admin.key, org_b, in_a, true);
+    // Alert records: B's lists (its api_user key reads alerts too) never show A's; B may not
+    // name A's devices, groups or rules; A's records are untouched.
+    for (auto* token : {&admin_b, &key_b_admin.key, &key_b.key}) {
+      check_alert_lists_confined(c, *token, alerts_a, "a");
+    }
+    check_foreign_ids_refused(c, admin_b, device_a, group_a, alerts_a.rule);
+    check_alert_records_intact(c, admin_a, alerts_a, "a");
 
     // A finds everything as it was: users unchanged and able to log in, keys still working.
     check_user_intact(c, admin_a, user_a);
@@ -498,6 +717,9 @@ TEST_CASE(
     check_lists_confined(c, admin_a, org_a, in_b, false);
     check_user_intact(c, admin_b, user_b);
     check_device_intact(c, admin_b, device_b, "router-of-b");
+    check_alert_lists_confined(c, admin_a, alerts_b, "b");
+    check_foreign_ids_refused(c, admin_a, device_b, group_b, alerts_b.rule);
+    check_alert_records_intact(c, admin_b, alerts_b, "b");
     CHECK(c.get("/api/v1/auth/me", admin_b).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_b.key).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_b_admin.key).status == 200);

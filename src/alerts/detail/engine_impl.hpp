@@ -246,9 +246,11 @@ class EngineImpl final : public AlertEngine {
   void reapply_silences(std::int64_t org_id);
   void tick_silences(std::int64_t now_ms);
   void forget_org_silences(std::int64_t org_id);
+  // `field_prefix` is where the lists sit in the body: "" for a silence, "scope." for a window.
   core::Result<void> check_ids(core::OrgScope scope, const std::vector<std::int64_t>& devices,
                                const std::vector<std::int64_t>& groups,
-                               const std::vector<std::int64_t>& rules) const;
+                               const std::vector<std::int64_t>& rules,
+                               std::string_view field_prefix = "") const;
   void save_window(core::OrgScope scope, MaintenanceWindow window,
                    Callback<MaintenanceWindow> done);
 

@@ -27,7 +27,7 @@ std::set<Permission> expected_permissions(Role role) {
     case Role::kViewer:
       return {P::kSelf, P::kDevicesRead, P::kMetricsRead, P::kAlertsRead, P::kReportsRead};
     case Role::kApiUser:
-      return {P::kSelf, P::kMetricsRead, P::kMetricsWrite, P::kDevicesRead};
+      return {P::kSelf, P::kMetricsRead, P::kMetricsWrite, P::kDevicesRead, P::kAlertsRead};
   }
   return {};
 }

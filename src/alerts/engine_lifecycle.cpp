@@ -87,9 +87,13 @@ OpenAlert& EngineImpl::raise(const CompiledRule& rule, const std::string& subjec
   a.subject = subject;
   a.status = AlertStatus::kPending;
   a.severity = r.severity;
-  a.device_id = device_id;
+  // A device id (a series' device_id label) counts only when the organization has that device:
+  // a pushed sample cannot tie an alert to another organization's device.
   if (device_id) {
-    if (auto d = device_facts(r.org_id, *device_id)) a.device_name = d->name;
+    if (auto d = device_facts(r.org_id, *device_id)) {
+      a.device_id = device_id;
+      a.device_name = d->name;
+    }
   }
   for (auto& [k, v] : r.labels) labels[k] = v;
   a.labels = std::move(labels);

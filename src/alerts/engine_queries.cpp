@@ -34,20 +34,19 @@ core::Result<core::PageOf<Alert>> EngineImpl::list_alerts(core::OrgScope scope,
   // A group or tag filter is a set of devices.
   std::vector<std::int64_t> device_ids;
   if (f.group_id || f.tag) {
-    std::optional<std::string> group_name;
+    devices::DeviceFilter df;
     if (f.group_id) {
       auto g = inventory_.get_group(scope, *f.group_id);
       if (!g) return std::move(g).error();
-      group_name = g->name;
+      df.group = g->name;
     }
-    for (auto& d : inventory_.all_enabled()) {
-      if (d.org_id != org) continue;
-      if (group_name &&
-          std::find(d.groups.begin(), d.groups.end(), *group_name) == d.groups.end()) {
-        continue;
-      }
-      if (f.tag && std::find(d.tags.begin(), d.tags.end(), *f.tag) == d.tags.end()) continue;
-      device_ids.push_back(d.id);
+    df.tag = f.tag;
+    // Every device of the group or tag, enabled or not (an alert may outlive a disable).
+    for (int page = 1; page < 10'000; ++page) {
+      auto list = inventory_.list(scope, df, devices::DeviceSort{}, core::Page{page, 500});
+      if (!list) return std::move(list).error();
+      for (auto& d : list->items) device_ids.push_back(d.id);
+      if (list->items.size() < 500) break;
     }
   }
   auto matches = [&](const Alert& a) {

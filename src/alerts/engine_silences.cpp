@@ -109,7 +109,7 @@ bool EngineImpl::covered_by_silence(const Alert& a, const DeviceFacts* device) c
   for (auto& [id, s] : silences_) {
     if (s.silence().org_id == a.org_id && silences(s, subject, now_s)) return true;
   }
-  if (!device) return false;
+  // A window covers an alert without a device only when it covers every device (covers()).
   for (auto& [id, w] : windows_) {
     if (w.org_id != a.org_id || !covers(w, subject)) continue;
     if (active_occurrence(w, now_s)) return true;

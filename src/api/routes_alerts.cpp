@@ -31,9 +31,11 @@ core::Result<std::vector<T>> name_list(const ContextPtr& ctx, std::string_view f
     const auto comma = rest.find(',');
     const auto item = rest.substr(0, comma);
     auto v = parse(item);
-    if (!v) return core::invalid_field(field, fmt::format("must be {}", expected));
+    if (!v || item.empty()) return core::invalid_field(field, fmt::format("must be {}", expected));
     out.push_back(*v);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+    if (rest.empty()) return core::invalid_field(field, fmt::format("must be {}", expected));
   }
   return out;
 }

@@ -38,3 +38,22 @@ TEST_CASE("engine: a window or silence naming an unknown device or group names t
   CHECK(silence.error().details.at("field").as_string() == "device_ids");
   CHECK(h.engine->list_silences(h.scope, true).empty());
 }
+
+TEST_CASE("engine: an all-devices maintenance window also covers alerts without a device",
+          "[alerts][engine]") {
+  netpulse::test::AlertHarness h;
+  auto rule = h.add_rule(R"({"name": "hot", "kind": "threshold", "selector": "temp",
+      "condition": {"fn": "value", "op": ">", "value": 70}})");
+  h.sample("temp", {}, 80);
+  REQUIRE(h.open_alerts(rule.rule.id).size() == 1);
+  CHECK_FALSE(h.open_alerts(rule.rule.id)[0].silenced);
+  netpulse::alerts::MaintenanceWindow w;
+  w.name = "all";
+  w.starts_at = h.clock.unix_seconds() - 60;
+  w.duration_s = 3600;
+  w.all_devices = true;
+  auto made = h.wait<netpulse::alerts::MaintenanceWindow>(
+      [&](auto done) { h.engine->create_maintenance(h.scope, w, done); });
+  REQUIRE(made);
+  CHECK(h.open_alerts(rule.rule.id)[0].silenced);
+}

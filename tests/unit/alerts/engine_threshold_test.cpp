@@ -218,3 +218,26 @@ TEST_CASE("engine backtest: would-be firings and clearings over stored samples",
   // Nothing was raised by the backtest.
   CHECK(h.changes.empty());
 }
+
+TEST_CASE("engine threshold: a device_id label names a device only of the same organization",
+          "[alerts][engine]") {
+  AlertHarness h;
+  auto mine = h.add_device("mine", "10.7.0.1");
+  auto theirs = h.add_device("theirs", "10.7.0.2", {}, 2);
+  auto id = h.add_rule(R"({"name": "hot", "kind": "threshold", "selector": "temp",
+      "condition": {"fn": "value", "op": ">", "value": 70}})")
+                .rule.id;
+  h.sample("temp", {{"device_id", std::to_string(mine.id)}}, 80);
+  h.sample("temp", {{"device_id", std::to_string(theirs.id)}}, 80);
+  auto open = h.open_alerts(id);
+  REQUIRE(open.size() == 2);
+  int with_device = 0;
+  for (auto& a : open) {
+    if (a.device_id) {
+      ++with_device;
+      CHECK(a.device_id == mine.id);
+      CHECK(a.device_name == "mine");
+    }
+  }
+  CHECK(with_device == 1);  // the other organization's device id is not taken
+}

@@ -296,3 +296,35 @@ TEST_CASE("alerts: the default rules exist on a first start; a deleted one stays
   s.emplace(dir.path());
   CHECK(rule_names(s->c, s->admin) == expected);
 }
+
+TEST_CASE("alerts: a firing alert restored after kill -9 resolves on the first sample below",
+          "[alerts][integration]") {
+  TempDir dir;
+  std::optional<Running> s(std::in_place, dir.path());
+  const auto rule = create_threshold_rule(s->c, s->admin, "Fan slow", "it_fan", 50, 0);
+
+  const auto t0 = now_ms();
+  push_samples(s->c, s->admin, {{"it_fan", 75, t0}});
+  std::int64_t id = 0;
+  REQUIRE(eventually([&] {
+    auto list = alerts_of_rule(s->c, s->admin, rule);
+    if (list.size() != 1 || list.front().at("status") != "firing") return false;
+    id = list.front().at("id").as_int64();
+    return history_entries_to(alert_detail(s->c, s->admin, id), "firing") == 1;
+  }));
+
+  s->server.kill9();
+  s.emplace(dir.path());
+  // The first sample after the restart is below the threshold: the alert the engine restored
+  // resolves (it must not wait for the series to go above and back below first).
+  push_samples(s->c, s->admin, {{"it_fan", 20, t0 + 1000}});
+  CHECK(eventually([&] {
+    auto list = alerts_of_rule(s->c, s->admin, rule);
+    return list.size() == 1 && list.front().at("status") == "resolved";
+  }));
+  auto list = alerts_of_rule(s->c, s->admin, rule);
+  INFO(boost::json::serialize(list));
+  REQUIRE(list.size() == 1);
+  CHECK(list.front().at("id").as_int64() == id);
+  CHECK(list.front().at("resolve_reason") == "condition cleared");
+}

@@ -120,6 +120,24 @@ void EngineImpl::bind(tsdb::SeriesId id, SeriesEntry& entry) {
       } else {
         bound.push_back(SeriesBinding{*rp, make_eval(rule)});
         if (!saved_states_.empty()) restore_saved(*key, bound.back());
+        // An alert already open on this series (one loaded at start-up) is where the new state
+        // stands: left inactive, it would take no transition from a sample on the clear side
+        // and the alert would never resolve.
+        if (!open_.empty()) {
+          if (const auto* open = find_open(rule.rule().id, series_subject(*key))) {
+            auto& eval = bound.back().eval;
+            const auto& a = open->alert;
+            if (rule.rule().kind == RuleKind::kNoData) {
+              eval.alert_open = true;
+            } else if (a.status == AlertStatus::kPending) {
+              eval.threshold.phase = ThresholdPhase::kPending;
+              eval.threshold.since_ms = a.started_at;
+            } else {
+              eval.threshold.phase = ThresholdPhase::kFiring;
+              eval.threshold.since_ms = a.fired_at.value_or(a.started_at);
+            }
+          }
+        }
       }
       if (rule.rule().kind == RuleKind::kNoData) no_data_series_.insert(id);
     }

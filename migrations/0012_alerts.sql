@@ -93,6 +93,7 @@ CREATE TABLE incidents (
   title           TEXT    NOT NULL,
   status          TEXT    NOT NULL CHECK (status IN ('open', 'resolved')),
   symptom_count   INTEGER NOT NULL DEFAULT 0,
+  symptom_alerts  INTEGER NOT NULL DEFAULT 0,
   impact          INTEGER NOT NULL DEFAULT 0,
   impacted        TEXT    NOT NULL DEFAULT '[]',
   opened_at       INTEGER NOT NULL,

@@ -90,7 +90,7 @@ core::Result<std::vector<Alert>> alerts_where(db::Connection& c, const std::stri
 
 const char* incident_columns() {
   return "id, org_id, root_alert_id, root_device_id, title, status, symptom_count, impact, "
-         "impacted, opened_at, resolved_at, updated_at";
+         "impacted, opened_at, resolved_at, updated_at, symptom_alerts";
 }
 
 Incident incident_row(const db::Statement& st) {
@@ -113,6 +113,7 @@ Incident incident_row(const db::Statement& st) {
   i.opened_at = st.get_int64(9);
   i.resolved_at = st.get_optional_int64(10);
   i.updated_at = st.get_int64(11);
+  i.symptom_alerts = st.get_int64(12);
   return i;
 }
 
@@ -429,10 +430,10 @@ core::Result<void> upsert_incident(db::Connection& c, const Incident& i) {
   boost::json::array impacted;
   for (auto d : i.impacted_devices) impacted.push_back(d);
   auto st = c.prepare(std::string("INSERT INTO incidents (") + incident_columns() +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                       "ON CONFLICT (id) DO UPDATE SET root_alert_id = ?3, root_device_id = ?4, "
                       "title = ?5, status = ?6, symptom_count = ?7, impact = ?8, impacted = ?9, "
-                      "resolved_at = ?11, updated_at = ?12");
+                      "resolved_at = ?11, updated_at = ?12, symptom_alerts = ?13");
   if (!st) return st.error();
   return st->bind(1, i.id)
       .bind(2, i.org_id)
@@ -446,6 +447,7 @@ core::Result<void> upsert_incident(db::Connection& c, const Incident& i) {
       .bind(10, i.opened_at)
       .bind(11, i.resolved_at)
       .bind(12, i.updated_at)
+      .bind(13, i.symptom_alerts)
       .run();
 }
 

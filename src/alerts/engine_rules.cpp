@@ -114,6 +114,7 @@ void EngineImpl::uninstall(std::int64_t org_id, std::int64_t rule_id) {
 
 void EngineImpl::reindex(std::int64_t org_id) {
   auto& org = orgs_[org_id];
+  org.by_label.clear();
   org.by_metric.clear();
   org.any_metric.clear();
   for (auto& k : org.by_kind) k.clear();
@@ -122,12 +123,31 @@ void EngineImpl::reindex(std::int64_t org_id) {
     org.by_kind[static_cast<std::size_t>(rule->rule().kind)].push_back(rule);
     if (!rule->selector) continue;
     if (rule->selector->metric()) {
-      org.by_metric[*rule->selector->metric()].push_back(rule);
+      const auto& metric = *rule->selector->metric();
+      // The first `label="value"` matcher with a value (an empty one means "label absent").
+      const auto& ms = rule->selector->matchers();
+      auto eq = std::find_if(ms.begin(), ms.end(), [](const tsdb::Matcher& m) {
+        return m.op == tsdb::MatchOp::kEqual && !m.value.empty() && m.name != "__name__";
+      });
+      if (eq != ms.end()) {
+        org.by_label[label_key(metric, eq->name, eq->value)].push_back(rule);
+      } else {
+        org.by_metric[metric].push_back(rule);
+      }
     } else {
       org.any_metric.push_back(rule);
     }
   }
   ++generation_;  // every series is bound again at its next sample
+}
+
+std::string label_key(std::string_view metric, std::string_view name, std::string_view value) {
+  std::string key;
+  key.reserve(metric.size() + name.size() + value.size() + 2);
+  key.append(metric).push_back('\0');
+  key.append(name).push_back('\0');
+  key.append(value);
+  return key;
 }
 
 bool EngineImpl::in_scope(const Rule& rule, const DeviceFacts* d) const {

@@ -58,7 +58,7 @@ std::map<std::string, std::string> EngineImpl::series_labels(const tsdb::SeriesK
 void EngineImpl::on_samples(const tsdb::SamplesAppended& e) {
   stats_.samples_seen += e.samples.size();
   auto org = orgs_.find(e.org_id);
-  if (org == orgs_.end() || (org->second.by_metric.empty() && org->second.any_metric.empty())) {
+  if (org == orgs_.end() || !org->second.has_sample_rules()) {
     return;
   }
   const auto t0 = clock_.steady_now();
@@ -90,12 +90,21 @@ void EngineImpl::bind(tsdb::SeriesId id, SeriesEntry& entry) {
   auto org = orgs_.find(entry.org_id);
   if (key && org != orgs_.end()) {
     std::vector<const RulePtr*> candidates;
-    if (auto m = org->second.by_metric.find(key->metric); m != org->second.by_metric.end()) {
+    const auto& rules = org->second;
+    if (auto m = rules.by_metric.find(key->metric); m != rules.by_metric.end()) {
       for (auto& r : m->second) candidates.push_back(&r);
+    }
+    if (!rules.by_label.empty()) {
+      for (auto& [name, value] : key->labels) {
+        auto m = rules.by_label.find(label_key(key->metric, name, value));
+        if (m == rules.by_label.end()) continue;
+        for (auto& r : m->second) candidates.push_back(&r);
+      }
     }
     for (auto& r : org->second.any_metric) candidates.push_back(&r);
     std::optional<DeviceFacts> device;
     bool device_looked_up = false;
+    stats_.selector_tests += candidates.size();
     for (auto* rp : candidates) {
       const auto& rule = **rp;
       if (!rule.selector->matches(*key)) continue;

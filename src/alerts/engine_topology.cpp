@@ -102,22 +102,29 @@ void EngineImpl::correlate(std::int64_t org_id, std::int64_t at_ms) {
     const auto impact = static_cast<std::int64_t>(g.impact);
     std::set<std::int64_t> devices(g.impacted.begin(), g.impacted.end());
     devices.insert(g.root_device_id);
-    std::int64_t symptoms = 0;
+    // Symptoms are counted by device (55 devices behind a dead core are 55 symptoms, whatever
+    // number of alerts each has); the alerts are counted too.
+    std::set<std::int64_t> symptom_devices;
+    std::int64_t symptom_alerts = 0;
     for (auto& [id, oa] : open_) {
       const auto& a = oa.alert;
       if (a.org_id != org_id || !a.device_id || id == root_id) continue;
       if (!devices.contains(*a.device_id)) continue;
       want[id] = Link{root_id, inc->id, 0};
-      ++symptoms;
+      ++symptom_alerts;
+      if (*a.device_id != g.root_device_id) symptom_devices.insert(*a.device_id);
     }
+    const auto symptoms = static_cast<std::int64_t>(symptom_devices.size());
     want[root_id] = Link{std::nullopt, inc->id, impact};
     auto title =
         fmt::format("{} down", root.device_name.empty() ? fmt::format("device {}", g.root_device_id)
                                                         : root.device_name);
     if (impact > 0) title += fmt::format(" — {} device(s) behind it", impact);
-    if (inc->symptom_count != symptoms || inc->impact != impact || inc->title != title ||
-        inc->impacted_devices != g.impacted || inc->updated_at == 0) {
+    if (inc->symptom_count != symptoms || inc->symptom_alerts != symptom_alerts ||
+        inc->impact != impact || inc->title != title || inc->impacted_devices != g.impacted ||
+        inc->updated_at == 0) {
       inc->symptom_count = symptoms;
+      inc->symptom_alerts = symptom_alerts;
       inc->impact = impact;
       inc->impacted_devices = g.impacted;
       inc->title = std::move(title);

@@ -97,6 +97,7 @@ boost::json::object incident_json(const alerts::Incident& i) {
           {"title", i.title},
           {"status", alerts::incident_status_name(i.status)},
           {"symptom_count", i.symptom_count},
+          {"symptom_alerts", i.symptom_alerts},
           {"impact", i.impact},
           {"impacted_devices", std::move(impacted)},
           {"opened_at", time_ms(i.opened_at)},

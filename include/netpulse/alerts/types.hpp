@@ -96,8 +96,9 @@ struct Incident {
   std::optional<std::int64_t> root_device_id;
   std::string title;
   IncidentStatus status = IncidentStatus::kOpen;
-  std::int64_t symptom_count = 0;
-  std::int64_t impact = 0;  // devices behind the root
+  std::int64_t symptom_count = 0;   // devices with symptom alerts (the root device not counted)
+  std::int64_t symptom_alerts = 0;  // the symptom alerts themselves (a device may have several)
+  std::int64_t impact = 0;          // devices behind the root
   std::vector<std::int64_t> impacted_devices;
   std::int64_t opened_at = 0;
   std::optional<std::int64_t> resolved_at;

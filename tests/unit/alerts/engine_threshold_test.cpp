@@ -241,3 +241,24 @@ TEST_CASE("engine threshold: a device_id label names a device only of the same o
   }
   CHECK(with_device == 1);  // the other organization's device id is not taken
 }
+
+TEST_CASE("engine index: a series is tested against the rules of its metric and labels only",
+          "[alerts][engine]") {
+  AlertHarness h;
+  // 200 rules on one metric, each pinned to a host, and one on another metric.
+  for (int i = 0; i < 200; ++i) {
+    h.add_rule(fmt::format(R"({{"name": "r{}", "kind": "threshold",
+        "selector": "ifHCInOctets{{host=\"dev{}\",ifName=~\"eth.*\"}}",
+        "condition": {{"fn": "rate", "op": ">", "value": 1e9}}}})",
+                           i, i));
+  }
+  auto other = h.add_rule(R"({"name": "other", "kind": "threshold", "selector": "temp",
+      "condition": {"fn": "value", "op": ">", "value": 70}})");
+  const auto before = h.engine->stats().selector_tests;
+  h.sample("ifHCInOctets", {{"host", "dev7"}, {"ifName", "eth0"}}, 1);
+  CHECK(h.engine->stats().selector_tests - before == 1);  // only the rule pinned to dev7
+  CHECK(h.engine->stats().states == 1);
+  h.sample("temp", {{"host", "dev7"}}, 90);
+  CHECK(h.engine->stats().selector_tests - before == 2);
+  CHECK(h.open_alerts(other.rule.id).size() == 1);
+}

@@ -196,10 +196,10 @@ np_url=""
 admin_email=bench@netpulse.test
 admin_password="bench-$RANDOM$RANDOM-$RANDOM$RANDOM"
 start_netpulse() {
-  local dir=$1 port
-  port=$(free_port) || die "no free port"
+  local dir=$1 port="" i
   mkdir -p "$dir"
-  env NETPULSE_HTTP_LISTEN="127.0.0.1:$port" \
+  # Port 0: the server picks a free one and prints it (no race with another process).
+  env NETPULSE_HTTP_LISTEN="127.0.0.1:0" \
     NETPULSE_STORAGE_DATA_DIR="$dir" \
     NETPULSE_LOG_ACCESS_LOG=false \
     NETPULSE_HTTP_RATE_LIMIT_PER_IP_RPS=1000000000.0 \
@@ -210,6 +210,13 @@ start_netpulse() {
     NETPULSE_ADMIN_PASSWORD="$admin_password" \
     "$binary" serve </dev/null >>"$dir.log" 2>&1 &
   netpulse_pid=$!
+  for ((i = 0; i < 300; i++)); do
+    port=$(sed -n 's/^netpulse: listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir.log" | tail -1)
+    [[ -n "$port" ]] && break
+    kill -0 "$netpulse_pid" 2>/dev/null || die "netpulse exited during start-up (see $dir.log)"
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || die "netpulse did not say where it listens (see $dir.log)"
   np_url="http://127.0.0.1:$port"
   wait_200 "$np_url/health" "$netpulse_pid" netpulse "$dir.log"
 }

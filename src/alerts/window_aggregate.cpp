@@ -162,6 +162,15 @@ void WindowAggregate::advance_to(std::int64_t bucket) noexcept {
     for (std::int64_t b = head_bucket_ + 1; b <= bucket; ++b) counts_[slot(b)] = 0;
   }
   head_bucket_ = bucket;
+  if (fn_ == ConditionFn::kAvg) {
+    sum_ = 0;
+    n_ = 0;
+    for (std::size_t s = 0; s < kBuckets; ++s) {
+      if (counts_[s] == 0) continue;
+      sum_ += agg_[s];
+      n_ += counts_[s];
+    }
+  }
 }
 
 void WindowAggregate::expire(std::int64_t now_ms) noexcept {
@@ -191,6 +200,8 @@ void WindowAggregate::observe(std::int64_t at_ms, double value) noexcept {
       break;
     default:
       agg = first ? value : agg + value;
+      sum_ += value;
+      ++n_;
       break;
   }
 }
@@ -198,6 +209,11 @@ void WindowAggregate::observe(std::int64_t at_ms, double value) noexcept {
 std::optional<double> WindowAggregate::value(std::int64_t now_ms) const {
   if (head_bucket_ == INT64_MIN) return std::nullopt;
   const std::int64_t now_bucket = floor_div(now_ms, span_ms_);
+  // At the newest bucket every live bucket is in the window: the running sum answers.
+  if (fn_ == ConditionFn::kAvg && now_bucket == head_bucket_) {
+    if (n_ == 0) return std::nullopt;
+    return sum_ / static_cast<double>(n_);
+  }
   const std::int64_t lo = std::max(now_bucket, head_bucket_) - kBuckets + 1;
   const std::int64_t hi = std::min(now_bucket, head_bucket_);
   // One pass per fn over the live slots, walked without a division per bucket: value() is on

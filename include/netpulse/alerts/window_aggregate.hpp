@@ -19,7 +19,7 @@
 //   widest bucket's value range, or 1/31 of the window's range. On smooth data it is far closer
 //   (the unit test: within 2 % on uniform, normal and log-normal samples).
 //
-// Bytes per series (tested): avg, min, max: 760 (the object, no allocation). p95: 760 + 5,592 on
+// Bytes per series (tested): avg, min, max: 768 (the object, no allocation). p95: 768 + 5,592 on
 // the heap, allocated once at construction. observe() never allocates.
 //
 // Times are Unix ms given by the caller. A sample not after the newest one taken, or NaN or
@@ -79,6 +79,11 @@ class WindowAggregate {
   std::int64_t span_ms_;                          // each bucket's width
   std::int64_t head_bucket_ = INT64_MIN;          // the newest bucket's number (time / span_ms_)
   std::int64_t last_ms_ = INT64_MIN;              // the newest sample's time
+  // avg: the sum and count of the live buckets, so value() at the newest bucket is O(1) (it is
+  // on the engine's per-sample path); summed again from the buckets whenever the head moves, so
+  // no rounding accumulates.
+  double sum_ = 0;
+  std::uint32_t n_ = 0;
   ConditionFn fn_;
 };
 

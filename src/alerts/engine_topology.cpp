@@ -34,18 +34,23 @@ Topology& EngineImpl::topology(std::int64_t org_id) {
 
 void EngineImpl::correlate(std::int64_t org_id, std::int64_t at_ms) {
   auto& topo = topology(org_id);
-  Correlation corr;
-  // Up to one pass per level of the topology: each pass resolves the unreachable roots.
-  for (int pass = 0; pass < 64; ++pass) {
-    // The failed devices: one device_down alert each (the oldest when several rules apply).
-    std::map<std::int64_t, std::int64_t> root_alert_of;  // device → its device_down alert
-    std::vector<FailedDevice> failed;
+  // The failed devices: one device_down alert each (the oldest when several rules apply).
+  auto device_down_alerts = [&] {
+    std::map<std::int64_t, std::int64_t> out;  // device → its device_down alert
     for (auto& [id, oa] : open_) {
       const auto& a = oa.alert;
       if (a.org_id != org_id || a.kind != RuleKind::kDeviceDown || !a.device_id) continue;
-      auto [it, fresh] = root_alert_of.try_emplace(*a.device_id, id);
+      auto [it, fresh] = out.try_emplace(*a.device_id, id);
       if (!fresh && open_.at(it->second).alert.started_at > a.started_at) it->second = id;
     }
+    return out;
+  };
+  Correlation corr;
+  // Up to one pass per level of the topology: each pass resolves the unreachable roots.
+  for (int pass = 0; pass < 64; ++pass) {
+    const auto root_alert_of = device_down_alerts();
+    std::vector<FailedDevice> failed;
+    failed.reserve(root_alert_of.size());
     for (auto& [device, id] : root_alert_of) {
       failed.push_back({device, open_.at(id).alert.started_at});
     }
@@ -62,13 +67,7 @@ void EngineImpl::correlate(std::int64_t org_id, std::int64_t at_ms) {
   }
 
   // Each root group: its root alert, its incident, its symptoms.
-  std::map<std::int64_t, std::int64_t> root_alert_by_device;
-  for (auto& [id, oa] : open_) {
-    const auto& a = oa.alert;
-    if (a.org_id != org_id || a.kind != RuleKind::kDeviceDown || !a.device_id) continue;
-    auto [it, fresh] = root_alert_by_device.try_emplace(*a.device_id, id);
-    if (!fresh && open_.at(it->second).alert.started_at > a.started_at) it->second = id;
-  }
+  const auto root_alert_by_device = device_down_alerts();
   struct Link {
     std::optional<std::int64_t> symptom_of;
     std::optional<std::int64_t> incident_id;

@@ -22,6 +22,19 @@ core::Error rule_not_found() {
   return core::Error{core::Errc::kNotFound, "no such alert rule"};
 }
 
+// Saves the rule; a name the organization already uses is a conflict naming the field.
+core::Result<StoredRule> save_named(db::Connection& c, StoredRule s) {
+  if (auto r = save_rule(c, s); !r) {
+    if (r.error().code == core::Errc::kConflict) {
+      return core::Error{core::Errc::kConflict,
+                         "name: the organization already has a rule of that name",
+                         {{"field", "name"}}};
+    }
+    return r.error();
+  }
+  return s;
+}
+
 }  // namespace
 
 core::Result<RulePtr> EngineImpl::compile(StoredRule stored) {
@@ -243,27 +256,16 @@ void EngineImpl::create_rule(core::OrgScope scope, Rule rule, Callback<StoredRul
   s.created_at = s.updated_at = clock_.unix_seconds();
   auto compiled = compile(s);
   if (!compiled) return post(std::move(done), {compiled.error()});
-  write_value<StoredRule>(
-      [s](db::Connection& c) mutable -> core::Result<StoredRule> {
-        if (auto r = save_rule(c, s); !r) {
-          if (r.error().code == core::Errc::kConflict) {
-            return core::Error{core::Errc::kConflict,
-                               "name: the organization already has a rule of that name",
-                               {{"field", "name"}}};
-          }
-          return r.error();
-        }
-        return s;
-      },
-      [this, done = std::move(done)](core::Result<StoredRule> r) {
-        if (!r) return done(std::move(r));
-        auto c = compile(*r);
-        if (c) {
-          install(*c);
-          sync_rule(**c);
-        }
-        done(std::move(r));
-      });
+  write_value<StoredRule>([s](db::Connection& c) mutable { return save_named(c, std::move(s)); },
+                          [this, done = std::move(done)](core::Result<StoredRule> r) {
+                            if (!r) return done(std::move(r));
+                            auto c = compile(*r);
+                            if (c) {
+                              install(*c);
+                              sync_rule(**c);
+                            }
+                            done(std::move(r));
+                          });
 }
 
 void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
@@ -277,37 +279,28 @@ void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
   s.rule = std::move(rule);
   s.updated_at = clock_.unix_seconds();
   if (auto c = compile(s); !c) return post(std::move(done), {c.error()});
-  write_value<StoredRule>(
-      [s](db::Connection& c) mutable -> core::Result<StoredRule> {
-        if (auto r = save_rule(c, s); !r) {
-          if (r.error().code == core::Errc::kConflict) {
-            return core::Error{core::Errc::kConflict,
-                               "name: the organization already has a rule of that name",
-                               {{"field", "name"}}};
-          }
-          return r.error();
-        }
-        return s;
-      },
-      [this, done = std::move(done)](core::Result<StoredRule> r) {
-        if (!r) return done(std::move(r));
-        const auto org = r->rule.org_id;
-        const auto rule_id = r->rule.id;
-        // The rule's open alerts belong to the old definition: they resolve, and the new one
-        // raises its own where its condition holds.
-        std::vector<std::int64_t> ids;
-        for (auto& [aid, a] : open_) {
-          if (a.alert.org_id == org && a.alert.rule_id == rule_id) ids.push_back(aid);
-        }
-        const auto now = clock_.unix_millis();
-        for (auto aid : ids) clear(aid, open_.at(aid).alert.value, now, "rule changed");
-        auto c = compile(*r);
-        if (c) {
-          install(*c);
-          sync_rule(**c);
-        }
-        done(std::move(r));
-      });
+  write_value<StoredRule>([s](db::Connection& c) mutable { return save_named(c, std::move(s)); },
+                          [this, done = std::move(done)](core::Result<StoredRule> r) {
+                            if (!r) return done(std::move(r));
+                            const auto org = r->rule.org_id;
+                            const auto rule_id = r->rule.id;
+                            // The rule's open alerts belong to the old definition: they resolve,
+                            // and the new one raises its own where its condition holds.
+                            std::vector<std::int64_t> ids;
+                            for (auto& [aid, a] : open_) {
+                              if (a.alert.org_id == org && a.alert.rule_id == rule_id)
+                                ids.push_back(aid);
+                            }
+                            const auto now = clock_.unix_millis();
+                            for (auto aid : ids)
+                              clear(aid, open_.at(aid).alert.value, now, "rule changed");
+                            auto c = compile(*r);
+                            if (c) {
+                              install(*c);
+                              sync_rule(**c);
+                            }
+                            done(std::move(r));
+                          });
 }
 
 void EngineImpl::remove_rule(core::OrgScope scope, std::int64_t id, Callback<void> done) {

@@ -37,6 +37,7 @@
 
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
+#include "support/netns.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -46,6 +47,7 @@ using netpulse::test::kAdminEmail;
 using netpulse::test::kAdminPassword;
 using netpulse::test::login;
 using netpulse::test::ServerProcess;
+using netpulse::test::sh;
 using netpulse::test::TempDir;
 
 namespace {
@@ -53,10 +55,6 @@ namespace {
 constexpr int kDistributions = 5;
 constexpr int kCpePerDistribution = 10;
 constexpr auto kStatusChange = std::chrono::seconds(30);  // a few poll cycles, with margin
-
-int sh(const std::string& cmd) {
-  return std::system((cmd + " >/dev/null 2>&1").c_str());
-}
 
 std::string in_ns(const std::string& ns, const std::string& cmd) {
   return "ip netns exec " + ns + " " + cmd;
@@ -76,20 +74,7 @@ struct NetnsTopology {
   NetnsTopology() {
     // Namespaces of earlier runs that were killed before their destructor ran: their test
     // process (whose PID is in the name) is gone.
-    if (FILE* list = ::popen("ip netns list 2>/dev/null", "r")) {
-      char line[256];
-      while (std::fgets(line, sizeof line, list)) {
-        std::string name(line);
-        name = name.substr(0, name.find_first_of(" \n"));
-        if (name.rfind("np-alrt-", 0) != 0) continue;
-        const auto pid = name.substr(8);
-        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (::access(("/proc/" + pid).c_str(), F_OK) == 0) continue;
-        sh("ip link del npa" + pid);
-        sh("ip netns del " + name);
-      }
-      ::pclose(list);
-    }
+    netpulse::test::remove_stale_namespaces("np-alrt-", "npa");
     const auto tag = std::to_string(::getpid());
     ns = "np-alrt-" + tag;
     host_if = "npa" + tag;

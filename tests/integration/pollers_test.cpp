@@ -17,6 +17,7 @@
 
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
+#include "support/netns.hpp"
 #include "support/server_process.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
@@ -28,6 +29,7 @@ using netpulse::test::kAdminEmail;
 using netpulse::test::kAdminPassword;
 using netpulse::test::login;
 using netpulse::test::ServerProcess;
+using netpulse::test::sh;
 using netpulse::test::SnmpdProcess;
 using netpulse::test::TempDir;
 
@@ -44,10 +46,6 @@ HttpResponse poll_now(HttpClient& c, const std::string& token, std::int64_t id) 
   return c.post_json("/api/v1/devices/" + std::to_string(id) + "/poll", "{}", token);
 }
 
-int sh(const std::string& cmd) {
-  return std::system((cmd + " >/dev/null 2>&1").c_str());
-}
-
 // A network namespace with one end of a veth pair; the other end stays in ours. Removed (with
 // both ends) when it goes.
 struct NetnsHost {
@@ -56,20 +54,7 @@ struct NetnsHost {
   NetnsHost() {
     // The namespaces of earlier runs that were killed before their destructor ran: their test
     // process (whose PID is in the name) is gone.
-    if (FILE* list = ::popen("ip netns list 2>/dev/null", "r")) {
-      char line[256];
-      while (std::fgets(line, sizeof line, list)) {
-        std::string name(line);
-        name = name.substr(0, name.find_first_of(" \n"));
-        if (name.rfind("np-test-", 0) != 0) continue;
-        const auto pid = name.substr(8);
-        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-        if (::access(("/proc/" + pid).c_str(), F_OK) == 0) continue;
-        sh("ip link del npv" + pid);
-        sh("ip netns del " + name);
-      }
-      ::pclose(list);
-    }
+    netpulse::test::remove_stale_namespaces("np-test-", "npv");
     const auto tag = std::to_string(::getpid());
     ns = "np-test-" + tag;
     host_if = "npv" + tag;

@@ -22,6 +22,7 @@
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/tsdb/store.hpp>
 
+#include "support/run_until.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_env.hpp"
 
@@ -104,11 +105,8 @@ struct AlertHarness {
   }
 
   bool run_until(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      run_for(std::chrono::milliseconds(2));
-    }
-    return done();
+    return netpulse::test::run_until(io, done, std::chrono::seconds(10),
+                                     std::chrono::milliseconds(2));
   }
 
   template <class T>
@@ -116,6 +114,7 @@ struct AlertHarness {
     std::optional<core::Result<T>> out;
     start([&](core::Result<T> r) { out.emplace(std::move(r)); });
     REQUIRE(run_until([&] { return out.has_value(); }));
+    settle();  // what the call wrote meanwhile (a flush's AlertChanged) is published too
     return std::move(*out);
   }
 

@@ -158,19 +158,21 @@ std::size_t WindowAggregate::state_bytes() const noexcept {
 void WindowAggregate::advance_to(std::int64_t bucket) noexcept {
   if (head_bucket_ == INT64_MIN || bucket - head_bucket_ >= kBuckets) {
     counts_.fill(0);
-  } else {
-    for (std::int64_t b = head_bucket_ + 1; b <= bucket; ++b) counts_[slot(b)] = 0;
-  }
-  head_bucket_ = bucket;
-  if (fn_ == ConditionFn::kAvg) {
     sum_ = 0;
     n_ = 0;
-    for (std::size_t s = 0; s < kBuckets; ++s) {
-      if (counts_[s] == 0) continue;
-      sum_ += agg_[s];
-      n_ += counts_[s];
+  } else {
+    for (std::int64_t b = head_bucket_ + 1; b <= bucket; ++b) {
+      auto& count = counts_[slot(b)];
+      if (count != 0 && fn_ == ConditionFn::kAvg) {
+        sum_ -= agg_[slot(b)];
+        n_ -= count;
+      }
+      count = 0;
     }
+    // An empty window sums to exactly 0 again, whatever rounding the subtractions left.
+    if (n_ == 0) sum_ = 0;
   }
+  head_bucket_ = bucket;
 }
 
 void WindowAggregate::expire(std::int64_t now_ms) noexcept {

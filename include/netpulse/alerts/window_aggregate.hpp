@@ -80,8 +80,9 @@ class WindowAggregate {
   std::int64_t head_bucket_ = INT64_MIN;          // the newest bucket's number (time / span_ms_)
   std::int64_t last_ms_ = INT64_MIN;              // the newest sample's time
   // avg: the sum and count of the live buckets, so value() at the newest bucket is O(1) (it is
-  // on the engine's per-sample path); summed again from the buckets whenever the head moves, so
-  // no rounding accumulates.
+  // on the engine's per-sample path): a sample adds to them, a bucket leaving the window takes
+  // its part away, and an empty window resets the sum to exactly 0 (the rounding the
+  // subtractions leave is of the order of the values' own, 1e-16 relative per bucket).
   double sum_ = 0;
   std::uint32_t n_ = 0;
   ConditionFn fn_;

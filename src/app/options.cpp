@@ -127,6 +127,19 @@ pollers::PollerOptions poller_options(const core::Config& config,
   return o;
 }
 
+alerts::EngineOptions alert_engine_options(const core::Config& config) {
+  const auto& a = config.alerts;
+  alerts::EngineOptions o;
+  o.install_default_rules = a.default_rules;
+  o.flap_changes = static_cast<int>(a.flap_changes);
+  o.flap_window_s = a.flap_window_s;
+  o.history_retention_days = a.history_retention_days;
+  o.baseline_save_interval_s = a.baseline_save_interval_s;
+  o.max_rules_per_org = static_cast<std::size_t>(a.max_rules_per_org);
+  o.max_alert_states = static_cast<std::size_t>(a.max_series_states);
+  return o;
+}
+
 api::ServerOptions server_options(const core::Config& config) {
   const auto& h = config.http;
   api::ServerOptions o;

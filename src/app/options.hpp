@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include <netpulse/alerts/engine.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/config.hpp>
@@ -52,6 +53,9 @@ devices::InventoryOptions inventory_options(const core::Config& config,
 pollers::PollerOptions poller_options(const core::Config& config,
                                       const core::OutboundPolicy& outbound,
                                       std::int64_t system_org_id);
+
+// [alerts]: the default rules, flapping, history retention, how often baselines are saved, bounds.
+alerts::EngineOptions alert_engine_options(const core::Config& config);
 
 // [http] and [log] access_log: the listener, its limits and timeouts, TLS, rate limits.
 api::ServerOptions server_options(const core::Config& config);

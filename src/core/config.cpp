@@ -390,6 +390,14 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
     }
   }
 
+  c.alerts.default_rules = r.boolean("alerts.default_rules");
+  c.alerts.flap_changes = r.ranged("alerts.flap_changes", 1, 15);
+  c.alerts.flap_window_s = r.ranged("alerts.flap_window_s", 60, 86'400);
+  c.alerts.history_retention_days = r.ranged("alerts.history_retention_days", 1, 36'500);
+  c.alerts.baseline_save_interval_s = r.ranged("alerts.baseline_save_interval_s", 10, 86'400);
+  c.alerts.max_rules_per_org = r.ranged("alerts.max_rules_per_org", 1, 1'000'000);
+  c.alerts.max_series_states = r.ranged("alerts.max_series_states", 1, 1'000'000'000);
+
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);
 

@@ -128,6 +128,16 @@ struct Config {
     std::int64_t traps_burst = 0;
   };
 
+  struct Alerts {
+    bool default_rules = true;
+    std::int64_t flap_changes = 0;
+    std::int64_t flap_window_s = 0;
+    std::int64_t history_retention_days = 0;
+    std::int64_t baseline_save_interval_s = 0;
+    std::int64_t max_rules_per_org = 0;
+    std::int64_t max_series_states = 0;
+  };
+
   // The outbound address policy's lists (core/outbound.hpp); every entry parses as a network.
   struct Network {
     std::vector<std::string> outbound_deny;
@@ -144,6 +154,7 @@ struct Config {
   Tsdb tsdb;
   Pollers pollers;
   Network network;
+  Alerts alerts;
   // Not errors, but worth a line in the log (e.g. an unknown NETPULSE_* variable).
   std::vector<std::string> warnings;
 };

@@ -338,3 +338,28 @@ TEST_CASE("app: the worker pool's size comes from [workers]", "[app][options]") 
   CHECK(size.threads == 3);
   CHECK(size.max_queued == 777);
 }
+
+TEST_CASE("app: the alert engine's options map [alerts]", "[app][options]") {
+  auto c = defaults();
+  // The shipped defaults.
+  auto d = app::alert_engine_options(c);
+  CHECK(d.install_default_rules);
+  CHECK(d.flap_changes == 6);
+  CHECK(d.flap_window_s == 1200);
+  CHECK(d.history_retention_days == 180);
+  c.alerts.default_rules = false;
+  c.alerts.flap_changes = 4;
+  c.alerts.flap_window_s = 600;
+  c.alerts.history_retention_days = 30;
+  c.alerts.baseline_save_interval_s = 120;
+  c.alerts.max_rules_per_org = 50;
+  c.alerts.max_series_states = 9'999;
+  auto o = app::alert_engine_options(c);
+  CHECK_FALSE(o.install_default_rules);
+  CHECK(o.flap_changes == 4);
+  CHECK(o.flap_window_s == 600);
+  CHECK(o.history_retention_days == 30);
+  CHECK(o.baseline_save_interval_s == 120);
+  CHECK(o.max_rules_per_org == 50);
+  CHECK(o.max_alert_states == 9'999);
+}

@@ -482,8 +482,9 @@ void backtest() {
   for (int run = 0; run < runs; ++run) {
     std::optional<core::Result<alerts::BacktestResult>> out;
     const auto t0 = Steady::now();
-    rig.engine->backtest(rig.scope, *rule, start, clock.unix_millis(),
-                         [&](core::Result<alerts::BacktestResult> r) { out.emplace(std::move(r)); });
+    rig.engine->backtest(
+        rig.scope, *rule, start, clock.unix_millis(),
+        [&](core::Result<alerts::BacktestResult> r) { out.emplace(std::move(r)); });
     rig.run_until([&] { return out.has_value(); }, "backtest");
     seconds.push_back(std::chrono::duration<double>(Steady::now() - t0).count());
     if (!*out) fail("backtest: " + out->error().message);

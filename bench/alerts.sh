@@ -19,6 +19,9 @@
 #                  bus, real loop and clock: append log write, head apply, evaluation, the SQLite
 #                  commit of the transition, the publish; BENCH_ALERTS_LATENCY alerts (1,000) one
 #                  after another, p50 / p99. Target: p99 < 5 ms.
+#                  BENCH_ALERTS_BATCH (1,000) samples per SamplesAppended; BENCH_ALERTS_EVICT_MB
+#                  (0) MB written between two batches, untimed, to evaluate with cold caches as
+#                  the server does (the store and the parsers run between batches).
 #      backtest    a threshold rule (avg over 30 min, for 10 min) replayed over 24 hours of the
 #                  10,000 series at 5-minute steps (2.88 M samples): backtest() to its answer,
 #                  the store's read and the replay on a worker. Target: "a few seconds".

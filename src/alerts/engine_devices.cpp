@@ -75,10 +75,22 @@ void EngineImpl::device_condition(const CompiledRule& rule, const DeviceFacts& d
     raise(rule, subject, device.id, std::move(labels), value, at_ms, std::nullopt);
   } else if (!failing && open) {
     clear(open->alert.id, value, at_ms, clear_reason);
-  } else if (failing && open && open->alert.labels != labels) {
-    // Still failing, differently (down → unreachable): the alert shows what is true now.
-    for (auto& [k, v] : labels) open->alert.labels[k] = v;
-    open->alert.value = value;
+  } else if (failing && open) {
+    // Still failing, maybe differently (down → unreachable): the alert shows what is true now,
+    // saved and published as "updated" (not a status change: no history row).
+    bool changed = false;
+    for (auto& [k, v] : labels) {
+      auto& mine = open->alert.labels[k];
+      if (mine != v) {
+        mine = v;
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    open->alert.updated_at = at_ms;
+    render_annotations(open->alert);
+    change(open->alert.id, "updated", std::string(alert_status_name(open->alert.status)), "");
+    dirty_[open->alert.id].back().history.reset();
   }
 }
 
@@ -94,9 +106,6 @@ void EngineImpl::on_device_status(const devices::DeviceStatusChanged& e) {
     device_condition(*rule, *device, failing, failing ? 0 : 1, at_ms,
                      {{"status", std::string(devices::device_status_name(device->status))}},
                      device_subject(device->id), "device up");
-    if (auto* a = find_open(rule->rule().id, device_subject(device->id))) {
-      a->alert.labels["status"] = std::string(devices::device_status_name(device->status));
-    }
   }
   // Maintenance on or off: every open alert of the device is silenced or not.
   for (auto& [id, oa] : open_) {

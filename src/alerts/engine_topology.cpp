@@ -153,7 +153,9 @@ void EngineImpl::correlate(std::int64_t org_id, std::int64_t at_ms) {
       change(id, "symptom", status, fmt::format("symptom of alert {}", *w.symptom_of));
     } else if (became_own) {
       change(id, "root", status, "its root resolved; it still fails");
-    } else {
+    } else if (!dirty_.contains(id)) {
+      // Its incident or impact changed. (An alert already changed in this turn carries the new
+      // links in the snapshot its changes are published with: no separate "updated".)
       change(id, "updated", status, fmt::format("impact {}", w.impact));
       dirty_[id].back().history.reset();
     }

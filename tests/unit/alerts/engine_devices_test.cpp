@@ -266,3 +266,30 @@ TEST_CASE("engine: a rule made while a device is already down raises its alert a
   h.settle();
   REQUIRE(h.open_alerts(rule.rule.id).size() == 1);
 }
+
+TEST_CASE("engine: a device going from down to unreachable keeps its alert, relabelled",
+          "[alerts][engine]") {
+  AlertHarness h;
+  auto rule = h.add_rule(R"({"name": "Device down", "kind": "device_down"})");
+  auto parent = h.add_device("p", "10.6.0.1");
+  auto d = h.add_device("r", "10.6.0.2", {parent.id});
+  h.set_status(d, DeviceStatus::kDown);
+  auto open = h.open_alerts(rule.rule.id);
+  REQUIRE(open.size() == 1);
+  const auto id = open[0].id;
+  CHECK(open[0].labels.at("status") == "down");
+  h.set_status(parent, DeviceStatus::kDown);  // the child is now behind a failure: a symptom
+  h.set_status(d, DeviceStatus::kUnreachable);
+  auto detail = h.engine->get_alert(h.scope, id);
+  REQUIRE(detail);
+  CHECK(detail->alert.status == AlertStatus::kFiring);
+  CHECK(detail->alert.labels.at("status") == "unreachable");
+  CHECK(detail->alert.symptom_of.has_value());
+  std::vector<std::string> mine;
+  for (auto& c : h.changes) {
+    if (c.alert.id == id) mine.push_back(c.transition);
+  }
+  CHECK(mine == std::vector<std::string>{"pending", "firing", "symptom", "updated"});
+  // The history keeps status changes and the link to the root, not the relabelling.
+  CHECK(detail->history.size() == 3);
+}

@@ -112,8 +112,9 @@ core::Result<void> EngineImpl::load() {
 void EngineImpl::start() {
   subscribe();
   // What changed while NetPulse was down: devices down now, silent series.
+  const auto devices = inventory_.all_enabled();
   for (auto& [org, rules] : orgs_) {
-    for (auto& [id, rule] : rules.by_id) sync_rule(*rule);
+    for (auto& [id, rule] : rules.by_id) sync_rule(*rule, devices);
     topology_dirty_.insert(org);
   }
   reapply_silences(0);

@@ -250,12 +250,12 @@ void EngineImpl::on_event(const devices::DeviceEventRecorded& e) {
 
 // A new or changed event-kind rule: what is failing now raises its alerts at once (a device
 // already down when the rule is made is not forgotten until it next changes).
-void EngineImpl::sync_rule(const CompiledRule& rule) {
+void EngineImpl::sync_rule(const CompiledRule& rule, const std::vector<devices::Device>& devices) {
   const auto& r = rule.rule();
   if (!r.enabled) return;
   const auto now = clock_.unix_millis();
   if (r.kind == RuleKind::kDeviceDown) {
-    for (auto& d : inventory_.all_enabled()) {
+    for (auto& d : devices) {
       if (d.org_id != r.org_id || !failing_status(d.polled_status)) continue;
       auto facts = device_facts(d.org_id, d.id);
       if (!facts || !in_scope(r, &*facts)) continue;
@@ -267,7 +267,6 @@ void EngineImpl::sync_rule(const CompiledRule& rule) {
   } else if (r.kind == RuleKind::kNoData) {
     seed_no_data(rule);
   }
-  flush();
 }
 
 }  // namespace netpulse::alerts::detail

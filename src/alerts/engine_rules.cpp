@@ -37,7 +37,7 @@ core::Result<StoredRule> save_named(db::Connection& c, StoredRule s) {
 
 }  // namespace
 
-core::Result<RulePtr> EngineImpl::compile(StoredRule stored) {
+core::Result<std::shared_ptr<CompiledRule>> EngineImpl::compile(StoredRule stored) {
   auto c = std::make_shared<CompiledRule>();
   const auto& r = stored.rule;
   if (sample_kind(r.kind)) {
@@ -84,7 +84,7 @@ core::Result<RulePtr> EngineImpl::compile(StoredRule stored) {
   }
   c->stored = std::move(stored);
   c->version = next_rule_version_++;
-  return RulePtr(std::move(c));
+  return c;
 }
 
 // What validate_rule cannot know: that the devices a scope names are the caller's.
@@ -254,18 +254,7 @@ void EngineImpl::create_rule(core::OrgScope scope, Rule rule, Callback<StoredRul
   StoredRule s;
   s.rule = std::move(rule);
   s.created_at = s.updated_at = clock_.unix_seconds();
-  auto compiled = compile(s);
-  if (!compiled) return post(std::move(done), {compiled.error()});
-  write_value<StoredRule>([s](db::Connection& c) mutable { return save_named(c, std::move(s)); },
-                          [this, done = std::move(done)](core::Result<StoredRule> r) {
-                            if (!r) return done(std::move(r));
-                            auto c = compile(*r);
-                            if (c) {
-                              install(*c);
-                              sync_rule(**c);
-                            }
-                            done(std::move(r));
-                          });
+  save_and_install(std::move(s), std::move(done));
 }
 
 void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
@@ -278,29 +267,28 @@ void EngineImpl::replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
   StoredRule s = *current;
   s.rule = std::move(rule);
   s.updated_at = clock_.unix_seconds();
-  if (auto c = compile(s); !c) return post(std::move(done), {c.error()});
-  write_value<StoredRule>([s](db::Connection& c) mutable { return save_named(c, std::move(s)); },
-                          [this, done = std::move(done)](core::Result<StoredRule> r) {
-                            if (!r) return done(std::move(r));
-                            const auto org = r->rule.org_id;
-                            const auto rule_id = r->rule.id;
-                            // The rule's open alerts belong to the old definition: they resolve,
-                            // and the new one raises its own where its condition holds.
-                            std::vector<std::int64_t> ids;
-                            for (auto& [aid, a] : open_) {
-                              if (a.alert.org_id == org && a.alert.rule_id == rule_id)
-                                ids.push_back(aid);
-                            }
-                            const auto now = clock_.unix_millis();
-                            for (auto aid : ids)
-                              clear(aid, open_.at(aid).alert.value, now, "rule changed");
-                            auto c = compile(*r);
-                            if (c) {
-                              install(*c);
-                              sync_rule(**c);
-                            }
-                            done(std::move(r));
-                          });
+  save_and_install(std::move(s), std::move(done));
+}
+
+// Compiles the rule (a mistake is answered before anything is written), saves it, then puts it
+// in place: a replaced rule's open alerts resolve (they belong to the old definition) and the
+// rule raises its own where its condition holds now.
+void EngineImpl::save_and_install(StoredRule s, Callback<StoredRule> done) {
+  auto compiled = compile(s);
+  if (!compiled) return post(std::move(done), {compiled.error()});
+  const bool replacing = s.rule.id != 0;
+  write_value<StoredRule>(
+      [s = std::move(s)](db::Connection& c) mutable { return save_named(c, std::move(s)); },
+      [this, replacing, rule = std::move(*compiled),
+       done = std::move(done)](core::Result<StoredRule> r) mutable {
+        if (!r) return done(std::move(r));
+        if (replacing) close_rule_alerts(r->rule.org_id, r->rule.id, "rule changed");
+        rule->stored = *r;  // with the id the database gave
+        install(rule);
+        sync_rule(*rule, inventory_.all_enabled());
+        flush();
+        done(std::move(r));
+      });
 }
 
 void EngineImpl::remove_rule(core::OrgScope scope, std::int64_t id, Callback<void> done) {
@@ -309,39 +297,52 @@ void EngineImpl::remove_rule(core::OrgScope scope, std::int64_t id, Callback<voi
   write([org, id](db::Connection& c) { return delete_rule(c, org, id); },
         [this, org, id, done = std::move(done)](core::Result<void> r) {
           if (!r) return done(std::move(r));
-          std::vector<std::int64_t> ids;
-          for (auto& [aid, a] : open_) {
-            if (a.alert.org_id == org && a.alert.rule_id == id) ids.push_back(aid);
-          }
-          const auto now = clock_.unix_millis();
-          for (auto aid : ids) clear(aid, open_.at(aid).alert.value, now, "rule deleted");
+          close_rule_alerts(org, id, "rule deleted");
           uninstall(org, id);
+          flush();
           done(core::ok());
         });
 }
 
-RuleStatus EngineImpl::rule_status(core::OrgScope scope, std::int64_t id) const {
-  RuleStatus s;
+void EngineImpl::close_rule_alerts(std::int64_t org_id, std::int64_t rule_id,
+                                   const std::string& reason) {
+  std::vector<std::int64_t> ids;
   for (auto& [aid, a] : open_) {
-    if (a.alert.org_id != scope.org_id() || a.alert.rule_id != id) continue;
+    if (a.alert.org_id == org_id && a.alert.rule_id == rule_id) ids.push_back(aid);
+  }
+  const auto now = clock_.unix_millis();
+  for (auto aid : ids) clear(aid, open_.at(aid).alert.value, now, reason);
+}
+
+std::map<std::int64_t, RuleStatus> EngineImpl::rule_statuses(core::OrgScope scope) const {
+  std::map<std::int64_t, RuleStatus> out;
+  for (auto& [aid, a] : open_) {
+    if (a.alert.org_id != scope.org_id()) continue;
+    auto& s = out[a.alert.rule_id];
     if (a.alert.status == AlertStatus::kPending) {
       ++s.pending;
     } else {
       ++s.firing;
     }
   }
+  const auto now = clock_.unix_millis();
   for (auto& [sid, entry] : series_) {
     if (entry.org_id != scope.org_id()) continue;
     for (auto& b : entry.bindings) {
-      if (b.rule->rule().id != id) continue;
+      auto& s = out[b.rule->rule().id];
       ++s.subjects;
-      if (b.rule->rule().kind == RuleKind::kAnomaly &&
-          warming_up(b.eval, *b.rule, clock_.unix_millis())) {
+      if (b.rule->rule().kind == RuleKind::kAnomaly && warming_up(b.eval, *b.rule, now)) {
         ++s.warming_up;
       }
     }
   }
-  return s;
+  return out;
+}
+
+RuleStatus EngineImpl::rule_status(core::OrgScope scope, std::int64_t id) const {
+  auto all = rule_statuses(scope);
+  auto it = all.find(id);
+  return it == all.end() ? RuleStatus{} : it->second;
 }
 
 }  // namespace netpulse::alerts::detail

@@ -58,18 +58,20 @@ void register_alert_rule_routes(Router& router, const RouteDeps& deps) {
   const auto& clock = deps.clock;
   using http::verb;
 
-  auto list = make_route(verb::get, "/api/v1/alert-rules", Permission::kAlertsRead,
-                         "List the organization's alert rules, with what each tracks now.",
-                         "alerts", [&engine](ContextPtr ctx) {
-                           auto page = page_param(ctx);
-                           if (!page) return;
-                           auto scope = ctx->org_scope();
-                           reply_page(ctx, engine.list_rules(scope, *page), *page,
-                                      [&](const alerts::StoredRule& r) {
-                                        auto status = engine.rule_status(scope, r.rule.id);
-                                        return stored_rule_json(r, &status);
-                                      });
-                         });
+  auto list = make_route(
+      verb::get, "/api/v1/alert-rules", Permission::kAlertsRead,
+      "List the organization's alert rules, with what each tracks now.", "alerts",
+      [&engine](ContextPtr ctx) {
+        auto page = page_param(ctx);
+        if (!page) return;
+        auto scope = ctx->org_scope();
+        const auto statuses = engine.rule_statuses(scope);
+        reply_page(ctx, engine.list_rules(scope, *page), *page, [&](const alerts::StoredRule& r) {
+          auto it = statuses.find(r.rule.id);
+          const auto status = it == statuses.end() ? alerts::RuleStatus{} : it->second;
+          return stored_rule_json(r, &status);
+        });
+      });
   list.doc.query = page_query();
   router.add(std::move(list));
 

@@ -78,6 +78,19 @@ boost::json::array alerts_of_rule(HttpClient& c, const std::string& token, std::
   return r.json().at("data").as_array();
 }
 
+// Waits until the rule has exactly one alert and it is `status`; that alert.
+boost::json::value single_alert(HttpClient& c, const std::string& token, std::int64_t rule_id,
+                                const char* status) {
+  boost::json::value alert;
+  REQUIRE(eventually([&] {
+    auto list = alerts_of_rule(c, token, rule_id);
+    if (list.size() != 1 || list.front().at("status") != status) return false;
+    alert = list.front();
+    return true;
+  }));
+  return alert;
+}
+
 boost::json::object alert_detail(HttpClient& c, const std::string& token, std::int64_t id) {
   auto r = c.get("/api/v1/alerts/" + std::to_string(id), token);
   INFO(r.body);
@@ -139,13 +152,7 @@ TEST_CASE("alerts: a firing threshold alert survives kill -9 as the same alert, 
 
   const auto t0 = now_ms();
   push_samples(s->c, s->admin, {{"it_temp", 75, t0}});
-  boost::json::value alert;
-  REQUIRE(eventually([&] {
-    auto list = alerts_of_rule(s->c, s->admin, rule);
-    if (list.size() != 1) return false;
-    alert = list.front();
-    return alert.at("status") == "firing";
-  }));
+  const auto alert = single_alert(s->c, s->admin, rule, "firing");
   INFO(boost::json::serialize(alert));
   const auto id = alert.at("id").as_int64();
   const std::string started_at(alert.at("started_at").as_string());
@@ -207,13 +214,7 @@ TEST_CASE("alerts: a pending alert survives kill -9 as pending with its start",
 
   const auto t0 = now_ms();
   push_samples(s->c, s->admin, {{"it_queue", 150, t0}});
-  boost::json::value alert;
-  REQUIRE(eventually([&] {
-    auto list = alerts_of_rule(s->c, s->admin, rule);
-    if (list.size() != 1) return false;
-    alert = list.front();
-    return alert.at("status") == "pending";
-  }));
+  const auto alert = single_alert(s->c, s->admin, rule, "pending");
   INFO(boost::json::serialize(alert));
   const auto id = alert.at("id").as_int64();
   const std::string started_at(alert.at("started_at").as_string());
@@ -305,13 +306,9 @@ TEST_CASE("alerts: a firing alert restored after kill -9 resolves on the first s
 
   const auto t0 = now_ms();
   push_samples(s->c, s->admin, {{"it_fan", 75, t0}});
-  std::int64_t id = 0;
-  REQUIRE(eventually([&] {
-    auto list = alerts_of_rule(s->c, s->admin, rule);
-    if (list.size() != 1 || list.front().at("status") != "firing") return false;
-    id = list.front().at("id").as_int64();
-    return history_entries_to(alert_detail(s->c, s->admin, id), "firing") == 1;
-  }));
+  const auto id = single_alert(s->c, s->admin, rule, "firing").at("id").as_int64();
+  REQUIRE(eventually(
+      [&] { return history_entries_to(alert_detail(s->c, s->admin, id), "firing") == 1; }));
 
   s->server.kill9();
   s.emplace(dir.path());

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,7 +107,10 @@ class AlertEngine {
   virtual core::Result<core::PageOf<StoredRule>> list_rules(core::OrgScope scope,
                                                             core::Page page) const = 0;
   virtual core::Result<StoredRule> get_rule(core::OrgScope scope, std::int64_t id) const = 0;
+  // What a rule is doing now (one walk over the engine's state), and every rule's at once (the
+  // same one walk: for a list).
   virtual RuleStatus rule_status(core::OrgScope scope, std::int64_t id) const = 0;
+  virtual std::map<std::int64_t, RuleStatus> rule_statuses(core::OrgScope scope) const = 0;
   // kInvalidInput naming the field (validate_rule, device ids of another org: "scope.device_ids");
   // kConflict for a name the org already uses.
   virtual void create_rule(core::OrgScope scope, Rule rule, Callback<StoredRule> done) = 0;

@@ -117,6 +117,7 @@ class EngineImpl final : public AlertEngine {
                                                     core::Page page) const override;
   core::Result<StoredRule> get_rule(core::OrgScope scope, std::int64_t id) const override;
   RuleStatus rule_status(core::OrgScope scope, std::int64_t id) const override;
+  std::map<std::int64_t, RuleStatus> rule_statuses(core::OrgScope scope) const override;
   void create_rule(core::OrgScope scope, Rule rule, Callback<StoredRule> done) override;
   void replace_rule(core::OrgScope scope, std::int64_t id, Rule rule,
                     Callback<StoredRule> done) override;
@@ -194,7 +195,8 @@ class EngineImpl final : public AlertEngine {
   }
 
   // engine_rules.cpp
-  core::Result<RulePtr> compile(StoredRule stored);
+  core::Result<std::shared_ptr<CompiledRule>> compile(StoredRule stored);
+  void save_and_install(StoredRule s, Callback<StoredRule> done);
   core::Result<void> check_rule_for_org(core::OrgScope scope, const Rule& rule) const;
   void install(RulePtr rule);
   void uninstall(std::int64_t org_id, std::int64_t rule_id);
@@ -224,7 +226,8 @@ class EngineImpl final : public AlertEngine {
   void device_condition(const CompiledRule& rule, const DeviceFacts& device, bool failing,
                         double value, std::int64_t at_ms, std::map<std::string, std::string> labels,
                         const std::string& subject, const std::string& clear_reason);
-  void sync_rule(const CompiledRule& rule);  // the event kinds' current state, for a new rule
+  // The event kinds' current state for a new rule, from the inventory's enabled `devices`.
+  void sync_rule(const CompiledRule& rule, const std::vector<devices::Device>& devices);
   std::optional<DeviceFacts> device_facts(std::int64_t org_id, std::int64_t device_id) const;
 
   // engine_lifecycle.cpp

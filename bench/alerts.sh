@@ -102,10 +102,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# shellcheck source=scripts/lib/ports.sh
-source "$here/../scripts/lib/ports.sh"
 # shellcheck source=scripts/lib/children.sh
 source "$here/../scripts/lib/children.sh"
+# shellcheck source=scripts/lib/netpulse.sh
+source "$here/../scripts/lib/netpulse.sh"
 
 # field NAME FILE: the value of `NAME value` in FILE.
 field() { awk -v k="$1" '$1 == k { print $2; found = 1 } END { exit !found }' "$2"; }
@@ -202,31 +202,6 @@ EOF
 np_url=""
 admin_email=bench@netpulse.test
 admin_password="bench-$RANDOM$RANDOM-$RANDOM$RANDOM"
-start_netpulse() {
-  local dir=$1 port="" i
-  mkdir -p "$dir"
-  # Port 0: the server picks a free one and prints it (no race with another process).
-  env NETPULSE_HTTP_LISTEN="127.0.0.1:0" \
-    NETPULSE_STORAGE_DATA_DIR="$dir" \
-    NETPULSE_LOG_ACCESS_LOG=false \
-    NETPULSE_HTTP_RATE_LIMIT_PER_IP_RPS=1000000000.0 \
-    NETPULSE_HTTP_RATE_LIMIT_PER_IP_BURST=100000000 \
-    NETPULSE_HTTP_RATE_LIMIT_PER_USER_RPS=1000000000.0 \
-    NETPULSE_HTTP_RATE_LIMIT_PER_USER_BURST=100000000 \
-    NETPULSE_ADMIN_EMAIL="$admin_email" \
-    NETPULSE_ADMIN_PASSWORD="$admin_password" \
-    "$binary" serve </dev/null >>"$dir.log" 2>&1 &
-  netpulse_pid=$!
-  for ((i = 0; i < 300; i++)); do
-    port=$(sed -n 's/^netpulse: listening on http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$dir.log" | tail -1)
-    [[ -n "$port" ]] && break
-    kill -0 "$netpulse_pid" 2>/dev/null || die "netpulse exited during start-up (see $dir.log)"
-    sleep 0.1
-  done
-  [[ -n "$port" ]] || die "netpulse did not say where it listens (see $dir.log)"
-  np_url="http://127.0.0.1:$port"
-  wait_200 "$np_url/health" "$netpulse_pid" netpulse "$dir.log"
-}
 json_get() {
   python3 -c 'import json, sys; d = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' "$1" "$2" 2>/dev/null
 }

@@ -162,6 +162,8 @@ trap 'exit 143' TERM
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/ports.sh"
 # shellcheck source=scripts/lib/children.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/children.sh"
+# shellcheck source=scripts/lib/netpulse.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/netpulse.sh"
 
 # stop_gracefully PID NAME LOG: SIGTERM and up to 120 s for a clean exit (status 0). Anything
 # else makes the disk figure meaningless: SIGKILL and die. Sets stop_seconds.
@@ -400,24 +402,6 @@ run_vm() {
 np_url=""
 admin_email=bench@netpulse.test
 admin_password="bench-$RANDOM$RANDOM-$RANDOM$RANDOM"
-start_netpulse() {
-  local dir=$1 port
-  port=$(free_port) || die "no free port"
-  mkdir -p "$dir"
-  env NETPULSE_HTTP_LISTEN="127.0.0.1:$port" \
-    NETPULSE_STORAGE_DATA_DIR="$dir" \
-    NETPULSE_LOG_ACCESS_LOG=false \
-    NETPULSE_HTTP_RATE_LIMIT_PER_IP_RPS=1000000000.0 \
-    NETPULSE_HTTP_RATE_LIMIT_PER_IP_BURST=100000000 \
-    NETPULSE_HTTP_RATE_LIMIT_PER_USER_RPS=1000000000.0 \
-    NETPULSE_HTTP_RATE_LIMIT_PER_USER_BURST=100000000 \
-    NETPULSE_ADMIN_EMAIL="$admin_email" \
-    NETPULSE_ADMIN_PASSWORD="$admin_password" \
-    "$binary" serve </dev/null >>"$dir.log" 2>&1 &
-  netpulse_pid=$!
-  np_url="http://127.0.0.1:$port"
-  wait_200 "$np_url/health" "$netpulse_pid" netpulse "$dir.log"
-}
 # json_get EXPR FILE: a value from a JSON file by a Python expression over `d`.
 json_get() {
   python3 -c 'import json, sys; d = json.load(open(sys.argv[2])); print(eval(sys.argv[1]))' "$1" "$2" 2>/dev/null

@@ -60,7 +60,6 @@ std::optional<DeviceFacts> EngineImpl::device_facts(std::int64_t org_id,
   f.tags = d->tags;
   f.status = d->polled_status;
   f.maintenance = d->maintenance;
-  f.poll_interval_s = d->poll_interval_s;
   return f;
 }
 

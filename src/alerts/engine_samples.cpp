@@ -73,7 +73,6 @@ void EngineImpl::on_samples(const tsdb::SamplesAppended& e) {
     }
   }
   stats_.samples_matched += matched;
-  stats_.evaluations += matched;
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.steady_now() - t0);
   stats_.eval_ns += static_cast<std::uint64_t>(ns.count());
   if (m_samples_) m_samples_->inc(static_cast<double>(e.samples.size()));

@@ -4,6 +4,8 @@
 #include <netpulse/alerts/rule_json.hpp>
 #include <netpulse/core/clock.hpp>
 
+#include "detail/routes.hpp"
+
 namespace netpulse::api::detail {
 
 namespace {
@@ -12,10 +14,6 @@ boost::json::object string_map(const std::map<std::string, std::string>& m) {
   boost::json::object o;
   for (auto& [k, v] : m) o[k] = v;
   return o;
-}
-
-boost::json::value opt_id(const std::optional<std::int64_t>& v) {
-  return v ? boost::json::value(*v) : boost::json::value(nullptr);
 }
 
 }  // namespace
@@ -37,7 +35,7 @@ boost::json::object alert_json(const alerts::Alert& a) {
       {"subject", a.subject},
       {"status", alerts::alert_status_name(a.status)},
       {"severity", alerts::severity_name(a.severity)},
-      {"device_id", opt_id(a.device_id)},
+      {"device_id", opt(a.device_id)},
       {"device_name", a.device_name},
       {"labels", string_map(a.labels)},
       {"annotations", string_map(a.annotations)},
@@ -45,15 +43,15 @@ boost::json::object alert_json(const alerts::Alert& a) {
       {"threshold", a.threshold ? boost::json::value(*a.threshold) : boost::json::value(nullptr)},
       {"started_at", time_ms(a.started_at)},
       {"fired_at", time_ms(a.fired_at)},
-      {"acknowledged_by", opt_id(a.acknowledged_by)},
+      {"acknowledged_by", opt(a.acknowledged_by)},
       {"acknowledged_by_name", a.acknowledged_by_name},
       {"acknowledged_at", time_ms(a.acknowledged_at)},
       {"ack_note", a.ack_note},
       {"resolved_at", time_ms(a.resolved_at)},
-      {"resolved_by", opt_id(a.resolved_by)},
+      {"resolved_by", opt(a.resolved_by)},
       {"resolve_reason", a.resolve_reason},
-      {"incident_id", opt_id(a.incident_id)},
-      {"symptom_of", opt_id(a.symptom_of)},
+      {"incident_id", opt(a.incident_id)},
+      {"symptom_of", opt(a.symptom_of)},
       {"silenced", a.silenced},
       {"flapping", a.flapping},
       {"updated_at", time_ms(a.updated_at)}};
@@ -64,7 +62,7 @@ boost::json::object alert_json(const alerts::Alert& a) {
 
 boost::json::object comment_json(const alerts::AlertComment& c) {
   return {{"id", c.id},          {"alert_id", c.alert_id},
-          {"at", time_ms(c.at)}, {"author_id", opt_id(c.author_id)},
+          {"at", time_ms(c.at)}, {"author_id", opt(c.author_id)},
           {"author", c.author},  {"text", c.text}};
 }
 
@@ -76,7 +74,7 @@ boost::json::object alert_detail_json(const alerts::AlertDetail& d) {
         {"at", time_ms(h.at)},
         {"from", h.from.empty() ? boost::json::value(nullptr) : boost::json::value(h.from)},
         {"to", h.to},
-        {"actor_id", opt_id(h.actor_id)},
+        {"actor_id", opt(h.actor_id)},
         {"actor", h.actor},
         {"note", h.note},
         {"value", h.value}});
@@ -93,7 +91,7 @@ boost::json::object incident_json(const alerts::Incident& i) {
   for (auto d : i.impacted_devices) impacted.push_back(d);
   return {{"id", i.id},
           {"root_alert_id", i.root_alert_id},
-          {"root_device_id", opt_id(i.root_device_id)},
+          {"root_device_id", opt(i.root_device_id)},
           {"title", i.title},
           {"status", alerts::incident_status_name(i.status)},
           {"symptom_count", i.symptom_count},

@@ -81,7 +81,6 @@ struct BacktestResult {
 struct EngineStats {
   std::uint64_t samples_seen = 0;     // samples delivered by SamplesAppended
   std::uint64_t samples_matched = 0;  // (sample, rule) pairs evaluated
-  std::uint64_t evaluations = 0;      // rule evaluations, samples and events
   std::uint64_t selector_tests = 0;   // rule selectors tested while binding series to rules
   std::uint64_t eval_ns = 0;          // time spent evaluating
   std::size_t rules = 0;

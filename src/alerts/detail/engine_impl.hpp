@@ -100,7 +100,6 @@ struct DeviceFacts {
   std::vector<std::string> tags;
   devices::DeviceStatus status = devices::DeviceStatus::kUnknown;
   bool maintenance = false;
-  int poll_interval_s = 60;
 };
 
 class EngineImpl final : public AlertEngine {

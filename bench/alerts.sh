@@ -222,15 +222,15 @@ login() {
 }
 num_eq() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 == b + 0) }'; }
 
-declare -A rate=()
-ratio_runs="" eval_share="" matched_per_sample=""
+declare -A rate=() cpu=()
+ratio_runs="" cpu_ratio_runs="" eval_share="" matched_per_sample=""
 # Rule evaluations per sample with +1000: every series is selected by one ifName rule, and by
 # its host's rule when the host is below dev900.
 hosts=$((series / 10))
 want_matched=$(awk -v h="$hosts" 'BEGIN { printf "%.4f", 1 + (h < 900 ? h : 900) / h }')
 # ingest RUN CONFIG: one server, one upload; appends to rate[CONFIG].
 ingest() {
-  local run=$1 config=$2 dir=$tmp/run$1-$2 rules out=$tmp/post-$1-$2.txt rc=0 seconds m
+  local run=$1 config=$2 dir=$tmp/run$1-$2 rules out=$tmp/post-$1-$2.txt rc=0 seconds m cpu0 cpu1
   start_netpulse "$dir"
   login
   case $config in
@@ -239,11 +239,14 @@ ingest() {
   rules) rules=$(python3 "$tmp/rules.py" "$np_url" "$token" add) || die "posting the rules failed" ;;
   esac
   [[ "$config" != none || "$rules" == 0 ]] || die "$rules rules left after deleting them all"
+  cpu0=$(netpulse_cpu_ns "$netpulse_pid")
   timeout --kill-after=5 900 "$tmp/tsdb_http" -H "Authorization: Token $api_key" \
     post "$np_url/api/v2/write?precision=s" "text/plain; charset=utf-8" "${lp_files[@]}" \
     >"$out" 2>"$out.err" || rc=$?
   ((rc == 0)) || die "ingest ($config): the client failed (status $rc: $(cat "$out.err"))"
   seconds=$(field seconds "$out")
+  cpu1=$(netpulse_cpu_ns "$netpulse_pid")
+  ((cpu1 > cpu0)) || die "ingest ($config): no CPU time read from /proc/$netpulse_pid/task/*/schedstat"
   curl -sS -m 10 -o "$tmp/metrics.txt" "$np_url/metrics" || die "GET /metrics failed"
   m=$(field netpulse_tsdb_samples_appended_total "$tmp/metrics.txt") || die "no samples_appended_total"
   num_eq "$m" "$samples" || die "ingest ($config): $m samples appended, not $samples; figures invalid"
@@ -260,6 +263,7 @@ ingest() {
     eval_share+=" $(per "$m" "$seconds")"
   fi
   rate[$config]+=" $(per "$samples" "$seconds")"
+  cpu[$config]+=" $(per "$((cpu1 - cpu0))" "$samples")"
   log "run $run/$runs $config ($rules rules): $(per "$samples" "$seconds") samples/s"
   stop_child "$netpulse_pid" netpulse
   netpulse_pid=""
@@ -273,6 +277,8 @@ for ((run = 1; run <= runs; run++)); do
   done
   none_last=${rate[none]##* } rules_last=${rate[rules]##* }
   ratio_runs+=" $(per "$rules_last" "$none_last")"
+  none_last=${cpu[none]##* } rules_last=${cpu[rules]##* }
+  cpu_ratio_runs+=" $(per "$rules_last" "$none_last")"
 done
 
 # --- report -------------------------------------------------------------------------------------
@@ -318,8 +324,13 @@ report=$tmp/report.txt
   row "  +1,000 / none, ratio of the medians" "$(per "$rules_med" "$none_med")" "%.3f" ">= 0.9"
   row "  +1,000 / none, median of the per-run ratios" "$(med "$ratio_runs")" "%.3f" ">= 0.9"
   row "  engine evaluation time / upload time (+1,000)" "$(med "$eval_share")" "%.3f" ""
+  row "server CPU per sample, no rules: ns" "$(med "${cpu[none]}")" "%.1f" ""
+  row "server CPU per sample, default rules: ns" "$(med "${cpu[defaults]}")" "%.1f" ""
+  row "server CPU per sample, defaults + 1,000 threshold rules: ns" "$(med "${cpu[rules]}")" "%.1f" ""
+  row "  +1,000 / none, median of the per-run CPU ratios" "$(med "$cpu_ratio_runs")" "%.3f" ""
   echo
   echo "raw: none [${rate[none]# }] defaults [${rate[defaults]# }] +1000 [${rate[rules]# }] samples/s; per-run ratios [${ratio_runs# }]"
+  echo "raw CPU ns/sample: none [${cpu[none]# }] defaults [${cpu[defaults]# }] +1000 [${cpu[rules]# }]; per-run ratios [${cpu_ratio_runs# }]"
 } >"$report"
 cat "$report"
 mkdir -p "$here/out"

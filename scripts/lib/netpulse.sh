@@ -35,3 +35,10 @@ start_netpulse() {
   np_url="http://127.0.0.1:$port"
   wait_200 "$np_url/health" "$netpulse_pid" netpulse "$dir.log"
 }
+
+# netpulse_cpu_ns PID: the CPU time its threads have run, in ns (the sum of the first field of
+# /proc/PID/task/*/schedstat; threads that already ended are not counted, and the server's
+# threads live as long as it does).
+netpulse_cpu_ns() {
+  cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}

@@ -173,7 +173,7 @@ void EngineImpl::tick() {
 
 void EngineImpl::save_state(Callback<void> done) {
   std::vector<SavedState> states;
-  for (auto& [id, entry] : series_) {
+  series_.for_each([&](tsdb::SeriesId id, SeriesEntry& entry) {
     const tsdb::SeriesKey* key = nullptr;
     for (auto& b : entry.bindings) {
       auto blob = save_eval(b.eval);
@@ -182,7 +182,7 @@ void EngineImpl::save_state(Callback<void> done) {
       if (!key) break;
       states.push_back({b.rule->rule().id, series_subject(*key), std::move(*blob)});
     }
-  }
+  });
   if (states.empty()) return post(std::move(done), core::Result<void>(core::ok()));
   const auto at = clock_.unix_millis();
   write([states = std::move(states),
@@ -199,10 +199,10 @@ void EngineImpl::forget_org(std::int64_t org_id) {
     return true;
   });
   std::erase_if(incidents_, [&](const auto& kv) { return kv.second.org_id == org_id; });
-  std::erase_if(series_, [&](const auto& kv) {
-    if (kv.second.org_id != org_id) return false;
-    stats_.states -= std::min(stats_.states, kv.second.bindings.size());
-    return true;
+  series_.for_each([&](tsdb::SeriesId, SeriesEntry& entry) {
+    if (entry.org_id != org_id) return;
+    stats_.states -= std::min(stats_.states, entry.bindings.size());
+    entry = SeriesEntry{};
   });
   forget_org_silences(org_id);
   ++generation_;
@@ -250,11 +250,11 @@ EngineStats EngineImpl::counts() const {
 }
 
 std::size_t EngineImpl::state_bytes() const {
-  std::size_t bytes = 0;
-  for (auto& [id, e] : series_) {
-    bytes += sizeof(e) + sizeof(id) + e.bindings.capacity() * sizeof(SeriesBinding);
+  std::size_t bytes = series_.bytes();
+  series_.for_each([&](tsdb::SeriesId, const SeriesEntry& e) {
+    bytes += e.bindings.capacity() * sizeof(SeriesBinding);
     for (auto& b : e.bindings) bytes += eval_heap_bytes(b.eval);
-  }
+  });
   return bytes;
 }
 

@@ -188,8 +188,8 @@ void EngineImpl::tick_alerts(std::int64_t now_ms) {
     auto& oa = open_.at(id);
     // A sample kind's state machine fires with it, so the next sample finds it firing.
     if (oa.series) {
-      if (auto e = series_.find(*oa.series); e != series_.end()) {
-        for (auto& b : e->second.bindings) {
+      if (auto* e = series_.find(*oa.series)) {
+        for (auto& b : e->bindings) {
           if (b.rule->rule().id == oa.alert.rule_id &&
               b.eval.threshold.phase == ThresholdPhase::kPending) {
             b.eval.threshold.phase = ThresholdPhase::kFiring;

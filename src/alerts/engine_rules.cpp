@@ -82,6 +82,8 @@ core::Result<std::shared_ptr<CompiledRule>> EngineImpl::compile(StoredRule store
     if (!t) return t.error();
     c->templates.emplace(name, std::move(*t));
   }
+  c->kind = r.kind;
+  c->for_duration_ms = r.for_s * 1000;
   c->stored = std::move(stored);
   c->version = next_rule_version_++;
   return c;
@@ -326,8 +328,8 @@ std::map<std::int64_t, RuleStatus> EngineImpl::rule_statuses(core::OrgScope scop
     }
   }
   const auto now = clock_.unix_millis();
-  for (auto& [sid, entry] : series_) {
-    if (entry.org_id != scope.org_id()) continue;
+  series_.for_each([&](tsdb::SeriesId, const SeriesEntry& entry) {
+    if (entry.org_id != scope.org_id()) return;
     for (auto& b : entry.bindings) {
       auto& s = out[b.rule->rule().id];
       ++s.subjects;
@@ -335,7 +337,7 @@ std::map<std::int64_t, RuleStatus> EngineImpl::rule_statuses(core::OrgScope scop
         ++s.warming_up;
       }
     }
-  }
+  });
   return out;
 }
 

@@ -77,7 +77,7 @@ std::optional<double> condition_input(SeriesEval& e, const CompiledRule& rule,
                                       const tsdb::Sample& s) {
   e.last_raw = s.v;
   const auto& r = rule.rule();
-  switch (r.kind) {
+  switch (rule.kind) {
     case RuleKind::kAnomaly: {
       auto& baseline = *std::get<std::unique_ptr<SeasonalBaseline>>(e.part);
       // Judged against what was normal before this value, then learned.
@@ -104,6 +104,16 @@ std::optional<double> condition_input(SeriesEval& e, const CompiledRule& rule,
   }
   if (!std::isfinite(s.v)) return std::nullopt;
   return s.v;
+}
+
+void prefetch_part(const SeriesEval& e) noexcept {
+  if (auto* w = std::get_if<std::unique_ptr<WindowAggregate>>(&e.part)) (*w)->prefetch_head();
+}
+
+void prefetch_part_buckets(const SeriesEval& e, std::int64_t at_ms) noexcept {
+  if (auto* w = std::get_if<std::unique_ptr<WindowAggregate>>(&e.part)) {
+    (*w)->prefetch_buckets(at_ms);
+  }
 }
 
 void note_sample(SeriesEval& e, std::int64_t at_ms) {

@@ -142,10 +142,10 @@ struct WindowAggregate::P95Part {
 };
 
 WindowAggregate::WindowAggregate(ConditionFn fn, std::int64_t window_s)
-    : p95_(fn == ConditionFn::kP95 ? std::make_unique<P95Part>() : nullptr),
-      span_ms_(std::max<std::int64_t>(
+    : span_ms_(std::max<std::int64_t>(
           1, (std::max<std::int64_t>(1, window_s) * 1000 + kBuckets - 1) / kBuckets)),
-      fn_(fn == ConditionFn::kValue || fn == ConditionFn::kRate ? ConditionFn::kAvg : fn) {}
+      fn_(fn == ConditionFn::kValue || fn == ConditionFn::kRate ? ConditionFn::kAvg : fn),
+      p95_(fn == ConditionFn::kP95 ? std::make_unique<P95Part>() : nullptr) {}
 
 WindowAggregate::~WindowAggregate() = default;
 WindowAggregate::WindowAggregate(WindowAggregate&&) noexcept = default;
@@ -173,6 +173,16 @@ void WindowAggregate::advance_to(std::int64_t bucket) noexcept {
     if (n_ == 0) sum_ = 0;
   }
   head_bucket_ = bucket;
+}
+
+void WindowAggregate::prefetch_buckets(std::int64_t at_ms) const noexcept {
+  if (head_bucket_ == INT64_MIN) return;
+  const std::int64_t b = floor_div(at_ms, span_ms_);
+  // The bucket the sample lands in and the first one advance_to() clears on the way.
+  for (const std::int64_t at : {b, std::min(b, head_bucket_ + 1)}) {
+    __builtin_prefetch(&agg_[slot(at)]);
+    __builtin_prefetch(&counts_[slot(at)]);
+  }
 }
 
 void WindowAggregate::expire(std::int64_t now_ms) noexcept {

@@ -10,6 +10,7 @@
 //   alerts_sql.cpp        every SQL statement (detail/alerts_sql.hpp)
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -38,19 +39,25 @@ namespace netpulse::alerts::detail {
 
 // A rule ready to evaluate: the stored rule, its parsed selector and templates.
 struct CompiledRule {
-  StoredRule stored;
-  std::optional<tsdb::Selector> selector;  // the sample kinds
-  std::map<std::string, AnnotationTemplate> templates;
+  // What the per-sample path reads comes first, in the object's first two cache lines (which
+  // the engine's look-ahead asks for).
+  //
   // What the per-series state machine compares: the rule's condition; for an anomaly rule
   // |deviation| > sensitivity; for a forecast seconds-until-reached <= horizon; for a check
   // rule's certificate part days-to-expiry < tls_days.
   std::optional<Condition> condition;
+  RuleKind kind = RuleKind::kThreshold;  // stored.rule.kind
+  std::int64_t for_duration_ms = 0;      // stored.rule.for_s, in ms
+
+  StoredRule stored;
+  std::optional<tsdb::Selector> selector;  // the sample kinds
+  std::map<std::string, AnnotationTemplate> templates;
   // kTrap: the varbind patterns, compiled (key: a varbind OID or object name).
   std::vector<std::pair<std::string, std::shared_ptr<const re2::RE2>>> trap_patterns;
   std::uint64_t version = 0;  // a new version resets the rule's per-series state
 
   const Rule& rule() const noexcept { return stored.rule; }
-  std::int64_t for_ms() const noexcept { return stored.rule.for_s * 1000; }
+  std::int64_t for_ms() const noexcept { return for_duration_ms; }
 };
 using RulePtr = std::shared_ptr<const CompiledRule>;
 
@@ -63,9 +70,46 @@ struct SeriesBinding {
 // A series as the engine knows it: the rules that select it (bound at `generation`; a rule or
 // device change moves the engine's generation and the series is bound again at its next sample).
 struct SeriesEntry {
-  std::uint64_t generation = 0;
+  std::uint64_t generation = 0;  // 0: a free slot of the SeriesTable
   std::int64_t org_id = 0;
   std::vector<SeriesBinding> bindings;
+};
+
+// The engine's series by the store's id. The store numbers series densely from 1 and never
+// reuses an id, so the table is flat: one 40-byte slot per id up to the highest seen (the store
+// itself keeps 8 bytes per id). A slot is taken once its generation is not 0. One indexed load
+// finds a series on the per-sample path, and ids that arrive together sit together.
+class SeriesTable {
+ public:
+  SeriesEntry* find(tsdb::SeriesId id) noexcept {
+    return id < slots_.size() && slots_[id].generation != 0 ? &slots_[id] : nullptr;
+  }
+  // The slot of `id`, free (generation 0) when the series is new to the engine.
+  SeriesEntry& slot(tsdb::SeriesId id) {
+    if (id >= slots_.size()) slots_.resize(std::max<std::size_t>(id + 1, slots_.size() * 2));
+    return slots_[id];
+  }
+  // Asks the CPU for id's slot ahead of its use (the per-sample loop's look-ahead).
+  void prefetch(tsdb::SeriesId id) const noexcept {
+    if (id < slots_.size()) __builtin_prefetch(&slots_[id]);
+  }
+  // Each taken slot: f(id, entry).
+  template <class F>
+  void for_each(F&& f) {
+    for (std::size_t id = 0; id < slots_.size(); ++id) {
+      if (slots_[id].generation != 0) f(static_cast<tsdb::SeriesId>(id), slots_[id]);
+    }
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::size_t id = 0; id < slots_.size(); ++id) {
+      if (slots_[id].generation != 0) f(static_cast<tsdb::SeriesId>(id), slots_[id]);
+    }
+  }
+  std::size_t bytes() const noexcept { return slots_.capacity() * sizeof(SeriesEntry); }
+
+ private:
+  std::vector<SeriesEntry> slots_;
 };
 
 // An open alert and what the engine needs beside it.
@@ -280,7 +324,7 @@ class EngineImpl final : public AlertEngine {
   tsdb::Store& store_;
 
   std::unordered_map<std::int64_t, OrgRules> orgs_;
-  std::unordered_map<tsdb::SeriesId, SeriesEntry> series_;
+  SeriesTable series_;
   std::unordered_set<tsdb::SeriesId> no_data_series_;  // series with a no_data binding
   std::uint64_t generation_ = 1;
   std::uint64_t next_rule_version_ = 1;

@@ -42,6 +42,11 @@ SeriesEval make_eval(const CompiledRule& rule);
 std::optional<double> condition_input(SeriesEval& eval, const CompiledRule& rule,
                                       const tsdb::Sample& sample);
 
+// The look-ahead of the engine's per-sample loop (WindowAggregate::prefetch_head): the kind's
+// part's first line, and then the window ring's slots a sample at `at_ms` will touch.
+void prefetch_part(const SeriesEval& eval) noexcept;
+void prefetch_part_buckets(const SeriesEval& eval, std::int64_t at_ms) noexcept;
+
 // no_data: a sample arrived at `at_ms`.
 void note_sample(SeriesEval& eval, std::int64_t at_ms);
 

@@ -39,8 +39,8 @@ BacktestResult replay(const CompiledRule& rule, std::vector<tsdb::SeriesData> da
     if (rule.rule().kind == RuleKind::kNoData) {
       // A gap of three usual intervals is a no-data episode; the next sample ends it.
       for (auto& s : series.samples) {
-        const auto last = eval.last_sample_ms;
-        const auto interval = eval.interval_ms;
+        const auto last = no_data(eval).last_sample_ms;
+        const auto interval = no_data(eval).interval_ms;
         note_sample(eval, s.t);
         if (last > 0 && interval > 0 && s.t - last > 3 * std::max<std::int64_t>(interval, 20'000)) {
           add(last + 3 * interval, "firing", static_cast<double>(s.t - last) / 1000.0);

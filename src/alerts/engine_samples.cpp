@@ -177,7 +177,7 @@ void EngineImpl::bind(tsdb::SeriesId id, SeriesEntry& entry) {
             auto& eval = bound.back().eval;
             const auto& a = open->alert;
             if (rule.rule().kind == RuleKind::kNoData) {
-              eval.alert_open = true;
+              no_data(eval).alert_open = true;
             } else if (a.status == AlertStatus::kPending) {
               eval.threshold.phase = ThresholdPhase::kPending;
               eval.threshold.since_ms = a.started_at;
@@ -207,8 +207,8 @@ void EngineImpl::evaluate(tsdb::SeriesId id, SeriesBinding& b, const tsdb::Sampl
   const auto& rule = *b.rule;
   if (rule.kind == RuleKind::kNoData) {
     note_sample(b.eval, s.t);
-    if (b.eval.alert_open) {
-      b.eval.alert_open = false;
+    if (auto& nd = no_data(b.eval); nd.alert_open) {
+      nd.alert_open = false;
       if (const auto* key = store_.key_of(id)) {
         if (auto* a = find_open(rule.rule().id, series_subject(*key))) {
           clear(a->alert.id, 0, s.t, "data again");
@@ -220,12 +220,11 @@ void EngineImpl::evaluate(tsdb::SeriesId id, SeriesBinding& b, const tsdb::Sampl
   auto in = condition_input(b.eval, rule, s);
   if (!in) return;
   auto t = observe(b.eval.threshold, *rule.condition, rule.for_ms(), s.t, *in);
-  b.eval.last_value = *in;
-  if (t) threshold_transition(id, b, *t);
+  if (t) threshold_transition(id, b, *t, s.v);
 }
 
 void EngineImpl::threshold_transition(tsdb::SeriesId id, SeriesBinding& b,
-                                      const ThresholdTransition& t) {
+                                      const ThresholdTransition& t, double sample_value) {
   const auto* key = store_.key_of(id);
   if (!key) return;
   const auto& rule = *b.rule;
@@ -235,7 +234,7 @@ void EngineImpl::threshold_transition(tsdb::SeriesId id, SeriesBinding& b,
   // what will be full), the compared one otherwise (the rate, the window's average).
   const auto kind = rule.rule().kind;
   const double value =
-      kind == RuleKind::kAnomaly || kind == RuleKind::kForecast ? b.eval.last_raw : t.value;
+      kind == RuleKind::kAnomaly || kind == RuleKind::kForecast ? sample_value : t.value;
   if (t.to == ThresholdPhase::kInactive) {
     if (open) clear(open->alert.id, value, t.at_ms, "condition cleared");
     return;
@@ -271,17 +270,18 @@ void EngineImpl::tick_no_data(std::int64_t now_ms) {
     for (auto& b : e->bindings) {
       if (b.rule->rule().kind != RuleKind::kNoData) continue;
       any = true;
-      if (b.eval.alert_open || b.eval.last_sample_ms <= 0) continue;
-      const auto interval = b.eval.interval_ms > 0 ? b.eval.interval_ms : kNoDataMinMs;
+      auto& nd = no_data(b.eval);
+      if (nd.alert_open || nd.last_sample_ms <= 0) continue;
+      const auto interval = nd.interval_ms > 0 ? nd.interval_ms : kNoDataMinMs;
       const auto silent_from =
-          b.eval.last_sample_ms + std::max(kNoDataIntervals * interval, kNoDataMinMs);
+          nd.last_sample_ms + std::max(kNoDataIntervals * interval, kNoDataMinMs);
       if (now_ms < silent_from) continue;
       const auto* key = store_.key_of(*it);
       if (!key) continue;
-      b.eval.alert_open = true;
+      nd.alert_open = true;
       const auto subject = series_subject(*key);
       if (find_open(b.rule->rule().id, subject)) continue;
-      const auto silent_s = static_cast<double>(now_ms - b.eval.last_sample_ms) / 1000.0;
+      const auto silent_s = static_cast<double>(now_ms - nd.last_sample_ms) / 1000.0;
       raise(*b.rule, subject, label_int(*key, "device_id"), series_labels(*key, *b.rule), silent_s,
             silent_from, *it);
     }

@@ -23,6 +23,9 @@ constexpr char kTrendTag = 'T';
 static_assert(std::endian::native == std::endian::little, "the blobs are little-endian");
 static_assert(std::is_trivially_copyable_v<SeasonalBaseline>);
 static_assert(std::is_trivially_copyable_v<Trend>);
+// The per-sample path's footprint (series_eval.hpp, docs/alerts.md): grow it knowingly.
+static_assert(sizeof(SeriesEval) <= 56);
+static_assert(sizeof(SeriesBinding) <= 72);
 
 template <class T>
 std::string blob_of(char tag, const T& object) {
@@ -51,6 +54,9 @@ SeriesEval make_eval(const CompiledRule& rule) {
     case RuleKind::kForecast:
       e.part = std::make_unique<Trend>(r.forecast ? r.forecast->window_s : 86'400);
       break;
+    case RuleKind::kNoData:
+      e.part = NoDataState{};
+      break;
     case RuleKind::kThreshold:
       if (!r.condition) break;
       switch (r.condition->fn) {
@@ -75,7 +81,6 @@ SeriesEval make_eval(const CompiledRule& rule) {
 
 std::optional<double> condition_input(SeriesEval& e, const CompiledRule& rule,
                                       const tsdb::Sample& s) {
-  e.last_raw = s.v;
   const auto& r = rule.rule();
   switch (rule.kind) {
     case RuleKind::kAnomaly: {
@@ -116,7 +121,10 @@ void prefetch_part_buckets(const SeriesEval& e, std::int64_t at_ms) noexcept {
   }
 }
 
-void note_sample(SeriesEval& e, std::int64_t at_ms) {
+NoDataState& no_data(SeriesEval& e) { return std::get<NoDataState>(e.part); }
+
+void note_sample(SeriesEval& eval, std::int64_t at_ms) {
+  auto& e = no_data(eval);
   if (at_ms <= e.last_sample_ms) return;
   if (e.last_sample_ms > 0) {
     const auto gap = at_ms - e.last_sample_ms;

@@ -161,13 +161,16 @@ void WindowAggregate::advance_to(std::int64_t bucket) noexcept {
     sum_ = 0;
     n_ = 0;
   } else {
+    // The slot walks with the bucket number (one division for the first, none after).
+    std::size_t s = slot(head_bucket_ + 1);
     for (std::int64_t b = head_bucket_ + 1; b <= bucket; ++b) {
-      auto& count = counts_[slot(b)];
+      auto& count = counts_[s];
       if (count != 0 && fn_ == ConditionFn::kAvg) {
-        sum_ -= agg_[slot(b)];
+        sum_ -= agg_[s];
         n_ -= count;
       }
       count = 0;
+      if (++s == kBuckets) s = 0;
     }
     // An empty window sums to exactly 0 again, whatever rounding the subtractions left.
     if (n_ == 0) sum_ = 0;

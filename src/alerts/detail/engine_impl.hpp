@@ -252,7 +252,9 @@ class EngineImpl final : public AlertEngine {
   void on_samples(const tsdb::SamplesAppended& e);
   void bind(tsdb::SeriesId id, SeriesEntry& entry);
   void evaluate(tsdb::SeriesId id, SeriesBinding& b, const tsdb::Sample& s);
-  void threshold_transition(tsdb::SeriesId id, SeriesBinding& b, const ThresholdTransition& t);
+  // `sample_value`: the sample that made the transition (an anomaly or forecast alert shows it).
+  void threshold_transition(tsdb::SeriesId id, SeriesBinding& b, const ThresholdTransition& t,
+                            double sample_value);
   void seed_no_data(const CompiledRule& rule);
   void restore_saved(const tsdb::SeriesKey& key, SeriesBinding& b);
   void tick_no_data(std::int64_t now_ms);

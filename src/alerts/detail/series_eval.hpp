@@ -2,7 +2,8 @@
 // rule's threshold state machine compares (the value, a counter's rate, a window aggregate, an
 // anomaly's deviation or a forecast's seconds until the target), plus what a no_data rule needs
 // (the newest sample and the series' usual interval). The kind's part is allocated only for the
-// kinds that need one: a value rule keeps 88 bytes (docs/alerts.md has every kind's figure).
+// kinds that need one: a value, rate or no_data rule keeps 56 bytes, 72 with its binding's rule
+// pointer (docs/alerts.md has every kind's figure).
 #pragma once
 
 #include <cstdint>
@@ -21,14 +22,18 @@ namespace netpulse::alerts::detail {
 
 struct CompiledRule;
 
+// A no_data rule's part.
+struct NoDataState {
+  std::int64_t last_sample_ms = 0;  // the newest sample
+  std::int64_t interval_ms = 0;     // the series' usual interval (EWMA of the gaps)
+  bool alert_open = false;          // an alert is open for this series
+};
+
+// 56 bytes: the per-sample path reads a series' bindings one after another, so every byte here
+// is paid per sample (a binding with its rule pointer is 72 bytes).
 struct SeriesEval {
   ThresholdState threshold;
-  double last_value = 0;            // the last number the condition compared
-  double last_raw = 0;              // the last sample's value
-  std::int64_t last_sample_ms = 0;  // no_data: the newest sample
-  std::int64_t interval_ms = 0;     // no_data: the series' usual interval (EWMA of the gaps)
-  bool alert_open = false;          // no_data: an alert is open for this series
-  std::variant<std::monostate, CounterRate, std::unique_ptr<WindowAggregate>,
+  std::variant<std::monostate, CounterRate, NoDataState, std::unique_ptr<WindowAggregate>,
                std::unique_ptr<SeasonalBaseline>, std::unique_ptr<Trend>>
       part;
 };
@@ -46,6 +51,9 @@ std::optional<double> condition_input(SeriesEval& eval, const CompiledRule& rule
 // part's first line, and then the window ring's slots a sample at `at_ms` will touch.
 void prefetch_part(const SeriesEval& eval) noexcept;
 void prefetch_part_buckets(const SeriesEval& eval, std::int64_t at_ms) noexcept;
+
+// A no_data rule's state (make_eval gives every no_data rule one).
+NoDataState& no_data(SeriesEval& eval);
 
 // no_data: a sample arrived at `at_ms`.
 void note_sample(SeriesEval& eval, std::int64_t at_ms);

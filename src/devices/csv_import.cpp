@@ -108,7 +108,7 @@ struct PendingRow {
 
 class Importer {
  public:
-  Importer(db::Connection& c, const SecretBox& box, std::int64_t org_id, std::int64_t now,
+  Importer(db::Connection& c, const core::SecretBox& box, std::int64_t org_id, std::int64_t now,
            std::size_t max_rows, std::size_t max_devices, const core::OutboundPolicy& outbound)
       : c_(c),
         box_(box),
@@ -505,7 +505,7 @@ class Importer {
   }
 
   db::Connection& c_;
-  const SecretBox& box_;
+  const core::SecretBox& box_;
   std::int64_t org_;
   std::int64_t now_;
   std::size_t max_rows_;
@@ -529,7 +529,7 @@ std::string join(const std::vector<std::string>& items) {
 
 }  // namespace
 
-core::Result<ImportOutcome> import_devices(db::Connection& c, const SecretBox& box,
+core::Result<ImportOutcome> import_devices(db::Connection& c, const core::SecretBox& box,
                                            std::int64_t org_id, std::string_view body,
                                            std::int64_t now, std::size_t max_rows,
                                            std::size_t max_devices,

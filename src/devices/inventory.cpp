@@ -207,7 +207,7 @@ void InventoryImpl::publish_status_change(const DeviceRow& row, DeviceStatus bef
 core::Result<std::unique_ptr<Inventory>> Inventory::open(const InventoryOptions& options,
                                                          const core::Env& env, db::Database& db) {
   auto key =
-      core::load_or_create_key_file(options.data_dir + "/credentials.key", detail::kSecretKeyBytes);
+      core::load_or_create_key_file(options.data_dir + "/credentials.key", core::kSecretKeyBytes);
   if (!key) return std::move(key).error();
   auto inventory = std::make_unique<detail::InventoryImpl>(
       options, env.clock, db, env.loop, env.log, &env.metrics, &env.bus, std::move(*key));

@@ -29,14 +29,14 @@ core::Error corrupt(std::string what) {
   return core::Error(core::Errc::kDatabaseError, "device inventory: " + std::move(what));
 }
 
-std::string seal_secrets(const SecretBox& box, std::int64_t org_id, const SnmpSecrets& s) {
+std::string seal_secrets(const core::SecretBox& box, std::int64_t org_id, const SnmpSecrets& s) {
   boost::json::object o{{"community", s.community},
                         {"auth_password", s.auth_password},
                         {"priv_password", s.priv_password}};
   return box.seal(boost::json::serialize(o), secrets_binding(org_id));
 }
 
-core::Result<SnmpSecrets> open_secrets(const SecretBox& box, std::int64_t org_id,
+core::Result<SnmpSecrets> open_secrets(const core::SecretBox& box, std::int64_t org_id,
                                        std::string_view sealed) {
   auto plain = box.open(sealed, secrets_binding(org_id));
   if (!plain) return std::move(plain).error();
@@ -55,7 +55,7 @@ core::Result<SnmpSecrets> open_secrets(const SecretBox& box, std::int64_t org_id
   return s;
 }
 
-core::Result<DeviceRow> read_row(const db::Statement& st, const SecretBox& box) {
+core::Result<DeviceRow> read_row(const db::Statement& st, const core::SecretBox& box) {
   DeviceRow row;
   auto& d = row.device;
   d.id = st.get_int64(0);
@@ -112,7 +112,7 @@ core::Result<DeviceRow> read_row(const db::Statement& st, const SecretBox& box) 
 }
 
 // Binds the device columns from ?2 (name) to ?25 (updated_at) in the order both writers use.
-void bind_columns(db::Statement& st, const SecretBox& box, const DeviceRow& row) {
+void bind_columns(db::Statement& st, const core::SecretBox& box, const DeviceRow& row) {
   const auto& d = row.device;
   st.bind(2, d.name)
       .bind(3, d.address)
@@ -210,7 +210,7 @@ std::string secrets_binding(std::int64_t org_id) {
   return "netpulse/devices/snmp/org/" + std::to_string(org_id);
 }
 
-core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const SecretBox& box,
+core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const core::SecretBox& box,
                                                   std::optional<std::int64_t> only_id) {
   std::vector<DeviceRow> rows;
   std::unordered_map<std::int64_t, std::size_t> index;
@@ -403,7 +403,7 @@ std::size_t longest_chain(const LinkMap& links, std::int64_t start,
   return memo[start];
 }
 
-core::Result<std::int64_t> insert_device(db::Connection& c, const SecretBox& box,
+core::Result<std::int64_t> insert_device(db::Connection& c, const core::SecretBox& box,
                                          const DeviceRow& row) {
   auto st = c.prepare(
       "INSERT INTO devices (org_id, name, address, type, vendor, model, os, serial, sys_descr, "
@@ -423,7 +423,8 @@ core::Result<std::int64_t> insert_device(db::Connection& c, const SecretBox& box
   return stored.device.id;
 }
 
-core::Result<void> update_device(db::Connection& c, const SecretBox& box, const DeviceRow& row) {
+core::Result<void> update_device(db::Connection& c, const core::SecretBox& box,
+                                 const DeviceRow& row) {
   auto st = c.prepare(
       "UPDATE devices SET name = ?2, address = ?3, type = ?4, vendor = ?5, model = ?6, os = ?7, "
       "serial = ?8, sys_descr = ?9, sys_object_id = ?10, location = ?11, notes = ?12, "

@@ -13,10 +13,10 @@
 #include <netpulse/core/clock.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/outbound.hpp>
+#include <netpulse/core/secret_box.hpp>
 #include <netpulse/db/database.hpp>
 
 #include "devices/detail/csv_import.hpp"
-#include "devices/detail/secret_box.hpp"
 #include "support/fuzz_target.hpp"
 #include "support/temp_dir.hpp"
 
@@ -33,7 +33,7 @@ struct DeviceDb {
   boost::asio::io_context io;
   core::WorkerPool workers{1, 8};
   std::unique_ptr<db::Connection> conn;
-  devices::detail::SecretBox box{std::string(devices::detail::kSecretKeyBytes, 'k')};
+  core::SecretBox box{std::string(core::kSecretKeyBytes, 'k')};
   core::OutboundPolicy outbound;  // the defaults
 
   DeviceDb() {

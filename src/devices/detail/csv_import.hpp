@@ -13,7 +13,6 @@
 #include <netpulse/db/statement.hpp>
 #include <netpulse/devices/inventory.hpp>
 
-#include "secret_box.hpp"
 #include "sql.hpp"
 
 namespace netpulse::devices::detail {
@@ -28,7 +27,7 @@ struct ImportOutcome {
 inline constexpr std::size_t kMaxImportIssues = 1000;
 
 // Device addresses are also judged by `outbound` (as check_new_device does).
-core::Result<ImportOutcome> import_devices(db::Connection& c, const SecretBox& box,
+core::Result<ImportOutcome> import_devices(db::Connection& c, const core::SecretBox& box,
                                            std::int64_t org_id, std::string_view body,
                                            std::int64_t now, std::size_t max_rows,
                                            std::size_t max_devices,

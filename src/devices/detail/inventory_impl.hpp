@@ -27,11 +27,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <netpulse/core/secret_box.hpp>
 #include <netpulse/core/tenancy.hpp>
 #include <netpulse/devices/inventory.hpp>
 
 #include "event_log.hpp"
-#include "secret_box.hpp"
 #include "sql.hpp"
 
 namespace netpulse::devices::detail {
@@ -176,7 +176,7 @@ class InventoryImpl final : public Inventory {
   boost::asio::any_io_executor loop_;  // the thread every method and callback runs on
   core::Logger& log_;                  // failed quiet writes, deleted organizations
   core::EventBus* bus_;                // DeviceChanged / DeviceStatusChanged; may be null
-  SecretBox box_;                      // seals and opens SNMP secrets (the credential key)
+  core::SecretBox box_;                // seals and opens SNMP secrets (the credential key)
   EventLog event_log_;                 // the device event log this inventory records into
   std::unordered_map<std::int64_t, DeviceRow> devices_;  // every device of every organization
   std::unordered_map<std::int64_t, Group> groups_;       // every group; device_count kept by put()

@@ -12,11 +12,10 @@
 #include <vector>
 
 #include <netpulse/core/result.hpp>
+#include <netpulse/core/secret_box.hpp>
 #include <netpulse/core/tenancy.hpp>
 #include <netpulse/db/statement.hpp>
 #include <netpulse/devices/types.hpp>
-
-#include "secret_box.hpp"
 
 namespace netpulse::devices::detail {
 
@@ -36,7 +35,7 @@ DeviceRow new_row(NewDevice&& in, std::int64_t org_id, std::int64_t now);
 std::string secrets_binding(std::int64_t org_id);
 
 // Every device (or only `only_id`), with tags, groups, parents and opened secrets.
-core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const SecretBox& box,
+core::Result<std::vector<DeviceRow>> load_devices(db::Connection& c, const core::SecretBox& box,
                                                   std::optional<std::int64_t> only_id = {});
 
 // kDeviceAlreadyExists when another device (not `except_id`) of the organization has `address`.
@@ -66,10 +65,11 @@ std::size_t longest_chain(const LinkMap& links, std::int64_t start,
                           std::unordered_map<std::int64_t, std::size_t>& memo);
 
 // Inserts a device (id 0 in row.device) with its tags, groups and parents; returns the new id.
-core::Result<std::int64_t> insert_device(db::Connection& c, const SecretBox& box,
+core::Result<std::int64_t> insert_device(db::Connection& c, const core::SecretBox& box,
                                          const DeviceRow& row);
 // Rewrites the device's row, tags, groups and parents.
-core::Result<void> update_device(db::Connection& c, const SecretBox& box, const DeviceRow& row);
+core::Result<void> update_device(db::Connection& c, const core::SecretBox& box,
+                                 const DeviceRow& row);
 
 core::Result<std::int64_t> count_devices(db::Connection& c, std::int64_t org_id);
 

@@ -16,10 +16,10 @@
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/metrics.hpp>
+#include <netpulse/core/secret_box.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/inventory.hpp>
 
-#include "devices/detail/secret_box.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_env.hpp"
 
@@ -489,7 +489,7 @@ TEST_CASE("inventory: credentials are sealed at rest and survive a restart", "[d
 }
 
 TEST_CASE("secret box: tampering, another binding or a truncated value do not open", "[devices]") {
-  devices::detail::SecretBox box(std::string(32, 'a'));
+  core::SecretBox box(std::string(32, 'a'));
   auto sealed = box.seal("community", "org/1");
   CHECK(*box.open(sealed, "org/1") == "community");
   CHECK(box.seal("community", "org/1") != sealed);  // fresh nonce each time
@@ -501,7 +501,7 @@ TEST_CASE("secret box: tampering, another binding or a truncated value do not op
   auto version = sealed;
   version[0] = 2;
   CHECK_FALSE(box.open(version, "org/1"));
-  devices::detail::SecretBox other(std::string(32, 'b'));
+  core::SecretBox other(std::string(32, 'b'));
   CHECK_FALSE(other.open(sealed, "org/1"));
 }
 

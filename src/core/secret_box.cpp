@@ -1,13 +1,12 @@
 // AES-256-GCM sealing of stored secrets through OpenSSL's EVP interface; see secret_box.hpp.
-#include "detail/secret_box.hpp"
-
 #include <memory>
 
 #include <openssl/evp.h>
 
 #include <netpulse/core/random.hpp>
+#include <netpulse/core/secret_box.hpp>
 
-namespace netpulse::devices::detail {
+namespace netpulse::core {
 
 namespace {
 
@@ -21,9 +20,8 @@ const unsigned char* bytes(std::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-core::Error broken(std::string_view why) {
-  return core::Error(core::Errc::kInternalError,
-                     "sealed secret cannot be opened: " + std::string(why));
+Error broken(std::string_view why) {
+  return Error(Errc::kInternalError, "sealed secret cannot be opened: " + std::string(why));
 }
 
 }  // namespace
@@ -31,7 +29,7 @@ core::Error broken(std::string_view why) {
 SecretBox::SecretBox(std::string key) : key_(std::move(key)) {}
 
 std::string SecretBox::seal(std::string_view plaintext, std::string_view associated_data) const {
-  const std::string nonce = core::random_bytes(kNonceBytes);
+  const std::string nonce = random_bytes(kNonceBytes);
   std::string out;
   out.resize(1 + kNonceBytes + plaintext.size() + kTagBytes);
   out[0] = static_cast<char>(kVersion);
@@ -56,8 +54,8 @@ std::string SecretBox::seal(std::string_view plaintext, std::string_view associa
   return out;
 }
 
-core::Result<std::string> SecretBox::open(std::string_view sealed,
-                                          std::string_view associated_data) const {
+Result<std::string> SecretBox::open(std::string_view sealed,
+                                    std::string_view associated_data) const {
   if (sealed.size() < 1 + kNonceBytes + kTagBytes) return broken("too short");
   if (static_cast<unsigned char>(sealed[0]) != kVersion) return broken("unknown format version");
   const auto nonce = sealed.substr(1, kNonceBytes);
@@ -85,4 +83,4 @@ core::Result<std::string> SecretBox::open(std::string_view sealed,
   return plain;
 }
 
-}  // namespace netpulse::devices::detail
+}  // namespace netpulse::core

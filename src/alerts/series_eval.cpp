@@ -121,7 +121,9 @@ void prefetch_part_buckets(const SeriesEval& e, std::int64_t at_ms) noexcept {
   }
 }
 
-NoDataState& no_data(SeriesEval& e) { return std::get<NoDataState>(e.part); }
+NoDataState& no_data(SeriesEval& e) {
+  return std::get<NoDataState>(e.part);
+}
 
 void note_sample(SeriesEval& eval, std::int64_t at_ms) {
   auto& e = no_data(eval);

@@ -1,0 +1,163 @@
+// The dispatcher: what to send, to whom and when, from the alert engine's transitions. A pure
+// state machine — time is passed in, nothing is sent here: tick(now) returns the messages due
+// (Dispatch), which the notifier expands into channels, renders and writes to the outbox.
+//
+// An alert reaches the routes the notifier's router gives it (the policies it matches, first
+// match or continue). Under a route, alerts share a *group* by the route's group_by labels:
+//
+// - A new group waits group_wait, then its firing alerts go out as ONE message; alerts that join
+//   a group that has sent wait until group_interval after its last message. A storm of 500
+//   alerts in 10 s under one route is one message per group, not 500.
+// - Per severity the route says: immediate (as above), digest (collected and sent as one digest
+//   message every digest_interval), or record (never sent; the alert is visible in the UI).
+// - Still firing and unacknowledged, a group's alerts go out again every repeat_interval.
+// - Escalation: an alert that went out and is not acknowledged after step k's after_ms (counted
+//   from its first message) goes to step k's targets too; each step once. Acknowledgement or
+//   resolution stops it at once.
+// - Resolution: an alert that went out firing gets a resolved message, to every target that was
+//   told it fired (escalation steps included), after group_wait; whether it is silenced or in
+//   maintenance by then does not matter (Alertmanager's issue #2754). An alert that never went
+//   out resolves quietly.
+// - Acknowledgement: an acknowledged message to the route's targets (chat and paging channels
+//   show who owns it; the notifier may drop it for email and SMS).
+// - Never sent: a symptom (its root is open: the root's message counts it), a silenced alert
+//   (recorded, not notified), a flapping alert (held; when it settles, one message of where it
+//   stands: firing, or resolved if it went out before).
+//
+// Fingerprints and group keys are stable: the same alert or group always maps to the same key.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <netpulse/alerts/types.hpp>
+
+#include "message.hpp"
+
+namespace netpulse::notify::detail {
+
+struct Target {
+  enum class Kind { kChannel, kUser, kSchedule };
+  Kind kind = Kind::kChannel;
+  std::int64_t id = 0;
+  friend auto operator<=>(const Target&, const Target&) = default;
+};
+
+enum class SeverityMode { kImmediate, kDigest, kRecord };
+
+struct EscalationStep {
+  std::int64_t after_ms = 0;  // from the alert's first message
+  std::vector<Target> targets;
+};
+
+// A policy as the dispatcher applies it.
+struct Route {
+  std::int64_t policy_id = 0;
+  std::string name;
+  // Labels whose values make the group; empty: one group for the route; {"..."}: every label.
+  std::vector<std::string> group_by;
+  std::int64_t group_wait_ms = 30'000;
+  std::int64_t group_interval_ms = 300'000;
+  std::int64_t repeat_interval_ms = 14'400'000;  // 0: never again
+  std::int64_t digest_interval_ms = 900'000;
+  SeverityMode info = SeverityMode::kRecord;
+  SeverityMode warning = SeverityMode::kImmediate;
+  SeverityMode critical = SeverityMode::kImmediate;
+  std::vector<Target> targets;
+  std::vector<EscalationStep> escalation;  // after_ms increasing
+
+  SeverityMode mode(alerts::Severity s) const noexcept;
+};
+
+// The routes of an alert, in order (the notifier's policies).
+using Router = std::function<std::vector<Route>(const alerts::Alert&)>;
+
+// One message to send.
+struct Dispatch {
+  std::int64_t org_id = 0;
+  std::int64_t policy_id = 0;
+  std::string policy_name;
+  MessageKind kind = MessageKind::kFiring;
+  std::string group_key;
+  std::map<std::string, std::string> group_labels;
+  std::vector<alerts::Alert> alerts;
+  std::vector<Target> targets;
+  int escalation_step = -1;  // kEscalation: which step
+};
+
+struct DispatcherStats {
+  std::uint64_t transitions = 0, dispatches = 0, alerts_sent = 0;
+  std::uint64_t symptoms_held = 0, silenced_held = 0, flapping_held = 0, recorded_only = 0;
+  std::size_t groups = 0, tracked_alerts = 0;
+};
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(Router router);
+
+  void on_alert(const alerts::AlertChanged& e, std::int64_t now_ms);
+  // Everything due at `now_ms`, in the order it became due.
+  std::vector<Dispatch> tick(std::int64_t now_ms);
+  // When tick() will next have something to do, if ever.
+  std::optional<std::int64_t> next_due() const;
+  // Forget an organization (deleted).
+  void forget_org(std::int64_t org_id);
+
+  DispatcherStats stats() const;
+
+  // A stable 16-hex-digit key: of an alert (org, rule, subject) and of a group (org, policy,
+  // group labels).
+  static std::string fingerprint(const alerts::Alert& a);
+  static std::string group_key_of(std::int64_t org_id, std::int64_t policy_id,
+                                  const std::map<std::string, std::string>& group_labels);
+
+ private:
+  // What was sent about one alert under one route.
+  struct Sent {
+    std::set<Target> told;  // every target a firing message reached
+    std::int64_t first_sent_ms = 0;
+    int next_step = 0;  // the next escalation step
+    bool acknowledged = false;
+  };
+  struct Group {
+    std::int64_t org_id = 0;
+    Route route;
+    std::string key;
+    std::map<std::string, std::string> labels;
+    std::map<std::int64_t, alerts::Alert> firing;    // firing, not yet acknowledged/resolved
+    std::set<std::int64_t> new_firing;               // to go out in the next message
+    std::map<std::int64_t, alerts::Alert> resolved;  // to go out as resolved
+    std::map<std::int64_t, alerts::Alert> acked;     // to go out as acknowledged
+    std::map<std::int64_t, alerts::Alert> digest;    // warnings for the next digest
+    std::map<std::int64_t, Sent> sent;               // by alert id
+    std::optional<std::int64_t> flush_at;            // the next group message
+    std::optional<std::int64_t> digest_at;
+    std::int64_t last_sent_ms = 0;
+    std::int64_t last_repeat_ms = 0;
+  };
+
+  Group& group_for(const alerts::Alert& a, const Route& r);
+  void fire(Group& g, const alerts::Alert& a, std::int64_t now);
+  void resolve(Group& g, const alerts::Alert& a, std::int64_t now);
+  void acknowledge(Group& g, const alerts::Alert& a, std::int64_t now);
+  void withdraw(Group& g, std::int64_t alert_id);  // silenced, symptom, flapping: not sent
+  void schedule_flush(Group& g, std::int64_t now);
+  void flush(Group& g, std::int64_t now, std::vector<Dispatch>& out);
+  void escalate(Group& g, std::int64_t now, std::vector<Dispatch>& out);
+  std::optional<std::int64_t> next_due(const Group& g) const;
+  Dispatch make(const Group& g, MessageKind kind) const;
+
+  Router router_;
+  std::map<std::string, Group> groups_;  // by group key
+  // The groups an alert is in (it may match several routes), by alert id.
+  std::map<std::int64_t, std::set<std::string>> alert_groups_;
+  std::set<std::int64_t> flapping_;  // held alerts
+  DispatcherStats stats_;
+};
+
+}  // namespace netpulse::notify::detail

@@ -1,0 +1,343 @@
+// The dispatcher's transitions and timing (detail/dispatcher.hpp).
+#include "detail/dispatcher.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <netpulse/core/random.hpp>
+
+namespace netpulse::notify::detail {
+
+namespace {
+
+std::string key16(std::string_view text) {
+  return core::to_hex(core::sha256(text)).substr(0, 16);
+}
+
+bool notifiable(const alerts::Alert& a) {
+  return a.status == alerts::AlertStatus::kFiring && !a.symptom_of && !a.silenced && !a.flapping;
+}
+
+}  // namespace
+
+SeverityMode Route::mode(alerts::Severity s) const noexcept {
+  switch (s) {
+    case alerts::Severity::kInfo:
+      return info;
+    case alerts::Severity::kWarning:
+      return warning;
+    case alerts::Severity::kCritical:
+      return critical;
+  }
+  return critical;
+}
+
+Dispatcher::Dispatcher(Router router) : router_(std::move(router)) {}
+
+std::string Dispatcher::fingerprint(const alerts::Alert& a) {
+  return key16(fmt::format("{}:{}:{}", a.org_id, a.rule_id, a.subject));
+}
+
+std::string Dispatcher::group_key_of(std::int64_t org_id, std::int64_t policy_id,
+                                     const std::map<std::string, std::string>& labels) {
+  // Length-prefixed, so no label text can pass for another split of names and values.
+  std::string text = fmt::format("{}:{}", org_id, policy_id);
+  for (const auto& [k, v] : labels) text += fmt::format(";{}:{}{}:{}", k.size(), k, v.size(), v);
+  return key16(text);
+}
+
+Dispatcher::Group& Dispatcher::group_for(const alerts::Alert& a, const Route& r) {
+  std::map<std::string, std::string> labels;
+  const bool all = r.group_by.size() == 1 && r.group_by[0] == "...";
+  for (const auto& [k, v] : a.labels) {
+    if (all || std::find(r.group_by.begin(), r.group_by.end(), k) != r.group_by.end()) {
+      labels[k] = v;
+    }
+  }
+  auto key = group_key_of(a.org_id, r.policy_id, labels);
+  auto [it, fresh] = groups_.try_emplace(key);
+  auto& g = it->second;
+  if (fresh) {
+    g.org_id = a.org_id;
+    g.key = key;
+    g.labels = std::move(labels);
+  }
+  g.route = r;  // the policy as it stands now
+  alert_groups_[a.id].insert(key);
+  return g;
+}
+
+void Dispatcher::on_alert(const alerts::AlertChanged& e, std::int64_t now) {
+  ++stats_.transitions;
+  const auto& a = e.alert;
+  const auto& t = e.transition;
+  auto each_group = [&](auto&& fn) {
+    auto it = alert_groups_.find(a.id);
+    if (it == alert_groups_.end()) return;
+    for (const auto& key : it->second) {
+      if (auto g = groups_.find(key); g != groups_.end()) fn(g->second);
+    }
+  };
+
+  if (t == "flapping") flapping_.insert(a.id);
+  if (t == "settled") flapping_.erase(a.id);
+
+  if (a.status == alerts::AlertStatus::kResolved) {
+    each_group([&](Group& g) { resolve(g, a, now); });
+    alert_groups_.erase(a.id);
+    flapping_.erase(a.id);
+    return;
+  }
+  if (a.status == alerts::AlertStatus::kAcknowledged) {
+    each_group([&](Group& g) { acknowledge(g, a, now); });
+    return;
+  }
+  if (a.status != alerts::AlertStatus::kFiring) return;  // pending: nothing yet
+
+  if (!notifiable(a) || flapping_.contains(a.id)) {
+    if (a.symptom_of) {
+      ++stats_.symptoms_held;
+    } else if (a.silenced) {
+      ++stats_.silenced_held;
+    } else {
+      ++stats_.flapping_held;
+    }
+    each_group([&](Group& g) { withdraw(g, a.id); });
+    return;
+  }
+  // Firing and notifiable: a first firing, a symptom become root, unsilenced, settled, or a
+  // change of its fields (updated, commented), which only refreshes what will be sent.
+  for (const auto& route : router_(a)) {
+    const auto mode = route.mode(a.severity);
+    if (mode == SeverityMode::kRecord) {
+      ++stats_.recorded_only;
+      continue;
+    }
+    auto& g = group_for(a, route);
+    if (mode == SeverityMode::kDigest) {
+      g.digest[a.id] = a;
+      if (!g.digest_at) g.digest_at = now + std::max<std::int64_t>(0, route.digest_interval_ms);
+      continue;
+    }
+    fire(g, a, now);
+  }
+}
+
+void Dispatcher::fire(Group& g, const alerts::Alert& a, std::int64_t now) {
+  g.firing[a.id] = a;
+  auto sent = g.sent.find(a.id);
+  if (sent == g.sent.end()) {
+    g.new_firing.insert(a.id);
+    schedule_flush(g, now);
+  } else {
+    // Back from silence, symptom or flapping after it went out: its escalation goes on.
+    sent->second.acknowledged = false;
+  }
+}
+
+void Dispatcher::resolve(Group& g, const alerts::Alert& a, std::int64_t now) {
+  g.firing.erase(a.id);
+  g.new_firing.erase(a.id);
+  g.acked.erase(a.id);
+  if (auto d = g.digest.find(a.id); d != g.digest.end()) d->second = a;  // shown as resolved
+  if (g.sent.contains(a.id)) {
+    g.resolved[a.id] = a;
+    schedule_flush(g, now);
+  }
+}
+
+void Dispatcher::acknowledge(Group& g, const alerts::Alert& a, std::int64_t now) {
+  g.firing.erase(a.id);
+  g.new_firing.erase(a.id);
+  auto sent = g.sent.find(a.id);
+  if (sent == g.sent.end() || sent->second.acknowledged) return;
+  sent->second.acknowledged = true;
+  g.acked[a.id] = a;
+  schedule_flush(g, now);
+}
+
+void Dispatcher::withdraw(Group& g, std::int64_t alert_id) {
+  g.new_firing.erase(alert_id);
+  g.firing.erase(alert_id);
+  g.digest.erase(alert_id);
+  // One that went out stops repeating and escalating (its root's, the silence's or the
+  // settling's turn now); it still gets its resolved message.
+  if (auto sent = g.sent.find(alert_id); sent != g.sent.end()) sent->second.acknowledged = true;
+}
+
+void Dispatcher::schedule_flush(Group& g, std::int64_t now) {
+  const auto wait = std::max<std::int64_t>(0, g.route.group_wait_ms);
+  std::int64_t at = now + wait;
+  if (g.last_sent_ms > 0) at = std::max(at, g.last_sent_ms + g.route.group_interval_ms);
+  if (!g.flush_at || at < *g.flush_at) g.flush_at = at;
+}
+
+Dispatch Dispatcher::make(const Group& g, MessageKind kind) const {
+  Dispatch d;
+  d.org_id = g.org_id;
+  d.policy_id = g.route.policy_id;
+  d.policy_name = g.route.name;
+  d.kind = kind;
+  d.group_key = g.key;
+  d.group_labels = g.labels;
+  return d;
+}
+
+void Dispatcher::flush(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
+  g.flush_at.reset();
+  if (!g.new_firing.empty()) {
+    auto d = make(g, MessageKind::kFiring);
+    d.targets = g.route.targets;
+    for (auto id : g.new_firing) {
+      auto it = g.firing.find(id);
+      if (it == g.firing.end()) continue;
+      d.alerts.push_back(it->second);
+      auto& s = g.sent[id];
+      s.told.insert(g.route.targets.begin(), g.route.targets.end());
+      s.first_sent_ms = now;
+      s.next_step = 0;
+    }
+    g.new_firing.clear();
+    if (!d.alerts.empty()) {
+      g.last_sent_ms = now;
+      g.last_repeat_ms = now;
+      out.push_back(std::move(d));
+    }
+  }
+  if (!g.acked.empty()) {
+    auto d = make(g, MessageKind::kAcknowledged);
+    std::set<Target> to(g.route.targets.begin(), g.route.targets.end());
+    for (auto& [id, a] : g.acked) {
+      d.alerts.push_back(a);
+      if (auto s = g.sent.find(id); s != g.sent.end())
+        to.insert(s->second.told.begin(), s->second.told.end());
+    }
+    d.targets.assign(to.begin(), to.end());
+    g.acked.clear();
+    out.push_back(std::move(d));
+  }
+  if (!g.resolved.empty()) {
+    // Every target told of a firing hears of its resolution: one message per set of targets.
+    std::map<std::set<Target>, std::vector<alerts::Alert>> by_targets;
+    for (auto& [id, a] : g.resolved) {
+      auto s = g.sent.find(id);
+      if (s == g.sent.end()) continue;
+      by_targets[s->second.told].push_back(a);
+      g.sent.erase(s);
+    }
+    g.resolved.clear();
+    for (auto& [to, list] : by_targets) {
+      auto d = make(g, MessageKind::kResolved);
+      d.targets.assign(to.begin(), to.end());
+      d.alerts = std::move(list);
+      out.push_back(std::move(d));
+    }
+    g.last_sent_ms = now;
+  }
+}
+
+void Dispatcher::escalate(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
+  const auto& steps = g.route.escalation;
+  // The alerts due for each step, one message per step.
+  std::map<int, std::vector<std::int64_t>> due;
+  for (auto& [id, s] : g.sent) {
+    if (s.acknowledged || !g.firing.contains(id)) continue;
+    while (s.next_step < static_cast<int>(steps.size()) &&
+           now >= s.first_sent_ms + steps[static_cast<std::size_t>(s.next_step)].after_ms) {
+      due[s.next_step].push_back(id);
+      ++s.next_step;
+    }
+  }
+  for (auto& [step, ids] : due) {
+    auto d = make(g, MessageKind::kEscalation);
+    d.escalation_step = step;
+    d.targets = steps[static_cast<std::size_t>(step)].targets;
+    for (auto id : ids) {
+      d.alerts.push_back(g.firing.at(id));
+      g.sent[id].told.insert(d.targets.begin(), d.targets.end());
+    }
+    out.push_back(std::move(d));
+  }
+}
+
+std::vector<Dispatch> Dispatcher::tick(std::int64_t now) {
+  std::vector<Dispatch> out;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    auto& g = it->second;
+    if (g.flush_at && *g.flush_at <= now) flush(g, now, out);
+    if (g.digest_at && *g.digest_at <= now) {
+      g.digest_at.reset();
+      if (!g.digest.empty()) {
+        auto d = make(g, MessageKind::kDigest);
+        d.targets = g.route.targets;
+        for (auto& [id, a] : g.digest) d.alerts.push_back(a);
+        g.digest.clear();
+        out.push_back(std::move(d));
+      }
+    }
+    escalate(g, now, out);
+    if (g.route.repeat_interval_ms > 0 && g.last_repeat_ms > 0 &&
+        now >= g.last_repeat_ms + g.route.repeat_interval_ms) {
+      auto d = make(g, MessageKind::kFiring);
+      d.targets = g.route.targets;
+      for (auto& [id, s] : g.sent) {
+        if (!s.acknowledged && g.firing.contains(id)) d.alerts.push_back(g.firing.at(id));
+      }
+      g.last_repeat_ms = now;
+      if (!d.alerts.empty()) out.push_back(std::move(d));
+    }
+    const bool idle = g.firing.empty() && g.sent.empty() && g.digest.empty() &&
+                      g.new_firing.empty() && g.resolved.empty() && g.acked.empty();
+    it = idle ? groups_.erase(it) : std::next(it);
+  }
+  for (auto& d : out) {
+    ++stats_.dispatches;
+    stats_.alerts_sent += d.alerts.size();
+  }
+  return out;
+}
+
+std::optional<std::int64_t> Dispatcher::next_due(const Group& g) const {
+  std::optional<std::int64_t> at;
+  auto take = [&](std::int64_t t) { at = at ? std::min(*at, t) : t; };
+  if (g.flush_at) take(*g.flush_at);
+  if (g.digest_at) take(*g.digest_at);
+  bool repeating = false;
+  for (const auto& [id, s] : g.sent) {
+    if (s.acknowledged || !g.firing.contains(id)) continue;
+    repeating = true;
+    if (s.next_step < static_cast<int>(g.route.escalation.size())) {
+      take(s.first_sent_ms + g.route.escalation[static_cast<std::size_t>(s.next_step)].after_ms);
+    }
+  }
+  if (repeating && g.route.repeat_interval_ms > 0) {
+    take(g.last_repeat_ms + g.route.repeat_interval_ms);
+  }
+  return at;
+}
+
+std::optional<std::int64_t> Dispatcher::next_due() const {
+  std::optional<std::int64_t> at;
+  for (const auto& [key, g] : groups_) {
+    if (auto t = next_due(g)) at = at ? std::min(*at, *t) : *t;
+  }
+  return at;
+}
+
+void Dispatcher::forget_org(std::int64_t org_id) {
+  std::erase_if(groups_, [&](const auto& kv) { return kv.second.org_id == org_id; });
+  for (auto it = alert_groups_.begin(); it != alert_groups_.end();) {
+    std::erase_if(it->second, [&](const std::string& key) { return !groups_.contains(key); });
+    it = it->second.empty() ? alert_groups_.erase(it) : std::next(it);
+  }
+}
+
+DispatcherStats Dispatcher::stats() const {
+  auto s = stats_;
+  s.groups = groups_.size();
+  s.tracked_alerts = alert_groups_.size();
+  return s;
+}
+
+}  // namespace netpulse::notify::detail

@@ -1,0 +1,275 @@
+// The dispatcher (src/notify/dispatcher.cpp): grouping a storm into a few messages, group_wait
+// and group_interval, resolutions to everyone told, symptoms, silences and flapping held,
+// escalation stopped by acknowledgement, repeats, digests and record-only severities. Time is
+// passed in; nothing here sleeps.
+#include "notify/detail/dispatcher.hpp"
+
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+using namespace netpulse;
+using namespace netpulse::notify::detail;
+using alerts::Alert;
+using alerts::AlertStatus;
+using alerts::Severity;
+
+namespace {
+
+constexpr std::int64_t kT0 = 1'767'225'600'000;
+const Target kNoc{Target::Kind::kChannel, 1};
+const Target kPager{Target::Kind::kChannel, 2};
+const Target kLead{Target::Kind::kUser, 9};
+
+Route route() {
+  Route r;
+  r.policy_id = 1;
+  r.name = "everything";
+  r.group_by = {"alertname"};
+  r.group_wait_ms = 30'000;
+  r.group_interval_ms = 300'000;
+  r.repeat_interval_ms = 0;
+  r.targets = {kNoc};
+  return r;
+}
+
+Alert alert(std::int64_t id, std::string rule = "Device down",
+            Severity severity = Severity::kCritical) {
+  Alert a;
+  a.id = id;
+  a.org_id = 1;
+  a.rule_id = 1;
+  a.rule_name = rule;
+  a.subject = fmt::format("device:{}", id);
+  a.status = AlertStatus::kFiring;
+  a.severity = severity;
+  a.device_id = id;
+  a.device_name = fmt::format("dev-{}", id);
+  a.labels = {{"alertname", rule}, {"device", a.device_name}};
+  return a;
+}
+
+alerts::AlertChanged changed(Alert a, std::string transition) {
+  return alerts::AlertChanged{a.org_id, std::move(a), std::move(transition)};
+}
+
+std::size_t alerts_in(const std::vector<Dispatch>& ds) {
+  std::size_t n = 0;
+  for (auto& d : ds) n += d.alerts.size();
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a storm of 500 alerts in 10 s is one message per group, after group_wait",
+          "[notify][dispatcher]") {
+  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  for (int i = 0; i < 500; ++i) {
+    // Five rules, so five groups by alertname.
+    d.on_alert(changed(alert(i + 1, fmt::format("rule {}", i % 5)), "firing"), kT0 + i * 20);
+  }
+  CHECK(d.tick(kT0 + 10'000).empty());
+  CHECK(d.tick(kT0 + 29'999).empty());
+  REQUIRE(d.next_due());
+  CHECK(*d.next_due() == kT0 + 30'000);
+  auto out = d.tick(kT0 + 40'000);
+  CHECK(out.size() == 5);
+  CHECK(alerts_in(out) == 500);
+  for (auto& m : out) {
+    CHECK(m.kind == MessageKind::kFiring);
+    CHECK(m.targets == std::vector<Target>{kNoc});
+    CHECK(m.alerts.size() == 100);
+    CHECK(m.group_labels.size() == 1);
+  }
+  CHECK(d.tick(kT0 + 100'000).empty());
+}
+
+TEST_CASE("an alert joining a group that has sent waits for group_interval",
+          "[notify][dispatcher]") {
+  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  d.on_alert(changed(alert(1), "firing"), kT0);
+  REQUIRE(d.tick(kT0 + 30'000).size() == 1);
+  d.on_alert(changed(alert(2), "firing"), kT0 + 60'000);
+  CHECK(d.tick(kT0 + 60'000 + 30'000).empty());  // group_wait is not enough now
+  auto out = d.tick(kT0 + 30'000 + 300'000);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].alerts.size() == 1);
+  CHECK(out[0].alerts[0].id == 2);
+}
+
+TEST_CASE("resolutions reach every target told of the firing, even when silenced by then",
+          "[notify][dispatcher]") {
+  auto r = route();
+  r.escalation = {{600'000, {kPager}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  auto a = alert(1);
+  d.on_alert(changed(a, "firing"), kT0);
+  REQUIRE(d.tick(kT0 + 30'000).size() == 1);
+  auto esc = d.tick(kT0 + 30'000 + 600'000);
+  REQUIRE(esc.size() == 1);
+  CHECK(esc[0].kind == MessageKind::kEscalation);
+  CHECK(esc[0].escalation_step == 0);
+  CHECK(esc[0].targets == std::vector<Target>{kPager});
+  // Silenced, then resolved: Alertmanager's #2754 — the resolution still goes out.
+  a.silenced = true;
+  d.on_alert(changed(a, "silenced"), kT0 + 700'000);
+  a.status = AlertStatus::kResolved;
+  d.on_alert(changed(a, "resolved"), kT0 + 710'000);
+  auto out = d.tick(kT0 + 710'000 + 30'000);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == MessageKind::kResolved);
+  CHECK(out[0].targets == std::vector<Target>{kNoc, kPager});
+  CHECK(d.stats().groups == 0);  // nothing left to track
+}
+
+TEST_CASE("an alert that never went out resolves quietly", "[notify][dispatcher]") {
+  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  auto a = alert(1);
+  d.on_alert(changed(a, "firing"), kT0);
+  a.status = AlertStatus::kResolved;
+  d.on_alert(changed(a, "resolved"), kT0 + 10'000);  // within group_wait
+  CHECK(d.tick(kT0 + 3'600'000).empty());
+}
+
+TEST_CASE("symptoms are never sent while their root is open; a root's failure is",
+          "[notify][dispatcher]") {
+  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  auto root = alert(1);
+  root.impact = 55;
+  d.on_alert(changed(root, "firing"), kT0);
+  std::vector<Alert> cpes;
+  for (int i = 0; i < 55; ++i) {
+    auto cpe = alert(100 + i, "Device down");
+    d.on_alert(changed(cpe, "firing"), kT0 + 1'000);  // fires, then the engine links it
+    cpe.symptom_of = 1;
+    d.on_alert(changed(cpe, "symptom"), kT0 + 1'000);
+    cpes.push_back(cpe);
+  }
+  auto out = d.tick(kT0 + 31'000);
+  REQUIRE(out.size() == 1);
+  REQUIRE(out[0].alerts.size() == 1);
+  CHECK(out[0].alerts[0].id == 1);
+  CHECK(out[0].alerts[0].impact == 55);
+  CHECK(d.stats().symptoms_held == 55);
+  // The root recovers; one CPE still fails on its own: it becomes a root and is sent.
+  root.status = AlertStatus::kResolved;
+  d.on_alert(changed(root, "resolved"), kT0 + 600'000);
+  for (auto& cpe : cpes) {
+    cpe.symptom_of.reset();
+    if (cpe.id == 100) {
+      d.on_alert(changed(cpe, "root"), kT0 + 600'000);
+    } else {
+      cpe.status = AlertStatus::kResolved;
+      d.on_alert(changed(cpe, "resolved"), kT0 + 600'000);
+    }
+  }
+  auto after = d.tick(kT0 + 600'000 + 300'000);
+  REQUIRE(after.size() == 2);
+  CHECK(after[0].kind == MessageKind::kFiring);
+  REQUIRE(after[0].alerts.size() == 1);
+  CHECK(after[0].alerts[0].id == 100);
+  CHECK(after[1].kind == MessageKind::kResolved);
+  REQUIRE(after[1].alerts.size() == 1);
+  CHECK(after[1].alerts[0].id == 1);
+}
+
+TEST_CASE("acknowledgement stops escalation and repeats at once", "[notify][dispatcher]") {
+  auto r = route();
+  r.repeat_interval_ms = 3'600'000;
+  r.escalation = {{300'000, {kLead}}, {900'000, {kPager}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  auto a = alert(1);
+  d.on_alert(changed(a, "firing"), kT0);
+  REQUIRE(d.tick(kT0 + 30'000).size() == 1);
+  auto step1 = d.tick(kT0 + 30'000 + 300'000);
+  REQUIRE(step1.size() == 1);
+  CHECK(step1[0].targets == std::vector<Target>{kLead});
+  a.status = AlertStatus::kAcknowledged;
+  a.acknowledged_by_name = "lead@isp.example";
+  d.on_alert(changed(a, "acknowledged"), kT0 + 400'000);
+  auto acked = d.tick(kT0 + 400'000 + 30'000);
+  REQUIRE(acked.size() == 1);
+  CHECK(acked[0].kind == MessageKind::kAcknowledged);
+  CHECK(acked[0].targets == std::vector<Target>{kNoc, kLead});
+  // Neither the second step nor a repeat ever comes.
+  CHECK(d.tick(kT0 + 30'000 + 900'000).empty());
+  CHECK(d.tick(kT0 + 10'000'000).empty());
+}
+
+TEST_CASE("still firing and unacknowledged, a group goes out again every repeat_interval",
+          "[notify][dispatcher]") {
+  auto r = route();
+  r.repeat_interval_ms = 3'600'000;
+  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  d.on_alert(changed(alert(1), "firing"), kT0);
+  REQUIRE(d.tick(kT0 + 30'000).size() == 1);
+  CHECK(d.tick(kT0 + 30'000 + 3'599'999).empty());
+  auto again = d.tick(kT0 + 30'000 + 3'600'000);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].kind == MessageKind::kFiring);
+  CHECK(again[0].alerts.size() == 1);
+}
+
+TEST_CASE("warnings go to a digest, info is recorded only", "[notify][dispatcher]") {
+  auto r = route();
+  r.warning = SeverityMode::kDigest;
+  r.digest_interval_ms = 900'000;
+  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  d.on_alert(changed(alert(1, "CPU high", Severity::kWarning), "firing"), kT0);
+  d.on_alert(changed(alert(2, "CPU high", Severity::kWarning), "firing"), kT0 + 60'000);
+  d.on_alert(changed(alert(3, "Note", Severity::kInfo), "firing"), kT0 + 60'000);
+  CHECK(d.tick(kT0 + 899'999).empty());
+  auto out = d.tick(kT0 + 900'000);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == MessageKind::kDigest);
+  CHECK(out[0].alerts.size() == 2);
+  CHECK(d.stats().recorded_only == 1);
+  CHECK(d.tick(kT0 + 10'000'000).empty());
+}
+
+TEST_CASE("a flapping alert is held, then sent once where it stands when it settles",
+          "[notify][dispatcher]") {
+  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  auto a = alert(1);
+  d.on_alert(changed(a, "firing"), kT0);
+  a.flapping = true;
+  d.on_alert(changed(a, "flapping"), kT0 + 5'000);
+  for (int i = 0; i < 6; ++i) d.on_alert(changed(a, "firing"), kT0 + 6'000 + i);
+  CHECK(d.tick(kT0 + 600'000).empty());
+  a.flapping = false;
+  d.on_alert(changed(a, "settled"), kT0 + 700'000);
+  auto out = d.tick(kT0 + 730'000);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == MessageKind::kFiring);
+}
+
+TEST_CASE("an alert matching two routes goes to each, grouped by each", "[notify][dispatcher]") {
+  auto a_route = route();
+  auto b_route = route();
+  b_route.policy_id = 2;
+  b_route.targets = {kPager};
+  b_route.group_by = {};
+  Dispatcher d([&](const Alert&) { return std::vector<Route>{a_route, b_route}; });
+  d.on_alert(changed(alert(1, "A"), "firing"), kT0);
+  d.on_alert(changed(alert(2, "B"), "firing"), kT0);
+  auto out = d.tick(kT0 + 30'000);
+  // Route 1 groups by alertname (two groups); route 2 has one group.
+  REQUIRE(out.size() == 3);
+  CHECK(alerts_in(out) == 4);
+}
+
+TEST_CASE("fingerprints and group keys are stable and tell things apart", "[notify][dispatcher]") {
+  auto a = alert(1);
+  auto b = alert(2);
+  CHECK(Dispatcher::fingerprint(a) == Dispatcher::fingerprint(a));
+  CHECK(Dispatcher::fingerprint(a) != Dispatcher::fingerprint(b));
+  CHECK(Dispatcher::fingerprint(a).size() == 16);
+  CHECK(Dispatcher::group_key_of(1, 1, {{"alertname", "x"}}) ==
+        Dispatcher::group_key_of(1, 1, {{"alertname", "x"}}));
+  CHECK(Dispatcher::group_key_of(1, 1, {{"alertname", "x"}}) !=
+        Dispatcher::group_key_of(1, 2, {{"alertname", "x"}}));
+  CHECK(Dispatcher::group_key_of(1, 1, {{"a", "b=c"}}) !=
+        Dispatcher::group_key_of(1, 1, {{"a=b", "c"}}));
+}

@@ -145,6 +145,7 @@ std::vector<OncallShift> shifts(const OncallSchedule& s, std::int64_t from_ms, s
                                 std::size_t max_shifts) {
   std::vector<OncallShift> out;
   from_ms = std::max<std::int64_t>(from_ms, 0);
+  if (from_ms >= detail::kMaxScheduleMs) return out;
   to_ms = std::min({to_ms, detail::kMaxScheduleMs, from_ms + kMaxListingMs});
   max_shifts = std::min(max_shifts, kMaxShifts);
   if (to_ms <= from_ms || max_shifts == 0) return out;

@@ -34,7 +34,7 @@ struct RenderOptions {
 
 class MessageTemplate {
  public:
-  static constexpr std::size_t kMaxBytes = 16 * 1024;
+  static constexpr std::size_t kMaxBytes = 16'384;
 
   // The empty template (renders "").
   MessageTemplate() = default;

@@ -162,6 +162,21 @@ TEST_CASE("on-call: one user's consecutive turns are one shift", "[notify][oncal
   CHECK(shifts(s, utc(2026, 1, 1, 0), utc(2026, 1, 5, 9)).empty());  // nobody before the start
 }
 
+TEST_CASE("on-call: instants outside 1970 .. 3000 have nobody on call", "[notify][oncall]") {
+  auto s = schedule("UTC", "2026-01-05", "09:00", 7, {4, 5});
+  CHECK(on_call_at(s, INT64_MIN) == std::nullopt);
+  CHECK(on_call_at(s, INT64_MAX) == std::nullopt);
+  CHECK(next_handover(s, INT64_MAX) == std::nullopt);
+  CHECK(shifts(s, INT64_MAX - 1, INT64_MAX).empty());
+  CHECK(shifts(s, INT64_MIN, INT64_MIN + 1).empty());
+  CHECK(on_call_at(s, utc(2999, 12, 31, 0)).has_value());
+  // A schedule that cannot be read has no rotation (but its overrides still hold).
+  s.time_zone = "Mars/Base";
+  CHECK(on_call_at(s, utc(2026, 2, 1, 0)) == std::nullopt);
+  s.overrides.push_back({9, utc(2026, 2, 1, 0), utc(2026, 2, 2, 0), ""});
+  CHECK(on_call_at(s, utc(2026, 2, 1, 0)) == 9);
+}
+
 TEST_CASE("on-call JSON: the documented body reads as written and round-trips",
           "[notify][oncall]") {
   auto read = oncall_from_json(parse(R"({

@@ -53,15 +53,16 @@ struct Message {
   MessageKind kind = MessageKind::kFiring;
   std::string severity;  // the highest of the alerts
   std::string receiver;  // the policy's name (Alertmanager's "receiver")
-  std::string group_key;  // stable per (policy, group labels): PagerDuty's dedup_key, Opsgenie's alias
+  std::string
+      group_key;  // stable per (policy, group labels): PagerDuty's dedup_key, Opsgenie's alias
   std::map<std::string, std::string> group_labels;   // the labels the policy groups by
   std::map<std::string, std::string> common_labels;  // labels every alert shares
   std::map<std::string, std::string> common_annotations;
   std::vector<MessageAlert> alerts;
   // Rendered by the policy's (or the default) templates for this channel kind and severity.
-  std::string title;  // a subject line, a chat heading, an SMS's whole text
-  std::string text;   // the plain-text body
-  std::string html;   // the HTML body (email)
+  std::string title;         // a subject line, a chat heading, an SMS's whole text
+  std::string text;          // the plain-text body
+  std::string html;          // the HTML body (email)
   std::string ack_url;       // signed, expiring, single-use, for this recipient; "" for none
   std::string external_url;  // the web UI's base, "https://netpulse.isp.example"
   std::int64_t created_at = 0;

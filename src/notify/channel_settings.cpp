@@ -429,18 +429,25 @@ core::Result<void> read_email(SettingsReader& r) {
   });
 }
 
-core::Result<void> read_webhook(SettingsReader& r) {
+// The request a user points a channel at: where, how, and which headers it carries.
+core::Result<void> read_http_target(SettingsReader& r) {
   return first_failure({
       [&] { return r.url("url", Need::kRequired); },
       [&] {
-        return r.choice("format", Need::kOptional, {"netpulse", "alertmanager"});
-      },
-      [&] {
         return r.choice("method", Need::kOptional, {"POST", "PUT"});
       },
-      [&] { return r.text("secret", Need::kOptional, check_webhook_secret, true); },
       [&] { return r.headers("headers", false); },
       [&] { return r.headers("secret_headers", true); },
+  });
+}
+
+core::Result<void> read_webhook(SettingsReader& r) {
+  return first_failure({
+      [&] { return read_http_target(r); },
+      [&] {
+        return r.choice("format", Need::kOptional, {"netpulse", "alertmanager"});
+      },
+      [&] { return r.text("secret", Need::kOptional, check_webhook_secret, true); },
   });
 }
 
@@ -581,16 +588,11 @@ core::Result<void> check_template(SettingsReader& r) {
 
 core::Result<void> read_http_sms(SettingsReader& r) {
   return first_failure({
-      [&] { return r.url("url", Need::kRequired); },
-      [&] {
-        return r.choice("method", Need::kOptional, {"POST", "PUT"});
-      },
+      [&] { return read_http_target(r); },
       [&] {
         return r.choice("body_format", Need::kRequired, {"form", "json"});
       },
       [&] { return r.text_list("to", Need::kRequired, check_e164, kMaxRecipients); },
-      [&] { return r.headers("headers", false); },
-      [&] { return r.headers("secret_headers", true); },
       [&] { return read_template_secrets(r); },
       [&] { return check_template(r); },
   });
@@ -687,33 +689,32 @@ core::Result<ChannelSettings> parse_channel_settings(ChannelKind kind, const obj
   return out;
 }
 
-object redacted_settings(const ChannelSettings& channel) {
+namespace {
+
+// The public settings with each secret put back in its place as `shown(secret)`.
+template <class Shown>
+object with_secrets(const ChannelSettings& channel, Shown shown) {
   object out = channel.settings;
   for (const auto& [name, secret] : channel.secrets) {
-    const object set_marker{{"set", true}};
     if (const auto dot = name.find('.'); dot != std::string::npos) {
       auto& group = out[name.substr(0, dot)];
       if (!group.is_object()) group = object();
-      group.get_object()[name.substr(dot + 1)] = set_marker;
+      group.get_object()[name.substr(dot + 1)] = shown(secret);
     } else {
-      out[name] = set_marker;
+      out[name] = shown(secret);
     }
   }
   return out;
 }
 
+}  // namespace
+
+object redacted_settings(const ChannelSettings& channel) {
+  return with_secrets(channel, [](const std::string&) { return value(object{{"set", true}}); });
+}
+
 object unredacted_settings(const ChannelSettings& channel) {
-  object out = channel.settings;
-  for (const auto& [name, secret] : channel.secrets) {
-    if (const auto dot = name.find('.'); dot != std::string::npos) {
-      auto& group = out[name.substr(0, dot)];
-      if (!group.is_object()) group = object();
-      group.get_object()[name.substr(dot + 1)] = secret;
-    } else {
-      out[name] = secret;
-    }
-  }
-  return out;
+  return with_secrets(channel, [](const std::string& secret) { return value(secret); });
 }
 
 core::Result<ChannelSettings> merge_channel_settings(const ChannelSettings& current,

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
 
 #include <openssl/evp.h>
 
@@ -161,38 +162,37 @@ std::string truncate_utf8(std::string_view text, std::size_t max_code_points) {
   return valid + std::string(kEllipsis);
 }
 
-std::string slack_escape(std::string_view text) {
+namespace {
+
+struct Entity {
+  char c;
+  std::string_view replacement;
+};
+
+// `text` with each character of `entities` replaced.
+std::string replace_entities(std::string_view text, std::initializer_list<Entity> entities) {
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
+    const Entity* hit = nullptr;
+    for (const auto& e : entities)
+      if (e.c == c) hit = &e;
+    if (hit != nullptr)
+      out += hit->replacement;
     else
       out += c;
   }
   return out;
 }
 
+}  // namespace
+
+std::string slack_escape(std::string_view text) {
+  return replace_entities(text, {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}});
+}
+
 std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    if (c == '&')
-      out += "&amp;";
-    else if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '"')
-      out += "&quot;";
-    else
-      out += c;
-  }
-  return out;
+  return replace_entities(text, {{'&', "&amp;"}, {'<', "&lt;"}, {'>', "&gt;"}, {'"', "&quot;"}});
 }
 
 std::string markdown_escape(std::string_view text) {

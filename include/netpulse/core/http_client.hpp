@@ -49,7 +49,7 @@ struct HttpOptions {
   std::chrono::milliseconds timeout{10'000};  // the whole request, redirects included
   int max_redirects = 0;                      // 0: a 3xx is the response
   std::string ca_file;                        // extra trusted CAs (PEM), beside the system's
-  std::size_t max_response_bytes = 64 * 1024;
+  std::size_t max_response_bytes = std::size_t{64} * 1024;
   std::string user_agent = "NetPulse";
 };
 

@@ -15,23 +15,22 @@ std::string key16(std::string_view text) {
   return core::to_hex(core::sha256(text)).substr(0, 16);
 }
 
+std::int64_t seconds(std::int64_t s) {
+  return std::max<std::int64_t>(0, s) * 1000;
+}
+
+// Orders lists of targets (the resolution's recipients) so equal lists meet.
+struct TargetsLess {
+  bool operator()(const std::vector<Target>& a, const std::vector<Target>& b) const noexcept {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), TargetLess{});
+  }
+};
+
 bool notifiable(const alerts::Alert& a) {
   return a.status == alerts::AlertStatus::kFiring && !a.symptom_of && !a.silenced && !a.flapping;
 }
 
 }  // namespace
-
-SeverityMode Route::mode(alerts::Severity s) const noexcept {
-  switch (s) {
-    case alerts::Severity::kInfo:
-      return info;
-    case alerts::Severity::kWarning:
-      return warning;
-    case alerts::Severity::kCritical:
-      return critical;
-  }
-  return critical;
-}
 
 Dispatcher::Dispatcher(Router router) : router_(std::move(router)) {}
 
@@ -39,31 +38,16 @@ std::string Dispatcher::fingerprint(const alerts::Alert& a) {
   return key16(fmt::format("{}:{}:{}", a.org_id, a.rule_id, a.subject));
 }
 
-std::string Dispatcher::group_key_of(std::int64_t org_id, std::int64_t policy_id,
-                                     const std::map<std::string, std::string>& labels) {
-  // Length-prefixed, so no label text can pass for another split of names and values.
-  std::string text = fmt::format("{}:{}", org_id, policy_id);
-  for (const auto& [k, v] : labels) text += fmt::format(";{}:{}{}:{}", k.size(), k, v.size(), v);
-  return key16(text);
-}
-
-Dispatcher::Group& Dispatcher::group_for(const alerts::Alert& a, const Route& r) {
-  std::map<std::string, std::string> labels;
-  const bool all = r.group_by.size() == 1 && r.group_by[0] == "...";
-  for (const auto& [k, v] : a.labels) {
-    if (all || std::find(r.group_by.begin(), r.group_by.end(), k) != r.group_by.end()) {
-      labels[k] = v;
-    }
-  }
-  auto key = group_key_of(a.org_id, r.policy_id, labels);
+Dispatcher::Group& Dispatcher::group_for(const alerts::Alert& a, const Policy& p) {
+  auto key = group_key(p, a.labels);
   auto [it, fresh] = groups_.try_emplace(key);
   auto& g = it->second;
   if (fresh) {
     g.org_id = a.org_id;
     g.key = key;
-    g.labels = std::move(labels);
+    g.labels = group_labels(p, a.labels);
   }
-  g.route = r;  // the policy as it stands now
+  g.policy = p;  // the policy as it stands now
   alert_groups_[a.id].insert(key);
   return g;
 }
@@ -108,16 +92,16 @@ void Dispatcher::on_alert(const alerts::AlertChanged& e, std::int64_t now) {
   }
   // Firing and notifiable: a first firing, a symptom become root, unsilenced, settled, or a
   // change of its fields (updated, commented), which only refreshes what will be sent.
-  for (const auto& route : router_(a)) {
-    const auto mode = route.mode(a.severity);
-    if (mode == SeverityMode::kRecord) {
+  for (const auto& policy : router_(a)) {
+    const auto mode = delivery_mode(policy, alerts::severity_name(a.severity));
+    if (mode == DeliveryMode::kRecord) {
       ++stats_.recorded_only;
       continue;
     }
-    auto& g = group_for(a, route);
-    if (mode == SeverityMode::kDigest) {
+    auto& g = group_for(a, policy);
+    if (mode == DeliveryMode::kDigest) {
       g.digest[a.id] = a;
-      if (!g.digest_at) g.digest_at = now + std::max<std::int64_t>(0, route.digest_interval_ms);
+      if (!g.digest_at) g.digest_at = now + seconds(policy.digest_interval_s);
       continue;
     }
     fire(g, a, now);
@@ -167,17 +151,16 @@ void Dispatcher::withdraw(Group& g, std::int64_t alert_id) {
 }
 
 void Dispatcher::schedule_flush(Group& g, std::int64_t now) {
-  const auto wait = std::max<std::int64_t>(0, g.route.group_wait_ms);
-  std::int64_t at = now + wait;
-  if (g.last_sent_ms > 0) at = std::max(at, g.last_sent_ms + g.route.group_interval_ms);
+  std::int64_t at = now + seconds(g.policy.group_wait_s);
+  if (g.last_sent_ms > 0) at = std::max(at, g.last_sent_ms + seconds(g.policy.group_interval_s));
   if (!g.flush_at || at < *g.flush_at) g.flush_at = at;
 }
 
 Dispatch Dispatcher::make(const Group& g, MessageKind kind) const {
   Dispatch d;
   d.org_id = g.org_id;
-  d.policy_id = g.route.policy_id;
-  d.policy_name = g.route.name;
+  d.policy_id = g.policy.id;
+  d.policy_name = g.policy.name;
   d.kind = kind;
   d.group_key = g.key;
   d.group_labels = g.labels;
@@ -188,13 +171,13 @@ void Dispatcher::flush(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
   g.flush_at.reset();
   if (!g.new_firing.empty()) {
     auto d = make(g, MessageKind::kFiring);
-    d.targets = g.route.targets;
+    d.targets = g.policy.targets;
     for (auto id : g.new_firing) {
       auto it = g.firing.find(id);
       if (it == g.firing.end()) continue;
       d.alerts.push_back(it->second);
       auto& s = g.sent[id];
-      s.told.insert(g.route.targets.begin(), g.route.targets.end());
+      s.told.insert(g.policy.targets.begin(), g.policy.targets.end());
       s.first_sent_ms = now;
       s.next_step = 0;
     }
@@ -207,7 +190,7 @@ void Dispatcher::flush(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
   }
   if (!g.acked.empty()) {
     auto d = make(g, MessageKind::kAcknowledged);
-    std::set<Target> to(g.route.targets.begin(), g.route.targets.end());
+    TargetSet to(g.policy.targets.begin(), g.policy.targets.end());
     for (auto& [id, a] : g.acked) {
       d.alerts.push_back(a);
       if (auto s = g.sent.find(id); s != g.sent.end())
@@ -219,17 +202,17 @@ void Dispatcher::flush(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
   }
   if (!g.resolved.empty()) {
     // Every target told of a firing hears of its resolution: one message per set of targets.
-    std::map<std::set<Target>, std::vector<alerts::Alert>> by_targets;
+    std::map<std::vector<Target>, std::vector<alerts::Alert>, TargetsLess> by_targets;
     for (auto& [id, a] : g.resolved) {
       auto s = g.sent.find(id);
       if (s == g.sent.end()) continue;
-      by_targets[s->second.told].push_back(a);
+      by_targets[std::vector<Target>(s->second.told.begin(), s->second.told.end())].push_back(a);
       g.sent.erase(s);
     }
     g.resolved.clear();
     for (auto& [to, list] : by_targets) {
       auto d = make(g, MessageKind::kResolved);
-      d.targets.assign(to.begin(), to.end());
+      d.targets = to;
       d.alerts = std::move(list);
       out.push_back(std::move(d));
     }
@@ -238,13 +221,13 @@ void Dispatcher::flush(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
 }
 
 void Dispatcher::escalate(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
-  const auto& steps = g.route.escalation;
+  const auto& steps = g.policy.escalation;
   // The alerts due for each step, one message per step.
   std::map<int, std::vector<std::int64_t>> due;
   for (auto& [id, s] : g.sent) {
     if (s.acknowledged || !g.firing.contains(id)) continue;
     while (s.next_step < static_cast<int>(steps.size()) &&
-           now >= s.first_sent_ms + steps[static_cast<std::size_t>(s.next_step)].after_ms) {
+           now >= s.first_sent_ms + seconds(steps[static_cast<std::size_t>(s.next_step)].after_s)) {
       due[s.next_step].push_back(id);
       ++s.next_step;
     }
@@ -270,17 +253,17 @@ std::vector<Dispatch> Dispatcher::tick(std::int64_t now) {
       g.digest_at.reset();
       if (!g.digest.empty()) {
         auto d = make(g, MessageKind::kDigest);
-        d.targets = g.route.targets;
+        d.targets = g.policy.targets;
         for (auto& [id, a] : g.digest) d.alerts.push_back(a);
         g.digest.clear();
         out.push_back(std::move(d));
       }
     }
     escalate(g, now, out);
-    if (g.route.repeat_interval_ms > 0 && g.last_repeat_ms > 0 &&
-        now >= g.last_repeat_ms + g.route.repeat_interval_ms) {
+    if (g.policy.repeat_interval_s > 0 && g.last_repeat_ms > 0 &&
+        now >= g.last_repeat_ms + seconds(g.policy.repeat_interval_s)) {
       auto d = make(g, MessageKind::kFiring);
-      d.targets = g.route.targets;
+      d.targets = g.policy.targets;
       for (auto& [id, s] : g.sent) {
         if (!s.acknowledged && g.firing.contains(id)) d.alerts.push_back(g.firing.at(id));
       }
@@ -307,12 +290,13 @@ std::optional<std::int64_t> Dispatcher::next_due(const Group& g) const {
   for (const auto& [id, s] : g.sent) {
     if (s.acknowledged || !g.firing.contains(id)) continue;
     repeating = true;
-    if (s.next_step < static_cast<int>(g.route.escalation.size())) {
-      take(s.first_sent_ms + g.route.escalation[static_cast<std::size_t>(s.next_step)].after_ms);
+    if (s.next_step < static_cast<int>(g.policy.escalation.size())) {
+      take(s.first_sent_ms +
+           seconds(g.policy.escalation[static_cast<std::size_t>(s.next_step)].after_s));
     }
   }
-  if (repeating && g.route.repeat_interval_ms > 0) {
-    take(g.last_repeat_ms + g.route.repeat_interval_ms);
+  if (repeating && g.policy.repeat_interval_s > 0) {
+    take(g.last_repeat_ms + seconds(g.policy.repeat_interval_s));
   }
   return at;
 }

@@ -2,13 +2,13 @@
 // state machine — time is passed in, nothing is sent here: tick(now) returns the messages due
 // (Dispatch), which the notifier expands into channels, renders and writes to the outbox.
 //
-// An alert reaches the routes the notifier's router gives it (the policies it matches, first
-// match or continue). Under a route, alerts share a *group* by the route's group_by labels:
+// An alert reaches the policies the notifier's router gives it (first match or continue). Under
+// a policy, alerts share a *group* by the policy's group_by labels (notify::group_key):
 //
 // - A new group waits group_wait, then its firing alerts go out as ONE message; alerts that join
 //   a group that has sent wait until group_interval after its last message. A storm of 500
-//   alerts in 10 s under one route is one message per group, not 500.
-// - Per severity the route says: immediate (as above), digest (collected and sent as one digest
+//   alerts in 10 s under one policy is one message per group, not 500.
+// - Per severity the policy says: immediate (as above), digest (collected and sent as one digest
 //   message every digest_interval), or record (never sent; the alert is visible in the UI).
 // - Still firing and unacknowledged, a group's alerts go out again every repeat_interval.
 // - Escalation: an alert that went out and is not acknowledged after step k's after_ms (counted
@@ -18,7 +18,7 @@
 //   told it fired (escalation steps included), after group_wait; whether it is silenced or in
 //   maintenance by then does not matter (Alertmanager's issue #2754). An alert that never went
 //   out resolves quietly.
-// - Acknowledgement: an acknowledged message to the route's targets (chat and paging channels
+// - Acknowledgement: an acknowledged message to the policy's targets (chat and paging channels
 //   show who owns it; the notifier may drop it for email and SMS).
 // - Never sent: a symptom (its root is open: the root's message counts it), a silenced alert
 //   (recorded, not notified), a flapping alert (held; when it settles, one message of where it
@@ -36,46 +36,24 @@
 #include <vector>
 
 #include <netpulse/alerts/types.hpp>
+#include <netpulse/notify/policy.hpp>
 
 #include "message.hpp"
 
 namespace netpulse::notify::detail {
 
-struct Target {
-  enum class Kind { kChannel, kUser, kSchedule };
-  Kind kind = Kind::kChannel;
-  std::int64_t id = 0;
-  friend auto operator<=>(const Target&, const Target&) = default;
+using Target = PolicyTarget;
+
+// Targets in a set (who was told of an alert).
+struct TargetLess {
+  bool operator()(const Target& a, const Target& b) const noexcept {
+    return a.kind != b.kind ? a.kind < b.kind : a.id < b.id;
+  }
 };
+using TargetSet = std::set<Target, TargetLess>;
 
-enum class SeverityMode { kImmediate, kDigest, kRecord };
-
-struct EscalationStep {
-  std::int64_t after_ms = 0;  // from the alert's first message
-  std::vector<Target> targets;
-};
-
-// A policy as the dispatcher applies it.
-struct Route {
-  std::int64_t policy_id = 0;
-  std::string name;
-  // Labels whose values make the group; empty: one group for the route; {"..."}: every label.
-  std::vector<std::string> group_by;
-  std::int64_t group_wait_ms = 30'000;
-  std::int64_t group_interval_ms = 300'000;
-  std::int64_t repeat_interval_ms = 14'400'000;  // 0: never again
-  std::int64_t digest_interval_ms = 900'000;
-  SeverityMode info = SeverityMode::kRecord;
-  SeverityMode warning = SeverityMode::kImmediate;
-  SeverityMode critical = SeverityMode::kImmediate;
-  std::vector<Target> targets;
-  std::vector<EscalationStep> escalation;  // after_ms increasing
-
-  SeverityMode mode(alerts::Severity s) const noexcept;
-};
-
-// The routes of an alert, in order (the notifier's policies).
-using Router = std::function<std::vector<Route>(const alerts::Alert&)>;
+// The policies an alert goes to, in order (first match or continue: notify::route()).
+using Router = std::function<std::vector<Policy>(const alerts::Alert&)>;
 
 // One message to send.
 struct Dispatch {
@@ -110,23 +88,21 @@ class Dispatcher {
 
   DispatcherStats stats() const;
 
-  // A stable 16-hex-digit key: of an alert (org, rule, subject) and of a group (org, policy,
-  // group labels).
+  // A stable 16-hex-digit key of an alert (org, rule, subject). A group's key is the policy's
+  // (notify::group_key).
   static std::string fingerprint(const alerts::Alert& a);
-  static std::string group_key_of(std::int64_t org_id, std::int64_t policy_id,
-                                  const std::map<std::string, std::string>& group_labels);
 
  private:
-  // What was sent about one alert under one route.
+  // What was sent about one alert under one policy.
   struct Sent {
-    std::set<Target> told;  // every target a firing message reached
+    TargetSet told;  // every target a firing message reached
     std::int64_t first_sent_ms = 0;
     int next_step = 0;  // the next escalation step
     bool acknowledged = false;
   };
   struct Group {
     std::int64_t org_id = 0;
-    Route route;
+    Policy policy;  // as it stood at the group's last alert
     std::string key;
     std::map<std::string, std::string> labels;
     std::map<std::int64_t, alerts::Alert> firing;    // firing, not yet acknowledged/resolved
@@ -141,7 +117,7 @@ class Dispatcher {
     std::int64_t last_repeat_ms = 0;
   };
 
-  Group& group_for(const alerts::Alert& a, const Route& r);
+  Group& group_for(const alerts::Alert& a, const Policy& p);
   void fire(Group& g, const alerts::Alert& a, std::int64_t now);
   void resolve(Group& g, const alerts::Alert& a, std::int64_t now);
   void acknowledge(Group& g, const alerts::Alert& a, std::int64_t now);
@@ -154,7 +130,7 @@ class Dispatcher {
 
   Router router_;
   std::map<std::string, Group> groups_;  // by group key
-  // The groups an alert is in (it may match several routes), by alert id.
+  // The groups an alert is in (it may match several policies), by alert id.
   std::map<std::int64_t, std::set<std::string>> alert_groups_;
   std::set<std::int64_t> flapping_;  // held alerts
   DispatcherStats stats_;

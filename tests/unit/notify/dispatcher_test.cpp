@@ -15,6 +15,8 @@ using namespace netpulse::notify::detail;
 using alerts::Alert;
 using alerts::AlertStatus;
 using alerts::Severity;
+using netpulse::notify::DeliveryMode;
+using netpulse::notify::Policy;
 
 namespace {
 
@@ -23,14 +25,16 @@ const Target kNoc{Target::Kind::kChannel, 1};
 const Target kPager{Target::Kind::kChannel, 2};
 const Target kLead{Target::Kind::kUser, 9};
 
-Route route() {
-  Route r;
-  r.policy_id = 1;
+Policy route() {
+  Policy r;
+  r.id = 1;
+  r.org_id = 1;
   r.name = "everything";
   r.group_by = {"alertname"};
-  r.group_wait_ms = 30'000;
-  r.group_interval_ms = 300'000;
-  r.repeat_interval_ms = 0;
+  r.group_wait_s = 30;
+  r.group_interval_s = 300;
+  r.repeat_interval_s = 0;
+  r.warning_mode = DeliveryMode::kImmediate;
   r.targets = {kNoc};
   return r;
 }
@@ -65,7 +69,7 @@ std::size_t alerts_in(const std::vector<Dispatch>& ds) {
 
 TEST_CASE("a storm of 500 alerts in 10 s is one message per group, after group_wait",
           "[notify][dispatcher]") {
-  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  Dispatcher d([](const Alert&) { return std::vector<Policy>{route()}; });
   for (int i = 0; i < 500; ++i) {
     // Five rules, so five groups by alertname.
     d.on_alert(changed(alert(i + 1, fmt::format("rule {}", i % 5)), "firing"), kT0 + i * 20);
@@ -88,7 +92,7 @@ TEST_CASE("a storm of 500 alerts in 10 s is one message per group, after group_w
 
 TEST_CASE("an alert joining a group that has sent waits for group_interval",
           "[notify][dispatcher]") {
-  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  Dispatcher d([](const Alert&) { return std::vector<Policy>{route()}; });
   d.on_alert(changed(alert(1), "firing"), kT0);
   REQUIRE(d.tick(kT0 + 30'000).size() == 1);
   d.on_alert(changed(alert(2), "firing"), kT0 + 60'000);
@@ -102,8 +106,8 @@ TEST_CASE("an alert joining a group that has sent waits for group_interval",
 TEST_CASE("resolutions reach every target told of the firing, even when silenced by then",
           "[notify][dispatcher]") {
   auto r = route();
-  r.escalation = {{600'000, {kPager}}};
-  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  r.escalation = {{600, {kPager}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
   auto a = alert(1);
   d.on_alert(changed(a, "firing"), kT0);
   REQUIRE(d.tick(kT0 + 30'000).size() == 1);
@@ -125,7 +129,7 @@ TEST_CASE("resolutions reach every target told of the firing, even when silenced
 }
 
 TEST_CASE("an alert that never went out resolves quietly", "[notify][dispatcher]") {
-  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  Dispatcher d([](const Alert&) { return std::vector<Policy>{route()}; });
   auto a = alert(1);
   d.on_alert(changed(a, "firing"), kT0);
   a.status = AlertStatus::kResolved;
@@ -135,7 +139,7 @@ TEST_CASE("an alert that never went out resolves quietly", "[notify][dispatcher]
 
 TEST_CASE("symptoms are never sent while their root is open; a root's failure is",
           "[notify][dispatcher]") {
-  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  Dispatcher d([](const Alert&) { return std::vector<Policy>{route()}; });
   auto root = alert(1);
   root.impact = 55;
   d.on_alert(changed(root, "firing"), kT0);
@@ -177,9 +181,9 @@ TEST_CASE("symptoms are never sent while their root is open; a root's failure is
 
 TEST_CASE("acknowledgement stops escalation and repeats at once", "[notify][dispatcher]") {
   auto r = route();
-  r.repeat_interval_ms = 3'600'000;
-  r.escalation = {{300'000, {kLead}}, {900'000, {kPager}}};
-  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  r.repeat_interval_s = 3'600;
+  r.escalation = {{300, {kLead}}, {900, {kPager}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
   auto a = alert(1);
   d.on_alert(changed(a, "firing"), kT0);
   REQUIRE(d.tick(kT0 + 30'000).size() == 1);
@@ -201,8 +205,8 @@ TEST_CASE("acknowledgement stops escalation and repeats at once", "[notify][disp
 TEST_CASE("still firing and unacknowledged, a group goes out again every repeat_interval",
           "[notify][dispatcher]") {
   auto r = route();
-  r.repeat_interval_ms = 3'600'000;
-  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  r.repeat_interval_s = 3'600;
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
   d.on_alert(changed(alert(1), "firing"), kT0);
   REQUIRE(d.tick(kT0 + 30'000).size() == 1);
   CHECK(d.tick(kT0 + 30'000 + 3'599'999).empty());
@@ -214,9 +218,9 @@ TEST_CASE("still firing and unacknowledged, a group goes out again every repeat_
 
 TEST_CASE("warnings go to a digest, info is recorded only", "[notify][dispatcher]") {
   auto r = route();
-  r.warning = SeverityMode::kDigest;
-  r.digest_interval_ms = 900'000;
-  Dispatcher d([&](const Alert&) { return std::vector<Route>{r}; });
+  r.warning_mode = DeliveryMode::kDigest;
+  r.digest_interval_s = 900;
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
   d.on_alert(changed(alert(1, "CPU high", Severity::kWarning), "firing"), kT0);
   d.on_alert(changed(alert(2, "CPU high", Severity::kWarning), "firing"), kT0 + 60'000);
   d.on_alert(changed(alert(3, "Note", Severity::kInfo), "firing"), kT0 + 60'000);
@@ -231,7 +235,7 @@ TEST_CASE("warnings go to a digest, info is recorded only", "[notify][dispatcher
 
 TEST_CASE("a flapping alert is held, then sent once where it stands when it settles",
           "[notify][dispatcher]") {
-  Dispatcher d([](const Alert&) { return std::vector<Route>{route()}; });
+  Dispatcher d([](const Alert&) { return std::vector<Policy>{route()}; });
   auto a = alert(1);
   d.on_alert(changed(a, "firing"), kT0);
   a.flapping = true;
@@ -248,10 +252,10 @@ TEST_CASE("a flapping alert is held, then sent once where it stands when it sett
 TEST_CASE("an alert matching two routes goes to each, grouped by each", "[notify][dispatcher]") {
   auto a_route = route();
   auto b_route = route();
-  b_route.policy_id = 2;
+  b_route.id = 2;
   b_route.targets = {kPager};
   b_route.group_by = {};
-  Dispatcher d([&](const Alert&) { return std::vector<Route>{a_route, b_route}; });
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{a_route, b_route}; });
   d.on_alert(changed(alert(1, "A"), "firing"), kT0);
   d.on_alert(changed(alert(2, "B"), "firing"), kT0);
   auto out = d.tick(kT0 + 30'000);
@@ -260,16 +264,10 @@ TEST_CASE("an alert matching two routes goes to each, grouped by each", "[notify
   CHECK(alerts_in(out) == 4);
 }
 
-TEST_CASE("fingerprints and group keys are stable and tell things apart", "[notify][dispatcher]") {
+TEST_CASE("fingerprints are stable and tell alerts apart", "[notify][dispatcher]") {
   auto a = alert(1);
   auto b = alert(2);
   CHECK(Dispatcher::fingerprint(a) == Dispatcher::fingerprint(a));
   CHECK(Dispatcher::fingerprint(a) != Dispatcher::fingerprint(b));
   CHECK(Dispatcher::fingerprint(a).size() == 16);
-  CHECK(Dispatcher::group_key_of(1, 1, {{"alertname", "x"}}) ==
-        Dispatcher::group_key_of(1, 1, {{"alertname", "x"}}));
-  CHECK(Dispatcher::group_key_of(1, 1, {{"alertname", "x"}}) !=
-        Dispatcher::group_key_of(1, 2, {{"alertname", "x"}}));
-  CHECK(Dispatcher::group_key_of(1, 1, {{"a", "b=c"}}) !=
-        Dispatcher::group_key_of(1, 1, {{"a=b", "c"}}));
 }

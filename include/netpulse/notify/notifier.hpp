@@ -1,0 +1,183 @@
+// The notifier: makes sure the right people hear of an alert, once, and keep hearing until
+// someone owns it. It learns of alerts only through the alert engine's events (AlertChanged),
+// routes them through the organization's notification policies (notify/policy.hpp), groups and
+// escalates them (src/notify/detail/dispatcher.hpp), renders them per channel kind
+// (message templates) and delivers them at least once through the outbox
+// (src/notify/detail/outbox.hpp): written to SQLite before the first attempt, retried with
+// back-off, dead-lettered, re-sent after a crash. docs/notify.md describes all of it.
+//
+// Channel secrets are sealed at rest with the credentials key (core::SecretBox) and never
+// returned; outbound requests go through the outbound address policy (core::HttpClient).
+//
+// Threads: every call and callback is on the event loop; open() blocks (start-up only).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include <netpulse/core/env.hpp>
+#include <netpulse/core/outbound.hpp>
+#include <netpulse/core/result.hpp>
+#include <netpulse/core/tenancy.hpp>
+#include <netpulse/db/database.hpp>
+#include <netpulse/notify/policy.hpp>
+
+namespace netpulse::notify {
+
+template <class T>
+using Callback = std::function<void(core::Result<T>)>;
+
+struct NotifierOptions {
+  std::string data_dir;      // the credentials key lives there
+  std::string external_url;  // the web UI's base for links, "http://127.0.0.1:8080"
+  int max_attempts = 8;
+  std::int64_t retry_base_ms = 5'000;
+  std::int64_t retry_max_ms = 3'600'000;
+  int channel_concurrency = 4;   // attempts in flight per channel
+  int total_concurrency = 64;    // attempts in flight in all
+  std::int64_t http_timeout_ms = 10'000;
+  int unhealthy_after = 3;       // consecutive failed attempts that mark a channel failing
+  std::int64_t tick_ms = 1'000;  // the dispatcher's and the outbox's clock
+};
+
+// A channel as the API shows it: its settings with the secrets redacted ({"set": true}).
+struct Channel {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::string name;
+  std::string kind;  // "email", "webhook", "pagerduty", ... (docs/notify-channels.md)
+  bool enabled = true;
+  boost::json::object settings;
+  // Health: "ok", "failing" (unhealthy_after failed attempts in a row) or "unknown" (never used).
+  std::string health = "unknown";
+  int consecutive_failures = 0;
+  std::string last_error;
+  std::optional<std::int64_t> last_success_at;  // Unix ms
+  std::optional<std::int64_t> last_failure_at;
+  std::int64_t created_at = 0;  // Unix s
+  std::int64_t updated_at = 0;
+};
+
+struct ChannelInput {
+  std::string name;
+  std::string kind;
+  bool enabled = true;
+  boost::json::object settings;  // secrets included
+};
+
+struct ChannelPatch {
+  std::optional<std::string> name;
+  std::optional<bool> enabled;
+  std::optional<boost::json::object> settings;  // merged: an omitted secret keeps its value
+};
+
+// What "send test" got back from the remote.
+struct TestResult {
+  bool delivered = false;
+  std::optional<int> remote_status;
+  std::string detail;  // the remote's answer (trimmed) or the error
+  std::int64_t latency_ms = 0;
+};
+
+struct StoredPolicy {
+  Policy policy;
+  std::int64_t created_at = 0;  // Unix s
+  std::int64_t updated_at = 0;
+};
+
+// One row of the delivery log.
+struct NotificationAttempt {
+  int attempt = 0;
+  std::int64_t started_at = 0;  // Unix ms
+  std::int64_t latency_ms = 0;
+  std::string outcome;  // "delivered", "retry", "failed"
+  std::optional<int> remote_status;
+  std::string detail;
+};
+
+struct Notification {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::int64_t channel_id = 0;
+  std::string channel_name;
+  std::optional<std::int64_t> policy_id;
+  std::optional<std::int64_t> recipient_user;
+  std::string kind;  // "firing", "resolved", "acknowledged", "escalation", "digest", "test"
+  std::string severity;
+  std::string title;
+  std::string status;  // "pending", "sending", "delivered", "dead", "cancelled"
+  int attempts = 0;
+  int sends_unsure = 0;
+  std::int64_t next_attempt_at = 0;
+  std::optional<int> last_status;
+  std::string last_error;
+  std::int64_t created_at = 0;  // Unix ms
+  std::int64_t updated_at = 0;
+  std::optional<std::int64_t> delivered_at;
+  std::vector<std::int64_t> alert_ids;
+  std::vector<NotificationAttempt> attempt_log;  // filled by get_notification only
+};
+
+struct NotificationFilter {
+  std::optional<std::int64_t> alert_id;
+  std::optional<std::int64_t> channel_id;
+  std::optional<std::string> status;
+};
+
+struct NotifierStats {
+  std::uint64_t alert_events = 0, dispatches = 0, enqueued = 0, delivered = 0, retried = 0,
+                dead = 0, resent_after_restart = 0;
+  std::size_t queued = 0, in_flight = 0, failing_channels = 0;
+};
+
+class Notifier {
+ public:
+  // Loads channels and policies, resumes the outbox (what was pending or being sent when the
+  // process stopped goes out again), subscribes to AlertChanged and starts the tick.
+  static core::Result<std::unique_ptr<Notifier>> open(const NotifierOptions& options,
+                                                      const core::Env& env, db::Database& db,
+                                                      core::OutboundPolicy policy);
+  virtual ~Notifier() = default;
+
+  // --- channels -----------------------------------------------------------------------------
+  virtual core::Result<core::PageOf<Channel>> list_channels(core::OrgScope scope,
+                                                            core::Page page) = 0;
+  virtual core::Result<Channel> get_channel(core::OrgScope scope, std::int64_t id) = 0;
+  // kInvalidInput naming the field (settings.url, kind...), kOutboundDenied for a URL naming a
+  // refused address, kConflict for a name already taken.
+  virtual void create_channel(core::OrgScope scope, ChannelInput input, Callback<Channel> done) = 0;
+  virtual void update_channel(core::OrgScope scope, std::int64_t id, ChannelPatch patch,
+                              Callback<Channel> done) = 0;
+  virtual void delete_channel(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+  // Sends a test message now (not through the outbox) and reports the remote's answer.
+  virtual void test_channel(core::OrgScope scope, std::int64_t id, Callback<TestResult> done) = 0;
+
+  // --- policies -------------------------------------------------------------------------------
+  virtual core::Result<core::PageOf<StoredPolicy>> list_policies(core::OrgScope scope,
+                                                                 core::Page page) = 0;
+  virtual core::Result<StoredPolicy> get_policy(core::OrgScope scope, std::int64_t id) = 0;
+  // Targets must name the organization's channels (and users / schedules).
+  virtual void create_policy(core::OrgScope scope, Policy policy, Callback<StoredPolicy> done) = 0;
+  virtual void replace_policy(core::OrgScope scope, std::int64_t id, Policy policy,
+                              Callback<StoredPolicy> done) = 0;
+  virtual void delete_policy(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+
+  // --- the delivery log -----------------------------------------------------------------------
+  virtual core::Result<core::PageOf<Notification>> list_notifications(
+      core::OrgScope scope, const NotificationFilter& filter, core::Page page) = 0;
+  virtual core::Result<Notification> get_notification(core::OrgScope scope, std::int64_t id) = 0;
+  // A dead letter goes out again.
+  virtual void retry_notification(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+
+  virtual NotifierStats stats() const = 0;
+  // Stops the tick and the outbox; attempts in flight finish. Idempotent.
+  virtual void close() = 0;
+};
+
+}  // namespace netpulse::notify

@@ -1,0 +1,174 @@
+// The notifier's life: open (channels and policies loaded, the outbox resumed), the bus
+// subscription, the tick that drives the dispatcher, the metrics, close.
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <netpulse/core/key_file.hpp>
+
+#include "detail/notifier_impl.hpp"
+
+namespace netpulse::notify {
+
+core::Result<std::unique_ptr<Notifier>> Notifier::open(const NotifierOptions& options,
+                                                       const core::Env& env, db::Database& db,
+                                                       core::OutboundPolicy policy) {
+  // The same key as the SNMP credentials: one file to back up with the database.
+  auto key = core::load_or_create_key_file(options.data_dir + "/credentials.key",
+                                           core::kSecretKeyBytes);
+  if (!key) return key.error();
+  auto n = std::make_unique<detail::NotifierImpl>(options, env, db, std::move(policy),
+                                                  std::move(*key));
+  if (auto ok = n->start(); !ok) return ok.error();
+  return std::unique_ptr<Notifier>(std::move(n));
+}
+
+}  // namespace netpulse::notify
+
+namespace netpulse::notify::detail {
+
+NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
+                           db::Database& db, core::OutboundPolicy policy, std::string key)
+    : o_(options),
+      clock_(env.clock),
+      log_(env.log),
+      bus_(env.bus),
+      loop_(env.loop),
+      db_(db),
+      outbound_(policy),
+      box_(std::move(key)),
+      http_(env.loop, env.clock, policy),
+      dispatcher_([this](const alerts::Alert& a) { return route_alert(a); }),
+      tick_timer_(env.loop) {
+  OutboxOptions oo;
+  oo.max_attempts = o_.max_attempts;
+  oo.base_delay = std::chrono::milliseconds(o_.retry_base_ms);
+  oo.max_delay = std::chrono::milliseconds(o_.retry_max_ms);
+  oo.per_channel_concurrency = o_.channel_concurrency;
+  oo.total_concurrency = o_.total_concurrency;
+  outbox_ = std::make_unique<Outbox>(
+      oo, clock_, log_, db_, loop_,
+      [this](const OutboxRow& row, std::function<void(DeliveryOutcome)> done) {
+        send(row, std::move(done));
+      },
+      [this](const OutboxRow& row, const AttemptRecord& rec, bool dead) {
+        note_attempt(row, rec, dead);
+      });
+  auto& m = env.metrics;
+  m_dispatches_ = &m.counter("netpulse_notify_messages_total",
+                             "Messages the dispatcher decided to send (one per policy group).");
+  m_attempts_delivered_ = &m.counter("netpulse_notify_attempts_total",
+                                     "Delivery attempts by outcome.", {{"outcome", "delivered"}});
+  m_attempts_retry_ = &m.counter("netpulse_notify_attempts_total", "Delivery attempts by outcome.",
+                                 {{"outcome", "retry"}});
+  m_attempts_failed_ = &m.counter("netpulse_notify_attempts_total",
+                                  "Delivery attempts by outcome.", {{"outcome", "failed"}});
+  m.gauge_fn("netpulse_notify_outbox_queued", "Notifications waiting for an attempt.",
+             [this] { return static_cast<double>(g_queued_.load()); });
+  m.gauge_fn("netpulse_notify_outbox_in_flight", "Delivery attempts under way.",
+             [this] { return static_cast<double>(g_in_flight_.load()); });
+  m.gauge_fn("netpulse_notify_channels_failing",
+             "Channels whose last attempts all failed (unhealthy).",
+             [this] { return static_cast<double>(g_failing_.load()); });
+}
+
+NotifierImpl::~NotifierImpl() { close(); }
+
+core::Result<void> NotifierImpl::start() {
+  auto channels = db_.read([](db::Connection& c) { return load_channels(c); });
+  if (!channels) return channels.error();
+  for (auto& row : *channels) {
+    auto kind = parse_channel_kind(row.view.kind);
+    if (!kind) {
+      log_.error("notify", "channel {} has an unknown kind '{}': ignored", row.view.id,
+                 row.view.kind);
+      continue;
+    }
+    ChannelRecord rec;
+    rec.settings.kind = *kind;
+    rec.settings.settings = row.view.settings;
+    if (!row.sealed_secrets.empty()) {
+      auto opened = box_.open(row.sealed_secrets, fmt::format("notify-channel:{}", row.view.org_id));
+      if (!opened) {
+        log_.error("notify", "channel {}: its secrets do not open ({}); it cannot send",
+                   row.view.id, opened.error().message);
+      } else {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(*opened, ec);
+        if (!ec && v.is_object()) {
+          for (auto& [k, s] : v.get_object()) {
+            if (s.is_string()) rec.settings.secrets[std::string(k)] = std::string(s.get_string());
+          }
+        }
+      }
+    }
+    rec.view = std::move(row.view);
+    rec.view.settings = redacted_settings(rec.settings);
+    rec.view.health = rec.view.consecutive_failures >= o_.unhealthy_after ? "failing"
+                      : rec.view.last_success_at                           ? "ok"
+                                                                           : "unknown";
+    channels_.emplace(rec.view.id, std::move(rec));
+  }
+  auto policies = db_.read([](db::Connection& c) { return load_policies(c); });
+  if (!policies) return policies.error();
+  for (auto& p : *policies) install_policy(p);
+  if (auto ok = outbox_->start(); !ok) return ok;
+  subscribe();
+  arm_tick();
+  update_gauges();
+  return core::ok();
+}
+
+void NotifierImpl::subscribe() {
+  subs_.push_back(bus_.subscribe<alerts::AlertChanged>(
+      [this](const alerts::AlertChanged& e) { on_alert(e); }));
+  subs_.push_back(bus_.subscribe<core::OrgDeleted>([this](const core::OrgDeleted& e) {
+    std::erase_if(channels_, [&](const auto& kv) { return kv.second.view.org_id == e.org_id; });
+    policies_.erase(e.org_id);
+    dispatcher_.forget_org(e.org_id);
+  }));
+}
+
+void NotifierImpl::arm_tick() {
+  if (closed_) return;
+  tick_timer_.expires_after(std::chrono::milliseconds(o_.tick_ms));
+  tick_timer_.async_wait([this, alive = std::weak_ptr<const int>(life_)](boost::system::error_code ec) {
+    if (ec || alive.expired() || closed_) return;
+    run_dispatcher();
+    update_gauges();
+    arm_tick();
+  });
+}
+
+void NotifierImpl::update_gauges() {
+  const auto s = outbox_->stats();
+  g_queued_ = s.queued;
+  g_in_flight_ = s.in_flight;
+  std::size_t failing = 0;
+  for (const auto& [id, c] : channels_) failing += c.view.health == "failing" ? 1 : 0;
+  g_failing_ = failing;
+}
+
+NotifierStats NotifierImpl::stats() const {
+  auto s = stats_;
+  const auto o = outbox_->stats();
+  s.enqueued = o.enqueued;
+  s.delivered = o.delivered;
+  s.retried = o.retried;
+  s.dead = o.dead;
+  s.resent_after_restart = o.resent_after_restart;
+  s.queued = o.queued;
+  s.in_flight = o.in_flight;
+  for (const auto& [id, c] : channels_) s.failing_channels += c.view.health == "failing" ? 1 : 0;
+  return s;
+}
+
+void NotifierImpl::close() {
+  if (closed_) return;
+  closed_ = true;
+  subs_.clear();
+  tick_timer_.cancel();
+  outbox_->close();
+}
+
+}  // namespace netpulse::notify::detail

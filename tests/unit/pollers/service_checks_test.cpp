@@ -1,7 +1,8 @@
 // The service check engine (TCP, HTTP(S), DNS) against real peers on loopback only: listeners and
 // a Beast HTTP server inside the test, nginx (HTTP and HTTPS with a CA and leaf certificate made
 // by `openssl` in the test's temp dir), dnsmasq as the DNS server, and fake UDP/TCP servers that
-// answer with garbage. The DNS codec and the URL parser have table-driven tests of their own.
+// answer with garbage. The DNS codec has table-driven tests of its own (the URL parser's are
+// tests/unit/core/url_test.cpp).
 // The peers are hard requirements (scripts/bootstrap installs them); the IPv6 case is tagged
 // [ipv6].
 #include <array>
@@ -28,7 +29,6 @@
 #include <netpulse/pollers/service_checks.hpp>
 
 #include "pollers/detail/dns_message.hpp"
-#include "pollers/detail/http_url.hpp"
 #include "support/peers.hpp"
 #include "support/run_until.hpp"
 #include "support/snmpd.hpp"
@@ -276,40 +276,6 @@ std::vector<std::uint8_t> good_reply(const std::vector<std::uint8_t>& query) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// URL parser
-
-TEST_CASE("service checks: URL parser takes http(s) URLs and refuses the rest naming url",
-          "[pollers][checks]") {
-  auto u = detail::parse_http_url("https://Check.Test:8443/a/b?x=1");
-  REQUIRE(u);
-  CHECK(u->https);
-  CHECK(u->host == "check.test");
-  CHECK(u->port == 8443);
-  CHECK(u->target == "/a/b?x=1");
-  CHECK(u->host_header() == "check.test:8443");
-  auto v6 = detail::parse_http_url("http://[::1]/");
-  REQUIRE(v6);
-  CHECK(v6->host_address == asio::ip::make_address("::1"));
-  CHECK(v6->port == 80);
-  auto bare = detail::parse_http_url("http://example.org");
-  REQUIRE(bare);
-  CHECK(bare->target == "/");
-
-  const char* bad[] = {"ftp://x/",          "example.org/",   "http://",
-                       "http://u:p@host/",  "http://host:0/", "http://host:65536/",
-                       "http://host:8x/",   "http://ho st/",  "http://host/a b",
-                       "http://host/#frag", "http://[::1/",   "http://[zz]/",
-                       "http://host/\x01"};
-  for (const char* url : bad) {
-    INFO(url);
-    auto r = detail::parse_http_url(url);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::kInvalidInput);
-    CHECK(r.error().details.at("field").as_string() == "url");
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // DNS codec

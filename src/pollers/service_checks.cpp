@@ -1,8 +1,9 @@
 // ServiceChecker: the bound on checks in flight, validation at the face (the outbound address
 // policy included: a TCP address or DNS server it refuses is refused before any socket is
 // opened), closing, and the TCP connect check. The HTTP(S) check lives in service_checks_http.cpp,
-// the DNS check in service_checks_dns.cpp with its codec in service_checks_dns_message.cpp;
-// docs/service_checks.md says what each measures and how failures map to error codes.
+// the DNS check in service_checks_dns.cpp with its codec in service_checks_dns_message.cpp; the
+// URL parser is core's (netpulse/core/url.hpp). docs/service_checks.md says what each measures
+// and how failures map to error codes.
 //
 // A TCP check is one socket and one timer: the timer closes the socket when the timeout passes,
 // which completes the pending connect with operation_aborted, reported as kTimeout. The connect
@@ -13,11 +14,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/url.hpp>
 #include <netpulse/pollers/service_checks.hpp>
 
 #include "detail/dns_message.hpp"
 #include "detail/host_port.hpp"
-#include "detail/http_url.hpp"
 #include "detail/service_checks_engine.hpp"
 
 namespace netpulse::pollers {
@@ -120,7 +121,7 @@ core::Result<void> validate(const TcpCheck& check, const ServiceCheckOptions& op
 }
 
 core::Result<void> validate(const HttpCheck& check, const ServiceCheckOptions& options) {
-  auto url = parse_http_url(check.url);
+  auto url = core::parse_http_url(check.url);
   if (!url) return std::move(url).error();
   if (check.address && (check.address->is_unspecified() || check.address->is_multicast())) {
     return core::invalid_field("address", "must be a unicast address");
@@ -259,6 +260,12 @@ core::Result<std::unique_ptr<ServiceChecker>> ServiceChecker::open(
   }
   auto engine = std::make_shared<detail::CheckEngine>(options, std::move(loop), clock);
   return std::unique_ptr<ServiceChecker>(new detail::ServiceCheckerImpl(std::move(engine)));
+}
+
+core::Result<std::string> normalize_http_url(std::string_view url) {
+  auto parsed = core::parse_http_url(url);
+  if (!parsed) return std::move(parsed).error();
+  return parsed->str();
 }
 
 }  // namespace netpulse::pollers

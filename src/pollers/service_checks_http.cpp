@@ -35,7 +35,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "detail/http_url.hpp"
+#include <netpulse/core/url.hpp>
+
 #include "detail/service_checks_engine.hpp"
 
 namespace netpulse::pollers::detail {
@@ -47,6 +48,7 @@ namespace ssl = boost::asio::ssl;
 using boost::system::error_code;
 using core::Errc;
 using core::Error;
+using core::HttpUrl;
 
 namespace {
 
@@ -363,7 +365,7 @@ class HttpSession final : public CheckSession, public std::enable_shared_from_th
       return finish(Error(Errc::kProtocolError,
                           fmt::format("{} answered {} without a Location", peer_, status_)));
     }
-    auto next = resolve_location(url_, location);
+    auto next = core::resolve_location(url_, location);
     if (!next) return finish(std::move(next).error());
     ++redirects_;
     stop_io();
@@ -478,7 +480,7 @@ class HttpSession final : public CheckSession, public std::enable_shared_from_th
 
 void start_http_check(const std::shared_ptr<CheckEngine>& engine, std::uint64_t id,
                       const HttpCheck& check, ServiceChecker::HttpDone done) {
-  auto url = parse_http_url(check.url);  // validated by the caller: cannot fail here
+  auto url = core::parse_http_url(check.url);  // validated by the caller: cannot fail here
   auto session = std::make_shared<HttpSession>(engine, id, check, std::move(*url), std::move(done));
   engine->attach(id, session);
   session->start();

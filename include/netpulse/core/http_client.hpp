@@ -13,10 +13,19 @@
 // - The response body is kept up to `max_response_bytes` (the rest is read and dropped, up to a
 //   bound) so the remote's answer can be reported; headers are limited to 64 KiB.
 // - Errors cross as core::Error with stable codes; an HTTP status (even 500) is a response, not
-//   an error.
+//   an error. kInvalidInput (details.field): a bad method, url, headers, timeout, max_redirects,
+//   max_response_bytes, user_agent or ca_file. kOutboundDenied: refused by the policy.
+//   kServiceUnavailable: a name that does not resolve, no endpoint that accepts the connection
+//   ("connect to 127.0.0.1:9: Connection refused"), a connection reset. kProtocolError: a TLS or
+//   certificate failure, a malformed or cut-short response (naming Beast's error), too many
+//   redirects, a redirect from https to http, an unusable Location. kTimeout.
+//   details.reason says which, for the failures after validation.
 //
-// Threads: send() and the completion run on the executor given at construction (one strand's
-// worth of state per request; the client itself keeps no per-request state between calls).
+// Threads: send() and the completion run on the executor given at construction, which must run
+// one handler at a time (one thread, or a strand); the client keeps no per-request state between
+// calls. Destroy the client on that executor: requests still in flight are abandoned — their
+// connections closed and their `done` never called (not even one already queued) — so a
+// callback never outlives whatever owned the client.
 #pragma once
 
 #include <chrono>
@@ -39,18 +48,27 @@ namespace netpulse::core {
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpRequest {
-  std::string method = "POST";  // GET, POST, PUT, PATCH, DELETE
-  std::string url;              // http:// or https://
-  HttpHeaders headers;          // Host, Content-Length and Connection are the client's
-  std::string body;
+  std::string method = "POST";  // GET, POST, PUT, PATCH, DELETE (exactly so)
+  std::string url;              // http:// or https:// (core::parse_http_url's rules)
+  // Sent as given (names are tokens; no CR, LF or NUL anywhere), but for Host, Content-Length,
+  // Connection and Transfer-Encoding, which are the client's. A User-Agent here replaces
+  // options.user_agent. Authorization, Proxy-Authorization and Cookie are not sent on past a
+  // redirect to another origin (scheme, host or port).
+  HttpHeaders headers;
+  std::string body;  // Content-Length is sent for a body, and always for POST, PUT and PATCH
 };
 
 struct HttpOptions {
-  std::chrono::milliseconds timeout{10'000};  // the whole request, redirects included
-  int max_redirects = 0;                      // 0: a 3xx is the response
-  std::string ca_file;                        // extra trusted CAs (PEM), beside the system's
-  std::size_t max_response_bytes = std::size_t{64} * 1024;
-  std::string user_agent = "NetPulse";
+  std::chrono::milliseconds timeout{10'000};  // the whole request, redirects included; >= 1 ms
+  // 0: a 3xx is the response. Else 301/302/303/307/308 with a Location are followed, at most
+  // this many (0..20); one more is kProtocolError "too many redirects". 303, and 301/302 after
+  // a POST, go on as GET without the body; the others keep method and body.
+  int max_redirects = 0;
+  // Extra trusted CAs (PEM), beside the system's. Loaded once per client and file, and again
+  // when the file's size or modification time changes.
+  std::string ca_file;
+  std::size_t max_response_bytes = std::size_t{64} * 1024;  // at most 64 MiB
+  std::string user_agent = "NetPulse";                      // "": none sent
 };
 
 struct HttpResponse {
@@ -74,8 +92,10 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   using Done = std::function<void(Result<HttpResponse>)>;
-  // Sends `request`; `done` is called exactly once, on the executor. A malformed URL or method
-  // is kInvalidInput (field "url" / "method") without any I/O.
+  // Sends `request`; `done` is called exactly once, on the executor, never inline — or never,
+  // when the client is destroyed before it runs (see Threads above). A malformed URL, method,
+  // header or option is kInvalidInput naming the field, and an IP literal the policy refuses is
+  // kOutboundDenied, both without any network I/O.
   void send(HttpRequest request, HttpOptions options, Done done);
 
  private:

@@ -1,7 +1,8 @@
 // The service check engine (TCP, HTTP(S), DNS) against real peers on loopback only: listeners and
 // a Beast HTTP server inside the test, nginx (HTTP and HTTPS with a CA and leaf certificate made
 // by `openssl` in the test's temp dir), dnsmasq as the DNS server, and fake UDP/TCP servers that
-// answer with garbage. The DNS codec and the URL parser have table-driven tests of their own.
+// answer with garbage. The DNS codec has table-driven tests of its own (the URL parser's are
+// tests/unit/core/url_test.cpp).
 // The peers are hard requirements (scripts/bootstrap installs them); the IPv6 case is tagged
 // [ipv6].
 #include <array>
@@ -28,9 +29,9 @@
 #include <netpulse/pollers/service_checks.hpp>
 
 #include "pollers/detail/dns_message.hpp"
-#include "pollers/detail/http_url.hpp"
 #include "support/peers.hpp"
 #include "support/run_until.hpp"
+#include "support/scripted_http_server.hpp"
 #include "support/snmpd.hpp"
 #include "support/temp_dir.hpp"
 
@@ -117,7 +118,7 @@ struct Fixture {
   }
 };
 
-// A Beast HTTP/1.1 server on its own thread, one connection at a time:
+// The test's HTTP server (support/scripted_http_server.hpp) on 127.0.0.1:
 //   /ok       200 "hello netpulse keyword"
 //   /missing  404
 //   /big      200 with 2 MiB of 'x'
@@ -126,70 +127,27 @@ struct Fixture {
 //   /loop     302 Location: /loop
 //   /to-metadata        302 Location: http://169.254.169.254/latest/meta-data/
 //   /to-other-loopback  302 Location: http://127.0.0.2:<this port>/ok
-class TestHttpServer {
- public:
-  TestHttpServer() : acceptor_(io_, tcp::endpoint(kLoopback, 0)) {
-    port_ = acceptor_.local_endpoint().port();
-    thread_ = std::thread([this] { serve(); });
+std::optional<std::string> answer_test_http(const netpulse::test::ScriptedHttpServer::Request& r) {
+  using netpulse::test::http_reply;
+  const auto target = std::string(r.target());
+  const auto host = std::string(r[http::field::host]);
+  if (target == "/slow") return std::nullopt;
+  if (target == "/ok") return http_reply(200, "hello netpulse keyword");
+  if (target == "/big") return http_reply(200, std::string(2u << 20, 'x'));
+  if (target == "/redirect") return http_reply(302, "", {"Location: /ok"});
+  if (target == "/loop") return http_reply(302, "", {"Location: /loop"});
+  if (target == "/to-metadata") {
+    return http_reply(302, "", {"Location: http://169.254.169.254/latest/meta-data/"});
   }
-  ~TestHttpServer() {
-    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept()
-    thread_.join();
+  if (target == "/to-other-loopback") {
+    const auto port = host.substr(host.rfind(':') + 1);
+    return http_reply(302, "", {"Location: http://127.0.0.2:" + port + "/ok"});
   }
-  std::uint16_t port() const { return port_; }
-  std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
+  return http_reply(404, "not here");
+}
 
- private:
-  void serve() {
-    std::vector<tcp::socket> held;
-    for (;;) {
-      tcp::socket socket(io_);
-      boost::system::error_code ec;
-      acceptor_.accept(socket, ec);
-      if (ec) return;
-      boost::beast::flat_buffer buffer;
-      http::request<http::string_body> request;
-      http::read(socket, buffer, request, ec);
-      if (ec) continue;
-      const auto target = std::string(request.target());
-      if (target == "/slow") {
-        held.push_back(std::move(socket));
-        continue;
-      }
-      http::response<http::string_body> response{http::status::ok, 11};
-      if (target == "/ok") {
-        response.body() = "hello netpulse keyword";
-      } else if (target == "/big") {
-        response.body() = std::string(2u << 20, 'x');
-      } else if (target == "/redirect") {
-        response.result(http::status::found);
-        response.set(http::field::location, "/ok");
-      } else if (target == "/loop") {
-        response.result(http::status::found);
-        response.set(http::field::location, "/loop");
-      } else if (target == "/to-metadata") {
-        response.result(http::status::found);
-        response.set(http::field::location, "http://169.254.169.254/latest/meta-data/");
-      } else if (target == "/to-other-loopback") {
-        response.result(http::status::found);
-        response.set(http::field::location, "http://127.0.0.2:" + std::to_string(port_) + "/ok");
-      } else {
-        response.result(http::status::not_found);
-        response.body() = "not here";
-      }
-      response.prepare_payload();
-      response.keep_alive(false);
-      http::write(socket, response, ec);
-      socket.shutdown(tcp::socket::shutdown_send, ec);
-    }
-  }
-
-  asio::io_context io_;
-  tcp::acceptor acceptor_;
-  std::uint16_t port_ = 0;
-  std::thread thread_;
+struct TestHttpServer : netpulse::test::ScriptedHttpServer {
+  TestHttpServer() : ScriptedHttpServer(answer_test_http) {}
 };
 
 // A TCP server that answers every connection with fixed bytes, then closes.
@@ -276,40 +234,6 @@ std::vector<std::uint8_t> good_reply(const std::vector<std::uint8_t>& query) {
 }
 
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// URL parser
-
-TEST_CASE("service checks: URL parser takes http(s) URLs and refuses the rest naming url",
-          "[pollers][checks]") {
-  auto u = detail::parse_http_url("https://Check.Test:8443/a/b?x=1");
-  REQUIRE(u);
-  CHECK(u->https);
-  CHECK(u->host == "check.test");
-  CHECK(u->port == 8443);
-  CHECK(u->target == "/a/b?x=1");
-  CHECK(u->host_header() == "check.test:8443");
-  auto v6 = detail::parse_http_url("http://[::1]/");
-  REQUIRE(v6);
-  CHECK(v6->host_address == asio::ip::make_address("::1"));
-  CHECK(v6->port == 80);
-  auto bare = detail::parse_http_url("http://example.org");
-  REQUIRE(bare);
-  CHECK(bare->target == "/");
-
-  const char* bad[] = {"ftp://x/",          "example.org/",   "http://",
-                       "http://u:p@host/",  "http://host:0/", "http://host:65536/",
-                       "http://host:8x/",   "http://ho st/",  "http://host/a b",
-                       "http://host/#frag", "http://[::1/",   "http://[zz]/",
-                       "http://host/\x01"};
-  for (const char* url : bad) {
-    INFO(url);
-    auto r = detail::parse_http_url(url);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == Errc::kInvalidInput);
-    CHECK(r.error().details.at("field").as_string() == "url");
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // DNS codec

@@ -1,22 +1,22 @@
-// The HTTP check's URL parser (src/pollers/detail/http_url.hpp). Strict on purpose: a check's URL
-// is typed by an operator, and a URL that a browser would "fix" silently is better refused with
-// a message that says which part is wrong.
+// The http(s) URL parser and redirect resolution (include/netpulse/core/url.hpp). Strict on
+// purpose: a URL is typed by an operator, and a URL that a browser would "fix" silently is better
+// refused with a message that says which part is wrong. A redirect's Location is the peer's, so
+// its faults are kProtocolError.
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 #include <fmt/format.h>
 
-#include <netpulse/pollers/service_checks.hpp>
+#include <netpulse/core/url.hpp>
 
-#include "detail/http_url.hpp"
-
-namespace netpulse::pollers::detail {
+namespace netpulse::core {
 
 namespace {
 
-core::Error bad_url(std::string_view why) {
-  return core::invalid_field("url", why);
+Error bad_url(std::string_view why) {
+  return invalid_field("url", why);
 }
 
 bool is_host_char(char c) {
@@ -53,7 +53,7 @@ std::string HttpUrl::str() const {
   return out;
 }
 
-core::Result<HttpUrl> parse_http_url(std::string_view url) {
+Result<HttpUrl> parse_http_url(std::string_view url) {
   if (url.size() > 8192) return bad_url("is longer than 8192 characters");
   HttpUrl out;
   const auto scheme_end = url.find("://");
@@ -139,32 +139,88 @@ core::Result<HttpUrl> parse_http_url(std::string_view url) {
   return out;
 }
 
-core::Result<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location) {
-  if (location.starts_with("/") && !location.starts_with("//")) {
-    HttpUrl next = base;
-    if (!std::all_of(location.begin(), location.end(), is_target_char)) {
-      return core::Error(core::Errc::kProtocolError, "redirect Location has an invalid path");
+namespace {
+
+Error bad_location(std::string_view location, std::string_view why) {
+  return Error(Errc::kProtocolError, fmt::format("redirect Location '{}' is not a usable URL: {}",
+                                                 location.substr(0, 200), why));
+}
+
+// RFC 3986 5.2.4 on a path that starts with '/': "." and ".." segments go, a ".." above the
+// root stays at the root, and a path that ended in one keeps its trailing '/'.
+std::string remove_dot_segments(std::string_view path) {
+  std::vector<std::string_view> kept;
+  bool trailing_slash = false;
+  std::size_t begin = 1;
+  for (;;) {
+    const auto slash = path.find('/', begin);
+    const bool last = slash == std::string_view::npos;
+    const auto segment = path.substr(begin, last ? std::string_view::npos : slash - begin);
+    if (segment == "." || segment == "..") {
+      if (segment == ".." && !kept.empty()) kept.pop_back();
+      trailing_slash = last;
+    } else {
+      kept.push_back(segment);
     }
-    next.target = std::string(location);
+    if (last) break;
+    begin = slash + 1;
+  }
+  std::string out;
+  for (const auto segment : kept) {
+    out += '/';
+    out += segment;
+  }
+  if (trailing_slash || out.empty()) out += '/';
+  return out;
+}
+
+bool has_scheme(std::string_view reference) {
+  const auto colon = reference.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  if (!std::isalpha(static_cast<unsigned char>(reference.front()))) return false;
+  return std::all_of(
+      reference.begin(), reference.begin() + static_cast<std::ptrdiff_t>(colon), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+      });
+}
+
+}  // namespace
+
+bool HttpUrl::same_origin(const HttpUrl& other) const noexcept {
+  return https == other.https && host == other.host && port == other.port;
+}
+
+Result<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location) {
+  const auto reference = location.substr(0, location.find('#'));
+  if (reference.empty()) return bad_location(location, "it is empty");
+  if (has_scheme(reference) || reference.starts_with("//")) {
+    auto next = parse_http_url(has_scheme(reference)
+                                   ? std::string(reference)
+                                   : (base.https ? "https:" : "http:") + std::string(reference));
+    if (!next) return bad_location(location, next.error().message);
     return next;
   }
-  auto next = parse_http_url(location);
-  if (!next) {
-    return core::Error(core::Errc::kProtocolError,
-                       fmt::format("redirect Location '{}' is not a usable URL: {}",
-                                   location.substr(0, 200), next.error().message));
+  if (reference.size() > 8192) return bad_location(location, "it is longer than 8192 characters");
+  if (!std::all_of(reference.begin(), reference.end(), is_target_char)) {
+    return bad_location(location, "it has a character that must be percent-encoded");
   }
+  const auto query_at = reference.find('?');
+  const auto path = reference.substr(0, query_at);
+  const auto query =
+      query_at == std::string_view::npos ? std::string_view{} : reference.substr(query_at);
+  const std::string_view base_path = std::string_view(base.target).substr(0, base.target.find('?'));
+  HttpUrl next = base;
+  if (path.empty()) {
+    next.target = std::string(base_path);  // "?q": the base's path, the new query
+  } else if (path.front() == '/') {
+    next.target = remove_dot_segments(path);
+  } else {
+    std::string merged(base_path.substr(0, base_path.rfind('/') + 1));
+    merged += path;
+    next.target = remove_dot_segments(merged);
+  }
+  next.target += query;
   return next;
 }
 
-}  // namespace netpulse::pollers::detail
-
-namespace netpulse::pollers {
-
-core::Result<std::string> normalize_http_url(std::string_view url) {
-  auto parsed = detail::parse_http_url(url);
-  if (!parsed) return std::move(parsed).error();
-  return parsed->str();
-}
-
-}  // namespace netpulse::pollers
+}  // namespace netpulse::core

@@ -14,11 +14,11 @@ core::Result<std::unique_ptr<Notifier>> Notifier::open(const NotifierOptions& op
                                                        const core::Env& env, db::Database& db,
                                                        core::OutboundPolicy policy) {
   // The same key as the SNMP credentials: one file to back up with the database.
-  auto key = core::load_or_create_key_file(options.data_dir + "/credentials.key",
-                                           core::kSecretKeyBytes);
+  auto key =
+      core::load_or_create_key_file(options.data_dir + "/credentials.key", core::kSecretKeyBytes);
   if (!key) return key.error();
-  auto n = std::make_unique<detail::NotifierImpl>(options, env, db, std::move(policy),
-                                                  std::move(*key));
+  auto n =
+      std::make_unique<detail::NotifierImpl>(options, env, db, std::move(policy), std::move(*key));
   if (auto ok = n->start(); !ok) return ok.error();
   return std::unique_ptr<Notifier>(std::move(n));
 }
@@ -27,8 +27,8 @@ core::Result<std::unique_ptr<Notifier>> Notifier::open(const NotifierOptions& op
 
 namespace netpulse::notify::detail {
 
-NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
-                           db::Database& db, core::OutboundPolicy policy, std::string key)
+NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env, db::Database& db,
+                           core::OutboundPolicy policy, std::string key)
     : o_(options),
       clock_(env.clock),
       log_(env.log),
@@ -61,8 +61,8 @@ NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
                                      "Delivery attempts by outcome.", {{"outcome", "delivered"}});
   m_attempts_retry_ = &m.counter("netpulse_notify_attempts_total", "Delivery attempts by outcome.",
                                  {{"outcome", "retry"}});
-  m_attempts_failed_ = &m.counter("netpulse_notify_attempts_total",
-                                  "Delivery attempts by outcome.", {{"outcome", "failed"}});
+  m_attempts_failed_ = &m.counter("netpulse_notify_attempts_total", "Delivery attempts by outcome.",
+                                  {{"outcome", "failed"}});
   m.gauge_fn("netpulse_notify_outbox_queued", "Notifications waiting for an attempt.",
              [this] { return static_cast<double>(g_queued_.load()); });
   m.gauge_fn("netpulse_notify_outbox_in_flight", "Delivery attempts under way.",
@@ -72,7 +72,9 @@ NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
              [this] { return static_cast<double>(g_failing_.load()); });
 }
 
-NotifierImpl::~NotifierImpl() { close(); }
+NotifierImpl::~NotifierImpl() {
+  close();
+}
 
 core::Result<void> NotifierImpl::start() {
   auto channels = db_.read([](db::Connection& c) { return load_channels(c); });
@@ -88,7 +90,8 @@ core::Result<void> NotifierImpl::start() {
     rec.settings.kind = *kind;
     rec.settings.settings = row.view.settings;
     if (!row.sealed_secrets.empty()) {
-      auto opened = box_.open(row.sealed_secrets, fmt::format("notify-channel:{}", row.view.org_id));
+      auto opened =
+          box_.open(row.sealed_secrets, fmt::format("notify-channel:{}", row.view.org_id));
       if (!opened) {
         log_.error("notify", "channel {}: its secrets do not open ({}); it cannot send",
                    row.view.id, opened.error().message);
@@ -105,8 +108,8 @@ core::Result<void> NotifierImpl::start() {
     rec.view = std::move(row.view);
     rec.view.settings = redacted_settings(rec.settings);
     rec.view.health = rec.view.consecutive_failures >= o_.unhealthy_after ? "failing"
-                      : rec.view.last_success_at                           ? "ok"
-                                                                           : "unknown";
+                      : rec.view.last_success_at                          ? "ok"
+                                                                          : "unknown";
     channels_.emplace(rec.view.id, std::move(rec));
   }
   auto policies = db_.read([](db::Connection& c) { return load_policies(c); });
@@ -120,11 +123,12 @@ core::Result<void> NotifierImpl::start() {
 }
 
 void NotifierImpl::subscribe() {
-  subs_.push_back(bus_.subscribe<alerts::AlertChanged>(
-      [this](const alerts::AlertChanged& e) { on_alert(e); }));
+  subs_.push_back(
+      bus_.subscribe<alerts::AlertChanged>([this](const alerts::AlertChanged& e) { on_alert(e); }));
   subs_.push_back(bus_.subscribe<core::OrgDeleted>([this](const core::OrgDeleted& e) {
     std::erase_if(channels_, [&](const auto& kv) { return kv.second.view.org_id == e.org_id; });
     policies_.erase(e.org_id);
+    routing_.erase(e.org_id);
     dispatcher_.forget_org(e.org_id);
   }));
 }
@@ -132,12 +136,13 @@ void NotifierImpl::subscribe() {
 void NotifierImpl::arm_tick() {
   if (closed_) return;
   tick_timer_.expires_after(std::chrono::milliseconds(o_.tick_ms));
-  tick_timer_.async_wait([this, alive = std::weak_ptr<const int>(life_)](boost::system::error_code ec) {
-    if (ec || alive.expired() || closed_) return;
-    run_dispatcher();
-    update_gauges();
-    arm_tick();
-  });
+  tick_timer_.async_wait(
+      [this, alive = std::weak_ptr<const int>(life_)](boost::system::error_code ec) {
+        if (ec || alive.expired() || closed_) return;
+        run_dispatcher();
+        update_gauges();
+        arm_tick();
+      });
 }
 
 void NotifierImpl::update_gauges() {

@@ -22,8 +22,8 @@ core::Error not_found(std::int64_t id) {
 
 core::Result<void> check_name(const std::string& name) {
   if (name.empty() || name.size() > kMaxName) {
-    return core::Error(core::Errc::kInvalidInput,
-                       fmt::format("name must be 1..{} bytes", kMaxName), {{"field", "name"}});
+    return core::Error(core::Errc::kInvalidInput, fmt::format("name must be 1..{} bytes", kMaxName),
+                       {{"field", "name"}});
   }
   return core::ok();
 }
@@ -90,9 +90,9 @@ void NotifierImpl::create_channel(core::OrgScope scope, ChannelInput input,
     return kv.second.view.org_id == scope.org_id();
   });
   if (static_cast<std::size_t>(count) >= kMaxChannelsPerOrg) {
-    return fail(core::Error(core::Errc::kConflict,
-                            fmt::format("an organization may have at most {} channels",
-                                        kMaxChannelsPerOrg)));
+    return fail(core::Error(
+        core::Errc::kConflict,
+        fmt::format("an organization may have at most {} channels", kMaxChannelsPerOrg)));
   }
   auto settings = parse_channel_settings(*kind, input.settings, outbound_);
   if (!settings) return fail(settings.error());
@@ -105,18 +105,18 @@ void NotifierImpl::create_channel(core::OrgScope scope, ChannelInput input,
   rec.view.created_at = rec.view.updated_at = clock_.unix_seconds();
   ChannelRow row{rec.view, sealed(box_, scope.org_id(), rec.settings.secrets)};
   row.view.settings = rec.settings.settings;  // the public part is what is stored
-  db_.write<std::int64_t>(
-      [row](db::Connection& c) { return insert_channel(c, row); }, loop_,
-      [this, alive = std::weak_ptr<const int>(life_), rec = std::move(rec),
-       done = std::move(done)](core::Result<std::int64_t> id) mutable {
-        if (!id) return done(id.error());
-        if (alive.expired()) return done(core::Error(core::Errc::kServiceUnavailable, "closed"));
-        rec.view.id = *id;
-        rec.view.settings = redacted_settings(rec.settings);
-        auto view = rec.view;
-        channels_.insert_or_assign(*id, std::move(rec));
-        done(std::move(view));
-      });
+  db_.write<std::int64_t>([row](db::Connection& c) { return insert_channel(c, row); }, loop_,
+                          [this, alive = std::weak_ptr<const int>(life_), rec = std::move(rec),
+                           done = std::move(done)](core::Result<std::int64_t> id) mutable {
+                            if (!id) return done(id.error());
+                            if (alive.expired())
+                              return done(core::Error(core::Errc::kServiceUnavailable, "closed"));
+                            rec.view.id = *id;
+                            rec.view.settings = redacted_settings(rec.settings);
+                            auto view = rec.view;
+                            channels_.insert_or_assign(*id, std::move(rec));
+                            done(std::move(view));
+                          });
 }
 
 void NotifierImpl::update_channel(core::OrgScope scope, std::int64_t id, ChannelPatch patch,
@@ -140,26 +140,26 @@ void NotifierImpl::update_channel(core::OrgScope scope, std::int64_t id, Channel
   rec.view.updated_at = clock_.unix_seconds();
   ChannelRow row{rec.view, sealed(box_, scope.org_id(), rec.settings.secrets)};
   row.view.settings = rec.settings.settings;
-  db_.write(
-      [row](db::Connection& c) { return update_channel_row(c, row); }, loop_,
-      [this, alive = std::weak_ptr<const int>(life_), id, rec = std::move(rec),
-       done = std::move(done)](core::Result<void> r) mutable {
-        if (!r) return done(r.error());
-        if (alive.expired()) return done(core::Error(core::Errc::kServiceUnavailable, "closed"));
-        rec.view.settings = redacted_settings(rec.settings);
-        auto view = rec.view;
-        // Health, counted meanwhile by attempts, stays as the outbox left it.
-        if (auto cur = channels_.find(id); cur != channels_.end()) {
-          rec.view.health = cur->second.view.health;
-          rec.view.consecutive_failures = cur->second.view.consecutive_failures;
-          rec.view.last_error = cur->second.view.last_error;
-          rec.view.last_success_at = cur->second.view.last_success_at;
-          rec.view.last_failure_at = cur->second.view.last_failure_at;
-          view = rec.view;
-          cur->second = std::move(rec);
-        }
-        done(std::move(view));
-      });
+  db_.write([row](db::Connection& c) { return update_channel_row(c, row); }, loop_,
+            [this, alive = std::weak_ptr<const int>(life_), id, rec = std::move(rec),
+             done = std::move(done)](core::Result<void> r) mutable {
+              if (!r) return done(r.error());
+              if (alive.expired())
+                return done(core::Error(core::Errc::kServiceUnavailable, "closed"));
+              rec.view.settings = redacted_settings(rec.settings);
+              auto view = rec.view;
+              // Health, counted meanwhile by attempts, stays as the outbox left it.
+              if (auto cur = channels_.find(id); cur != channels_.end()) {
+                rec.view.health = cur->second.view.health;
+                rec.view.consecutive_failures = cur->second.view.consecutive_failures;
+                rec.view.last_error = cur->second.view.last_error;
+                rec.view.last_success_at = cur->second.view.last_success_at;
+                rec.view.last_failure_at = cur->second.view.last_failure_at;
+                view = rec.view;
+                cur->second = std::move(rec);
+              }
+              done(std::move(view));
+            });
 }
 
 void NotifierImpl::delete_channel(core::OrgScope scope, std::int64_t id, Callback<void> done) {
@@ -231,7 +231,8 @@ void NotifierImpl::note_attempt(const OutboxRow& row, const AttemptRecord& rec, 
   }
   db_.write([ch](db::Connection& c) { return save_channel_health(c, ch); }, loop_,
             [this](core::Result<void> r) {
-              if (!r) log_.warn("notify", "could not save a channel's health: {}", r.error().message);
+              if (!r)
+                log_.warn("notify", "could not save a channel's health: {}", r.error().message);
             });
   update_gauges();
 }
@@ -253,17 +254,15 @@ void NotifierImpl::test_channel(core::OrgScope scope, std::int64_t id, Callback<
   m.text = "If you can read this, NetPulse can reach you through this channel.";
   m.html = "<p>" + m.text + "</p>";
   const auto t0 = clock_.steady_now();
-  send_http(it->second, std::move(m),
-            [this, t0, done = std::move(done)](DeliveryOutcome o) {
-              TestResult r;
-              r.delivered = o.kind == DeliveryOutcome::Kind::kDelivered;
-              r.remote_status = o.remote_status;
-              r.detail = o.detail;
-              r.latency_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 clock_.steady_now() - t0)
-                                 .count();
-              done(std::move(r));
-            });
+  send_http(it->second, std::move(m), [this, t0, done = std::move(done)](DeliveryOutcome o) {
+    TestResult r;
+    r.delivered = o.kind == DeliveryOutcome::Kind::kDelivered;
+    r.remote_status = o.remote_status;
+    r.detail = o.detail;
+    r.latency_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.steady_now() - t0).count();
+    done(std::move(r));
+  });
 }
 
 }  // namespace netpulse::notify::detail

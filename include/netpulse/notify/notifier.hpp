@@ -39,8 +39,8 @@ struct NotifierOptions {
   int max_attempts = 8;
   std::int64_t retry_base_ms = 5'000;
   std::int64_t retry_max_ms = 3'600'000;
-  int channel_concurrency = 4;   // attempts in flight per channel
-  int total_concurrency = 64;    // attempts in flight in all
+  int channel_concurrency = 4;  // attempts in flight per channel
+  int total_concurrency = 64;   // attempts in flight in all
   std::int64_t http_timeout_ms = 10'000;
   int unhealthy_after = 3;       // consecutive failed attempts that mark a channel failing
   std::int64_t tick_ms = 1'000;  // the dispatcher's and the outbox's clock

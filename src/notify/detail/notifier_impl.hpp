@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,8 +66,8 @@ class NotifierImpl final : public Notifier {
 
   // the delivery log (notifier_log.cpp)
   core::Result<core::PageOf<Notification>> list_notifications(core::OrgScope scope,
-                                                               const NotificationFilter& filter,
-                                                               core::Page page) override;
+                                                              const NotificationFilter& filter,
+                                                              core::Page page) override;
   core::Result<Notification> get_notification(core::OrgScope scope, std::int64_t id) override;
   void retry_notification(core::OrgScope scope, std::int64_t id, Callback<void> done) override;
 
@@ -86,6 +87,7 @@ class NotifierImpl final : public Notifier {
   // notifier_policies.cpp
   core::Result<void> check_targets(core::OrgScope scope, const Policy& p) const;
   void install_policy(const StoredPolicy& p);
+  void rebuild_routing(std::int64_t org_id);
   std::vector<Policy> route_alert(const alerts::Alert& a) const;
 
   // notifier_dispatch.cpp
@@ -93,11 +95,14 @@ class NotifierImpl final : public Notifier {
   void run_dispatcher();
   void deliver(const Dispatch& d);
   Message message_of(const Dispatch& d) const;
+  void write_to_outbox(std::vector<NewNotification> batch);
 
   // notifier_transport.cpp
   void send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done);
   void send_http(const ChannelRecord& channel, Message message,
                  std::function<void(DeliveryOutcome)> done);
+  struct HttpRun;
+  void send_next(std::shared_ptr<HttpRun> run);
 
   NotifierOptions o_;
   const core::Clock& clock_;
@@ -113,8 +118,12 @@ class NotifierImpl final : public Notifier {
   boost::asio::steady_timer tick_timer_;
   std::vector<core::EventBus::Subscription> subs_;
 
-  std::map<std::int64_t, ChannelRecord> channels_;                // by id
+  std::map<std::int64_t, ChannelRecord> channels_;              // by id
   std::map<std::int64_t, std::vector<StoredPolicy>> policies_;  // by org, in routing order
+  std::map<std::int64_t, std::vector<Policy>> routing_;         // the same, as route() takes them
+  // Batches the outbox could not write yet, written again at the next tick.
+  static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
+  std::deque<std::vector<NewNotification>> unwritten_;
   bool closed_ = false;
   NotifierStats stats_;
   std::shared_ptr<const int> life_ = std::make_shared<const int>(0);
@@ -140,8 +149,7 @@ core::Result<std::vector<StoredPolicy>> load_policies(db::Connection& c);
 core::Result<std::int64_t> insert_policy(db::Connection& c, const StoredPolicy& p);
 core::Result<void> update_policy_row(db::Connection& c, const StoredPolicy& p);
 core::Result<void> delete_policy_row(db::Connection& c, std::int64_t org_id, std::int64_t id);
-core::Result<core::PageOf<Notification>> query_notifications(db::Connection& c,
-                                                             std::int64_t org_id,
+core::Result<core::PageOf<Notification>> query_notifications(db::Connection& c, std::int64_t org_id,
                                                              const NotificationFilter& filter,
                                                              core::Page page);
 core::Result<Notification> query_notification(db::Connection& c, std::int64_t org_id,

@@ -1,0 +1,191 @@
+// From the alert engine's transitions to the outbox: the dispatcher decides what goes out when;
+// each message is built once per dispatch, rendered for each target channel's kind, and written
+// to the outbox in one transaction.
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "detail/dispatcher.hpp"
+#include "detail/message_json.hpp"
+#include "detail/message_template.hpp"
+#include "detail/notifier_impl.hpp"
+
+namespace netpulse::notify::detail {
+
+namespace {
+
+int severity_rank(alerts::Severity s) {
+  switch (s) {
+    case alerts::Severity::kInfo:
+      return 0;
+    case alerts::Severity::kWarning:
+      return 1;
+    case alerts::Severity::kCritical:
+      return 2;
+  }
+  return 2;
+}
+
+ChannelFamily family_of(ChannelKind k) {
+  switch (k) {
+    case ChannelKind::kEmail:
+      return ChannelFamily::kEmail;
+    case ChannelKind::kTwilio:
+    case ChannelKind::kAfricasTalking:
+    case ChannelKind::kHttpSms:
+      return ChannelFamily::kSms;
+    case ChannelKind::kPagerDuty:
+    case ChannelKind::kOpsgenie:
+      return ChannelFamily::kPaging;
+    default:
+      return ChannelFamily::kChat;
+  }
+}
+
+std::string status_name(const alerts::Alert& a) {
+  switch (a.status) {
+    case alerts::AlertStatus::kResolved:
+      return "resolved";
+    case alerts::AlertStatus::kAcknowledged:
+      return "acknowledged";
+    default:
+      return "firing";
+  }
+}
+
+// The labels every alert of the list shares, with the same value.
+std::map<std::string, std::string> common(
+    const std::vector<std::map<std::string, std::string>>& all) {
+  if (all.empty()) return {};
+  auto out = all.front();
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    std::erase_if(out, [&](const auto& kv) {
+      auto it = all[i].find(kv.first);
+      return it == all[i].end() || it->second != kv.second;
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+void NotifierImpl::on_alert(const alerts::AlertChanged& e) {
+  if (closed_) return;
+  ++stats_.alert_events;
+  dispatcher_.on_alert(e, clock_.unix_millis());
+  run_dispatcher();
+}
+
+void NotifierImpl::run_dispatcher() {
+  for (auto pending = std::exchange(unwritten_, {}); auto& batch : pending) {
+    write_to_outbox(std::move(batch));
+  }
+  for (const auto& d : dispatcher_.tick(clock_.unix_millis())) {
+    ++stats_.dispatches;
+    m_dispatches_->inc();
+    deliver(d);
+  }
+}
+
+Message NotifierImpl::message_of(const Dispatch& d) const {
+  Message m;
+  m.org_id = d.org_id;
+  m.kind = d.kind;
+  m.receiver = d.policy_name;
+  m.group_key = d.group_key;
+  m.group_labels = d.group_labels;
+  m.external_url = o_.external_url;
+  m.created_at = clock_.unix_millis();
+  alerts::Severity top = alerts::Severity::kInfo;
+  std::vector<std::map<std::string, std::string>> labels, annotations;
+  for (const auto& a : d.alerts) {
+    if (severity_rank(a.severity) > severity_rank(top)) top = a.severity;
+    MessageAlert x;
+    x.id = a.id;
+    x.rule_id = a.rule_id;
+    x.rule_name = a.rule_name;
+    x.status = status_name(a);
+    x.severity = std::string(alerts::severity_name(a.severity));
+    x.subject = a.subject;
+    x.device_id = a.device_id;
+    x.device_name = a.device_name;
+    x.labels = a.labels;
+    x.labels.emplace("alertname", a.rule_name);
+    x.labels.emplace("severity", x.severity);
+    if (!a.device_name.empty()) x.labels.emplace("device", a.device_name);
+    x.annotations = a.annotations;
+    x.value = a.value;
+    x.threshold = a.threshold;
+    x.started_at = a.started_at;
+    x.fired_at = a.fired_at;
+    x.resolved_at = a.resolved_at;
+    x.acknowledged_by = a.acknowledged_by_name;
+    x.impact = a.impact;
+    x.fingerprint = Dispatcher::fingerprint(a);
+    if (!o_.external_url.empty()) x.url = fmt::format("{}/alerts/{}", o_.external_url, a.id);
+    labels.push_back(x.labels);
+    annotations.push_back(x.annotations);
+    m.alerts.push_back(std::move(x));
+  }
+  m.severity = std::string(alerts::severity_name(top));
+  m.common_labels = common(labels);
+  m.common_annotations = common(annotations);
+  return m;
+}
+
+void NotifierImpl::deliver(const Dispatch& d) {
+  if (d.alerts.empty()) return;
+  const auto base = message_of(d);
+  std::vector<std::int64_t> alert_ids;
+  for (const auto& a : d.alerts) alert_ids.push_back(a.id);
+  std::vector<NewNotification> batch;
+  for (const auto& t : d.targets) {
+    if (t.kind != PolicyTarget::Kind::kChannel) continue;  // refused when the policy is saved
+    auto c = channels_.find(t.id);
+    if (c == channels_.end() || c->second.view.org_id != d.org_id) {
+      log_.warn("notify", "policy {} names channel {}, which no longer exists: not sent",
+                d.policy_name, t.id);
+      continue;
+    }
+    if (!c->second.view.enabled) continue;
+    auto m = base;
+    const auto family = family_of(c->second.settings.kind);
+    RenderOptions ro;
+    render_into(m, default_templates(family), family, ro);
+    NewNotification n;
+    n.org_id = d.org_id;
+    n.channel_id = c->first;
+    n.channel_name = c->second.view.name;
+    n.policy_id = d.policy_id;
+    n.kind = std::string(message_kind_name(d.kind));
+    n.severity = m.severity;
+    n.group_key = d.group_key;
+    n.title = m.title;
+    n.message = message_to_json(m);
+    n.alert_ids = alert_ids;
+    batch.push_back(std::move(n));
+  }
+  if (batch.empty()) return;
+  write_to_outbox(std::move(batch));
+}
+
+void NotifierImpl::write_to_outbox(std::vector<NewNotification> batch) {
+  // A batch the database did not take (its write queue full, a disk error) is kept and written
+  // again at the next tick: the dispatcher has already counted it as sent.
+  auto copy = std::make_shared<std::vector<NewNotification>>(batch);
+  outbox_->enqueue(std::move(batch), [this, alive = std::weak_ptr<const int>(life_),
+                                      copy](core::Result<std::vector<std::int64_t>> ids) {
+    if (ids || alive.expired()) return;
+    log_.error("notify", "{} notification(s) not written to the outbox yet ({}): trying again",
+               copy->size(), ids.error().message);
+    if (unwritten_.size() >= kMaxUnwrittenBatches) {
+      log_.error("notify", "the outbox has refused {} batches in a row: dropping the oldest",
+                 unwritten_.size());
+      unwritten_.pop_front();
+    }
+    unwritten_.push_back(std::move(*copy));
+  });
+}
+
+}  // namespace netpulse::notify::detail

@@ -175,7 +175,7 @@ int cmd_serve(const CommandLine& cl) {
   }
 
   auto alert_engine =
-      alerts::AlertEngine::open(alerts::EngineOptions{}, rt.env(), db, **inventory, store);
+      alerts::AlertEngine::open(alert_engine_options(*config), rt.env(), db, **inventory, store);
   if (!alert_engine) {
     report_startup_error("alerts", alert_engine.error());
     return 1;

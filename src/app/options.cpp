@@ -140,6 +140,28 @@ alerts::EngineOptions alert_engine_options(const core::Config& config) {
   return o;
 }
 
+notify::NotifierOptions notifier_options(const core::Config& config) {
+  const auto& n = config.notify;
+  notify::NotifierOptions o;
+  o.data_dir = config.storage.data_dir;
+  o.external_url = n.external_url;
+  if (o.external_url.empty()) {
+    const auto& h = config.http;
+    const bool v6 = h.listen_host.find(':') != std::string::npos;
+    o.external_url = fmt::format("{}://{}{}{}:{}", h.tls.enabled ? "https" : "http", v6 ? "[" : "",
+                                 h.listen_host, v6 ? "]" : "", h.listen_port);
+  }
+  while (!o.external_url.empty() && o.external_url.back() == '/') o.external_url.pop_back();
+  o.max_attempts = static_cast<int>(n.max_attempts);
+  o.retry_base_ms = n.retry_base_ms;
+  o.retry_max_ms = n.retry_max_ms;
+  o.channel_concurrency = static_cast<int>(n.channel_concurrency);
+  o.total_concurrency = static_cast<int>(n.total_concurrency);
+  o.http_timeout_ms = n.http_timeout_ms;
+  o.unhealthy_after = static_cast<int>(n.unhealthy_after);
+  return o;
+}
+
 api::ServerOptions server_options(const core::Config& config) {
   const auto& h = config.http;
   api::ServerOptions o;

@@ -16,6 +16,7 @@
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/inventory.hpp>
+#include <netpulse/notify/notifier.hpp>
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 
@@ -56,6 +57,10 @@ pollers::PollerOptions poller_options(const core::Config& config,
 
 // [alerts]: the default rules, flapping, history retention, how often baselines are saved, bounds.
 alerts::EngineOptions alert_engine_options(const core::Config& config);
+
+// [notify]: links, delivery attempts and back-off, concurrency, channel health; the data dir
+// (the credentials key). The external URL defaults to http(s)://<http.listen>.
+notify::NotifierOptions notifier_options(const core::Config& config);
 
 // [http] and [log] access_log: the listener, its limits and timeouts, TLS, rate limits.
 api::ServerOptions server_options(const core::Config& config);

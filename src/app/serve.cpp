@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <netpulse/alerts/engine.hpp>
+#include <netpulse/notify/notifier.hpp>
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
@@ -181,6 +182,12 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
 
+  auto notifier = notify::Notifier::open(notifier_options(*config), rt.env(), db, *outbound);
+  if (!notifier) {
+    report_startup_error("notify", notifier.error());
+    return 1;
+  }
+
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
@@ -188,6 +195,7 @@ int cmd_serve(const CommandLine& cl) {
   deps.inventory = inventory->get();
   deps.poller = poller->get();
   deps.alerts = alert_engine->get();
+  deps.notifier = notifier->get();
   deps.workers = rt.workers.get();
   deps.loop = loop.get_executor();
   deps.bus = &bus;
@@ -274,6 +282,9 @@ int cmd_serve(const CommandLine& cl) {
   server->reset();
   (*poller)->stop();
   poller->reset();
+  // The notifier first: it stops taking the engine's events; what is pending stays in the outbox
+  // for the next start.
+  (*notifier)->close();
   // The alert engine's baselines are queued for the writer (committed by db.close() below).
   (*alert_engine)->close();
   (*alert_engine)->save_state([](core::Result<void>) {});

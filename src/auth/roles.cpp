@@ -20,11 +20,13 @@ constexpr unsigned kOperatorPermissions =
     bit(Permission::kSelf) | bit(Permission::kDevicesRead) | bit(Permission::kDevicesWrite) |
     bit(Permission::kMetricsRead) | bit(Permission::kMetricsWrite) | bit(Permission::kAlertsRead) |
     bit(Permission::kAlertsWrite) | bit(Permission::kReportsRead) | bit(Permission::kReportsWrite) |
-    bit(Permission::kUsersRead) | bit(Permission::kApiKeysRead);
+    bit(Permission::kUsersRead) | bit(Permission::kApiKeysRead) |
+    bit(Permission::kNotificationsRead) | bit(Permission::kNotificationsWrite);
 
 constexpr unsigned kViewerPermissions =
     bit(Permission::kSelf) | bit(Permission::kDevicesRead) | bit(Permission::kMetricsRead) |
-    bit(Permission::kAlertsRead) | bit(Permission::kReportsRead);
+    bit(Permission::kAlertsRead) | bit(Permission::kReportsRead) |
+    bit(Permission::kNotificationsRead);
 
 constexpr unsigned kApiUserPermissions =
     bit(Permission::kSelf) | bit(Permission::kMetricsRead) | bit(Permission::kMetricsWrite) |
@@ -99,6 +101,10 @@ std::string_view permission_name(Permission p) noexcept {
       return "reports:read";
     case Permission::kReportsWrite:
       return "reports:write";
+    case Permission::kNotificationsRead:
+      return "notifications:read";
+    case Permission::kNotificationsWrite:
+      return "notifications:write";
   }
   return "unknown";
 }

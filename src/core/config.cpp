@@ -398,6 +398,19 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.alerts.max_rules_per_org = r.ranged("alerts.max_rules_per_org", 1, 1'000'000);
   c.alerts.max_series_states = r.ranged("alerts.max_series_states", 1, 1'000'000'000);
 
+  c.notify.external_url = r.str("notify.external_url");
+  if (!c.notify.external_url.empty() && c.notify.external_url.rfind("http://", 0) != 0 &&
+      c.notify.external_url.rfind("https://", 0) != 0) {
+    r.fail("notify.external_url", "must start with http:// or https://");
+  }
+  c.notify.max_attempts = r.ranged("notify.max_attempts", 1, 100);
+  c.notify.retry_base_ms = r.ranged("notify.retry_base_ms", 100, 3'600'000);
+  c.notify.retry_max_ms = r.ranged("notify.retry_max_ms", 1'000, 86'400'000);
+  c.notify.channel_concurrency = r.ranged("notify.channel_concurrency", 1, 1'000);
+  c.notify.total_concurrency = r.ranged("notify.total_concurrency", 1, 10'000);
+  c.notify.http_timeout_ms = r.ranged("notify.http_timeout_ms", 100, 600'000);
+  c.notify.unhealthy_after = r.ranged("notify.unhealthy_after", 1, 1'000);
+
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);
 

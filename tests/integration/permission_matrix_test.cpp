@@ -51,6 +51,8 @@ const std::map<std::string, std::set<std::string>>& permission_table() {
       {"alerts:write", {"admin", "operator"}},
       {"reports:read", {"admin", "operator", "viewer"}},
       {"reports:write", {"admin", "operator"}},
+      {"notifications:read", {"admin", "operator", "viewer"}},
+      {"notifications:write", {"admin", "operator"}},
   };
   return table;
 }

@@ -129,6 +129,10 @@ std::string damaging_body(const IdOperation& op) {
   if (op.pattern == "/api/v1/alerts/{id}/acknowledge") return R"({"note":"taken over"})";
   if (op.pattern == "/api/v1/alerts/{id}/resolve") return R"({"reason":"taken over"})";
   if (op.pattern == "/api/v1/alerts/{id}/comments") return R"({"text":"planted"})";
+  if (op.pattern == "/api/v1/notification-channels/{id}") {
+    return R"({"name":"taken over","enabled":false})";
+  }
+  if (op.pattern == "/api/v1/notification-policies/{id}") return R"({"name":"taken over"})";
   if (op.pattern == "/api/v1/maintenance-windows/{id}") {
     return R"({"name":"taken over","recurrence":"once","starts_at":1,"duration_s":3600,)"
            R"("scope":{"all_devices":true}})";
@@ -162,6 +166,9 @@ struct Targets {
   std::vector<std::int64_t> incidents;
   std::vector<std::int64_t> silences;
   std::vector<std::int64_t> maintenance_windows;
+  std::vector<std::int64_t> notification_channels;
+  std::vector<std::int64_t> notification_policies;
+  std::vector<std::int64_t> notifications;
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -199,6 +206,15 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/maintenance-windows/", 0) == 0) {
       ids = targets.maintenance_windows;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/notification-channels/", 0) == 0) {
+      ids = targets.notification_channels;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/notification-policies/", 0) == 0) {
+      ids = targets.notification_policies;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/notifications/", 0) == 0) {
+      ids = targets.notifications;
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/users/", 0) == 0) {
       ids = targets.users;
@@ -353,6 +369,41 @@ std::int64_t created_id(const HttpResponse& res) {
   INFO(res.body);
   REQUIRE(res.status == 201);
   return res.json().at("data").at("id").as_int64();
+}
+
+// An organization's notification records: a webhook channel (to a name that never resolves, so
+// its notifications stay pending) and a policy that sends every alert to it at once.
+struct NotifyRecords {
+  std::int64_t channel = 0;
+  std::int64_t policy = 0;
+};
+
+NotifyRecords create_notify_records(HttpClient& c, const std::string& admin,
+                                    const std::string& suffix) {
+  NotifyRecords r;
+  r.channel = created_id(
+      c.post_json("/api/v1/notification-channels",
+                  R"({"name":"channel-of-)" + suffix + R"(","kind":"webhook","settings":{"url":)" +
+                      R"("https://hooks.invalid/channel-of-)" + suffix + R"("}})",
+                  admin));
+  r.policy = created_id(c.post_json(
+      "/api/v1/notification-policies",
+      R"({"name":"policy-of-)" + suffix + R"(","group_wait_s":0,"modes":{"warning":"immediate"},)" +
+          R"("targets":[{"channel_id":)" + std::to_string(r.channel) + "}]}",
+      admin));
+  return r;
+}
+
+// The newest notification of `admin`'s organization, once there is one.
+std::int64_t newest_notification(HttpClient& c, const std::string& admin) {
+  std::int64_t id = 0;
+  REQUIRE(eventually([&] {
+    auto list = c.get("/api/v1/notifications", admin);
+    if (list.status != 200 || list.json().at("data").as_array().empty()) return false;
+    id = list.json().at("data").at(0).at("id").as_int64();
+    return true;
+  }));
+  return id;
 }
 
 AlertRecords create_alert_records(HttpClient& c, const std::string& admin,
@@ -552,8 +603,12 @@ TEST_CASE(
   };
   const auto oid_a = custom_oid(admin_a, device_a);
   const auto oid_b = custom_oid(admin_b, device_b);
+  const auto notify_a = create_notify_records(c, admin_a, "a");
+  const auto notify_b = create_notify_records(c, admin_b, "b");
   const auto alerts_a = create_alert_records(c, admin_a, key_a.key, device_a, "a");
   const auto alerts_b = create_alert_records(c, admin_b, key_b.key, device_b, "b");
+  const auto notification_a = newest_notification(c, admin_a);
+  const auto notification_b = newest_notification(c, admin_b);
 
   Targets in_a;
   in_a.devices = {device_a};
@@ -565,6 +620,9 @@ TEST_CASE(
   in_a.incidents = {1};  // no incident without a device down (pollers_test); the id is tried
   in_a.silences = {alerts_a.silence};
   in_a.maintenance_windows = {alerts_a.window};
+  in_a.notification_channels = {notify_a.channel};
+  in_a.notification_policies = {notify_a.policy};
+  in_a.notifications = {notification_a};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
   in_a.org_id = org_a;
@@ -578,7 +636,9 @@ TEST_CASE(
                   "group-of-a",
                   "rule-of-a",
                   "silence-of-a",
-                  "window-of-a"};
+                  "window-of-a",
+                  "channel-of-a",
+                  "policy-of-a"};
   Targets in_b;
   in_b.devices = {device_b};
   in_b.discovery_jobs = {1};
@@ -589,6 +649,9 @@ TEST_CASE(
   in_b.incidents = {1};
   in_b.silences = {alerts_b.silence};
   in_b.maintenance_windows = {alerts_b.window};
+  in_b.notification_channels = {notify_b.channel};
+  in_b.notification_policies = {notify_b.policy};
+  in_b.notifications = {notification_b};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};
   in_b.org_id = org_b;
@@ -602,7 +665,9 @@ TEST_CASE(
                   "group-of-b",
                   "rule-of-b",
                   "silence-of-b",
-                  "window-of-b"};
+                  "window-of-b",
+                  "channel-of-b",
+                  "policy-of-b"};
 
   auto ops = id_operations(c);
   REQUIRE(ops.size() >= 8);

@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <netpulse/alerts/engine.hpp>
+#include <netpulse/notify/notifier.hpp>
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
@@ -49,13 +50,16 @@ struct RouteDeps {
   core::EventBus* bus = nullptr;
   // The alert engine: rules, alerts, incidents, silences, maintenance windows. Optional.
   alerts::AlertEngine* alerts = nullptr;
+  // The notifier: channels, policies, the delivery log. Optional.
+  notify::Notifier* notifier = nullptr;
 };
 
 // Every route: health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users,
 // organizations, API keys, the audit log; metrics when deps.tsdb and deps.workers are set; devices
 // and what hangs off them when deps.inventory is set (polling and discovery also need
 // deps.poller); alert rules, alerts, incidents, silences and maintenance windows when
-// deps.alerts is set. `router` must outlive the server: /api/v1/openapi.json reads it.
+// deps.alerts is set; notification channels, policies and the delivery log when deps.notifier
+// is set. `router` must outlive the server: /api/v1/openapi.json reads it.
 void register_routes(Router& router, const RouteDeps& deps);
 
 }  // namespace netpulse::api

@@ -29,8 +29,10 @@ enum class Permission {
   kAlertsWrite,
   kReportsRead,
   kReportsWrite,
+  kNotificationsRead,   // the delivery log, channels and policies (secrets never shown)
+  kNotificationsWrite,  // channels, policies, send test, re-send a dead letter
 };
-inline constexpr int kPermissionCount = static_cast<int>(Permission::kReportsWrite) + 1;
+inline constexpr int kPermissionCount = static_cast<int>(Permission::kNotificationsWrite) + 1;
 
 std::string_view permission_name(Permission p) noexcept;  // "users:read", ...
 

@@ -138,6 +138,17 @@ struct Config {
     std::int64_t max_series_states = 0;
   };
 
+  struct Notify {
+    std::string external_url;  // "" : http(s)://<http.listen>
+    std::int64_t max_attempts = 0;
+    std::int64_t retry_base_ms = 0;
+    std::int64_t retry_max_ms = 0;
+    std::int64_t channel_concurrency = 0;
+    std::int64_t total_concurrency = 0;
+    std::int64_t http_timeout_ms = 0;
+    std::int64_t unhealthy_after = 0;
+  };
+
   // The outbound address policy's lists (core/outbound.hpp); every entry parses as a network.
   struct Network {
     std::vector<std::string> outbound_deny;
@@ -155,6 +166,7 @@ struct Config {
   Pollers pollers;
   Network network;
   Alerts alerts;
+  Notify notify;
   // Not errors, but worth a line in the log (e.g. an unknown NETPULSE_* variable).
   std::vector<std::string> warnings;
 };

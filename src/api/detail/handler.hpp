@@ -92,11 +92,13 @@ auto answer_json(ContextPtr ctx, Convert convert = {}) {
   };
 }
 
-// The id of what a create made: its `id`, or its rule's (a stored alert rule).
+// The id of what a create made: its `id`, or its policy's or rule's (a stored one).
 template <class T>
 std::int64_t created_id(const T& v) {
   if constexpr (requires { v.id; }) {
     return v.id;
+  } else if constexpr (requires { v.policy.id; }) {
+    return v.policy.id;
   } else {
     return v.rule.id;
   }

@@ -54,6 +54,8 @@ void register_alert_rule_routes(Router& router, const RouteDeps& deps);
 void register_alert_routes(Router& router, const RouteDeps& deps);
 // routes_silences.cpp: silences and maintenance windows.
 void register_silence_routes(Router& router, const RouteDeps& deps);
+// routes_notify.cpp: notification channels, policies, the delivery log. Needs deps.notifier.
+void register_notify_routes(Router& router, const RouteDeps& deps);
 
 // --- building a route ----------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <netpulse/alerts/engine.hpp>
-#include <netpulse/notify/notifier.hpp>
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
@@ -16,6 +15,7 @@
 #include <netpulse/core/worker_pool.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/inventory.hpp>
+#include <netpulse/notify/notifier.hpp>
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 

@@ -13,12 +13,12 @@
 #include <systemd/sd-daemon.h>
 
 #include <netpulse/alerts/engine.hpp>
-#include <netpulse/notify/notifier.hpp>
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/devices/inventory.hpp>
+#include <netpulse/notify/notifier.hpp>
 #include <netpulse/pollers/poller.hpp>
 #include <netpulse/tsdb/store.hpp>
 

@@ -21,13 +21,22 @@ std::set<Permission> expected_permissions(Role role) {
       return all;
     }
     case Role::kOperator:
-      return {P::kSelf,         P::kDevicesRead, P::kDevicesWrite, P::kMetricsRead,
-              P::kMetricsWrite, P::kAlertsRead,  P::kAlertsWrite,  P::kReportsRead,
-              P::kReportsWrite, P::kUsersRead,   P::kApiKeysRead,  P::kNotificationsRead,
+      return {P::kSelf,
+              P::kDevicesRead,
+              P::kDevicesWrite,
+              P::kMetricsRead,
+              P::kMetricsWrite,
+              P::kAlertsRead,
+              P::kAlertsWrite,
+              P::kReportsRead,
+              P::kReportsWrite,
+              P::kUsersRead,
+              P::kApiKeysRead,
+              P::kNotificationsRead,
               P::kNotificationsWrite};
     case Role::kViewer:
-      return {P::kSelf,        P::kDevicesRead, P::kMetricsRead,
-              P::kAlertsRead,  P::kReportsRead, P::kNotificationsRead};
+      return {P::kSelf,       P::kDevicesRead, P::kMetricsRead,
+              P::kAlertsRead, P::kReportsRead, P::kNotificationsRead};
     case Role::kApiUser:
       return {P::kSelf, P::kMetricsRead, P::kMetricsWrite, P::kDevicesRead, P::kAlertsRead};
   }

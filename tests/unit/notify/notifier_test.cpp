@@ -80,7 +80,8 @@ struct NotifierHarness {
     notify::ChannelInput in;
     in.name = name;
     in.kind = "webhook";
-    in.settings = json::object{{"url", url}, {"format", "netpulse"}, {"secret", "s3cret-value-0123456789"}};
+    in.settings =
+        json::object{{"url", url}, {"format", "netpulse"}, {"secret", "s3cret-value-0123456789"}};
     auto c = wait<notify::Channel>(
         [&](auto done) { notifier->create_channel(scope, std::move(in), std::move(done)); });
     INFO((c ? std::string() : c.error().message));

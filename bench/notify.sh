@@ -151,7 +151,7 @@ for ((run = 1; run <= runs; run++)); do
 import sys
 n, now = int(sys.argv[1]), int(sys.argv[2])
 print('\n'.join(f'bench_temp,host=storm{i} value=95 {now}' for i in range(n)))" "$storm_n" "$now" >"$tmp/storm.lp"
-  "$tmp/tsdb_http" -H "Authorization: Bearer $token" get "$np_url/api/v1/auth/me" 2000 0 \
+  "$tmp/tsdb_http" -H "Authorization: Bearer $token" get "$np_url/api/v1/auth/me" 10000 0 \
     >"$tmp/busy.txt" &
   busy_pid=$!
   curl -sS -m 60 -o /dev/null -H "Authorization: Token $key" --data-binary "@$tmp/storm.lp" \

@@ -472,10 +472,10 @@ std::string quoted_printable(std::string_view text) {
     for (std::size_t i = 0; i < line.size(); ++i) {
       const char c = line[i];
       const bool at_end = i + 1 == line.size();
+      const bool inner_space = (c == ' ' || c == '\t') && !at_end;
+      const bool literal = c > 0x20 && c < 0x7f && c != '=' && !(c == '.' && column == 0);
       std::string token;
-      if ((c == ' ' || c == '\t') && !at_end) {
-        token = c;
-      } else if (c > 0x20 && c < 0x7f && c != '=' && !(c == '.' && column == 0)) {
+      if (inner_space || literal) {
         token = c;
       } else {
         append_hex_escape(token, '=', static_cast<unsigned char>(c));

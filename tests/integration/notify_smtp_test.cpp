@@ -56,6 +56,22 @@ SmtpSettings settings_for(const SmtpPeer& peer, SmtpTls tls) {
   return s;
 }
 
+SmtpPeerOptions peer_options(std::string tls, std::string auth, const TestPki* pki) {
+  SmtpPeerOptions options;
+  options.tls = std::move(tls);
+  options.auth = std::move(auth);
+  options.pki = pki;
+  return options;
+}
+
+// `s` trusting the test CA and logging in as the peer's user.
+SmtpSettings with_login(SmtpSettings s, const TestPki& pki) {
+  s.ca_file = pki.ca;
+  s.username = test::kSmtpUser;
+  s.password = test::kSmtpPassword;
+  return s;
+}
+
 Email alert_email() {
   Email e;
   e.from = "NetPulse <alerts@isp.example>";
@@ -144,15 +160,8 @@ TEST_CASE("smtp: STARTTLS and AUTH with the CA file deliver over TLS", "[notify]
   for (const std::string auth : {"on", "login-only"}) {
     INFO("auth " << auth);
     TempDir peer_dir;
-    SmtpPeerOptions options;
-    options.tls = "starttls";
-    options.auth = auth;
-    options.pki = &pki;
-    SmtpPeer peer(peer_dir, options);
-    auto s = settings_for(peer, SmtpTls::kStartTls);
-    s.ca_file = pki.ca;
-    s.username = test::kSmtpUser;
-    s.password = test::kSmtpPassword;
+    SmtpPeer peer(peer_dir, peer_options("starttls", auth, &pki));
+    auto s = with_login(settings_for(peer, SmtpTls::kStartTls), pki);
     s.from = "bounces@isp.example";
     auto r = deliver(s, alert_email());
     INFO(message_of(r));
@@ -168,10 +177,7 @@ TEST_CASE("smtp: STARTTLS and AUTH with the CA file deliver over TLS", "[notify]
 TEST_CASE("smtp: STARTTLS without the CA file fails certificate verification", "[notify][smtp]") {
   TempDir dir;
   const auto pki = TestPki::make(dir);
-  SmtpPeerOptions options;
-  options.tls = "starttls";
-  options.pki = &pki;
-  SmtpPeer peer(dir, options);
+  SmtpPeer peer(dir, peer_options("starttls", "off", &pki));
   auto r = deliver(settings_for(peer, SmtpTls::kStartTls), alert_email());
   REQUIRE_FALSE(r);
   INFO(r.error().message);
@@ -197,10 +203,7 @@ TEST_CASE("smtp: STARTTLS is required when chosen: a server without it is refuse
           "[notify][smtp]") {
   TempDir dir;
   SmtpPeer peer(dir, {});
-  auto s = settings_for(peer, SmtpTls::kStartTls);
-  s.username = test::kSmtpUser;
-  s.password = test::kSmtpPassword;
-  auto r = deliver(s, alert_email());
+  auto r = deliver(with_login(settings_for(peer, SmtpTls::kStartTls), TestPki{}), alert_email());
   REQUIRE_FALSE(r);
   INFO(r.error().message);
   CHECK(r.error().code == core::Errc::kProtocolError);
@@ -211,15 +214,8 @@ TEST_CASE("smtp: STARTTLS is required when chosen: a server without it is refuse
 TEST_CASE("smtp: implicit TLS with AUTH delivers", "[notify][smtp]") {
   TempDir dir;
   const auto pki = TestPki::make(dir);
-  SmtpPeerOptions options;
-  options.tls = "implicit";
-  options.auth = "on";
-  options.pki = &pki;
-  SmtpPeer peer(dir, options);
-  auto s = settings_for(peer, SmtpTls::kImplicit);
-  s.ca_file = pki.ca;
-  s.username = test::kSmtpUser;
-  s.password = test::kSmtpPassword;
+  SmtpPeer peer(dir, peer_options("implicit", "on", &pki));
+  auto s = with_login(settings_for(peer, SmtpTls::kImplicit), pki);
   auto r = deliver(s, alert_email());
   INFO(message_of(r));
   REQUIRE(r);
@@ -235,13 +231,8 @@ TEST_CASE("smtp: implicit TLS with AUTH delivers", "[notify][smtp]") {
 
 TEST_CASE("smtp: AUTH over plain text only when tls = none was chosen", "[notify][smtp]") {
   TempDir dir;
-  SmtpPeerOptions options;
-  options.auth = "on";
-  SmtpPeer peer(dir, options);
-  auto s = settings_for(peer, SmtpTls::kNone);
-  s.username = test::kSmtpUser;
-  s.password = test::kSmtpPassword;
-  auto r = deliver(s, alert_email());
+  SmtpPeer peer(dir, peer_options("none", "on", nullptr));
+  auto r = deliver(with_login(settings_for(peer, SmtpTls::kNone), TestPki{}), alert_email());
   INFO(message_of(r));
   REQUIRE(r);
   CHECK(peer.message(1).at("auth_user") == "netpulse");
@@ -250,14 +241,8 @@ TEST_CASE("smtp: AUTH over plain text only when tls = none was chosen", "[notify
 TEST_CASE("smtp: a wrong password keeps the server's 535 reply", "[notify][smtp]") {
   TempDir dir;
   const auto pki = TestPki::make(dir);
-  SmtpPeerOptions options;
-  options.tls = "starttls";
-  options.auth = "on";
-  options.pki = &pki;
-  SmtpPeer peer(dir, options);
-  auto s = settings_for(peer, SmtpTls::kStartTls);
-  s.ca_file = pki.ca;
-  s.username = test::kSmtpUser;
+  SmtpPeer peer(dir, peer_options("starttls", "on", &pki));
+  auto s = with_login(settings_for(peer, SmtpTls::kStartTls), pki);
   s.password = "wrong password";
   auto r = deliver(s, alert_email());
   REQUIRE_FALSE(r);

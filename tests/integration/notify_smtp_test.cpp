@@ -122,6 +122,7 @@ TEST_CASE("smtp: plain delivery of a full email, read back by Python's email pac
   CHECK(m.at("rcpt_tos") ==
         boost::json::array{"ops@isp.example", "zoe@isp.example", "noc@isp.example"});
   CHECK(m.at("tls") == false);
+  CHECK(m.at("helo") == "netpulse.isp.example");
   CHECK(m.at("defects").as_array().empty());
   CHECK(m.at("bare_lf") == false);
   CHECK(m.at("max_line").as_int64() <= 998);
@@ -232,10 +233,13 @@ TEST_CASE("smtp: implicit TLS with AUTH delivers", "[notify][smtp]") {
 TEST_CASE("smtp: AUTH over plain text only when tls = none was chosen", "[notify][smtp]") {
   TempDir dir;
   SmtpPeer peer(dir, peer_options("none", "on", nullptr));
-  auto r = deliver(with_login(settings_for(peer, SmtpTls::kNone), TestPki{}), alert_email());
+  auto s = with_login(settings_for(peer, SmtpTls::kNone), TestPki{});
+  s.helo_name.clear();  // then the local address, as a literal
+  auto r = deliver(s, alert_email());
   INFO(message_of(r));
   REQUIRE(r);
   CHECK(peer.message(1).at("auth_user") == "netpulse");
+  CHECK(peer.message(1).at("helo") == "[127.0.0.1]");
 }
 
 TEST_CASE("smtp: a wrong password keeps the server's 535 reply", "[notify][smtp]") {

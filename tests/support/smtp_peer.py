@@ -3,7 +3,7 @@
 
 Every message it accepts is written to OUT as N.eml (the bytes as received, dot-stuffing
 undone) and then N.json, a summary made with Python's `email` package (policy.default): the
-envelope, whether it came over TLS and who authenticated, the decoded headers, the text and
+envelope, the EHLO name, whether it came over TLS and who authenticated, the decoded headers, the text and
 HTML bodies, each attachment's name, type, size and bytes (base64), the parser's defects, and
 the longest line. Started and killed by tests/support/smtp_peer.cpp; runs until killed.
 
@@ -38,6 +38,7 @@ def summarize(raw, envelope, session):
     summary = {
         "mail_from": envelope.mail_from,
         "rcpt_tos": list(envelope.rcpt_tos),
+        "helo": session.host_name,
         "tls": session.ssl is not None,
         "auth_user": session.auth_data.login.decode() if session.auth_data else None,
         "headers": {k.lower(): str(v) for k, v in msg.items()},

@@ -49,6 +49,7 @@ http::status status_for(core::Errc code) noexcept {
     case Errc::kTimeout:
       return http::status::gateway_timeout;
     case Errc::kProtocolError:
+    case Errc::kRemoteRefused:  // the upstream said no: the gateway's failure, not the caller's
       return http::status::bad_gateway;
     case Errc::kDatabaseError:
     case Errc::kSchemaTooNew:

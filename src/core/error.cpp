@@ -63,6 +63,8 @@ std::string_view errc_name(Errc code) noexcept {
       return "PROTOCOL_ERROR";
     case Errc::kOutboundDenied:
       return "OUTBOUND_DENIED";
+    case Errc::kRemoteRefused:
+      return "REMOTE_REFUSED";
   }
   return "INTERNAL_ERROR";
 }

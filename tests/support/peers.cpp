@@ -27,7 +27,8 @@ std::string read_file(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-// Waits (bounded) until something accepts TCP connections on 127.0.0.1:port, or the child exits.
+}  // namespace
+
 bool wait_tcp(std::uint16_t port, ChildProcess& child) {
   const auto deadline = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -41,8 +42,6 @@ bool wait_tcp(std::uint16_t port, ChildProcess& child) {
   }
   return false;
 }
-
-}  // namespace
 
 std::uint16_t free_tcp_port() {
   asio::io_context io;

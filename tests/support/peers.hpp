@@ -53,4 +53,8 @@ class Dnsmasq {
 // A TCP port on 127.0.0.1 that was free a moment ago (free_udp_port: support/snmpd.hpp).
 std::uint16_t free_tcp_port();
 
+// Waits (at most 15 s) until something accepts TCP connections on 127.0.0.1:port; false when
+// that did not happen or `child` exited first.
+bool wait_tcp(std::uint16_t port, ChildProcess& child);
+
 }  // namespace netpulse::test

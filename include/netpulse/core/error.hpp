@@ -41,6 +41,8 @@ enum class Errc {
   kHeadersTooLarge,      // request line + headers over the configured limit
   kProtocolError,        // a network peer answered against its protocol (malformed, out of order)
   kOutboundDenied,       // the target address is refused by the outbound address policy
+  kRemoteRefused,        // a remote server refused the request (an SMTP 4xx/5xx reply); details
+                         // keep its answer and say whether a retry may succeed (transient)
 };
 
 // The stable upper-snake name of a code, e.g. "INVALID_INPUT".

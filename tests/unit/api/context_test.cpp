@@ -111,7 +111,7 @@ TEST_CASE("status mapping covers every error code") {
   CHECK(api::status_for(core::Errc::kInsufficientPermissions) == status::forbidden);
   CHECK(api::status_for(core::Errc::kPayloadTooLarge) == status::payload_too_large);
   CHECK(api::status_for(core::Errc::kServiceUnavailable) == status::service_unavailable);
-  for (int i = 0; i <= static_cast<int>(core::Errc::kProtocolError); ++i) {
+  for (int i = 0; i <= static_cast<int>(core::Errc::kRemoteRefused); ++i) {
     auto code = static_cast<core::Errc>(i);
     INFO(core::errc_name(code));
     auto s = static_cast<int>(api::status_for(code));

@@ -255,15 +255,6 @@ std::string path_segment_encode(std::string_view text) {
   return percent_encode(text, false);
 }
 
-std::string base64_encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 std::string rfc3339_ms(std::int64_t unix_ms) {
   return core::format_rfc3339(core::SystemTime(std::chrono::milliseconds(unix_ms)));
 }

@@ -15,6 +15,8 @@ std::string random_hex(std::size_t n);
 std::string uuid_v4();
 
 std::string to_hex(std::string_view bytes);
+// Standard base64 with padding (RFC 4648 §4), one line: MIME bodies, HTTP Basic credentials.
+std::string base64_encode(std::string_view bytes);
 // URL-safe base64 without padding (RFC 4648 §5), as in JWTs.
 std::string base64url_encode(std::string_view bytes);
 // false when `text` is not valid unpadded base64url.

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <netpulse/core/random.hpp>
 #include <netpulse/core/result.hpp>
 
 namespace netpulse::notify::detail {
@@ -84,8 +85,8 @@ std::string dot_stuff(std::string_view message);
 
 // --- encodings, exposed for the tests and the SMTP client ----------------------------------
 
-// Standard base64 (RFC 4648 §4, with padding) on one line.
-std::string base64_encode(std::string_view bytes);
+// Standard base64 (RFC 4648 §4, with padding) on one line: core's.
+using core::base64_encode;
 // Standard base64 in lines of 76 characters, each ending in CRLF.
 std::string base64_lines(std::string_view bytes);
 // Quoted-printable (RFC 2045 6.7) of UTF-8 text whose lines end in "\n" or "\r\n": hard line

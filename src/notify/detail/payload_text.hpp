@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <netpulse/core/random.hpp>
+
 namespace netpulse::notify::detail {
 
 struct Message;
@@ -40,8 +42,8 @@ std::string markdown_escape(std::string_view text);
 std::string form_encode(std::string_view text);
 // One URL path segment: unreserved characters kept, the rest %XX.
 std::string path_segment_encode(std::string_view text);
-// Standard base64 with padding (RFC 4648 §4), as HTTP Basic auth wants it.
-std::string base64_encode(std::string_view bytes);
+// Standard base64 with padding (RFC 4648 §4), as HTTP Basic auth wants it: core's.
+using core::base64_encode;
 
 // RFC 3339 UTC with milliseconds from Unix milliseconds: "2026-01-15T10:30:00.123Z".
 std::string rfc3339_ms(std::int64_t unix_ms);

@@ -159,6 +159,14 @@ notify::NotifierOptions notifier_options(const core::Config& config) {
   o.total_concurrency = static_cast<int>(n.total_concurrency);
   o.http_timeout_ms = n.http_timeout_ms;
   o.unhealthy_after = static_cast<int>(n.unhealthy_after);
+  o.smtp.host = n.smtp_host;
+  o.smtp.port = static_cast<std::uint16_t>(n.smtp_port);
+  o.smtp.tls = n.smtp_tls;
+  o.smtp.username = n.smtp_username;
+  o.smtp.password = n.smtp_password;
+  o.smtp.from = n.smtp_from;
+  o.smtp.ca_file = n.smtp_ca_file;
+  o.smtp.timeout_ms = n.smtp_timeout_s * 1000;
   return o;
 }
 

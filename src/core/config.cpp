@@ -410,6 +410,21 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.notify.total_concurrency = r.ranged("notify.total_concurrency", 1, 10'000);
   c.notify.http_timeout_ms = r.ranged("notify.http_timeout_ms", 100, 600'000);
   c.notify.unhealthy_after = r.ranged("notify.unhealthy_after", 1, 1'000);
+  c.notify.smtp_host = r.str("notify.smtp.host");
+  c.notify.smtp_port = r.ranged("notify.smtp.port", 1, 65'535);
+  c.notify.smtp_tls = r.str("notify.smtp.tls");
+  if (c.notify.smtp_tls != "none" && c.notify.smtp_tls != "starttls" &&
+      c.notify.smtp_tls != "tls") {
+    r.fail("notify.smtp.tls", "must be \"none\", \"starttls\" or \"tls\"");
+  }
+  c.notify.smtp_username = r.str("notify.smtp.username");
+  c.notify.smtp_password = r.str("notify.smtp.password");
+  c.notify.smtp_from = r.str("notify.smtp.from");
+  if (!c.notify.smtp_host.empty() && c.notify.smtp_from.empty()) {
+    r.fail("notify.smtp.from", "is required when notify.smtp.host is set (the sender address)");
+  }
+  c.notify.smtp_ca_file = r.str("notify.smtp.ca_file");
+  c.notify.smtp_timeout_s = r.ranged("notify.smtp.timeout_s", 1, 600);
 
   c.workers.threads = r.ranged("workers.threads", 1, 64);
   c.workers.max_queued = r.ranged("workers.max_queued", 1, 1'000'000);

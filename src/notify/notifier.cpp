@@ -38,6 +38,7 @@ NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
       outbound_(policy),
       box_(std::move(key)),
       http_(env.loop, env.clock, policy),
+      smtp_(env.loop, env.clock),
       dispatcher_([this](const alerts::Alert& a) { return route_alert(a); }),
       tick_timer_(env.loop) {
   OutboxOptions oo;

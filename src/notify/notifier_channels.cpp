@@ -39,9 +39,13 @@ std::string sealed(const core::SecretBox& box, std::int64_t org_id,
 }  // namespace
 
 core::Result<void> NotifierImpl::check_deliverable(ChannelKind kind) const {
-  // Email needs the SMTP sender and in-app the inbox, which are not wired into the notifier
-  // yet: such channels are refused rather than kept and never delivered.
-  if (kind == ChannelKind::kEmail || kind == ChannelKind::kInApp) {
+  if (kind == ChannelKind::kEmail && o_.smtp.host.empty()) {
+    return core::Error(core::Errc::kInvalidInput,
+                       "no SMTP relay is configured: set [notify.smtp] host and from first",
+                       {{"field", "kind"}});
+  }
+  // In-app needs the inbox, which is not built yet: refused rather than kept and never shown.
+  if (kind == ChannelKind::kInApp) {
     return core::Error(
         core::Errc::kInvalidInput,
         fmt::format("channels of kind '{}' cannot deliver yet in this build (docs/notify.md)",
@@ -254,7 +258,7 @@ void NotifierImpl::test_channel(core::OrgScope scope, std::int64_t id, Callback<
   m.text = "If you can read this, NetPulse can reach you through this channel.";
   m.html = "<p>" + m.text + "</p>";
   const auto t0 = clock_.steady_now();
-  send_http(it->second, std::move(m), [this, t0, done = std::move(done)](DeliveryOutcome o) {
+  deliver_now(it->second, std::move(m), [this, t0, done = std::move(done)](DeliveryOutcome o) {
     TestResult r;
     r.delivered = o.kind == DeliveryOutcome::Kind::kDelivered;
     r.remote_status = o.remote_status;

@@ -37,11 +37,80 @@ void NotifierImpl::send(const OutboxRow& row, std::function<void(DeliveryOutcome
   auto m = message_from_json(row.n.message);
   if (!m) return done(failed("the stored message cannot be read: " + m.error().message));
   m->notification_id = row.id;
-  if (!sends_http(c->second.settings.kind)) {
-    return done(failed(fmt::format("channels of kind '{}' cannot deliver in this build",
-                                   channel_kind_name(c->second.settings.kind))));
+  deliver_now(c->second, std::move(*m), std::move(done));
+}
+
+void NotifierImpl::deliver_now(const ChannelRecord& channel, Message message,
+                               std::function<void(DeliveryOutcome)> done) {
+  if (sends_http(channel.settings.kind)) {
+    return send_http(channel, std::move(message), std::move(done));
   }
-  send_http(c->second, std::move(*m), std::move(done));
+  if (channel.settings.kind == ChannelKind::kEmail) {
+    return send_email(channel, std::move(message), std::move(done));
+  }
+  done(failed(fmt::format("channels of kind '{}' cannot deliver in this build",
+                          channel_kind_name(channel.settings.kind))));
+}
+
+void NotifierImpl::send_email(const ChannelRecord& channel, Message message,
+                              std::function<void(DeliveryOutcome)> done) {
+  if (o_.smtp.host.empty()) return done(failed("no SMTP relay is configured ([notify.smtp])"));
+  Email e;
+  e.from = o_.smtp.from;
+  auto list = [&](const char* field) {
+    std::vector<std::string> out;
+    if (const auto* v = channel.settings.settings.if_contains(field); v && v->is_array()) {
+      for (const auto& x : v->get_array()) {
+        if (x.is_string()) out.emplace_back(x.get_string());
+      }
+    }
+    return out;
+  };
+  e.to = list("to");
+  e.cc = list("cc");
+  e.subject = message.title;
+  e.text = message.text;
+  e.html = message.html;
+  e.date_ms = clock_.unix_millis();
+  e.message_id_domain = "netpulse.invalid";
+  if (auto at = o_.smtp.from.rfind('@'); at != std::string::npos) {
+    e.message_id_domain = o_.smtp.from.substr(at + 1);
+  }
+  e.extra_headers.emplace_back("X-NetPulse-Delivery", std::to_string(message.notification_id));
+  SmtpSettings s;
+  s.host = o_.smtp.host;
+  s.port = o_.smtp.port;
+  s.tls = o_.smtp.tls == "none"  ? SmtpTls::kNone
+          : o_.smtp.tls == "tls" ? SmtpTls::kImplicit
+                                 : SmtpTls::kStartTls;
+  s.username = o_.smtp.username;
+  s.password = o_.smtp.password;
+  s.from = o_.smtp.from;
+  s.ca_file = o_.smtp.ca_file;
+  s.step_timeout = std::chrono::milliseconds(o_.smtp.timeout_ms);
+  smtp_.send(std::move(s), std::move(e), [done = std::move(done)](core::Result<SmtpResult> r) {
+    DeliveryOutcome o;
+    if (r) {
+      o.kind = DeliveryOutcome::Kind::kDelivered;
+      o.remote_status = 250;
+      o.detail = short_text(r->reply);
+      return done(std::move(o));
+    }
+    // A 4xx, a timeout or a lost connection is worth another try; a 5xx or a refused
+    // certificate is not (the SMTP client says which: details.transient).
+    const auto& d = r.error().details;
+    const auto* transient = d.if_contains("transient");
+    const bool again = transient && transient->is_bool()
+                           ? transient->get_bool()
+                           : r.error().code == core::Errc::kTimeout ||
+                                 r.error().code == core::Errc::kServiceUnavailable;
+    o.kind = again ? DeliveryOutcome::Kind::kRetry : DeliveryOutcome::Kind::kFailed;
+    if (const auto* code = d.if_contains("smtp_code"); code && code->is_int64()) {
+      o.remote_status = static_cast<int>(code->get_int64());
+    }
+    o.detail = short_text(r.error().message);
+    done(std::move(o));
+  });
 }
 
 // One attempt's requests, sent one after another (send_next).

@@ -147,6 +147,15 @@ struct Config {
     std::int64_t total_concurrency = 0;
     std::int64_t http_timeout_ms = 0;
     std::int64_t unhealthy_after = 0;
+    // [notify.smtp]: the relay every email goes through; no host, no email channels.
+    std::string smtp_host;
+    std::int64_t smtp_port = 0;
+    std::string smtp_tls;  // "none", "starttls", "tls"
+    std::string smtp_username;
+    std::string smtp_password;
+    std::string smtp_from;
+    std::string smtp_ca_file;
+    std::int64_t smtp_timeout_s = 0;
   };
 
   // The outbound address policy's lists (core/outbound.hpp); every entry parses as a network.

@@ -33,6 +33,18 @@ namespace netpulse::notify {
 template <class T>
 using Callback = std::function<void(core::Result<T>)>;
 
+// The SMTP relay (server configuration: every email channel uses it). No host: no email.
+struct SmtpRelay {
+  std::string host;
+  std::uint16_t port = 587;
+  std::string tls = "starttls";  // "none", "starttls", "tls"
+  std::string username;
+  std::string password;
+  std::string from;
+  std::string ca_file;
+  std::int64_t timeout_ms = 30'000;  // each SMTP step
+};
+
 struct NotifierOptions {
   std::string data_dir;      // the credentials key lives there
   std::string external_url;  // the web UI's base for links, "http://127.0.0.1:8080"
@@ -44,6 +56,7 @@ struct NotifierOptions {
   std::int64_t http_timeout_ms = 10'000;
   int unhealthy_after = 3;       // consecutive failed attempts that mark a channel failing
   std::int64_t tick_ms = 1'000;  // the dispatcher's and the outbox's clock
+  SmtpRelay smtp;
 };
 
 // A channel as the API shows it: its settings with the secrets redacted ({"set": true}).

@@ -29,6 +29,7 @@
 #include "dispatcher.hpp"
 #include "message.hpp"
 #include "outbox.hpp"
+#include "smtp_client.hpp"
 
 namespace netpulse::notify::detail {
 
@@ -99,8 +100,13 @@ class NotifierImpl final : public Notifier {
 
   // notifier_transport.cpp
   void send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done);
+  // One attempt through the channel's kind (the outbox's and "send test"'s).
+  void deliver_now(const ChannelRecord& channel, Message message,
+                   std::function<void(DeliveryOutcome)> done);
   void send_http(const ChannelRecord& channel, Message message,
                  std::function<void(DeliveryOutcome)> done);
+  void send_email(const ChannelRecord& channel, Message message,
+                  std::function<void(DeliveryOutcome)> done);
   struct HttpRun;
   void send_next(std::shared_ptr<HttpRun> run);
 
@@ -113,6 +119,7 @@ class NotifierImpl final : public Notifier {
   core::OutboundPolicy outbound_;
   core::SecretBox box_;
   core::HttpClient http_;
+  SmtpClient smtp_;
   Dispatcher dispatcher_;
   std::unique_ptr<Outbox> outbox_;
   boost::asio::steady_timer tick_timer_;

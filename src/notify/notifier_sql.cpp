@@ -31,6 +31,27 @@ core::Result<std::vector<T>> rows(db::Statement& st, Fn&& row) {
   }
 }
 
+// Runs a write on a table whose names are UNIQUE per organization: a clash is kConflict naming
+// the field.
+core::Result<void> run_named(db::Statement& st, std::string_view what, const std::string& name) {
+  auto ok = st.run();
+  if (!ok && ok.error().message.find("UNIQUE") != std::string::npos) {
+    return core::Error(core::Errc::kConflict,
+                       fmt::format("a {} named '{}' exists already", what, name),
+                       {{"field", "name"}});
+  }
+  return ok;
+}
+
+// A channel's sealed secrets, or NULL when it has none.
+void bind_sealed(db::Statement& st, int index, const std::string& sealed) {
+  if (sealed.empty()) {
+    st.bind(index, std::nullopt);
+  } else {
+    st.bind_blob(index, sealed);
+  }
+}
+
 constexpr const char* kChannelColumns =
     "id, org_id, name, kind, enabled, settings, secrets, consecutive_failures, last_error, "
     "last_success_at, last_failure_at, created_at, updated_at";
@@ -105,11 +126,7 @@ Notification notification_row(const db::Statement& st) {
 }
 
 core::Result<void> fill_alert_ids(db::Connection& c, Notification& n) {
-  auto st = c.prepare(
-      "SELECT alert_id FROM notification_alerts WHERE notification_id = ? ORDER BY alert_id");
-  if (!st) return st.error();
-  st->bind(1, n.id);
-  auto ids = rows<std::int64_t>(*st, [](const db::Statement& s) { return s.get_int64(0); });
+  auto ids = alert_ids_of(c, n.id);
   if (!ids) return ids.error();
   n.alert_ids = std::move(*ids);
   return core::ok();
@@ -134,20 +151,9 @@ core::Result<std::int64_t> insert_channel(db::Connection& c, const ChannelRow& r
       .bind(3, r.view.kind)
       .bind(4, r.view.enabled)
       .bind(5, json::serialize(r.view.settings));
-  if (r.sealed_secrets.empty()) {
-    st->bind(6, std::nullopt);
-  } else {
-    st->bind_blob(6, r.sealed_secrets);
-  }
+  bind_sealed(*st, 6, r.sealed_secrets);
   st->bind(7, r.view.created_at).bind(8, r.view.updated_at);
-  if (auto ok = st->run(); !ok) {
-    if (ok.error().message.find("UNIQUE") != std::string::npos) {
-      return core::Error(core::Errc::kConflict,
-                         fmt::format("a channel named '{}' exists already", r.view.name),
-                         {{"field", "name"}});
-    }
-    return ok.error();
-  }
+  if (auto ok = run_named(*st, "channel", r.view.name); !ok) return ok.error();
   return c.last_insert_rowid();
 }
 
@@ -157,21 +163,9 @@ core::Result<void> update_channel_row(db::Connection& c, const ChannelRow& r) {
       "updated_at = ? WHERE id = ? AND org_id = ?");
   if (!st) return st.error();
   st->bind(1, r.view.name).bind(2, r.view.enabled).bind(3, json::serialize(r.view.settings));
-  if (r.sealed_secrets.empty()) {
-    st->bind(4, std::nullopt);
-  } else {
-    st->bind_blob(4, r.sealed_secrets);
-  }
+  bind_sealed(*st, 4, r.sealed_secrets);
   st->bind(5, r.view.updated_at).bind(6, r.view.id).bind(7, r.view.org_id);
-  if (auto ok = st->run(); !ok) {
-    if (ok.error().message.find("UNIQUE") != std::string::npos) {
-      return core::Error(core::Errc::kConflict,
-                         fmt::format("a channel named '{}' exists already", r.view.name),
-                         {{"field", "name"}});
-    }
-    return ok.error();
-  }
-  return core::ok();
+  return run_named(*st, "channel", r.view.name);
 }
 
 core::Result<void> delete_channel_row(db::Connection& c, std::int64_t org_id, std::int64_t id) {
@@ -221,14 +215,7 @@ core::Result<std::int64_t> insert_policy(db::Connection& c, const StoredPolicy& 
       .bind(5, json::serialize(to_json(p.policy)))
       .bind(6, p.created_at)
       .bind(7, p.updated_at);
-  if (auto ok = st->run(); !ok) {
-    if (ok.error().message.find("UNIQUE") != std::string::npos) {
-      return core::Error(core::Errc::kConflict,
-                         fmt::format("a policy named '{}' exists already", p.policy.name),
-                         {{"field", "name"}});
-    }
-    return ok.error();
-  }
+  if (auto ok = run_named(*st, "policy", p.policy.name); !ok) return ok.error();
   return c.last_insert_rowid();
 }
 
@@ -244,15 +231,7 @@ core::Result<void> update_policy_row(db::Connection& c, const StoredPolicy& p) {
       .bind(5, p.updated_at)
       .bind(6, p.policy.id)
       .bind(7, p.policy.org_id);
-  if (auto ok = st->run(); !ok) {
-    if (ok.error().message.find("UNIQUE") != std::string::npos) {
-      return core::Error(core::Errc::kConflict,
-                         fmt::format("a policy named '{}' exists already", p.policy.name),
-                         {{"field", "name"}});
-    }
-    return ok.error();
-  }
-  return core::ok();
+  return run_named(*st, "policy", p.policy.name);
 }
 
 core::Result<void> delete_policy_row(db::Connection& c, std::int64_t org_id, std::int64_t id) {

@@ -41,19 +41,28 @@ OutboxRow row_of(const db::Statement& st) {
 }
 
 core::Result<void> load_alert_ids(db::Connection& c, OutboxRow& r) {
-  auto st = c.prepare(
-      "SELECT alert_id FROM notification_alerts WHERE notification_id = ? ORDER BY alert_id");
-  if (!st) return st.error();
-  st->bind(1, r.id);
-  for (;;) {
-    auto more = st->step();
-    if (!more) return more.error();
-    if (!*more) return core::ok();
-    r.n.alert_ids.push_back(st->get_int64(0));
-  }
+  auto ids = alert_ids_of(c, r.id);
+  if (!ids) return ids.error();
+  r.n.alert_ids = std::move(*ids);
+  return core::ok();
 }
 
 }  // namespace
+
+core::Result<std::vector<std::int64_t>> alert_ids_of(db::Connection& c,
+                                                     std::int64_t notification_id) {
+  auto st = c.prepare(
+      "SELECT alert_id FROM notification_alerts WHERE notification_id = ? ORDER BY alert_id");
+  if (!st) return st.error();
+  st->bind(1, notification_id);
+  std::vector<std::int64_t> out;
+  for (;;) {
+    auto more = st->step();
+    if (!more) return more.error();
+    if (!*more) return out;
+    out.push_back(st->get_int64(0));
+  }
+}
 
 std::string_view notification_status_name(NotificationStatus s) noexcept {
   switch (s) {

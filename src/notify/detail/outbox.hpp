@@ -192,6 +192,9 @@ class Outbox {
 // The SQL of the outbox (outbox_sql.cpp).
 core::Result<std::vector<std::int64_t>> insert_notifications(
     db::Connection& c, const std::vector<NewNotification>& batch, std::int64_t now_ms);
+// The alerts a notification was about, ascending.
+core::Result<std::vector<std::int64_t>> alert_ids_of(db::Connection& c,
+                                                     std::int64_t notification_id);
 // Rows 'sending' become 'pending' with sends_unsure + 1; returns how many.
 core::Result<std::int64_t> recover_sending(db::Connection& c, std::int64_t now_ms);
 // Up to `limit` pending rows, due first, with ids above `after_id` when due times tie.

@@ -79,7 +79,8 @@ core::Result<void> Outbox::start() {
 
 void Outbox::add(OutboxRow row) {
   const auto id = row.id;
-  due_.insert({row.next_attempt_at, id});
+  due_[row.n.channel_id].insert({row.next_attempt_at, id});
+  ++queued_;
   rows_.insert_or_assign(id, std::move(row));
 }
 
@@ -123,22 +124,24 @@ void Outbox::enqueue(std::vector<NewNotification> batch,
 void Outbox::pump() {
   if (closed_) return;
   const auto now = clock_.unix_millis();
-  // Rows whose channel is at its limit are passed over (kept queued) so other channels go on.
-  for (auto it = due_.begin(); it != due_.end() && it->due <= now;) {
-    if (static_cast<int>(in_flight_) >= o_.total_concurrency) break;
-    auto& row = rows_.at(it->id);
-    auto& busy = in_flight_by_channel_[row.n.channel_id];
-    if (busy >= o_.per_channel_concurrency) {
-      ++it;
-      continue;
+  // Each channel's due rows, oldest first, up to its limit; a channel at its limit keeps its
+  // rows queued and the others go on.
+  for (auto ch = due_.begin(); ch != due_.end();) {
+    auto& queue = ch->second;
+    while (!queue.empty() && queue.begin()->due <= now &&
+           static_cast<int>(in_flight_) < o_.total_concurrency) {
+      auto busy = in_flight_by_channel_.find(ch->first);
+      if (busy != in_flight_by_channel_.end() && busy->second >= o_.per_channel_concurrency) break;
+      const auto id = queue.begin()->id;
+      queue.erase(queue.begin());
+      --queued_;
+      ++in_flight_by_channel_[ch->first];
+      ++in_flight_;
+      attempt(id);
     }
-    ++busy;
-    ++in_flight_;
-    const auto id = it->id;
-    it = due_.erase(it);
-    attempt(id);
+    ch = queue.empty() ? due_.erase(ch) : std::next(ch);
   }
-  if (due_.empty() && more_in_db_) refill();
+  if (queued_ == 0 && more_in_db_) refill();
 }
 
 void Outbox::attempt(std::int64_t id) {
@@ -300,7 +303,7 @@ void Outbox::close() {
 OutboxStats Outbox::stats() const {
   auto s = stats_;
   s.in_flight = in_flight_;
-  s.queued = due_.size();
+  s.queued = queued_;
   return s;
 }
 

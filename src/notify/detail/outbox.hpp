@@ -180,7 +180,10 @@ class Outbox {
   std::mt19937_64 rng_;
 
   std::unordered_map<std::int64_t, OutboxRow> rows_;  // queued or in flight, by id
-  std::set<Queued> due_;                              // queued, by due time
+  // Queued rows by channel, each channel's by due time: pump() looks at the head of each
+  // channel's queue only, so a long queue behind a busy channel costs nothing per attempt.
+  std::map<std::int64_t, std::set<Queued>> due_;
+  std::size_t queued_ = 0;
   std::unordered_map<std::int64_t, int> in_flight_by_channel_;
   std::size_t in_flight_ = 0;
   bool more_in_db_ = false;  // rows left in the database when the queue was full

@@ -81,11 +81,15 @@ void NotifierImpl::run_dispatcher() {
   for (auto pending = std::exchange(unwritten_, {}); auto& batch : pending) {
     write_to_outbox(std::move(batch));
   }
+  // Everything due now goes to the outbox in one transaction (a storm is one write, not one
+  // per message).
+  std::vector<NewNotification> batch;
   for (const auto& d : dispatcher_.tick(clock_.unix_millis())) {
     ++stats_.dispatches;
     m_dispatches_->inc();
-    deliver(d);
+    deliver(d, batch);
   }
+  if (!batch.empty()) write_to_outbox(std::move(batch));
 }
 
 Message NotifierImpl::message_of(const Dispatch& d) const {
@@ -134,12 +138,11 @@ Message NotifierImpl::message_of(const Dispatch& d) const {
   return m;
 }
 
-void NotifierImpl::deliver(const Dispatch& d) {
+void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batch) {
   if (d.alerts.empty()) return;
   const auto base = message_of(d);
   std::vector<std::int64_t> alert_ids;
   for (const auto& a : d.alerts) alert_ids.push_back(a.id);
-  std::vector<NewNotification> batch;
   for (const auto& t : d.targets) {
     if (t.kind != PolicyTarget::Kind::kChannel) continue;  // refused when the policy is saved
     auto c = channels_.find(t.id);
@@ -166,8 +169,6 @@ void NotifierImpl::deliver(const Dispatch& d) {
     n.alert_ids = alert_ids;
     batch.push_back(std::move(n));
   }
-  if (batch.empty()) return;
-  write_to_outbox(std::move(batch));
 }
 
 void NotifierImpl::write_to_outbox(std::vector<NewNotification> batch) {

@@ -94,7 +94,8 @@ class NotifierImpl final : public Notifier {
   // notifier_dispatch.cpp
   void on_alert(const alerts::AlertChanged& e);
   void run_dispatcher();
-  void deliver(const Dispatch& d);
+  // Renders `d` for each target channel and adds the notifications to `batch`.
+  void deliver(const Dispatch& d, std::vector<NewNotification>& batch);
   Message message_of(const Dispatch& d) const;
   void write_to_outbox(std::vector<NewNotification> batch);
 

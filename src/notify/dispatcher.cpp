@@ -32,6 +32,14 @@ bool notifiable(const alerts::Alert& a) {
 
 }  // namespace
 
+std::map<std::string, std::string> policy_labels(const alerts::Alert& a) {
+  auto labels = a.labels;
+  labels.emplace("alertname", a.rule_name);
+  labels.emplace("severity", std::string(alerts::severity_name(a.severity)));
+  if (!a.device_name.empty()) labels.emplace("device", a.device_name);
+  return labels;
+}
+
 Dispatcher::Dispatcher(Router router) : router_(std::move(router)) {}
 
 std::string Dispatcher::fingerprint(const alerts::Alert& a) {
@@ -39,13 +47,14 @@ std::string Dispatcher::fingerprint(const alerts::Alert& a) {
 }
 
 Dispatcher::Group& Dispatcher::group_for(const alerts::Alert& a, const Policy& p) {
-  auto key = group_key(p, a.labels);
+  const auto labels = policy_labels(a);
+  auto key = group_key(p, labels);
   auto [it, fresh] = groups_.try_emplace(key);
   auto& g = it->second;
   if (fresh) {
     g.org_id = a.org_id;
     g.key = key;
-    g.labels = group_labels(p, a.labels);
+    g.labels = group_labels(p, labels);
   }
   g.policy = p;  // the policy as it stands now
   alert_groups_[a.id].insert(key);

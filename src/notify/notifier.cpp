@@ -1,5 +1,7 @@
 // The notifier's life: open (channels and policies loaded, the outbox resumed), the bus
 // subscription, the tick that drives the dispatcher, the metrics, close.
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -150,9 +152,13 @@ void NotifierImpl::update_gauges() {
   const auto s = outbox_->stats();
   g_queued_ = s.queued;
   g_in_flight_ = s.in_flight;
-  std::size_t failing = 0;
-  for (const auto& [id, c] : channels_) failing += c.view.health == "failing" ? 1 : 0;
-  g_failing_ = failing;
+  g_failing_ = failing_channels();
+}
+
+std::size_t NotifierImpl::failing_channels() const {
+  return static_cast<std::size_t>(
+      std::count_if(channels_.begin(), channels_.end(),
+                    [](const auto& kv) { return kv.second.view.health == "failing"; }));
 }
 
 NotifierStats NotifierImpl::stats() const {
@@ -165,7 +171,7 @@ NotifierStats NotifierImpl::stats() const {
   s.resent_after_restart = o.resent_after_restart;
   s.queued = o.queued;
   s.in_flight = o.in_flight;
-  for (const auto& [id, c] : channels_) s.failing_channels += c.view.health == "failing" ? 1 : 0;
+  s.failing_channels = failing_channels();
   return s;
 }
 

@@ -114,10 +114,7 @@ Message NotifierImpl::message_of(const Dispatch& d) const {
     x.subject = a.subject;
     x.device_id = a.device_id;
     x.device_name = a.device_name;
-    x.labels = a.labels;
-    x.labels.emplace("alertname", a.rule_name);
-    x.labels.emplace("severity", x.severity);
-    if (!a.device_name.empty()) x.labels.emplace("device", a.device_name);
+    x.labels = policy_labels(a);
     x.annotations = a.annotations;
     x.value = a.value;
     x.threshold = a.threshold;

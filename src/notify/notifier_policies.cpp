@@ -74,10 +74,7 @@ std::vector<Policy> NotifierImpl::route_alert(const alerts::Alert& a) const {
   std::vector<Policy> out;
   auto it = routing_.find(a.org_id);
   if (it == routing_.end()) return out;
-  auto labels = a.labels;
-  labels.emplace("alertname", a.rule_name);
-  labels.emplace("severity", std::string(alerts::severity_name(a.severity)));
-  if (!a.device_name.empty()) labels.emplace("device", a.device_name);
+  const auto labels = policy_labels(a);
   // Device groups and tags are the alerts engine's to know; the labels carry what a policy
   // matches on (docs/notify-routing.md).
   AlertFacts facts;

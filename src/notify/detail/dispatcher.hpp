@@ -44,6 +44,11 @@ namespace netpulse::notify::detail {
 
 using Target = PolicyTarget;
 
+// The labels a policy sees of an alert: its own, plus `alertname` (the rule's name), `severity`
+// and `device` (its device's name, when it has one). Routing, grouping and the messages all use
+// these, so a policy's default group_by ["alertname"] groups by rule.
+std::map<std::string, std::string> policy_labels(const alerts::Alert& a);
+
 // Targets in a set (who was told of an alert).
 struct TargetLess {
   bool operator()(const Target& a, const Target& b) const noexcept {

@@ -80,6 +80,7 @@ class NotifierImpl final : public Notifier {
   void subscribe();
   void arm_tick();
   void update_gauges();
+  std::size_t failing_channels() const;
 
   // notifier_channels.cpp
   core::Result<void> check_deliverable(ChannelKind kind) const;

@@ -271,3 +271,21 @@ TEST_CASE("fingerprints are stable and tell alerts apart", "[notify][dispatcher]
   CHECK(Dispatcher::fingerprint(a) != Dispatcher::fingerprint(b));
   CHECK(Dispatcher::fingerprint(a).size() == 16);
 }
+
+TEST_CASE("alerts are grouped by the labels a policy sees, alertname included",
+          "[notify][dispatcher]") {
+  Dispatcher d([](const Alert&) { return std::vector<Policy>{route()}; });
+  // The engine's alerts carry their series' labels, not alertname: the rule's name is added.
+  for (int i = 0; i < 6; ++i) {
+    auto a = alert(i + 1, i % 2 ? "CPU high" : "Device down");
+    a.labels = {{"host", fmt::format("h{}", i)}};
+    d.on_alert(changed(a, "firing"), kT0);
+  }
+  auto out = d.tick(kT0 + 30'000);
+  REQUIRE(out.size() == 2);
+  for (auto& m : out) {
+    CHECK(m.alerts.size() == 3);
+    REQUIRE(m.group_labels.contains("alertname"));
+    CHECK(m.group_labels.at("alertname") == m.alerts[0].rule_name);
+  }
+}

@@ -63,13 +63,24 @@ Dispatcher::Group& Dispatcher::group_for(const alerts::Alert& a, const Policy& p
 
 void Dispatcher::on_alert(const alerts::AlertChanged& e, std::int64_t now) {
   ++stats_.transitions;
+  // Every group the event touched is rescheduled once it has been handled.
+  std::vector<std::string> touched;
+  transition(e, now, touched);
+  for (const auto& key : touched) reschedule(key);
+}
+
+void Dispatcher::transition(const alerts::AlertChanged& e, std::int64_t now,
+                            std::vector<std::string>& touched) {
   const auto& a = e.alert;
   const auto& t = e.transition;
   auto each_group = [&](auto&& fn) {
     auto it = alert_groups_.find(a.id);
     if (it == alert_groups_.end()) return;
     for (const auto& key : it->second) {
-      if (auto g = groups_.find(key); g != groups_.end()) fn(g->second);
+      if (auto g = groups_.find(key); g != groups_.end()) {
+        fn(g->second);
+        touched.push_back(key);
+      }
     }
   };
 
@@ -108,6 +119,7 @@ void Dispatcher::on_alert(const alerts::AlertChanged& e, std::int64_t now) {
       continue;
     }
     auto& g = group_for(a, policy);
+    touched.push_back(g.key);
     if (mode == DeliveryMode::kDigest) {
       g.digest[a.id] = a;
       if (!g.digest_at) g.digest_at = now + seconds(policy.digest_interval_s);
@@ -253,41 +265,65 @@ void Dispatcher::escalate(Group& g, std::int64_t now, std::vector<Dispatch>& out
   }
 }
 
+void Dispatcher::process(Group& g, std::int64_t now, std::vector<Dispatch>& out) {
+  if (g.flush_at && *g.flush_at <= now) flush(g, now, out);
+  if (g.digest_at && *g.digest_at <= now) {
+    g.digest_at.reset();
+    if (!g.digest.empty()) {
+      auto d = make(g, MessageKind::kDigest);
+      d.targets = g.policy.targets;
+      for (auto& [id, a] : g.digest) d.alerts.push_back(a);
+      g.digest.clear();
+      out.push_back(std::move(d));
+    }
+  }
+  escalate(g, now, out);
+  if (g.policy.repeat_interval_s > 0 && g.last_repeat_ms > 0 &&
+      now >= g.last_repeat_ms + seconds(g.policy.repeat_interval_s)) {
+    auto d = make(g, MessageKind::kFiring);
+    d.targets = g.policy.targets;
+    for (auto& [id, s] : g.sent) {
+      if (!s.acknowledged && g.firing.contains(id)) d.alerts.push_back(g.firing.at(id));
+    }
+    g.last_repeat_ms = now;
+    if (!d.alerts.empty()) out.push_back(std::move(d));
+  }
+}
+
 std::vector<Dispatch> Dispatcher::tick(std::int64_t now) {
   std::vector<Dispatch> out;
-  for (auto it = groups_.begin(); it != groups_.end();) {
-    auto& g = it->second;
-    if (g.flush_at && *g.flush_at <= now) flush(g, now, out);
-    if (g.digest_at && *g.digest_at <= now) {
-      g.digest_at.reset();
-      if (!g.digest.empty()) {
-        auto d = make(g, MessageKind::kDigest);
-        d.targets = g.policy.targets;
-        for (auto& [id, a] : g.digest) d.alerts.push_back(a);
-        g.digest.clear();
-        out.push_back(std::move(d));
-      }
-    }
-    escalate(g, now, out);
-    if (g.policy.repeat_interval_s > 0 && g.last_repeat_ms > 0 &&
-        now >= g.last_repeat_ms + seconds(g.policy.repeat_interval_s)) {
-      auto d = make(g, MessageKind::kFiring);
-      d.targets = g.policy.targets;
-      for (auto& [id, s] : g.sent) {
-        if (!s.acknowledged && g.firing.contains(id)) d.alerts.push_back(g.firing.at(id));
-      }
-      g.last_repeat_ms = now;
-      if (!d.alerts.empty()) out.push_back(std::move(d));
-    }
-    const bool idle = g.firing.empty() && g.sent.empty() && g.digest.empty() &&
-                      g.new_firing.empty() && g.resolved.empty() && g.acked.empty();
-    it = idle ? groups_.erase(it) : std::next(it);
+  while (!schedule_.empty() && schedule_.begin()->first <= now) {
+    auto key = schedule_.begin()->second;
+    schedule_.erase(schedule_.begin());
+    auto it = groups_.find(key);
+    if (it == groups_.end()) continue;
+    it->second.scheduled.reset();
+    process(it->second, now, out);
+    reschedule(key);
   }
   for (auto& d : out) {
     ++stats_.dispatches;
     stats_.alerts_sent += d.alerts.size();
   }
   return out;
+}
+
+void Dispatcher::reschedule(const std::string& key) {
+  auto it = groups_.find(key);
+  if (it == groups_.end()) return;
+  auto& g = it->second;
+  if (g.scheduled) schedule_.erase({*g.scheduled, key});
+  g.scheduled.reset();
+  const bool idle = g.firing.empty() && g.sent.empty() && g.digest.empty() &&
+                    g.new_firing.empty() && g.resolved.empty() && g.acked.empty();
+  if (idle) {
+    groups_.erase(it);
+    return;
+  }
+  if (auto at = next_due(g)) {
+    g.scheduled = *at;
+    schedule_.emplace(*at, key);
+  }
 }
 
 std::optional<std::int64_t> Dispatcher::next_due(const Group& g) const {
@@ -311,15 +347,13 @@ std::optional<std::int64_t> Dispatcher::next_due(const Group& g) const {
 }
 
 std::optional<std::int64_t> Dispatcher::next_due() const {
-  std::optional<std::int64_t> at;
-  for (const auto& [key, g] : groups_) {
-    if (auto t = next_due(g)) at = at ? std::min(*at, *t) : *t;
-  }
-  return at;
+  if (schedule_.empty()) return std::nullopt;
+  return schedule_.begin()->first;
 }
 
 void Dispatcher::forget_org(std::int64_t org_id) {
   std::erase_if(groups_, [&](const auto& kv) { return kv.second.org_id == org_id; });
+  std::erase_if(schedule_, [&](const auto& entry) { return !groups_.contains(entry.second); });
   for (auto it = alert_groups_.begin(); it != alert_groups_.end();) {
     std::erase_if(it->second, [&](const std::string& key) { return !groups_.contains(key); });
     it = it->second.empty() ? alert_groups_.erase(it) : std::next(it);

@@ -3,6 +3,7 @@
 // says how much is behind it, and a grouped message lists at most RenderOptions::max_alerts
 // alerts, then "... and N more". Each is parsed (and so checked) like an organization's own; a
 // unit test renders every one.
+#include <array>
 #include <utility>
 
 #include "detail/message_template.hpp"
@@ -94,9 +95,7 @@ std::string heading(std::string_view prefix) {
   return std::string(prefix) + std::string(kHeading);
 }
 
-}  // namespace
-
-TemplateSet default_templates(ChannelFamily family) {
+TemplateSet parse_defaults(ChannelFamily family) {
   TemplateSet set;
   switch (family) {
     case ChannelFamily::kEmail:
@@ -119,6 +118,26 @@ TemplateSet default_templates(ChannelFamily family) {
       break;
   }
   return set;
+}
+
+}  // namespace
+
+const TemplateSet& default_templates(ChannelFamily family) {
+  // Parsed once: a storm renders thousands of messages with them.
+  static const std::array<TemplateSet, 4> sets{
+      parse_defaults(ChannelFamily::kEmail), parse_defaults(ChannelFamily::kSms),
+      parse_defaults(ChannelFamily::kChat), parse_defaults(ChannelFamily::kPaging)};
+  switch (family) {
+    case ChannelFamily::kEmail:
+      return sets[0];
+    case ChannelFamily::kSms:
+      return sets[1];
+    case ChannelFamily::kChat:
+      return sets[2];
+    case ChannelFamily::kPaging:
+      return sets[3];
+  }
+  return sets[2];
 }
 
 }  // namespace netpulse::notify::detail

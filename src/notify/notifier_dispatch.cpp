@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "detail/dispatcher.hpp"
@@ -74,22 +75,38 @@ void NotifierImpl::on_alert(const alerts::AlertChanged& e) {
   if (closed_) return;
   ++stats_.alert_events;
   dispatcher_.on_alert(e, clock_.unix_millis());
-  run_dispatcher();
+  // The engine publishes a storm's transitions in one turn of the loop: they are handled
+  // together in a turn of their own, so a storm is one outbox write, not one per alert.
+  post_run();
 }
 
 void NotifierImpl::run_dispatcher() {
+  if (closed_) return;
   for (auto pending = std::exchange(unwritten_, {}); auto& batch : pending) {
     write_to_outbox(std::move(batch));
   }
-  // Everything due now goes to the outbox in one transaction (a storm is one write, not one
-  // per message).
+  for (auto& d : dispatcher_.tick(clock_.unix_millis())) to_render_.push_back(std::move(d));
+  // Rendered a slice per turn of the loop, so the API's requests are served between slices;
+  // each slice goes to the outbox in one transaction.
   std::vector<NewNotification> batch;
-  for (const auto& d : dispatcher_.tick(clock_.unix_millis())) {
+  for (std::size_t n = 0; n < kRenderSlice && !to_render_.empty(); ++n) {
     ++stats_.dispatches;
     m_dispatches_->inc();
-    deliver(d, batch);
+    deliver(to_render_.front(), batch);
+    to_render_.pop_front();
   }
   if (!batch.empty()) write_to_outbox(std::move(batch));
+  if (!to_render_.empty()) post_run();
+}
+
+void NotifierImpl::post_run() {
+  if (run_posted_) return;
+  run_posted_ = true;
+  boost::asio::post(loop_, [this, alive = std::weak_ptr<const int>(life_)] {
+    if (alive.expired()) return;
+    run_posted_ = false;
+    run_dispatcher();
+  });
 }
 
 Message NotifierImpl::message_of(const Dispatch& d) const {

@@ -74,7 +74,7 @@ struct TemplateSet {
 
 // The built-in templates of a family. The severity is in the text ({{severity_short}}), so one
 // set serves every severity; an organization's own set per (family, severity) replaces it.
-TemplateSet default_templates(ChannelFamily family);
+const TemplateSet& default_templates(ChannelFamily family);
 
 // Renders the set into message.title, .text and .html: the title folded to one line and capped
 // (SMS at kMaxSmsBytes, keeping the ack link whole when it fits; other titles at 255 bytes, paging

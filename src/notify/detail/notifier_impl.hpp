@@ -94,7 +94,9 @@ class NotifierImpl final : public Notifier {
 
   // notifier_dispatch.cpp
   void on_alert(const alerts::AlertChanged& e);
+  // What is due goes to the outbox, kRenderSlice dispatches per turn of the loop.
   void run_dispatcher();
+  void post_run();
   // Renders `d` for each target channel and adds the notifications to `batch`.
   void deliver(const Dispatch& d, std::vector<NewNotification>& batch);
   Message message_of(const Dispatch& d) const;
@@ -133,6 +135,10 @@ class NotifierImpl final : public Notifier {
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<std::vector<NewNotification>> unwritten_;
+  // Dispatches due but not rendered yet (a storm's), and whether a run is posted.
+  static constexpr std::size_t kRenderSlice = 256;
+  std::deque<Dispatch> to_render_;
+  bool run_posted_ = false;
   bool closed_ = false;
   NotifierStats stats_;
   std::shared_ptr<const int> life_ = std::make_shared<const int>(0);

@@ -289,3 +289,42 @@ TEST_CASE("alerts are grouped by the labels a policy sees, alertname included",
     CHECK(m.group_labels.at("alertname") == m.alerts[0].rule_name);
   }
 }
+
+TEST_CASE("next_due follows each change of a group, and a group with nothing left is dropped",
+          "[notify][dispatcher]") {
+  auto r = route();
+  r.repeat_interval_s = 3'600;
+  r.escalation = {{300, {kLead}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
+  CHECK_FALSE(d.next_due());
+  auto a = alert(1);
+  d.on_alert(changed(a, "firing"), kT0);
+  CHECK(d.next_due() == kT0 + 30'000);  // group_wait
+  // Not due yet: nothing, and the schedule is unchanged.
+  CHECK(d.tick(kT0 + 29'999).empty());
+  CHECK(d.next_due() == kT0 + 30'000);
+  REQUIRE(d.tick(kT0 + 30'000).size() == 1);
+  CHECK(d.next_due() == kT0 + 30'000 + 300'000);  // the escalation step before the repeat
+  REQUIRE(d.tick(kT0 + 330'000).size() == 1);
+  CHECK(d.next_due() == kT0 + 30'000 + 3'600'000);  // only the repeat is left
+  // A second group, due sooner, comes first; the first keeps its time.
+  d.on_alert(changed(alert(2, "Interface down"), "firing"), kT0 + 400'000);
+  CHECK(d.next_due() == kT0 + 430'000);
+  REQUIRE(d.tick(kT0 + 430'000).size() == 1);
+  CHECK(d.next_due() == kT0 + 430'000 + 300'000);  // the second group's escalation step
+  // Resolving both: their resolved messages are due after group_interval from the groups' last
+  // messages; once sent, both groups are gone and nothing is due.
+  a.status = AlertStatus::kResolved;
+  d.on_alert(changed(a, "resolved"), kT0 + 500'000);
+  auto b = alert(2, "Interface down");
+  b.status = AlertStatus::kResolved;
+  d.on_alert(changed(b, "resolved"), kT0 + 500'000);
+  CHECK(d.stats().groups == 2);
+  REQUIRE(d.next_due());
+  const auto resolved = d.tick(kT0 + 2'000'000);
+  REQUIRE(resolved.size() == 2);
+  CHECK(resolved[0].kind == MessageKind::kResolved);
+  CHECK(resolved[1].kind == MessageKind::kResolved);
+  CHECK_FALSE(d.next_due());
+  CHECK(d.stats().groups == 0);
+}

@@ -3,6 +3,7 @@
 #include "detail/outbox.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
@@ -153,14 +154,9 @@ void Outbox::attempt(std::int64_t id) {
   const auto t0 = clock_.steady_now();
   // Not waited for: the writer commits it before the attempt's own record (one queue), and a
   // crash before that commit only means the resend after the restart is not counted as unsure.
-  db_.write([id, attempts = row.attempts,
-             started_at](db::Connection& c) { return mark_sending(c, id, attempts, started_at); },
-            loop_,
-            [this, id](core::Result<void> r) {
-              if (!r)
-                log_.warn("notify", "notification {}: could not mark it sending: {}", id,
-                          r.error().message);
-            });
+  queue_write([id, attempts = row.attempts, started_at](db::Connection& c) {
+    return mark_sending(c, id, attempts, started_at);
+  });
   // Settled once only, even if a transport calls twice by mistake, and always from a handler of
   // its own (never inside pump()'s walk over the queue, even if a transport answers inline).
   auto once = std::make_shared<bool>(false);
@@ -222,15 +218,9 @@ void Outbox::settle(std::int64_t id, std::int64_t started_at,
   row.last_status = outcome.remote_status;
   row.last_error = status == NotificationStatus::kDelivered ? std::string() : outcome.detail;
   row.updated_at = now;
-  db_.write([rec, status, next,
-             now](db::Connection& c) { return record_attempt(c, rec, status, next, now); },
-            loop_,
-            [this, id](core::Result<void> r) {
-              if (!r) {
-                log_.error("notify", "notification {}: could not record its attempt: {}", id,
-                           r.error().message);
-              }
-            });
+  queue_write([rec, status, next, now](db::Connection& c) {
+    return record_attempt(c, rec, status, next, now);
+  });
   if (status == NotificationStatus::kDead) {
     log_.warn("notify",
               "notification {} to channel {} ({}) is a dead letter after {} attempt(s): {}", id,
@@ -294,10 +284,48 @@ void Outbox::retry_dead(core::OrgScope scope, std::int64_t id,
       });
 }
 
+void Outbox::queue_write(std::function<core::Result<void>(db::Connection&)> fn) {
+  writes_.push_back(std::move(fn));
+  if (writes_posted_) return;
+  writes_posted_ = true;
+  boost::asio::post(loop_, [this, alive = std::weak_ptr<const int>(life_)] {
+    if (!alive.expired()) flush_writes();
+  });
+}
+
+void Outbox::flush_writes() {
+  writes_posted_ = false;
+  if (writes_.empty()) return;
+  // One job for the turn's writes. A write that fails is logged and the others still commit:
+  // each runs on its own, and the job itself never fails for one of them.
+  struct Failed {
+    std::size_t count = 0;
+    std::string first;
+  };
+  auto failed = std::make_shared<Failed>();
+  db_.write(
+      [writes = std::exchange(writes_, {}), failed](db::Connection& c) -> core::Result<void> {
+        for (const auto& w : writes) {
+          if (auto r = w(c); !r && failed->count++ == 0) failed->first = r.error().message;
+        }
+        return core::ok();
+      },
+      loop_,
+      [this, failed, alive = std::weak_ptr<const int>(life_)](core::Result<void> r) {
+        if (alive.expired()) return;
+        if (!r) {
+          log_.error("notify", "could not record the outbox's attempts: {}", r.error().message);
+        } else if (failed->count > 0) {
+          log_.error("notify", "{} outbox record(s) not written: {}", failed->count, failed->first);
+        }
+      });
+}
+
 void Outbox::close() {
   if (closed_) return;
   closed_ = true;
   timer_.cancel();
+  flush_writes();
 }
 
 OutboxStats Outbox::stats() const {

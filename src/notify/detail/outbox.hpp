@@ -22,7 +22,8 @@
 //
 // Threads: everything runs on the loop; the transport may do its I/O anywhere but calls back on
 // the loop. Database writes go through the writer thread (group commit) and are not waited for
-// before the next attempt, except the insert of a new row.
+// before the next attempt, except the insert of a new row: the marks and attempt records of one
+// turn of the loop go to the writer as one job, in the order they were made.
 #pragma once
 
 #include <chrono>
@@ -167,6 +168,9 @@ class Outbox {
               DeliveryOutcome outcome);
   void refill();
   void arm_timer();
+  // Queues a mark or an attempt record for the turn's one write job.
+  void queue_write(std::function<core::Result<void>(db::Connection&)> fn);
+  void flush_writes();
   std::int64_t jittered(std::int64_t delay_ms);
 
   OutboxOptions o_;
@@ -187,6 +191,8 @@ class Outbox {
   std::unordered_map<std::int64_t, int> in_flight_by_channel_;
   std::size_t in_flight_ = 0;
   bool more_in_db_ = false;  // rows left in the database when the queue was full
+  std::vector<std::function<core::Result<void>(db::Connection&)>> writes_;  // this turn's
+  bool writes_posted_ = false;
   bool closed_ = false;
   OutboxStats stats_;
   std::shared_ptr<const int> life_ = std::make_shared<const int>(0);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <boost/asio/post.hpp>
@@ -87,6 +89,60 @@ void HttpClientState::close() {
   for (auto& [id, weak] : in_flight) {
     if (auto exchange = weak.lock()) exchange->abandon();
   }
+  idle_.clear();  // closes the kept sockets
+  idle_count_ = 0;
+}
+
+namespace {
+
+// Whether a kept connection is still open with nothing unread: a server that closed it (its
+// idle timeout) shows end-of-file, one that sent something unasked (a TLS alert) shows data.
+bool still_open(HttpConnection& c) {
+  if (!c.socket.is_open()) return false;
+  char byte = 0;
+  const auto n = ::recv(c.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::unique_ptr<HttpConnection> HttpClientState::take(const std::string& origin) {
+  auto it = idle_.find(origin);
+  if (it == idle_.end()) return nullptr;
+  auto& list = it->second;
+  const auto now = clock_->steady_now();
+  std::unique_ptr<HttpConnection> found;
+  // The newest first: the likeliest to be open still.
+  while (!list.empty() && !found) {
+    auto c = std::move(list.back());
+    list.pop_back();
+    --idle_count_;
+    if (now - c->idle_since < kHttpIdleTimeout && still_open(*c)) found = std::move(c);
+  }
+  if (list.empty()) idle_.erase(it);
+  return found;
+}
+
+void HttpClientState::give(const std::string& origin, std::unique_ptr<HttpConnection> connection) {
+  if (closed_) return;
+  auto& list = idle_[origin];
+  if (list.size() >= kHttpMaxIdlePerOrigin) {
+    list.erase(list.begin());
+    --idle_count_;
+  }
+  if (idle_count_ >= kHttpMaxIdleConnections) {
+    // The oldest of the origin with the most kept goes.
+    auto most = std::max_element(idle_.begin(), idle_.end(), [](const auto& a, const auto& b) {
+      return a.second.size() < b.second.size();
+    });
+    if (most != idle_.end() && !most->second.empty()) {
+      most->second.erase(most->second.begin());
+      --idle_count_;
+      if (most->second.empty() && most->first != origin) idle_.erase(most);
+    }
+  }
+  list.push_back(std::move(connection));
+  ++idle_count_;
 }
 
 namespace {
@@ -175,7 +231,8 @@ Result<HttpExchange::Request> build_request(const HttpRequest& request,
       out.insert(name, value);
     }
   }
-  out.set(http::field::connection, "close");
+  // HTTP/1.1 keeps a connection unless told: a kept one says nothing.
+  if (!options.keep_alive) out.set(http::field::connection, "close");
   out.body() = request.body;
   const bool sends_body = *verb == http::verb::post || *verb == http::verb::put ||
                           *verb == http::verb::patch || !out.body().empty();

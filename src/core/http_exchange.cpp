@@ -60,7 +60,7 @@ HttpExchange::HttpExchange(std::shared_ptr<HttpClientState> state, HttpUrl url, 
       started_(state_->clock().steady_now()),
       resolver_(state_->executor()),
       deadline_(state_->executor()),
-      socket_(state_->executor()) {}
+      conn_(std::make_unique<HttpConnection>(state_->executor())) {}
 
 void HttpExchange::start() {
   if (state_->closed()) return;  // the client went before this started
@@ -85,7 +85,7 @@ void HttpExchange::abandon() {
 
 void HttpExchange::start_hop() {
   phase_ = "resolve";
-  tls_.reset();  // no operation is pending on it between hops
+  conn_->tls.reset();  // no operation is pending on it between hops
   buffer_.clear();
   endpoints_.clear();
   next_endpoint_ = 0;
@@ -97,6 +97,15 @@ void HttpExchange::start_hop() {
     }
     endpoints_.emplace_back(*url_.host_address, url_.port);
   }
+  if (options_.keep_alive && redirects_ == 0 && !fresh_only_) {
+    // A kept connection to this origin was judged when it was made, against the same policy.
+    if (auto kept = state_->take(origin())) {
+      conn_ = std::move(kept);
+      reused_ = true;
+      return do_write();
+    }
+  }
+  reused_ = false;
   if (url_.https) {
     auto context = state_->tls_context(options_.ca_file);
     if (!context) return finish(std::move(context).error());
@@ -151,9 +160,8 @@ void HttpExchange::connect_next() {
     return finish(Error(Errc::kServiceUnavailable, connect_failures_,
                         {{"reason", "connect_failed"}, {"url", url_.str()}}));
   }
-  error_code ignored;
-  socket_.close(ignored);  // a fresh socket per endpoint tried
-  socket_.async_connect(
+  conn_ = std::make_unique<HttpConnection>(state_->executor());  // a fresh socket per endpoint
+  conn_->socket.async_connect(
       endpoints_[next_endpoint_++],
       [self = shared_from_this()](const error_code& ec) { self->on_connect(ec); });
 }
@@ -166,15 +174,16 @@ void HttpExchange::on_connect(const error_code& ec) {
     connect_failures_ += fmt::format("connect to {}: {}", endpoint_text(endpoint), ec.message());
     return connect_next();
   }
-  remote_ = endpoint;
+  conn_->remote = endpoint;
   if (url_.https) return start_tls();
   do_write();
 }
 
 void HttpExchange::start_tls() {
   phase_ = "tls";
-  tls_.emplace(socket_, *tls_context_);
-  SSL* handle = tls_->native_handle();
+  conn_->tls_context = tls_context_;
+  conn_->tls.emplace(conn_->socket, *conn_->tls_context);
+  SSL* handle = conn_->tls->native_handle();
   X509_VERIFY_PARAM* param = SSL_get0_param(handle);
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   bool named = false;
@@ -188,15 +197,15 @@ void HttpExchange::start_tls() {
     return finish(Error(Errc::kProtocolError,
                         fmt::format("cannot check a TLS certificate against {}", url_.host)));
   }
-  tls_->async_handshake(ssl::stream_base::client, [self = shared_from_this()](const error_code& e) {
-    self->on_handshake(e);
-  });
+  conn_->tls->async_handshake(
+      ssl::stream_base::client,
+      [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
 }
 
 void HttpExchange::on_handshake(const error_code& ec) {
   if (over()) return;
   if (ec) {
-    const long verify = SSL_get_verify_result(tls_->native_handle());
+    const long verify = SSL_get_verify_result(conn_->tls->native_handle());
     if (verify != X509_V_OK) {
       const std::string reason = X509_verify_cert_error_string(verify);
       return finish(
@@ -221,6 +230,7 @@ void HttpExchange::do_write() {
     http::async_write(stream, request_,
                       [self = shared_from_this()](const error_code& ec, std::size_t) {
                         if (self->over()) return;
+                        if (ec && self->retry_fresh()) return;
                         if (ec) return self->finish(self->io_error(ec, "write to"));
                         self->do_read_header();
                       });
@@ -241,6 +251,7 @@ void HttpExchange::do_read_header() {
 
 void HttpExchange::on_header(const error_code& ec) {
   if (over()) return;
+  if (ec && !parser_->got_some() && retry_fresh()) return;
   if (ec) return finish(read_error(ec));
   const auto& header = parser_->get();
   const int status = static_cast<int>(header.result_int());
@@ -344,7 +355,16 @@ void HttpExchange::follow_redirect(std::string_view location) {
 }
 
 void HttpExchange::deliver() {
-  response_.remote_address = endpoint_text(remote_);
+  response_.remote_address = endpoint_text(conn_->remote);
+  // Kept for the next request when asked, the response read to its end and the server keeping
+  // the connection too (HTTP/1.1 without "Connection: close").
+  // Nothing past the response may wait in the buffer: the next response starts clean.
+  if (options_.keep_alive && redirects_ == 0 && parser_->is_done() && parser_->keep_alive() &&
+      buffer_.size() == 0 && !state_->closed()) {
+    conn_->idle_since = state_->clock().steady_now();
+    state_->give(origin(),
+                 std::exchange(conn_, std::make_unique<HttpConnection>(state_->executor())));
+  }
   response_.redirects = redirects_;
   response_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
       state_->clock().steady_now() - started_);
@@ -365,8 +385,24 @@ bool HttpExchange::over() {
 }
 
 std::string HttpExchange::peer() const {
-  if (url_.host_address) return endpoint_text(remote_);
-  return fmt::format("{} ({})", url_.host_header(), endpoint_text(remote_));
+  if (url_.host_address) return endpoint_text(conn_->remote);
+  return fmt::format("{} ({})", url_.host_header(), endpoint_text(conn_->remote));
+}
+
+std::string HttpExchange::origin() const {
+  return fmt::format("{}://{}:{}|{}", url_.https ? "https" : "http", url_.host, url_.port,
+                     options_.ca_file);
+}
+
+bool HttpExchange::retry_fresh() {
+  if (!reused_) return false;
+  // The server closed the kept connection (its idle timeout) before it read the request, or
+  // while: nothing came back, so the request goes once more on a fresh connection.
+  fresh_only_ = true;
+  reused_ = false;
+  close_connection();
+  start_hop();
+  return true;
 }
 
 Error HttpExchange::io_error(const error_code& ec, std::string_view what) const {
@@ -410,7 +446,7 @@ void HttpExchange::finish(Result<HttpResponse> result) {
 void HttpExchange::close_connection() {
   resolver_.cancel();
   error_code ignored;
-  socket_.close(ignored);  // completes a pending operation with operation_aborted
+  conn_->socket.close(ignored);  // completes a pending operation with operation_aborted
 }
 
 }  // namespace netpulse::core::detail

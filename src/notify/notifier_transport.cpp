@@ -134,6 +134,7 @@ void NotifierImpl::send_http(const ChannelRecord& channel, Message message,
   run->options.timeout = std::chrono::milliseconds(o_.http_timeout_ms);
   run->options.max_redirects = 0;  // a webhook that moved is a configuration to fix
   run->options.user_agent = "NetPulse notifier";
+  run->options.keep_alive = true;  // a storm to one receiver reuses its connections
   send_next(std::move(run));
 }
 

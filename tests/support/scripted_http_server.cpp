@@ -2,6 +2,8 @@
 // close, on one thread; shutting the listening socket down wakes the accept to stop.
 #include "support/scripted_http_server.hpp"
 
+#include <cctype>
+#include <string>
 #include <sys/socket.h>
 
 #include <boost/asio/write.hpp>
@@ -15,8 +17,14 @@ namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 std::string http_reply(int status, std::string_view body, const std::vector<std::string>& extra) {
+  return http_reply_kept(status, body, extra, false);
+}
+
+std::string http_reply_kept(int status, std::string_view body,
+                            const std::vector<std::string>& extra, bool keep) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " Whatever\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n";
+  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!keep) out += "Connection: close\r\n";
   for (const auto& line : extra) out += line + "\r\n";
   out += "\r\n";
   out += body;
@@ -32,6 +40,8 @@ ScriptedHttpServer::ScriptedHttpServer(Answer answer, std::string_view address)
 
 ScriptedHttpServer::~ScriptedHttpServer() {
   ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // wakes the blocking accept()
+  // ... or the read of a kept connection's next request.
+  if (const int fd = current_fd_; fd >= 0) ::shutdown(fd, SHUT_RDWR);
   thread_.join();
 }
 
@@ -45,6 +55,17 @@ std::vector<ScriptedHttpServer::Request> ScriptedHttpServer::requests() const {
   return requests_;
 }
 
+namespace {
+
+// Whether the header part of a raw answer says "Connection: close".
+bool closes(std::string_view answer) {
+  auto head = std::string(answer.substr(0, answer.find("\r\n\r\n")));
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return head.find("\r\nconnection: close") != std::string::npos;
+}
+
+}  // namespace
+
 void ScriptedHttpServer::serve() {
   std::vector<tcp::socket> held;
   for (;;) {
@@ -53,21 +74,29 @@ void ScriptedHttpServer::serve() {
     acceptor_.accept(socket, ec);
     if (ec) return;
     ++connections_;
+    current_fd_ = socket.native_handle();
     boost::beast::flat_buffer buffer;
-    Request request;
-    http::read(socket, buffer, request, ec);
-    if (ec) continue;
-    {
-      std::lock_guard lock(mutex_);
-      requests_.push_back(request);
+    // The requests of one connection: one, unless the client and the answer both keep it.
+    for (;;) {
+      Request request;
+      http::read(socket, buffer, request, ec);
+      if (ec) break;
+      {
+        std::lock_guard lock(mutex_);
+        requests_.push_back(request);
+      }
+      auto answer = answer_(request);
+      if (!answer) {
+        held.push_back(std::move(socket));
+        break;
+      }
+      asio::write(socket, asio::buffer(*answer), ec);
+      if (answer->empty() || closes(*answer) || !request.keep_alive() || ec) {
+        socket.shutdown(tcp::socket::shutdown_send, ec);
+        break;
+      }
     }
-    auto answer = answer_(request);
-    if (!answer) {
-      held.push_back(std::move(socket));
-      continue;
-    }
-    asio::write(socket, asio::buffer(*answer), ec);
-    socket.shutdown(tcp::socket::shutdown_send, ec);
+    current_fd_ = -1;
   }
 }
 

@@ -1,7 +1,9 @@
 // A fake HTTP/1.1 server for unit tests of HTTP clients (the outbound HttpClient, the service
 // checks' HTTP check): it listens on a loopback address, serves one connection at a time on its
 // own thread, records each request and answers with the raw bytes the test gives — well-formed
-// or hostile — then closes. A fake is fine here: the client is what is under test.
+// or hostile — then closes, unless both the request and the answer keep the connection (no
+// "Connection: close"): then it reads the next request on it. An empty answer closes without
+// answering. A fake is fine here: the client is what is under test.
 #pragma once
 
 #include <atomic>
@@ -25,6 +27,10 @@ namespace netpulse::test {
 // header lines ("Location: /x"), then the body.
 std::string http_reply(int status, std::string_view body,
                        const std::vector<std::string>& extra = {});
+// The same without "Connection: close" when `keep`: the server then reads the next request on
+// the same connection, if the client kept it too.
+std::string http_reply_kept(int status, std::string_view body,
+                            const std::vector<std::string>& extra = {}, bool keep = true);
 
 class ScriptedHttpServer {
  public:
@@ -56,6 +62,7 @@ class ScriptedHttpServer {
   mutable std::mutex mutex_;
   std::vector<Request> requests_;
   std::atomic<int> connections_{0};
+  std::atomic<int> current_fd_{-1};  // the connection being served
   std::thread thread_;
 };
 

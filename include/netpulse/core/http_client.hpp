@@ -1,6 +1,7 @@
 // HttpClient: NetPulse's outbound HTTP/1.1 client for requests a user configured — the
 // notifier's webhooks and chat/SMS/paging APIs (and whatever else later calls out). Asio +
-// Beast + OpenSSL, asynchronous, one request per connection ("Connection: close").
+// Beast + OpenSSL, asynchronous, one request per connection ("Connection: close") unless
+// HttpOptions::keep_alive asks for a pool of kept connections.
 //
 // - Every address a hop connects to is judged by the OutboundPolicy (kFetch) after name
 //   resolution, and again on every redirect hop; the connection goes to the very endpoints
@@ -58,6 +59,11 @@ struct HttpRequest {
   std::string body;  // Content-Length is sent for a body, and always for POST, PUT and PATCH
 };
 
+// The pool of kept connections (HttpOptions::keep_alive).
+inline constexpr std::size_t kHttpMaxIdlePerOrigin = 8;
+inline constexpr std::size_t kHttpMaxIdleConnections = 64;
+inline constexpr std::chrono::seconds kHttpIdleTimeout{30};
+
 struct HttpOptions {
   std::chrono::milliseconds timeout{10'000};  // the whole request, redirects included; >= 1 ms
   // 0: a 3xx is the response. Else 301/302/303/307/308 with a Location are followed, at most
@@ -69,6 +75,15 @@ struct HttpOptions {
   std::string ca_file;
   std::size_t max_response_bytes = std::size_t{64} * 1024;  // at most 64 MiB
   std::string user_agent = "NetPulse";                      // "": none sent
+  // Keep the connection for the next request to the same origin (scheme, host, port, ca_file)
+  // instead of "Connection: close": a response read to its end on a connection the server keeps
+  // goes back to the client's pool (at most kHttpMaxIdlePerOrigin per origin and
+  // kHttpMaxIdleConnections in all, closed after kHttpIdleTimeout unused), and a request takes
+  // one from it before connecting. A kept connection the server has closed is replaced by a
+  // fresh one: when nothing of a response came back on it, the request is sent once more on a
+  // new connection (so a server that closed it while the request was under way may see the
+  // request twice). Only the first hop uses the pool; redirects connect afresh.
+  bool keep_alive = false;
 };
 
 struct HttpResponse {

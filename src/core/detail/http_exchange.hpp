@@ -38,6 +38,17 @@ namespace netpulse::core::detail {
 
 class HttpExchange;
 
+// One connection: its socket and, for https, the TLS stream over it. On the heap, so the stream's
+// reference to the socket stays valid when the connection moves between an exchange and the pool.
+struct HttpConnection {
+  explicit HttpConnection(const boost::asio::any_io_executor& executor) : socket(executor) {}
+  boost::asio::ip::tcp::socket socket;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;  // outlives tls
+  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls;
+  boost::asio::ip::tcp::endpoint remote;
+  SteadyTime idle_since{};
+};
+
 // Response headers (status line included) are refused past this many bytes.
 inline constexpr std::size_t kHttpHeaderLimit = std::size_t{64} * 1024;
 // Past max_response_bytes the body is read and dropped for at most this many more bytes (so a
@@ -70,8 +81,15 @@ class HttpClientState {
   // Registers an exchange in flight under a fresh id (returned) so close() can abandon it.
   std::uint64_t attach(const std::shared_ptr<HttpExchange>& exchange);
   void detach(std::uint64_t id) { in_flight_.erase(id); }
-  // The client is going: abandons every exchange in flight.
+  // The client is going: abandons every exchange in flight and closes the kept connections.
   void close();
+
+  // The pool of kept connections, by origin key (scheme, host, port, ca_file). take() returns a
+  // connection kept for less than kHttpIdleTimeout that the server has not closed, or nullptr;
+  // give() keeps one within the bounds (closing the oldest past them).
+  std::unique_ptr<HttpConnection> take(const std::string& origin);
+  void give(const std::string& origin, std::unique_ptr<HttpConnection> connection);
+  std::size_t idle_connections() const noexcept { return idle_count_; }
 
  private:
   struct CachedContext {
@@ -87,6 +105,8 @@ class HttpClientState {
   std::map<std::string, CachedContext> tls_contexts_;  // by ca_file; bounded (see tls_context)
   std::unordered_map<std::uint64_t, std::weak_ptr<HttpExchange>> in_flight_;
   std::uint64_t next_id_ = 1;
+  std::map<std::string, std::vector<std::unique_ptr<HttpConnection>>> idle_;  // oldest first
+  std::size_t idle_count_ = 0;
 };
 
 // One request: a hop per URL (the first, then each redirect followed), each on a fresh
@@ -138,13 +158,17 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
   void finish(Result<HttpResponse> result);
   // Cancels the resolver and closes the socket; the streams stay until the next hop.
   void close_connection();
+  // A request on a kept connection that got nothing back: sent again on a fresh connection.
+  bool retry_fresh();
+  // The pool's key of this hop's origin.
+  std::string origin() const;
 
   template <class F>
   void with_stream(F&& f) {
-    if (tls_) {
-      f(*tls_);
+    if (conn_->tls) {
+      f(*conn_->tls);
     } else {
-      f(socket_);
+      f(conn_->socket);
     }
   }
 
@@ -158,14 +182,14 @@ class HttpExchange : public std::enable_shared_from_this<HttpExchange> {
 
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer deadline_;
-  boost::asio::ip::tcp::socket socket_;
-  std::shared_ptr<boost::asio::ssl::context> tls_context_;  // outlives tls_
-  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  std::unique_ptr<HttpConnection> conn_;  // this hop's; never null once started
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  bool reused_ = false;      // conn_ came from the pool
+  bool fresh_only_ = false;  // a kept connection failed: do not take another
 
   std::vector<boost::asio::ip::tcp::endpoint> endpoints_;  // this hop's, judged
   std::size_t next_endpoint_ = 0;
-  std::string connect_failures_;           // "connect to a:p: reason" of each endpoint tried
-  boost::asio::ip::tcp::endpoint remote_;  // the endpoint connected to
+  std::string connect_failures_;  // "connect to a:p: reason" of each endpoint tried
 
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;

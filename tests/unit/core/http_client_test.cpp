@@ -422,6 +422,82 @@ TEST_CASE("http client: malformed and hostile responses are clean protocol error
 // ---------------------------------------------------------------------------------------------
 // Redirects
 
+TEST_CASE("http client: keep_alive sends requests to one origin over one kept connection",
+          "[core][http_client]") {
+  using netpulse::test::http_reply_kept;
+  ScriptedServer server([](const ServerRequest& request) -> std::optional<std::string> {
+    if (request.target() == "/bye") return http_reply(200, "closing");  // Connection: close
+    return http_reply_kept(200, "kept");
+  });
+  Fixture f;
+  const HttpOptions kept{.keep_alive = true};
+  for (int i = 0; i < 3; ++i) {
+    auto r = f.send({.method = "POST", .url = server.url("/hook"), .body = "x"}, kept);
+    REQUIRE(r);
+    CHECK(r->body == "kept");
+  }
+  CHECK(server.connections() == 1);
+  const auto requests = server.requests();
+  REQUIRE(requests.size() == 3);
+  for (const auto& request : requests) CHECK(request.keep_alive());  // no "Connection: close"
+  // The server's "Connection: close" is honoured: the next request connects afresh.
+  REQUIRE(f.send({.method = "GET", .url = server.url("/bye")}, kept));
+  REQUIRE(f.send({.method = "GET", .url = server.url("/again")}, kept));
+  CHECK(server.connections() == 2);
+  // (This fake serves one connection at a time: the kept one is closed before the next.)
+  REQUIRE(f.send({.method = "GET", .url = server.url("/bye")}, kept));
+  // Without keep_alive every request has its own connection and says so.
+  REQUIRE(f.send(get_request(server.url("/plain"))));
+  CHECK(server.connections() == 3);
+  CHECK_FALSE(server.requests().back().keep_alive());
+}
+
+TEST_CASE(
+    "http client: a kept connection the server dropped is replaced, the request sent once "
+    "more only when nothing came back",
+    "[core][http_client]") {
+  using netpulse::test::http_reply_kept;
+  int n = 0;
+  // The second request is read and its connection closed unanswered (a server whose idle
+  // timeout struck as the request arrived); everything else is answered on kept connections.
+  ScriptedServer server([&](const ServerRequest&) -> std::optional<std::string> {
+    return ++n == 2 ? std::string() : http_reply_kept(200, std::to_string(n));
+  });
+  Fixture f;
+  const HttpOptions kept{.keep_alive = true};
+  REQUIRE(f.send({.method = "POST", .url = server.url("/hook"), .body = "a"}, kept));
+  auto second = f.send({.method = "POST", .url = server.url("/hook"), .body = "b"}, kept);
+  REQUIRE(second);
+  CHECK(second->body == "3");  // sent again on a fresh connection
+  CHECK(server.connections() == 2);
+  REQUIRE(server.requests().size() == 3);
+  CHECK(server.requests()[1].body() == "b");
+  CHECK(server.requests()[2].body() == "b");
+
+  // On a fresh connection the same silence is an error, not a retry.
+  ScriptedServer silent([](const ServerRequest&) { return std::string(); });
+  auto lost = f.send({.method = "POST", .url = silent.url("/hook"), .body = "c"}, kept);
+  REQUIRE_FALSE(lost);
+  CHECK_THAT(lost.error().message, Catch::Contains("without a response"));
+  CHECK(silent.requests().size() == 1);
+}
+
+TEST_CASE("http client: a kept connection unused for kHttpIdleTimeout is not reused",
+          "[core][http_client]") {
+  using netpulse::test::http_reply_kept;
+  netpulse::core::ManualClock clock;
+  ScriptedServer server([](const ServerRequest&) { return http_reply_kept(200, "ok"); });
+  Fixture f(loopback_allowed(), &clock);
+  const HttpOptions kept{.keep_alive = true};
+  REQUIRE(f.send(get_request(server.url("/1")), kept));
+  clock.advance(netpulse::core::kHttpIdleTimeout - 1s);
+  REQUIRE(f.send(get_request(server.url("/2")), kept));
+  CHECK(server.connections() == 1);
+  clock.advance(netpulse::core::kHttpIdleTimeout);
+  REQUIRE(f.send(get_request(server.url("/3")), kept));
+  CHECK(server.connections() == 2);
+}
+
 TEST_CASE("http client: redirects are followed on fresh connections, relative ones too",
           "[core][http_client]") {
   ScriptedServer server([](const ServerRequest& request) -> std::optional<std::string> {

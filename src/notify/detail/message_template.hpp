@@ -5,7 +5,8 @@
 //
 // The fields (docs/notify-routing.md, "Message templates", is the reference):
 //   message:   severity, severity_short (CRIT/WARN/INFO), kind (firing, resolved, acknowledged,
-//              escalation, digest, test), resolved (true for kind resolved), receiver, count,
+//              escalation, digest, test), resolved (true for kind resolved), acknowledged
+//              (true for kind acknowledged), receiver, count,
 //              many (count > 1), more (alerts not listed, absent when none), root, impact,
 //              ack_url, external_url, group_labels.<name>, common_labels.<name>,
 //              first (the first alert, as a section), alerts (the listed alerts, as a section)

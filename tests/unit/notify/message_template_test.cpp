@@ -169,6 +169,29 @@ TEST_CASE("message templates: every default renders and reads well", "[notify][t
         "CRIT OK core-1 CPU high (2 alerts). Ack: https://netpulse.isp.example/ack/5f2c9a");
 }
 
+TEST_CASE("message templates: an acknowledgement does not read like a new page",
+          "[notify][template]") {
+  auto acked = message(1);
+  acked.kind = MessageKind::kAcknowledged;
+  acked.ack_url.clear();
+  acked.alerts[0].status = "acknowledged";
+  acked.alerts[0].acknowledged_by = "Ana";
+  render_into(acked, default_templates(ChannelFamily::kChat), ChannelFamily::kChat, {});
+  CHECK(acked.title == "CRIT ACK: CPU high on core-1");
+  CHECK(contains(acked.text, ", acknowledged by Ana"));
+  render_into(acked, default_templates(ChannelFamily::kEmail), ChannelFamily::kEmail, {});
+  CHECK(acked.title == "[CRIT] ACK CPU high on core-1");
+  render_into(acked, default_templates(ChannelFamily::kSms), ChannelFamily::kSms, {});
+  CHECK(acked.title == "CRIT ACK core-1 CPU high 92.5 by Ana.");
+  render_into(acked, default_templates(ChannelFamily::kPaging), ChannelFamily::kPaging, {});
+  CHECK(acked.title == "CRIT ACK: CPU high on core-1");
+  // A firing message says neither.
+  auto firing = message(1);
+  render_into(firing, default_templates(ChannelFamily::kChat), ChannelFamily::kChat, {});
+  CHECK(firing.title == "CRIT: CPU high on core-1");
+  CHECK_FALSE(contains(firing.text, "acknowledged"));
+}
+
 TEST_CASE("message templates: a grouped message lists max_alerts, then and N more",
           "[notify][template]") {
   auto m = message(15);

@@ -1,14 +1,19 @@
-// The chat, paging and SMS channels through the real binary (issue 15, "request shapes checked
-// against a local receiver"): one channel of each kind — Slack, Teams, Telegram, PagerDuty,
-// Opsgenie, Twilio, Africa's Talking and the generic SMS gateway — pointed at one local HTTP
-// receiver (tests/support/peers/webhook_receiver.py) by its base-URL setting, one policy to all
-// of them; a threshold alert raised by an ingested sample fires, is acknowledged through the
-// alerts API and resolves by a sample under the threshold. Each kind's requests are checked
-// against the fields its service documents (docs/notify-channels.md): method, path, content
-// type, authentication, and the body. The payload builders' own unit tests are
-// tests/unit/notify/payloads_test.cpp; this is the whole path: engine → notifier → outbox → HTTP.
+// The notifier's scenarios through the real binary (issue 15), each with a local HTTP receiver
+// (tests/support/peers/webhook_receiver.py) as the remote end:
+//
+// - Request shapes: one channel of each chat, paging and SMS kind — Slack, Teams, Telegram,
+//   PagerDuty, Opsgenie, Twilio, Africa's Talking and the generic SMS gateway — pointed at the
+//   receiver by its base-URL setting, one policy to all of them; a threshold alert raised by an
+//   ingested sample fires, is acknowledged through the alerts API and resolves by a sample under
+//   the threshold. Each kind's requests are checked against the fields its service documents
+//   (docs/notify-channels.md): method, path, content type, authentication, the body. The payload
+//   builders' own unit tests are tests/unit/notify/payloads_test.cpp; this is the whole path:
+//   engine → notifier → outbox → HTTP.
+// - A storm: 500 alerts within seconds are a handful of grouped webhook messages, every alert in
+//   exactly one, and the delivery log says the same.
 #include <chrono>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -79,17 +84,17 @@ struct Server {
         admin));
   }
 
-  // One policy to `channels`: no waiting, critical alerts at once, a changed group sent again
-  // after 1 s (an acknowledgement, a resolution).
-  void policy(const std::vector<std::int64_t>& channels, const std::string& extra = "") {
+  // One policy named "noc" to `channels`; by default no waiting and a changed group (an
+  // acknowledgement, a resolution) sent again after 1 s. Critical alerts go out at once.
+  void policy(const std::vector<std::int64_t>& channels,
+              const std::string& settings = R"("group_wait_s":0,"group_interval_s":1)") {
     std::string targets;
     for (auto id : channels)
       targets +=
           std::string(targets.empty() ? "" : ",") + R"({"channel_id":)" + std::to_string(id) + "}";
     auto c = client();
     created(c.post_json("/api/v1/notification-policies",
-                        R"({"name":"noc","group_wait_s":0,"group_interval_s":1,"targets":[)" +
-                            targets + "]" + extra + "}",
+                        R"({"name":"noc",)" + settings + R"(,"targets":[)" + targets + "]}",
                         admin));
   }
 
@@ -427,4 +432,94 @@ TEST_CASE(
     }
     CHECK(str(body_json(sms[0]).at("message")).find("shape_temp high") != std::string::npos);
   }
+}
+
+TEST_CASE(
+    "notify: a storm of 500 alerts is a handful of grouped messages carrying every alert once, "
+    "and the delivery log agrees",
+    "[notify][integration]") {
+  Server s;
+  WebhookReceiver receiver(s.dir, "hook", {"200"});
+  const auto hook = s.channel("hook", "webhook",
+                              R"({"url":")" + receiver.url("/storm") + R"(","format":"netpulse"})");
+  // Five sites, so five groups. The bound on messages: a group's first message goes out
+  // group_wait (1 s) after its first alert, and every later one at least group_interval (10 s)
+  // after the one before. The 500 alerts all arrive within 10 s of the first (checked below), so
+  // a second message — at least 11 s after the first alert — carries every alert the first did
+  // not: at most 2 messages per group, 10 in all. Repeats (repeat_interval, 4 h) do not come.
+  constexpr int kSites = 5;
+  constexpr int kAlerts = 500;
+  constexpr std::size_t kMaxMessages = 2 * kSites;
+  s.policy({hook}, R"("group_by":["alertname","site"],"group_wait_s":1,"group_interval_s":10)");
+  s.rule("storm_errors");
+
+  // 500 series in 5 writes of 100 lines, each site spread over all writes; each write waits
+  // until the engine has raised its alerts. The last two wait for the groups' first messages
+  // too, so their alerts join groups that have sent (and wait out group_interval).
+  const auto start = std::chrono::steady_clock::now();
+  const auto t = std::to_string(unix_now_s() - 1);
+  for (int batch = 0; batch < 5; ++batch) {
+    if (batch == 3) REQUIRE(eventually([&] { return receiver.requests().size() >= kSites; }));
+    std::string lines;
+    for (int i = batch * 100; i < (batch + 1) * 100; ++i) {
+      lines += "storm_errors,host=edge-" + std::to_string(i) + ",site=s" +
+               std::to_string(i % kSites) + " value=95 " + t + "\n";
+    }
+    s.write(lines);
+    const auto expected = static_cast<std::size_t>((batch + 1) * 100);
+    REQUIRE(eventually(
+        [&] { return s.get_data("/api/v1/alerts?open=true&per_page=500").size() >= expected; }));
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  std::set<std::int64_t> raised;
+  for (auto& a : s.get_data("/api/v1/alerts?open=true&per_page=500"))
+    raised.insert(a.at("id").as_int64());
+  REQUIRE(raised.size() == kAlerts);
+
+  // Every alert reaches the receiver; count the messages and the alerts they carry.
+  auto carried = [&] {
+    std::size_t n = 0;
+    for (auto& r : receiver.requests()) n += body_json(r).at("alerts").as_array().size();
+    return n;
+  };
+  REQUIRE(eventually([&] { return carried() >= kAlerts; }, std::chrono::seconds(40)));
+  const auto requests = receiver.requests();
+  INFO(requests.size() << " messages");
+  CHECK(requests.size() >= kSites);
+  CHECK(requests.size() <= kMaxMessages);
+  std::multiset<std::int64_t> in_messages;
+  std::set<std::string> deliveries;
+  for (const auto& r : requests) {
+    CHECK(header(r, "x-netpulse-event") == "firing");
+    deliveries.insert(header(r, "x-netpulse-delivery"));
+    const auto b = body_json(r);
+    CHECK(b.at("kind") == "firing");
+    // One site per message: the group's labels.
+    const auto site = str(b.at("group_labels").at("site"));
+    for (auto& a : b.at("alerts").as_array()) {
+      in_messages.insert(a.at("id").as_int64());
+      CHECK(str(a.at("labels").at("site")) == site);
+    }
+  }
+  CHECK(deliveries.size() == requests.size());  // no message sent twice
+  CHECK(in_messages.size() == kAlerts);         // every alert once...
+  CHECK(std::set<std::int64_t>(in_messages.begin(), in_messages.end()) == raised);  // ...each one
+
+  // The delivery log: the same messages, delivered, the same alerts.
+  REQUIRE(eventually([&] {
+    auto log = s.get_data("/api/v1/notifications?per_page=100");
+    return log.size() == requests.size() && std::all_of(log.begin(), log.end(), [](auto& n) {
+             return n.at("status").as_string() == "delivered";
+           });
+  }));
+  std::multiset<std::int64_t> logged;
+  std::set<std::string> log_ids;
+  for (auto& n : s.get_data("/api/v1/notifications?per_page=100")) {
+    CHECK(n.at("kind") == "firing");
+    CHECK(n.at("attempts").as_int64() == 1);
+    log_ids.insert(std::to_string(n.at("id").as_int64()));
+    for (auto& id : n.at("alert_ids").as_array()) logged.insert(id.as_int64());
+  }
+  CHECK(log_ids == deliveries);
+  CHECK(logged == in_messages);
 }

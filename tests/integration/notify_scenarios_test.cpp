@@ -523,3 +523,45 @@ TEST_CASE(
   CHECK(log_ids == deliveries);
   CHECK(logged == in_messages);
 }
+
+TEST_CASE(
+    "notify: a policy's own chat template is what the channel receives; a template naming an "
+    "unknown field is refused when the policy is saved",
+    "[notify][integration]") {
+  Server s;
+  WebhookReceiver slack(s.dir, "slack", {"body:200:ok"});
+  const auto channel =
+      s.channel("slack", "slack", R"({"url":")" + slack.url("/slack/T0/B0/x") + R"("})");
+  {
+    auto c = s.client();
+    auto r = c.post_json(
+        "/api/v1/notification-policies",
+        R"({"name":"typo","targets":[{"channel_id":)" + std::to_string(channel) +
+            R"(}],"templates":{"chat":{"critical":{"text":"{{#first}}{{valu}}{{/first}}"}}}})",
+        s.admin);
+    INFO(r.body);
+    CHECK(r.status == 400);
+    CHECK(r.error_code() == "INVALID_INPUT");
+    const auto doc = r.json();
+    CHECK(doc.at("error").at("details").at("field") == "templates.chat.critical.text");
+    CHECK(r.body.find("{{valu}}") != std::string::npos);
+  }
+  s.policy({channel}, R"("group_wait_s":0,"group_interval_s":1,"templates":{"chat":{)"
+                      R"("critical":{"title":"PAGE {{#first}}{{rule}} at {{value}}{{/first}}"},)"
+                      R"("default":{"text":"{{count}} for {{receiver}}: {{kind}}"}}})");
+  s.rule("custom_temp");
+  s.write("custom_temp,host=core-1 value=97.5 " + std::to_string(unix_now_s() - 1) + "\n");
+  REQUIRE(eventually([&] { return !slack.requests().empty(); }));
+  const auto b = body_json(slack.requests().at(0));
+  INFO(json::serialize(b));
+  CHECK(b.at("text") == "PAGE custom_temp high at 97.5");
+  CHECK(b.at("blocks").at(0).at("text").at("text") == "PAGE custom_temp high at 97.5");
+  CHECK(b.at("blocks").at(1).at("text").at("text") == "1 for noc: firing");
+  // The delivery log keeps the rendered title.
+  REQUIRE(eventually([&] { return !s.get_data("/api/v1/notifications").empty(); }));
+  CHECK(s.get_data("/api/v1/notifications").at(0).at("title") == "PAGE custom_temp high at 97.5");
+  // The policy reads back with its templates.
+  const auto policies = s.get_data("/api/v1/notification-policies");
+  CHECK(policies.at(0).at("templates").at("chat").at("critical").at("title") ==
+        "PAGE {{#first}}{{rule}} at {{value}}{{/first}}");
+}

@@ -242,3 +242,34 @@ TEST_CASE("message templates: hostile values stay text", "[notify][template]") {
   mars.time_zone = "Mars/Base";
   CHECK(render("{{#first}}{{started}}{{/first}}", message(1), mars) == "2026-03-29 01:05 UTC");
 }
+
+TEST_CASE("message templates: a policy's own set, by severity over its default over the built-in",
+          "[notify][template]") {
+  const notify::PolicyTemplates own = {
+      {"chat",
+       {{"critical", {"PAGE {{#first}}{{device}}{{/first}}", "", ""}},
+        {"default", {"", "{{count}} alert(s) for {{receiver}}", ""}}}},
+      {"sms", {{"warning", {"", "{{severity_short}} {{#first}}{{rule}}{{/first}}!", ""}}}},
+  };
+  auto m = message(2);
+  // critical: the critical title, the default text.
+  render_into(m, policy_template_set(own, ChannelFamily::kChat, "critical"), ChannelFamily::kChat,
+              {});
+  CHECK(m.title == "PAGE core-1");
+  CHECK(m.text == "2 alert(s) for Core network");
+  // warning: no warning set; the default text, the built-in title.
+  render_into(m, policy_template_set(own, ChannelFamily::kChat, "warning"), ChannelFamily::kChat,
+              {});
+  CHECK(m.title == "CRIT: 2 alerts firing: CPU high on core-1");
+  CHECK(m.text == "2 alert(s) for Core network");
+  // An SMS's text is the whole SMS.
+  render_into(m, policy_template_set(own, ChannelFamily::kSms, "warning"), ChannelFamily::kSms, {});
+  CHECK(m.title == "CRIT CPU high!");
+  // A family the policy leaves out: the built-in set.
+  auto email = message(1);
+  render_into(email, policy_template_set(own, ChannelFamily::kEmail, "critical"),
+              ChannelFamily::kEmail, {});
+  CHECK(email.title == "[CRIT] CPU high on core-1");
+  CHECK(policy_template_set({}, ChannelFamily::kPaging, "info").title.text() ==
+        default_templates(ChannelFamily::kPaging).title.text());
+}

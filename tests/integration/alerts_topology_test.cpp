@@ -158,9 +158,7 @@ TEST_CASE(
   NetnsTopology net;
   REQUIRE(net.ok());  // this machine can make namespaces (support/catch_main.cpp probed it)
   TempDir dir;
-  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_DOWN_AFTER", "2"},
-                                    {"NETPULSE_POLLERS_ICMP_TIMEOUT_MS", "300"},
-                                    {"NETPULSE_POLLERS_ICMP_ECHO_INTERVAL_MS", "50"}});
+  ServerProcess server(dir.path(), netpulse::test::topology_polling_env());
   auto c = server.client();
   auto admin = login(c, kAdminEmail, kAdminPassword);
 

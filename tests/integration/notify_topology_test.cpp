@@ -51,10 +51,9 @@ TEST_CASE(
   NetnsTopology net;
   REQUIRE(net.ok());  // this machine can make namespaces (support/catch_main.cpp probed it)
   TempDir dir;
-  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_DOWN_AFTER", "2"},
-                                    {"NETPULSE_POLLERS_ICMP_TIMEOUT_MS", "300"},
-                                    {"NETPULSE_POLLERS_ICMP_ECHO_INTERVAL_MS", "50"},
-                                    {"NETPULSE_NETWORK_OUTBOUND_ALLOW", "127.0.0.0/8"}});
+  auto env = topology_polling_env();
+  env["NETPULSE_NETWORK_OUTBOUND_ALLOW"] = "127.0.0.0/8";
+  ServerProcess server(dir.path(), env);
   auto c = server.client();
   auto admin = login(c, kAdminEmail, kAdminPassword);
   WebhookReceiver hook(dir, "hook", {"200"});

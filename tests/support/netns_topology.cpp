@@ -117,6 +117,12 @@ TopologyDevices create_topology_devices(HttpClient& c, const std::string& token,
   return t;
 }
 
+std::map<std::string, std::string> topology_polling_env() {
+  return {{"NETPULSE_POLLERS_DOWN_AFTER", "2"},
+          {"NETPULSE_POLLERS_ICMP_TIMEOUT_MS", "300"},
+          {"NETPULSE_POLLERS_ICMP_ECHO_INTERVAL_MS", "50"}};
+}
+
 std::map<std::int64_t, std::string> device_statuses(HttpClient& c, const std::string& token) {
   auto r = c.get("/api/v1/devices?per_page=500", token);
   INFO(r.body);

@@ -73,6 +73,10 @@ struct TopologyDevices {
 TopologyDevices create_topology_devices(HttpClient& client, const std::string& token,
                                         const NetnsTopology& net);
 
+// The server environment of the topology tests: devices down after 2 failed 1 s cycles, 300 ms
+// echo timeouts, so each change is seen within a few seconds.
+std::map<std::string, std::string> topology_polling_env();
+
 // Every device's status ("up", "down", "unreachable", ...) by id.
 std::map<std::int64_t, std::string> device_statuses(HttpClient& client, const std::string& token);
 

@@ -244,6 +244,15 @@ TEST_CASE(
     INFO(ack.body);
     REQUIRE(ack.status == 200);
   }
+  std::string owner;  // as the alerts API names who acknowledged
+  {
+    auto c = s.client();
+    auto r = c.get("/api/v1/alerts/" + std::to_string(alert_id), s.admin);
+    REQUIRE(r.status == 200);
+    const auto doc = r.json();
+    owner = str(doc.at("data").at("acknowledged_by_name"));
+    REQUIRE_FALSE(owner.empty());
+  }
   REQUIRE(eventually([&] {
     return under(receiver, "/pd/").size() >= 2 && under(slack_receiver, "/slack/").size() >= 2;
   }));
@@ -331,7 +340,7 @@ TEST_CASE(
     INFO(texts[1]);
     CHECK(texts[0].find("shape_temp high") != std::string::npos);
     CHECK(body_json(slack[1]).at("text") == "CRIT ACK: shape_temp high");
-    CHECK(texts[1].find("acknowledged by ") != std::string::npos);  // who owns it
+    CHECK(texts[1].find("acknowledged by " + owner) != std::string::npos);  // who owns it
     CHECK(texts[2].find("RESOLVED") != std::string::npos);
   }
 
@@ -396,6 +405,8 @@ TEST_CASE(
     CHECK(field(form_fields(str(tw[0].at("body"))), "Body").find("shape_temp high") !=
           std::string::npos);
     CHECK(field(form_fields(str(tw[1].at("body"))), "Body").starts_with("CRIT ACK "));
+    CHECK(field(form_fields(str(tw[1].at("body"))), "Body").find(" by " + owner) !=
+          std::string::npos);
     CHECK(field(form_fields(str(tw[2].at("body"))), "Body").starts_with("CRIT OK "));
   }
 

@@ -223,7 +223,7 @@ void register_notify_routes(Router& router, const RouteDeps& deps) {
 
   router.add(make_route(
       verb::post, "/api/v1/notification-policies", Permission::kNotificationsWrite,
-      "Create a notification policy: match, targets, grouping, escalation "
+      "Create a notification policy: match, targets, grouping, escalation, templates "
       "(docs/notify-routing.md).",
       "notifications",
       [&n](ContextPtr ctx) {

@@ -30,8 +30,8 @@ using Component = mustache::component<std::string>;
 using mustache::tag_type;
 
 constexpr std::string_view kMessageFields[] = {
-    "severity", "severity_short", "kind",   "resolved", "receiver",     "count", "many",
-    "more",     "root",           "impact", "ack_url",  "external_url", "first", "alerts"};
+    "severity", "severity_short", "kind",   "resolved", "acknowledged", "receiver", "count", "many",
+    "more",     "root",           "impact", "ack_url",  "external_url", "first",    "alerts"};
 constexpr std::string_view kAlertFields[] = {
     "rule",     "device",          "value",         "threshold",   "status",
     "severity", "summary",         "description",   "runbook_url", "url",
@@ -183,6 +183,7 @@ mustache::data message_data(const Message& m, const RenderOptions& options) {
   put(out, "severity_short", std::string(severity_short(m.severity)));
   put(out, "kind", std::string(message_kind_name(m.kind)));
   out.set("resolved", mustache::data(m.kind == MessageKind::kResolved));
+  out.set("acknowledged", mustache::data(m.kind == MessageKind::kAcknowledged));
   put(out, "receiver", m.receiver);
   out.set("count", mustache::data(std::to_string(m.alerts.size())));
   out.set("many", mustache::data(m.alerts.size() > 1));
@@ -255,7 +256,8 @@ std::string fit_sms(const std::string& s, const std::string& ack_url) {
 }  // namespace
 
 std::string_view known_message_fields() noexcept {
-  return "severity, severity_short, kind, resolved, receiver, count, many, more, root, impact, "
+  return "severity, severity_short, kind, resolved, acknowledged, receiver, count, many, more, "
+         "root, impact, "
          "ack_url, external_url, group_labels.<name>, common_labels.<name>, and in "
          "{{#alerts}} or {{#first}}: rule, device, value, threshold, status, severity, "
          "severity_short, summary, description, runbook_url, url, started, acknowledged_by, "

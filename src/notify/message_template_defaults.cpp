@@ -24,6 +24,11 @@ constexpr std::string_view kAlertLine =
     "{{#summary}}{{summary}}{{/summary}}{{^summary}}value {{value}}"
     "{{#threshold}} (threshold {{threshold}}){{/threshold}}{{/summary}}";
 
+// What kind of follow-up a heading announces: "RESOLVED", "ACK" (someone owns it). An
+// acknowledgement must not read like a new page.
+constexpr std::string_view kFollowUp =
+    "{{#resolved}} RESOLVED{{/resolved}}{{#acknowledged}} ACK{{/acknowledged}}";
+
 // Sections open and close on the line they print, newline inside: the library drops a line that
 // holds only section tags when the section renders, but keeps it when the section is skipped.
 constexpr std::string_view kEmailText =
@@ -59,20 +64,25 @@ constexpr std::string_view kChatText =
     "{{#alerts}}• *{{rule}}*{{#device}} on {{device}}{{/device}}: "
     "{{#summary}}{{summary}}{{/summary}}{{^summary}}value {{value}}"
     "{{#threshold}} (threshold {{threshold}}){{/threshold}}{{/summary}}"
-    ", since {{started}}{{#url}} {{url}}{{/url}}\n{{/alerts}}"
+    ", since {{started}}{{#acknowledged_by}}, acknowledged by {{acknowledged_by}}"
+    "{{/acknowledged_by}}{{#url}} {{url}}{{/url}}\n{{/alerts}}"
     "{{#more}}… and {{more}} more\n{{/more}}"
     "{{#ack_url}}Acknowledge: {{ack_url}}\n{{/ack_url}}";
 
-// "CRIT core-1 down, 55 behind it. Ack: https://..." — ASCII only, so it stays one SMS.
+// "CRIT core-1 down, 55 behind it. Ack: https://..." — ASCII only, so it stays one SMS. An
+// acknowledgement: "CRIT ACK core-1 CPU high 92.5 by Ana."
 constexpr std::string_view kSmsTitle =
-    "{{severity_short}}{{#resolved}} OK{{/resolved}} "
+    "{{severity_short}}{{#resolved}} OK{{/resolved}}{{#acknowledged}} ACK{{/acknowledged}} "
     "{{#root}}{{root}} down, {{impact}} behind it{{/root}}"
     "{{^root}}{{#first}}{{#device}}{{device}} {{/device}}{{rule}}{{^resolved}} {{value}}"
     "{{/resolved}}{{/first}}{{#many}} ({{count}} alerts){{/many}}"
-    "{{/root}}.{{#ack_url}} Ack: {{ack_url}}{{/ack_url}}";
+    "{{/root}}{{#acknowledged}}{{#first}}{{#acknowledged_by}} by {{acknowledged_by}}"
+    "{{/acknowledged_by}}{{/first}}{{/acknowledged}}"
+    ".{{#ack_url}} Ack: {{ack_url}}{{/ack_url}}";
 
 constexpr std::string_view kPagingTitle =
-    "{{severity_short}}: {{#root}}{{root}} down — {{impact}} devices behind it unreachable{{/root}}"
+    "{{severity_short}}{{#acknowledged}} ACK{{/acknowledged}}: {{#root}}{{root}} down — {{impact}} "
+    "devices behind it unreachable{{/root}}"
     "{{^root}}{{#first}}{{rule}}{{#device}} on {{device}}{{/device}}"
     "{{#summary}}: {{summary}}{{/summary}}{{/first}}{{#many}} ({{count}} alerts){{/many}}{{/root}}";
 
@@ -91,22 +101,22 @@ MessageTemplate builtin(std::string_view text, std::string_view field) {
   return parsed ? std::move(*parsed) : MessageTemplate();
 }
 
-std::string heading(std::string_view prefix) {
-  return std::string(prefix) + std::string(kHeading);
+std::string heading(const std::string& prefix) {
+  return prefix + std::string(kHeading);
 }
 
 TemplateSet parse_defaults(ChannelFamily family) {
   TemplateSet set;
   switch (family) {
     case ChannelFamily::kEmail:
-      set.title = builtin(heading("[{{severity_short}}]{{#resolved}} RESOLVED{{/resolved}} "),
-                          "email.title");
+      set.title =
+          builtin(heading("[{{severity_short}}]" + std::string(kFollowUp) + " "), "email.title");
       set.text = builtin(kEmailText, "email.text");
       set.html = builtin(kEmailHtml, "email.html");
       break;
     case ChannelFamily::kChat:
       set.title =
-          builtin(heading("{{severity_short}}{{#resolved}} RESOLVED{{/resolved}}: "), "chat.title");
+          builtin(heading("{{severity_short}}" + std::string(kFollowUp) + ": "), "chat.title");
       set.text = builtin(kChatText, "chat.text");
       break;
     case ChannelFamily::kSms:

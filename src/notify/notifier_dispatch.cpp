@@ -152,6 +152,17 @@ Message NotifierImpl::message_of(const Dispatch& d) const {
   return m;
 }
 
+TemplateSet NotifierImpl::templates_for(const Dispatch& d, ChannelFamily family,
+                                        std::string_view severity) const {
+  if (auto org = policies_.find(d.org_id); org != policies_.end()) {
+    for (const auto& p : org->second) {
+      if (p.policy.id == d.policy_id)
+        return policy_template_set(p.policy.templates, family, severity);
+    }
+  }
+  return default_templates(family);
+}
+
 void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batch) {
   if (d.alerts.empty()) return;
   const auto base = message_of(d);
@@ -169,7 +180,7 @@ void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batc
     auto m = base;
     const auto family = family_of(c->second.settings.kind);
     RenderOptions ro;
-    render_into(m, default_templates(family), family, ro);
+    render_into(m, templates_for(d, family, m.severity), family, ro);
     NewNotification n;
     n.org_id = d.org_id;
     n.channel_id = c->first;

@@ -67,7 +67,10 @@ void NotifierImpl::install_policy(const StoredPolicy& p) {
 void NotifierImpl::rebuild_routing(std::int64_t org_id) {
   auto& routing = routing_[org_id];
   routing.clear();
-  for (const auto& p : policies_[org_id]) routing.push_back(p.policy);
+  for (const auto& p : policies_[org_id]) {
+    routing.push_back(p.policy);
+    routing.back().templates.clear();  // see routing_
+  }
 }
 
 std::vector<Policy> NotifierImpl::route_alert(const alerts::Alert& a) const {

@@ -12,6 +12,7 @@
 #include <netpulse/notify/policy.hpp>
 
 #include "detail/json_read.hpp"
+#include "detail/message_template.hpp"
 
 namespace netpulse::notify {
 namespace {
@@ -215,7 +216,8 @@ core::Result<void> validate_policy(const Policy& p) {
   if (auto r = check_group_by(p.group_by); !r) return r;
   if (auto r = check_timing(p); !r) return r;
   if (auto r = check_targets(p.targets, "targets", false); !r) return r;
-  return check_escalation(p.escalation);
+  if (auto r = check_escalation(p.escalation); !r) return r;
+  return detail::check_policy_templates(p.templates);
 }
 
 void compile_matchers(Policy& p) {

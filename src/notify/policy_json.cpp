@@ -159,6 +159,59 @@ core::Result<std::vector<EscalationStep>> read_escalation(const detail::ObjectRe
   return out;
 }
 
+// {"<family>": {"<severity>": {"title", "text", "html"}}}: the shape and the types here, the
+// names of families, severities and parts and the templates themselves in validate_policy.
+core::Result<PolicyTemplates> read_templates(const detail::ObjectReader& in) {
+  PolicyTemplates out;
+  auto families = in.object("templates");
+  if (!families) return std::move(families).error();
+  if (*families == nullptr) return out;
+  constexpr std::size_t kMaxKeys = 8;  // 4 families, 4 severity keys: more is refused unread
+  if ((*families)->size() > kMaxKeys)
+    return core::invalid_field("templates", "email, chat, sms and paging at most");
+  for (const auto& [family, by_severity] : **families) {
+    const std::string path = "templates." + std::string(family);
+    if (!by_severity.is_object()) return core::invalid_field(path, "must be an object");
+    if (by_severity.get_object().size() > kMaxKeys)
+      return core::invalid_field(path, "critical, warning, info and default at most");
+    auto& sets = out[std::string(family)];
+    for (const auto& [severity, parts] : by_severity.get_object()) {
+      const std::string set_path = path + "." + std::string(severity);
+      if (!parts.is_object()) return core::invalid_field(set_path, "must be an object");
+      const detail::ObjectReader set(parts.get_object(), set_path);
+      if (auto r = set.refuse_unknown({"title", "text", "html"}, "a template set"); !r)
+        return std::move(r).error();
+      auto& texts = sets[std::string(severity)];
+      for (auto [name, target] : {std::pair{"title", &texts.title}, std::pair{"text", &texts.text},
+                                  std::pair{"html", &texts.html}}) {
+        auto text = set.text(name);
+        if (!text) return std::move(text).error();
+        if (!*text) continue;
+        if ((*text)->empty()) return core::invalid_field(set.path_of(name), "must not be empty");
+        *target = std::move(**text);
+      }
+    }
+  }
+  return out;
+}
+
+object templates_json(const PolicyTemplates& templates) {
+  object out;
+  for (const auto& [family, by_severity] : templates) {
+    object sets;
+    for (const auto& [severity, texts] : by_severity) {
+      object parts;
+      for (auto [name, text] : {std::pair{"title", &texts.title}, std::pair{"text", &texts.text},
+                                std::pair{"html", &texts.html}}) {
+        if (!text->empty()) parts[name] = *text;
+      }
+      sets[severity] = std::move(parts);
+    }
+    out[family] = std::move(sets);
+  }
+  return out;
+}
+
 // The scalar fields, each optional with its default.
 core::Result<void> read_settings(const detail::ObjectReader& in, Policy& p) {
   for (auto [name, target] :
@@ -213,7 +266,7 @@ core::Result<Policy> policy_from_json(const value& body) {
   if (auto r = in.refuse_unknown(
           {"id", "org_id", "name", "enabled", "position", "match", "continue", "group_by",
            "group_wait_s", "group_interval_s", "repeat_interval_s", "digest_interval_s", "modes",
-           "targets", "escalation", "override_quiet_hours"},
+           "targets", "escalation", "override_quiet_hours", "templates"},
           "a notification policy");
       !r)
     return std::move(r).error();
@@ -241,6 +294,9 @@ core::Result<Policy> policy_from_json(const value& body) {
   auto escalation = read_escalation(in);
   if (!escalation) return std::move(escalation).error();
   p.escalation = std::move(*escalation);
+  auto templates = read_templates(in);
+  if (!templates) return std::move(templates).error();
+  p.templates = std::move(*templates);
   if (auto v = validate_policy(p); !v) return std::move(v).error();
   compile_matchers(p);
   return p;
@@ -280,6 +336,7 @@ object to_json(const Policy& p) {
   }
   o["escalation"] = std::move(steps);
   o["override_quiet_hours"] = p.override_quiet_hours;
+  o["templates"] = templates_json(p.templates);
   return o;
 }
 

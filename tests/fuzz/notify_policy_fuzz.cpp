@@ -2,7 +2,9 @@
 // then the policy matched and routed for an alert made of its own criteria. A refusal names a
 // field; an accepted policy survives to_json and back unchanged, matches the alert the same way
 // twice, and routing takes it only when it matches; its group key is 16 hex digits and the same
-// for the same group labels.
+// for the same group labels; its own message templates render for every channel family and
+// severity (each part from the severity's set, its default set or the built-in one), an SMS
+// within 160 bytes.
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +13,7 @@
 
 #include <netpulse/notify/policy.hpp>
 
+#include "notify/detail/message_template.hpp"
 #include "support/fuzz_target.hpp"
 
 using namespace netpulse;
@@ -54,5 +57,19 @@ NETPULSE_FUZZ_TARGET(notify_policy) {
   if (!(p->group_by.size() == 1 && p->group_by.front() == "...") &&
       notify::group_key(*p, grouped) != key)
     fuzz::fail("a label outside group_by changes the group key");
+  using notify::detail::ChannelFamily;
+  notify::detail::Message message;
+  message.severity = severity;
+  message.alerts.emplace_back().rule_name = "rule";
+  for (auto family :
+       {ChannelFamily::kEmail, ChannelFamily::kChat, ChannelFamily::kSms, ChannelFamily::kPaging}) {
+    for (auto sev : {"critical", "warning", "info"}) {
+      auto m = message;
+      notify::detail::render_into(m, notify::detail::policy_template_set(p->templates, family, sev),
+                                  family, {});
+      if (family == ChannelFamily::kSms && m.title.size() > notify::detail::kMaxSmsBytes)
+        fuzz::fail("a policy's SMS template renders past 160 bytes");
+    }
+  }
   return 0;
 }

@@ -5,16 +5,8 @@
 // symptoms of that alert; the link comes back → every alert resolves and so does the incident.
 // Then one distribution device fails alone → an incident of its own with impact 10.
 //
-// The network: one veth pair from our namespace into the test's, the core's address on its far
-// end (the core's link). Each distribution device has its own interface inside the namespace
-// (one end of a veth pair) holding its address and those of its 10 CPE: the CPE are reached
-// through it, so they fail with it. Our side routes the whole /24 of device addresses through
-// the core's link. "The core's link goes down" is the far end of the first pair set down: none of
-// the 56 addresses answers. "A distribution device fails" is its interface losing its addresses
-// (ip addr flush): its address and its CPE's stop being local to the namespace, which does not
-// forward, so those 11 stop answering while the core and the other distribution devices go on
-// answering. (Setting that interface down would not do: Linux keeps an IPv4 address local while
-// its interface is down, and the namespace would go on answering for it.)
+// The network and the inventory are tests/support/netns_topology.hpp's (shared with the
+// notifier's topology test).
 //
 // The pollers decide status as docs/pollers.md says: a device is down after `down_after` failed
 // cycles, and unreachable instead when all its parents are down or unreachable; the engine
@@ -23,21 +15,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
-#include "support/child_process.hpp"
 #include "support/eventually.hpp"
-#include "support/netns.hpp"
+#include "support/netns_topology.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -46,110 +33,19 @@ using netpulse::test::HttpClient;
 using netpulse::test::kAdminEmail;
 using netpulse::test::kAdminPassword;
 using netpulse::test::login;
+using netpulse::test::NetnsTopology;
 using netpulse::test::ServerProcess;
-using netpulse::test::sh;
 using netpulse::test::TempDir;
 
 namespace {
 
-constexpr int kDistributions = 5;
-constexpr int kCpePerDistribution = 10;
 constexpr auto kStatusChange = std::chrono::seconds(30);  // a few poll cycles, with margin
-
-std::string in_ns(const std::string& ns, const std::string& cmd) {
-  return "ip netns exec " + ns + " " + cmd;
-}
-
-// The namespace, its links and addresses (see the top of the file). Removed by name, with
-// every link in it and our end of the core's link, when it goes.
-struct NetnsTopology {
-  std::string ns, host_if, core_if, host_ip, core_link_ip;
-  std::string core_ip;
-  std::vector<std::string> dist_ips;              // [d]
-  std::vector<std::vector<std::string>> cpe_ips;  // [d][c]
-  bool ok = false;
-
-  static std::string dist_if(int d) { return "npdist" + std::to_string(d); }
-
-  NetnsTopology() {
-    // Namespaces of earlier runs that were killed before their destructor ran: their test
-    // process (whose PID is in the name) is gone.
-    netpulse::test::remove_stale_namespaces("np-alrt-", "npa");
-    const auto tag = std::to_string(::getpid());
-    ns = "np-alrt-" + tag;
-    host_if = "npa" + tag;
-    core_if = "npc" + tag;
-    const auto octet = std::to_string(::getpid() % 200 + 20);
-    host_ip = "10.233." + octet + ".1";
-    core_link_ip = "10.233." + octet + ".2";
-    const auto net = "10.234." + octet + ".";
-    core_ip = net + "1";
-    for (int d = 0; d < kDistributions; ++d) {
-      const int base = 20 * (d + 1);
-      dist_ips.push_back(net + std::to_string(base));
-      cpe_ips.emplace_back();
-      for (int c = 1; c <= kCpePerDistribution; ++c) {
-        cpe_ips.back().push_back(net + std::to_string(base + c));
-      }
-    }
-    netpulse::test::require_installed("/usr/bin/ip", "iproute2");
-    ok = sh("ip netns add " + ns) == 0 &&
-         sh("ip link add " + host_if + " type veth peer name " + core_if) == 0 &&
-         sh("ip link set " + core_if + " netns " + ns) == 0 &&
-         sh("ip addr add " + host_ip + "/30 dev " + host_if) == 0 &&
-         sh("ip link set " + host_if + " up") == 0 && sh(in_ns(ns, "ip link set lo up")) == 0 &&
-         sh(in_ns(ns, "ip addr add " + core_link_ip + "/30 dev " + core_if)) == 0 &&
-         sh(in_ns(ns, "ip addr add " + core_ip + "/32 dev " + core_if)) == 0 &&
-         sh(in_ns(ns, "ip link set " + core_if + " up")) == 0 &&
-         sh("ip route add " + net + "0/24 via " + core_link_ip) == 0;
-    for (int d = 0; ok && d < kDistributions; ++d) {
-      const auto dev = dist_if(d);
-      ok = sh(in_ns(ns, "ip link add " + dev + " type veth peer name " + dev + "p")) == 0 &&
-           sh(in_ns(ns, "ip addr add " + dist_ips[d] + "/32 dev " + dev)) == 0;
-      for (auto& ip : cpe_ips[d])
-        ok = ok && sh(in_ns(ns, "ip addr add " + ip + "/32 dev " + dev)) == 0;
-      ok = ok && sh(in_ns(ns, "ip link set " + dev + "p up")) == 0 &&
-           sh(in_ns(ns, "ip link set " + dev + " up")) == 0;
-    }
-  }
-  ~NetnsTopology() {
-    sh("ip link del " + host_if);
-    sh("ip netns del " + ns);
-  }
-  void set_core_link(bool up) {
-    REQUIRE(sh(in_ns(ns, "ip link set " + core_if + (up ? " up" : " down"))) == 0);
-  }
-  void fail_distribution(int d) { REQUIRE(sh(in_ns(ns, "ip addr flush dev " + dist_if(d))) == 0); }
-};
-
-std::int64_t create_device(HttpClient& c, const std::string& token, const std::string& name,
-                           const std::string& address, const std::string& type,
-                           std::optional<std::int64_t> parent) {
-  std::string body = R"({"name":")" + name + R"(","address":")" + address + R"(","type":")" + type +
-                     R"(","poll_interval_s":1)";
-  if (parent) body += R"(,"parents":[)" + std::to_string(*parent) + "]";
-  body += "}";
-  auto r = c.post_json("/api/v1/devices", body, token);
-  INFO(r.body);
-  REQUIRE(r.status == 201);
-  return r.json().at("data").at("id").as_int64();
-}
 
 boost::json::value data_of(HttpClient& c, const std::string& token, const std::string& target) {
   auto r = c.get(target, token);
   INFO(target << " -> " << r.body);
   REQUIRE(r.status == 200);
   return r.json().at("data");
-}
-
-// Every device's status, by id.
-std::map<std::int64_t, std::string> statuses(HttpClient& c, const std::string& token) {
-  std::map<std::int64_t, std::string> out;
-  const auto devices = data_of(c, token, "/api/v1/devices?per_page=500");
-  for (auto& d : devices.as_array()) {
-    out[d.at("id").as_int64()] = std::string(d.at("status").as_string());
-  }
-  return out;
 }
 
 boost::json::array open_alerts(HttpClient& c, const std::string& token) {
@@ -260,39 +156,21 @@ TEST_CASE(
     "distribution device down alone is one with impact 10",
     "[alerts][integration][netns]") {
   NetnsTopology net;
-  REQUIRE(net.ok);  // this machine can make namespaces (support/catch_main.cpp probed it)
+  REQUIRE(net.ok());  // this machine can make namespaces (support/catch_main.cpp probed it)
   TempDir dir;
-  ServerProcess server(dir.path(), {{"NETPULSE_POLLERS_DOWN_AFTER", "2"},
-                                    {"NETPULSE_POLLERS_ICMP_TIMEOUT_MS", "300"},
-                                    {"NETPULSE_POLLERS_ICMP_ECHO_INTERVAL_MS", "50"}});
+  ServerProcess server(dir.path(), netpulse::test::topology_polling_env());
   auto c = server.client();
   auto admin = login(c, kAdminEmail, kAdminPassword);
 
-  const auto core = create_device(c, admin, "core", net.core_ip, "router", std::nullopt);
-  std::vector<std::int64_t> dists;
-  std::vector<std::set<std::int64_t>> cpe_of(kDistributions);
-  std::set<std::int64_t> behind_core;
-  for (int d = 0; d < kDistributions; ++d) {
-    dists.push_back(
-        create_device(c, admin, "dist-" + std::to_string(d), net.dist_ips[d], "switch", core));
-    behind_core.insert(dists.back());
-    for (int k = 0; k < kCpePerDistribution; ++k) {
-      const auto id = create_device(c, admin, "cpe-" + std::to_string(d) + "-" + std::to_string(k),
-                                    net.cpe_ips[d][k], "cpe", dists.back());
-      cpe_of[d].insert(id);
-      behind_core.insert(id);
-    }
-  }
-  REQUIRE(behind_core.size() == 55);
-
-  auto all_are = [&](const std::set<std::int64_t>& ids, std::initializer_list<const char*> ok) {
-    auto now = statuses(c, admin);
-    return std::all_of(ids.begin(), ids.end(), [&](std::int64_t id) {
-      return std::any_of(ok.begin(), ok.end(), [&](const char* s) { return now[id] == s; });
-    });
+  const auto devices = netpulse::test::create_topology_devices(c, admin, net);
+  const auto core = devices.core;
+  const auto& dists = devices.dists;
+  const auto& cpe_of = devices.cpe_of;
+  const auto& behind_core = devices.behind_core;
+  auto all_are = [&](const std::set<std::int64_t>& ids, std::set<std::string> ok) {
+    return netpulse::test::all_devices_are(c, admin, ids, ok);
   };
-  auto everything = behind_core;
-  everything.insert(core);
+  const auto everything = devices.all();
   REQUIRE(eventually([&] { return all_are(everything, {"up"}); }, kStatusChange));
   CHECK(open_alerts(c, admin).empty());
   CHECK(open_incidents(c, admin).empty());

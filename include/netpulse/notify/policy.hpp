@@ -57,6 +57,23 @@ struct EscalationStep {
   friend bool operator==(const EscalationStep&, const EscalationStep&) = default;
 };
 
+// A policy's own message templates for one channel family and severity: Mustache texts over a
+// message's named fields (docs/notify-routing.md, "Message templates"). "" is "not given": that
+// part comes from the family's "default" set of the policy, else from the built-in templates.
+struct MessageTemplateTexts {
+  std::string title;  // email: the subject; chat: the heading; paging: the summary
+  std::string text;   // email, chat: the body; paging: the details; sms: the whole SMS
+  std::string html;   // email only: the HTML body
+
+  friend bool operator==(const MessageTemplateTexts&, const MessageTemplateTexts&) = default;
+};
+
+// By channel family ("email", "chat", "sms", "paging"; a kind's family is in
+// docs/notify-channels.md), then by severity ("critical", "warning", "info") or "default".
+using PolicyTemplates = std::map<std::string, std::map<std::string, MessageTemplateTexts>>;
+
+inline constexpr std::size_t kMaxPolicyTemplateBytes = 65'536;  // all of a policy's texts
+
 // A label condition: alerts' matcher (name, op, value) with its expression compiled once by
 // policy_from_json / compile_matchers. Equality looks at the matcher only.
 struct PolicyLabelMatcher {
@@ -109,6 +126,8 @@ struct Policy {
   // Whether this policy's messages reach users inside their quiet hours. Critical ones always
   // do (overrides_quiet_hours()).
   bool override_quiet_hours = false;
+  // The policy's own templates; none given: the built-in ones.
+  PolicyTemplates templates;
 
   friend bool operator==(const Policy&, const Policy&) = default;
 };
@@ -129,7 +148,9 @@ struct AlertFacts {
 
 // Checks a policy as it is saved: kInvalidInput naming the first offending field ("name",
 // "match.severity", "match.labels.ifName", "group_by", "group_wait_s", "modes.warning",
-// "targets[1]", "escalation[2].after_s", ...). Regular expressions must compile.
+// "targets[1]", "escalation[2].after_s", "templates.sms.critical.text", ...). Regular expressions
+// must compile; each template must parse and name only a message's fields, a part only where its
+// family has it (html: email; title: not sms), at most kMaxPolicyTemplateBytes in all.
 core::Result<void> validate_policy(const Policy& policy);
 
 // Compiles the =~ and !~ expressions of match.labels that are not compiled yet (a Policy built in
@@ -141,7 +162,8 @@ void compile_matchers(Policy& policy);
 // whatever validate_policy refuses. match.labels maps a label name to a value (equality) or to
 // {"op": "=~", "value": "xe-.*"}; targets are {"channel_id": n}, {"user_id": n} or
 // {"schedule_id": n}; modes is {"critical": "immediate", "warning": "digest", "info": "record"}
-// (each optional).
+// (each optional); templates is {"chat": {"critical": {"title": "...", "text": "..."},
+// "default": {...}}, "sms": {...}} (each level optional, a given text not empty).
 core::Result<Policy> policy_from_json(const boost::json::value& body);
 
 // The policy as policy_from_json reads it, plus id when set. policy_from_json(to_json(p)) == p

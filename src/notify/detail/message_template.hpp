@@ -5,7 +5,8 @@
 //
 // The fields (docs/notify-routing.md, "Message templates", is the reference):
 //   message:   severity, severity_short (CRIT/WARN/INFO), kind (firing, resolved, acknowledged,
-//              escalation, digest, test), resolved (true for kind resolved), receiver, count,
+//              escalation, digest, test), resolved (true for kind resolved), acknowledged
+//              (true for kind acknowledged), receiver, count,
 //              many (count > 1), more (alerts not listed, absent when none), root, impact,
 //              ack_url, external_url, group_labels.<name>, common_labels.<name>,
 //              first (the first alert, as a section), alerts (the listed alerts, as a section)
@@ -21,6 +22,7 @@
 #include <string_view>
 
 #include <netpulse/core/result.hpp>
+#include <netpulse/notify/policy.hpp>
 
 #include "message.hpp"
 
@@ -75,6 +77,22 @@ struct TemplateSet {
 // The built-in templates of a family. The severity is in the text ({{severity_short}}), so one
 // set serves every severity; an organization's own set per (family, severity) replaces it.
 const TemplateSet& default_templates(ChannelFamily family);
+
+// "email", "chat", "sms", "paging": a policy's templates are keyed by these.
+std::string_view channel_family_name(ChannelFamily family) noexcept;
+
+// Checks a policy's own templates as they are saved (validate_policy): families and severities
+// ("critical", "warning", "info", "default") by name, each given text parsed as above, html only
+// for email, no title for SMS (its text is the whole SMS), at most kMaxPolicyTemplateBytes in
+// all. kInvalidInput naming the field: "templates.sms.critical.text".
+core::Result<void> check_policy_templates(const PolicyTemplates& templates);
+
+// The templates a message of `severity` gets on a channel of `family` under a policy's own: each
+// part from the policy's set for that severity, else its "default" set, else the built-in. An
+// SMS's text is rendered as the set's title (the whole SMS). Texts that do not parse (never
+// after check_policy_templates) fall back like absent ones.
+TemplateSet policy_template_set(const PolicyTemplates& templates, ChannelFamily family,
+                                std::string_view severity);
 
 // Renders the set into message.title, .text and .html: the title folded to one line and capped
 // (SMS at kMaxSmsBytes, keeping the ack link whole when it fits; other titles at 255 bytes, paging

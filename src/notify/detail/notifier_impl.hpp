@@ -28,6 +28,7 @@
 #include "channels.hpp"
 #include "dispatcher.hpp"
 #include "message.hpp"
+#include "message_template.hpp"
 #include "outbox.hpp"
 #include "smtp_client.hpp"
 
@@ -100,6 +101,10 @@ class NotifierImpl final : public Notifier {
   // Renders `d` for each target channel and adds the notifications to `batch`.
   void deliver(const Dispatch& d, std::vector<NewNotification>& batch);
   Message message_of(const Dispatch& d) const;
+  // The templates `d`'s policy gives a channel family for a message of `severity`, over the
+  // built-in ones (policy_template_set); the built-in ones when the policy is gone.
+  TemplateSet templates_for(const Dispatch& d, ChannelFamily family,
+                            std::string_view severity) const;
   void write_to_outbox(std::vector<NewNotification> batch);
 
   // notifier_transport.cpp
@@ -131,7 +136,9 @@ class NotifierImpl final : public Notifier {
 
   std::map<std::int64_t, ChannelRecord> channels_;              // by id
   std::map<std::int64_t, std::vector<StoredPolicy>> policies_;  // by org, in routing order
-  std::map<std::int64_t, std::vector<Policy>> routing_;         // the same, as route() takes them
+  // The same, as route() takes them, without their templates: the router copies a policy for
+  // every alert it routes; the templates are read from policies_ when a message is rendered.
+  std::map<std::int64_t, std::vector<Policy>> routing_;
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<std::vector<NewNotification>> unwritten_;

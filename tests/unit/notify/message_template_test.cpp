@@ -169,6 +169,29 @@ TEST_CASE("message templates: every default renders and reads well", "[notify][t
         "CRIT OK core-1 CPU high (2 alerts). Ack: https://netpulse.isp.example/ack/5f2c9a");
 }
 
+TEST_CASE("message templates: an acknowledgement does not read like a new page",
+          "[notify][template]") {
+  auto acked = message(1);
+  acked.kind = MessageKind::kAcknowledged;
+  acked.ack_url.clear();
+  acked.alerts[0].status = "acknowledged";
+  acked.alerts[0].acknowledged_by = "Ana";
+  render_into(acked, default_templates(ChannelFamily::kChat), ChannelFamily::kChat, {});
+  CHECK(acked.title == "CRIT ACK: CPU high on core-1");
+  CHECK(contains(acked.text, ", acknowledged by Ana"));
+  render_into(acked, default_templates(ChannelFamily::kEmail), ChannelFamily::kEmail, {});
+  CHECK(acked.title == "[CRIT] ACK CPU high on core-1");
+  render_into(acked, default_templates(ChannelFamily::kSms), ChannelFamily::kSms, {});
+  CHECK(acked.title == "CRIT ACK core-1 CPU high 92.5 by Ana.");
+  render_into(acked, default_templates(ChannelFamily::kPaging), ChannelFamily::kPaging, {});
+  CHECK(acked.title == "CRIT ACK: CPU high on core-1");
+  // A firing message says neither.
+  auto firing = message(1);
+  render_into(firing, default_templates(ChannelFamily::kChat), ChannelFamily::kChat, {});
+  CHECK(firing.title == "CRIT: CPU high on core-1");
+  CHECK_FALSE(contains(firing.text, "acknowledged"));
+}
+
 TEST_CASE("message templates: a grouped message lists max_alerts, then and N more",
           "[notify][template]") {
   auto m = message(15);
@@ -218,4 +241,35 @@ TEST_CASE("message templates: hostile values stay text", "[notify][template]") {
   RenderOptions mars;
   mars.time_zone = "Mars/Base";
   CHECK(render("{{#first}}{{started}}{{/first}}", message(1), mars) == "2026-03-29 01:05 UTC");
+}
+
+TEST_CASE("message templates: a policy's own set, by severity over its default over the built-in",
+          "[notify][template]") {
+  const notify::PolicyTemplates own = {
+      {"chat",
+       {{"critical", {"PAGE {{#first}}{{device}}{{/first}}", "", ""}},
+        {"default", {"", "{{count}} alert(s) for {{receiver}}", ""}}}},
+      {"sms", {{"warning", {"", "{{severity_short}} {{#first}}{{rule}}{{/first}}!", ""}}}},
+  };
+  auto m = message(2);
+  // critical: the critical title, the default text.
+  render_into(m, policy_template_set(own, ChannelFamily::kChat, "critical"), ChannelFamily::kChat,
+              {});
+  CHECK(m.title == "PAGE core-1");
+  CHECK(m.text == "2 alert(s) for Core network");
+  // warning: no warning set; the default text, the built-in title.
+  render_into(m, policy_template_set(own, ChannelFamily::kChat, "warning"), ChannelFamily::kChat,
+              {});
+  CHECK(m.title == "CRIT: 2 alerts firing: CPU high on core-1");
+  CHECK(m.text == "2 alert(s) for Core network");
+  // An SMS's text is the whole SMS.
+  render_into(m, policy_template_set(own, ChannelFamily::kSms, "warning"), ChannelFamily::kSms, {});
+  CHECK(m.title == "CRIT CPU high!");
+  // A family the policy leaves out: the built-in set.
+  auto email = message(1);
+  render_into(email, policy_template_set(own, ChannelFamily::kEmail, "critical"),
+              ChannelFamily::kEmail, {});
+  CHECK(email.title == "[CRIT] CPU high on core-1");
+  CHECK(policy_template_set({}, ChannelFamily::kPaging, "info").title.text() ==
+        default_templates(ChannelFamily::kPaging).title.text());
 }

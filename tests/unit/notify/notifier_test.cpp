@@ -4,6 +4,7 @@
 // what was still pending. A real database in a temp dir; a ManualClock for the retries.
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include <boost/json.hpp>
@@ -304,4 +305,55 @@ TEST_CASE("what was pending when the notifier stopped is sent after the restart"
   h.open();
   REQUIRE(test::run_until(h.env.loop(), [&] { return receiver.requests().size() == 2; }));
   REQUIRE(test::run_until(h.env.loop(), [&] { return h.log()[0].status == "delivered"; }));
+}
+
+TEST_CASE(
+    "a policy's own templates render its messages, another policy's keep the built-in ones, "
+    "and they survive a restart",
+    "[notify][notifier]") {
+  test::ScriptedHttpServer receiver([](const auto&) { return test::http_reply(200, "ok"); });
+  NotifierHarness h;
+  const auto channel = h.webhook(receiver.url("/hook")).id;
+  notify::Policy own;
+  own.name = "own";
+  own.continue_matching = true;  // the next policy takes the alert too
+  own.group_wait_s = 0;
+  own.targets = {{notify::PolicyTarget::Kind::kChannel, channel}};
+  own.templates["chat"]["critical"].title = "OWN {{#first}}{{device}}{{/first}}";
+  own.templates["chat"]["default"].text = "{{count}} for {{receiver}}";
+  own.templates["sms"]["critical"].text = "never used: no SMS channel";
+  REQUIRE(h.wait<notify::StoredPolicy>(
+      [&](auto done) { h.notifier->create_policy(h.scope, own, std::move(done)); }));
+  auto builtin = h.policy_to(channel);
+  builtin.policy.position = 1;  // after "own"
+  REQUIRE(h.wait<notify::StoredPolicy>([&](auto done) {
+    h.notifier->replace_policy(h.scope, builtin.policy.id, builtin.policy, std::move(done));
+  }));
+
+  auto titles = [&] {
+    std::multiset<std::string> out;
+    for (const auto& n : h.log()) out.insert(n.title);
+    return out;
+  };
+  h.publish(NotifierHarness::alert(42), "firing");
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.log().size() == 2; }));
+  CHECK(titles() == std::multiset<std::string>{
+                        "OWN core-1", "CRIT: core-1 down — 55 devices behind it unreachable"});
+  REQUIRE(test::run_until(h.env.loop(), [&] { return receiver.requests().size() == 2; }));
+  bool own_text = false;
+  for (const auto& r : receiver.requests()) {
+    auto body = json::parse(r.body()).as_object();
+    if (body.at("receiver") == "own") own_text = body.at("text") == "1 for own";
+  }
+  CHECK(own_text);
+
+  // Read back from the database after a restart, the templates are the same.
+  h.notifier.reset();
+  h.open();
+  auto other = NotifierHarness::alert(43);
+  other.rule_id = 4;
+  other.rule_name = "Device down (edge)";
+  h.publish(other, "firing");
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.log().size() == 4; }));
+  CHECK(titles().count("OWN core-1") == 2);
 }

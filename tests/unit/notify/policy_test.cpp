@@ -2,6 +2,7 @@
 // routing order with first-match and continue, group labels and stable group keys, delivery
 // modes and quiet hours, JSON round trips, and validation naming the field.
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <boost/json/parse.hpp>
@@ -261,5 +262,75 @@ TEST_CASE("policy JSON: each way to get a policy wrong is refused naming the fie
     REQUIRE_FALSE(r);
     CHECK(r.error().code == core::Errc::kInvalidInput);
     CHECK(r.error().details.at("field").as_string() == field);
+  }
+}
+
+TEST_CASE("policy JSON: templates per family and severity read, round-trip and render checks",
+          "[notify][policy]") {
+  const auto p = policy_from(R"({"name": "t", "templates": {
+    "chat": {"critical": {"title": "{{severity_short}} {{#first}}{{rule}}{{/first}}",
+                          "text": "{{#alerts}}{{device}}: {{value}}\n{{/alerts}}"},
+             "default": {"text": "{{count}} alerts"}},
+    "email": {"warning": {"title": "[{{receiver}}] {{count}}", "html": "<b>{{count}}</b>"}},
+    "sms": {"default": {"text": "{{severity_short}} {{#first}}{{device}}{{/first}}"}},
+    "paging": {"info": {}}}})");
+  REQUIRE(p.templates.size() == 4);
+  CHECK(p.templates.at("chat").at("critical").title ==
+        "{{severity_short}} {{#first}}{{rule}}{{/first}}");
+  CHECK(p.templates.at("chat").at("default").title.empty());
+  CHECK(p.templates.at("email").at("warning").html == "<b>{{count}}</b>");
+  auto again = policy_from_json(to_json(p));
+  REQUIRE(again);
+  CHECK(*again == p);
+  // None given: none kept, and the JSON says so.
+  const auto d = policy_from(R"({"name": "d"})");
+  CHECK(d.templates.empty());
+  CHECK(to_json(d).at("templates").as_object().empty());
+}
+
+TEST_CASE("policy JSON: a bad template is refused when saved, naming the field",
+          "[notify][policy]") {
+  const std::string big(16 * 1024 + 1, 'x');  // one byte over a template's limit
+  std::string too_much;  // 4 sets of 17,000 bytes: each text allowed, 68,000 in all
+  for (auto sev : {"critical", "warning", "info", "default"})
+    too_much += std::string(too_much.empty() ? "" : ",") + "\"" + sev + "\": {\"title\": \"" +
+                std::string(16'000, 'x') + "\", \"text\": \"" + std::string(1'000, 'y') + "\"}";
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {R"({"name": "p", "templates": {"sms": {"critical": {"text": "{{valu}}"}}}})",
+       "templates.sms.critical.text", "{{valu}} is not a field of a message"},
+      {R"({"name": "p", "templates": {"sms": {"critical": {"text": "{{value}}"}}}})",
+       "templates.sms.critical.text", "{{value}} is a field of an alert"},
+      {R"({"name": "p", "templates": {"chat": {"default": {"title": "{{#alerts}}"}}}})",
+       "templates.chat.default.title", "not a valid Mustache template"},
+      {R"({"name": "p", "templates": {"chat": {"default": {"text": "{{> line}}"}}}})",
+       "templates.chat.default.text", "partials"},
+      {R"({"name": "p", "templates": {"pager": {"default": {"text": "x"}}}})", "templates.pager",
+       "not a channel family"},
+      {R"({"name": "p", "templates": {"chat": {"fatal": {"text": "x"}}}})", "templates.chat.fatal",
+       "not a severity"},
+      {R"({"name": "p", "templates": {"chat": {"info": {"html": "<b>x</b>"}}}})",
+       "templates.chat.info.html", "only email"},
+      {R"({"name": "p", "templates": {"sms": {"info": {"title": "x"}}}})",
+       "templates.sms.info.title", "give it as text"},
+      {R"({"name": "p", "templates": {"chat": {"info": {"body": "x"}}}})",
+       "templates.chat.info.body", "not a field"},
+      {R"({"name": "p", "templates": {"chat": {"info": {"text": ""}}}})",
+       "templates.chat.info.text", "not be empty"},
+      {R"({"name": "p", "templates": {"chat": {"info": {"text": 3}}}})", "templates.chat.info.text",
+       "string"},
+      {R"({"name": "p", "templates": {"chat": {"info": "x"}}})", "templates.chat.info", "object"},
+      {R"({"name": "p", "templates": {"chat": []}})", "templates.chat", "object"},
+      {R"({"name": "p", "templates": []})", "templates", ""},
+      {R"({"name": "p", "templates": {"chat": {"info": {"text": ")" + big + R"("}}}})",
+       "templates.chat.info.text", "at most"},
+      {R"({"name": "p", "templates": {"chat": {)" + too_much + "}}}", "templates", "in all"},
+  };
+  for (const auto& [text, field, says] : cases) {
+    INFO(text.substr(0, 200));
+    auto r = policy_from_json(parse(text));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == core::Errc::kInvalidInput);
+    CHECK(r.error().details.at("field").as_string() == field);
+    CHECK(r.error().message.find(says) != std::string::npos);
   }
 }

@@ -152,12 +152,20 @@ Message NotifierImpl::message_of(const Dispatch& d) const {
   return m;
 }
 
-TemplateSet NotifierImpl::templates_for(const Dispatch& d, ChannelFamily family,
-                                        std::string_view severity) const {
+const TemplateSet& NotifierImpl::templates_for(const Dispatch& d, ChannelFamily family,
+                                               std::string_view severity) const {
   if (auto org = policies_.find(d.org_id); org != policies_.end()) {
     for (const auto& p : org->second) {
-      if (p.policy.id == d.policy_id)
-        return policy_template_set(p.policy.templates, family, severity);
+      if (p.policy.id != d.policy_id) continue;
+      const auto& own = p.policy.templates;
+      if (!own.contains(std::string(channel_family_name(family)))) break;
+      // Parsed once per policy, family and severity until the policies change.
+      auto key = fmt::format("{}|{}|{}", p.policy.id, channel_family_name(family), severity);
+      auto it = template_cache_.find(key);
+      if (it == template_cache_.end()) {
+        it = template_cache_.emplace(key, policy_template_set(own, family, severity)).first;
+      }
+      return it->second;
     }
   }
   return default_templates(family);

@@ -65,6 +65,7 @@ void NotifierImpl::install_policy(const StoredPolicy& p) {
 }
 
 void NotifierImpl::rebuild_routing(std::int64_t org_id) {
+  template_cache_.clear();
   auto& routing = routing_[org_id];
   routing.clear();
   for (const auto& p : policies_[org_id]) {

@@ -103,8 +103,8 @@ class NotifierImpl final : public Notifier {
   Message message_of(const Dispatch& d) const;
   // The templates `d`'s policy gives a channel family for a message of `severity`, over the
   // built-in ones (policy_template_set); the built-in ones when the policy is gone.
-  TemplateSet templates_for(const Dispatch& d, ChannelFamily family,
-                            std::string_view severity) const;
+  const TemplateSet& templates_for(const Dispatch& d, ChannelFamily family,
+                                   std::string_view severity) const;
   void write_to_outbox(std::vector<NewNotification> batch);
 
   // notifier_transport.cpp
@@ -139,6 +139,8 @@ class NotifierImpl final : public Notifier {
   // The same, as route() takes them, without their templates: the router copies a policy for
   // every alert it routes; the templates are read from policies_ when a message is rendered.
   std::map<std::int64_t, std::vector<Policy>> routing_;
+  // Policies' own templates, parsed: by "policy|family|severity"; cleared when policies change.
+  mutable std::map<std::string, TemplateSet> template_cache_;
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<std::vector<NewNotification>> unwritten_;

@@ -18,8 +18,9 @@
 //   told it fired (escalation steps included), after group_wait; whether it is silenced or in
 //   maintenance by then does not matter (Alertmanager's issue #2754). An alert that never went
 //   out resolves quietly.
-// - Acknowledgement: an acknowledged message to the policy's targets (chat and paging channels
-//   show who owns it; the notifier may drop it for email and SMS).
+// - Acknowledgement: an acknowledged message to the policy's targets and everyone told of the
+//   firing (every channel kind gets it: chat, email and SMS say "ACK" and who owns it, paging
+//   channels acknowledge their incident).
 // - Never sent: a symptom (its root is open: the root's message counts it), a silenced alert
 //   (recorded, not notified), a flapping alert (held; when it settles, one message of where it
 //   stands: firing, or resolved if it went out before).

@@ -62,14 +62,20 @@ core::Result<notify::OncallSchedule> schedule_body(json::object body) {
   return notify::oncall_from_json(body);
 }
 
-// The signed-in user's id, or 0 once the error is answered: API keys have no inbox.
+// The signed-in user's id, or 0 once the error is answered: API keys have no contact methods.
 std::int64_t own_user(const ContextPtr& ctx) {
   const auto id = ctx->principal().user_id;
   if (id == 0) {
-    ctx->reply_error(core::invalid_field(
-        "Authorization", "API keys have no contact methods or in-app inbox: sign in as a user"));
+    ctx->reply_error(core::invalid_field("Authorization",
+                                         "API keys have no contact methods: sign in as a user"));
   }
   return id;
+}
+
+// The caller's inbox: a user's id; an API key's is 0, which no notification has (an empty list,
+// NOT_FOUND for an id).
+std::int64_t inbox_owner(const ContextPtr& ctx) {
+  return ctx->principal().user_id;
 }
 
 json::object schedule_doc() {
@@ -216,8 +222,7 @@ void register_inbox_routes(Router& router, notify::Notifier& n) {
       verb::get, "/api/v1/me/notifications", Permission::kSelf,
       "Your in-app notifications, newest first: unread ones, or every one with ?all=true.",
       "notifications", [&n](ContextPtr ctx) {
-        const auto user = own_user(ctx);
-        if (user == 0) return;
+        const auto user = inbox_owner(ctx);
         auto page = page_param(ctx);
         if (!page) return;
         const auto all = ctx->query("all");
@@ -234,8 +239,7 @@ void register_inbox_routes(Router& router, notify::Notifier& n) {
   auto read = make_route(verb::post, "/api/v1/me/notifications/{id}/read", Permission::kSelf,
                          "Mark one of your in-app notifications read.", "notifications",
                          [&n](ContextPtr ctx) {
-                           const auto user = own_user(ctx);
-                           if (user == 0) return;
+                           const auto user = inbox_owner(ctx);
                            auto id = path_id(ctx);
                            if (!id) return;
                            n.mark_inapp_read(ctx->org_scope(), user, *id, answer_no_content(ctx));
@@ -246,8 +250,7 @@ void register_inbox_routes(Router& router, notify::Notifier& n) {
   auto read_all = make_route(
       verb::post, "/api/v1/me/notifications/read-all", Permission::kSelf,
       "Mark all your in-app notifications read.", "notifications", [&n](ContextPtr ctx) {
-        const auto user = own_user(ctx);
-        if (user == 0) return;
+        const auto user = inbox_owner(ctx);
         n.mark_all_inapp_read(ctx->org_scope(), user, [ctx](core::Result<std::int64_t> r) {
           if (!r) return ctx->reply_error(r.error());
           ctx->reply_data(json::object{{"marked", *r}}, http::status::ok);

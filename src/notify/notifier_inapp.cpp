@@ -65,14 +65,14 @@ void NotifierImpl::notify_admins(std::int64_t org_id, std::string kind, std::str
 }
 
 void NotifierImpl::note_channel_health(const Channel& ch, const std::string& before) {
-  if (ch.health == "failing" && before != "failing" && failure_noticed_.insert(ch.id).second) {
+  // Told when the channel turns failing; a channel failing still (or again after a restart, as
+  // stored) is not news. After a delivery it is "ok", so its next failure is told again.
+  if (ch.health == "failing" && before != "failing") {
     notify_admins(ch.org_id, "channel_failing", "critical",
                   fmt::format("Channel '{}' is failing: {}", ch.name, ch.last_error),
                   fmt::format("{} attempts in a row did not deliver through channel '{}' ({}). "
                               "Its messages are retried; check its settings and the remote.",
                               ch.consecutive_failures, ch.name, ch.kind));
-  } else if (ch.health == "ok") {
-    failure_noticed_.erase(ch.id);
   }
 }
 

@@ -17,7 +17,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -182,7 +181,8 @@ class NotifierImpl final : public Notifier {
   void write_inapp(std::vector<NewInapp> rows);
   // The in_app channel's users: those listed, those of the roles listed, or every user.
   std::vector<DirectoryUser> inapp_channel_users(const ChannelRecord& channel) const;
-  // What a channel turning failing or recovering tells the org's admins (once per failure).
+  // A channel turning failing tells the org's admins (once per failure: not again until it has
+  // delivered).
   void note_channel_health(const Channel& ch, const std::string& before);
 
   // notifier_transport.cpp
@@ -225,8 +225,6 @@ class NotifierImpl final : public Notifier {
   // resolution goes to the same person after a handover. Bounded: cleared when full.
   static constexpr std::size_t kMaxOncallTold = 10'000;
   std::map<std::string, std::int64_t> oncall_told_;
-  // Channels whose failure the admins were told of (told again only after a recovery).
-  std::set<std::int64_t> failure_noticed_;
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<DeliveryBatch> unwritten_;

@@ -1,4 +1,6 @@
-// People in the notifier against the real binary: users' contact methods (their own through
+// People in the notifier against the real binary: a policy paging a user sends an SMS to the
+// user's phone through the organization's gateway (a real HTTP receiver), the delivery log
+// naming the user; users' contact methods (their own through
 // /me/contacts, anyone's in the organization for admins) refused field by field; on-call
 // schedules CRUD, who is on call now and the refusal to delete one a policy pages; and the in-app
 // inbox, which each user sees alone — not another user's, not another organization's.
@@ -12,6 +14,7 @@
 #include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/webhook_receiver.hpp"
 
 using namespace netpulse::test;
 namespace json = boost::json;
@@ -293,4 +296,62 @@ TEST_CASE("notify people: each user sees and marks only their own in-app notific
   auto pdoc = paged.json();
   CHECK(pdoc.at("data").as_array().size() == 1);
   CHECK(pdoc.at("pagination").at("total").as_int64() == 2);
+}
+
+TEST_CASE("notify people: an alert paging a user reaches their phone and the log names them",
+          "[notify][integration]") {
+  People p;
+  WebhookReceiver gateway(p.dir, "sms", {"200"});
+  const auto sms = created(p.c.post_json(
+      "/api/v1/notification-channels",
+      R"({"name":"sms","kind":"sms_http","settings":{"url":")" + gateway.url("/send") +
+          R"(","body_format":"form","body_template":"to={{to}}&text={{text}}",)"
+          R"("to":["+10000000000"]}})",
+      p.admin));
+  REQUIRE(p.c.put_json("/api/v1/me/contacts",
+                       R"({"email":{"enabled":false},"sms":{"phone":"+254712345678",)"
+                       R"("channel_id":)" +
+                           std::to_string(sms) + "}}",
+                       p.ana)
+              .status == 200);
+  created(p.c.post_json("/api/v1/notification-policies",
+                        R"({"name":"page ana","group_wait_s":0,"modes":{"warning":"immediate"},)"
+                        R"("targets":[{"user_id":)" +
+                            std::to_string(p.ana_id) + "}]}",
+                        p.admin));
+  created(p.c.post_json("/api/v1/alert-rules",
+                        R"({"name":"people_temp high","kind":"threshold",)"
+                        R"("selector":"people_temp","condition":{"op":">","value":90},"for_s":0})",
+                        p.admin));
+  auto key = p.c.post_json("/api/v1/api-keys", R"({"name":"ingest","role":"api_user"})", p.admin);
+  REQUIRE(key.status == 201);
+  auto kdoc = key.json();
+  const std::string ingest(kdoc.at("data").at("key").as_string());
+  HttpRequest write{
+      "POST",
+      "/api/v2/write?precision=s",
+      {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
+      "people_temp,host=core-1 value=95 " + std::to_string(now_ms() / 1000 - 1) + "\n"};
+  auto w = p.c.send(write);
+  INFO(w.body);
+  REQUIRE(w.status == 204);
+
+  REQUIRE(eventually([&] { return gateway.requests().size() == 1; }, std::chrono::seconds(30)));
+  const auto request = gateway.requests().front();
+  const std::string body(request.at("body").as_string());
+  CHECK(body.find("to=%2B254712345678") != std::string::npos);
+  CHECK(body.find("10000000000") == std::string::npos);
+  json::array log;
+  REQUIRE(eventually([&] {
+    auto r = p.c.get("/api/v1/notifications", p.admin);
+    if (r.status != 200) return false;
+    auto doc = r.json();
+    log = doc.at("data").as_array();
+    return log.size() == 1 && log.at(0).at("status").as_string() == "delivered";
+  }));
+  CHECK(log.at(0).at("recipient_user").as_int64() == p.ana_id);
+  CHECK(log.at(0).at("channel_id").as_int64() == sms);
+  // And Ana's inbox has it, unread; Ben's does not.
+  REQUIRE(eventually([&] { return p.inbox(p.ana).size() == 1; }));
+  CHECK(p.inbox(p.ben).empty());
 }

@@ -491,3 +491,45 @@ TEST_CASE("user and schedule targets, schedules and contacts are checked when sa
   CHECK(back->email.address == "pager@isp.example");
   CHECK(h.notifier->list_schedules(h.scope, core::Page{1, 50})->total == 1);
 }
+
+TEST_CASE("a user's Telegram message goes to their chat through the org's bot",
+          "[notify][notifier][people]") {
+  test::ScriptedHttpServer telegram(
+      [](const auto&) { return test::http_reply(200, R"({"ok":true,"result":{}})"); });
+  PeopleHarness h;
+  auto bot = h.channel("bot", "telegram",
+                       {{"bot_token", "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"},
+                        {"chat_id", "-100999"},
+                        {"api_url", telegram.url("")}});
+  REQUIRE(bot);
+  REQUIRE(h.contacts(kAna, R"({"email": {"enabled": false},
+      "telegram": {"chat_id": "4242", "channel_id": )" +
+                               std::to_string(bot->id) + "}}"));
+  REQUIRE(h.policy({{Kind::kUser, kAna}}));
+  h.publish(PeopleHarness::alert(1, alerts::Severity::kCritical, "Device down"));
+  REQUIRE(test::run_until(h.env.loop(), [&] { return telegram.requests().size() == 1; }));
+  const auto request = telegram.requests()[0];
+  CHECK(std::string(request.target()).ends_with("/sendMessage"));
+  auto body = json::parse(request.body()).as_object();
+  CHECK(body.at("chat_id") == json::value("4242"));
+}
+
+TEST_CASE("a resolution reaches the user a schedule paged, even after the handover",
+          "[notify][notifier][people]") {
+  PeopleHarness h;
+  // Daily at 00:00 UTC from 2026-01-01: Ben that day, Cleo from 2026-01-02 00:00.
+  auto s = h.schedule(R"({"name": "NOC-L1", "rotation": {"users": [6, 7],
+      "handover": {"time": "00:00"}, "length_days": 1, "start": "2026-01-01"}})");
+  REQUIRE(s);
+  REQUIRE(h.policy({{Kind::kSchedule, s->schedule.id}}));
+  auto a = PeopleHarness::alert(1, alerts::Severity::kCritical, "Device down");
+  h.publish(a);
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.inbox(kBen).size() == 1; }));
+  h.clock.advance(std::chrono::hours(25));  // Cleo is on call now
+  a.status = alerts::AlertStatus::kResolved;
+  a.resolved_at = h.clock.unix_millis();
+  h.env.bus().publish(alerts::AlertChanged{kOrg, a, "resolved"});
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.inbox(kBen).size() == 2; }));
+  CHECK(h.inbox(kBen)[0].kind == "resolved");
+  CHECK(h.inbox(kCleo).empty());
+}

@@ -90,13 +90,16 @@ std::optional<std::int64_t> NotifierImpl::schedule_recipient(const Dispatch& d,
 void NotifierImpl::deliver_to_people(const Dispatch& d, const PolicyTarget& t, const Message& base,
                                      const std::vector<std::int64_t>& alert_ids,
                                      DeliveryBatch& batch) {
+  auto schedule_name = [&] {
+    auto s = schedules_.find(t.id);
+    return s == schedules_.end() ? fmt::format("#{}", t.id) : s->second.schedule.name;
+  };
   std::optional<std::int64_t> user_id = t.id;
   if (t.kind == PolicyTarget::Kind::kSchedule) {
     user_id = schedule_recipient(d, t.id);
     if (!user_id) {
       ++stats_.unreachable_targets;
-      auto s = schedules_.find(t.id);
-      const auto name = s == schedules_.end() ? fmt::format("#{}", t.id) : s->second.schedule.name;
+      const auto name = schedule_name();
       log_.warn("notify", "policy '{}': nobody is on call for schedule '{}': {} not paged",
                 d.policy_name, name, message_kind_name(d.kind));
       notify_admins(d.org_id, "nobody_on_call", base.severity,
@@ -109,8 +112,17 @@ void NotifierImpl::deliver_to_people(const Dispatch& d, const PolicyTarget& t, c
   auto user = find_user(d.org_id, *user_id);
   if (!user || !user->enabled) {
     ++stats_.unreachable_targets;
-    log_.warn("notify", "policy '{}' names user {}, who {}: not paged", d.policy_name, *user_id,
-              user ? "is deactivated" : "no longer exists");
+    const auto why = user ? "is deactivated" : "no longer exists";
+    log_.warn("notify", "policy '{}' pages user {}, who {}: not paged", d.policy_name, *user_id,
+              why);
+    if (t.kind == PolicyTarget::Kind::kSchedule) {
+      // A schedule still naming a user who left pages nobody: the admins should know.
+      notify_admins(
+          d.org_id, "nobody_on_call", base.severity,
+          fmt::format("Schedule '{}' puts user {} on call, who {}", schedule_name(), *user_id, why),
+          fmt::format("Policy '{}' could not page anyone for {} alert(s) ({}).", d.policy_name,
+                      d.alerts.size(), message_kind_name(d.kind)));
+    }
     return;
   }
   deliver_to_user(d, *user, base, alert_ids, batch);

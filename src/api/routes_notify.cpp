@@ -50,6 +50,7 @@ json::object notification_json(const notify::Notification& n) {
       {"channel_id", n.channel_id},
       {"channel_name", n.channel_name},
       {"policy_id", n.policy_id ? json::value(*n.policy_id) : json::value(nullptr)},
+      {"recipient_user", n.recipient_user ? json::value(*n.recipient_user) : json::value(nullptr)},
       {"kind", n.kind},
       {"severity", n.severity},
       {"title", n.title},

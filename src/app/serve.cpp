@@ -57,6 +57,35 @@ void print_first_admin(const auth::BootstrapResult& b) {
   std::fflush(stdout);
 }
 
+// The notifier's view of users (it does not know the auth module): lookups by id and an
+// organization's members, read through the auth service.
+notify::DirectoryUser directory_user(const auth::User& u) {
+  return {u.id, u.org_id, u.name, u.email, std::string(auth::role_name(u.role)), u.active};
+}
+
+notify::UserDirectory user_directory(auth::AuthService& auth) {
+  notify::UserDirectory d;
+  d.find = [&auth](std::int64_t org_id,
+                   std::int64_t user_id) -> std::optional<notify::DirectoryUser> {
+    auto u = auth.get_user(auth::OrgScope::trusted(org_id), user_id);
+    if (!u) return std::nullopt;
+    return directory_user(*u);
+  };
+  d.members = [&auth](std::int64_t org_id) {
+    // Bounded: an organization of more than 10,000 users gets notices for the first ones only.
+    constexpr int kPerPage = 500, kMaxPages = 20;
+    std::vector<notify::DirectoryUser> out;
+    for (int page = 1; page <= kMaxPages; ++page) {
+      auto r = auth.list_users(auth::OrgScope::trusted(org_id), {page, kPerPage});
+      if (!r) break;
+      for (const auto& u : r->items) out.push_back(directory_user(u));
+      if (static_cast<int>(r->items.size()) < kPerPage) break;
+    }
+    return out;
+  };
+  return d;
+}
+
 // Every organization (start-up: blocking reads).
 core::Result<std::vector<auth::Organization>> all_orgs(auth::AuthService& auth) {
   std::vector<auth::Organization> out;
@@ -182,7 +211,9 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
 
-  auto notifier = notify::Notifier::open(notifier_options(*config), rt.env(), db, *outbound);
+  auto notify_options = notifier_options(*config);
+  notify_options.users = user_directory(auth);
+  auto notifier = notify::Notifier::open(notify_options, rt.env(), db, *outbound);
   if (!notifier) {
     report_startup_error("notify", notifier.error());
     return 1;

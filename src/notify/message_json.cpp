@@ -124,6 +124,7 @@ std::string message_to_json(const Message& m) {
       {"text", m.text},
       {"html", m.html},
       {"ack_url", m.ack_url},
+      {"recipient", m.recipient},
       {"external_url", m.external_url},
       {"created_at", m.created_at},
   };
@@ -158,6 +159,8 @@ core::Result<Message> message_from_json(std::string_view text) {
   m.text = r.str("text");
   m.html = r.str("html");
   m.ack_url = r.str("ack_url");
+  // Absent in rows written before messages named a recipient.
+  if (r.at("recipient") != nullptr) m.recipient = r.str("recipient");
   m.external_url = r.str("external_url");
   m.created_at = r.i64("created_at");
   const auto* alerts = r.at("alerts");

@@ -117,7 +117,25 @@ core::Result<void> NotifierImpl::start() {
   }
   auto policies = db_.read([](db::Connection& c) { return load_policies(c); });
   if (!policies) return policies.error();
+  // Schedules before policies: a policy's schedule targets name them.
+  auto schedules = db_.read([](db::Connection& c) { return load_schedules(c); });
+  if (!schedules) return schedules.error();
+  for (auto& s : *schedules) schedules_.emplace(s.schedule.id, std::move(s));
   for (auto& p : *policies) install_policy(p);
+  auto contacts = db_.read([](db::Connection& c) { return load_contacts(c); });
+  if (!contacts) return contacts.error();
+  for (const auto& row : *contacts) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(row.body, ec);
+    auto c = ec ? core::Result<UserContacts>(core::invalid_field("body", "not JSON"))
+                : contacts_from_json(v);
+    if (!c) {
+      log_.error("notify", "user {}'s contact methods do not read back ({}): defaults used",
+                 row.user_id, c.error().message);
+      continue;
+    }
+    contacts_[row.user_id] = ContactsRecord{row.org_id, std::move(*c)};
+  }
   if (auto ok = outbox_->start(); !ok) return ok;
   subscribe();
   arm_tick();
@@ -132,6 +150,9 @@ void NotifierImpl::subscribe() {
     std::erase_if(channels_, [&](const auto& kv) { return kv.second.view.org_id == e.org_id; });
     policies_.erase(e.org_id);
     routing_.erase(e.org_id);
+    std::erase_if(schedules_,
+                  [&](const auto& kv) { return kv.second.schedule.org_id == e.org_id; });
+    std::erase_if(contacts_, [&](const auto& kv) { return kv.second.org_id == e.org_id; });
     dispatcher_.forget_org(e.org_id);
   }));
 }

@@ -44,14 +44,6 @@ core::Result<void> NotifierImpl::check_deliverable(ChannelKind kind) const {
                        "no SMTP relay is configured: set [notify.smtp] host and from first",
                        {{"field", "kind"}});
   }
-  // In-app needs the inbox, which is not built yet: refused rather than kept and never shown.
-  if (kind == ChannelKind::kInApp) {
-    return core::Error(
-        core::Errc::kInvalidInput,
-        fmt::format("channels of kind '{}' cannot deliver yet in this build (docs/notify.md)",
-                    channel_kind_name(kind)),
-        {{"field", "kind"}});
-  }
   return core::ok();
 }
 
@@ -230,6 +222,7 @@ void NotifierImpl::note_attempt(const OutboxRow& row, const AttemptRecord& rec, 
   } else if (ch.health != before && before == "failing") {
     log_.info("notify", "channel {} ({}) delivers again", ch.id, ch.name);
   }
+  note_channel_health(ch, before);
   if (dead) {
     log_.warn("notify", "notification {} to channel {} is a dead letter", row.id, ch.name);
   }
@@ -257,6 +250,18 @@ void NotifierImpl::test_channel(core::OrgScope scope, std::int64_t id, Callback<
   m.title = fmt::format("NetPulse test message for channel '{}'", it->second.view.name);
   m.text = "If you can read this, NetPulse can reach you through this channel.";
   m.html = "<p>" + m.text + "</p>";
+  if (it->second.settings.kind == ChannelKind::kInApp) {
+    // In-app is local: the test lands in the inbox of each user the channel reaches.
+    std::vector<NewInapp> rows;
+    for (const auto& u : inapp_channel_users(it->second)) {
+      rows.push_back({scope.org_id(), u.id, "test", "info", m.title, m.text, std::nullopt});
+    }
+    TestResult r;
+    r.delivered = !rows.empty();
+    r.detail = fmt::format("written to the in-app inbox of {} user(s)", rows.size());
+    write_inapp(std::move(rows));
+    return boost::asio::post(loop_, [done = std::move(done), r] { done(r); });
+  }
   const auto t0 = clock_.steady_now();
   deliver_now(it->second, std::move(m), [this, t0, done = std::move(done)](DeliveryOutcome o) {
     TestResult r;

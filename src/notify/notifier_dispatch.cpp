@@ -88,7 +88,7 @@ void NotifierImpl::run_dispatcher() {
   for (auto& d : dispatcher_.tick(clock_.unix_millis())) to_render_.push_back(std::move(d));
   // Rendered a slice per turn of the loop, so the API's requests are served between slices;
   // each slice goes to the outbox in one transaction.
-  std::vector<NewNotification> batch;
+  DeliveryBatch batch;
   for (std::size_t n = 0; n < kRenderSlice && !to_render_.empty(); ++n) {
     ++stats_.dispatches;
     m_dispatches_->inc();
@@ -171,13 +171,16 @@ const TemplateSet& NotifierImpl::templates_for(const Dispatch& d, ChannelFamily 
   return default_templates(family);
 }
 
-void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batch) {
+void NotifierImpl::deliver(const Dispatch& d, DeliveryBatch& batch) {
   if (d.alerts.empty()) return;
   const auto base = message_of(d);
   std::vector<std::int64_t> alert_ids;
   for (const auto& a : d.alerts) alert_ids.push_back(a.id);
   for (const auto& t : d.targets) {
-    if (t.kind != PolicyTarget::Kind::kChannel) continue;  // refused when the policy is saved
+    if (t.kind != PolicyTarget::Kind::kChannel) {
+      deliver_to_people(d, t, base, alert_ids, batch);
+      continue;
+    }
     auto c = channels_.find(t.id);
     if (c == channels_.end() || c->second.view.org_id != d.org_id) {
       log_.warn("notify", "policy {} names channel {}, which no longer exists: not sent",
@@ -185,6 +188,12 @@ void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batc
       continue;
     }
     if (!c->second.view.enabled) continue;
+    if (c->second.settings.kind == ChannelKind::kInApp) {
+      for (const auto& u : inapp_channel_users(c->second)) {
+        batch.inapp.push_back(inapp_row(d, u.id, base, alert_ids));
+      }
+      continue;
+    }
     auto m = base;
     const auto family = family_of(c->second.settings.kind);
     RenderOptions ro;
@@ -200,26 +209,41 @@ void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batc
     n.title = m.title;
     n.message = message_to_json(m);
     n.alert_ids = alert_ids;
-    batch.push_back(std::move(n));
+    batch.outbox.push_back(std::move(n));
   }
 }
 
-void NotifierImpl::write_to_outbox(std::vector<NewNotification> batch) {
+void NotifierImpl::write_to_outbox(DeliveryBatch batch) {
   // A batch the database did not take (its write queue full, a disk error) is kept and written
-  // again at the next tick: the dispatcher has already counted it as sent.
-  auto copy = std::make_shared<std::vector<NewNotification>>(batch);
-  outbox_->enqueue(std::move(batch), [this, alive = std::weak_ptr<const int>(life_),
-                                      copy](core::Result<std::vector<std::int64_t>> ids) {
-    if (ids || alive.expired()) return;
-    log_.error("notify", "{} notification(s) not written to the outbox yet ({}): trying again",
-               copy->size(), ids.error().message);
-    if (unwritten_.size() >= kMaxUnwrittenBatches) {
-      log_.error("notify", "the outbox has refused {} batches in a row: dropping the oldest",
-                 unwritten_.size());
-      unwritten_.pop_front();
-    }
-    unwritten_.push_back(std::move(*copy));
-  });
+  // again at the next tick: the dispatcher has already counted it as sent. Its in-app rows go in
+  // the same transaction.
+  auto copy = std::make_shared<DeliveryBatch>(batch);
+  Outbox::SameTransaction also;
+  if (!batch.inapp.empty()) {
+    also = [rows = std::move(batch.inapp), now = clock_.unix_millis(),
+            keep = o_.inapp_keep_per_user](db::Connection& c) {
+      return insert_inapp(c, rows, now, keep);
+    };
+  }
+  outbox_->enqueue(
+      std::move(batch.outbox),
+      [this, alive = std::weak_ptr<const int>(life_),
+       copy](core::Result<std::vector<std::int64_t>> ids) {
+        if (alive.expired()) return;
+        if (ids) {
+          stats_.inapp_written += copy->inapp.size();
+          return;
+        }
+        log_.error("notify", "{} notification(s) not written to the outbox yet ({}): trying again",
+                   copy->outbox.size() + copy->inapp.size(), ids.error().message);
+        if (unwritten_.size() >= kMaxUnwrittenBatches) {
+          log_.error("notify", "the outbox has refused {} batches in a row: dropping the oldest",
+                     unwritten_.size());
+          unwritten_.pop_front();
+        }
+        unwritten_.push_back(std::move(*copy));
+      },
+      std::move(also));
 }
 
 }  // namespace netpulse::notify::detail

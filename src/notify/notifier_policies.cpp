@@ -26,13 +26,8 @@ core::Result<void> NotifierImpl::check_targets(core::OrgScope scope, const Polic
       const auto& t = targets[i];
       const auto field = fmt::format("{}[{}]", where, i);
       if (t.kind != PolicyTarget::Kind::kChannel) {
-        // Users and on-call schedules are resolved to their contact methods by a part of the
-        // notifier that is not built yet: refused rather than kept and never paged.
-        return core::Error(core::Errc::kInvalidInput,
-                           fmt::format("{}: user and schedule targets cannot be paged yet in "
-                                       "this build; name a channel",
-                                       field),
-                           {{"field", field}});
+        if (auto ok = check_person_target(scope, t, field); !ok) return ok;
+        continue;
       }
       auto c = channels_.find(t.id);
       if (c == channels_.end() || c->second.view.org_id != scope.org_id()) {

@@ -31,18 +31,6 @@ core::Result<std::vector<T>> rows(db::Statement& st, Fn&& row) {
   }
 }
 
-// Runs a write on a table whose names are UNIQUE per organization: a clash is kConflict naming
-// the field.
-core::Result<void> run_named(db::Statement& st, std::string_view what, const std::string& name) {
-  auto ok = st.run();
-  if (!ok && ok.error().message.find("UNIQUE") != std::string::npos) {
-    return core::Error(core::Errc::kConflict,
-                       fmt::format("a {} named '{}' exists already", what, name),
-                       {{"field", "name"}});
-  }
-  return ok;
-}
-
 // A channel's sealed secrets, or NULL when it has none.
 void bind_sealed(db::Statement& st, int index, const std::string& sealed) {
   if (sealed.empty()) {
@@ -186,6 +174,16 @@ core::Result<void> save_channel_health(db::Connection& c, const Channel& ch) {
       .bind(4, ch.last_failure_at)
       .bind(5, ch.id);
   return st->run();
+}
+
+core::Result<void> run_named(db::Statement& st, std::string_view what, const std::string& name) {
+  auto ok = st.run();
+  if (!ok && ok.error().message.find("UNIQUE") != std::string::npos) {
+    return core::Error(core::Errc::kConflict,
+                       fmt::format("a {} named '{}' exists already", what, name),
+                       {{"field", "name"}});
+  }
+  return ok;
 }
 
 core::Result<std::vector<StoredPolicy>> load_policies(db::Connection& c) {

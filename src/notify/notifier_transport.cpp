@@ -31,13 +31,14 @@ DeliveryOutcome failed(std::string detail) {
 }  // namespace
 
 void NotifierImpl::send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done) {
-  auto c = channels_.find(row.n.channel_id);
-  if (c == channels_.end()) return done(failed("the channel was deleted"));
-  if (!c->second.view.enabled) return done(failed("the channel is disabled"));
   auto m = message_from_json(row.n.message);
   if (!m) return done(failed("the stored message cannot be read: " + m.error().message));
   m->notification_id = row.id;
-  deliver_now(c->second, std::move(*m), std::move(done));
+  // A message to a user goes to their address, phone or chat id, not the channel's own.
+  const auto channel = channel_for(row, *m);
+  if (!channel) return done(failed("the channel was deleted"));
+  if (!channel->view.enabled) return done(failed("the channel is disabled"));
+  deliver_now(*channel, std::move(*m), std::move(done));
 }
 
 void NotifierImpl::deliver_now(const ChannelRecord& channel, Message message,

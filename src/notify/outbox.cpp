@@ -86,7 +86,8 @@ void Outbox::add(OutboxRow row) {
 }
 
 void Outbox::enqueue(std::vector<NewNotification> batch,
-                     std::function<void(core::Result<std::vector<std::int64_t>>)> done) {
+                     std::function<void(core::Result<std::vector<std::int64_t>>)> done,
+                     SameTransaction also) {
   if (closed_) {
     return boost::asio::post(loop_, [done = std::move(done)] {
       done(core::Error(core::Errc::kServiceUnavailable, "the notifier is closed"));
@@ -95,7 +96,14 @@ void Outbox::enqueue(std::vector<NewNotification> batch,
   const auto now = clock_.unix_millis();
   auto shared = std::make_shared<std::vector<NewNotification>>(std::move(batch));
   db_.write<std::vector<std::int64_t>>(
-      [shared, now](db::Connection& c) { return insert_notifications(c, *shared, now); }, loop_,
+      [shared, now,
+       also = std::move(also)](db::Connection& c) -> core::Result<std::vector<std::int64_t>> {
+        auto ids = insert_notifications(c, *shared, now);
+        if (!ids || !also) return ids;
+        if (auto r = also(c); !r) return std::move(r).error();
+        return ids;
+      },
+      loop_,
       [this, alive = std::weak_ptr<const int>(life_), shared, now,
        done = std::move(done)](core::Result<std::vector<std::int64_t>> ids) {
         if (alive.expired()) return done(std::move(ids));

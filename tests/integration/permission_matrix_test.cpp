@@ -226,6 +226,19 @@ TEST_CASE(
       {"GET /api/v1/maintenance-windows/{id}", "alerts:read"},
       {"PUT /api/v1/maintenance-windows/{id}", "alerts:write"},
       {"DELETE /api/v1/maintenance-windows/{id}", "alerts:write"},
+      {"GET /api/v1/oncall-schedules", "notifications:read"},
+      {"POST /api/v1/oncall-schedules", "notifications:write"},
+      {"GET /api/v1/oncall-schedules/{id}", "notifications:read"},
+      {"PUT /api/v1/oncall-schedules/{id}", "notifications:write"},
+      {"DELETE /api/v1/oncall-schedules/{id}", "notifications:write"},
+      {"GET /api/v1/oncall-schedules/{id}/current", "notifications:read"},
+      {"GET /api/v1/me/contacts", "self"},
+      {"PUT /api/v1/me/contacts", "self"},
+      {"GET /api/v1/users/{id}/contacts", "users:read"},
+      {"PUT /api/v1/users/{id}/contacts", "users:write"},
+      {"GET /api/v1/me/notifications", "self"},
+      {"POST /api/v1/me/notifications/{id}/read", "self"},
+      {"POST /api/v1/me/notifications/read-all", "self"},
   };
   std::map<std::string, std::string> documented;
   for (auto& op : ops) documented[op.method + " " + op.pattern] = op.permission;

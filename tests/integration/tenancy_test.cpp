@@ -133,6 +133,8 @@ std::string damaging_body(const IdOperation& op) {
     return R"({"name":"taken over","enabled":false})";
   }
   if (op.pattern == "/api/v1/notification-policies/{id}") return R"({"name":"taken over"})";
+  if (op.pattern == "/api/v1/oncall-schedules/{id}")
+    return R"({"name":"taken over","rotation":{"users":[1],"start":"2026-01-05"}})";
   if (op.pattern == "/api/v1/maintenance-windows/{id}") {
     return R"({"name":"taken over","recurrence":"once","starts_at":1,"duration_s":3600,)"
            R"("scope":{"all_devices":true}})";
@@ -169,6 +171,8 @@ struct Targets {
   std::vector<std::int64_t> notification_channels;
   std::vector<std::int64_t> notification_policies;
   std::vector<std::int64_t> notifications;
+  std::vector<std::int64_t> oncall_schedules;
+  std::vector<std::int64_t> inapp_notifications;
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -215,6 +219,12 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/notifications/", 0) == 0) {
       ids = targets.notifications;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/oncall-schedules/", 0) == 0) {
+      ids = targets.oncall_schedules;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/me/notifications/", 0) == 0) {
+      ids = targets.inapp_notifications;
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/users/", 0) == 0) {
       ids = targets.users;
@@ -373,14 +383,38 @@ std::int64_t created_id(const HttpResponse& res) {
 
 // An organization's notification records: a webhook channel (to a name that never resolves, so
 // its notifications stay pending) and a policy that sends every alert to it at once.
+// Also an on-call schedule of the admin, and the admin's in-app notification from an in_app
+// channel's "send test".
 struct NotifyRecords {
   std::int64_t channel = 0;
   std::int64_t policy = 0;
+  std::int64_t schedule = 0;
+  std::int64_t inapp = 0;
 };
 
-NotifyRecords create_notify_records(HttpClient& c, const std::string& admin,
+NotifyRecords create_notify_records(HttpClient& c, const std::string& admin, std::int64_t admin_id,
                                     const std::string& suffix) {
   NotifyRecords r;
+  r.schedule =
+      created_id(c.post_json("/api/v1/oncall-schedules",
+                             R"({"name":"schedule-of-)" + suffix + R"(","rotation":{"users":[)" +
+                                 std::to_string(admin_id) + R"(],"start":"2026-01-05"}})",
+                             admin));
+  const auto inbox = created_id(
+      c.post_json("/api/v1/notification-channels",
+                  R"({"name":"inbox-of-)" + suffix + R"(","kind":"in_app","settings":{}})", admin));
+  auto test =
+      c.post_json("/api/v1/notification-channels/" + std::to_string(inbox) + "/test", "{}", admin);
+  INFO(test.body);
+  REQUIRE(test.status == 200);
+  REQUIRE(eventually([&] {
+    auto list = c.get("/api/v1/me/notifications", admin);
+    if (list.status != 200) return false;
+    auto doc = list.json();
+    if (doc.at("data").as_array().empty()) return false;
+    r.inapp = doc.at("data").at(0).at("id").as_int64();
+    return true;
+  }));
   r.channel = created_id(
       c.post_json("/api/v1/notification-channels",
                   R"({"name":"channel-of-)" + suffix + R"(","kind":"webhook","settings":{"url":)" +
@@ -603,8 +637,8 @@ TEST_CASE(
   };
   const auto oid_a = custom_oid(admin_a, device_a);
   const auto oid_b = custom_oid(admin_b, device_b);
-  const auto notify_a = create_notify_records(c, admin_a, "a");
-  const auto notify_b = create_notify_records(c, admin_b, "b");
+  const auto notify_a = create_notify_records(c, admin_a, admin_a_id, "a");
+  const auto notify_b = create_notify_records(c, admin_b, admin_b_id, "b");
   const auto alerts_a = create_alert_records(c, admin_a, key_a.key, device_a, "a");
   const auto alerts_b = create_alert_records(c, admin_b, key_b.key, device_b, "b");
   const auto notification_a = newest_notification(c, admin_a);
@@ -622,6 +656,8 @@ TEST_CASE(
   in_a.maintenance_windows = {alerts_a.window};
   in_a.notification_channels = {notify_a.channel};
   in_a.notification_policies = {notify_a.policy};
+  in_a.oncall_schedules = {notify_a.schedule};
+  in_a.inapp_notifications = {notify_a.inapp};
   in_a.notifications = {notification_a};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
@@ -638,7 +674,8 @@ TEST_CASE(
                   "silence-of-a",
                   "window-of-a",
                   "channel-of-a",
-                  "policy-of-a"};
+                  "policy-of-a",
+                  "schedule-of-a"};
   Targets in_b;
   in_b.devices = {device_b};
   in_b.discovery_jobs = {1};
@@ -651,6 +688,8 @@ TEST_CASE(
   in_b.maintenance_windows = {alerts_b.window};
   in_b.notification_channels = {notify_b.channel};
   in_b.notification_policies = {notify_b.policy};
+  in_b.oncall_schedules = {notify_b.schedule};
+  in_b.inapp_notifications = {notify_b.inapp};
   in_b.notifications = {notification_b};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};
@@ -667,7 +706,8 @@ TEST_CASE(
                   "silence-of-b",
                   "window-of-b",
                   "channel-of-b",
-                  "policy-of-b"};
+                  "policy-of-b",
+                  "schedule-of-b"};
 
   auto ops = id_operations(c);
   REQUIRE(ops.size() >= 8);

@@ -26,6 +26,8 @@
 #include <netpulse/core/result.hpp>
 #include <netpulse/core/tenancy.hpp>
 #include <netpulse/db/database.hpp>
+#include <netpulse/notify/contacts.hpp>
+#include <netpulse/notify/oncall.hpp>
 #include <netpulse/notify/policy.hpp>
 
 namespace netpulse::notify {
@@ -45,6 +47,25 @@ struct SmtpRelay {
   std::int64_t timeout_ms = 30'000;  // each SMTP step
 };
 
+// A user as the notifier needs to know them (the auth module's users, seen through the
+// directory app wires in; the notifier does not depend on auth).
+struct DirectoryUser {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::string name;
+  std::string email;
+  std::string role;  // "admin", "operator", "viewer", "api_user"
+  bool enabled = true;
+};
+
+// Where the notifier looks users up. Called on the loop; each must be quick (an indexed read).
+struct UserDirectory {
+  // The user of that organization, or none (no such user, or another organization's).
+  std::function<std::optional<DirectoryUser>(std::int64_t org_id, std::int64_t user_id)> find;
+  // Every user of the organization (at most a few thousand), in id order.
+  std::function<std::vector<DirectoryUser>(std::int64_t org_id)> members;
+};
+
 struct NotifierOptions {
   std::string data_dir;      // the credentials key lives there
   std::string external_url;  // the web UI's base for links, "http://127.0.0.1:8080"
@@ -57,6 +78,10 @@ struct NotifierOptions {
   int unhealthy_after = 3;       // consecutive failed attempts that mark a channel failing
   std::int64_t tick_ms = 1'000;  // the dispatcher's and the outbox's clock
   SmtpRelay smtp;
+  // Users for user and schedule targets, contact methods and admin notices. Unset: no user
+  // exists (policies naming users are refused; nobody gets in-app notices).
+  UserDirectory users;
+  std::size_t inapp_keep_per_user = 1'000;  // newest in-app notifications kept per user
 };
 
 // A channel as the API shows it: its settings with the secrets redacted ({"set": true}).
@@ -143,9 +168,40 @@ struct NotificationFilter {
   std::optional<std::string> status;
 };
 
+// A message in a user's in-app inbox.
+struct InappNotification {
+  std::int64_t id = 0;
+  std::int64_t org_id = 0;
+  std::int64_t user_id = 0;
+  std::string kind;  // a message kind ("firing", ...), or "channel_failing", "nobody_on_call"
+  std::string severity;
+  std::string title;
+  std::string text;
+  std::optional<std::int64_t> alert_id;
+  std::int64_t created_at = 0;  // Unix ms
+  std::optional<std::int64_t> read_at;
+};
+
+struct StoredSchedule {
+  OncallSchedule schedule;
+  std::int64_t created_at = 0;  // Unix s
+  std::int64_t updated_at = 0;
+};
+
+// Who is on call now and next.
+struct OncallNow {
+  std::int64_t at = 0;                  // Unix ms: the notifier's clock
+  std::optional<std::int64_t> user_id;  // none: nobody
+  std::optional<std::int64_t> until;    // when the current shift ends (within the next 90 days)
+  std::vector<OncallShift> next;        // the shifts of the next 14 days, the current one first
+};
+
 struct NotifierStats {
   std::uint64_t alert_events = 0, dispatches = 0, enqueued = 0, delivered = 0, retried = 0,
                 dead = 0, resent_after_restart = 0;
+  std::uint64_t inapp_written = 0;
+  // User or schedule targets that reached nobody (no such user, nobody on call, no method).
+  std::uint64_t unreachable_targets = 0;
   std::size_t queued = 0, in_flight = 0, failing_channels = 0;
 };
 
@@ -187,6 +243,40 @@ class Notifier {
   virtual core::Result<Notification> get_notification(core::OrgScope scope, std::int64_t id) = 0;
   // A dead letter goes out again.
   virtual void retry_notification(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+
+  // --- on-call schedules ------------------------------------------------------------------------
+  virtual core::Result<core::PageOf<StoredSchedule>> list_schedules(core::OrgScope scope,
+                                                                    core::Page page) = 0;
+  virtual core::Result<StoredSchedule> get_schedule(core::OrgScope scope, std::int64_t id) = 0;
+  // kInvalidInput naming the field for a user that is not the organization's
+  // (rotation.users[i], overrides[i].user_id); kConflict for a name already taken.
+  virtual void create_schedule(core::OrgScope scope, OncallSchedule schedule,
+                               Callback<StoredSchedule> done) = 0;
+  virtual void replace_schedule(core::OrgScope scope, std::int64_t id, OncallSchedule schedule,
+                                Callback<StoredSchedule> done) = 0;
+  // kConflict naming the policy that pages the schedule.
+  virtual void delete_schedule(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+  virtual core::Result<OncallNow> oncall_now(core::OrgScope scope, std::int64_t id) = 0;
+
+  // --- users' contact methods ----------------------------------------------------------------
+  // The user's contacts (defaults when never set). kUserNotFound for a user not of the org.
+  virtual core::Result<UserContacts> get_contacts(core::OrgScope scope, std::int64_t user_id) = 0;
+  // kInvalidInput naming the field for a channel that is not the org's or not of the method's
+  // kind (sms.channel_id, telegram.channel_id).
+  virtual void put_contacts(core::OrgScope scope, std::int64_t user_id, UserContacts contacts,
+                            Callback<UserContacts> done) = 0;
+
+  // --- the in-app inbox ----------------------------------------------------------------------
+  // The user's in-app notifications, newest first; unread only unless `all`.
+  virtual core::Result<core::PageOf<InappNotification>> list_inapp(core::OrgScope scope,
+                                                                   std::int64_t user_id, bool all,
+                                                                   core::Page page) = 0;
+  // kNotFound for a notification that is not the user's.
+  virtual void mark_inapp_read(core::OrgScope scope, std::int64_t user_id, std::int64_t id,
+                               Callback<void> done) = 0;
+  // How many were marked.
+  virtual void mark_all_inapp_read(core::OrgScope scope, std::int64_t user_id,
+                                   Callback<std::int64_t> done) = 0;
 
   virtual NotifierStats stats() const = 0;
   // Stops the tick and the outbox; attempts in flight finish. Idempotent.

@@ -92,13 +92,15 @@ auto answer_json(ContextPtr ctx, Convert convert = {}) {
   };
 }
 
-// The id of what a create made: its `id`, or its policy's or rule's (a stored one).
+// The id of what a create made: its `id`, or its policy's, schedule's or rule's (a stored one).
 template <class T>
 std::int64_t created_id(const T& v) {
   if constexpr (requires { v.id; }) {
     return v.id;
   } else if constexpr (requires { v.policy.id; }) {
     return v.policy.id;
+  } else if constexpr (requires { v.schedule.id; }) {
+    return v.schedule.id;
   } else {
     return v.rule.id;
   }

@@ -56,6 +56,9 @@ void register_alert_routes(Router& router, const RouteDeps& deps);
 void register_silence_routes(Router& router, const RouteDeps& deps);
 // routes_notify.cpp: notification channels, policies, the delivery log. Needs deps.notifier.
 void register_notify_routes(Router& router, const RouteDeps& deps);
+// routes_notify_people.cpp: on-call schedules, users' contact methods, the in-app inbox. Needs
+// deps.notifier.
+void register_notify_people_routes(Router& router, const RouteDeps& deps);
 
 // --- building a route ----------------------------------------------------------------------------
 

@@ -65,6 +65,9 @@ struct Message {
   std::string html;          // the HTML body (email)
   std::string ack_url;       // signed, expiring, single-use, for this recipient; "" for none
   std::string external_url;  // the web UI's base, "https://netpulse.isp.example"
+  // A user's address, phone or chat id when the message pages a user through their contact
+  // methods: sent there instead of the channel's configured "to" / "chat_id"; "" for none.
+  std::string recipient;
   std::int64_t created_at = 0;
 };
 

@@ -5,7 +5,11 @@
 //   notifier_dispatch.cpp   AlertChanged → dispatcher → messages rendered per channel → outbox
 //   notifier_transport.cpp  the outbox's transport: each channel kind's delivery
 //   notifier_log.cpp        the delivery log
+//   notifier_people.cpp     users and schedules as targets: contact methods, quiet hours
+//   notifier_inapp.cpp      the in-app inbox and the admins' notices
+//   notifier_oncall.cpp     on-call schedules: CRUD, who is on call
 //   notifier_sql.cpp        the SQL of channels, policies and the log
+//   notifier_people_sql.cpp the SQL of schedules, contacts and the in-app inbox
 #pragma once
 
 #include <atomic>
@@ -38,6 +42,30 @@ namespace netpulse::notify::detail {
 struct ChannelRecord {
   Channel view;  // settings redacted
   ChannelSettings settings;
+};
+
+// The outbox rows of a user's email name this pseudo channel: the server's SMTP relay
+// ([notify.smtp]), which every email channel uses too. Channel ids from the database are
+// positive, so it never names a real channel.
+inline constexpr std::int64_t kRelayChannelId = 0;
+inline constexpr std::string_view kRelayChannelName = "smtp relay";
+
+// A row of a user's in-app inbox, to write.
+struct NewInapp {
+  std::int64_t org_id = 0;
+  std::int64_t user_id = 0;
+  std::string kind;
+  std::string severity;
+  std::string title;
+  std::string text;
+  std::optional<std::int64_t> alert_id;
+};
+
+// What one dispatcher tick writes, in one transaction: the outbox rows and the in-app rows.
+struct DeliveryBatch {
+  std::vector<NewNotification> outbox;
+  std::vector<NewInapp> inapp;
+  bool empty() const { return outbox.empty() && inapp.empty(); }
 };
 
 class NotifierImpl final : public Notifier {
@@ -73,6 +101,31 @@ class NotifierImpl final : public Notifier {
   core::Result<Notification> get_notification(core::OrgScope scope, std::int64_t id) override;
   void retry_notification(core::OrgScope scope, std::int64_t id, Callback<void> done) override;
 
+  // on-call schedules (notifier_oncall.cpp)
+  core::Result<core::PageOf<StoredSchedule>> list_schedules(core::OrgScope scope,
+                                                            core::Page page) override;
+  core::Result<StoredSchedule> get_schedule(core::OrgScope scope, std::int64_t id) override;
+  void create_schedule(core::OrgScope scope, OncallSchedule schedule,
+                       Callback<StoredSchedule> done) override;
+  void replace_schedule(core::OrgScope scope, std::int64_t id, OncallSchedule schedule,
+                        Callback<StoredSchedule> done) override;
+  void delete_schedule(core::OrgScope scope, std::int64_t id, Callback<void> done) override;
+  core::Result<OncallNow> oncall_now(core::OrgScope scope, std::int64_t id) override;
+
+  // contact methods (notifier_people.cpp)
+  core::Result<UserContacts> get_contacts(core::OrgScope scope, std::int64_t user_id) override;
+  void put_contacts(core::OrgScope scope, std::int64_t user_id, UserContacts contacts,
+                    Callback<UserContacts> done) override;
+
+  // the in-app inbox (notifier_inapp.cpp)
+  core::Result<core::PageOf<InappNotification>> list_inapp(core::OrgScope scope,
+                                                           std::int64_t user_id, bool all,
+                                                           core::Page page) override;
+  void mark_inapp_read(core::OrgScope scope, std::int64_t user_id, std::int64_t id,
+                       Callback<void> done) override;
+  void mark_all_inapp_read(core::OrgScope scope, std::int64_t user_id,
+                           Callback<std::int64_t> done) override;
+
   NotifierStats stats() const override;
   void close() override;
 
@@ -98,14 +151,45 @@ class NotifierImpl final : public Notifier {
   // What is due goes to the outbox, kRenderSlice dispatches per turn of the loop.
   void run_dispatcher();
   void post_run();
-  // Renders `d` for each target channel and adds the notifications to `batch`.
-  void deliver(const Dispatch& d, std::vector<NewNotification>& batch);
+  // Renders `d` for each target channel and adds the notifications to `batch`; user and
+  // schedule targets go to deliver_to_people.
+  void deliver(const Dispatch& d, DeliveryBatch& batch);
   Message message_of(const Dispatch& d) const;
   // The templates `d`'s policy gives a channel family for a message of `severity`, over the
   // built-in ones (policy_template_set); the built-in ones when the policy is gone.
   const TemplateSet& templates_for(const Dispatch& d, ChannelFamily family,
                                    std::string_view severity) const;
-  void write_to_outbox(std::vector<NewNotification> batch);
+  void write_to_outbox(DeliveryBatch batch);
+
+  // notifier_people.cpp
+  std::optional<DirectoryUser> find_user(std::int64_t org_id, std::int64_t user_id) const;
+  // Policy targets naming users and schedules: the org's, existing (field: "targets[0]").
+  core::Result<void> check_person_target(core::OrgScope scope, const PolicyTarget& t,
+                                         const std::string& field) const;
+  // A user or schedule target of `d`: one outbox row per contact method of the user it names
+  // (the schedule's: whoever is on call now), and the in-app row.
+  void deliver_to_people(const Dispatch& d, const PolicyTarget& t, const Message& base,
+                         const std::vector<std::int64_t>& alert_ids, DeliveryBatch& batch);
+  // The user a schedule target pages for `d`: the one on call now, or for a resolution or an
+  // acknowledgement the one its firing message paged.
+  std::optional<std::int64_t> schedule_recipient(const Dispatch& d, std::int64_t schedule_id);
+  void deliver_to_user(const Dispatch& d, const DirectoryUser& user, const Message& base,
+                       const std::vector<std::int64_t>& alert_ids, DeliveryBatch& batch);
+  core::Result<void> check_contacts(core::OrgScope scope, const UserContacts& c) const;
+  // The channel record a row is sent through: the channel, or for the relay a synthetic email
+  // channel; the recipient of the message replaces the channel's own.
+  std::optional<ChannelRecord> channel_for(const OutboxRow& row, const Message& m) const;
+
+  // notifier_inapp.cpp
+  // Every enabled admin of the org gets the notice (in_app rows written now).
+  void notify_admins(std::int64_t org_id, std::string kind, std::string severity, std::string title,
+                     std::string text);
+  void write_inapp(std::vector<NewInapp> rows);
+  // The in_app channel's users: those listed, those of the roles listed, or every user.
+  std::vector<DirectoryUser> inapp_channel_users(const ChannelRecord& channel) const;
+  // A channel turning failing tells the org's admins (once per failure: not again until it has
+  // delivered).
+  void note_channel_health(const Channel& ch, const std::string& before);
 
   // notifier_transport.cpp
   void send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done);
@@ -141,9 +225,19 @@ class NotifierImpl final : public Notifier {
   std::map<std::int64_t, std::vector<Policy>> routing_;
   // Policies' own templates, parsed: by "policy|family|severity"; cleared when policies change.
   mutable std::map<std::string, TemplateSet> template_cache_;
+  std::map<std::int64_t, StoredSchedule> schedules_;  // by id
+  struct ContactsRecord {
+    std::int64_t org_id = 0;
+    UserContacts contacts;
+  };
+  std::map<std::int64_t, ContactsRecord> contacts_;  // by user id; absent: the defaults
+  // The user a schedule target's firing message paged, by "<group key>/<schedule id>", so its
+  // resolution goes to the same person after a handover. Bounded: cleared when full.
+  static constexpr std::size_t kMaxOncallTold = 10'000;
+  std::map<std::string, std::int64_t> oncall_told_;
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
-  std::deque<std::vector<NewNotification>> unwritten_;
+  std::deque<DeliveryBatch> unwritten_;
   // Dispatches due but not rendered yet (a storm's), and whether a run is posted.
   static constexpr std::size_t kRenderSlice = 256;
   std::deque<Dispatch> to_render_;
@@ -159,11 +253,20 @@ class NotifierImpl final : public Notifier {
   std::atomic<std::size_t> g_queued_{0}, g_in_flight_{0}, g_failing_{0};
 };
 
+// The message rendered by the default templates of a family (notifier_people.cpp).
+Message render_for(Message base, ChannelFamily family);
+// The in-app row of a dispatch for one user: rendered as a chat message (notifier_people.cpp).
+NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
+                   const std::vector<std::int64_t>& alert_ids);
+
 // SQL (notifier_sql.cpp). Secrets are sealed by the caller; `secrets` is the sealed blob or "".
 struct ChannelRow {
   Channel view;  // settings: the public part as stored
   std::string sealed_secrets;
 };
+// Runs a write on a table whose names are UNIQUE per organization: a clash is kConflict naming
+// the field ("a schedule named 'x' exists already").
+core::Result<void> run_named(db::Statement& st, std::string_view what, const std::string& name);
 core::Result<std::vector<ChannelRow>> load_channels(db::Connection& c);
 core::Result<std::int64_t> insert_channel(db::Connection& c, const ChannelRow& row);
 core::Result<void> update_channel_row(db::Connection& c, const ChannelRow& row);
@@ -178,5 +281,29 @@ core::Result<core::PageOf<Notification>> query_notifications(db::Connection& c, 
                                                              core::Page page);
 core::Result<Notification> query_notification(db::Connection& c, std::int64_t org_id,
                                               std::int64_t id);
+
+// SQL of schedules, contacts and the inbox (notifier_people_sql.cpp).
+core::Result<std::vector<StoredSchedule>> load_schedules(db::Connection& c);
+core::Result<std::int64_t> insert_schedule(db::Connection& c, const StoredSchedule& s);
+core::Result<void> update_schedule_row(db::Connection& c, const StoredSchedule& s);
+core::Result<void> delete_schedule_row(db::Connection& c, std::int64_t org_id, std::int64_t id);
+// A user_contacts row; one whose body no longer reads is logged by the caller and skipped.
+struct ContactsRow {
+  std::int64_t user_id = 0;
+  std::int64_t org_id = 0;
+  std::string body;
+};
+core::Result<std::vector<ContactsRow>> load_contacts(db::Connection& c);
+core::Result<void> save_contacts(db::Connection& c, std::int64_t org_id, std::int64_t user_id,
+                                 const std::string& body, std::int64_t now_s);
+// Inserts the rows, then keeps the newest `keep` of each user they touch.
+core::Result<void> insert_inapp(db::Connection& c, const std::vector<NewInapp>& rows,
+                                std::int64_t now_ms, std::size_t keep);
+core::Result<core::PageOf<InappNotification>> query_inapp(db::Connection& c, std::int64_t org_id,
+                                                          std::int64_t user_id, bool all,
+                                                          core::Page page);
+// How many rows were marked (0: none of the user's, or already read).
+core::Result<std::int64_t> mark_inapp(db::Connection& c, std::int64_t org_id, std::int64_t user_id,
+                                      std::optional<std::int64_t> id, std::int64_t now_ms);
 
 }  // namespace netpulse::notify::detail

@@ -134,9 +134,15 @@ class Outbox {
   // starts sending. Blocking reads: call at start-up, before the loop runs.
   core::Result<void> start();
 
-  // Writes the notifications (one transaction), then sends them. `done` gets their ids.
+  // More writes to make in the same transaction as a batch (the in-app rows of its messages);
+  // runs on the writer thread. A failure rolls the whole batch back.
+  using SameTransaction = std::function<core::Result<void>(db::Connection&)>;
+
+  // Writes the notifications (one transaction, with `also`), then sends them. `done` gets their
+  // ids.
   void enqueue(std::vector<NewNotification> batch,
-               std::function<void(core::Result<std::vector<std::int64_t>>)> done);
+               std::function<void(core::Result<std::vector<std::int64_t>>)> done,
+               SameTransaction also = {});
 
   // A dead letter goes out again with a fresh count of attempts.
   void retry_dead(core::OrgScope scope, std::int64_t id,

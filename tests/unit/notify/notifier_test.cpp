@@ -248,7 +248,7 @@ TEST_CASE("channels and policies refuse what cannot be delivered", "[notify][not
   REQUIRE_FALSE(no_url);
   CHECK(no_url.error().code == core::Errc::kInvalidInput);
 
-  // A policy naming a user (not deliverable yet) or another organization's channel is refused.
+  // A policy naming a user that does not exist or another organization's channel is refused.
   auto ch = h.webhook("http://127.0.0.1:9/hook");
   notify::Policy p;
   p.name = "people";

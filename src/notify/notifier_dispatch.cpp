@@ -151,6 +151,8 @@ void NotifierImpl::deliver(const Dispatch& d, std::vector<NewNotification>& batc
     if (!c->second.view.enabled) continue;
     auto m = base;
     const auto family = family_of(c->second.settings.kind);
+    // Paging services have an acknowledgement of their own (PagerDuty's, Opsgenie's).
+    if (family != ChannelFamily::kPaging) m.ack_url = ack_url_for(d, 0, c->first);
     RenderOptions ro;
     render_into(m, default_templates(family), family, ro);
     NewNotification n;

@@ -22,7 +22,9 @@ NETPULSE_FUZZ_TARGET(ack_token) {
     }
     return 0;
   }
-  if (notify::detail::sign_ack_token(key, *r) != text) {
+  auto again = notify::detail::sign_ack_token(key, *r);
+  if (!again) fuzz::fail("the claims of an accepted token do not sign");
+  if (*again != text) {
     fuzz::fail("an accepted token is not what its claims sign to");
   }
   return 0;

@@ -226,6 +226,9 @@ TEST_CASE(
       {"GET /api/v1/maintenance-windows/{id}", "alerts:read"},
       {"PUT /api/v1/maintenance-windows/{id}", "alerts:write"},
       {"DELETE /api/v1/maintenance-windows/{id}", "alerts:write"},
+      // Acknowledgement links (issue 15): public, the signed token is the credential.
+      {"GET /api/v1/ack/{token}", ""},
+      {"POST /api/v1/ack/{token}", ""},
   };
   std::map<std::string, std::string> documented;
   for (auto& op : ops) documented[op.method + " " + op.pattern] = op.permission;

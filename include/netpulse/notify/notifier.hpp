@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -56,6 +57,8 @@ struct NotifierOptions {
   std::int64_t http_timeout_ms = 10'000;
   int unhealthy_after = 3;       // consecutive failed attempts that mark a channel failing
   std::int64_t tick_ms = 1'000;  // the dispatcher's and the outbox's clock
+  // How long an acknowledgement link in a message stays valid.
+  std::int64_t ack_link_ttl_s = 86'400;
   SmtpRelay smtp;
 };
 
@@ -143,6 +146,19 @@ struct NotificationFilter {
   std::optional<std::string> status;
 };
 
+// What an acknowledgement link acknowledges, and as whom (docs/notify.md, "Acknowledgement
+// links"). Its signature is the only credential: the organization is the one it was signed for.
+struct AckLink {
+  std::int64_t org_id = 0;
+  std::vector<std::int64_t> alert_ids;  // ascending; at most 20
+  // A link sent to a user acknowledges as that user; one sent to a channel (a Slack room, an
+  // email list) as "<channel name> (link)", with no user.
+  std::optional<std::int64_t> user_id;
+  std::optional<std::int64_t> channel_id;
+  std::string actor_name;       // "<channel name> (link)" for a channel; "" for a user
+  std::int64_t expires_at = 0;  // Unix s
+};
+
 struct NotifierStats {
   std::uint64_t alert_events = 0, dispatches = 0, enqueued = 0, delivered = 0, retried = 0,
                 dead = 0, resent_after_restart = 0;
@@ -187,6 +203,14 @@ class Notifier {
   virtual core::Result<Notification> get_notification(core::OrgScope scope, std::int64_t id) = 0;
   // A dead letter goes out again.
   virtual void retry_notification(core::OrgScope scope, std::int64_t id, Callback<void> done) = 0;
+
+  // --- acknowledgement links -------------------------------------------------------------------
+  // What `token` would acknowledge, without using it up. kTokenInvalid (forged, damaged, not
+  // ours), kTokenExpired, or kConflict with details {"reason": "used"} once it has been redeemed.
+  virtual core::Result<AckLink> inspect_ack(std::string_view token) = 0;
+  // Uses the link up: its nonce is recorded (one INSERT; of two redeems racing, one wins) and its
+  // claims returned; the same errors as inspect_ack. The caller then acknowledges the alerts.
+  virtual void redeem_ack(std::string_view token, Callback<AckLink> done) = 0;
 
   virtual NotifierStats stats() const = 0;
   // Stops the tick and the outbox; attempts in flight finish. Idempotent.

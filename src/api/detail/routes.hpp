@@ -56,6 +56,9 @@ void register_alert_routes(Router& router, const RouteDeps& deps);
 void register_silence_routes(Router& router, const RouteDeps& deps);
 // routes_notify.cpp: notification channels, policies, the delivery log. Needs deps.notifier.
 void register_notify_routes(Router& router, const RouteDeps& deps);
+// routes_ack.cpp: the acknowledgement link of a message (public). Needs deps.notifier and
+// deps.alerts.
+void register_ack_routes(Router& router, const RouteDeps& deps);
 
 // --- building a route ----------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@
 //   notifier_dispatch.cpp   AlertChanged → dispatcher → messages rendered per channel → outbox
 //   notifier_transport.cpp  the outbox's transport: each channel kind's delivery
 //   notifier_log.cpp        the delivery log
+//   notifier_ack.cpp        acknowledgement links: the URL in a message, inspect, redeem, purge
 //   notifier_sql.cpp        the SQL of channels, policies and the log
 #pragma once
 
@@ -25,6 +26,7 @@
 #include <netpulse/core/secret_box.hpp>
 #include <netpulse/notify/notifier.hpp>
 
+#include "ack_link.hpp"
 #include "channels.hpp"
 #include "dispatcher.hpp"
 #include "message.hpp"
@@ -42,7 +44,7 @@ struct ChannelRecord {
 class NotifierImpl final : public Notifier {
  public:
   NotifierImpl(const NotifierOptions& options, const core::Env& env, db::Database& db,
-               core::OutboundPolicy policy, std::string key);
+               core::OutboundPolicy policy, std::string key, std::string ack_key);
   ~NotifierImpl() override;
 
   core::Result<void> start();
@@ -72,6 +74,10 @@ class NotifierImpl final : public Notifier {
   core::Result<Notification> get_notification(core::OrgScope scope, std::int64_t id) override;
   void retry_notification(core::OrgScope scope, std::int64_t id, Callback<void> done) override;
 
+  // acknowledgement links (notifier_ack.cpp)
+  core::Result<AckLink> inspect_ack(std::string_view token) override;
+  void redeem_ack(std::string_view token, Callback<AckLink> done) override;
+
   NotifierStats stats() const override;
   void close() override;
 
@@ -100,6 +106,16 @@ class NotifierImpl final : public Notifier {
   Message message_of(const Dispatch& d) const;
   void write_to_outbox(std::vector<NewNotification> batch);
 
+  // notifier_ack.cpp
+  // The acknowledgement link of `d`'s message for one recipient (a user, or else a channel:
+  // pass 0 for the other), or "" when the message offers none: only firing, escalation and
+  // digest messages carry one, for the alerts still open and unacknowledged (at most 20).
+  std::string ack_url_for(const Dispatch& d, std::int64_t user_id, std::int64_t channel_id) const;
+  // The link's claims made into what the face returns (the channel's name looked up).
+  AckLink ack_link_of(const AckClaims& claims) const;
+  // Forgets used links past their expiry (at most once every kAckPurgeEveryMs, from the tick).
+  void purge_ack_uses();
+
   // notifier_transport.cpp
   void send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done);
   // One attempt through the channel's kind (the outbox's and "send test"'s).
@@ -122,6 +138,9 @@ class NotifierImpl final : public Notifier {
   core::SecretBox box_;
   core::HttpClient http_;
   SmtpClient smtp_;
+  const std::string ack_key_;  // signs acknowledgement links (<data_dir>/ack_link.key)
+  static constexpr std::int64_t kAckPurgeEveryMs = 600'000;
+  std::int64_t ack_purged_at_ = 0;
   Dispatcher dispatcher_;
   std::unique_ptr<Outbox> outbox_;
   boost::asio::steady_timer tick_timer_;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 
+#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include "detail/handler.hpp"
@@ -83,9 +84,33 @@ void reply_html(const ContextPtr& ctx, http::status status, std::string html) {
   ctx->reply(std::move(r));
 }
 
+// A link's refusal has the status of a link, not of a login: 404 for one that is not ours (no
+// such link; a 401 would ask for credentials this route never takes), 410 Gone once expired,
+// 409 once used; the error's code stays TOKEN_INVALID / TOKEN_EXPIRED / CONFLICT.
+http::status refusal_status(core::Errc code) {
+  switch (code) {
+    case core::Errc::kTokenInvalid:
+      return http::status::not_found;
+    case core::Errc::kTokenExpired:
+      return http::status::gone;
+    default:
+      return status_for(code);
+  }
+}
+
 // A refusal, as a page or as the error envelope.
 void reply_refusal(const ContextPtr& ctx, const core::Error& e) {
-  if (wants_json(ctx)) return ctx->reply_error(e);
+  if (wants_json(ctx)) {
+    json::object envelope{
+        {"success", false},
+        {"error",
+         {{"code", core::errc_name(e.code)}, {"message", e.message}, {"details", e.details}}},
+        {"meta", ctx->meta()}};
+    Response r;
+    r.status = refusal_status(e.code);
+    r.body = json::serialize(envelope);
+    return ctx->reply(std::move(r));
+  }
   std::string heading = "This link does not work";
   std::string text = "It is not a valid acknowledgement link. Acknowledge in NetPulse instead.";
   if (e.code == core::Errc::kTokenExpired) {
@@ -97,7 +122,7 @@ void reply_refusal(const ContextPtr& ctx, const core::Error& e) {
   } else if (e.code != core::Errc::kTokenInvalid) {
     text = e.message;
   }
-  reply_html(ctx, status_for(e.code), page(heading, "<p>" + html_escape(text) + "</p>\n"));
+  reply_html(ctx, refusal_status(e.code), page(heading, "<p>" + html_escape(text) + "</p>\n"));
 }
 
 // What the link acknowledges as: its user (by email, as the API's own acknowledgements), or
@@ -284,7 +309,7 @@ void register_ack_routes(Router& router, const RouteDeps& deps) {
       verb::get, "/api/v1/ack/{token}", std::nullopt,
       "An acknowledgement link from a message: an HTML page saying what it acknowledges and as "
       "whom, with a button that POSTs to the same URL (JSON to Accept: application/json). "
-      "Changes nothing. No login: the signed token is the credential; 401 TOKEN_INVALID or "
+      "Changes nothing. No login: the signed token is the credential; 404 TOKEN_INVALID, 410 "
       "TOKEN_EXPIRED, 409 CONFLICT once used.",
       "notifications", [ack](ContextPtr ctx) { show(ack, ctx); });
   show_route.doc.response_schema = link_schema(false);
@@ -294,7 +319,7 @@ void register_ack_routes(Router& router, const RouteDeps& deps) {
       verb::post, "/api/v1/ack/{token}", std::nullopt,
       "Use an acknowledgement link (once): acknowledges its alerts as its recipient and answers "
       "an HTML page saying what happened to each (JSON to Accept: application/json). The body "
-      "is ignored (a form's, or none). Forged (401 TOKEN_INVALID), expired (401 TOKEN_EXPIRED) "
+      "is ignored (a form's, or none). Forged (404 TOKEN_INVALID), expired (410 TOKEN_EXPIRED) "
       "and used (409 CONFLICT) links acknowledge nothing.",
       "notifications", [ack](ContextPtr ctx) { redeem(ack, ctx); });
   redeem_route.doc.success_status = 200;

@@ -142,10 +142,10 @@ TEST_CASE("notify: the link in a message acknowledges its alert once, after a co
         std::string("/api/v1/ack/AgcHkI7XygYBI0VniavN7wEqAAAAAAAAAAAAAAAAAAAAAA")}) {
     INFO(bad);
     auto r = call(c, "POST", bad, true);
-    CHECK(r.status == 401);
+    CHECK(r.status == 404);
     CHECK(r.error_code() == "TOKEN_INVALID");
     auto shown = call(c, "GET", bad, false);
-    CHECK(shown.status == 401);
+    CHECK(shown.status == 404);
     CHECK(shown.body.find("does not work") != std::string::npos);
   }
   CHECK(s.alert(rule).at("acknowledged_by_name").as_string() == "NOC hook (link)");

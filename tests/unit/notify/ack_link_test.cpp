@@ -53,6 +53,12 @@ TEST_CASE("an acknowledgement token reads back its claims until it expires", "[n
   CHECK(late.error().code == core::Errc::kTokenExpired);
 }
 
+TEST_CASE("an acknowledgement token is the documented bytes", "[notify][ack]") {
+  // Computed independently (Python's hmac over the bytes of docs/notify.md's layout); the same
+  // token seeds the fuzz corpus (tests/fuzz/corpus/ack_token/v2_channel_one_alert).
+  CHECK(sign(claims()) == "AgcHkI7XygYBI0VniavN7wGSIXLS2Sve1kMn7KwmqTVkxhw");
+}
+
 TEST_CASE("an acknowledgement token names a user or a channel and up to 20 alerts",
           "[notify][ack]") {
   auto user = claims();

@@ -93,8 +93,7 @@ core::Result<AckLink> NotifierImpl::inspect_ack(std::string_view token) {
 void NotifierImpl::redeem_ack(std::string_view token, Callback<AckLink> done) {
   auto claims = verify_ack_token(ack_key_, token, clock_.unix_millis());
   if (!claims) {
-    return boost::asio::post(loop_,
-                             [done = std::move(done), e = claims.error()] { done(std::move(e)); });
+    return boost::asio::post(loop_, [done = std::move(done), e = claims.error()] { done(e); });
   }
   boost::json::array ids;
   for (auto id : claims->alert_ids) ids.push_back(id);

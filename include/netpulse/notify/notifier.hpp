@@ -168,7 +168,9 @@ struct NotifierStats {
 class Notifier {
  public:
   // Loads channels and policies, resumes the outbox (what was pending or being sent when the
-  // process stopped goes out again), subscribes to AlertChanged and starts the tick.
+  // process stopped goes out again), subscribes to AlertChanged and starts the tick. Reads (or,
+  // at the first open, creates) the acknowledgement links' key, <data_dir>/ack_link.key (0600);
+  // kConfigError when it cannot, or when group or others may read it.
   static core::Result<std::unique_ptr<Notifier>> open(const NotifierOptions& options,
                                                       const core::Env& env, db::Database& db,
                                                       core::OutboundPolicy policy);

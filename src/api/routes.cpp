@@ -33,6 +33,7 @@ void register_routes(Router& router, const RouteDeps& deps) {
   if (deps.alerts) detail::register_silence_routes(router, deps);
   if (deps.notifier) detail::register_notify_routes(router, deps);
   if (deps.notifier) detail::register_notify_people_routes(router, deps);
+  if (deps.notifier && deps.alerts) detail::register_ack_routes(router, deps);
 }
 
 }  // namespace netpulse::api

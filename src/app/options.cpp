@@ -159,6 +159,7 @@ notify::NotifierOptions notifier_options(const core::Config& config) {
   o.total_concurrency = static_cast<int>(n.total_concurrency);
   o.http_timeout_ms = n.http_timeout_ms;
   o.unhealthy_after = static_cast<int>(n.unhealthy_after);
+  o.ack_link_ttl_s = n.ack_link_ttl_s;
   o.smtp.host = n.smtp_host;
   o.smtp.port = static_cast<std::uint16_t>(n.smtp_port);
   o.smtp.tls = n.smtp_tls;

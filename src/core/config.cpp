@@ -410,6 +410,7 @@ Config to_config(const toml::table& merged, std::vector<ConfigProblem>& problems
   c.notify.total_concurrency = r.ranged("notify.total_concurrency", 1, 10'000);
   c.notify.http_timeout_ms = r.ranged("notify.http_timeout_ms", 100, 600'000);
   c.notify.unhealthy_after = r.ranged("notify.unhealthy_after", 1, 1'000);
+  c.notify.ack_link_ttl_s = r.ranged("notify.ack_link_ttl_s", 60, 604'800);  // a week
   c.notify.smtp_host = r.str("notify.smtp.host");
   c.notify.smtp_port = r.ranged("notify.smtp.port", 1, 65'535);
   c.notify.smtp_tls = r.str("notify.smtp.tls");

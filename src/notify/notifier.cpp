@@ -19,8 +19,12 @@ core::Result<std::unique_ptr<Notifier>> Notifier::open(const NotifierOptions& op
   auto key =
       core::load_or_create_key_file(options.data_dir + "/credentials.key", core::kSecretKeyBytes);
   if (!key) return key.error();
-  auto n =
-      std::make_unique<detail::NotifierImpl>(options, env, db, std::move(policy), std::move(*key));
+  // Acknowledgement links have a key of their own: one leaked or rotated leaves the other.
+  auto ack_key =
+      core::load_or_create_key_file(options.data_dir + "/ack_link.key", detail::kAckKeyBytes);
+  if (!ack_key) return ack_key.error();
+  auto n = std::make_unique<detail::NotifierImpl>(options, env, db, std::move(policy),
+                                                  std::move(*key), std::move(*ack_key));
   if (auto ok = n->start(); !ok) return ok.error();
   return std::unique_ptr<Notifier>(std::move(n));
 }
@@ -30,7 +34,7 @@ core::Result<std::unique_ptr<Notifier>> Notifier::open(const NotifierOptions& op
 namespace netpulse::notify::detail {
 
 NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env, db::Database& db,
-                           core::OutboundPolicy policy, std::string key)
+                           core::OutboundPolicy policy, std::string key, std::string ack_key)
     : o_(options),
       clock_(env.clock),
       log_(env.log),
@@ -41,6 +45,7 @@ NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
       box_(std::move(key)),
       http_(env.loop, env.clock, policy),
       smtp_(env.loop, env.clock),
+      ack_key_(std::move(ack_key)),
       dispatcher_([this](const alerts::Alert& a) { return route_alert(a); }),
       tick_timer_(env.loop) {
   OutboxOptions oo;
@@ -164,6 +169,7 @@ void NotifierImpl::arm_tick() {
       [this, alive = std::weak_ptr<const int>(life_)](boost::system::error_code ec) {
         if (ec || alive.expired() || closed_) return;
         run_dispatcher();
+        purge_ack_uses();
         update_gauges();
         arm_tick();
       });

@@ -190,12 +190,15 @@ void NotifierImpl::deliver(const Dispatch& d, DeliveryBatch& batch) {
     if (!c->second.view.enabled) continue;
     if (c->second.settings.kind == ChannelKind::kInApp) {
       for (const auto& u : inapp_channel_users(c->second)) {
-        batch.inapp.push_back(inapp_row(d, u.id, base, alert_ids));
+        batch.inapp.push_back(inapp_row(
+            d, u.id, base, templates_for(d, ChannelFamily::kChat, base.severity), alert_ids));
       }
       continue;
     }
     auto m = base;
     const auto family = family_of(c->second.settings.kind);
+    // Paging services have an acknowledgement of their own (PagerDuty's, Opsgenie's).
+    if (family != ChannelFamily::kPaging) m.ack_url = ack_url_for(d, 0, c->first);
     RenderOptions ro;
     render_into(m, templates_for(d, family, m.severity), family, ro);
     NewNotification n;

@@ -25,14 +25,14 @@ bool tells_again_later(MessageKind k) {
 
 }  // namespace
 
-Message render_for(Message base, ChannelFamily family) {
-  render_into(base, default_templates(family), family, RenderOptions{});
+Message render_for(Message base, const TemplateSet& set, ChannelFamily family) {
+  render_into(base, set, family, RenderOptions{});
   return base;
 }
 
 NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
-                   const std::vector<std::int64_t>& alert_ids) {
-  const auto m = render_for(base, ChannelFamily::kChat);
+                   const TemplateSet& chat_templates, const std::vector<std::int64_t>& alert_ids) {
+  const auto m = render_for(base, chat_templates, ChannelFamily::kChat);
   NewInapp row;
   row.org_id = d.org_id;
   row.user_id = user_id;
@@ -131,7 +131,8 @@ void NotifierImpl::deliver_to_people(const Dispatch& d, const PolicyTarget& t, c
 void NotifierImpl::deliver_to_user(const Dispatch& d, const DirectoryUser& user,
                                    const Message& base, const std::vector<std::int64_t>& alert_ids,
                                    DeliveryBatch& batch) {
-  batch.inapp.push_back(inapp_row(d, user.id, base, alert_ids));
+  batch.inapp.push_back(inapp_row(
+      d, user.id, base, templates_for(d, ChannelFamily::kChat, base.severity), alert_ids));
   UserContacts contacts;
   if (auto it = contacts_.find(user.id); it != contacts_.end()) contacts = it->second.contacts;
   if (contacts.quiet_hours && in_quiet_hours(*contacts.quiet_hours, clock_.unix_millis())) {
@@ -147,7 +148,9 @@ void NotifierImpl::deliver_to_user(const Dispatch& d, const DirectoryUser& user,
   }
   auto add = [&](std::int64_t channel_id, std::string_view channel_name, ChannelFamily family,
                  const std::string& recipient) {
-    auto m = render_for(base, family);
+    auto m = base;
+    m.ack_url = ack_url_for(d, user.id, 0);  // acknowledges as this user
+    m = render_for(std::move(m), templates_for(d, family, base.severity), family);
     m.recipient = recipient;
     NewNotification n;
     n.org_id = d.org_id;

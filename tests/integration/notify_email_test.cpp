@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/alert_fixture.hpp"
 #include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/smtp_peer.hpp"
@@ -19,31 +20,8 @@ using namespace netpulse::test;
 
 namespace {
 
-std::int64_t created(const HttpResponse& r) {
-  INFO(r.body);
-  REQUIRE(r.status == 201);
-  return r.json().at("data").at("id").as_int64();
-}
-
 void raise_alert(HttpClient& c, const std::string& admin, const std::string& metric) {
-  auto key = c.post_json("/api/v1/api-keys", R"({"name":"ingest","role":"api_user"})", admin);
-  REQUIRE(key.status == 201);
-  const std::string ingest(key.json().at("data").at("key").as_string());
-  created(c.post_json("/api/v1/alert-rules",
-                      R"({"name":")" + metric + R"( high","kind":"threshold","selector":")" +
-                          metric + R"(","condition":{"op":">","value":90},"for_s":0,)" +
-                          R"("severity":"critical"})",
-                      admin));
-  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-  HttpRequest write{"POST",
-                    "/api/v2/write?precision=s",
-                    {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
-                    metric + ",host=core-1 value=95 " + std::to_string(now_s - 1) + "\n"};
-  auto r = c.send(write);
-  INFO(r.body);
-  REQUIRE(r.status == 204);
+  raise_threshold_alert(c, admin, ingest_key(c, admin), metric, "critical");
 }
 
 std::map<std::string, std::string> relay_env(std::uint16_t port) {
@@ -57,13 +35,13 @@ std::map<std::string, std::string> relay_env(std::uint16_t port) {
 }
 
 void email_policy(HttpClient& c, const std::string& admin) {
-  const auto channel = created(c.post_json(
+  const auto channel = created_id(c.post_json(
       "/api/v1/notification-channels",
       R"({"name":"NOC mail","kind":"email","settings":{"to":["noc@isp.example"]}})", admin));
-  created(c.post_json("/api/v1/notification-policies",
-                      R"({"name":"mail","group_wait_s":0,"targets":[{"channel_id":)" +
-                          std::to_string(channel) + "}]}",
-                      admin));
+  created_id(c.post_json("/api/v1/notification-policies",
+                         R"({"name":"mail","group_wait_s":0,"targets":[{"channel_id":)" +
+                             std::to_string(channel) + "}]}",
+                         admin));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include <netpulse/core/random.hpp>
 
+#include "support/alert_fixture.hpp"
 #include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -24,12 +25,6 @@ namespace json = boost::json;
 namespace {
 
 const std::string kSecret = "integration-webhook-secret-0123";
-
-std::int64_t created(const HttpResponse& r) {
-  INFO(r.body);
-  REQUIRE(r.status == 201);
-  return r.json().at("data").at("id").as_int64();
-}
 
 struct Setup {
   TempDir dir;
@@ -47,46 +42,31 @@ struct Setup {
     server = std::make_unique<ServerProcess>(dir.path(), env);
     auto c = server->client();
     admin = login(c, kAdminEmail, kAdminPassword);
-    auto key = c.post_json("/api/v1/api-keys", R"({"name":"ingest","role":"api_user"})", admin);
-    REQUIRE(key.status == 201);
-    ingest = std::string(key.json().at("data").at("key").as_string());
+    ingest = ingest_key(c, admin);
   }
 
   std::int64_t channel(const std::string& url, const std::string& format) {
     auto c = server->client();
-    return created(c.post_json("/api/v1/notification-channels",
-                               R"({"name":"hook )" + format + R"(","kind":"webhook","settings":{)" +
-                                   R"("url":")" + url + R"(","format":")" + format +
-                                   R"(","secret":")" + kSecret + R"("}})",
-                               admin));
+    return created_id(c.post_json(
+        "/api/v1/notification-channels",
+        R"({"name":"hook )" + format + R"(","kind":"webhook","settings":{)" + R"("url":")" + url +
+            R"(","format":")" + format + R"(","secret":")" + kSecret + R"("}})",
+        admin));
   }
 
   void policy_to(std::int64_t channel) {
     auto c = server->client();
-    created(c.post_json("/api/v1/notification-policies",
-                        R"({"name":"all","group_wait_s":0,"modes":{"warning":"immediate"},)"
-                        R"("targets":[{"channel_id":)" +
-                            std::to_string(channel) + "}]}",
-                        admin));
+    created_id(c.post_json("/api/v1/notification-policies",
+                           R"({"name":"all","group_wait_s":0,"modes":{"warning":"immediate"},)"
+                           R"("targets":[{"channel_id":)" +
+                               std::to_string(channel) + "}]}",
+                           admin));
   }
 
   // A rule on `metric` above 90 and a sample of 95: one firing alert.
   void raise(const std::string& metric) {
     auto c = server->client();
-    created(c.post_json("/api/v1/alert-rules",
-                        R"({"name":")" + metric + R"( high","kind":"threshold","selector":")" +
-                            metric + R"(","condition":{"op":">","value":90},"for_s":0})",
-                        admin));
-    const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-    HttpRequest write{"POST",
-                      "/api/v2/write?precision=s",
-                      {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
-                      metric + ",host=core-1 value=95 " + std::to_string(now_s - 1) + "\n"};
-    auto r = c.send(write);
-    INFO(r.body);
-    REQUIRE(r.status == 204);
+    raise_threshold_alert(c, admin, ingest, metric);
   }
 
   json::array log() {

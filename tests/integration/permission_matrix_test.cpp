@@ -239,6 +239,9 @@ TEST_CASE(
       {"GET /api/v1/me/notifications", "self"},
       {"POST /api/v1/me/notifications/{id}/read", "self"},
       {"POST /api/v1/me/notifications/read-all", "self"},
+      // Acknowledgement links (issue 15): public, the signed token is the credential.
+      {"GET /api/v1/ack/{token}", ""},
+      {"POST /api/v1/ack/{token}", ""},
   };
   std::map<std::string, std::string> documented;
   for (auto& op : ops) documented[op.method + " " + op.pattern] = op.permission;

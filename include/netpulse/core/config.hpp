@@ -147,6 +147,7 @@ struct Config {
     std::int64_t total_concurrency = 0;
     std::int64_t http_timeout_ms = 0;
     std::int64_t unhealthy_after = 0;
+    std::int64_t ack_link_ttl_s = 0;  // how long an acknowledgement link stays valid
     // [notify.smtp]: the relay every email goes through; no host, no email channels.
     std::string smtp_host;
     std::int64_t smtp_port = 0;

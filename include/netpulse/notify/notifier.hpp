@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -77,6 +78,8 @@ struct NotifierOptions {
   std::int64_t http_timeout_ms = 10'000;
   int unhealthy_after = 3;       // consecutive failed attempts that mark a channel failing
   std::int64_t tick_ms = 1'000;  // the dispatcher's and the outbox's clock
+  // How long an acknowledgement link in a message stays valid.
+  std::int64_t ack_link_ttl_s = 86'400;
   SmtpRelay smtp;
   // Users for user and schedule targets, contact methods and admin notices. Unset: no user
   // exists (policies naming users are refused; nobody gets in-app notices).
@@ -196,6 +199,19 @@ struct OncallNow {
   std::vector<OncallShift> next;        // the shifts of the next 14 days, the current one first
 };
 
+// What an acknowledgement link acknowledges, and as whom (docs/notify.md, "Acknowledgement
+// links"). Its signature is the only credential: the organization is the one it was signed for.
+struct AckLink {
+  std::int64_t org_id = 0;
+  std::vector<std::int64_t> alert_ids;  // ascending; at most 20
+  // A link sent to a user acknowledges as that user; one sent to a channel (a Slack room, an
+  // email list) as "<channel name> (link)", with no user.
+  std::optional<std::int64_t> user_id;
+  std::optional<std::int64_t> channel_id;
+  std::string actor_name;       // "<channel name> (link)" for a channel; "" for a user
+  std::int64_t expires_at = 0;  // Unix s
+};
+
 struct NotifierStats {
   std::uint64_t alert_events = 0, dispatches = 0, enqueued = 0, delivered = 0, retried = 0,
                 dead = 0, resent_after_restart = 0;
@@ -208,7 +224,9 @@ struct NotifierStats {
 class Notifier {
  public:
   // Loads channels and policies, resumes the outbox (what was pending or being sent when the
-  // process stopped goes out again), subscribes to AlertChanged and starts the tick.
+  // process stopped goes out again), subscribes to AlertChanged and starts the tick. Reads (or,
+  // at the first open, creates) the acknowledgement links' key, <data_dir>/ack_link.key (0600);
+  // kConfigError when it cannot, or when group or others may read it.
   static core::Result<std::unique_ptr<Notifier>> open(const NotifierOptions& options,
                                                       const core::Env& env, db::Database& db,
                                                       core::OutboundPolicy policy);
@@ -277,6 +295,14 @@ class Notifier {
   // How many were marked.
   virtual void mark_all_inapp_read(core::OrgScope scope, std::int64_t user_id,
                                    Callback<std::int64_t> done) = 0;
+
+  // --- acknowledgement links -------------------------------------------------------------------
+  // What `token` would acknowledge, without using it up. kTokenInvalid (forged, damaged, not
+  // ours), kTokenExpired, or kConflict with details {"reason": "used"} once it has been redeemed.
+  virtual core::Result<AckLink> inspect_ack(std::string_view token) = 0;
+  // Uses the link up: its nonce is recorded (one INSERT; of two redeems racing, one wins) and its
+  // claims returned; the same errors as inspect_ack. The caller then acknowledges the alerts.
+  virtual void redeem_ack(std::string_view token, Callback<AckLink> done) = 0;
 
   virtual NotifierStats stats() const = 0;
   // Stops the tick and the outbox; attempts in flight finish. Idempotent.

@@ -59,6 +59,9 @@ void register_notify_routes(Router& router, const RouteDeps& deps);
 // routes_notify_people.cpp: on-call schedules, users' contact methods, the in-app inbox. Needs
 // deps.notifier.
 void register_notify_people_routes(Router& router, const RouteDeps& deps);
+// routes_ack.cpp: the acknowledgement link of a message (public). Needs deps.notifier and
+// deps.alerts.
+void register_ack_routes(Router& router, const RouteDeps& deps);
 
 // --- building a route ----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@
 //   notifier_people.cpp     users and schedules as targets: contact methods, quiet hours
 //   notifier_inapp.cpp      the in-app inbox and the admins' notices
 //   notifier_oncall.cpp     on-call schedules: CRUD, who is on call
+//   notifier_ack.cpp        acknowledgement links: the URL in a message, inspect, redeem, purge
 //   notifier_sql.cpp        the SQL of channels, policies and the log
 //   notifier_people_sql.cpp the SQL of schedules, contacts and the in-app inbox
 #pragma once
@@ -29,6 +30,7 @@
 #include <netpulse/core/secret_box.hpp>
 #include <netpulse/notify/notifier.hpp>
 
+#include "ack_link.hpp"
 #include "channels.hpp"
 #include "dispatcher.hpp"
 #include "message.hpp"
@@ -71,7 +73,7 @@ struct DeliveryBatch {
 class NotifierImpl final : public Notifier {
  public:
   NotifierImpl(const NotifierOptions& options, const core::Env& env, db::Database& db,
-               core::OutboundPolicy policy, std::string key);
+               core::OutboundPolicy policy, std::string key, std::string ack_key);
   ~NotifierImpl() override;
 
   core::Result<void> start();
@@ -125,6 +127,10 @@ class NotifierImpl final : public Notifier {
                        Callback<void> done) override;
   void mark_all_inapp_read(core::OrgScope scope, std::int64_t user_id,
                            Callback<std::int64_t> done) override;
+
+  // acknowledgement links (notifier_ack.cpp)
+  core::Result<AckLink> inspect_ack(std::string_view token) override;
+  void redeem_ack(std::string_view token, Callback<AckLink> done) override;
 
   NotifierStats stats() const override;
   void close() override;
@@ -191,6 +197,16 @@ class NotifierImpl final : public Notifier {
   // delivered).
   void note_channel_health(const Channel& ch, const std::string& before);
 
+  // notifier_ack.cpp
+  // The acknowledgement link of `d`'s message for one recipient (a user, or else a channel:
+  // pass 0 for the other), or "" when the message offers none: only firing, escalation and
+  // digest messages carry one, for the alerts still open and unacknowledged (at most 20).
+  std::string ack_url_for(const Dispatch& d, std::int64_t user_id, std::int64_t channel_id) const;
+  // The link's claims made into what the face returns (the channel's name looked up).
+  AckLink ack_link_of(const AckClaims& claims) const;
+  // Forgets used links past their expiry (at most once every kAckPurgeEveryMs, from the tick).
+  void purge_ack_uses();
+
   // notifier_transport.cpp
   void send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done);
   // One attempt through the channel's kind (the outbox's and "send test"'s).
@@ -213,6 +229,9 @@ class NotifierImpl final : public Notifier {
   core::SecretBox box_;
   core::HttpClient http_;
   SmtpClient smtp_;
+  const std::string ack_key_;  // signs acknowledgement links (<data_dir>/ack_link.key)
+  static constexpr std::int64_t kAckPurgeEveryMs = 600'000;
+  std::int64_t ack_purged_at_ = 0;
   Dispatcher dispatcher_;
   std::unique_ptr<Outbox> outbox_;
   boost::asio::steady_timer tick_timer_;
@@ -253,11 +272,12 @@ class NotifierImpl final : public Notifier {
   std::atomic<std::size_t> g_queued_{0}, g_in_flight_{0}, g_failing_{0};
 };
 
-// The message rendered by the default templates of a family (notifier_people.cpp).
-Message render_for(Message base, ChannelFamily family);
-// The in-app row of a dispatch for one user: rendered as a chat message (notifier_people.cpp).
+// The message rendered by a family's templates (notifier_people.cpp).
+Message render_for(Message base, const TemplateSet& set, ChannelFamily family);
+// The in-app row of a dispatch for one user: rendered as a chat message with the policy's chat
+// templates (notifier_people.cpp).
 NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
-                   const std::vector<std::int64_t>& alert_ids);
+                   const TemplateSet& chat_templates, const std::vector<std::int64_t>& alert_ids);
 
 // SQL (notifier_sql.cpp). Secrets are sealed by the caller; `secrets` is the sealed blob or "".
 struct ChannelRow {

@@ -363,3 +363,16 @@ TEST_CASE("app: the alert engine's options map [alerts]", "[app][options]") {
   CHECK(o.max_rules_per_org == 50);
   CHECK(o.max_alert_states == 9'999);
 }
+
+TEST_CASE("app: acknowledgement links live as long as [notify] ack_link_ttl_s says",
+          "[app][options]") {
+  auto c = defaults();
+  CHECK(app::notifier_options(c).ack_link_ttl_s == 86'400);  // the shipped default: a day
+  c.notify.ack_link_ttl_s = 3'600;
+  CHECK(app::notifier_options(c).ack_link_ttl_s == 3'600);
+  // Out of range (here from the environment) is refused with the key named.
+  auto env = core::Environment{{"NETPULSE_NOTIFY_ACK_LINK_TTL_S", "30"}};
+  auto loaded = core::load_config(std::nullopt, env);
+  REQUIRE_FALSE(loaded);
+  CHECK(loaded.error().message.find("notify.ack_link_ttl_s") != std::string::npos);
+}

@@ -272,8 +272,15 @@ std::string sms_text(const Message& message) {
     source = message.text;
     source = source.substr(0, source.find('\n'));
   }
-  const auto title = display_text(source, true);
+  auto title = display_text(source, true);
   const auto link = display_text(message.ack_url, true);
+  // A template that placed the link itself ("... Ack: <link>"): the link is taken out and put
+  // back whole after whatever of the text fits, so it is neither cut nor sent twice.
+  if (const auto at = link.empty() ? std::string::npos : title.rfind(link);
+      at != std::string::npos) {
+    title.erase(at, link.size());
+    while (!title.empty() && (title.back() == ' ' || title.back() == '.')) title.pop_back();
+  }
   const bool gsm = is_gsm7(title) && is_gsm7(link);
   const std::size_t limit = gsm ? 160 : 70;
   constexpr std::size_t kMinTitleBesideLink = 20;

@@ -259,6 +259,18 @@ TEST_CASE("a user's SMS goes to their phone through the org's gateway, not the c
   const auto body = std::string(gateway.requests()[0].body());
   CHECK(body.find("to=%2B254712345678") != std::string::npos);
   CHECK(body.find("10000000000") == std::string::npos);
+  // The SMS carries an acknowledgement link that acknowledges as Ben, not as the channel.
+  const std::string prefix = "np.example%2Fapi%2Fv1%2Fack%2F";
+  const auto at = body.find(prefix);
+  REQUIRE(at != std::string::npos);
+  const auto start = at + prefix.size();
+  const auto token = body.substr(start, body.find_first_of("&%", start) - start);
+  auto link = h.notifier->inspect_ack(token);
+  INFO(body);
+  REQUIRE(link);
+  CHECK(link->user_id == kBen);
+  CHECK_FALSE(link->channel_id);
+  CHECK(link->alert_ids == std::vector<std::int64_t>{42});
   h.settle();
   CHECK(gateway.requests().size() == 1);
   REQUIRE(h.log().size() == 1);

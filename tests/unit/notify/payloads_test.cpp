@@ -628,6 +628,21 @@ TEST_CASE("sms text: one segment, the ack link kept when it fits", "[notify][pay
   CHECK(text.size() == 160);
   CHECK(text.ends_with("... " + m.ack_url));
 
+  // A title that carries the link itself (the default SMS template's "Ack: <link>", already cut
+  // to fit by the template's renderer): the link goes out once, whole, at the end.
+  const auto once = [&](const std::string& t) {
+    std::size_t n = 0;
+    for (auto at = t.find(m.ack_url); at != std::string::npos; at = t.find(m.ack_url, at + 1)) ++n;
+    return n;
+  };
+  m.title = "CRIT core-1 Device down. Ack: " + m.ack_url;
+  CHECK(sms_text(m) == m.title);
+  m.title = std::string(120, 'b') + "... " + m.ack_url;
+  text = sms_text(m);
+  CHECK(once(text) == 1);
+  CHECK(text.ends_with(" " + m.ack_url));
+  CHECK(text.size() <= 160);
+
   // Extension characters count two septets.
   m.title = std::string(200, '{');
   text = sms_text(m);

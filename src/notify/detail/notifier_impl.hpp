@@ -258,7 +258,7 @@ class NotifierImpl final : public Notifier {
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<DeliveryBatch> unwritten_;
   // Dispatches due but not rendered yet (a storm's), and whether a run is posted.
-  static constexpr std::size_t kRenderSlice = 256;
+  static constexpr std::size_t kRenderSlice = 64;
   std::deque<Dispatch> to_render_;
   bool run_posted_ = false;
   bool closed_ = false;

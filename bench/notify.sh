@@ -10,8 +10,8 @@
 # once. Alerts come from ingested samples crossing a threshold rule (for_s 0), one series each.
 #
 #   latency     BENCH_NOTIFY_LATENCY (200) alerts one after another, 30 ms apart: for each, the
-#               nginx arrival minus the notification's created_at (the dispatcher writes it to
-#               the outbox in the turn that handled AlertChanged), p50 / p99 / max.
+#               nginx arrival minus the notification's created_at (set when it is rendered, in
+#               the loop's turn after the one that handled AlertChanged), p50 / p99 / max.
 #               Target: p99 < 50 ms on loopback.
 #   throughput  BENCH_NOTIFY_STORM (5,000) alerts raised by one ingest batch: notifications
 #               delivered per second, from the first notification's created_at to the last

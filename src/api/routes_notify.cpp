@@ -3,6 +3,7 @@
 // channels and policies; viewers read them and the log.
 #include <netpulse/notify/notifier.hpp>
 
+#include "detail/alert_json.hpp"
 #include "detail/handler.hpp"
 #include "detail/json_fields.hpp"
 
@@ -12,11 +13,6 @@ namespace {
 
 using auth::Permission;
 namespace json = boost::json;
-
-json::value opt_ms(const std::optional<std::int64_t>& ms) {
-  return ms ? json::value(core::format_rfc3339(core::SystemTime(std::chrono::milliseconds(*ms))))
-            : json::value(nullptr);
-}
 
 json::object channel_json(const notify::Channel& c) {
   return {{"id", c.id},
@@ -28,8 +24,8 @@ json::object channel_json(const notify::Channel& c) {
            {{"state", c.health},
             {"consecutive_failures", c.consecutive_failures},
             {"last_error", c.last_error},
-            {"last_success_at", opt_ms(c.last_success_at)},
-            {"last_failure_at", opt_ms(c.last_failure_at)}}},
+            {"last_success_at", time_ms(c.last_success_at)},
+            {"last_failure_at", time_ms(c.last_failure_at)}}},
           {"created_at", core::format_rfc3339_seconds(c.created_at)},
           {"updated_at", core::format_rfc3339_seconds(c.updated_at)}};
 }
@@ -57,18 +53,18 @@ json::object notification_json(const notify::Notification& n) {
       {"status", n.status},
       {"attempts", n.attempts},
       {"sends_unsure", n.sends_unsure},
-      {"next_attempt_at", opt_ms(n.next_attempt_at)},
+      {"next_attempt_at", time_ms(n.next_attempt_at)},
       {"last_status", n.last_status ? json::value(*n.last_status) : json::value(nullptr)},
       {"last_error", n.last_error},
       {"alert_ids", std::move(alerts)},
-      {"created_at", opt_ms(n.created_at)},
-      {"updated_at", opt_ms(n.updated_at)},
-      {"delivered_at", opt_ms(n.delivered_at)}};
+      {"created_at", time_ms(n.created_at)},
+      {"updated_at", time_ms(n.updated_at)},
+      {"delivered_at", time_ms(n.delivered_at)}};
   if (!n.attempt_log.empty()) {
     json::array log;
     for (const auto& a : n.attempt_log) {
       log.push_back({{"attempt", a.attempt},
-                     {"started_at", opt_ms(a.started_at)},
+                     {"started_at", time_ms(a.started_at)},
                      {"latency_ms", a.latency_ms},
                      {"outcome", a.outcome},
                      {"remote_status",

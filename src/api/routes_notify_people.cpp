@@ -3,6 +3,7 @@
 // and the caller's in-app inbox. docs/notify-routing.md describes the bodies.
 #include <netpulse/notify/notifier.hpp>
 
+#include "detail/alert_json.hpp"
 #include "detail/handler.hpp"
 
 namespace netpulse::api::detail {
@@ -11,11 +12,6 @@ namespace {
 
 using auth::Permission;
 namespace json = boost::json;
-
-json::value opt_ms(const std::optional<std::int64_t>& ms) {
-  return ms ? json::value(core::format_rfc3339(core::SystemTime(std::chrono::milliseconds(*ms))))
-            : json::value(nullptr);
-}
 
 json::object schedule_json(const notify::StoredSchedule& s) {
   auto o = notify::to_json(s.schedule);
@@ -27,17 +23,17 @@ json::object schedule_json(const notify::StoredSchedule& s) {
 
 json::object shift_json(const notify::OncallShift& s) {
   return {{"user_id", s.user_id},
-          {"start", opt_ms(s.start_ms)},
-          {"end", opt_ms(s.end_ms)},
+          {"start", time_ms(s.start_ms)},
+          {"end", time_ms(s.end_ms)},
           {"override", s.override_index.has_value()}};
 }
 
 json::object oncall_now_json(const notify::OncallNow& n) {
   json::array next;
   for (const auto& s : n.next) next.push_back(shift_json(s));
-  return {{"at", opt_ms(n.at)},
+  return {{"at", time_ms(n.at)},
           {"user_id", n.user_id ? json::value(*n.user_id) : json::value(nullptr)},
-          {"until", opt_ms(n.until)},
+          {"until", time_ms(n.until)},
           {"shifts", std::move(next)}};
 }
 
@@ -48,9 +44,9 @@ json::object inapp_json(const notify::InappNotification& n) {
           {"title", n.title},
           {"text", n.text},
           {"alert_id", n.alert_id ? json::value(*n.alert_id) : json::value(nullptr)},
-          {"created_at", opt_ms(n.created_at)},
+          {"created_at", time_ms(n.created_at)},
           {"read", n.read_at.has_value()},
-          {"read_at", opt_ms(n.read_at)}};
+          {"read_at", time_ms(n.read_at)}};
 }
 
 json::object contacts_json(const notify::UserContacts& c) {

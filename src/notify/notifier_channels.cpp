@@ -49,18 +49,11 @@ core::Result<void> NotifierImpl::check_deliverable(ChannelKind kind) const {
 
 core::Result<core::PageOf<Channel>> NotifierImpl::list_channels(core::OrgScope scope,
                                                                 core::Page page) {
-  core::PageOf<Channel> out;
   std::vector<const Channel*> mine;
   for (const auto& [id, c] : channels_) {
     if (c.view.org_id == scope.org_id()) mine.push_back(&c.view);
   }
-  out.total = static_cast<std::int64_t>(mine.size());
-  const auto from = static_cast<std::size_t>(std::max(0, page.page - 1) * page.per_page);
-  for (std::size_t i = from; i < mine.size() && i < from + static_cast<std::size_t>(page.per_page);
-       ++i) {
-    out.items.push_back(*mine[i]);
-  }
-  return out;
+  return page_of<Channel>(mine.size(), page, [&](std::size_t i) { return *mine[i]; });
 }
 
 core::Result<Channel> NotifierImpl::get_channel(core::OrgScope scope, std::int64_t id) {

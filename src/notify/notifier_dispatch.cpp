@@ -199,21 +199,26 @@ void NotifierImpl::deliver(const Dispatch& d, DeliveryBatch& batch) {
     const auto family = family_of(c->second.settings.kind);
     // Paging services have an acknowledgement of their own (PagerDuty's, Opsgenie's).
     if (family != ChannelFamily::kPaging) m.ack_url = ack_url_for(d, 0, c->first);
-    RenderOptions ro;
-    render_into(m, templates_for(d, family, m.severity), family, ro);
-    NewNotification n;
-    n.org_id = d.org_id;
-    n.channel_id = c->first;
-    n.channel_name = c->second.view.name;
-    n.policy_id = d.policy_id;
-    n.kind = std::string(message_kind_name(d.kind));
-    n.severity = m.severity;
-    n.group_key = d.group_key;
-    n.title = m.title;
-    n.message = message_to_json(m);
-    n.alert_ids = alert_ids;
-    batch.outbox.push_back(std::move(n));
+    render_into(m, templates_for(d, family, m.severity), family, RenderOptions{});
+    batch.outbox.push_back(outbox_row(d, c->first, c->second.view.name, m, alert_ids));
   }
+}
+
+NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
+                           std::string_view channel_name, const Message& m,
+                           const std::vector<std::int64_t>& alert_ids) {
+  NewNotification n;
+  n.org_id = d.org_id;
+  n.channel_id = channel_id;
+  n.channel_name = std::string(channel_name);
+  n.policy_id = d.policy_id;
+  n.kind = std::string(message_kind_name(d.kind));
+  n.severity = m.severity;
+  n.group_key = d.group_key;
+  n.title = m.title;
+  n.message = message_to_json(m);
+  n.alert_ids = alert_ids;
+  return n;
 }
 
 void NotifierImpl::write_to_outbox(DeliveryBatch batch) {

@@ -28,14 +28,7 @@ core::Result<core::PageOf<StoredSchedule>> NotifierImpl::list_schedules(core::Or
   for (const auto& [id, s] : schedules_) {
     if (s.schedule.org_id == scope.org_id()) mine.push_back(&s);
   }
-  core::PageOf<StoredSchedule> out;
-  out.total = static_cast<std::int64_t>(mine.size());
-  const auto from = static_cast<std::size_t>(std::max(0, page.page - 1) * page.per_page);
-  for (std::size_t i = from; i < mine.size() && i < from + static_cast<std::size_t>(page.per_page);
-       ++i) {
-    out.items.push_back(*mine[i]);
-  }
-  return out;
+  return page_of<StoredSchedule>(mine.size(), page, [&](std::size_t i) { return *mine[i]; });
 }
 
 core::Result<StoredSchedule> NotifierImpl::get_schedule(core::OrgScope scope, std::int64_t id) {

@@ -152,18 +152,8 @@ void NotifierImpl::deliver_to_user(const Dispatch& d, const DirectoryUser& user,
     m.ack_url = ack_url_for(d, user.id, 0);  // acknowledges as this user
     m = render_for(std::move(m), templates_for(d, family, base.severity), family);
     m.recipient = recipient;
-    NewNotification n;
-    n.org_id = d.org_id;
-    n.channel_id = channel_id;
-    n.channel_name = std::string(channel_name);
-    n.policy_id = d.policy_id;
+    auto n = outbox_row(d, channel_id, channel_name, m, alert_ids);
     n.recipient_user = user.id;
-    n.kind = std::string(message_kind_name(d.kind));
-    n.severity = m.severity;
-    n.group_key = d.group_key;
-    n.title = m.title;
-    n.message = message_to_json(m);
-    n.alert_ids = alert_ids;
     batch.outbox.push_back(std::move(n));
   };
   // A method whose channel went away is skipped, not fatal: the others still page.

@@ -87,16 +87,10 @@ std::vector<Policy> NotifierImpl::route_alert(const alerts::Alert& a) const {
 
 core::Result<core::PageOf<StoredPolicy>> NotifierImpl::list_policies(core::OrgScope scope,
                                                                      core::Page page) {
-  core::PageOf<StoredPolicy> out;
   auto it = policies_.find(scope.org_id());
-  if (it == policies_.end()) return out;
-  out.total = static_cast<std::int64_t>(it->second.size());
-  const auto from = static_cast<std::size_t>(std::max(0, page.page - 1) * page.per_page);
-  for (std::size_t i = from;
-       i < it->second.size() && i < from + static_cast<std::size_t>(page.per_page); ++i) {
-    out.items.push_back(it->second[i]);
-  }
-  return out;
+  if (it == policies_.end()) return core::PageOf<StoredPolicy>{};
+  const auto& list = it->second;
+  return page_of<StoredPolicy>(list.size(), page, [&](std::size_t i) { return list[i]; });
 }
 
 core::Result<StoredPolicy> NotifierImpl::get_policy(core::OrgScope scope, std::int64_t id) {

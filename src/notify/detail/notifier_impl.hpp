@@ -13,6 +13,7 @@
 //   notifier_people_sql.cpp the SQL of schedules, contacts and the in-app inbox
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -272,12 +273,28 @@ class NotifierImpl final : public Notifier {
   std::atomic<std::size_t> g_queued_{0}, g_in_flight_{0}, g_failing_{0};
 };
 
+// The outbox row of a rendered message for one channel (notifier_dispatch.cpp).
+NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
+                           std::string_view channel_name, const Message& m,
+                           const std::vector<std::int64_t>& alert_ids);
 // The message rendered by a family's templates (notifier_people.cpp).
 Message render_for(Message base, const TemplateSet& set, ChannelFamily family);
 // The in-app row of a dispatch for one user: rendered as a chat message with the policy's chat
 // templates (notifier_people.cpp).
 NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
                    const TemplateSet& chat_templates, const std::vector<std::int64_t>& alert_ids);
+
+// One page of an organization's items, in their order: `at(i)` gives the i-th of `count`.
+template <class T, class At>
+core::PageOf<T> page_of(std::size_t count, core::Page page, At&& at) {
+  core::PageOf<T> out;
+  out.total = static_cast<std::int64_t>(count);
+  const auto from = static_cast<std::size_t>(std::max(0, page.page - 1) * page.per_page);
+  for (std::size_t i = from; i < count && i < from + static_cast<std::size_t>(page.per_page); ++i) {
+    out.items.push_back(at(i));
+  }
+  return out;
+}
 
 // SQL (notifier_sql.cpp). Secrets are sealed by the caller; `secrets` is the sealed blob or "".
 struct ChannelRow {

@@ -33,7 +33,8 @@ struct NotifierHarness {
   notify::NotifierOptions options;
   core::OrgScope scope = core::OrgScope::trusted(kHarnessOrg);
 
-  NotifierHarness() {
+  // `open_now` false: the caller adds to the database and options, then calls open().
+  explicit NotifierHarness(bool open_now = true) {
     db::Options dbo;
     dbo.path = dir.file("netpulse.db");
     auto opened = db::Database::open(dbo, env.env());
@@ -48,7 +49,7 @@ struct NotifierHarness {
     options.external_url = "https://np.example";
     options.retry_base_ms = 1'000;
     options.tick_ms = 20;
-    open();
+    if (open_now) open();
   }
 
   ~NotifierHarness() {

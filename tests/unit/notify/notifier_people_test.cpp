@@ -21,6 +21,7 @@
 #include "support/smtp_peer.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_env.hpp"
+#include "unit/notify/notifier_harness.hpp"
 
 using namespace netpulse;
 namespace json = boost::json;
@@ -31,14 +32,7 @@ namespace {
 constexpr std::int64_t kOrg = 1;
 constexpr std::int64_t kAna = 5, kBen = 6, kCleo = 7, kAdmin = 8, kOther = 9;
 
-struct PeopleHarness {
-  test::TempDir dir;
-  test::TestEnv env;
-  core::ManualClock& clock = env.manual_clock();
-  std::unique_ptr<db::Database> database;
-  std::unique_ptr<notify::Notifier> notifier;
-  notify::NotifierOptions options;
-  core::OrgScope scope = core::OrgScope::trusted(kOrg);
+struct PeopleHarness : test::NotifierHarness {
   std::vector<notify::DirectoryUser> users = {
       {kAna, kOrg, "Ana", "ana@isp.example", "operator", true},
       {kBen, kOrg, "Ben", "ben@isp.example", "operator", true},
@@ -47,18 +41,9 @@ struct PeopleHarness {
       {kOther, 2, "Otto", "otto@two.example", "admin", true},
   };
 
-  explicit PeopleHarness(std::optional<std::uint16_t> smtp_port = std::nullopt) {
-    db::Options dbo;
-    dbo.path = dir.file("netpulse.db");
-    auto opened = db::Database::open(dbo, env.env());
-    REQUIRE(opened);
-    database = std::move(*opened);
+  explicit PeopleHarness(std::optional<std::uint16_t> smtp_port = std::nullopt)
+      : NotifierHarness(false) {
     REQUIRE(database->write_sync([this](db::Connection& c) -> core::Result<void> {
-      if (auto r = c.exec(
-              "INSERT INTO organizations (id, name, slug, is_system, created_at, updated_at) "
-              "VALUES (1, 'One', 'one', 1, 0, 0), (2, 'Two', 'two', 0, 0, 0)");
-          !r)
-        return r;
       for (const auto& u : users) {
         auto st = c.prepare(
             "INSERT INTO users (id, org_id, email, name, role, password_hash, "
@@ -69,10 +54,6 @@ struct PeopleHarness {
       }
       return core::ok();
     }));
-    options.data_dir = dir.path();
-    options.external_url = "https://np.example";
-    options.retry_base_ms = 1'000;
-    options.tick_ms = 20;
     if (smtp_port) {
       options.smtp.host = "127.0.0.1";
       options.smtp.port = *smtp_port;
@@ -95,29 +76,6 @@ struct PeopleHarness {
       return out;
     };
     open();
-  }
-
-  ~PeopleHarness() {
-    notifier.reset();
-    if (database) database->close();
-  }
-
-  void open() {
-    core::OutboundLists lists = core::OutboundLists::defaults();
-    lists.allow.push_back("127.0.0.0/8");
-    auto policy = core::OutboundPolicy::make(lists);
-    REQUIRE(policy);
-    auto n = notify::Notifier::open(options, env.env(), *database, *policy);
-    REQUIRE(n);
-    notifier = std::move(*n);
-  }
-
-  template <class T, class Call>
-  core::Result<T> wait(Call&& call) {
-    std::optional<core::Result<T>> got;
-    call([&](core::Result<T> r) { got.emplace(std::move(r)); });
-    REQUIRE(test::run_until(env.loop(), [&] { return got.has_value(); }));
-    return std::move(*got);
   }
 
   core::Result<notify::Channel> channel(std::string name, std::string kind, json::object settings) {

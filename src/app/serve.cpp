@@ -213,6 +213,13 @@ int cmd_serve(const CommandLine& cl) {
 
   auto notify_options = notifier_options(*config);
   notify_options.users = user_directory(auth);
+  if (config->notify.external_url.empty()) {
+    // Links in messages (the alert, the acknowledgement link) must be reachable from a phone.
+    log.warn("notify",
+             "[notify] external_url is not set: links in messages use {} (the listen address), "
+             "which people may not reach; set it to the address they use",
+             notify_options.external_url);
+  }
   auto notifier = notify::Notifier::open(notify_options, rt.env(), db, *outbound);
   if (!notifier) {
     report_startup_error("notify", notifier.error());

@@ -173,6 +173,7 @@ const TemplateSet& NotifierImpl::templates_for(const Dispatch& d, ChannelFamily 
 
 void NotifierImpl::deliver(const Dispatch& d, DeliveryBatch& batch) {
   if (d.alerts.empty()) return;
+  paged_in_dispatch_.clear();
   const auto base = message_of(d);
   std::vector<std::int64_t> alert_ids;
   for (const auto& a : d.alerts) alert_ids.push_back(a.id);

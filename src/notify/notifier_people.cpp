@@ -125,6 +125,9 @@ void NotifierImpl::deliver_to_people(const Dispatch& d, const PolicyTarget& t, c
     }
     return;
   }
+  // A user named twice by one message's targets (directly and through a schedule, or by two
+  // schedules) is paged once.
+  if (!paged_in_dispatch_.insert(user->id).second) return;
   deliver_to_user(d, *user, base, alert_ids, batch);
 }
 

@@ -19,6 +19,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -255,6 +256,8 @@ class NotifierImpl final : public Notifier {
   // resolution goes to the same person after a handover. Bounded: cleared when full.
   static constexpr std::size_t kMaxOncallTold = 10'000;
   std::map<std::string, std::int64_t> oncall_told_;
+  // The users the dispatch being delivered has paged (deliver_to_people): each once.
+  std::set<std::int64_t> paged_in_dispatch_;
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<DeliveryBatch> unwritten_;

@@ -357,6 +357,26 @@ TEST_CASE("escalation to a schedule pages whoever is on call then; an override w
   }
 }
 
+TEST_CASE("a user named directly and through a schedule is paged once",
+          "[notify][notifier][people]") {
+  test::ScriptedHttpServer gateway([](const auto&) { return test::http_reply(200, "ok"); });
+  PeopleHarness h;
+  auto sms = h.sms_gateway(gateway.url("/sms"));
+  REQUIRE(h.contacts(
+      kBen, R"({"email": {"enabled": false}, "sms": {"phone": "+254712345678", "channel_id": )" +
+                std::to_string(sms.id) + "}}"));
+  auto s = h.schedule(R"({"name": "NOC-L1", "rotation": {"users": [6], "start": "2025-01-01"}})");
+  REQUIRE(s);
+  REQUIRE(h.policy({{Kind::kUser, kBen}, {Kind::kSchedule, s->schedule.id}}));
+  h.publish(PeopleHarness::alert(42, alerts::Severity::kCritical, "Device down"));
+  REQUIRE(test::run_until(h.env.loop(), [&] { return gateway.requests().size() == 1; }));
+  h.settle();
+  CHECK(gateway.requests().size() == 1);
+  CHECK(h.inbox(kBen).size() == 1);
+  REQUIRE(h.log().size() == 1);
+  CHECK(h.log()[0].recipient_user == kBen);
+}
+
 TEST_CASE("a schedule with nobody on call is visible to the admins, not dropped silently",
           "[notify][notifier][people]") {
   PeopleHarness h;

@@ -183,21 +183,7 @@ void NotifierImpl::delete_channel(core::OrgScope scope, std::int64_t id, Callbac
       });
 }
 
-void NotifierImpl::note_attempt(const OutboxRow& row, const AttemptRecord& rec, bool dead) {
-  switch (rec.outcome.kind) {
-    case DeliveryOutcome::Kind::kDelivered:
-      m_attempts_delivered_->inc();
-      break;
-    case DeliveryOutcome::Kind::kRetry:
-      m_attempts_retry_->inc();
-      break;
-    case DeliveryOutcome::Kind::kFailed:
-      m_attempts_failed_->inc();
-      break;
-  }
-  auto it = channels_.find(row.n.channel_id);
-  if (it == channels_.end()) return;
-  auto& ch = it->second.view;
+void NotifierImpl::note_health(Channel& ch, const AttemptRecord& rec) {
   const auto before = ch.health;
   if (rec.outcome.kind == DeliveryOutcome::Kind::kDelivered) {
     ch.consecutive_failures = 0;
@@ -216,6 +202,36 @@ void NotifierImpl::note_attempt(const OutboxRow& row, const AttemptRecord& rec, 
     log_.info("notify", "channel {} ({}) delivers again", ch.id, ch.name);
   }
   note_channel_health(ch, before);
+}
+
+void NotifierImpl::note_attempt(const OutboxRow& row, const AttemptRecord& rec, bool dead) {
+  switch (rec.outcome.kind) {
+    case DeliveryOutcome::Kind::kDelivered:
+      m_attempts_delivered_->inc();
+      break;
+    case DeliveryOutcome::Kind::kRetry:
+      m_attempts_retry_->inc();
+      break;
+    case DeliveryOutcome::Kind::kFailed:
+      m_attempts_failed_->inc();
+      break;
+  }
+  if (row.n.channel_id == kRelayChannelId) {
+    // The SMTP relay of users' email has no channel row: its health is kept per organization in
+    // memory, so its admins hear of a dead relay as they would of a failing channel.
+    auto [relay, fresh] = relay_health_.try_emplace(row.n.org_id);
+    if (fresh) {
+      relay->second.org_id = row.n.org_id;
+      relay->second.name = std::string(kRelayChannelName);
+      relay->second.kind = "email";
+    }
+    note_health(relay->second, rec);
+    return;
+  }
+  auto it = channels_.find(row.n.channel_id);
+  if (it == channels_.end()) return;
+  auto& ch = it->second.view;
+  note_health(ch, rec);
   if (dead) {
     log_.warn("notify", "notification {} to channel {} is a dead letter", row.id, ch.name);
   }

@@ -147,6 +147,9 @@ class NotifierImpl final : public Notifier {
   // notifier_channels.cpp
   core::Result<void> check_deliverable(ChannelKind kind) const;
   void note_attempt(const OutboxRow& row, const AttemptRecord& rec, bool dead);
+  // A channel's health after an attempt: ok, or failing after unhealthy_after failures in a row
+  // (logged, and the admins told through note_channel_health).
+  void note_health(Channel& ch, const AttemptRecord& rec);
 
   // notifier_policies.cpp
   core::Result<void> check_targets(core::OrgScope scope, const Policy& p) const;
@@ -256,6 +259,8 @@ class NotifierImpl final : public Notifier {
   // resolution goes to the same person after a handover. Bounded: cleared when full.
   static constexpr std::size_t kMaxOncallTold = 10'000;
   std::map<std::string, std::int64_t> oncall_told_;
+  // The SMTP relay's health as users' email sees it, by organization (it has no channel row).
+  std::map<std::int64_t, Channel> relay_health_;
   // The users the dispatch being delivered has paged (deliver_to_people): each once.
   std::set<std::int64_t> paged_in_dispatch_;
   // Batches the outbox could not write yet, written again at the next tick.

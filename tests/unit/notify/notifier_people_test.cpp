@@ -16,6 +16,7 @@
 #include <netpulse/db/database.hpp>
 #include <netpulse/notify/notifier.hpp>
 
+#include "support/peers.hpp"
 #include "support/run_until.hpp"
 #include "support/scripted_http_server.hpp"
 #include "support/smtp_peer.hpp"
@@ -427,6 +428,21 @@ TEST_CASE("the admins hear of a failing channel once, and again after it recover
   up = false;
   h.publish(PeopleHarness::alert(4, alerts::Severity::kCritical, "D"));
   REQUIRE(test::run_until(h.env.loop(), [&] { return notices() == 2; }));
+}
+
+TEST_CASE("the admins hear of a dead SMTP relay that users' email goes through",
+          "[notify][notifier][people]") {
+  PeopleHarness h(test::free_tcp_port());  // nothing listens there
+  h.options.unhealthy_after = 1;
+  h.notifier.reset();
+  h.open();
+  REQUIRE(h.policy({{Kind::kUser, kBen}}));
+  h.publish(PeopleHarness::alert(1, alerts::Severity::kCritical, "Device down"));
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.inbox(kAdmin).size() == 1; }));
+  const auto notice = h.inbox(kAdmin)[0];
+  CHECK(notice.kind == "channel_failing");
+  CHECK(notice.title.find("Channel 'smtp relay' is failing") == 0);
+  CHECK(h.inbox(kOther, false, 2).empty());  // another organization's admins are not told
 }
 
 TEST_CASE("user and schedule targets, schedules and contacts are checked when saved",

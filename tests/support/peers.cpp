@@ -103,31 +103,58 @@ Nginx::Nginx(const TempDir& dir, const TestPki& pki)
   }
 }
 
-Dnsmasq::Dnsmasq(const TempDir& dir) : port_(free_udp_port()) {
+namespace {
+
+// A port free for both UDP and TCP on 127.0.0.1 a moment ago: dnsmasq binds both.
+std::uint16_t free_udp_and_tcp_port() {
+  for (int i = 0; i < 50; ++i) {
+    const auto port = free_udp_port();
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io);
+    boost::system::error_code ec;
+    a.open(asio::ip::tcp::v4(), ec);
+    if (!ec) a.bind(asio::ip::tcp::endpoint(kLoopback, port), ec);
+    if (!ec) return port;
+  }
+  return free_udp_port();
+}
+
+}  // namespace
+
+Dnsmasq::Dnsmasq(const TempDir& dir) : port_(0) {
   require_installed("/usr/sbin/dnsmasq", "dnsmasq-base");
   const std::string d = dir.path();
-  process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{
-          "/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
-          "--port=" + std::to_string(port_), "--listen-address=127.0.0.1", "--bind-interfaces",
-          "--address=/check.test/192.0.2.10", "--address=/check.test/2001:db8::10",
-          "--address=/nx.test/", "--pid-file=" + d + "/dnsmasq.pid", "--user=root",
-          "--log-facility=" + d + "/dnsmasq.log"},
-      ChildProcess::Env{}, d + "/dnsmasq.out");
-  // Ready when its UDP port is bound: a bind to the same port then fails.
-  const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (std::chrono::steady_clock::now() < deadline && !process_->poll()) {
-    asio::io_context io;
-    asio::ip::udp::socket s(io);
-    s.open(asio::ip::udp::v4());
-    boost::system::error_code ec;
-    s.bind(asio::ip::udp::endpoint(kLoopback, port_), ec);
-    if (ec) return;
-    s.close();
-    std::this_thread::sleep_for(50ms);  // waiting for a child process to start
+  // A port taken between choosing it and dnsmasq's bind (another process's connection) makes it
+  // exit at once: a few tries with another port.
+  std::string out;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_udp_and_tcp_port();
+    process_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{"/usr/sbin/dnsmasq", "--no-daemon", "--conf-file=/dev/null",
+                                 "--no-resolv", "--no-hosts", "--port=" + std::to_string(port_),
+                                 "--listen-address=127.0.0.1", "--bind-interfaces",
+                                 "--address=/check.test/192.0.2.10",
+                                 "--address=/check.test/2001:db8::10", "--address=/nx.test/",
+                                 "--pid-file=" + d + "/dnsmasq.pid", "--user=root",
+                                 "--log-facility=" + d + "/dnsmasq.log"},
+        ChildProcess::Env{}, d + "/dnsmasq.out");
+    // Ready when its UDP port is bound: a bind to the same port then fails.
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (std::chrono::steady_clock::now() < deadline && !process_->poll()) {
+      asio::io_context io;
+      asio::ip::udp::socket s(io);
+      s.open(asio::ip::udp::v4());
+      boost::system::error_code ec;
+      s.bind(asio::ip::udp::endpoint(kLoopback, port_), ec);
+      if (ec) return;
+      s.close();
+      std::this_thread::sleep_for(50ms);  // waiting for a child process to start
+    }
+    process_->kill();
+    out = read_file(d + "/dnsmasq.out");
+    if (out.find("Address already in use") == std::string::npos) break;
   }
-  process_->kill();
-  FAIL("dnsmasq did not start: " << read_file(d + "/dnsmasq.out"));
+  FAIL("dnsmasq did not start: " << out);
 }
 
 }  // namespace netpulse::test

@@ -64,10 +64,10 @@ trap 'exit 143' TERM
 
 source "$here/../scripts/lib/children.sh"
 source "$here/../scripts/lib/netpulse.sh"
+# shellcheck source=scripts/lib/ports.sh
+source "$here/../scripts/lib/ports.sh"
 
 g++ -std=c++20 -O2 -o "$tmp/tsdb_http" "$here/tsdb_http.cpp" || die "g++ failed on tsdb_http.cpp"
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_nginx() {
   local port=$1 dir=$tmp/nginx

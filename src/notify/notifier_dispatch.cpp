@@ -223,34 +223,33 @@ NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
 }
 
 void NotifierImpl::write_to_outbox(DeliveryBatch batch) {
-  // A batch the database did not take (its write queue full, a disk error) is kept and written
-  // again at the next tick: the dispatcher has already counted it as sent. Its in-app rows go in
-  // the same transaction.
-  auto copy = std::make_shared<DeliveryBatch>(batch);
+  // A batch the database did not take (its write queue full, a disk error) comes back and is
+  // written again at the next tick: the dispatcher has already counted it as sent. Its in-app
+  // rows go in the same transaction (shared with the write, not copied).
   Outbox::SameTransaction also;
-  if (!batch.inapp.empty()) {
-    also = [rows = std::move(batch.inapp), now = clock_.unix_millis(),
-            keep = o_.inapp_keep_per_user](db::Connection& c) {
-      return insert_inapp(c, rows, now, keep);
+  auto inapp = std::make_shared<std::vector<NewInapp>>(std::move(batch.inapp));
+  if (!inapp->empty()) {
+    also = [inapp, now = clock_.unix_millis(), keep = o_.inapp_keep_per_user](db::Connection& c) {
+      return insert_inapp(c, *inapp, now, keep);
     };
   }
   outbox_->enqueue(
       std::move(batch.outbox),
-      [this, alive = std::weak_ptr<const int>(life_),
-       copy](core::Result<std::vector<std::int64_t>> ids) {
+      [this, alive = std::weak_ptr<const int>(life_), inapp](
+          core::Result<std::vector<std::int64_t>> ids, std::vector<NewNotification> unwritten) {
         if (alive.expired()) return;
         if (ids) {
-          stats_.inapp_written += copy->inapp.size();
+          stats_.inapp_written += inapp->size();
           return;
         }
         log_.error("notify", "{} notification(s) not written to the outbox yet ({}): trying again",
-                   copy->outbox.size() + copy->inapp.size(), ids.error().message);
+                   unwritten.size() + inapp->size(), ids.error().message);
         if (unwritten_.size() >= kMaxUnwrittenBatches) {
           log_.error("notify", "the outbox has refused {} batches in a row: dropping the oldest",
                      unwritten_.size());
           unwritten_.pop_front();
         }
-        unwritten_.push_back(std::move(*copy));
+        unwritten_.push_back(DeliveryBatch{std::move(unwritten), std::move(*inapp)});
       },
       std::move(also));
 }

@@ -85,12 +85,11 @@ void Outbox::add(OutboxRow row) {
   rows_.insert_or_assign(id, std::move(row));
 }
 
-void Outbox::enqueue(std::vector<NewNotification> batch,
-                     std::function<void(core::Result<std::vector<std::int64_t>>)> done,
-                     SameTransaction also) {
+void Outbox::enqueue(std::vector<NewNotification> batch, Enqueued done, SameTransaction also) {
   if (closed_) {
-    return boost::asio::post(loop_, [done = std::move(done)] {
-      done(core::Error(core::Errc::kServiceUnavailable, "the notifier is closed"));
+    return boost::asio::post(loop_, [done = std::move(done), batch = std::move(batch)]() mutable {
+      done(core::Error(core::Errc::kServiceUnavailable, "the notifier is closed"),
+           std::move(batch));
     });
   }
   const auto now = clock_.unix_millis();
@@ -106,7 +105,7 @@ void Outbox::enqueue(std::vector<NewNotification> batch,
       loop_,
       [this, alive = std::weak_ptr<const int>(life_), shared, now,
        done = std::move(done)](core::Result<std::vector<std::int64_t>> ids) {
-        if (alive.expired()) return done(std::move(ids));
+        if (alive.expired()) return done(std::move(ids), {});
         if (ids) {
           stats_.enqueued += ids->size();
           for (std::size_t i = 0; i < ids->size(); ++i) {
@@ -125,8 +124,9 @@ void Outbox::enqueue(std::vector<NewNotification> batch,
         } else {
           log_.error("notify", "could not write {} notification(s) to the outbox: {}",
                      shared->size(), ids.error().message);
+          return done(std::move(ids), std::move(*shared));
         }
-        done(std::move(ids));
+        done(std::move(ids), {});
       });
 }
 

@@ -139,10 +139,10 @@ class Outbox {
   using SameTransaction = std::function<core::Result<void>(db::Connection&)>;
 
   // Writes the notifications (one transaction, with `also`), then sends them. `done` gets their
-  // ids.
-  void enqueue(std::vector<NewNotification> batch,
-               std::function<void(core::Result<std::vector<std::int64_t>>)> done,
-               SameTransaction also = {});
+  // ids, or the error and the batch back (nothing of it written), to be enqueued again.
+  using Enqueued =
+      std::function<void(core::Result<std::vector<std::int64_t>>, std::vector<NewNotification>)>;
+  void enqueue(std::vector<NewNotification> batch, Enqueued done, SameTransaction also = {});
 
   // A dead letter goes out again with a fresh count of attempts.
   void retry_dead(core::OrgScope scope, std::int64_t id,

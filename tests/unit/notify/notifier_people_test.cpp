@@ -106,6 +106,13 @@ struct PeopleHarness : test::NotifierHarness {
         [&](auto done) { notifier->put_contacts(scope, user, *c, std::move(done)); });
   }
 
+  // Ben's phone, +254712345678, through `sms`, and no email.
+  void ben_by_sms(const notify::Channel& sms) {
+    REQUIRE(contacts(
+        kBen, R"({"email": {"enabled": false}, "sms": {"phone": "+254712345678", "channel_id": )" +
+                  std::to_string(sms.id) + "}}"));
+  }
+
   core::Result<notify::StoredPolicy> policy(std::vector<notify::PolicyTarget> targets,
                                             std::vector<notify::EscalationStep> escalation = {},
                                             core::OrgScope in = core::OrgScope::trusted(kOrg)) {
@@ -209,9 +216,7 @@ TEST_CASE("a user's SMS goes to their phone through the org's gateway, not the c
   test::ScriptedHttpServer gateway([](const auto&) { return test::http_reply(200, "ok"); });
   PeopleHarness h;
   auto sms = h.sms_gateway(gateway.url("/sms"));
-  REQUIRE(h.contacts(
-      kBen, R"({"email": {"enabled": false}, "sms": {"phone": "+254712345678", "channel_id": )" +
-                std::to_string(sms.id) + "}}"));
+  h.ben_by_sms(sms);
   REQUIRE(h.policy({{Kind::kUser, kBen}}));
   h.publish(PeopleHarness::alert(42, alerts::Severity::kCritical, "Device down"));
   REQUIRE(test::run_until(h.env.loop(), [&] { return gateway.requests().size() == 1; }));
@@ -363,9 +368,7 @@ TEST_CASE("a user named directly and through a schedule is paged once",
   test::ScriptedHttpServer gateway([](const auto&) { return test::http_reply(200, "ok"); });
   PeopleHarness h;
   auto sms = h.sms_gateway(gateway.url("/sms"));
-  REQUIRE(h.contacts(
-      kBen, R"({"email": {"enabled": false}, "sms": {"phone": "+254712345678", "channel_id": )" +
-                std::to_string(sms.id) + "}}"));
+  h.ben_by_sms(sms);
   auto s = h.schedule(R"({"name": "NOC-L1", "rotation": {"users": [6], "start": "2025-01-01"}})");
   REQUIRE(s);
   REQUIRE(h.policy({{Kind::kUser, kBen}, {Kind::kSchedule, s->schedule.id}}));

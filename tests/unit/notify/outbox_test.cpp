@@ -125,7 +125,7 @@ struct OutboxHarness {
 
   std::vector<std::int64_t> enqueue(std::vector<NewNotification> batch) {
     std::optional<core::Result<std::vector<std::int64_t>>> got;
-    outbox->enqueue(std::move(batch), [&](auto r) { got.emplace(std::move(r)); });
+    outbox->enqueue(std::move(batch), [&](auto r, auto) { got.emplace(std::move(r)); });
     REQUIRE(test::run_until(env.loop(), [&] { return got.has_value(); }));
     REQUIRE(*got);
     return **got;
@@ -192,6 +192,40 @@ TEST_CASE("a notification is written, delivered once and its attempt logged", "[
                  std::to_string(ids[0])) == 2);
   CHECK(h.outbox->stats().delivered == 1);
   CHECK(h.observed == std::vector<std::pair<std::int64_t, bool>>{{ids[0], false}});
+}
+
+TEST_CASE("a batch the database does not take comes back whole, and nothing of it is sent",
+          "[notify][outbox]") {
+  OutboxHarness h;
+  h.open();
+  std::optional<core::Result<std::vector<std::int64_t>>> got;
+  std::vector<NewNotification> back;
+  auto second = OutboxHarness::note();
+  second.title = "core-2 down";
+  // The same transaction's other write fails: the whole batch is rolled back.
+  h.outbox->enqueue(
+      {OutboxHarness::note(), second},
+      [&](auto r, auto unwritten) {
+        got.emplace(std::move(r));
+        back = std::move(unwritten);
+      },
+      [](db::Connection&) -> core::Result<void> {
+        return core::Error(core::Errc::kInternalError, "disk full");
+      });
+  REQUIRE(test::run_until(h.env.loop(), [&] { return got.has_value(); }));
+  REQUIRE_FALSE(*got);
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].title == "core-1 down");
+  CHECK(back[1].title == "core-2 down");
+  CHECK(h.scalar("SELECT COUNT(*) FROM notifications") == 0);
+  h.outbox->pump();
+  CHECK(h.attempted.empty());
+  // Enqueued again, it goes out.
+  h.script.push_back(outcome(Kind::kDelivered, 200, "ok"));
+  h.script.push_back(outcome(Kind::kDelivered, 200, "ok"));
+  REQUIRE(h.enqueue(std::move(back)).size() == 2);
+  h.settle_attempts(2);
+  CHECK(h.attempted.size() == 2);
 }
 
 TEST_CASE("a failing remote is retried with back-off until it takes the notification",

@@ -10,7 +10,8 @@
 //       accepted <sum of "accepted":N over the answers>     (with --count-accepted)
 //   tsdb_http [-H 'Name: value']... get URL COUNT WARMUP
 //     WARMUP untimed GETs, then COUNT timed sequential GETs; prints p50_ms, p99_ms, mean_ms,
-//     max_ms (nearest-rank percentiles of the per-request times) and connections.
+//     max_ms (nearest-rank percentiles of the per-request times) and connections;
+//     TSDB_HTTP_DUMP=FILE also writes each GET's start (Unix ms) and time (ms), one per line.
 //
 // URL is http://HOST:PORT/path?query (an IPv4 address or a name; no TLS). Any answer outside
 // 200..299 stops the run: its status and the start of its body go to stderr, exit 3. Network or
@@ -398,12 +399,24 @@ int main(int argc, char** argv) {
     const std::string head = "GET " + url.target + " HTTP/1.1\r\n" + host_header + extra + "\r\n";
     for (long k = 0; k < warmup; ++k) check(conn.roundtrip(head, {}), "GET (warm-up)");
     std::vector<double> ms;
+    std::vector<double> at_ms;  // each GET's start, Unix ms (TSDB_HTTP_DUMP)
     ms.reserve(static_cast<std::size_t>(count));
+    at_ms.reserve(static_cast<std::size_t>(count));
     for (long k = 0; k < count; ++k) {
+      at_ms.push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count());
       const auto t = std::chrono::steady_clock::now();
       Response r = conn.roundtrip(head, {});
       ms.push_back(seconds_since(t) * 1e3);
       check(r, "GET");
+    }
+    // TSDB_HTTP_DUMP=FILE: every GET's start (Unix ms) and latency (ms), one per line.
+    if (const char* dump = std::getenv("TSDB_HTTP_DUMP"); dump && *dump) {
+      if (FILE* f = std::fopen(dump, "w")) {
+        for (std::size_t k = 0; k < ms.size(); ++k) std::fprintf(f, "%.3f %.4f\n", at_ms[k], ms[k]);
+        std::fclose(f);
+      }
     }
     std::vector<double> sorted = ms;
     std::sort(sorted.begin(), sorted.end());

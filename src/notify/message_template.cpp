@@ -13,6 +13,7 @@
 #include <date/tz.h>
 #include <exception>
 #include <kainjow/mustache.hpp>
+#include <mutex>
 #include <span>
 #include <utility>
 
@@ -28,6 +29,29 @@ namespace {
 namespace mustache = kainjow::mustache;
 using Component = mustache::component<std::string>;
 using mustache::tag_type;
+
+}  // namespace
+
+// A template's text parsed by the library, twice: {{x}} as is, and HTML-escaped.
+struct ParsedTemplate {
+  explicit ParsedTemplate(const std::string& text) : plain(text), escaped(text) {
+    plain.set_custom_escape([](const std::string& s) { return s; });
+  }
+  std::mutex mutex;  // the library renders through non-const members
+  mustache::mustache plain;
+  mustache::mustache escaped;
+};
+
+struct TemplateAccess {
+  static std::string render(const MessageTemplate& t, const mustache::data& data,
+                            bool escape_html) {
+    if (!t.parsed_) return {};
+    std::lock_guard lock(t.parsed_->mutex);
+    return (escape_html ? t.parsed_->escaped : t.parsed_->plain).render(data);
+  }
+};
+
+namespace {
 
 constexpr std::string_view kMessageFields[] = {
     "severity", "severity_short", "kind",   "resolved", "acknowledged", "receiver", "count", "many",
@@ -208,12 +232,6 @@ mustache::data message_data(const Message& m, const RenderOptions& options) {
   return out;
 }
 
-std::string render_text(const std::string& text, const mustache::data& data, bool escape_html) {
-  mustache::mustache tmpl(text);
-  if (!escape_html) tmpl.set_custom_escape([](const std::string& s) { return s; });
-  return tmpl.render(data);
-}
-
 // At most `max` bytes, not cutting a UTF-8 sequence.
 std::string cut_utf8(std::string_view s, std::size_t max) {
   if (s.size() <= max) return std::string(s);
@@ -279,18 +297,19 @@ core::Result<MessageTemplate> MessageTemplate::parse(std::string_view text,
   if (!error.empty()) return core::invalid_field(field, "not a valid Mustache template: " + error);
   if (auto r = check_components(root.children, Scope::kMessage, 0, field); !r)
     return std::move(r).error();
+  if (!t.text_.empty()) t.parsed_ = std::make_shared<ParsedTemplate>(t.text_);
   return t;
 }
 
 std::string MessageTemplate::render(const Message& message, const RenderOptions& options) const {
   if (text_.empty()) return {};
-  return render_text(text_, message_data(message, options), options.escape_html);
+  return TemplateAccess::render(*this, message_data(message, options), options.escape_html);
 }
 
 void render_into(Message& message, const TemplateSet& set, ChannelFamily family,
                  const RenderOptions& options) {
   const auto data = message_data(message, options);
-  std::string title = one_line(render_text(set.title.text(), data, false));
+  std::string title = one_line(TemplateAccess::render(set.title, data, false));
   switch (family) {
     case ChannelFamily::kSms:
       title = fit_sms(title, message.ack_url);
@@ -304,9 +323,8 @@ void render_into(Message& message, const TemplateSet& set, ChannelFamily family,
       break;
   }
   message.title = std::move(title);
-  message.text =
-      set.text.text().empty() ? std::string() : render_text(set.text.text(), data, false);
-  message.html = set.html.text().empty() ? std::string() : render_text(set.html.text(), data, true);
+  message.text = TemplateAccess::render(set.text, data, false);
+  message.html = TemplateAccess::render(set.html, data, true);
 }
 
 }  // namespace netpulse::notify::detail

@@ -43,8 +43,8 @@ NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
       db_(db),
       outbound_(policy),
       box_(std::move(key)),
-      http_(env.loop, env.clock, policy),
-      smtp_(env.loop, env.clock),
+      http_(std::make_unique<core::HttpClient>(transport_.executor(), env.clock, policy)),
+      smtp_(std::make_unique<SmtpClient>(transport_.executor(), env.clock)),
       ack_key_(std::move(ack_key)),
       dispatcher_([this](const alerts::Alert& a) { return route_alert(a); }),
       tick_timer_(env.loop) {
@@ -208,6 +208,12 @@ void NotifierImpl::close() {
   subs_.clear();
   tick_timer_.cancel();
   outbox_->close();
+  // The clients die on their thread (deliveries in flight are abandoned there), then it ends.
+  transport_.run_sync([this] {
+    http_.reset();
+    smtp_.reset();
+  });
+  transport_.stop();
 }
 
 }  // namespace netpulse::notify::detail

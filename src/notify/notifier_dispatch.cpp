@@ -86,16 +86,22 @@ void NotifierImpl::run_dispatcher() {
     write_to_outbox(std::move(batch));
   }
   for (auto& d : dispatcher_.tick(clock_.unix_millis())) to_render_.push_back(std::move(d));
-  // Rendered a slice per turn of the loop, so the API's requests are served between slices;
-  // each slice goes to the outbox in one transaction.
-  DeliveryBatch batch;
-  for (std::size_t n = 0; n < kRenderSlice && !to_render_.empty(); ++n) {
+  // Rendered a little per turn of the loop (kRenderBudget of time), so the API's requests are
+  // served in between; what is rendered goes to the outbox in one transaction every
+  // kRenderSlice dispatches, and when nothing is left to render.
+  const auto t0 = clock_.steady_now();
+  for (bool first = true;
+       !to_render_.empty() && (first || clock_.steady_now() - t0 < kRenderBudget); first = false) {
     ++stats_.dispatches;
     m_dispatches_->inc();
-    deliver(to_render_.front(), batch);
+    deliver(to_render_.front(), rendered_);
     to_render_.pop_front();
+    if (++rendered_count_ >= kRenderSlice) break;
   }
-  if (!batch.empty()) write_to_outbox(std::move(batch));
+  if (rendered_count_ >= kRenderSlice || to_render_.empty()) {
+    rendered_count_ = 0;
+    if (!rendered_.empty()) write_to_outbox(std::exchange(rendered_, {}));
+  }
   if (!to_render_.empty()) post_run();
 }
 

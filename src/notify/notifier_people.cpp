@@ -191,8 +191,7 @@ void NotifierImpl::deliver_to_user(const Dispatch& d, const DirectoryUser& user,
   }
 }
 
-std::optional<ChannelRecord> NotifierImpl::channel_for(const OutboxRow& row,
-                                                       const Message& m) const {
+std::optional<ChannelRecord> NotifierImpl::channel_for(const OutboxRow& row) const {
   ChannelRecord rec;
   if (row.n.channel_id == kRelayChannelId) {
     rec.view.id = kRelayChannelId;
@@ -204,7 +203,11 @@ std::optional<ChannelRecord> NotifierImpl::channel_for(const OutboxRow& row,
     if (c == channels_.end()) return std::nullopt;
     rec = c->second;
   }
-  if (m.recipient.empty()) return rec;
+  return rec;
+}
+
+void address_to(ChannelRecord& rec, const std::string& recipient) {
+  if (recipient.empty()) return;
   auto& s = rec.settings.settings;
   switch (rec.settings.kind) {
     case ChannelKind::kEmail:
@@ -213,15 +216,14 @@ std::optional<ChannelRecord> NotifierImpl::channel_for(const OutboxRow& row,
     case ChannelKind::kTwilio:
     case ChannelKind::kAfricasTalking:
     case ChannelKind::kHttpSms:
-      s["to"] = boost::json::array{boost::json::value(m.recipient)};
+      s["to"] = boost::json::array{boost::json::value(recipient)};
       break;
     case ChannelKind::kTelegram:
-      s["chat_id"] = m.recipient;
+      s["chat_id"] = recipient;
       break;
     default:
       break;
   }
-  return rec;
 }
 
 core::Result<void> NotifierImpl::check_contacts(core::OrgScope scope, const UserContacts& c) const {

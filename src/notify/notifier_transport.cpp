@@ -3,6 +3,11 @@
 // policy on every hop) and classify the answers; the first request that does not deliver decides
 // the attempt, so a retry sends every request of the message again (a duplicate SMS is possible;
 // a lost one is not).
+//
+// Threads: the loop takes a copy of the channel as it is now (send, deliver_now); everything
+// else of an attempt — reading the stored message, building the requests or the email, the
+// I/O, reading the answers — runs on the transport thread (transmit and below), and only the
+// outcome comes back to the loop.
 #include <fmt/format.h>
 
 #include "detail/message_json.hpp"
@@ -31,18 +36,33 @@ DeliveryOutcome failed(std::string detail) {
 }  // namespace
 
 void NotifierImpl::send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done) {
-  auto m = message_from_json(row.n.message);
-  if (!m) return done(failed("the stored message cannot be read: " + m.error().message));
-  m->notification_id = row.id;
-  // A message to a user goes to their address, phone or chat id, not the channel's own.
-  const auto channel = channel_for(row, *m);
+  auto channel = channel_for(row);
   if (!channel) return done(failed("the channel was deleted"));
   if (!channel->view.enabled) return done(failed("the channel is disabled"));
-  deliver_now(*channel, std::move(*m), std::move(done));
+  transport_.post([this, channel = std::move(*channel), message = row.n.message, id = row.id,
+                   done = on_loop(std::move(done))]() mutable {
+    auto m = message_from_json(message);
+    if (!m) return done(failed("the stored message cannot be read: " + m.error().message));
+    m->notification_id = id;
+    // A message to a user goes to their address, phone or chat id, not the channel's own.
+    address_to(channel, m->recipient);
+    transmit(channel, std::move(*m), std::move(done));
+  });
 }
 
 void NotifierImpl::deliver_now(const ChannelRecord& channel, Message message,
                                std::function<void(DeliveryOutcome)> done) {
+  auto queued = transport_.post(
+      [this, channel, message = std::move(message), done = on_loop(done)]() mutable {
+        transmit(channel, std::move(message), std::move(done));
+      });
+  if (!queued) {
+    boost::asio::post(loop_, [done = std::move(done)] { done(failed("the notifier is closed")); });
+  }
+}
+
+void NotifierImpl::transmit(const ChannelRecord& channel, Message message,
+                            std::function<void(DeliveryOutcome)> done) {
   if (sends_http(channel.settings.kind)) {
     return send_http(channel, std::move(message), std::move(done));
   }
@@ -89,7 +109,7 @@ void NotifierImpl::send_email(const ChannelRecord& channel, Message message,
   s.from = o_.smtp.from;
   s.ca_file = o_.smtp.ca_file;
   s.step_timeout = std::chrono::milliseconds(o_.smtp.timeout_ms);
-  smtp_.send(std::move(s), std::move(e), [done = std::move(done)](core::Result<SmtpResult> r) {
+  smtp_->send(std::move(s), std::move(e), [done = std::move(done)](core::Result<SmtpResult> r) {
     DeliveryOutcome o;
     if (r) {
       o.kind = DeliveryOutcome::Kind::kDelivered;
@@ -143,7 +163,7 @@ void NotifierImpl::send_next(std::shared_ptr<HttpRun> run) {
   if (run->next >= run->requests.size()) return run->done(run->last);
   auto request = run->requests[run->next++];
   // Only the pending callback owns the run: a client closed with it in flight frees it.
-  http_.send(std::move(request), run->options, [this, run](core::Result<core::HttpResponse> r) {
+  http_->send(std::move(request), run->options, [this, run](core::Result<core::HttpResponse> r) {
     DeliveryOutcome o;
     if (!r) {
       // Timeouts, connection failures and broken answers are worth another try; a

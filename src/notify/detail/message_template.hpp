@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -46,14 +47,17 @@ class MessageTemplate {
   static core::Result<MessageTemplate> parse(std::string_view text, std::string_view field);
 
   // The template over the message's fields. Never fails: a value is inserted as text, never
-  // read as a template. Parses the (already checked) text again: templates are small, and a
-  // MessageTemplate stays a plain value that any thread may render.
+  // read as a template. The text is parsed once, by parse(); copies share the parsed form, and
+  // any thread may render (one at a time per template: the library renders through non-const
+  // members, so a render holds the template's mutex).
   std::string render(const Message& message, const RenderOptions& options) const;
 
   const std::string& text() const noexcept { return text_; }
 
  private:
+  friend struct TemplateAccess;
   std::string text_;
+  std::shared_ptr<struct ParsedTemplate> parsed_;  // null for the empty template
 };
 
 // The names a template may use, for errors and the API's documentation.

@@ -23,11 +23,15 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <netpulse/alerts/types.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/http_client.hpp>
+#include <netpulse/core/io_thread.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/secret_box.hpp>
 #include <netpulse/notify/notifier.hpp>
@@ -187,9 +191,9 @@ class NotifierImpl final : public Notifier {
   void deliver_to_user(const Dispatch& d, const DirectoryUser& user, const Message& base,
                        const std::vector<std::int64_t>& alert_ids, DeliveryBatch& batch);
   core::Result<void> check_contacts(core::OrgScope scope, const UserContacts& c) const;
-  // The channel record a row is sent through: the channel, or for the relay a synthetic email
-  // channel; the recipient of the message replaces the channel's own.
-  std::optional<ChannelRecord> channel_for(const OutboxRow& row, const Message& m) const;
+  // The channel record a row is sent through (a copy): the channel, or for the relay a
+  // synthetic email channel.
+  std::optional<ChannelRecord> channel_for(const OutboxRow& row) const;
 
   // notifier_inapp.cpp
   // Every enabled admin of the org gets the notice (in_app rows written now).
@@ -213,16 +217,34 @@ class NotifierImpl final : public Notifier {
   void purge_ack_uses();
 
   // notifier_transport.cpp
+  // On the loop; `done` is called on the loop (never inline).
   void send(const OutboxRow& row, std::function<void(DeliveryOutcome)> done);
-  // One attempt through the channel's kind (the outbox's and "send test"'s).
+  // One attempt of `message` through `channel` ("send test"), like send().
   void deliver_now(const ChannelRecord& channel, Message message,
                    std::function<void(DeliveryOutcome)> done);
+  // On the transport thread, `done` too: one attempt through the channel's kind.
+  void transmit(const ChannelRecord& channel, Message message,
+                std::function<void(DeliveryOutcome)> done);
   void send_http(const ChannelRecord& channel, Message message,
                  std::function<void(DeliveryOutcome)> done);
   void send_email(const ChannelRecord& channel, Message message,
                   std::function<void(DeliveryOutcome)> done);
   struct HttpRun;
   void send_next(std::shared_ptr<HttpRun> run);
+  // A transport callback that runs `f` with its result on the loop, unless the notifier is gone
+  // by then; the loop has outstanding work until it has run (io_context::run() does not return
+  // with a delivery in flight).
+  template <class F>
+  auto on_loop(F f) {
+    return [loop = boost::asio::prefer(loop_, boost::asio::execution::outstanding_work.tracked),
+            alive = std::weak_ptr<const int>(life_), f = std::move(f)](auto result) mutable {
+      auto tracked = loop;
+      boost::asio::post(loop, [alive = std::move(alive), f = std::move(f),
+                               result = std::move(result), tracked = std::move(tracked)]() mutable {
+        if (!alive.expired()) f(std::move(result));
+      });
+    };
+  }
 
   NotifierOptions o_;
   const core::Clock& clock_;
@@ -232,8 +254,12 @@ class NotifierImpl final : public Notifier {
   db::Database& db_;
   core::OutboundPolicy outbound_;
   core::SecretBox box_;
-  core::HttpClient http_;
-  SmtpClient smtp_;
+  // Deliveries go out on a thread of their own (the transport): a storm's connections, writes
+  // and reads do not take turns on the loop ahead of the API. The clients live there; what they
+  // answer comes back to the loop (on_loop).
+  core::IoThread transport_{"np-notify-io", 10};
+  std::unique_ptr<core::HttpClient> http_;
+  std::unique_ptr<SmtpClient> smtp_;
   const std::string ack_key_;  // signs acknowledgement links (<data_dir>/ack_link.key)
   static constexpr std::int64_t kAckPurgeEveryMs = 600'000;
   std::int64_t ack_purged_at_ = 0;
@@ -266,9 +292,13 @@ class NotifierImpl final : public Notifier {
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<DeliveryBatch> unwritten_;
-  // Dispatches due but not rendered yet (a storm's), and whether a run is posted.
+  // Dispatches due but not rendered yet (a storm's), and whether a run is posted; those
+  // rendered but not written to the outbox yet (at most kRenderSlice dispatches' worth).
   static constexpr std::size_t kRenderSlice = 64;
+  static constexpr std::chrono::microseconds kRenderBudget{100};
   std::deque<Dispatch> to_render_;
+  DeliveryBatch rendered_;
+  std::size_t rendered_count_ = 0;
   bool run_posted_ = false;
   bool closed_ = false;
   NotifierStats stats_;
@@ -287,6 +317,9 @@ NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
                            const std::vector<std::int64_t>& alert_ids);
 // The message rendered by a family's templates (notifier_people.cpp).
 Message render_for(Message base, const TemplateSet& set, ChannelFamily family);
+// `channel` addressed to `recipient` (a user's address, phone or chat id) instead of its own
+// recipients; unchanged for "" (notifier_people.cpp).
+void address_to(ChannelRecord& channel, const std::string& recipient);
 // The in-app row of a dispatch for one user: rendered as a chat message with the policy's chat
 // templates (notifier_people.cpp).
 NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,

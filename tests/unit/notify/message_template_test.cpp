@@ -5,6 +5,8 @@
 #include "notify/detail/message_template.hpp"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -132,6 +134,34 @@ TEST_CASE("message templates: HTML is escaped in html, not in text", "[notify][t
   CHECK_FALSE(contains(m.html, "<b>core"));
   CHECK(contains(m.text, "<b>core&1</b>"));
   CHECK(contains(m.title, "<b>core&1</b>"));
+}
+
+TEST_CASE("message templates: parsed once, a copy renders the same, from any thread",
+          "[notify][template]") {
+  auto t = MessageTemplate::parse("{{#first}}{{device}} at {{value}}{{/first}} ({{count}})", "t");
+  REQUIRE(t);
+  const MessageTemplate copy = *t;  // shares the parsed form
+  auto m = message(1);
+  m.alerts[0].device_name = "core-<1>";
+  RenderOptions html;
+  html.escape_html = true;
+  const std::string plain = t->render(m, {});
+  CHECK(plain == "core-<1> at 92.5 (1)");
+  // One parsed form serves both escapings, whichever comes first.
+  CHECK(copy.render(m, html) == "core-&lt;1&gt; at 92.5 (1)");
+  CHECK(copy.render(m, {}) == plain);
+  // Renders of one template from two threads at once take turns (the library's renderer is
+  // not re-entrant): every result whole.
+  std::vector<std::string> a(200), b(200);
+  std::thread other([&] {
+    for (auto& s : b) s = copy.render(m, html);
+  });
+  for (auto& s : a) s = t->render(m, {});
+  other.join();
+  for (auto& s : a) CHECK(s == plain);
+  for (auto& s : b) CHECK(s == "core-&lt;1&gt; at 92.5 (1)");
+  // The empty template renders "".
+  CHECK(MessageTemplate().render(m, {}).empty());
 }
 
 TEST_CASE("message templates: every default renders and reads well", "[notify][template]") {

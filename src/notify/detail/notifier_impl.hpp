@@ -295,7 +295,7 @@ class NotifierImpl final : public Notifier {
   // Dispatches due but not rendered yet (a storm's), and whether a run is posted; those
   // rendered but not written to the outbox yet (at most kRenderSlice dispatches' worth).
   static constexpr std::size_t kRenderSlice = 64;
-  static constexpr std::chrono::microseconds kRenderBudget{100};
+  static constexpr std::chrono::microseconds kRenderBudget{20};  // of rendering per turn
   std::deque<Dispatch> to_render_;
   DeliveryBatch rendered_;
   std::size_t rendered_count_ = 0;

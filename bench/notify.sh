@@ -16,7 +16,11 @@
 #   throughput  BENCH_NOTIFY_STORM (5,000) alerts raised by one ingest batch: notifications
 #               delivered per second, from the first notification's created_at to the last
 #               arrival. Target: >= 2,000/s. Meanwhile, sequential GET /api/v1/auth/me: p99 of
-#               the API's latency during the storm against the same GETs idle (before it).
+#               the API's latency during the storm against the same GETs idle (before it), and
+#               the p99 of the GETs that started in each of the storm's phases: "engine" (from
+#               the ingest POST to the first notification rendered: the alert engine raising
+#               the alerts), "render" (to the last notification rendered) and "deliver" (to the
+#               last arrival).
 #
 # Same machine, wall clocks of one host. BENCH_RUNS (3) runs, each on a fresh server; medians.
 # Figures go to stdout and to bench/out/notify-<UTC time>.txt.
@@ -151,9 +155,10 @@ for ((run = 1; run <= runs; run++)); do
 import sys
 n, now = int(sys.argv[1]), int(sys.argv[2])
 print('\n'.join(f'bench_temp,host=storm{i} value=95 {now}' for i in range(n)))" "$storm_n" "$now" >"$tmp/storm.lp"
-  "$tmp/tsdb_http" -H "Authorization: Bearer $token" get "$np_url/api/v1/auth/me" 10000 0 \
-    >"$tmp/busy.txt" &
+  TSDB_HTTP_DUMP="$tmp/busy-each.txt" "$tmp/tsdb_http" -H "Authorization: Bearer $token" \
+    get "$np_url/api/v1/auth/me" 10000 0 >"$tmp/busy.txt" &
   busy_pid=$!
+  storm_t0=$(date +%s.%N)
   curl -sS -m 60 -o /dev/null -H "Authorization: Token $key" --data-binary "@$tmp/storm.lp" \
     "$np_url/api/v2/write?precision=s" || die "the storm ingest failed"
   total=$((latency_n + storm_n))
@@ -181,7 +186,7 @@ while True:
 json.dump(rows, open(out, "w"))
 EOF
   python3 - "$tmp/notifications.json" "$tmp/nginx/hooks.log" "$latency_n" "$tmp/idle.txt" \
-    "$tmp/busy.txt" >>"$results" <<'EOF'
+    "$tmp/busy.txt" "$tmp/busy-each.txt" "$storm_t0" >>"$results" <<'EOF'
 import datetime, json, sys
 rows = json.load(open(sys.argv[1]))
 latency_n = int(sys.argv[3])
@@ -216,12 +221,24 @@ print(f"latency_max_ms {lat[-1]:.2f}")
 print(f"storm_per_s {len(storm) / (end - start):.1f}")
 print(f"idle_get_p99_ms {field(sys.argv[4], 'p99_ms'):.3f}")
 print(f"busy_get_p99_ms {field(sys.argv[5], 'p99_ms'):.3f}")
+# The storm's phases, by the GETs' start times: the engine raising the alerts (from the ingest
+# POST to the first notification rendered), rendering (to the last one rendered), delivering
+# (to the last arrival).
+gets = [tuple(map(float, line.split())) for line in open(sys.argv[6])]
+storm_created = sorted(created[str(n)] for n, _ in storm)
+phases = {"engine": (float(sys.argv[7]), storm_created[0]),
+          "render": (storm_created[0], storm_created[-1]),
+          "deliver": (storm_created[-1], end)}
+for name, (a, b) in phases.items():
+    v = sorted(ms for at, ms in gets if a * 1000 <= at < b * 1000)
+    print(f"busy_get_{name}_n {len(v)}")
+    print(f"busy_get_{name}_p99_ms {pct(v, 0.99) if v else 0:.3f}")
 EOF
   stop_child "$netpulse_pid" netpulse
   stop_child "$nginx_pid" nginx
   netpulse_pid="" nginx_pid=""
   rm -rf "$tmp/run$run" "$tmp/nginx"
-  log "run $run/$runs: $(tail -n 6 "$results" | tr '\n' ' ')"
+  log "run $run/$runs: $(tail -n 12 "$results" | tr '\n' ' ')"
 done
 
 median() {
@@ -242,6 +259,10 @@ report=$tmp/report.txt
   printf '%-58s %12s   %s\n' "storm of $storm_n alerts: notifications delivered/s" "$(median storm_per_s)" ">= 2,000"
   printf '%-58s %12s   %s\n' "GET /api/v1/auth/me p99 ms, idle" "$(median idle_get_p99_ms)" ""
   printf '%-58s %12s   %s\n' "GET /api/v1/auth/me p99 ms, during the storm" "$(median busy_get_p99_ms)" "unaffected"
+  for phase in engine render deliver; do
+    printf '%-58s %12s   %s\n' "  ... while the storm is in its $phase phase (GETs: $(median busy_get_${phase}_n))" \
+      "$(median busy_get_${phase}_p99_ms)" ""
+  done
   echo
   echo "raw:"
   cat "$results"

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <future>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 
 #include <fmt/format.h>
@@ -163,7 +164,10 @@ class DatabaseImpl final : public Database {
   // Starts the writer thread; called once by open().
   void start() {
     writer_running_ = true;
-    writer_thread_ = std::thread([this] { writer_loop(); });
+    writer_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "np-db-writer");  // as `top -H` shows it
+      writer_loop();
+    });
     writer_thread_id_ = writer_thread_.get_id();
   }
 

@@ -207,13 +207,21 @@ void NotifierImpl::close() {
   closed_ = true;
   subs_.clear();
   tick_timer_.cancel();
-  outbox_->close();
-  // The clients die on their thread (deliveries in flight are abandoned there), then it ends.
+  // The clients die on their thread (deliveries in flight are abandoned there: sent again after
+  // the restart), then it ends. The batches handed to it to render were rendered before that
+  // (one thread, in order); they and the one being gathered are written before the outbox
+  // closes.
   transport_.run_sync([this] {
     http_.reset();
     smtp_.reset();
   });
   transport_.stop();
+  for (auto& batch : std::exchange(rendering_, {})) write_to_outbox(std::move(*batch));
+  if (!rendered_.empty()) {
+    render_pending(rendered_);
+    write_to_outbox(std::exchange(rendered_, {}));
+  }
+  outbox_->close();
 }
 
 }  // namespace netpulse::notify::detail

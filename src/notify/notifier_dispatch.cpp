@@ -101,7 +101,7 @@ void NotifierImpl::run_dispatcher() {
   }
   if (rendered_count_ >= kRenderSlice || to_render_.empty()) {
     rendered_count_ = 0;
-    if (!rendered_.empty()) write_to_outbox(std::exchange(rendered_, {}));
+    if (!rendered_.empty()) render_then_write(std::exchange(rendered_, {}));
   }
   if (!to_render_.empty()) post_run();
 }
@@ -159,8 +159,8 @@ Message NotifierImpl::message_of(const Dispatch& d) const {
   return m;
 }
 
-const TemplateSet& NotifierImpl::templates_for(const Dispatch& d, ChannelFamily family,
-                                               std::string_view severity) const {
+TemplatesPtr NotifierImpl::templates_for(const Dispatch& d, ChannelFamily family,
+                                         std::string_view severity) const {
   if (auto org = policies_.find(d.org_id); org != policies_.end()) {
     for (const auto& p : org->second) {
       if (p.policy.id != d.policy_id) continue;
@@ -170,12 +170,14 @@ const TemplateSet& NotifierImpl::templates_for(const Dispatch& d, ChannelFamily 
       auto key = fmt::format("{}|{}|{}", p.policy.id, channel_family_name(family), severity);
       auto it = template_cache_.find(key);
       if (it == template_cache_.end()) {
-        it = template_cache_.emplace(key, policy_template_set(own, family, severity)).first;
+        auto set = std::make_shared<const TemplateSet>(policy_template_set(own, family, severity));
+        it = template_cache_.emplace(key, std::move(set)).first;
       }
       return it->second;
     }
   }
-  return default_templates(family);
+  // The built-in ones live as long as the program: shared without an owner.
+  return TemplatesPtr(std::shared_ptr<const void>(), &default_templates(family));
 }
 
 void NotifierImpl::deliver(const Dispatch& d, DeliveryBatch& batch) {
@@ -198,22 +200,22 @@ void NotifierImpl::deliver(const Dispatch& d, DeliveryBatch& batch) {
     if (!c->second.view.enabled) continue;
     if (c->second.settings.kind == ChannelKind::kInApp) {
       for (const auto& u : inapp_channel_users(c->second)) {
-        batch.inapp.push_back(inapp_row(
+        batch.to_render.push_back(inapp_row(
             d, u.id, base, templates_for(d, ChannelFamily::kChat, base.severity), alert_ids));
       }
       continue;
     }
-    auto m = base;
     const auto family = family_of(c->second.settings.kind);
+    PendingRender r{base, templates_for(d, family, base.severity), family,
+                    outbox_row(d, c->first, c->second.view.name, alert_ids), std::nullopt};
     // Paging services have an acknowledgement of their own (PagerDuty's, Opsgenie's).
-    if (family != ChannelFamily::kPaging) m.ack_url = ack_url_for(d, 0, c->first);
-    render_into(m, templates_for(d, family, m.severity), family, RenderOptions{});
-    batch.outbox.push_back(outbox_row(d, c->first, c->second.view.name, m, alert_ids));
+    if (family != ChannelFamily::kPaging) r.message.ack_url = ack_url_for(d, 0, c->first);
+    batch.to_render.push_back(std::move(r));
   }
 }
 
 NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
-                           std::string_view channel_name, const Message& m,
+                           std::string_view channel_name,
                            const std::vector<std::int64_t>& alert_ids) {
   NewNotification n;
   n.org_id = d.org_id;
@@ -221,12 +223,53 @@ NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
   n.channel_name = std::string(channel_name);
   n.policy_id = d.policy_id;
   n.kind = std::string(message_kind_name(d.kind));
-  n.severity = m.severity;
   n.group_key = d.group_key;
-  n.title = m.title;
-  n.message = message_to_json(m);
   n.alert_ids = alert_ids;
   return n;
+}
+
+void render_pending(DeliveryBatch& b) {
+  for (auto& r : b.to_render) {
+    render_into(r.message, *r.templates, r.family, RenderOptions{});
+    if (r.outbox) {
+      auto& n = *r.outbox;
+      n.severity = r.message.severity;
+      n.title = r.message.title;
+      n.message = message_to_json(r.message);
+      b.outbox.push_back(std::move(n));
+    } else if (r.inapp) {
+      auto& row = *r.inapp;
+      row.severity = r.message.severity;
+      row.title = std::move(r.message.title);
+      row.text = std::move(r.message.text);
+      b.inapp.push_back(std::move(row));
+    }
+  }
+  b.to_render.clear();
+}
+
+void NotifierImpl::render_then_write(DeliveryBatch batch) {
+  if (batch.to_render.empty()) return write_to_outbox(std::move(batch));
+  // The templates and the JSON of a storm's messages are most of its work: done on the
+  // transport, at its lower priority, so the API's requests come first on the loop and for
+  // the CPUs. Batches are written in the order they were planned (one transport thread, then
+  // the loop, both in order; rendering_ holds them meanwhile, for close()).
+  auto shared = std::make_shared<DeliveryBatch>(std::move(batch));
+  rendering_.push_back(shared);
+  auto written = on_loop([this, shared](bool) {
+    if (rendering_.empty() || rendering_.front() != shared) return;  // close() wrote it
+    rendering_.pop_front();
+    write_to_outbox(std::move(*shared));
+  });
+  const bool queued = transport_.post([shared, written = std::move(written)]() mutable {
+    render_pending(*shared);
+    written(true);
+  });
+  if (!queued) {
+    render_pending(*shared);
+    rendering_.pop_back();
+    write_to_outbox(std::move(*shared));
+  }
 }
 
 void NotifierImpl::write_to_outbox(DeliveryBatch batch) {

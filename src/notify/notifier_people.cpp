@@ -25,23 +25,16 @@ bool tells_again_later(MessageKind k) {
 
 }  // namespace
 
-Message render_for(Message base, const TemplateSet& set, ChannelFamily family) {
-  render_into(base, set, family, RenderOptions{});
-  return base;
-}
-
-NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
-                   const TemplateSet& chat_templates, const std::vector<std::int64_t>& alert_ids) {
-  const auto m = render_for(base, chat_templates, ChannelFamily::kChat);
+PendingRender inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
+                        TemplatesPtr chat_templates, const std::vector<std::int64_t>& alert_ids) {
   NewInapp row;
   row.org_id = d.org_id;
   row.user_id = user_id;
   row.kind = std::string(message_kind_name(d.kind));
-  row.severity = m.severity;
-  row.title = m.title;
-  row.text = m.text;
   if (!alert_ids.empty()) row.alert_id = alert_ids.front();
-  return row;
+  PendingRender r{base, std::move(chat_templates), ChannelFamily::kChat, std::nullopt,
+                  std::move(row)};
+  return r;
 }
 
 std::optional<DirectoryUser> NotifierImpl::find_user(std::int64_t org_id,
@@ -134,7 +127,7 @@ void NotifierImpl::deliver_to_people(const Dispatch& d, const PolicyTarget& t, c
 void NotifierImpl::deliver_to_user(const Dispatch& d, const DirectoryUser& user,
                                    const Message& base, const std::vector<std::int64_t>& alert_ids,
                                    DeliveryBatch& batch) {
-  batch.inapp.push_back(inapp_row(
+  batch.to_render.push_back(inapp_row(
       d, user.id, base, templates_for(d, ChannelFamily::kChat, base.severity), alert_ids));
   UserContacts contacts;
   if (auto it = contacts_.find(user.id); it != contacts_.end()) contacts = it->second.contacts;
@@ -151,13 +144,12 @@ void NotifierImpl::deliver_to_user(const Dispatch& d, const DirectoryUser& user,
   }
   auto add = [&](std::int64_t channel_id, std::string_view channel_name, ChannelFamily family,
                  const std::string& recipient) {
-    auto m = base;
-    m.ack_url = ack_url_for(d, user.id, 0);  // acknowledges as this user
-    m = render_for(std::move(m), templates_for(d, family, base.severity), family);
-    m.recipient = recipient;
-    auto n = outbox_row(d, channel_id, channel_name, m, alert_ids);
-    n.recipient_user = user.id;
-    batch.outbox.push_back(std::move(n));
+    PendingRender r{base, templates_for(d, family, base.severity), family,
+                    outbox_row(d, channel_id, channel_name, alert_ids), std::nullopt};
+    r.message.ack_url = ack_url_for(d, user.id, 0);  // acknowledges as this user
+    r.message.recipient = recipient;
+    r.outbox->recipient_user = user.id;
+    batch.to_render.push_back(std::move(r));
   };
   // A method whose channel went away is skipped, not fatal: the others still page.
   auto usable = [&](std::int64_t id, auto kind_ok, std::string_view method) -> const Channel* {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,7 +92,12 @@ core::Result<void> AppendLog::open(const std::string& dir, bool sync_full) {
   }
   if (ec) return io_error("cannot list", dir, ec.value());
   std::sort(segments_.begin(), segments_.end());
-  if (sync_full_ && !syncer_.joinable()) syncer_ = std::thread([this] { syncer_main(); });
+  if (sync_full_ && !syncer_.joinable()) {
+    syncer_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "np-tsdb-sync");  // as `top -H` shows it
+      syncer_main();
+    });
+  }
   return core::ok();
 }
 

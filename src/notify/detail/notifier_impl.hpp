@@ -69,12 +69,33 @@ struct NewInapp {
   std::optional<std::int64_t> alert_id;
 };
 
-// What one dispatcher tick writes, in one transaction: the outbox rows and the in-app rows.
+// A policy's templates for a family and severity, shared with the renders under way (the
+// built-in ones are never freed; a policy's live until the policies change and the last render
+// using them is done).
+using TemplatesPtr = std::shared_ptr<const TemplateSet>;
+
+// A message to render and the row it becomes: an outbox row (complete but for its severity,
+// title and message) or an in-app row (but for its severity, title and text).
+struct PendingRender {
+  Message message;  // the dispatch's, with its ack link and recipient set
+  TemplatesPtr templates;
+  ChannelFamily family = ChannelFamily::kChat;
+  std::optional<NewNotification> outbox;
+  std::optional<NewInapp> inapp;
+};
+
+// What the dispatcher's turns write, in one transaction: the outbox rows and the in-app rows,
+// once the messages to render (to_render) have been rendered into them (render_pending).
 struct DeliveryBatch {
   std::vector<NewNotification> outbox;
   std::vector<NewInapp> inapp;
-  bool empty() const { return outbox.empty() && inapp.empty(); }
+  std::vector<PendingRender> to_render;
+  bool empty() const { return outbox.empty() && inapp.empty() && to_render.empty(); }
 };
+
+// Renders `b.to_render` into outbox and in-app rows, in order (any thread: templates and
+// messages are values; notifier_dispatch.cpp).
+void render_pending(DeliveryBatch& b);
 
 class NotifierImpl final : public Notifier {
  public:
@@ -166,14 +187,17 @@ class NotifierImpl final : public Notifier {
   // What is due goes to the outbox, kRenderSlice dispatches per turn of the loop.
   void run_dispatcher();
   void post_run();
-  // Renders `d` for each target channel and adds the notifications to `batch`; user and
-  // schedule targets go to deliver_to_people.
+  // Adds `d`'s message for each target channel to `batch` (to render); user and schedule
+  // targets go to deliver_to_people.
   void deliver(const Dispatch& d, DeliveryBatch& batch);
   Message message_of(const Dispatch& d) const;
   // The templates `d`'s policy gives a channel family for a message of `severity`, over the
   // built-in ones (policy_template_set); the built-in ones when the policy is gone.
-  const TemplateSet& templates_for(const Dispatch& d, ChannelFamily family,
-                                   std::string_view severity) const;
+  TemplatesPtr templates_for(const Dispatch& d, ChannelFamily family,
+                             std::string_view severity) const;
+  // Renders the batch's messages on the transport thread, then writes it (write_to_outbox) on
+  // the loop, batches in the order they came.
+  void render_then_write(DeliveryBatch batch);
   void write_to_outbox(DeliveryBatch batch);
 
   // notifier_people.cpp
@@ -274,7 +298,7 @@ class NotifierImpl final : public Notifier {
   // every alert it routes; the templates are read from policies_ when a message is rendered.
   std::map<std::int64_t, std::vector<Policy>> routing_;
   // Policies' own templates, parsed: by "policy|family|severity"; cleared when policies change.
-  mutable std::map<std::string, TemplateSet> template_cache_;
+  mutable std::map<std::string, TemplatesPtr> template_cache_;
   std::map<std::int64_t, StoredSchedule> schedules_;  // by id
   struct ContactsRecord {
     std::int64_t org_id = 0;
@@ -299,6 +323,8 @@ class NotifierImpl final : public Notifier {
   std::deque<Dispatch> to_render_;
   DeliveryBatch rendered_;
   std::size_t rendered_count_ = 0;
+  // Batches handed to the transport to render, oldest first, until they are written.
+  std::deque<std::shared_ptr<DeliveryBatch>> rendering_;
   bool run_posted_ = false;
   bool closed_ = false;
   NotifierStats stats_;
@@ -311,19 +337,18 @@ class NotifierImpl final : public Notifier {
   std::atomic<std::size_t> g_queued_{0}, g_in_flight_{0}, g_failing_{0};
 };
 
-// The outbox row of a rendered message for one channel (notifier_dispatch.cpp).
+// The outbox row of `d`'s message for one channel, all but what rendering fills in
+// (notifier_dispatch.cpp).
 NewNotification outbox_row(const Dispatch& d, std::int64_t channel_id,
-                           std::string_view channel_name, const Message& m,
+                           std::string_view channel_name,
                            const std::vector<std::int64_t>& alert_ids);
-// The message rendered by a family's templates (notifier_people.cpp).
-Message render_for(Message base, const TemplateSet& set, ChannelFamily family);
 // `channel` addressed to `recipient` (a user's address, phone or chat id) instead of its own
 // recipients; unchanged for "" (notifier_people.cpp).
 void address_to(ChannelRecord& channel, const std::string& recipient);
-// The in-app row of a dispatch for one user: rendered as a chat message with the policy's chat
-// templates (notifier_people.cpp).
-NewInapp inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
-                   const TemplateSet& chat_templates, const std::vector<std::int64_t>& alert_ids);
+// The in-app row of a dispatch for one user, to render as a chat message with the policy's
+// chat templates (notifier_people.cpp).
+PendingRender inapp_row(const Dispatch& d, std::int64_t user_id, const Message& base,
+                        TemplatesPtr chat_templates, const std::vector<std::int64_t>& alert_ids);
 
 // One page of an organization's items, in their order: `at(i)` gives the i-th of `count`.
 template <class T, class At>

@@ -201,6 +201,29 @@ TEST_CASE("what was pending when the notifier stopped is sent after the restart"
 }
 
 TEST_CASE(
+    "a message being rendered when the notifier closes is written, then sent after the restart",
+    "[notify][notifier]") {
+  test::ScriptedHttpServer receiver([](const auto&) { return test::http_reply(200, "ok"); });
+  NotifierHarness h;
+  h.policy_to(h.webhook(receiver.url("/hook")).id);
+  h.publish(NotifierHarness::alert(42), "firing");
+  // One handler at a time: the turn that planned the dispatch handed its message to the
+  // transport to render; the loop stops right after it, before the rendered batch comes back.
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.notifier->stats().dispatches == 1; }));
+  CHECK(h.notifier->stats().enqueued == 0);
+  h.notifier->close();  // the transport renders it; close() writes it
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.log().size() == 1; }));
+  CHECK(h.log()[0].status == "pending");
+  CHECK(h.log()[0].title == "CRIT: core-1 down — 55 devices behind it unreachable");
+  CHECK(receiver.requests().empty());
+  h.notifier.reset();
+  h.open();
+  REQUIRE(test::run_until(h.env.loop(), [&] { return receiver.requests().size() == 1; }));
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.log()[0].status == "delivered"; }));
+  CHECK(h.log().size() == 1);
+}
+
+TEST_CASE(
     "a policy's own templates render its messages, another policy's keep the built-in ones, "
     "and they survive a restart",
     "[notify][notifier]") {

@@ -86,10 +86,10 @@ void NotifierImpl::run_dispatcher() {
     write_to_outbox(std::move(batch));
   }
   for (auto& d : dispatcher_.tick(clock_.unix_millis())) to_render_.push_back(std::move(d));
-  // Rendered a little per turn of the loop (kRenderBudget of time: a dispatch usually takes
-  // longer, so a turn renders one), so the API's requests are served in between; what is
-  // rendered goes to the outbox in one transaction every kRenderSlice dispatches, and when
-  // nothing is left to render.
+  // Planned a little per turn of the loop (kRenderBudget of time: a dispatch usually takes
+  // longer, so a turn plans one), so the API's requests are served in between; what is
+  // planned goes to the transport to render, then to the outbox in one transaction, every
+  // kRenderSlice dispatches and when nothing is left to plan.
   const auto t0 = clock_.steady_now();
   for (bool first = true;
        !to_render_.empty() && (first || clock_.steady_now() - t0 < kRenderBudget); first = false) {

@@ -184,7 +184,7 @@ class NotifierImpl final : public Notifier {
 
   // notifier_dispatch.cpp
   void on_alert(const alerts::AlertChanged& e);
-  // What is due goes to the outbox, kRenderSlice dispatches per turn of the loop.
+  // What is due is planned (deliver), rendered on the transport and written to the outbox.
   void run_dispatcher();
   void post_run();
   // Adds `d`'s message for each target channel to `batch` (to render); user and schedule
@@ -316,10 +316,10 @@ class NotifierImpl final : public Notifier {
   // Batches the outbox could not write yet, written again at the next tick.
   static constexpr std::size_t kMaxUnwrittenBatches = 10'000;
   std::deque<DeliveryBatch> unwritten_;
-  // Dispatches due but not rendered yet (a storm's), and whether a run is posted; those
-  // rendered but not written to the outbox yet (at most kRenderSlice dispatches' worth).
+  // Dispatches due but not planned yet (a storm's), and whether a run is posted; those
+  // planned but not handed to the transport to render yet (at most kRenderSlice dispatches).
   static constexpr std::size_t kRenderSlice = 64;
-  static constexpr std::chrono::microseconds kRenderBudget{20};  // of rendering per turn
+  static constexpr std::chrono::microseconds kRenderBudget{20};  // of planning per turn
   std::deque<Dispatch> to_render_;
   DeliveryBatch rendered_;
   std::size_t rendered_count_ = 0;

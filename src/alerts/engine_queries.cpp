@@ -27,6 +27,14 @@ bool wants(const AlertFilter& f, AlertStatus s) {
 
 }  // namespace
 
+std::vector<Alert> EngineImpl::open_alerts() const {
+  std::vector<Alert> out;
+  out.reserve(open_.size());
+  for (const auto& [id, oa] : open_) out.push_back(oa.alert);
+  std::sort(out.begin(), out.end(), [](const Alert& a, const Alert& b) { return a.id < b.id; });
+  return out;
+}
+
 core::Result<core::PageOf<Alert>> EngineImpl::list_alerts(core::OrgScope scope,
                                                           const AlertFilter& f,
                                                           core::Page page) const {

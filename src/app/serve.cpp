@@ -213,6 +213,7 @@ int cmd_serve(const CommandLine& cl) {
 
   auto notify_options = notifier_options(*config);
   notify_options.users = user_directory(auth);
+  notify_options.open_alerts = [&engine = **alert_engine] { return engine.open_alerts(); };
   if (config->notify.external_url.empty()) {
     // Links in messages (the alert, the acknowledgement link) must be reachable from a phone.
     log.warn("notify",

@@ -69,6 +69,41 @@ void Dispatcher::on_alert(const alerts::AlertChanged& e, std::int64_t now) {
   for (const auto& key : touched) reschedule(key);
 }
 
+void Dispatcher::restore(const alerts::Alert& a, const std::vector<SentBefore>& sent,
+                         std::int64_t now) {
+  std::vector<std::string> touched;
+  transition(alerts::AlertChanged{a.org_id, a, "restored"}, now, touched);
+  if (!sent.empty() && a.status != alerts::AlertStatus::kPending) {
+    for (const auto& policy : router_(a)) {
+      auto before = std::find_if(sent.begin(), sent.end(),
+                                 [&](const SentBefore& b) { return b.policy_id == policy.id; });
+      if (before == sent.end()) continue;
+      auto& g = group_for(a, policy);
+      touched.push_back(g.key);
+      g.new_firing.erase(a.id);  // it went out before
+      g.digest.erase(a.id);
+      auto& s = g.sent[a.id];
+      s.told.insert(before->told.begin(), before->told.end());
+      s.first_sent_ms = before->first_sent_ms;
+      s.next_step = 0;
+      const auto& steps = policy.escalation;
+      while (before->last_escalation_ms && s.next_step < static_cast<int>(steps.size()) &&
+             *before->last_escalation_ms >=
+                 s.first_sent_ms + seconds(steps[static_cast<std::size_t>(s.next_step)].after_s)) {
+        ++s.next_step;
+      }
+      // Acknowledged, or held (a symptom, silenced, flapping): no repeats, no escalation; the
+      // resolved message still goes to everyone told.
+      s.acknowledged = !notifiable(a);
+      g.last_sent_ms = std::max(g.last_sent_ms, before->last_sent_ms);
+      g.last_repeat_ms = std::max(g.last_repeat_ms, before->last_sent_ms);
+      // The flush the transition scheduled for it has nothing left to send.
+      if (g.new_firing.empty() && g.resolved.empty() && g.acked.empty()) g.flush_at.reset();
+    }
+  }
+  for (const auto& key : touched) reschedule(key);
+}
+
 void Dispatcher::transition(const alerts::AlertChanged& e, std::int64_t now,
                             std::vector<std::string>& touched) {
   const auto& a = e.alert;

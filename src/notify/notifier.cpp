@@ -142,9 +142,31 @@ core::Result<void> NotifierImpl::start() {
     contacts_[row.user_id] = ContactsRecord{row.org_id, std::move(*c)};
   }
   if (auto ok = outbox_->start(); !ok) return ok;
+  if (auto ok = restore_dispatcher(); !ok) return ok;
   subscribe();
   arm_tick();
   update_gauges();
+  return core::ok();
+}
+
+core::Result<void> NotifierImpl::restore_dispatcher() {
+  if (!o_.open_alerts) return core::ok();
+  const auto open = o_.open_alerts();
+  if (open.empty()) return core::ok();
+  std::vector<std::int64_t> ids;
+  ids.reserve(open.size());
+  for (const auto& a : open) ids.push_back(a.id);
+  auto sent = db_.read([&](db::Connection& c) { return load_sent_before(c, ids); });
+  if (!sent) return sent.error();
+  const auto now = clock_.unix_millis();
+  std::size_t told = 0;
+  for (const auto& a : open) {
+    auto it = sent->find(a.id);
+    if (it != sent->end()) ++told;
+    dispatcher_.restore(a, it != sent->end() ? it->second : std::vector<SentBefore>{}, now);
+  }
+  log_.info("notify", "picked up {} open alert(s), {} of them notified before the restart",
+            open.size(), told);
   return core::ok();
 }
 

@@ -122,6 +122,43 @@ core::Result<void> fill_alert_ids(db::Connection& c, Notification& n) {
 
 }  // namespace
 
+core::Result<std::map<std::int64_t, std::vector<SentBefore>>> load_sent_before(
+    db::Connection& c, const std::vector<std::int64_t>& alert_ids) {
+  std::map<std::int64_t, std::vector<SentBefore>> out;
+  for (const auto alert_id : alert_ids) {
+    auto st = c.prepare(
+        "SELECT n.policy_id, n.channel_id, n.recipient_user, n.kind, n.created_at "
+        "FROM notification_alerts na JOIN notifications n ON n.id = na.notification_id "
+        "WHERE na.alert_id = ? AND n.kind IN ('firing', 'escalation') "
+        "AND n.policy_id IS NOT NULL AND n.status <> 'cancelled' ORDER BY n.created_at, n.id");
+    if (!st) return st.error();
+    st->bind(1, alert_id);
+    std::map<std::int64_t, SentBefore> by_policy;
+    for (;;) {
+      auto more = st->step();
+      if (!more) return more.error();
+      if (!*more) break;
+      const auto policy_id = st->get_int64(0);
+      const auto at = st->get_int64(4);
+      auto [it, fresh] = by_policy.try_emplace(policy_id);
+      auto& b = it->second;
+      if (fresh) {
+        b.policy_id = policy_id;
+        b.first_sent_ms = at;
+      }
+      b.last_sent_ms = std::max(b.last_sent_ms, at);
+      if (st->get_text(3) == "escalation") b.last_escalation_ms = at;
+      // A message to a user (through their contact methods) told the user, not the channel.
+      const auto user = st->get_optional_int64(2);
+      const Target t = user ? Target{Target::Kind::kUser, *user}
+                            : Target{Target::Kind::kChannel, st->get_int64(1)};
+      if (std::find(b.told.begin(), b.told.end(), t) == b.told.end()) b.told.push_back(t);
+    }
+    for (auto& [policy_id, b] : by_policy) out[alert_id].push_back(std::move(b));
+  }
+  return out;
+}
+
 core::Result<std::vector<ChannelRow>> load_channels(db::Connection& c) {
   auto st = c.prepare(std::string("SELECT ") + kChannelColumns +
                       " FROM notification_channels ORDER BY id");

@@ -214,3 +214,58 @@ TEST_CASE("notify: killed with a webhook in flight, the server sends it again af
         requests[1].at("headers").at("x-netpulse-delivery"));
   CHECK(s.log()[0].at("sends_unsure").as_int64() <= 1);
 }
+
+TEST_CASE(
+    "notify: killed within group_wait, the alert's message goes out after the restart, "
+    "once; and its resolution after that",
+    "[notify][integration]") {
+  Setup s;
+  WebhookReceiver receiver(s.dir, "hook", {"200"});
+  const auto channel = s.channel(receiver.url("/netpulse"), "netpulse");
+  {
+    auto c = s.server->client();
+    created_id(c.post_json(
+        "/api/v1/notification-policies",
+        R"({"name":"all","group_wait_s":4,"group_interval_s":5,"modes":{"warning":"immediate"},)"
+        R"("targets":[{"channel_id":)" +
+            std::to_string(channel) + "}]}",
+        s.admin));
+  }
+  s.raise("notify_group_wait");
+  // Firing in the engine (committed), its message still waiting out group_wait: killed now.
+  REQUIRE(eventually([&] {
+    auto c = s.server->client();
+    auto r = c.get("/api/v1/alerts?status=firing", s.admin);
+    return r.status == 200 && r.json().at("data").as_array().size() == 1;
+  }));
+  REQUIRE(receiver.requests().empty());
+  s.server->kill9();
+  s.server = std::make_unique<ServerProcess>(s.dir.path(), s.env);
+  auto c = s.server->client();
+  s.admin = login(c, kAdminEmail, kAdminPassword);
+  REQUIRE(eventually([&] { return receiver.requests().size() == 1; }, std::chrono::seconds(20)));
+  const auto first = json::parse(std::string(receiver.requests()[0].at("body").as_string()));
+  CHECK(first.at("kind") == "firing");
+  REQUIRE(eventually([&] {
+    auto l = s.log();
+    return l.size() == 1 && l[0].at("status").as_string() == "delivered";
+  }));
+
+  // Restarted again (cleanly): the alert went out, so it is not sent a second time; it resolves
+  // and the resolution goes out.
+  REQUIRE(s.server->terminate() == 0);
+  s.server = std::make_unique<ServerProcess>(s.dir.path(), s.env);
+  auto c2 = s.server->client();
+  s.admin = login(c2, kAdminEmail, kAdminPassword);
+  const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  HttpRequest write{"POST",
+                    "/api/v2/write?precision=s",
+                    {{"Authorization", "Token " + s.ingest}, {"Content-Type", "text/plain"}},
+                    "notify_group_wait,host=core-1 value=5 " + std::to_string(now_s) + "\n"};
+  REQUIRE(c2.send(write).status == 204);
+  REQUIRE(eventually([&] { return receiver.requests().size() == 2; }, std::chrono::seconds(20)));
+  const auto second = json::parse(std::string(receiver.requests()[1].at("body").as_string()));
+  CHECK(second.at("kind") == "resolved");
+}

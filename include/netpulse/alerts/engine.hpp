@@ -126,6 +126,9 @@ class AlertEngine {
                                                         const AlertFilter& filter,
                                                         core::Page page) const = 0;
   virtual core::Result<AlertDetail> get_alert(core::OrgScope scope, std::int64_t id) const = 0;
+  // Every organization's open alerts (pending, firing, acknowledged), by id: what a notifier
+  // started after the engine picks up again (app wires it; not for the API).
+  virtual std::vector<Alert> open_alerts() const = 0;
   // kConflict when the alert is resolved (or already acknowledged, for acknowledge).
   virtual void acknowledge(core::OrgScope scope, std::int64_t id, Actor actor, std::string note,
                            Callback<Alert> done) = 0;

@@ -22,6 +22,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <netpulse/alerts/types.hpp>
 #include <netpulse/core/env.hpp>
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/core/result.hpp>
@@ -85,6 +86,11 @@ struct NotifierOptions {
   // exists (policies naming users are refused; nobody gets in-app notices).
   UserDirectory users;
   std::size_t inapp_keep_per_user = 1'000;  // newest in-app notifications kept per user
+  // The alerts open when the notifier starts (app: the alert engine's). The dispatcher picks
+  // them up again with what the delivery log says went out about them: one that went out goes
+  // on repeating, escalating and gets its resolved message; one that never went out (raised
+  // within group_wait before a restart) goes out now. Unset: nothing is picked up.
+  std::function<std::vector<alerts::Alert>()> open_alerts;
 };
 
 // A channel as the API shows it: its settings with the secrets redacted ({"set": true}).

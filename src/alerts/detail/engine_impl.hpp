@@ -170,6 +170,7 @@ class EngineImpl final : public AlertEngine {
   core::Result<core::PageOf<Alert>> list_alerts(core::OrgScope scope, const AlertFilter& filter,
                                                 core::Page page) const override;
   core::Result<AlertDetail> get_alert(core::OrgScope scope, std::int64_t id) const override;
+  std::vector<Alert> open_alerts() const override;
   void acknowledge(core::OrgScope scope, std::int64_t id, Actor actor, std::string note,
                    Callback<Alert> done) override;
   void resolve(core::OrgScope scope, std::int64_t id, Actor actor, std::string reason,

@@ -74,6 +74,16 @@ struct Dispatch {
   int escalation_step = -1;  // kEscalation: which step
 };
 
+// What the delivery log says went out about an open alert under one policy, before a restart
+// (Dispatcher::restore).
+struct SentBefore {
+  std::int64_t policy_id = 0;
+  std::int64_t first_sent_ms = 0;  // its first firing message
+  std::int64_t last_sent_ms = 0;   // the last message about it (firing or escalation)
+  std::optional<std::int64_t> last_escalation_ms;  // the last escalation message, if any
+  std::vector<Target> told;  // everyone a firing or escalation message reached
+};
+
 struct DispatcherStats {
   std::uint64_t transitions = 0, dispatches = 0, alerts_sent = 0;
   std::uint64_t symptoms_held = 0, silenced_held = 0, flapping_held = 0, recorded_only = 0;
@@ -85,6 +95,13 @@ class Dispatcher {
   explicit Dispatcher(Router router);
 
   void on_alert(const alerts::AlertChanged& e, std::int64_t now_ms);
+  // At start-up, an alert open before the restart, with what went out about it (`sent`, any
+  // policy's). Under a policy it went out by, it is tracked as sent: it repeats and escalates
+  // from its first message on (the steps due by the last escalation message count as sent; a
+  // step that fell due while the server was down goes out at the next tick) and gets its
+  // resolved message. Under any other policy (or none went out) it is taken as a transition:
+  // firing goes out after group_wait as usual.
+  void restore(const alerts::Alert& a, const std::vector<SentBefore>& sent, std::int64_t now_ms);
   // Everything due at `now_ms`, in the order it became due.
   std::vector<Dispatch> tick(std::int64_t now_ms);
   // When tick() will next have something to do, if ever.

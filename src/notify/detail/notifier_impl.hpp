@@ -164,6 +164,9 @@ class NotifierImpl final : public Notifier {
 
  private:
   // notifier.cpp
+  // The open alerts (NotifierOptions::open_alerts) back into the dispatcher, with what the
+  // delivery log says went out about them.
+  core::Result<void> restore_dispatcher();
   void subscribe();
   void arm_tick();
   void update_gauges();
@@ -371,6 +374,10 @@ struct ChannelRow {
 // the field ("a schedule named 'x' exists already").
 core::Result<void> run_named(db::Statement& st, std::string_view what, const std::string& name);
 core::Result<std::vector<ChannelRow>> load_channels(db::Connection& c);
+// What the delivery log says went out about each of `alert_ids` (firing and escalation
+// messages), by alert id and then policy, for the dispatcher's restore.
+core::Result<std::map<std::int64_t, std::vector<SentBefore>>> load_sent_before(
+    db::Connection& c, const std::vector<std::int64_t>& alert_ids);
 core::Result<std::int64_t> insert_channel(db::Connection& c, const ChannelRow& row);
 core::Result<void> update_channel_row(db::Connection& c, const ChannelRow& row);
 core::Result<void> delete_channel_row(db::Connection& c, std::int64_t org_id, std::int64_t id);

@@ -328,3 +328,110 @@ TEST_CASE("next_due follows each change of a group, and a group with nothing lef
   CHECK_FALSE(d.next_due());
   CHECK(d.stats().groups == 0);
 }
+
+// --- after a restart: Dispatcher::restore ---------------------------------------------------
+
+TEST_CASE(
+    "restored: an alert that went out is not sent again, and its resolution goes to "
+    "everyone told",
+    "[notify][dispatcher]") {
+  auto r = route();
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
+  SentBefore before;
+  before.policy_id = r.id;
+  before.first_sent_ms = kT0 - 600'000;
+  before.last_sent_ms = kT0 - 100'000;
+  before.told = {kNoc, kLead};  // the lead was told by an escalation step before the restart
+  d.restore(alert(1), {before}, kT0);
+  CHECK_FALSE(d.next_due());               // nothing to send, no repeats (repeat_interval 0)
+  CHECK(d.tick(kT0 + 3'600'000).empty());  // no second firing message, ever
+  auto resolved = alert(1);
+  resolved.status = AlertStatus::kResolved;
+  // Resolved 10 s after the restart: the group last sent 100 s before it, so its resolution
+  // waits for group_interval (300 s) since then, as without a restart.
+  d.on_alert(changed(resolved, "resolved"), kT0 + 10'000);
+  CHECK(d.tick(kT0 + 199'999).empty());
+  auto out = d.tick(kT0 + 200'000);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == MessageKind::kResolved);
+  CHECK(out[0].targets == std::vector<Target>{kNoc, kLead});
+  CHECK(d.stats().groups == 0);  // nothing left to track
+}
+
+TEST_CASE("restored: an alert that never went out goes out after group_wait",
+          "[notify][dispatcher]") {
+  auto r = route();
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
+  d.restore(alert(1), {}, kT0);
+  // What went out under another policy does not count for this one.
+  SentBefore other;
+  other.policy_id = 77;
+  other.first_sent_ms = other.last_sent_ms = kT0 - 1'000;
+  other.told = {kPager};
+  d.restore(alert(2), {other}, kT0);
+  CHECK(d.tick(kT0 + 29'999).empty());
+  auto out = d.tick(kT0 + 30'000);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == MessageKind::kFiring);
+  CHECK(alerts_in(out) == 2);
+  CHECK(out[0].targets == std::vector<Target>{kNoc});
+}
+
+TEST_CASE(
+    "restored: escalation goes on from the first message; the steps sent are not sent "
+    "again, one due while the server was down goes out at once",
+    "[notify][dispatcher]") {
+  auto r = route();
+  r.escalation = {{300, {kLead}}, {900, {kPager}}, {1800, {kPager, kLead}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
+  // Sent at T0 - 1000 s; step 0 (300 s) went out at T0 - 700 s; step 1 (900 s) fell due at
+  // T0 - 100 s, while the server was down.
+  SentBefore before;
+  before.policy_id = r.id;
+  before.first_sent_ms = kT0 - 1'000'000;
+  before.last_escalation_ms = kT0 - 700'000;
+  before.last_sent_ms = kT0 - 700'000;
+  before.told = {kNoc, kLead};
+  d.restore(alert(1), {before}, kT0);
+  auto now = d.tick(kT0);
+  REQUIRE(now.size() == 1);
+  CHECK(now[0].kind == MessageKind::kEscalation);
+  CHECK(now[0].escalation_step == 1);
+  CHECK(now[0].targets == std::vector<Target>{kPager});
+  CHECK(d.tick(kT0 + 799'000).empty());
+  auto later = d.tick(kT0 + 800'000);  // first + 1800 s
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].escalation_step == 2);
+}
+
+TEST_CASE(
+    "restored: an acknowledged alert does not escalate, and its resolution still goes "
+    "out; a pending one waits for its firing",
+    "[notify][dispatcher]") {
+  auto r = route();
+  r.escalation = {{300, {kLead}}};
+  Dispatcher d([&](const Alert&) { return std::vector<Policy>{r}; });
+  auto acked = alert(1);
+  acked.status = AlertStatus::kAcknowledged;
+  SentBefore before;
+  before.policy_id = r.id;
+  before.first_sent_ms = before.last_sent_ms = kT0 - 10'000;
+  before.told = {kNoc};
+  d.restore(acked, {before}, kT0);
+  auto pending = alert(2);
+  pending.status = AlertStatus::kPending;
+  d.restore(pending, {}, kT0);
+  CHECK(d.tick(kT0 + 3'600'000).empty());
+  auto resolved = acked;
+  resolved.status = AlertStatus::kResolved;
+  d.on_alert(changed(resolved, "resolved"), kT0 + 3'600'000);
+  auto out = d.tick(kT0 + 3'700'000);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].kind == MessageKind::kResolved);
+  CHECK(out[0].targets == std::vector<Target>{kNoc});
+  // The pending one fires later: it goes out like any new firing.
+  d.on_alert(changed(alert(2), "firing"), kT0 + 3'700'000);
+  auto fired = d.tick(kT0 + 3'730'000);
+  REQUIRE(fired.size() == 1);
+  CHECK(fired[0].kind == MessageKind::kFiring);
+}

@@ -224,6 +224,54 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "after a restart the open alerts are picked up: one that went out is not sent again "
+    "and gets its resolved message; one raised just before the restart goes out",
+    "[notify][notifier]") {
+  test::ScriptedHttpServer receiver([](const auto&) { return test::http_reply(200, "ok"); });
+  std::vector<alerts::Alert> open;
+  NotifierHarness h(false);
+  h.options.open_alerts = [&] { return open; };
+  h.open();
+  h.policy_to(h.webhook(receiver.url("/hook")).id);
+  h.publish(NotifierHarness::alert(42), "firing");
+  REQUIRE(test::run_until(h.env.loop(), [&] { return receiver.requests().size() == 1; }));
+  REQUIRE(test::run_until(h.env.loop(), [&] { return h.log()[0].status == "delivered"; }));
+
+  // The server stops; alert 43 was raised just before, too late for its message.
+  h.notifier.reset();
+  auto other = NotifierHarness::alert(43);
+  other.device_id = 12;
+  other.device_name = "core-2";
+  other.subject = "device:12";
+  open = {NotifierHarness::alert(42), other};
+  h.open();
+  // 43 joins a group that has sent: it goes out group_interval after that message, as it would
+  // have without the restart.
+  h.clock.advance(std::chrono::minutes(5));
+  REQUIRE(test::run_until(h.env.loop(), [&] { return receiver.requests().size() == 2; }));
+  auto body = json::parse(receiver.requests()[1].body()).as_object();
+  CHECK(body.at("kind") == "firing");
+  const auto& listed = body.at("alerts").as_array();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].at("id") == 43);  // 42 went out before the restart: not again
+
+  auto resolved = NotifierHarness::alert(42);
+  resolved.status = alerts::AlertStatus::kResolved;
+  resolved.resolved_at = resolved.fired_at;
+  h.publish(resolved, "resolved");
+  h.clock.advance(std::chrono::minutes(5));  // the group's group_interval since its last message
+  REQUIRE(test::run_until(h.env.loop(), [&] { return receiver.requests().size() == 3; }));
+  body = json::parse(receiver.requests()[2].body()).as_object();
+  CHECK(body.at("kind") == "resolved");
+  REQUIRE(body.at("alerts").as_array().size() == 1);
+  CHECK(body.at("alerts").as_array()[0].at("id") == 42);
+  // Nothing more: no repeat of 42's firing, no second message for 43.
+  CHECK_FALSE(test::run_until(
+      h.env.loop(), [&] { return receiver.requests().size() > 3; },
+      std::chrono::milliseconds(300)));
+}
+
+TEST_CASE(
     "a policy's own templates render its messages, another policy's keep the built-in ones, "
     "and they survive a restart",
     "[notify][notifier]") {

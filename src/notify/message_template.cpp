@@ -129,8 +129,8 @@ core::Result<void> check_components(const std::vector<Component>& children, Scop
 
 // object[name] = value, moved in: the library's set() and push_back() copy what they are given,
 // deeply (a message's data was copied three times over, and building it was most of the cost
-// of rendering). A placeholder that copies for free goes in, and the value is moved over it (the
-// library hands out const pointers only, to data that is not itself const).
+// of rendering). A boolean, which copies for free, goes in first and the value is moved over it
+// (the library hands out const pointers only, to data that is not itself const).
 void set_moved(mustache::data& object, const std::string& name, mustache::data value) {
   object.set(name, mustache::data(false));
   if (const auto* slot = object.get(name)) *const_cast<mustache::data*>(slot) = std::move(value);

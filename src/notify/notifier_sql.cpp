@@ -125,13 +125,14 @@ core::Result<void> fill_alert_ids(db::Connection& c, Notification& n) {
 core::Result<std::map<std::int64_t, std::vector<SentBefore>>> load_sent_before(
     db::Connection& c, const std::vector<std::int64_t>& alert_ids) {
   std::map<std::int64_t, std::vector<SentBefore>> out;
+  auto st = c.prepare(
+      "SELECT n.policy_id, n.channel_id, n.recipient_user, n.kind, n.created_at "
+      "FROM notification_alerts na JOIN notifications n ON n.id = na.notification_id "
+      "WHERE na.alert_id = ? AND n.kind IN ('firing', 'escalation') "
+      "AND n.policy_id IS NOT NULL AND n.status <> 'cancelled' ORDER BY n.created_at, n.id");
+  if (!st) return st.error();
   for (const auto alert_id : alert_ids) {
-    auto st = c.prepare(
-        "SELECT n.policy_id, n.channel_id, n.recipient_user, n.kind, n.created_at "
-        "FROM notification_alerts na JOIN notifications n ON n.id = na.notification_id "
-        "WHERE na.alert_id = ? AND n.kind IN ('firing', 'escalation') "
-        "AND n.policy_id IS NOT NULL AND n.status <> 'cancelled' ORDER BY n.created_at, n.id");
-    if (!st) return st.error();
+    st->reset();
     st->bind(1, alert_id);
     std::map<std::int64_t, SentBefore> by_policy;
     for (;;) {

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/alert_fixture.hpp"
 #include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -323,18 +324,9 @@ TEST_CASE("notify people: an alert paging a user reaches their phone and the log
                         R"({"name":"people_temp high","kind":"threshold",)"
                         R"("selector":"people_temp","condition":{"op":">","value":90},"for_s":0})",
                         p.admin));
-  auto key = p.c.post_json("/api/v1/api-keys", R"({"name":"ingest","role":"api_user"})", p.admin);
-  REQUIRE(key.status == 201);
-  auto kdoc = key.json();
-  const std::string ingest(kdoc.at("data").at("key").as_string());
-  HttpRequest write{
-      "POST",
-      "/api/v2/write?precision=s",
-      {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
-      "people_temp,host=core-1 value=95 " + std::to_string(now_ms() / 1000 - 1) + "\n"};
-  auto w = p.c.send(write);
-  INFO(w.body);
-  REQUIRE(w.status == 204);
+  const auto ingest = ingest_key(p.c, p.admin);
+  write_lines(p.c, ingest,
+              "people_temp,host=core-1 value=95 " + std::to_string(now_ms() / 1000 - 1) + "\n");
 
   REQUIRE(eventually([&] { return gateway.requests().size() == 1; }, std::chrono::seconds(30)));
   const auto request = gateway.requests().front();

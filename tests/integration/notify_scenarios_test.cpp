@@ -20,6 +20,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/alert_fixture.hpp"
 #include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -39,20 +40,13 @@ constexpr const char* kTwilioToken = "twilio-auth-token-42";
 constexpr const char* kAtKey = "atsk-africastalking-key-42";
 constexpr const char* kSmsBearer = "Bearer sms-gateway-token-42";
 
-std::int64_t created(const HttpResponse& r) {
-  INFO(r.body);
-  REQUIRE(r.status == 201);
-  return r.json().at("data").at("id").as_int64();
-}
-
 std::int64_t unix_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-// A server that may reach loopback, an admin and an ingest key. (The raise-alert helper is this
-// file's own while the notifier's tests' shared one moves to tests/support.)
+// A server that may reach loopback, an admin and an ingest key.
 struct Server {
   TempDir dir;
   std::unique_ptr<ServerProcess> process;
@@ -67,10 +61,7 @@ struct Server {
                                            {"NETPULSE_ALERTS_DEFAULT_RULES", "false"}});
     auto c = process->client();
     admin = login(c, kAdminEmail, kAdminPassword);
-    auto key = c.post_json("/api/v1/api-keys", R"({"name":"ingest","role":"api_user"})", admin);
-    REQUIRE(key.status == 201);
-    const auto doc = key.json();
-    ingest = std::string(doc.at("data").at("key").as_string());
+    ingest = ingest_key(c, admin);
   }
 
   HttpClient client() const { return process->client(); }
@@ -78,7 +69,7 @@ struct Server {
   std::int64_t channel(const std::string& name, const std::string& kind,
                        const std::string& settings) {
     auto c = client();
-    return created(c.post_json(
+    return created_id(c.post_json(
         "/api/v1/notification-channels",
         R"({"name":")" + name + R"(","kind":")" + kind + R"(","settings":)" + settings + "}",
         admin));
@@ -93,14 +84,14 @@ struct Server {
       targets +=
           std::string(targets.empty() ? "" : ",") + R"({"channel_id":)" + std::to_string(id) + "}";
     auto c = client();
-    created(c.post_json("/api/v1/notification-policies",
-                        R"({"name":"noc",)" + settings + R"(,"targets":[)" + targets + "]}",
-                        admin));
+    created_id(c.post_json("/api/v1/notification-policies",
+                           R"({"name":"noc",)" + settings + R"(,"targets":[)" + targets + "]}",
+                           admin));
   }
 
   void rule(const std::string& metric) {
     auto c = client();
-    created(
+    created_id(
         c.post_json("/api/v1/alert-rules",
                     R"({"name":")" + metric + R"( high","kind":"threshold","selector":")" + metric +
                         R"(","condition":{"op":">","value":90},"for_s":0,"severity":"critical"})",
@@ -110,13 +101,7 @@ struct Server {
   // Line protocol through the ingest API.
   void write(const std::string& lines) {
     auto c = client();
-    HttpRequest req{"POST",
-                    "/api/v2/write?precision=s",
-                    {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
-                    lines};
-    auto r = c.send(req);
-    INFO(r.body);
-    REQUIRE(r.status == 204);
+    write_lines(c, ingest, lines);
   }
 
   json::array get_data(const std::string& target) {

@@ -260,11 +260,8 @@ TEST_CASE(
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  HttpRequest write{"POST",
-                    "/api/v2/write?precision=s",
-                    {{"Authorization", "Token " + s.ingest}, {"Content-Type", "text/plain"}},
-                    "notify_group_wait,host=core-1 value=5 " + std::to_string(now_s) + "\n"};
-  REQUIRE(c2.send(write).status == 204);
+  write_lines(c2, s.ingest,
+              "notify_group_wait,host=core-1 value=5 " + std::to_string(now_s) + "\n");
   REQUIRE(eventually([&] { return receiver.requests().size() == 2; }, std::chrono::seconds(20)));
   const auto second = json::parse(std::string(receiver.requests()[1].at("body").as_string()));
   CHECK(second.at("kind") == "resolved");

@@ -21,6 +21,16 @@ std::string ingest_key(HttpClient& c, const std::string& admin) {
   return std::string(doc.at("data").at("key").as_string());
 }
 
+void write_lines(HttpClient& c, const std::string& ingest, const std::string& lines) {
+  HttpRequest write{"POST",
+                    "/api/v2/write?precision=s",
+                    {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
+                    lines};
+  auto r = c.send(write);
+  INFO(r.body);
+  REQUIRE(r.status == 204);
+}
+
 std::int64_t raise_threshold_alert(HttpClient& c, const std::string& admin,
                                    const std::string& ingest, const std::string& metric,
                                    const std::string& severity) {
@@ -33,13 +43,7 @@ std::int64_t raise_threshold_alert(HttpClient& c, const std::string& admin,
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
-  HttpRequest write{"POST",
-                    "/api/v2/write?precision=s",
-                    {{"Authorization", "Token " + ingest}, {"Content-Type", "text/plain"}},
-                    metric + ",host=core-1 value=95 " + std::to_string(now_s - 1) + "\n"};
-  auto r = c.send(write);
-  INFO(r.body);
-  REQUIRE(r.status == 204);
+  write_lines(c, ingest, metric + ",host=core-1 value=95 " + std::to_string(now_s - 1) + "\n");
   return rule;
 }
 

@@ -15,6 +15,9 @@ std::int64_t created_id(const HttpResponse& r);
 // A new API key of role api_user, for ingest (REQUIREs success).
 std::string ingest_key(HttpClient& c, const std::string& admin);
 
+// Line protocol (seconds) through POST /api/v2/write with the `ingest` key; REQUIREs a 204.
+void write_lines(HttpClient& c, const std::string& ingest, const std::string& lines);
+
 // A threshold rule "<metric> high" (value above 90, for_s 0, of `severity`, or the rule's
 // default when empty), then a sample of 95 for `metric` from host core-1 written one second ago
 // with the `ingest` key: one firing alert. Returns the rule's id. REQUIREs each step.

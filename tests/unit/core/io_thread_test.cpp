@@ -56,13 +56,17 @@ TEST_CASE("io thread: stop destroys the work never run; post refuses after it",
   IoThread t("np-test-io");
   auto alive = std::make_shared<int>(0);
   std::weak_ptr<int> watch = alive;
-  std::atomic<bool> release{false};
+  std::atomic<bool> started{false}, release{false};
   // The thread is held inside the first handler while a second one is queued behind it.
-  REQUIRE(t.post([&release] {
+  REQUIRE(t.post([&started, &release] {
+    started = true;
     while (!release) std::this_thread::yield();
   }));
   std::atomic<bool> second_ran{false};
   REQUIRE(t.post([&second_ran, keep = std::move(alive)] { second_ran = true; }));
+  // Inside the first handler before stop(): stop()'s join then waits for the release, so the
+  // context outlives the releaser's look at it.
+  while (!started) std::this_thread::yield();
   // Released once stop() has stopped the context (stop() then waits in join for it).
   auto& context = static_cast<boost::asio::io_context&>(
       boost::asio::query(t.executor(), boost::asio::execution::context));

@@ -6,6 +6,7 @@
 #include <netpulse/alerts/maintenance.hpp>
 #include <netpulse/alerts/rule_json.hpp>
 #include <netpulse/alerts/silence.hpp>
+#include <netpulse/core/json.hpp>
 
 namespace netpulse::alerts::detail {
 
@@ -14,7 +15,7 @@ namespace {
 std::string map_json(const std::map<std::string, std::string>& m) {
   boost::json::object o;
   for (auto& [k, v] : m) o[k] = v;
-  return boost::json::serialize(o);
+  return core::to_json_text(o);
 }
 
 std::map<std::string, std::string> json_map(const std::string& text) {
@@ -182,7 +183,7 @@ core::Result<std::vector<StoredRule>> load_rules(db::Connection& c) {
 core::Result<void> save_rule(db::Connection& c, StoredRule& rule) {
   auto body = rule_to_json(rule.rule);
   body.erase("id");
-  const auto text = boost::json::serialize(body);
+  const auto text = core::to_json_text(body);
   if (rule.rule.id == 0) {
     auto st = c.prepare(
         "INSERT INTO alert_rules (org_id, name, kind, enabled, body, builtin, created_at, "
@@ -443,7 +444,7 @@ core::Result<void> upsert_incident(db::Connection& c, const Incident& i) {
       .bind(6, incident_status_name(i.status))
       .bind(7, i.symptom_count)
       .bind(8, i.impact)
-      .bind(9, boost::json::serialize(impacted))
+      .bind(9, core::to_json_text(impacted))
       .bind(10, i.opened_at)
       .bind(11, i.resolved_at)
       .bind(12, i.updated_at)
@@ -524,7 +525,7 @@ core::Result<void> insert_silence(db::Connection& c, Silence& s) {
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
   if (!st) return st.error();
   st->bind(1, s.org_id)
-      .bind(2, boost::json::serialize(body))
+      .bind(2, core::to_json_text(body))
       .bind(3, s.starts_at)
       .bind(4, s.ends_at)
       .bind(5, s.created_by)
@@ -547,7 +548,7 @@ core::Result<std::vector<StoredBody>> load_maintenance(db::Connection& c) {
 core::Result<void> save_maintenance(db::Connection& c, MaintenanceWindow& w, std::int64_t now_s) {
   auto body = maintenance_to_json(w);
   body.erase("id");
-  const auto text = boost::json::serialize(body);
+  const auto text = core::to_json_text(body);
   if (w.id == 0) {
     auto st = c.prepare(
         "INSERT INTO maintenance_windows (org_id, name, body, created_by, created_at, "

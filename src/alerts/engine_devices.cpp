@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
+
 #include "detail/engine_impl.hpp"
 
 namespace netpulse::alerts::detail {
@@ -26,7 +28,7 @@ std::string device_subject(std::int64_t device_id) {
 std::string value_text(const boost::json::value& v) {
   if (v.is_string()) return std::string(v.as_string());
   if (v.is_null()) return "";
-  return boost::json::serialize(v);
+  return core::to_json_text(v);
 }
 
 // Whether `key` (an OID or an object name such as "ifName") names this varbind.

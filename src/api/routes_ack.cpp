@@ -8,8 +8,9 @@
 #include <algorithm>
 #include <memory>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <netpulse/core/json.hpp>
 
 #include "detail/handler.hpp"
 
@@ -108,7 +109,7 @@ void reply_refusal(const ContextPtr& ctx, const core::Error& e) {
         {"meta", ctx->meta()}};
     Response r;
     r.status = refusal_status(e.code);
-    r.body = json::serialize(envelope);
+    r.body = core::to_json_text(envelope);
     return ctx->reply(std::move(r));
   }
   std::string heading = "This link does not work";

@@ -12,9 +12,9 @@
 #include <set>
 #include <utility>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
 #include <netpulse/tsdb/ingest_parse.hpp>
 
 #include "detail/gzip.hpp"
@@ -426,7 +426,7 @@ void enter_kpi(const RouteDeps& deps, const ContextPtr& ctx) {
   boost::json::object sample = ctx->body();
   sample.erase("note");
   auto parsed =
-      tsdb::parse_json_samples(boost::json::serialize(sample), tsdb::Precision::kSeconds,
+      tsdb::parse_json_samples(core::to_json_text(sample), tsdb::Precision::kSeconds,
                                deps.clock.unix_millis(), {}, 1, ctx->org_scope().org_id());
   if (parsed.error) return ctx->reply_error(*parsed.error);
   if (!parsed.issues.empty()) {

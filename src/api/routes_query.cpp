@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
 #include <netpulse/tsdb/aggregate.hpp>
 #include <netpulse/tsdb/query.hpp>
 
@@ -187,7 +187,7 @@ void query_range(const ContextPtr& ctx, const RouteDeps& deps) {
       if (!result) return result.error();
       boost::json::array series;
       for (const auto& s : *result) series.push_back(series_json(s));
-      return boost::json::serialize(series);
+      return core::to_json_text(series);
     };
     auto reply = [ctx, tier_label, step_ms](core::Result<std::string> series) {
       if (!series) return ctx->reply_error(series.error());
@@ -197,7 +197,7 @@ void query_range(const ContextPtr& ctx, const RouteDeps& deps) {
           tier_label,
           step_ms > 0 ? fmt::format("{}", static_cast<double>(step_ms) / 1000.0)
                       : std::string("null"),
-          boost::json::serialize(ctx->meta()));
+          core::to_json_text(ctx->meta()));
       ctx->reply({http::status::ok, std::move(body)});
     };
     auto r = workers->run<core::Result<std::string>>(std::move(evaluate), loop, std::move(reply));

@@ -8,9 +8,10 @@
 #include <malloc.h>
 #endif
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 #include <openssl/crypto.h>
+
+#include <netpulse/core/json.hpp>
 
 #include "detail/routes.hpp"
 
@@ -65,7 +66,7 @@ bool bearer_matches(const Request& req, const std::string& token) {
 }
 
 Response json_response(http::status status, const boost::json::object& body) {
-  return {status, boost::json::serialize(body)};
+  return {status, core::to_json_text(body)};
 }
 
 }  // namespace
@@ -161,7 +162,7 @@ void register_system_routes(Router& router, const RouteDeps& deps) {
       verb::get, "/api/v1/openapi.json", std::nullopt,
       "This document: OpenAPI 3.1 description of every route.", "meta",
       [&router, version = deps.version](ContextPtr ctx) {
-        ctx->reply({http::status::ok, boost::json::serialize(openapi_document(router, version))});
+        ctx->reply({http::status::ok, core::to_json_text(openapi_document(router, version))});
       }));
 }
 

@@ -9,9 +9,9 @@
 #include <exception>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <netpulse/core/json.hpp>
 #include <netpulse/core/key_file.hpp>
 #include <netpulse/core/random.hpp>
 
@@ -85,7 +85,7 @@ std::string JwtCodec::sign(const JwtClaims& claims) const {
   payload["exp"] = claims.exp;
   payload["iss"] = claims.iss;
   payload["aud"] = claims.aud;
-  return sign_raw(R"({"alg":"HS256","typ":"JWT"})", boost::json::serialize(payload));
+  return sign_raw(R"({"alg":"HS256","typ":"JWT"})", core::to_json_text(payload));
 }
 
 core::Result<JwtClaims> JwtCodec::verify(std::string_view token, std::int64_t now) const {

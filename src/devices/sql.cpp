@@ -10,7 +10,8 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+
+#include <netpulse/core/json.hpp>
 
 #include "detail/validation.hpp"
 
@@ -33,7 +34,7 @@ std::string seal_secrets(const core::SecretBox& box, std::int64_t org_id, const 
   boost::json::object o{{"community", s.community},
                         {"auth_password", s.auth_password},
                         {"priv_password", s.priv_password}};
-  return box.seal(boost::json::serialize(o), secrets_binding(org_id));
+  return box.seal(core::to_json_text(o), secrets_binding(org_id));
 }
 
 core::Result<SnmpSecrets> open_secrets(const core::SecretBox& box, std::int64_t org_id,

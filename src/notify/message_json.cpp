@@ -128,7 +128,7 @@ std::string message_to_json(const Message& m) {
       {"external_url", m.external_url},
       {"created_at", m.created_at},
   };
-  return json::serialize(o);
+  return core::to_json_text(o);
 }
 
 core::Result<Message> message_from_json(std::string_view text) {

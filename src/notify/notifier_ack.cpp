@@ -6,8 +6,9 @@
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <netpulse/core/json.hpp>
 
 #include "detail/notifier_impl.hpp"
 
@@ -97,7 +98,7 @@ void NotifierImpl::redeem_ack(std::string_view token, Callback<AckLink> done) {
   }
   boost::json::array ids;
   for (auto id : claims->alert_ids) ids.push_back(id);
-  auto insert = [c = *claims, ids = boost::json::serialize(ids),
+  auto insert = [c = *claims, ids = core::to_json_text(ids),
                  now = clock_.unix_millis()](db::Connection& conn) -> core::Result<bool> {
     auto st = conn.prepare(
         "INSERT OR IGNORE INTO ack_link_uses "

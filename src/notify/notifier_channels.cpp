@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
+
 #include "detail/notifier_impl.hpp"
 
 namespace netpulse::notify::detail {
@@ -33,7 +35,7 @@ std::string sealed(const core::SecretBox& box, std::int64_t org_id,
   if (secrets.empty()) return {};
   boost::json::object o;
   for (const auto& [k, v] : secrets) o[k] = v;
-  return box.seal(boost::json::serialize(o), fmt::format("notify-channel:{}", org_id));
+  return box.seal(core::to_json_text(o), fmt::format("notify-channel:{}", org_id));
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <netpulse/core/json.hpp>
+
 #include "detail/message_json.hpp"
 #include "detail/notifier_impl.hpp"
 
@@ -263,7 +265,7 @@ void NotifierImpl::put_contacts(core::OrgScope scope, std::int64_t user_id, User
                             {{"field", "id"}}));
   }
   if (auto ok = check_contacts(scope, contacts); !ok) return fail(ok.error());
-  const auto body = boost::json::serialize(to_json(contacts));
+  const auto body = core::to_json_text(to_json(contacts));
   db_.write([org = scope.org_id(), user_id, body, now = clock_.unix_seconds()](
                 db::Connection& c) { return save_contacts(c, org, user_id, body, now); },
             loop_,

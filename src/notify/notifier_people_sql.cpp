@@ -45,7 +45,7 @@ core::Result<std::int64_t> insert_schedule(db::Connection& c, const StoredSchedu
   body.erase("id");
   st->bind(1, s.schedule.org_id)
       .bind(2, s.schedule.name)
-      .bind(3, boost::json::serialize(body))
+      .bind(3, core::to_json_text(body))
       .bind(4, s.created_at)
       .bind(5, s.updated_at);
   if (auto ok = run_named(*st, "schedule", s.schedule.name); !ok) return ok.error();
@@ -60,7 +60,7 @@ core::Result<void> update_schedule_row(db::Connection& c, const StoredSchedule& 
   auto body = to_json(s.schedule);
   body.erase("id");
   st->bind(1, s.schedule.name)
-      .bind(2, boost::json::serialize(body))
+      .bind(2, core::to_json_text(body))
       .bind(3, s.updated_at)
       .bind(4, s.schedule.id)
       .bind(5, s.schedule.org_id);

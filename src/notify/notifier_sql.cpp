@@ -176,7 +176,7 @@ core::Result<std::int64_t> insert_channel(db::Connection& c, const ChannelRow& r
       .bind(2, r.view.name)
       .bind(3, r.view.kind)
       .bind(4, r.view.enabled)
-      .bind(5, json::serialize(r.view.settings));
+      .bind(5, core::to_json_text(r.view.settings));
   bind_sealed(*st, 6, r.sealed_secrets);
   st->bind(7, r.view.created_at).bind(8, r.view.updated_at);
   if (auto ok = run_named(*st, "channel", r.view.name); !ok) return ok.error();
@@ -188,7 +188,7 @@ core::Result<void> update_channel_row(db::Connection& c, const ChannelRow& r) {
       "UPDATE notification_channels SET name = ?, enabled = ?, settings = ?, secrets = ?, "
       "updated_at = ? WHERE id = ? AND org_id = ?");
   if (!st) return st.error();
-  st->bind(1, r.view.name).bind(2, r.view.enabled).bind(3, json::serialize(r.view.settings));
+  st->bind(1, r.view.name).bind(2, r.view.enabled).bind(3, core::to_json_text(r.view.settings));
   bind_sealed(*st, 4, r.sealed_secrets);
   st->bind(5, r.view.updated_at).bind(6, r.view.id).bind(7, r.view.org_id);
   return run_named(*st, "channel", r.view.name);
@@ -248,7 +248,7 @@ core::Result<std::int64_t> insert_policy(db::Connection& c, const StoredPolicy& 
       .bind(2, p.policy.name)
       .bind(3, p.policy.position)
       .bind(4, p.policy.enabled)
-      .bind(5, json::serialize(to_json(p.policy)))
+      .bind(5, core::to_json_text(to_json(p.policy)))
       .bind(6, p.created_at)
       .bind(7, p.updated_at);
   if (auto ok = run_named(*st, "policy", p.policy.name); !ok) return ok.error();
@@ -263,7 +263,7 @@ core::Result<void> update_policy_row(db::Connection& c, const StoredPolicy& p) {
   st->bind(1, p.policy.name)
       .bind(2, p.policy.position)
       .bind(3, p.policy.enabled)
-      .bind(4, json::serialize(to_json(p.policy)))
+      .bind(4, core::to_json_text(to_json(p.policy)))
       .bind(5, p.updated_at)
       .bind(6, p.policy.id)
       .bind(7, p.policy.org_id);

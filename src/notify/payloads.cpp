@@ -9,8 +9,8 @@
 #include <cctype>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 
+#include <netpulse/core/json.hpp>
 #include <netpulse/core/text.hpp>
 
 #include "detail/payload_builders.hpp"
@@ -80,7 +80,7 @@ core::HttpRequest json_post(std::string url, const value& body) {
   request.method = "POST";
   request.url = std::move(url);
   request.headers.emplace_back("Content-Type", "application/json");
-  request.body = boost::json::serialize(body);
+  request.body = core::to_json_text(body);
   return request;
 }
 
@@ -157,7 +157,7 @@ std::string string_at(const object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (v == nullptr) return {};
   if (v->is_string()) return std::string(v->get_string());
-  if (v->is_number() || v->is_bool()) return boost::json::serialize(*v);
+  if (v->is_number() || v->is_bool()) return core::to_json_text(*v);
   return {};
 }
 
@@ -171,11 +171,11 @@ std::string joined(const value* v) {
   if (v == nullptr) return out;
   if (v->is_array()) {
     for (const auto& item : v->get_array())
-      add(item.is_string() ? std::string(item.get_string()) : boost::json::serialize(item));
+      add(item.is_string() ? std::string(item.get_string()) : core::to_json_text(item));
   } else if (v->is_object()) {
     for (const auto& [k, item] : v->get_object())
       add(std::string(k) + ": " +
-          (item.is_string() ? std::string(item.get_string()) : boost::json::serialize(item)));
+          (item.is_string() ? std::string(item.get_string()) : core::to_json_text(item)));
   } else if (v->is_string()) {
     add(v->get_string());
   }

@@ -5,8 +5,9 @@
 // passing or failing, a ServiceCheckChanged on the bus and an event in the inventory. The
 // request and answer mapping is detail/service_runs.hpp's.
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <netpulse/core/json.hpp>
 
 #include "detail/poller_impl.hpp"
 #include "detail/service_runs.hpp"
@@ -165,7 +166,7 @@ void PollerImpl::on_service_run(const CheckSpec& spec, const CheckOutcome& outco
     details["error"] = svc.status.error;
     details["error_code"] = svc.status.error_code;
   }
-  e.details_json = boost::json::serialize(details);
+  e.details_json = core::to_json_text(details);
   inventory_.record_event(std::move(e));
 }
 

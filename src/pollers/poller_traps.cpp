@@ -6,8 +6,9 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+
+#include <netpulse/core/json.hpp>
 
 #include "detail/credentials.hpp"
 #include "detail/host_port.hpp"
@@ -130,7 +131,7 @@ void PollerImpl::on_trap(Trap t) {
       {"source", source.to_string()},       {"inform", t.inform},
       {"varbind_count", t.varbinds.size()}, {"varbinds", detail::varbinds_json(t.varbinds)}};
   if (t.if_index) details["if_index"] = *t.if_index;
-  const auto details_text = boost::json::serialize(details);
+  const auto details_text = core::to_json_text(details);
   for (auto& d : matches) {
     ++org_stats_[d.org_id].traps_accepted;
     devices::DeviceEvent e;

@@ -188,6 +188,9 @@ TEST_CASE(
   auto got = s.c.get(path, s.viewer);
   REQUIRE(got.status == 200);
   CHECK(str(data_object(got).at("selector")) == R"(room_temp{site="lab"})");
+  // Numbers as people and parsers expect them, not Boost.JSON's 3.05E1.
+  CHECK(got.body.find(R"("value":30.5,"window_s":300,"clear":28)") != std::string::npos);
+  CHECK(got.body.find("E1") == std::string::npos);
   CHECK(data_object(got).at("status").at("subjects").to_number<std::int64_t>() == 0);
   // The same name twice is a conflict naming "name".
   auto twice = s.c.post_json("/api/v1/alert-rules",

@@ -158,7 +158,7 @@ TEST_CASE("alerts: a firing threshold alert survives kill -9 as the same alert, 
   const std::string started_at(alert.at("started_at").as_string());
   const std::string fired_at(alert.at("fired_at").as_string());
   CHECK(alert.at("subject") == R"(it_temp{host="r1",step="0"})");
-  CHECK(alert.at("value").as_double() == 75);
+  CHECK(alert.at("value").to_number<double>() == 75);
   // Committed (the history is read from the database): now a crash must not lose it.
   REQUIRE(eventually(
       [&] { return history_entries_to(alert_detail(s->c, s->admin, id), "firing") == 1; }));

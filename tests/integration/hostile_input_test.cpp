@@ -619,7 +619,7 @@ TEST_CASE(
       {"GET", "/api/v2/users", 404, "NOT_FOUND", ""},
       {"GET", "/api/v1/users/1/nope", 404, "NOT_FOUND", ""},
       {"GET", "/api/v1/users/", 404, "NOT_FOUND", ""},
-      {"GET", "/nope", 404, "NOT_FOUND", ""},
+      {"GET", "/api/v1/nope", 404, "NOT_FOUND", ""},
       {"POST", "/api/v1/nope", 404, "NOT_FOUND", "", "{}"},
   };
   run_target_cases(server, params, admin);

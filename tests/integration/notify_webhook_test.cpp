@@ -120,7 +120,8 @@ TEST_CASE("notify: a webhook that fails twice and stalls once gets the alert onc
   forged["body"] = "{\"alerts\":[]}";
   CHECK_FALSE(signature_valid(forged));
   // The back-off: at least half of 200 ms, then of 400 ms, between the failed attempts.
-  const auto gap1 = requests[1].at("at").as_double() - requests[0].at("at").as_double();
+  const auto gap1 =
+      requests[1].at("at").to_number<double>() - requests[0].at("at").to_number<double>();
   CHECK(gap1 >= 0.1);
 
   auto c = s.server->client();

@@ -223,7 +223,7 @@ inline HttpResponse write_lp(HttpClient& c, const std::string& key, std::string 
 inline std::int64_t json_ms(const boost::json::value& t) {
   if (t.is_int64()) return t.as_int64() * 1000;
   if (t.is_uint64()) return static_cast<std::int64_t>(t.as_uint64()) * 1000;
-  return std::llround(t.as_double() * 1000.0);
+  return std::llround(t.to_number<double>() * 1000.0);
 }
 
 inline double json_value(const boost::json::value& v) {

@@ -81,3 +81,63 @@ TEST_CASE("json: everything else is as boost::json::parse() makes it", "[core][j
   parse_json("[[[[1]]]]", ec, shallow);
   CHECK(ec == boost::json::error::too_deep);
 }
+
+TEST_CASE("json: to_json_text writes numbers as people and parsers expect them", "[core][json]") {
+  using netpulse::core::to_json_text;
+  const boost::json::value v = {{"util", 92.5},
+                                {"ts", 1700000000.0},
+                                {"small", 1e-7},
+                                {"big", 1e300},
+                                {"neg", -0.25},
+                                {"int", -42},
+                                {"u", 18446744073709551615ULL},
+                                {"zero", 0.0},
+                                {"nan", std::nan("")},
+                                {"inf", HUGE_VAL}};
+  CHECK(to_json_text(v) ==
+        R"({"util":92.5,"ts":1700000000,"small":1e-07,"big":1e+300,"neg":-0.25,"int":-42,)"
+        R"("u":18446744073709551615,"zero":0,"nan":null,"inf":null})");
+  CHECK(to_json_text(boost::json::value(0.1)) == "0.1");
+  CHECK(to_json_text(boost::json::value(-0.0)) == "-0.0");
+  CHECK(to_json_text(boost::json::value(0.000001)) == "0.000001");
+  CHECK(to_json_text(boost::json::value(123456789012345680000.0)) ==
+        "123456789012345683968");  // plain, exact
+  CHECK(to_json_text(boost::json::value(1e21)) == "1e+21");
+  CHECK(to_json_text(boost::json::value(-1.7976931348623157e308)) == "-1.7976931348623157e+308");
+  CHECK(to_json_text(boost::json::value(5e-324)) == "5e-324");
+  CHECK(to_json_text(boost::json::value(1.0 / 3)) == "0.3333333333333333");
+  CHECK(to_json_text(boost::json::array{}) == "[]");
+  CHECK(to_json_text(boost::json::object{}) == "{}");
+  // Every finite double reads back bit for bit.
+  std::mt19937_64 rng(7);
+  int wrong = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    std::uint64_t bits = rng();
+    double x = 0;
+    std::memcpy(&x, &bits, sizeof x);
+    if (!std::isfinite(x)) continue;
+    boost::system::error_code ec;
+    if (i == 0) x = -0.0;
+    auto back = parse_json(to_json_text(boost::json::array{x}), ec);
+    if (ec || !same_bits(back.as_array().at(0).to_number<double>(), x)) ++wrong;
+  }
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("json: to_json_text escapes strings as boost::json::serialize does", "[core][json]") {
+  using netpulse::core::to_json_text;
+  std::string all;
+  for (int c = 1; c < 256; ++c) all.push_back(static_cast<char>(c));
+  all.push_back('\0');
+  for (const std::string& s : {std::string(), std::string("plain"), std::string("a\"b\\c\n\t\x01"),
+                               std::string("caf\xc3\xa9 \xe2\x82\xac"), all}) {
+    const boost::json::value v = {{"k" + s, s}, {"list", {s, 1, true, nullptr}}};
+    CHECK(to_json_text(v) == boost::json::serialize(v));
+  }
+  // Documents without doubles come out as Boost.JSON writes them.
+  for (const char* text : {R"({"a":[1,-2,18446744073709551615,true,false,null,"s\u00e9"],"b":{}})",
+                           "[]", R"("x")", R"([[[{"deep":[{}]}]]])"}) {
+    auto v = boost::json::parse(text);
+    CHECK(to_json_text(v) == boost::json::serialize(v));
+  }
+}

@@ -1,9 +1,8 @@
 // Context: the envelope every API answer uses, and the mapping of error codes to HTTP status.
 #include <charconv>
 
-#include <boost/json/serialize.hpp>
-
 #include <netpulse/api/context.hpp>
+#include <netpulse/core/json.hpp>
 
 #include "detail/url.hpp"
 
@@ -133,7 +132,7 @@ void Context::reply_data(boost::json::value data, http::status status) {
   env["success"] = true;
   env["data"] = std::move(data);
   env["meta"] = meta();
-  reply({status, boost::json::serialize(env)});
+  reply({status, core::to_json_text(env)});
 }
 
 void Context::reply_list(boost::json::array items, Pagination pg) {
@@ -150,7 +149,7 @@ void Context::reply_list(boost::json::array items, Pagination pg) {
   p["has_prev"] = pg.page > 1;
   env["pagination"] = std::move(p);
   env["meta"] = meta();
-  reply({http::status::ok, boost::json::serialize(env)});
+  reply({http::status::ok, core::to_json_text(env)});
 }
 
 void Context::reply_error(const core::Error& error) {
@@ -162,7 +161,7 @@ void Context::reply_error(const core::Error& error) {
   env["success"] = false;
   env["error"] = std::move(err);
   env["meta"] = meta();
-  Response r{status_for(error.code), boost::json::serialize(env)};
+  Response r{status_for(error.code), core::to_json_text(env)};
   if (error.code == core::Errc::kRateLimitExceeded) {
     if (auto it = error.details.find("retry_after_s"); it != error.details.end()) {
       if (it->value().is_int64()) {
@@ -183,6 +182,7 @@ void Context::reply_no_content() {
 void Context::reply(Response response) {
   if (replied_) return;
   replied_ = true;
+  for (auto& h : extra_headers_) response.headers.push_back(std::move(h));
   if (sink_) sink_(*this, std::move(response));
 }
 

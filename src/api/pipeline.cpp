@@ -6,7 +6,6 @@
 #include <charconv>
 #include <ctime>
 
-#include <boost/json/serialize.hpp>
 #include <fmt/format.h>
 
 #include <netpulse/core/json.hpp>
@@ -24,8 +23,8 @@ constexpr std::string_view kStaticHeaders =
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
     "Referrer-Policy: no-referrer\r\n"
-    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self' "
-    "'unsafe-inline'; script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "Content-Security-Policy: default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'\r\n";
 
 // Writes an HTTP/1.x response head and body into one buffer.
@@ -100,6 +99,22 @@ std::string allow_list(const std::vector<http::verb>& methods, bool with_options
   return out;
 }
 
+// If-None-Match: "*" or a list of entity tags, weak ones (W/"...") compared weakly as RFC 9110
+// says a GET's condition is.
+bool etag_matches(std::string_view if_none_match, std::string_view etag) {
+  while (!if_none_match.empty()) {
+    auto comma = if_none_match.find(',');
+    auto item = if_none_match.substr(0, comma);
+    if_none_match =
+        comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == "*" || item == etag) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct Pipeline::Exchange {
@@ -127,6 +142,7 @@ Pipeline::Pipeline(const ServerOptions& options, const core::Clock& clock, core:
       per_ip_(clock, options.per_ip_rps, options.per_ip_burst),
       per_user_(clock, options.per_user_rps, options.per_user_burst),
       request_id_prefix_("req_" + core::random_hex(4) + "_") {
+  if (options.web_ui) site_ = &StaticSite::builtin();
   // Shown as 0 from the start rather than appearing with the first refusal.
   for (int status : {401, 429, 0}) refused_counter(status);
 }
@@ -177,7 +193,7 @@ WireResponse Pipeline::transport_error(http::status status, core::Errc code, std
   env["meta"] = {{"timestamp", core::format_rfc3339(clock_.system_now())},
                  {"request_id", rid},
                  {"version", "v1"}};
-  auto body = boost::json::serialize(env);
+  auto body = core::to_json_text(env);
   Wire w(11, static_cast<int>(status), body.size());
   w.header("Content-Type", "application/json");
   w.header("X-Request-ID", rid);
@@ -261,6 +277,10 @@ void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
   using core::Errc;
   using core::Error;
 
+  if (match.allowed.empty() && site_ && !path.starts_with("/api/") &&
+      (ex->method == http::verb::get || ex->method == http::verb::head)) {
+    if (const auto* file = site_->lookup(path)) return serve_static(*ex, *ctx, *file);
+  }
   if (match.allowed.empty()) {
     return ctx->reply_error(Error(Errc::kNotFound, "no such endpoint: " + std::string(path)));
   }
@@ -287,7 +307,7 @@ void Pipeline::handle(Request req, const std::string& peer_ip, Send send) {
     env["error"] = {
         {"code", core::errc_name(err.code)}, {"message", err.message}, {"details", err.details}};
     env["meta"] = ctx->meta();
-    Response r{http::status::method_not_allowed, boost::json::serialize(env)};
+    Response r{http::status::method_not_allowed, core::to_json_text(env)};
     r.headers.emplace_back("Allow", allow_list(match.allowed, false));
     return ctx->reply(std::move(r));
   }
@@ -418,12 +438,31 @@ core::Counter& Pipeline::refused_counter(int status) {
   return *counter;
 }
 
+void Pipeline::serve_static(const Exchange& ex, Context& ctx, const StaticFile& file) {
+  Response r;
+  r.content_type = file.content_type;
+  r.headers.emplace_back("ETag", file.etag);
+  r.headers.emplace_back("Cache-Control",
+                         file.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (etag_matches(ctx.request()[http::field::if_none_match], file.etag)) {
+    r.status = http::status::not_modified;
+  } else if (ex.gzip) {
+    r.body = file.gzip;
+    r.precompressed = true;
+  } else {
+    r.body = file.identity;
+    r.headers.emplace_back("Vary", "Accept-Encoding");
+  }
+  ctx.reply(std::move(r));
+}
+
 void Pipeline::finish(const Exchange& ex, const Context* ctx, Response r) {
   if (closed_) return;
   int status = static_cast<int>(r.status);
   std::size_t body_size = r.body.size();
-  bool gzipped = false;
-  if (ex.gzip && body_size >= options_.gzip_min_bytes && compressible(r.content_type)) {
+  bool gzipped = r.precompressed && !r.body.empty();
+  if (!r.precompressed && ex.gzip && body_size >= options_.gzip_min_bytes &&
+      compressible(r.content_type)) {
     std::string gz;
     if (gzip_compress(r.body, gz)) {
       r.body = std::move(gz);

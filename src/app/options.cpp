@@ -200,7 +200,8 @@ api::ServerOptions server_options(const core::Config& config) {
 
 RouteOptions route_options(const core::Config& config) {
   return {config.http.metrics_token, static_cast<std::size_t>(config.tsdb.max_batch_samples),
-          config.tsdb.retention_raw_days * 86'400'000};
+          config.tsdb.retention_raw_days * 86'400'000, config.http.tls.enabled,
+          config.auth.refresh_token_ttl_s};
 }
 
 WorkerPoolSize worker_pool_size(const core::Config& config) {

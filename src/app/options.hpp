@@ -72,6 +72,8 @@ struct RouteOptions {
   std::string metrics_token;
   std::size_t ingest_max_samples = 0;
   tsdb::Timestamp raw_retention_ms = 0;
+  bool secure_cookies = false;                // [http.tls] enabled
+  std::int64_t session_cookie_max_age_s = 0;  // [auth] refresh_token_ttl_s
 };
 RouteOptions route_options(const core::Config& config);
 

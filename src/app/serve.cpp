@@ -242,6 +242,8 @@ int cmd_serve(const CommandLine& cl) {
   deps.metrics_token = route.metrics_token;
   deps.ingest_max_samples = route.ingest_max_samples;
   deps.raw_retention_ms = route.raw_retention_ms;
+  deps.secure_cookies = route.secure_cookies;
+  deps.session_cookie_max_age_s = route.session_cookie_max_age_s;
   api::register_routes(router, deps);
   auto server = api::Server::open(server_options(*config), rt.env(), router, auth);
   if (!server) {

@@ -34,6 +34,9 @@ struct Response {
   std::string body;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // The body is gzip already (the web UI's files): sent with Content-Encoding: gzip, not
+  // compressed again.
+  bool precompressed = false;
 };
 
 // Pagination for list responses.
@@ -95,6 +98,10 @@ class Context {
   // Anything else (health checks, /metrics, static files).
   void reply(Response response);
   bool replied() const noexcept { return replied_; }
+  // A header for whichever answer goes out (Set-Cookie beside an envelope).
+  void add_header(std::string name, std::string value) {
+    extra_headers_.emplace_back(std::move(name), std::move(value));
+  }
 
   // --- set by the server before the handler runs ---
   void set_params(std::vector<std::pair<std::string, std::string>> params) {
@@ -117,6 +124,7 @@ class Context {
   std::optional<auth::Principal> principal_;
   boost::json::object body_;
   std::string audit_target_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
 
   static std::string fmt_range(int lo, int hi);
 };

@@ -52,6 +52,10 @@ struct RouteDeps {
   alerts::AlertEngine* alerts = nullptr;
   // The notifier: channels, policies, the delivery log. Optional.
   notify::Notifier* notifier = nullptr;
+  // The web UI's session cookie (docs/web.md): `__Host-` and Secure when the server runs TLS;
+  // its Max-Age, the refresh token's lifetime.
+  bool secure_cookies = false;
+  std::int64_t session_cookie_max_age_s = 2592000;
 };
 
 // Every route: health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users,

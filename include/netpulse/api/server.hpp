@@ -50,6 +50,8 @@ struct ServerOptions {
   double per_user_rps = 50;
   double per_user_burst = 100;
   bool access_log = true;
+  // Serve the embedded web UI at "/" (every GET outside /api/ that no route takes).
+  bool web_ui = true;
 };
 
 class Server {

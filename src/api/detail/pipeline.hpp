@@ -23,6 +23,7 @@
 #include <netpulse/core/metrics.hpp>
 
 #include "rate_limiter.hpp"
+#include "static_site.hpp"
 
 namespace netpulse::api::detail {
 
@@ -57,6 +58,8 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
  private:
   struct Exchange;
   void finish(const Exchange& ex, const Context* ctx, Response response);
+  // A GET or HEAD of the web UI's file (or of index.html for the app's own paths).
+  void serve_static(const Exchange& ex, Context& ctx, const StaticFile& file);
   // The audit step of finish(): a row for an authenticated caller, a count otherwise.
   void audit(const Exchange& ex, const Context* ctx, const auth::Principal* who, int status);
   core::Counter& refused_counter(int status);
@@ -73,6 +76,7 @@ class Pipeline : public std::enable_shared_from_this<Pipeline> {
   core::Logger& log_;
   core::MetricsRegistry& metrics_;
   const Router& router_;
+  const StaticSite* site_ = nullptr;  // null when options.web_ui is off
   auth::AuthService& auth_;
   RateLimiter per_ip_;
   RateLimiter per_user_;

@@ -1,0 +1,29 @@
+// A labelled input with the API's message for it beside it (aria-describedby, aria-invalid),
+// so a screen reader reads the message with the field.
+import { html } from '../lib/html.js';
+import { sentence } from '../lib/format.js';
+
+let next = 0;
+
+// The API's message for `name`, without its "name: " prefix, or null.
+export function fieldMessage(error, name) {
+  if (!error || error.field !== name) return null;
+  const m = String(error.message || '');
+  return sentence(m.startsWith(name + ': ') ? m.slice(name.length + 2) : m);
+}
+
+export function Field({ label, name, error, id, ...input }) {
+  const fieldId = id || `f-${name}-${(next += 1)}`;
+  const message = fieldMessage(error, name);
+  return html`<div class="field">
+    <label for=${fieldId}>${label}</label>
+    <input
+      id=${fieldId}
+      name=${name}
+      aria-invalid=${message ? 'true' : undefined}
+      aria-describedby=${message ? fieldId + '-error' : undefined}
+      ...${input}
+    />
+    ${message && html`<span class="field-error" id=${fieldId + '-error'}>${message}</span>`}
+  </div>`;
+}

@@ -1,0 +1,90 @@
+// The frame of every signed-in page: the navigation, the theme picker, the user's menu.
+import { useState } from 'preact/hooks';
+import { html } from '../lib/html.js';
+import { logout } from '../lib/api.js';
+import { navigate } from '../lib/router.js';
+import { setTheme, storedTheme, themes } from '../lib/theme.js';
+import { timeZone } from '../lib/format.js';
+
+const sections = [
+  { path: '/', label: 'Overview' },
+  { path: '/devices', label: 'Devices' },
+  { path: '/alerts', label: 'Alerts' },
+];
+
+const themeNames = { system: 'System', light: 'Light', dark: 'Dark', contrast: 'High contrast' };
+
+export function Shell({ me, path, children }) {
+  const [theme, pickTheme] = useState(storedTheme());
+  const [menu, setMenu] = useState(false);
+  const current = (p) => (p === '/' ? path === '/' : path.startsWith(p));
+  return html`
+    <a class="skip" href="#main">Skip to content</a>
+    <header class="top">
+      <a class="brand" href="/" aria-label="NetPulse overview">
+        <img src="/favicon.svg" alt="" width="24" height="24" />
+        <span>NetPulse</span>
+      </a>
+      <button
+        class="menu-toggle"
+        aria-expanded=${menu}
+        aria-controls="nav"
+        onClick=${() => setMenu(!menu)}
+      >
+        Menu
+      </button>
+      <nav id="nav" class=${menu ? 'open' : ''} aria-label="Main">
+        <ul>
+          ${sections.map(
+            (s) => html`<li>
+              <a
+                href=${s.path}
+                aria-current=${current(s.path) ? 'page' : undefined}
+                onClick=${() => setMenu(false)}
+                >${s.label}</a
+              >
+            </li>`,
+          )}
+        </ul>
+      </nav>
+      <div class="tools">
+        <label class="theme">
+          <span class="sr-only">Theme</span>
+          <select
+            value=${theme}
+            onChange=${(e) => {
+              setTheme(e.currentTarget.value);
+              pickTheme(e.currentTarget.value);
+            }}
+          >
+            ${themes.map((t) => html`<option value=${t}>${themeNames[t]}</option>`)}
+          </select>
+        </label>
+        <details class="user">
+          <summary>${me.name || me.email}</summary>
+          <div
+            class="user-menu"
+            onClick=${(e) => {
+              // Whatever was chosen, the menu closes.
+              if (e.target.closest('a, button')) e.currentTarget.parentElement.open = false;
+            }}
+          >
+            <p class="muted">${me.email}<br />${me.role} · times in ${timeZone}</p>
+            <a href="/account/password">Change password</a>
+            <button
+              type="button"
+              class="link"
+              onClick=${async () => {
+                await logout();
+                navigate('/login', true);
+              }}
+            >
+              Sign out
+            </button>
+          </div>
+        </details>
+      </div>
+    </header>
+    <main id="main" tabindex="-1">${children}</main>
+  `;
+}

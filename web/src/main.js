@@ -1,0 +1,65 @@
+// NetPulse's web UI: the session, the routes, the pages.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import './app.css';
+import { html } from './lib/html.js';
+import { get, onSession, refresh } from './lib/api.js';
+import { navigate, usePath } from './lib/router.js';
+import { applyTheme } from './lib/theme.js';
+import { Shell } from './components/shell.js';
+import { Login } from './pages/login.js';
+import { Overview } from './pages/overview.js';
+import { ChangePassword } from './pages/password.js';
+import { NotFound, NotYet } from './pages/not_found.js';
+
+applyTheme();
+
+function page(path) {
+  if (path === '/') return html`<${Overview} />`;
+  if (path === '/devices' || path.startsWith('/devices/')) return html`<${NotYet} title="Devices" />`;
+  if (path === '/alerts' || path.startsWith('/alerts/')) return html`<${NotYet} title="Alerts" />`;
+  return html`<${NotFound} path=${path} />`;
+}
+
+function App() {
+  const path = usePath();
+  // undefined: finding out (the refresh cookie); null: signed out; else the caller (/auth/me).
+  const [me, setMe] = useState(undefined);
+
+  async function loadMe() {
+    try {
+      const r = await get('/api/v1/auth/me');
+      setMe(r.data);
+    } catch {
+      setMe(null);
+    }
+  }
+
+  useEffect(() => {
+    refresh()
+      .then((ok) => (ok ? loadMe() : setMe(null)))
+      .catch(() => setMe(null));
+    return onSession((active) => {
+      if (!active) setMe(null);
+    });
+  }, []);
+
+  useEffect(() => {
+    if (me === null && path !== '/login') navigate('/login', true);
+    if (me && path === '/login') navigate('/', true);
+  }, [me, path]);
+
+  useEffect(() => {
+    document.title = me ? 'NetPulse' : 'Sign in · NetPulse';
+  }, [me]);
+
+  if (me === undefined) return html`<p class="boot">Loading NetPulse…</p>`;
+  if (me === null) return html`<${Login} onDone=${loadMe} />`;
+  const content =
+    path === '/account/password'
+      ? html`<${ChangePassword} onChanged=${() => setMe(null)} />`
+      : page(path);
+  return html`<${Shell} me=${me} path=${path}>${content}<//>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

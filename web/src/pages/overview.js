@@ -1,0 +1,131 @@
+// The overview: devices by status, open alerts by severity, the newest open alerts and the
+// latest events. Refreshed every 15 s (the live feed will push these).
+import { useEffect, useState } from 'preact/hooks';
+import { html } from '../lib/html.js';
+import { get } from '../lib/api.js';
+import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
+
+const statuses = ['up', 'down', 'unreachable', 'maintenance', 'unknown'];
+const severities = ['critical', 'warning', 'info'];
+
+async function load() {
+  const total = (r) => r.pagination.total;
+  const [deviceTotals, alertTotals, alerts, events] = await Promise.all([
+    Promise.all(statuses.map((s) => get(`/api/v1/devices?status=${s}&per_page=1`).then(total))),
+    Promise.all(
+      severities.map((s) =>
+        get(`/api/v1/alerts?open=true&severity=${s}&per_page=1`).then(total),
+      ),
+    ),
+    get('/api/v1/alerts?open=true&per_page=10'),
+    get('/api/v1/events?per_page=10'),
+  ]);
+  return {
+    devices: Object.fromEntries(statuses.map((s, i) => [s, deviceTotals[i]])),
+    alertCounts: Object.fromEntries(severities.map((s, i) => [s, alertTotals[i]])),
+    alerts: alerts.data,
+    events: events.data,
+    at: Date.now(),
+  };
+}
+
+export function Overview() {
+  const [state, setState] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    let stop = false;
+    let timer = null;
+    const tick = async () => {
+      try {
+        const s = await load();
+        if (!stop) {
+          setState(s);
+          setError(null);
+        }
+      } catch (e) {
+        if (!stop) setError(e);
+      }
+      if (!stop) timer = setTimeout(tick, 15000);
+    };
+    tick();
+    return () => {
+      stop = true;
+      clearTimeout(timer);
+    };
+  }, []);
+
+  if (!state && error) {
+    return html`<section class="page"><h1>Overview</h1>
+      <p class="error" role="alert">Could not load the overview. ${sentence(error.message)}</p></section>`;
+  }
+  if (!state) {
+    return html`<section class="page" aria-busy="true"><h1>Overview</h1>
+      <p class="muted">Loading…</p></section>`;
+  }
+  const deviceCount = statuses.reduce((n, s) => n + state.devices[s], 0);
+  return html`
+    <section class="page">
+      <h1>Overview</h1>
+      ${error && html`<p class="error" role="alert">Not refreshed. ${sentence(error.message)}</p>`}
+      <h2 class="sr-only">Devices by status</h2>
+      <ul class="tiles" aria-label="Devices by status">
+        ${statuses.map(
+          (s) => html`<li class=${'tile status-' + s}>
+            <a href=${'/devices?status=' + s}>
+              <span class="tile-count">${formatCount(state.devices[s])}</span>
+              <span class="tile-label">${s}</span>
+            </a>
+          </li>`,
+        )}
+      </ul>
+      <p class="muted">${formatCount(deviceCount)} devices · updated ${formatTime(state.at / 1000)}</p>
+
+      <div class="columns">
+        <section class="card" aria-labelledby="open-alerts">
+          <h2 id="open-alerts">Open alerts</h2>
+          <ul class="counts">
+            ${severities.map(
+              (s) => html`<li class=${'sev-' + s}>
+                <span class="badge">${s}</span> ${formatCount(state.alertCounts[s])}
+              </li>`,
+            )}
+          </ul>
+          ${state.alerts.length === 0
+            ? html`<p class="empty">No open alerts. All quiet.</p>`
+            : html`<table class="list">
+                <caption class="sr-only">The newest open alerts</caption>
+                <thead>
+                  <tr><th scope="col">Severity</th><th scope="col">Alert</th><th scope="col">Since</th></tr>
+                </thead>
+                <tbody>
+                  ${state.alerts.map(
+                    (a) => html`<tr>
+                      <td><span class=${'badge sev-' + a.severity}>${a.severity}</span></td>
+                      <td>
+                        <a href=${'/alerts/' + a.id}>${a.annotations.summary || a.rule_name}</a>
+                        <div class="muted">${a.device_name || a.subject} · ${a.status}</div>
+                      </td>
+                      <td title=${formatTime(a.started_at)}>${formatAgo(a.started_at)}</td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>`}
+        </section>
+        <section class="card" aria-labelledby="recent-events">
+          <h2 id="recent-events">Recent events</h2>
+          ${state.events.length === 0
+            ? html`<p class="empty">No events yet.</p>`
+            : html`<ul class="events">
+                ${state.events.map(
+                  (e) => html`<li>
+                    <span class=${'badge sev-' + e.severity}>${e.kind}</span>
+                    <span>${e.message}</span>
+                    <time datetime=${e.at} title=${formatTime(e.at)}>${formatAgo(e.at)}</time>
+                  </li>`,
+                )}
+              </ul>`}
+        </section>
+      </div>
+    </section>
+  `;
+}

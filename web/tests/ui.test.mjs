@@ -1,0 +1,189 @@
+// The web UI in a real browser (Debian's Chromium, headless) against the real binary (issue 16):
+// sign-in with its errors, the overview, the session surviving a reload (the refresh cookie),
+// sign-out, the themes and a phone's width, axe-core on every page, and nothing fetched from
+// off this machine or refused by the CSP. Screenshots go to $NETPULSE_ARTIFACTS.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Server, adminEmail, adminPassword } from './support/server.mjs';
+import { launch, openPage, screenshot, axeViolations } from './support/browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await new Server().start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+async function signIn(page, email = adminEmail, password = adminPassword) {
+  await page.goto(server.url + '/');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('a wrong password is refused with the server\'s message, then sign-in works', async () => {
+  const page = await openPage(browser);
+  await page.goto(server.url + '/devices/12');
+  // Not signed in: the app's own path lands on the sign-in form.
+  await page.waitForURL(server.url + '/login');
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'login-light');
+  await signIn(page, adminEmail, 'not-the-password');
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /invalid email or password/i);
+  await screenshot(page, 'login-error');
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('the overview shows devices and alerts, survives a reload, and signs out', async () => {
+  const token = await server.token();
+  for (const [name, address] of [
+    ['core-1', '127.0.0.1'],
+    ['edge-2', '127.0.0.2'],
+  ]) {
+    const r = await server.api(
+      'POST',
+      '/api/v1/devices',
+      { name, address, type: 'router', enabled: false },
+      token,
+    );
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const tiles = page.getByRole('list', { name: 'Devices by status' });
+  await tiles.getByText('unknown').waitFor();
+  // Two devices, neither polled (disabled): both unknown, none up or down.
+  assert.equal(await tiles.locator('.status-unknown .tile-count').innerText(), '2');
+  assert.equal(await tiles.locator('.status-down .tile-count').innerText(), '0');
+  await page.getByText('No open alerts. All quiet.').waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'overview-light');
+
+  // A reload keeps the session: the access token was in memory only, the cookie brings it back.
+  await page.reload();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'netpulse_session');
+  assert.ok(session, 'the session cookie is set');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Strict');
+  assert.equal(await page.evaluate(() => document.cookie.includes('netpulse_session')), false);
+
+  // Sign out: back to the form, and a reload does not sign in again.
+  await page.getByText(adminEmail.split('@')[0], { exact: false }).first().click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(server.url + '/login');
+  await page.reload();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/login');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('themes (light, dark, high contrast) and a phone\'s width pass axe', async () => {
+  for (const [theme, label] of [
+    ['dark', 'Dark'],
+    ['contrast', 'High contrast'],
+  ]) {
+    const page = await openPage(browser);
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByLabel('Theme').selectOption({ label });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
+    // The choice is kept.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
+    assert.deepEqual(await axeViolations(page), [], theme);
+    await screenshot(page, `overview-${theme}`);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  }
+  const phone = await openPage(browser, { viewport: { width: 375, height: 740 } });
+  await signIn(phone);
+  await phone.getByRole('heading', { name: 'Overview' }).waitFor();
+  // No sideways scrolling on a phone; the navigation folds behind the menu button.
+  const overflow = await phone.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.equal(overflow, 0);
+  assert.equal(await phone.getByRole('link', { name: 'Devices' }).isVisible(), false);
+  await phone.getByRole('button', { name: 'Menu' }).click();
+  assert.equal(await phone.getByRole('link', { name: 'Devices' }).isVisible(), true);
+  assert.deepEqual(await axeViolations(phone), []);
+  await screenshot(phone, 'overview-phone');
+  await phone.goto(server.url + '/login');
+  await phone.getByRole('heading', { name: 'Overview' }).waitFor();
+  assert.deepEqual(phone.problems, []);
+  await phone.context().close();
+});
+
+test('an unknown page says so inside the app', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(server.url + '/no/such/page');
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await page.getByRole('link', { name: 'Back to the overview' }).click();
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('change password: the server\'s message beside the field, then sign in with the new one', async () => {
+  const admin = await server.token();
+  const email = 'ops@web.example';
+  const r = await server.api(
+    'POST',
+    '/api/v1/users',
+    { email, name: 'Olga Ops', role: 'operator', password: 'first-password-1' },
+    admin,
+  );
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const page = await openPage(browser);
+  await signIn(page, email, 'first-password-1');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByText('Olga Ops').click();
+  await page.getByRole('link', { name: 'Change password' }).click();
+  await page.getByRole('heading', { name: 'Change password' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await page.getByLabel('Current password').fill('first-password-1');
+  await page.getByLabel('New password', { exact: true }).fill('short');
+  await page.getByLabel('New password again').fill('short');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  // The message is beside the field and read with it; the field is marked invalid.
+  const field = page.getByLabel('New password', { exact: true });
+  const message = page.getByText(/at least \d+ characters/);
+  await message.waitFor();
+  assert.equal(await field.getAttribute('aria-invalid'), 'true');
+  const described = await field.getAttribute('aria-describedby');
+  assert.equal(await message.getAttribute('id'), described);
+  assert.match(await message.innerText(), /^Must be at least \d+ characters$/);
+  // The user menu closed when its link was followed.
+  assert.equal(await page.locator('details.user').getAttribute('open'), null);
+  await screenshot(page, 'password-error');
+  await page.getByLabel('New password', { exact: true }).fill('second-password-2');
+  await page.getByLabel('New password again').fill('second-password-2');
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  await signIn(page, email, 'first-password-1');
+  await page.getByRole('alert').waitFor();
+  await signIn(page, email, 'second-password-2');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

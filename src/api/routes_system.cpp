@@ -108,6 +108,21 @@ void register_system_routes(Router& router, const RouteDeps& deps) {
   alive.rate_limited = false;
   router.add(std::move(alive));
 
+  // The live feed is a WebSocket: the server upgrades GET /api/v1/live before routing. Without
+  // the upgrade headers (or on a server built without a feed) this route answers.
+  router.add(make_route(
+      verb::get, "/api/v1/live", std::nullopt,
+      "The live feed: a WebSocket (Upgrade: websocket) carrying alerts, incidents, device and "
+      "interface status, service checks and chosen series as they change. Authenticate with the "
+      "first message, {\"type\":\"auth\",\"token\":\"<access token>\"}; docs/live.md has the "
+      "protocol. A plain GET answers 400 naming the Upgrade header.",
+      "live", [](ContextPtr ctx) {
+        ctx->add_header("Upgrade", "websocket");
+        ctx->reply_error(core::Error(core::Errc::kInvalidInput,
+                                     "the live feed is a WebSocket: send Upgrade: websocket",
+                                     {{"field", "Upgrade"}}));
+      }));
+
   auto ready = make_route(
       verb::get, "/ready", std::nullopt,
       "Readiness: start-up finished and not shutting down (503 otherwise).", "health",

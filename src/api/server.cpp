@@ -9,6 +9,7 @@
 // max_connections_per_ip; and when every slot is taken, the keep-alive connection idle the longest
 // is closed to let a new client in.
 #include <algorithm>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -20,11 +21,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
 #include <fmt/format.h>
 #include <openssl/ssl.h>
 
 #include <netpulse/api/server.hpp>
 
+#include "detail/live_hub.hpp"
 #include "detail/pipeline.hpp"
 
 namespace netpulse::api {
@@ -34,6 +37,7 @@ namespace {
 namespace beast = boost::beast;
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
+namespace websocket = boost::beast::websocket;
 using tcp = net::ip::tcp;
 
 // What sessions share with the server; sessions hold it by shared_ptr so it outlives them all.
@@ -65,6 +69,9 @@ struct SharedState {
   std::uint64_t idle_sequence = 0;
   bool stopping = false;
   std::function<void()> on_drained;
+  // The live feed, when the server has one; null again once the server is gone, so a late
+  // callback of a WebSocket session does not reach it.
+  detail::LiveHub* live = nullptr;
 
   void release_client(const std::string& key) {
     if (key.empty()) return;
@@ -82,6 +89,18 @@ struct SharedState {
     }
   }
 };
+
+template <class Stream>
+class LiveSession;
+
+// Whether a browser page of `origin` may open the live feed: its own origin, or one of
+// http.cors_allowed_origins. No Origin (not a browser) is allowed: the token decides.
+bool live_origin_allowed(const ServerOptions& o, std::string_view origin, std::string_view host) {
+  if (origin.empty()) return true;
+  if (origin == fmt::format("{}://{}", o.tls ? "https" : "http", host)) return true;
+  return std::find(o.cors_allowed_origins.begin(), o.cors_allowed_origins.end(), origin) !=
+         o.cors_allowed_origins.end();
+}
 
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -192,12 +211,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec) return on_read_error(ec);
     busy_ = true;
     lowest().expires_never();
+    if (state_->live && websocket::is_upgrade(parser_->get())) {
+      auto target = parser_->get().target();
+      if (target.substr(0, target.find('?')) == "/api/v1/live") return upgrade();
+    }
     // The answer may come later (a database write, a password hash): the callback keeps the
     // session alive until then.
     state_->pipeline->handle(parser_->release(), peer_ip_,
                              [self = this->shared_from_this()](detail::WireResponse res) {
                                self->send(std::move(res));
                              });
+  }
+
+  // GET /api/v1/live with Upgrade: websocket: the connection becomes a live feed session (it
+  // keeps this one's slot and client count).
+  void upgrade() {
+    const auto& req = parser_->get();
+    if (!live_origin_allowed(state_->options, req[http::field::origin], req[http::field::host])) {
+      return send_error(http::status::forbidden, core::Errc::kInsufficientPermissions,
+                        fmt::format("the origin {} may not open the live feed",
+                                    std::string(req[http::field::origin])));
+    }
+    auto live = std::make_shared<LiveSession<Stream>>(state_, std::move(stream_), peer_ip_,
+                                                      std::exchange(client_key_, std::string()));
+    live->run(parser_->release());
   }
 
   void on_read_error(beast::error_code ec) {
@@ -296,11 +333,146 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::uint64_t idle_order_ = 0;
 };
 
+// A live feed connection: a WebSocket over the session's stream. Writes one queued message at a
+// time (the queue is what the hub bounds); reads the client's messages and hands them to the hub.
+template <class Stream>
+class LiveSession : public SessionBase,
+                    public detail::LiveTransport,
+                    public std::enable_shared_from_this<LiveSession<Stream>> {
+ public:
+  LiveSession(std::shared_ptr<SharedState> state, Stream stream, std::string peer_ip,
+              std::string client_key)
+      : state_(std::move(state)),
+        ws_(std::move(stream)),
+        peer_ip_(std::move(peer_ip)),
+        client_key_(std::move(client_key)) {
+    state_->sessions.insert(this);
+    state_->open_gauge.set(static_cast<double>(state_->sessions.size()));
+  }
+  ~LiveSession() override {
+    if (id_ && state_->live) state_->live->detach(id_);
+    state_->release_client(client_key_);
+    state_->remove(this);
+  }
+
+  void run(http::request<http::string_body> req) {
+    // The WebSocket's own timeouts replace the TCP stream's: 10 s for the handshake, and a
+    // connection silent for 60 s (no answer to the pings sent every 30 s) is dropped.
+    beast::get_lowest_layer(ws_).expires_never();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().set_option(
+        net::socket_base::send_buffer_size(state_->live->options().socket_send_buffer), ignored);
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = std::chrono::seconds(60);
+    t.keep_alive_pings = true;
+    ws_.set_option(t);
+    ws_.read_message_max(state_->live->options().max_message_bytes);
+    ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->fail(ec, "websocket accept");
+      if (!self->state_->live) return self->close(detail::kCloseGoingAway, "shutting down");
+      auto id = self->state_->live->attach(self);
+      if (!id) return self->close(detail::kCloseTooMany, "the live feed is full");
+      self->id_ = *id;
+      self->do_read();
+    });
+  }
+
+  // --- LiveTransport ---
+  void send(detail::LiveText text) override {
+    if (closing_) return;
+    queue_.push_back(std::move(text));
+    if (!writing_) do_write();
+  }
+  std::size_t queued() const override { return queue_.size(); }
+  void close(std::uint16_t code, std::string reason) override {
+    if (closing_) return;
+    closing_ = true;
+    // What was not written yet is dropped: the client resumes from its last sequence number.
+    if (queue_.size() > (writing_ ? 1 : 0)) queue_.resize(writing_ ? 1 : 0);
+    close_reason_.code = code;
+    close_reason_.reason = reason.substr(0, close_reason_.reason.max_size());
+    if (!writing_) do_close();
+  }
+
+  // --- SessionBase ---
+  void close_if_idle() override { close(detail::kCloseGoingAway, "the server is shutting down"); }
+  void force_close() override {
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).close();
+  }
+  std::uint64_t idle_order() const override { return 0; }
+
+ private:
+  void do_read() {
+    ws_.async_read(in_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->fail(ec, "websocket read");
+      if (!self->ws_.got_text()) {
+        self->in_.clear();
+        return self->close(detail::kCloseBadMessage, "text messages only");
+      }
+      auto text = beast::buffers_to_string(self->in_.data());
+      self->in_.clear();
+      if (self->id_ && self->state_->live) self->state_->live->on_message(self->id_, text);
+      if (!self->closing_) self->do_read();
+    });
+  }
+
+  void do_write() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->fail(ec, "websocket write");
+                      self->queue_.pop_front();
+                      if (!self->queue_.empty()) return self->do_write();
+                      if (self->closing_) return self->do_close();
+                      if (self->id_ && self->state_->live)
+                        self->state_->live->on_drained(self->id_);
+                    });
+  }
+
+  void do_close() {
+    if (close_sent_) return;
+    close_sent_ = true;
+    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
+      // The peer's close frame (or the timeout) ends the read loop and with it the session.
+    });
+  }
+
+  void fail(beast::error_code ec, std::string_view what) {
+    if (ec != websocket::error::closed && ec != net::error::operation_aborted &&
+        ec != beast::error::timeout && ec != net::error::eof) {
+      state_->log.debug("http", "{} {}: {}", peer_ip_, what, ec.message());
+    }
+    if (id_ && state_->live) state_->live->detach(id_);
+    id_ = 0;
+    closing_ = true;
+    queue_.clear();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  std::shared_ptr<SharedState> state_;
+  websocket::stream<Stream> ws_;
+  std::string peer_ip_;
+  std::string client_key_;
+  beast::flat_buffer in_;
+  std::deque<detail::LiveText> queue_;
+  websocket::close_reason close_reason_;
+  std::uint64_t id_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+};
+
 class ServerImpl final : public Server {
  public:
   ServerImpl(const ServerOptions& options, net::any_io_executor loop, const core::Clock& clock,
              core::Logger& log, core::MetricsRegistry& metrics, const Router& router,
-             auth::AuthService& auth)
+             auth::AuthService& auth, LiveFeed* live)
       : loop_(loop),
         acceptor_(loop),
         state_(std::make_shared<SharedState>(SharedState{
@@ -325,10 +497,14 @@ class ServerImpl final : public Server {
             {},
             0,
             false,
-            nullptr})),
+            nullptr,
+            static_cast<detail::LiveHub*>(live)})),
         grace_timer_(loop) {}
 
-  ~ServerImpl() override { state_->pipeline->close(); }
+  ~ServerImpl() override {
+    state_->pipeline->close();
+    state_->live = nullptr;
+  }
 
   core::Result<void> listen() {
     auto& o = state_->options;
@@ -513,9 +689,9 @@ class ServerImpl final : public Server {
 
 core::Result<std::unique_ptr<Server>> Server::open(const ServerOptions& options,
                                                    const core::Env& env, const Router& router,
-                                                   auth::AuthService& auth) {
+                                                   auth::AuthService& auth, LiveFeed* live) {
   auto server = std::make_unique<ServerImpl>(options, env.loop, env.clock, env.log, env.metrics,
-                                             router, auth);
+                                             router, auth, live);
   if (auto r = server->listen(); !r) return std::move(r).error();
   return std::unique_ptr<Server>(std::move(server));
 }

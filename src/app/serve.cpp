@@ -13,6 +13,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <netpulse/alerts/engine.hpp>
+#include <netpulse/api/live.hpp>
 #include <netpulse/api/routes.hpp>
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
@@ -245,7 +246,10 @@ int cmd_serve(const CommandLine& cl) {
   deps.secure_cookies = route.secure_cookies;
   deps.session_cookie_max_age_s = route.session_cookie_max_age_s;
   api::register_routes(router, deps);
-  auto server = api::Server::open(server_options(*config), rt.env(), router, auth);
+  // The live feed (GET /api/v1/live): declared before the server, so it outlives it.
+  auto live = api::LiveFeed::create(api::LiveOptions{}, loop.get_executor(), bus, auth, rt.clock,
+                                    rt.metrics, &store);
+  auto server = api::Server::open(server_options(*config), rt.env(), router, auth, live.get());
   if (!server) {
     report_startup_error("", server.error());
     return 1;

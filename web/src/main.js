@@ -5,6 +5,7 @@ import './app.css';
 import { html } from './lib/html.js';
 import { get, onSession, refresh } from './lib/api.js';
 import { navigate, usePath } from './lib/router.js';
+import { startLive } from './lib/live.js';
 import { applyTheme } from './lib/theme.js';
 import { Shell } from './components/shell.js';
 import { Login } from './pages/login.js';
@@ -51,6 +52,7 @@ function App() {
 
   useEffect(() => {
     document.title = me ? 'NetPulse' : 'Sign in · NetPulse';
+    if (me !== undefined) startLive(Boolean(me));
   }, [me]);
 
   if (me === undefined) return html`<p class="boot">Loading NetPulse…</p>`;

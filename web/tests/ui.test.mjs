@@ -119,7 +119,7 @@ test('themes (light, dark, high contrast) and a phone\'s width pass axe', async 
   const overflow = await phone.evaluate(
     () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
   );
-  assert.equal(overflow, 0);
+  assert.equal(overflow, 0, 'no sideways scrolling at 375 px');
   assert.equal(await phone.getByRole('link', { name: 'Devices' }).isVisible(), false);
   await phone.getByRole('button', { name: 'Menu' }).click();
   assert.equal(await phone.getByRole('link', { name: 'Devices' }).isVisible(), true);
@@ -185,5 +185,49 @@ test('change password: the server\'s message beside the field, then sign in with
   await signIn(page, email, 'second-password-2');
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
   assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('an alert raised by pushed metrics appears on the overview live, without a reload', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('status').getByText('Live').waitFor();
+  // Mark the document: a reload would lose the mark.
+  await page.evaluate(() => {
+    window.__notReloaded = true;
+  });
+  const started = Date.now();
+  await server.raiseAlert(await server.token(), 'web_temp', 'critical');
+  // The overview's own timer is a minute: only the live feed can bring it this fast.
+  await page.getByRole('link', { name: 'web_temp high' }).waitFor({ timeout: 10000 });
+  assert.ok(Date.now() - started < 10000);
+  assert.equal(await page.evaluate(() => window.__notReloaded), true);
+  const critical = page.locator('.counts .sev-critical');
+  assert.match(await critical.innerText(), /1/);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'overview-alert');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('the feed shows reconnecting while the server restarts, then is live again', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const status = page.getByRole('status');
+  await status.getByText('Live').waitFor();
+  await page.getByRole('list', { name: 'Devices by status' }).waitFor();
+  await server.stop();
+  await status.getByText(/Reconnecting|Offline/).waitFor({ timeout: 10000 });
+  await screenshot(page, 'overview-reconnecting');
+  await server.start();
+  await status.getByText('Live').waitFor({ timeout: 30000 });
+  // Still signed in, and the overview reloads from the new process (its feed is new: reload).
+  await page.getByRole('list', { name: 'Devices by status' }).waitFor({ timeout: 10000 });
+  await page.getByRole('alert').waitFor({ state: 'detached', timeout: 10000 });
+  // While the server was down the page's requests failed; nothing else went wrong.
+  const problems = page.problems.filter((p) => !/ERR_CONNECTION_REFUSED|WebSocket connection/.test(p));
+  assert.deepEqual(problems, []);
   await page.context().close();
 });

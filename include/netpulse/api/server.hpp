@@ -14,6 +14,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <netpulse/api/live.hpp>
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
@@ -58,9 +59,11 @@ class Server {
  public:
   // Binds and listens (kConfigError naming the address when it cannot; TLS files are loaded
   // here). Does not accept until start().
+  // `live`: the live feed that GET /api/v1/live upgrades into (none: the path is a plain route).
   static core::Result<std::unique_ptr<Server>> open(const ServerOptions& options,
                                                     const core::Env& env, const Router& router,
-                                                    auth::AuthService& auth);
+                                                    auth::AuthService& auth,
+                                                    LiveFeed* live = nullptr);
   virtual ~Server() = default;
 
   virtual void start() = 0;

@@ -5,6 +5,7 @@ import { logout } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { setTheme, storedTheme, themes } from '../lib/theme.js';
 import { timeZone } from '../lib/format.js';
+import { useLiveState } from '../lib/live.js';
 
 const sections = [
   { path: '/', label: 'Overview' },
@@ -14,7 +15,15 @@ const sections = [
 
 const themeNames = { system: 'System', light: 'Light', dark: 'Dark', contrast: 'High contrast' };
 
+const liveNames = {
+  live: 'Live',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+};
+
 export function Shell({ me, path, children }) {
+  const live = useLiveState();
   const [theme, pickTheme] = useState(storedTheme());
   const [menu, setMenu] = useState(false);
   const current = (p) => (p === '/' ? path === '/' : path.startsWith(p));
@@ -48,6 +57,9 @@ export function Shell({ me, path, children }) {
         </ul>
       </nav>
       <div class="tools">
+        <span class=${'live live-' + live} role="status" aria-live="polite">
+          <span class="dot" aria-hidden="true"></span>${liveNames[live]}
+        </span>
         <label class="theme">
           <span class="sr-only">Theme</span>
           <select

@@ -41,10 +41,22 @@ function setSession(token, expiresIn) {
     refreshTimer = setTimeout(() => refresh().catch(() => {}), ms);
   }
   if (had !== (token !== null)) listeners.forEach((fn) => fn(token !== null));
+  if (token) tokenListeners.forEach((fn) => fn(token));
 }
 
 export function signedIn() {
   return accessToken !== null;
+}
+
+// The current access token (the live feed authenticates with it), and a listener for each new
+// one (after a refresh), so the feed re-authenticates without reconnecting.
+export function currentToken() {
+  return accessToken;
+}
+const tokenListeners = new Set();
+export function onToken(fn) {
+  tokenListeners.add(fn);
+  return () => tokenListeners.delete(fn);
 }
 
 async function send(method, path, body, token) {
@@ -55,7 +67,13 @@ async function send(method, path, body, token) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(path, init);
+  let res;
+  try {
+    res = await fetch(path, init);
+  } catch {
+    // The network, not the server: no answer at all.
+    throw new ApiError(0, { error: { code: 'UNREACHABLE', message: 'the server did not answer' } });
+  }
   const text = res.status === 204 ? '' : await res.text();
   let json = null;
   try {

@@ -1,8 +1,10 @@
 // The overview: devices by status, open alerts by severity, the newest open alerts and the
-// latest events. Refreshed every 15 s (the live feed will push these).
-import { useEffect, useState } from 'preact/hooks';
+// latest events. Reloaded when the live feed says an alert, incident or device status changed
+// (at most every half second), and every 60 s besides.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get } from '../lib/api.js';
+import { useLive } from '../lib/live.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 
 const statuses = ['up', 'down', 'unreachable', 'maintenance', 'unknown'];
@@ -32,10 +34,13 @@ async function load() {
 export function Overview() {
   const [state, setState] = useState(null);
   const [error, setError] = useState(null);
+  const reloadSoon = useRef(() => {});
   useEffect(() => {
     let stop = false;
     let timer = null;
+    let soon = null;
     const tick = async () => {
+      clearTimeout(timer);
       try {
         const s = await load();
         if (!stop) {
@@ -45,14 +50,24 @@ export function Overview() {
       } catch (e) {
         if (!stop) setError(e);
       }
-      if (!stop) timer = setTimeout(tick, 15000);
+      if (!stop) timer = setTimeout(tick, 60000);
+    };
+    reloadSoon.current = () => {
+      if (!soon) {
+        soon = setTimeout(() => {
+          soon = null;
+          tick();
+        }, 500);
+      }
     };
     tick();
     return () => {
       stop = true;
       clearTimeout(timer);
+      clearTimeout(soon);
     };
   }, []);
+  useLive(['alerts', 'incidents', 'devices'], () => reloadSoon.current());
 
   if (!state && error) {
     return html`<section class="page"><h1>Overview</h1>

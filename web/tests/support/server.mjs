@@ -93,6 +93,37 @@ export class Server {
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
+  // A threshold rule "<metric> high" (> 90, for_s 0) and a sample of 95 from host core-1 pushed
+  // with an api_user key: one firing alert.
+  async raiseAlert(token, metric, severity = 'critical') {
+    const rule = await this.api(
+      'POST',
+      '/api/v1/alert-rules',
+      {
+        name: `${metric} high`,
+        kind: 'threshold',
+        selector: metric,
+        condition: { op: '>', value: 90 },
+        for_s: 0,
+        severity,
+      },
+      token,
+    );
+    if (rule.status !== 201) throw new Error(`rule: ${JSON.stringify(rule.body)}`);
+    if (!this.ingestKey) {
+      const key = await this.api('POST', '/api/v1/api-keys', { name: 'ingest', role: 'api_user' }, token);
+      if (key.status !== 201) throw new Error(`key: ${JSON.stringify(key.body)}`);
+      this.ingestKey = key.body.data.key;
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const res = await fetch(`${this.url}/api/v2/write?precision=s`, {
+      method: 'POST',
+      headers: { Authorization: `Token ${this.ingestKey}`, 'Content-Type': 'text/plain' },
+      body: `${metric},host=core-1 value=95 ${now - 1}\n`,
+    });
+    if (res.status !== 204) throw new Error(`write: ${res.status} ${await res.text()}`);
+  }
+
   async token(email = adminEmail, password = adminPassword) {
     const r = await this.api('POST', '/api/v1/auth/login', { email, password });
     if (r.status !== 200) throw new Error(`login as ${email}: ${JSON.stringify(r.body)}`);

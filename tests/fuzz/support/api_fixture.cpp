@@ -24,6 +24,8 @@
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/tsdb/store.hpp>
 
+#include "api/detail/live_hub.hpp"
+
 #include "api/detail/pipeline.hpp"
 #include "support/fuzz_target.hpp"
 #include "support/temp_dir.hpp"
@@ -37,6 +39,20 @@ namespace http = boost::beast::http;
 constexpr const char* kAdminEmail = "admin@fuzz.example";
 constexpr const char* kAdminPassword = "fuzz-admin-password-1";
 constexpr const char* kPeer = "203.0.113.7";
+
+// A live feed client without a socket: what the hub queues is kept, as is how it closed it.
+class FakeLiveTransport final : public api::detail::LiveTransport {
+ public:
+  void send(api::detail::LiveText text) override {
+    if (close_code == 0) sent.push_back(*text);
+  }
+  std::size_t queued() const override { return 0; }
+  void close(std::uint16_t code, std::string) override {
+    if (close_code == 0) close_code = code;
+  }
+  std::vector<std::string> sent;
+  std::uint16_t close_code = 0;
+};
 
 class Fixture final : public ApiFixture {
  public:
@@ -91,7 +107,24 @@ class Fixture final : public ApiFixture {
     options_.cors_allowed_origins = {"https://ui.example"};
     pipeline_ =
         std::make_shared<api::detail::Pipeline>(options_, clock_, log_, metrics_, router_, *auth_);
+    live_ = std::make_unique<api::detail::LiveHub>(api::LiveOptions{}, loop_.get_executor(), bus_,
+                                                   *auth_, clock_, metrics_, tsdb_.get());
     renew_credentials();
+  }
+
+  LiveAnswer live_exchange(const std::vector<std::string>& messages) override {
+    auto transport = std::make_shared<FakeLiveTransport>();
+    auto id = live_->attach(transport);
+    if (!id) fail("the live feed refused a client with none connected");
+    for (const auto& m : messages) {
+      live_->on_message(*id, substitute(m));
+      if (transport->close_code != 0) break;
+    }
+    bus_.publish(devices::DeviceStatusChanged{1, 1, devices::DeviceStatus::kUp,
+                                              devices::DeviceStatus::kDown, 1767225600});
+    live_->detach(*id);
+    loop_.poll();
+    return {std::move(transport->sent), transport->close_code};
   }
 
   const std::string& directory() const { return dir_.path(); }
@@ -243,6 +276,7 @@ class Fixture final : public ApiFixture {
   core::Env env() { return {clock_, log_, metrics_, bus_, loop_.get_executor(), workers_}; }
   std::unique_ptr<tsdb::Store> tsdb_;
   std::unique_ptr<devices::Inventory> inventory_;
+  std::unique_ptr<api::detail::LiveHub> live_;
   api::Router router_;
   api::ServerOptions options_;
   std::shared_ptr<api::detail::Pipeline> pipeline_;

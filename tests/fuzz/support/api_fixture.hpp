@@ -4,9 +4,11 @@
 // router, auth, handlers), as tests/unit/api/api_harness.hpp builds it, but without Catch2 and
 // with the pollers left out (no sockets). Made once per process; requests are handed to the
 // pipeline directly, and the loop is turned until the answer is sent. State accumulates between
-// inputs (users, devices, samples), as it would on a live server.
+// inputs (users, devices, samples), as it would on a live server. The live feed's hub is there too
+// (live_exchange), without sockets.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +46,15 @@ class ApiFixture {
   // error through the server's transport error; stops at the first error or after
   // `max_requests`. Returns the answers' statuses in order.
   virtual std::vector<int> exchange(std::string_view raw, std::size_t max_requests) = 0;
+
+  // The live feed's hub over the same services: one new client sends `messages` (after the
+  // substitution above) in order, then a device status change of the fixture's organization is
+  // published. Returns what the hub queued for the client, and how it closed it (code 0: open).
+  struct LiveAnswer {
+    std::vector<std::string> sent;
+    std::uint16_t close_code = 0;
+  };
+  virtual LiveAnswer live_exchange(const std::vector<std::string>& messages) = 0;
 
  protected:
   ~ApiFixture() = default;

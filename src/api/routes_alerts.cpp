@@ -1,6 +1,10 @@
 // Alert and incident routes: the alerts console's list with filters, one alert with its history
 // and comments, acknowledge / resolve / comment, and the incidents (a root alert with its
 // symptoms and impact). Viewers and API users read; operators act.
+#include <algorithm>
+#include <memory>
+#include <type_traits>
+
 #include "detail/alert_json.hpp"
 #include "detail/handler.hpp"
 #include "detail/json_fields.hpp"
@@ -95,6 +99,73 @@ core::Result<std::string> text_field(const ContextPtr& ctx, std::string_view nam
   return v->value_or("");
 }
 
+// POST /api/v1/alerts/bulk: one action on up to 500 alerts, each as its own route would do it;
+// answers once every one is done, with each alert's outcome.
+void bulk_action(alerts::AlertEngine& engine, const ContextPtr& ctx) {
+  Fields f(ctx->body());
+  if (auto r = f.only({"action", "ids", "text"}); !r) return ctx->reply_error(r.error());
+  auto action = f.required_string("action", 16);
+  if (!action) return ctx->reply_error(action.error());
+  if (*action != "acknowledge" && *action != "resolve" && *action != "comment") {
+    return ctx->reply_error(
+        core::invalid_field("action", "must be acknowledge, resolve or comment"));
+  }
+  auto text = f.optional_string("text", 4096);
+  if (!text) return ctx->reply_error(text.error());
+  if (*action == "comment" && (!*text || (*text)->empty())) {
+    return ctx->reply_error(core::invalid_field("text", "a comment needs its text"));
+  }
+  const auto* ids = ctx->body().if_contains("ids");
+  if (!ids || !ids->is_array() || ids->get_array().empty() || ids->get_array().size() > 500) {
+    return ctx->reply_error(core::invalid_field("ids", "must be an array of 1 to 500 alert ids"));
+  }
+  std::vector<std::int64_t> list;
+  for (const auto& v : ids->get_array()) {
+    if (!v.is_int64() || v.get_int64() <= 0) {
+      return ctx->reply_error(core::invalid_field("ids", "must hold positive integers"));
+    }
+    if (std::find(list.begin(), list.end(), v.get_int64()) == list.end()) {
+      list.push_back(v.get_int64());
+    }
+  }
+  ctx->set_audit_target("alerts/bulk");
+  struct Pending {
+    boost::json::array results;
+    std::size_t left = 0;
+    std::int64_t failed = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->left = list.size();
+  pending->results.resize(list.size());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto done = [ctx, pending, i, id = list[i]](const auto& r) {
+      boost::json::object out{{"id", id}, {"ok", static_cast<bool>(r)}};
+      if (r) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(*r)>, alerts::Alert>) {
+          out["alert"] = alert_json(*r);
+        }
+      } else {
+        ++pending->failed;
+        out["error"] = {{"code", core::errc_name(r.error().code)}, {"message", r.error().message}};
+      }
+      pending->results[i] = std::move(out);
+      if (--pending->left > 0) return;
+      const auto total = static_cast<std::int64_t>(pending->results.size());
+      ctx->reply_data({{"results", std::move(pending->results)},
+                       {"succeeded", total - pending->failed},
+                       {"failed", pending->failed}});
+    };
+    const auto note = text->value_or("");
+    if (*action == "acknowledge") {
+      engine.acknowledge(ctx->org_scope(), list[i], actor_of(ctx), note, done);
+    } else if (*action == "resolve") {
+      engine.resolve(ctx->org_scope(), list[i], actor_of(ctx), note, done);
+    } else {
+      engine.comment(ctx->org_scope(), list[i], actor_of(ctx), note, done);
+    }
+  }
+}
+
 }  // namespace
 
 void register_alert_routes(Router& router, const RouteDeps& deps) {
@@ -137,6 +208,15 @@ void register_alert_routes(Router& router, const RouteDeps& deps) {
       Body::kJson);
   ack.doc.success_status = 200;
   router.add(std::move(ack));
+
+  auto bulk = make_route(
+      verb::post, "/api/v1/alerts/bulk", Permission::kAlertsWrite,
+      "One action on up to 500 alerts: {\"action\": \"acknowledge\" | \"resolve\" | "
+      "\"comment\", \"ids\": [...], \"text\": note, reason or comment}. Each alert is "
+      "handled as its own route would; the answer lists each one's outcome.",
+      "alerts", [&engine](ContextPtr ctx) { bulk_action(engine, ctx); }, Body::kJson);
+  bulk.doc.success_status = 200;
+  router.add(std::move(bulk));
 
   auto resolve = make_route(
       verb::post, "/api/v1/alerts/{id}/resolve", Permission::kAlertsWrite,

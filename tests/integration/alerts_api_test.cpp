@@ -15,6 +15,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/alert_fixture.hpp"
 #include "support/eventually.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -666,5 +667,74 @@ TEST_CASE(
   CHECK_FALSE(get_alert(s, alert_id).at("silenced").as_bool());
   CHECK(s.c.get(window_path, s.viewer).status == 404);
   CHECK(data_array(s.c.get("/api/v1/maintenance-windows", s.viewer)).empty());
+  CHECK(s.server.running());
+}
+
+TEST_CASE("alerts api: bulk acknowledge, resolve and comment, each alert's outcome listed",
+          "[alerts][api]") {
+  AlertsServer s;
+  netpulse::test::raise_threshold_alert(s.c, s.admin, s.key, "bulk_a", "critical");
+  netpulse::test::raise_threshold_alert(s.c, s.admin, s.key, "bulk_b", "critical");
+  std::vector<std::int64_t> ids;
+  REQUIRE(eventually([&] {
+    auto open = s.c.get("/api/v1/alerts?open=true&per_page=10", s.viewer);
+    ids.clear();
+    const auto doc = open.json();
+    for (const auto& a : doc.at("data").as_array()) ids.push_back(a.at("id").as_int64());
+    return ids.size() == 2;
+  }));
+  const auto list = std::to_string(ids[0]) + "," + std::to_string(ids[1]);
+  auto ack = s.c.post_json(
+      "/api/v1/alerts/bulk",
+      R"({"action":"acknowledge","ids":[)" + list + R"(,999999],"text":"on it"})", s.ops);
+  INFO(ack.body);
+  REQUIRE(ack.status == 200);
+  auto data = ack.json().at("data");
+  CHECK(data.at("succeeded").as_int64() == 2);
+  CHECK(data.at("failed").as_int64() == 1);
+  const auto& results = data.at("results").as_array();
+  REQUIRE(results.size() == 3);
+  CHECK(results[0].at("ok").as_bool());
+  CHECK(results[0].at("alert").at("status") == "acknowledged");
+  CHECK(results[0].at("alert").at("ack_note") == "on it");
+  CHECK_FALSE(results[2].at("ok").as_bool());
+  CHECK(results[2].at("error").at("code") == "NOT_FOUND");
+  // Acknowledging again is a conflict for each, named per alert.
+  auto again = s.c.post_json("/api/v1/alerts/bulk",
+                             R"({"action":"acknowledge","ids":[)" + list + "]}", s.ops);
+  REQUIRE(again.status == 200);
+  CHECK(again.json().at("data").at("failed").as_int64() == 2);
+  auto comment =
+      s.c.post_json("/api/v1/alerts/bulk",
+                    R"({"action":"comment","ids":[)" + list + R"(],"text":"fibre cut"})", s.ops);
+  REQUIRE(comment.status == 200);
+  CHECK(comment.json().at("data").at("succeeded").as_int64() == 2);
+  auto resolve =
+      s.c.post_json("/api/v1/alerts/bulk", R"({"action":"resolve","ids":[)" + list + "]}", s.ops);
+  REQUIRE(resolve.status == 200);
+  CHECK(resolve.json().at("data").at("succeeded").as_int64() == 2);
+  CHECK(s.c.get("/api/v1/alerts?open=true", s.viewer).json().at("pagination").at("total") == 0);
+
+  // Refused whole, naming the field; viewers may not act.
+  std::string many = "[";
+  for (int i = 1; i <= 501; ++i) many += std::to_string(i) + (i < 501 ? "," : "]");
+  for (auto [body, field] :
+       {std::pair{R"({"action":"delete","ids":[1]})", "action"},
+        std::pair{R"({"action":"acknowledge","ids":[]})", "ids"},
+        std::pair{R"({"action":"acknowledge","ids":[0]})", "ids"},
+        std::pair{R"({"action":"acknowledge","ids":"1"})", "ids"},
+        std::pair{R"({"action":"comment","ids":[1]})", "text"},
+        std::pair{R"({"action":"acknowledge","ids":[1],"extra":1})", "extra"}}) {
+    INFO(body);
+    auto r = s.c.post_json("/api/v1/alerts/bulk", body, s.ops);
+    CHECK(r.status == 400);
+    CHECK(error_field(r) == field);
+  }
+  auto too_many =
+      s.c.post_json("/api/v1/alerts/bulk", R"({"action":"acknowledge","ids":)" + many + "}", s.ops);
+  CHECK(too_many.status == 400);
+  CHECK(error_field(too_many) == "ids");
+  CHECK(s.c.post_json("/api/v1/alerts/bulk", R"({"action":"acknowledge","ids":[1]})", s.viewer)
+            .status == 403);
   CHECK(s.server.running());
 }

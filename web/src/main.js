@@ -10,15 +10,17 @@ import { applyTheme } from './lib/theme.js';
 import { Shell } from './components/shell.js';
 import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
+import { Alerts } from './pages/alerts.js';
 import { ChangePassword } from './pages/password.js';
 import { NotFound, NotYet } from './pages/not_found.js';
 
 applyTheme();
 
-function page(path) {
+function page(path, me) {
   if (path === '/') return html`<${Overview} />`;
   if (path === '/devices' || path.startsWith('/devices/')) return html`<${NotYet} title="Devices" />`;
-  if (path === '/alerts' || path.startsWith('/alerts/')) return html`<${NotYet} title="Alerts" />`;
+  if (path === '/alerts') return html`<${Alerts} me=${me} />`;
+  if (path.startsWith('/alerts/')) return html`<${NotYet} title="Alert" />`;
   return html`<${NotFound} path=${path} />`;
 }
 
@@ -60,7 +62,7 @@ function App() {
   const content =
     path === '/account/password'
       ? html`<${ChangePassword} onChanged=${() => setMe(null)} />`
-      : page(path);
+      : page(path, me);
   return html`<${Shell} me=${me} path=${path}>${content}<//>`;
 }
 

@@ -231,3 +231,57 @@ test('the feed shows reconnecting while the server restarts, then is live again'
   assert.deepEqual(problems, []);
   await page.context().close();
 });
+
+test('the alerts console: acknowledge one, resolve others in bulk, live; a viewer only reads', async () => {
+  const admin = await server.token();
+  for (const m of ['console_a', 'console_b', 'console_c']) await server.raiseAlert(admin, m);
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+  await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+  for (const m of ['console_a', 'console_b', 'console_c']) {
+    await page.getByRole('link', { name: `${m} high` }).waitFor();
+  }
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'alerts');
+
+  await page.getByRole('button', { name: 'Acknowledge console_a high' }).click();
+  const rowA = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'console_a high' }) });
+  await rowA.getByText('acknowledged').waitFor();
+  await rowA.getByText(`by ${adminEmail}`).waitFor();
+  await page.getByRole('checkbox', { name: 'Select console_b high' }).check();
+  await page.getByRole('checkbox', { name: 'Select console_c high' }).check();
+  await page.getByRole('button', { name: 'Resolve selected' }).click();
+  await page.getByRole('status').filter({ hasText: 'Resolved 2' }).waitFor();
+  await page.getByRole('link', { name: 'console_b high' }).waitFor({ state: 'detached' });
+  await page.getByRole('link', { name: 'console_c high' }).waitFor({ state: 'detached' });
+  // Resolved ones are a filter away.
+  await page.getByLabel('Show').selectOption({ label: 'Resolved' });
+  await page.getByRole('link', { name: 'console_b high' }).waitFor();
+  assert.match(page.url(), /\/alerts\?show=resolved$/);
+  // A new alert appears while the console is open.
+  await page.getByLabel('Show').selectOption({ label: 'Open' });
+  await server.raiseAlert(admin, 'console_d');
+  await page.getByRole('link', { name: 'console_d high' }).waitFor({ timeout: 10000 });
+  await screenshot(page, 'alerts-acted');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  const r = await server.api(
+    'POST',
+    '/api/v1/users',
+    { email: 'viewer@web.example', name: 'Vera Viewer', role: 'viewer', password: 'viewer-password-1' },
+    admin,
+  );
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const viewer = await openPage(browser);
+  await signIn(viewer, 'viewer@web.example', 'viewer-password-1');
+  await viewer.getByRole('heading', { name: 'Overview' }).waitFor();
+  await viewer.goto(server.url + '/alerts');
+  await viewer.getByRole('link', { name: 'console_d high' }).waitFor();
+  assert.equal(await viewer.getByRole('button', { name: /Acknowledge|Resolve/ }).count(), 0);
+  assert.equal(await viewer.getByRole('checkbox', { name: /Select/ }).count(), 0);
+  assert.deepEqual(viewer.problems, []);
+  await viewer.context().close();
+});

@@ -63,17 +63,16 @@ class Client : public std::enable_shared_from_this<Client> {
       : ws_(ioc), stats_(stats), token_(std::move(token)), subscribe_(std::move(subscribe)) {}
 
   void start(const tcp::endpoint& ep, std::uint16_t port) {
-    beast::get_lowest_layer(ws_).async_connect(ep, [self = shared_from_this(),
-                                                    port](beast::error_code ec) {
-      if (ec) die("connect: " + ec.message());
-      self->ws_.async_handshake("127.0.0.1:" + std::to_string(port), "/api/v1/live",
-                                [self](beast::error_code ec) {
-                                  if (ec) die("handshake: " + ec.message());
-                                  self->send("{\"type\":\"auth\",\"token\":\"" + self->token_ +
-                                             "\"}");
-                                  self->read();
-                                });
-    });
+    beast::get_lowest_layer(ws_).async_connect(
+        ep, [self = shared_from_this(), port](beast::error_code ec) {
+          if (ec) die("connect: " + ec.message());
+          self->ws_.async_handshake(
+              "127.0.0.1:" + std::to_string(port), "/api/v1/live", [self](beast::error_code ec) {
+                if (ec) die("handshake: " + ec.message());
+                self->send("{\"type\":\"auth\",\"token\":\"" + self->token_ + "\"}");
+                self->read();
+              });
+        });
   }
 
   void close() {
@@ -85,10 +84,10 @@ class Client : public std::enable_shared_from_this<Client> {
   void send(std::string text) {
     out_ = std::move(text);
     ws_.text(true);
-    ws_.async_write(net::buffer(out_), [self = shared_from_this()](beast::error_code ec,
-                                                                   std::size_t) {
-      if (ec) die("write: " + ec.message());
-    });
+    ws_.async_write(net::buffer(out_),
+                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                      if (ec) die("write: " + ec.message());
+                    });
   }
 
   void read() {
@@ -265,8 +264,7 @@ int main(int argc, char** argv) {
   const double p50 = percentile(lat, 0.5), p99 = percentile(lat, 0.99);
   const double max = lat.empty() ? -1.0 : lat.back();  // sorted by percentile()
   std::printf("fanout %zu %zu %.0f %.3f %.3f %.3f %zu %.1f\n", expected, stats.received,
-              static_cast<double>(stats.received) / elapsed, p50, p99, max, stats.closed,
-              elapsed);
+              static_cast<double>(stats.received) / elapsed, p50, p99, max, stats.closed, elapsed);
   for (auto& c : clients) c->close();
   return 0;
 }

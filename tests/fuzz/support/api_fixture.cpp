@@ -25,7 +25,6 @@
 #include <netpulse/tsdb/store.hpp>
 
 #include "api/detail/live_hub.hpp"
-
 #include "api/detail/pipeline.hpp"
 #include "support/fuzz_target.hpp"
 #include "support/temp_dir.hpp"

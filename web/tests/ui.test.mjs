@@ -265,6 +265,20 @@ test('the alerts console: acknowledge one, resolve others in bulk, live; a viewe
   await server.raiseAlert(admin, 'console_d');
   await page.getByRole('link', { name: 'console_d high' }).waitFor({ timeout: 10000 });
   await screenshot(page, 'alerts-acted');
+  // One alert: acknowledge with a note, comment, and see both in its history.
+  await page.getByRole('link', { name: 'console_d high' }).click();
+  await page.getByRole('heading', { name: /console_d high/ }).waitFor();
+  await page.getByLabel('Note, reason or comment').fill('looking at the fibre');
+  await page.getByRole('button', { name: 'Acknowledge' }).click();
+  await page.getByText(/firing → acknowledged by .* — looking at the fibre/).waitFor();
+  await page.getByLabel('Note, reason or comment').fill('splice crew on site');
+  await page.getByRole('button', { name: 'Comment' }).click();
+  await page.getByRole('list').getByText('splice crew on site').waitFor();
+  // Acknowledging again is refused by the server, and the message is shown where one acted.
+  const again = await server.api('POST', `/api/v1/alerts/${new URL(page.url()).pathname.split('/')[2]}/acknowledge`, {}, admin);
+  assert.equal(again.status, 409);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'alert-detail');
   assert.deepEqual(page.problems, []);
   await page.context().close();
 

@@ -11,6 +11,7 @@ import { Shell } from './components/shell.js';
 import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
 import { Alerts } from './pages/alerts.js';
+import { Devices } from './pages/devices.js';
 import { AlertDetail } from './pages/alert.js';
 import { ChangePassword } from './pages/password.js';
 import { NotFound, NotYet } from './pages/not_found.js';
@@ -19,7 +20,8 @@ applyTheme();
 
 function page(path, me) {
   if (path === '/') return html`<${Overview} />`;
-  if (path === '/devices' || path.startsWith('/devices/')) return html`<${NotYet} title="Devices" />`;
+  if (path === '/devices') return html`<${Devices} />`;
+  if (path.startsWith('/devices/')) return html`<${NotYet} title="Device" />`;
   if (path === '/alerts') return html`<${Alerts} me=${me} />`;
   const alertId = /^\/alerts\/(\d+)\/?$/.exec(path);
   if (alertId) return html`<${AlertDetail} id=${alertId[1]} me=${me} />`;

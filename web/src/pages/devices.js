@@ -1,0 +1,142 @@
+// The device list: search, filters by status and type, sort by column, pages of 100 (the API
+// pages, so 10,000 devices cost one page each), live status over the feed. Filters live in the
+// URL, so a view can be bookmarked and the overview's tiles link into it.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { html } from '../lib/html.js';
+import { get } from '../lib/api.js';
+import { useLive } from '../lib/live.js';
+import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
+
+const statuses = ['', 'up', 'down', 'unreachable', 'maintenance', 'unknown'];
+const types = ['', 'router', 'switch', 'olt', 'server', 'cpe', 'ap', 'other'];
+const columns = [
+  ['name', 'Name'],
+  ['address', 'Address'],
+  ['type', 'Type'],
+  ['status', 'Status'],
+  ['vendor', 'Vendor'],
+  ['last_seen', 'Last seen'],
+];
+const perPage = 100;
+const typeNames = { olt: 'OLT', cpe: 'CPE', ap: 'Access point' };
+
+export function Devices() {
+  const params = new URLSearchParams(location.search);
+  const [search, setSearch] = useState(params.get('q') || '');
+  const [status, setStatus] = useState(statuses.includes(params.get('status')) ? params.get('status') : '');
+  const [type, setType] = useState(types.includes(params.get('type')) ? params.get('type') : '');
+  const [sort, setSort] = useState(params.get('sort') || 'name');
+  const [page, setPage] = useState(Number(params.get('page')) || 1);
+  const [data, setData] = useState(null);
+  const [error, setError] = useState(null);
+  const version = useRef(0);
+  const typing = useRef(null);
+
+  async function load() {
+    const mine = ++version.current;
+    const q = new URLSearchParams();
+    if (search.trim()) q.set('q', search.trim());
+    if (status) q.set('status', status);
+    if (type) q.set('type', type);
+    if (sort !== 'name') q.set('sort', sort);
+    if (page > 1) q.set('page', String(page));
+    const shown = q.toString();
+    history.replaceState(null, '', '/devices' + (shown ? '?' + shown : ''));
+    q.set('per_page', String(perPage));
+    if (!q.has('sort')) q.set('sort', sort);
+    try {
+      const r = await get('/api/v1/devices?' + q.toString());
+      if (mine !== version.current) return;
+      setData(r);
+      setError(null);
+    } catch (e) {
+      if (mine === version.current) setError(e);
+    }
+  }
+
+  useEffect(() => {
+    clearTimeout(typing.current);
+    typing.current = setTimeout(load, 200);
+    return () => clearTimeout(typing.current);
+  }, [search, status, type, sort, page]);
+
+  // A device's status changed: patch the row in place, or reload when the filter may change.
+  useLive(['devices'], (msg) => {
+    if (msg.type === 'reload') return load();
+    if (msg.type !== 'device_status') return;
+    if (status) return load();
+    setData((d) =>
+      d && d.data.some((x) => x.id === msg.data.device_id)
+        ? { ...d, data: d.data.map((x) => (x.id === msg.data.device_id ? { ...x, status: msg.data.to, status_changed_at: msg.data.at } : x)) }
+        : d,
+    );
+  });
+
+  const rows = data ? data.data : [];
+  const total = data ? data.pagination.total : 0;
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  const sortBy = (col) => {
+    setPage(1);
+    setSort(sort === col ? '-' + col : col);
+  };
+  const ariaSort = (col) => (sort === col ? 'ascending' : sort === '-' + col ? 'descending' : undefined);
+
+  return html`
+    <section class="page">
+      <h1>Devices</h1>
+      <div class="toolbar" role="search">
+        <label class="inline">
+          Search
+          <input type="search" value=${search} placeholder="name, address, vendor…" onInput=${(e) => { setPage(1); setSearch(e.currentTarget.value); }} />
+        </label>
+        <label class="inline">
+          Status
+          <select value=${status} onChange=${(e) => { setPage(1); setStatus(e.currentTarget.value); }}>
+            ${statuses.map((s) => html`<option value=${s}>${s ? sentence(s) : 'All'}</option>`)}
+          </select>
+        </label>
+        <label class="inline">
+          Type
+          <select value=${type} onChange=${(e) => { setPage(1); setType(e.currentTarget.value); }}>
+            ${types.map((t) => html`<option value=${t}>${typeNames[t] || sentence(t) || 'All'}</option>`)}
+          </select>
+        </label>
+      </div>
+      ${error && html`<p class="error" role="alert">Could not load the devices. ${sentence(error.message)}</p>`}
+      ${!data && !error && html`<p class="muted" aria-busy="true">Loading…</p>`}
+      ${data && rows.length === 0 && html`<p class="empty">No devices match.</p>`}
+      ${rows.length > 0 &&
+      html`<table class="list devices">
+          <caption class="sr-only">Devices, ${formatCount(total)} match</caption>
+          <thead>
+            <tr>
+              ${columns.map(
+                ([col, label]) => html`<th scope="col" aria-sort=${ariaSort(col)}>
+                  <button type="button" class="sort" onClick=${() => sortBy(col)}>
+                    ${label}${sort === col ? ' ▲' : sort === '-' + col ? ' ▼' : ''}
+                  </button>
+                </th>`,
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            ${rows.map(
+              (d) => html`<tr key=${d.id}>
+                <td><a href=${'/devices/' + d.id}>${d.name}</a>${d.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td>
+                <td><code>${d.address}</code></td>
+                <td>${d.type}</td>
+                <td><span class=${'status-pill status-' + d.status}>${d.status}</span></td>
+                <td>${[d.vendor, d.model].filter(Boolean).join(' ') || '—'}</td>
+                <td title=${formatTime(d.last_seen)}>${d.last_seen ? formatAgo(d.last_seen) : 'never'}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+          <button type="button" disabled=${page <= 1} onClick=${() => setPage(page - 1)}>Previous</button>
+          <span>Page ${page} of ${pages} · ${formatCount(total)} devices</span>
+          <button type="button" disabled=${page >= pages} onClick=${() => setPage(page + 1)}>Next</button>
+        </nav>`}
+    </section>
+  `;
+}

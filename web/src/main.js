@@ -12,6 +12,7 @@ import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
 import { Alerts } from './pages/alerts.js';
 import { Devices } from './pages/devices.js';
+import { Users } from './pages/users.js';
 import { AlertDetail } from './pages/alert.js';
 import { ChangePassword } from './pages/password.js';
 import { NotFound, NotYet } from './pages/not_found.js';
@@ -21,6 +22,7 @@ applyTheme();
 function page(path, me) {
   if (path === '/') return html`<${Overview} />`;
   if (path === '/devices') return html`<${Devices} />`;
+  if (path === '/admin/users') return html`<${Users} me=${me} />`;
   if (path.startsWith('/devices/')) return html`<${NotYet} title="Device" />`;
   if (path === '/alerts') return html`<${Alerts} me=${me} />`;
   const alertId = /^\/alerts\/(\d+)\/?$/.exec(path);

@@ -340,3 +340,55 @@ test('the device list: search, filter, sort and pages over 250 devices; the over
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('admin: add a user (the API\'s message beside the field), who signs in; a viewer is refused', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('heading', { name: 'Users' }).waitFor();
+  const form = page.getByRole('form', { name: 'Add a user' });
+  await form.getByLabel('Email').fill('nina@web.example');
+  await form.getByLabel('Name').fill('Nina NOC');
+  await form.getByLabel('Role').selectOption('operator');
+  await form.getByLabel('Password').fill('short');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  const password = form.getByLabel('Password');
+  await page.getByText(/Must be at least \d+ characters/).waitFor();
+  assert.equal(await password.getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'users-error');
+  await password.fill('nina-password-1');
+  await form.getByRole('button', { name: 'Add user' }).click();
+  await page.getByRole('status').filter({ hasText: 'nina@web.example added as operator' }).waitFor();
+  await page.getByRole('cell', { name: 'Nina NOC' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'users');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  // The new user signs in.
+  const nina = await openPage(browser);
+  await signIn(nina, 'nina@web.example', 'nina-password-1');
+  await nina.getByRole('heading', { name: 'Overview' }).waitFor();
+  // An operator reads the users (users:read) but may not change them.
+  await nina.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await nina.getByRole('cell', { name: 'Nina NOC' }).waitFor();
+  assert.equal(await nina.getByRole('form', { name: 'Add a user' }).count(), 0);
+  assert.equal(await nina.getByRole('button', { name: /Deactivate/ }).count(), 0);
+  assert.deepEqual(nina.problems, []);
+  await nina.context().close();
+
+  // A viewer (made by an earlier test) is refused the admin page, and the API refuses too.
+  const viewer = await openPage(browser);
+  await signIn(viewer, 'viewer@web.example', 'viewer-password-1');
+  await viewer.getByRole('heading', { name: 'Overview' }).waitFor();
+  assert.equal(await viewer.getByRole('link', { name: 'Users' }).count(), 0);
+  await viewer.goto(server.url + '/admin/users');
+  await viewer.getByRole('alert').filter({ hasText: 'may not see the users' }).waitFor();
+  assert.equal(await viewer.getByRole('table').count(), 0);
+  const token = await server.token('viewer@web.example', 'viewer-password-1');
+  assert.equal((await server.api('GET', '/api/v1/users', undefined, token)).status, 403);
+  await screenshot(viewer, 'users-refused');
+  assert.deepEqual(viewer.problems, []);
+  await viewer.context().close();
+});

@@ -44,7 +44,9 @@ export function Shell({ me, path, children }) {
       </button>
       <nav id="nav" class=${menu ? 'open' : ''} aria-label="Main">
         <ul>
-          ${sections.map(
+          ${sections
+            .concat(me.permissions.includes('users:read') ? [{ path: '/admin/users', label: 'Users' }] : [])
+            .map(
             (s) => html`<li>
               <a
                 href=${s.path}

@@ -3,6 +3,8 @@
 // field, and an ICMP cycle's figures.
 #include "detail/device_json.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include "detail/json_fields.hpp"
 #include "detail/routes.hpp"
 
@@ -119,6 +121,18 @@ boost::json::object cycle_json(const pollers::PingCycleResult& r) {
           {"rtt_avg_ms", r.received ? boost::json::value(r.rtt_avg_ms) : nullptr},
           {"rtt_max_ms", r.received ? boost::json::value(r.rtt_max_ms) : nullptr},
           {"jitter_ms", r.received > 1 ? boost::json::value(r.jitter_ms) : nullptr}};
+}
+
+boost::json::object event_json(const devices::DeviceEvent& e) {
+  boost::system::error_code ec;
+  auto details = boost::json::parse(e.details_json, ec);
+  return {{"id", e.id},
+          {"device_id", opt(e.device_id)},
+          {"at", core::format_rfc3339_seconds(e.at)},
+          {"kind", e.kind},
+          {"severity", devices::event_severity_name(e.severity)},
+          {"message", e.message},
+          {"details", ec ? boost::json::value(boost::json::object()) : details}};
 }
 
 }  // namespace netpulse::api::detail

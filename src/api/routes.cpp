@@ -31,6 +31,7 @@ void register_routes(Router& router, const RouteDeps& deps) {
   if (deps.alerts) detail::register_alert_rule_routes(router, deps);
   if (deps.alerts) detail::register_alert_routes(router, deps);
   if (deps.alerts) detail::register_silence_routes(router, deps);
+  if (inventory && deps.alerts) detail::register_overview_routes(router, deps);
   if (deps.notifier) detail::register_notify_routes(router, deps);
   if (deps.notifier) detail::register_notify_people_routes(router, deps);
   if (deps.notifier && deps.alerts) detail::register_ack_routes(router, deps);

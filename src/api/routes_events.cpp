@@ -3,6 +3,7 @@
 // changes, reboots, interface changes, traps); these routes only read them.
 #include <boost/json/parse.hpp>
 
+#include "detail/device_json.hpp"
 #include "detail/handler.hpp"
 
 namespace netpulse::api::detail {
@@ -10,18 +11,6 @@ namespace netpulse::api::detail {
 namespace {
 
 using auth::Permission;
-
-boost::json::object event_json(const devices::DeviceEvent& e) {
-  boost::system::error_code ec;
-  auto details = boost::json::parse(e.details_json, ec);
-  return {{"id", e.id},
-          {"device_id", opt(e.device_id)},
-          {"at", core::format_rfc3339_seconds(e.at)},
-          {"kind", e.kind},
-          {"severity", devices::event_severity_name(e.severity)},
-          {"message", e.message},
-          {"details", ec ? boost::json::value(boost::json::object()) : details}};
-}
 
 // Answers a page of the event log for `filter` (plus the query's kind/severity/since/until).
 void reply_events(const ContextPtr& ctx, devices::Inventory& inv, devices::EventFilter filter) {

@@ -738,3 +738,29 @@ TEST_CASE("alerts api: bulk acknowledge, resolve and comment, each alert's outco
             .status == 403);
   CHECK(s.server.running());
 }
+
+TEST_CASE("alerts api: the overview in one request", "[alerts][api]") {
+  AlertsServer s;
+  for (auto* body : {R"({"name":"core-1","address":"127.0.0.1","enabled":false})",
+                     R"({"name":"edge-2","address":"127.0.0.2","enabled":false})"}) {
+    REQUIRE(s.c.post_json("/api/v1/devices", body, s.admin).status == 201);
+  }
+  netpulse::test::raise_threshold_alert(s.c, s.admin, s.key, "overview_temp", "warning");
+  boost::json::value doc;
+  REQUIRE(eventually([&] {
+    auto r = s.c.get("/api/v1/overview", s.viewer);
+    if (r.status != 200) return false;
+    doc = r.json();
+    return doc.at("data").at("open_alerts_total").as_int64() == 1;
+  }));
+  const auto& d = doc.at("data");
+  CHECK(d.at("devices").at("unknown").as_int64() == 2);
+  CHECK(d.at("devices").at("up").as_int64() == 0);
+  CHECK(d.at("devices").at("total").as_int64() == 2);
+  CHECK(d.at("alerts").at("warning").as_int64() == 1);
+  CHECK(d.at("alerts").at("critical").as_int64() == 0);
+  REQUIRE(d.at("open_alerts").as_array().size() == 1);
+  CHECK(d.at("open_alerts").at(0).at("rule_name") == "overview_temp high");
+  CHECK(d.at("events").is_array());
+  CHECK(s.c.get("/api/v1/overview").status == 401);
+}

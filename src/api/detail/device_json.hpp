@@ -1,6 +1,7 @@
 // The JSON shapes a device has in more than one route file: the device itself, its SNMP settings
 // (out) and credentials (in, also the discovery's credential sets), and an ICMP cycle's figures
-// (a device's latest figures and a "poll now" report). docs/devices.md describes them.
+// (a device's latest figures and a "poll now" report), an event of the log. docs/devices.md
+// describes them.
 #pragma once
 
 #include <optional>
@@ -22,5 +23,7 @@ boost::json::value snmp_json(const std::optional<devices::SnmpSettings>& s);
 core::Result<devices::SnmpCredentials> parse_snmp(const boost::json::value& v);
 // An ICMP cycle: sent, received, loss and round-trip times (null when nothing came back).
 boost::json::object cycle_json(const pollers::PingCycleResult& r);
+// One entry of the device event log.
+boost::json::object event_json(const devices::DeviceEvent& e);
 
 }  // namespace netpulse::api::detail

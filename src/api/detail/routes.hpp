@@ -17,6 +17,8 @@ namespace netpulse::api::detail {
 // --- registration, by area; routes.cpp calls each once, in the order the table lists them -------
 
 // /alive, /ready, /health, /metrics and the OpenAPI document (routes_system.cpp).
+// GET /api/v1/overview (needs the inventory and the alert engine).
+void register_overview_routes(Router& router, const RouteDeps& deps);
 void register_system_routes(Router& router, const RouteDeps& deps);
 // Login, refresh, logout, the caller's profile and password (routes_auth.cpp).
 void register_auth_routes(Router& router, const RouteDeps& deps);

@@ -1,6 +1,7 @@
 // The real binary for the browser tests: `netpulse serve` on 127.0.0.1 with a port of its own
-// choosing and a fresh data directory, an administrator, and the per-user rate limits of a new
-// install (the UI must live within them). Stopped by its PID only.
+// choosing and a fresh data directory, an administrator, and the rate limits of a new install
+// (the UI must live within them: a 429 fails a test, web/tests/support/browser.mjs). Stopped by
+// its PID only.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { login } from '../lib/api.js';
 import { sentence } from '../lib/format.js';
+import { Field } from '../components/field.js';
 
 export function Login({ onDone }) {
   const [email, setEmail] = useState('');
@@ -32,38 +33,32 @@ export function Login({ onDone }) {
       <form class="card" onSubmit=${submit} aria-describedby=${error ? 'login-error' : undefined}>
         <h1><img src="/favicon.svg" alt="" width="32" height="32" /> NetPulse</h1>
         <p class="muted">Sign in to monitor your network.</p>
-        <label>
-          Email
-          <input
-            type="email"
-            name="email"
-            autocomplete="username"
-            required
-            value=${email}
-            onInput=${(e) => setEmail(e.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            type="password"
-            name="password"
-            autocomplete="current-password"
-            required
-            value=${password}
-            onInput=${(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
+        <${Field}
+          label="Email"
+          name="email"
+          type="email"
+          autocomplete="username"
+          required
+          value=${email}
+          onInput=${(e) => setEmail(e.currentTarget.value)}
+        />
+        <${Field}
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value=${password}
+          onInput=${(e) => setPassword(e.currentTarget.value)}
+        />
         ${needOrg &&
-        html`<label>
-          Organization
-          <input
-            name="org"
-            required
-            value=${org}
-            onInput=${(e) => setOrg(e.currentTarget.value)}
-          />
-        </label>`}
+        html`<${Field}
+          label="Organization"
+          name="org"
+          required
+          value=${org}
+          onInput=${(e) => setOrg(e.currentTarget.value)}
+        />`}
         ${error &&
         html`<p class="error" id="login-error" role="alert">
           ${sentence(error.message)}${error.details.retry_after_s

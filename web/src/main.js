@@ -12,6 +12,7 @@ import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
 import { Alerts } from './pages/alerts.js';
 import { Devices } from './pages/devices.js';
+import { DeviceDetail } from './pages/device.js';
 import { Users } from './pages/users.js';
 import { AlertDetail } from './pages/alert.js';
 import { ChangePassword } from './pages/password.js';
@@ -23,7 +24,8 @@ function page(path, me) {
   if (path === '/') return html`<${Overview} />`;
   if (path === '/devices') return html`<${Devices} />`;
   if (path === '/admin/users') return html`<${Users} me=${me} />`;
-  if (path.startsWith('/devices/')) return html`<${NotYet} title="Device" />`;
+  const deviceId = /^\/devices\/(\d+)\/?$/.exec(path);
+  if (deviceId) return html`<${DeviceDetail} id=${deviceId[1]} me=${me} />`;
   if (path === '/alerts') return html`<${Alerts} me=${me} />`;
   const alertId = /^\/alerts\/(\d+)\/?$/.exec(path);
   if (alertId) return html`<${AlertDetail} id=${alertId[1]} me=${me} />`;

@@ -392,3 +392,27 @@ test('admin: add a user (the API\'s message beside the field), who signs in; a v
   assert.deepEqual(viewer.problems, []);
   await viewer.context().close();
 });
+
+test('a device added through the API comes up on its page after "poll now"', async () => {
+  const admin = await server.token();
+  const r = await server.api(
+    'POST',
+    '/api/v1/devices',
+    { name: 'loopback-router', address: '127.0.0.9', type: 'router', poll_interval_s: 300 },
+    admin,
+  );
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(`${server.url}/devices/${r.body.data.id}`);
+  await page.getByRole('heading', { name: /loopback-router/ }).waitFor();
+  await page.getByRole('button', { name: 'Poll now' }).click();
+  // ICMP to 127.0.0.9 (loopback) answers: the device is up, with its latency.
+  await page.getByRole('heading', { name: /loopback-router/ }).getByText('up').waitFor({ timeout: 20000 });
+  await page.getByText(/ms · 0 % loss/).waitFor({ timeout: 10000 });
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'device');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

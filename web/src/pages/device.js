@@ -1,0 +1,157 @@
+// One device: its facts and what the pollers saw last (ICMP, interfaces with rates, checks), its
+// open alerts and latest events, and "poll now". Live: the status over the feed; the rest is
+// reloaded when its status, an interface or a check of it changes. (Charts come with the metric
+// explorer: docs/web.md.)
+import { useEffect, useState } from 'preact/hooks';
+import { html } from '../lib/html.js';
+import { get, post } from '../lib/api.js';
+import { useLive } from '../lib/live.js';
+import { formatAgo, formatTime, sentence } from '../lib/format.js';
+
+// bit/s with units, as operators read link rates.
+export function formatBps(v) {
+  if (v === null || v === undefined) return '—';
+  const units = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'];
+  let i = 0;
+  let x = v;
+  while (x >= 1000 && i < units.length - 1) {
+    x /= 1000;
+    i += 1;
+  }
+  return `${x.toFixed(x < 10 && i > 0 ? 2 : x < 100 && i > 0 ? 1 : 0)} ${units[i]}`;
+}
+
+const operNames = { 1: 'up', 2: 'down', 3: 'testing', 5: 'dormant', 6: 'not present', 7: 'lower layer down' };
+
+function Fact({ label, children }) {
+  return html`<div class="fact"><dt>${label}</dt><dd>${children}</dd></div>`;
+}
+
+export function DeviceDetail({ id, me }) {
+  const [device, setDevice] = useState(null);
+  const [interfaces, setInterfaces] = useState([]);
+  const [alerts, setAlerts] = useState([]);
+  const [events, setEvents] = useState([]);
+  const [error, setError] = useState(null);
+  const [polling, setPolling] = useState(null);
+  const canPoll = me.permissions.includes('devices:write');
+
+  async function load() {
+    try {
+      const [d, ifs, al, ev] = await Promise.all([
+        get(`/api/v1/devices/${id}`),
+        get(`/api/v1/devices/${id}/interfaces`).catch(() => ({ data: [] })),
+        get(`/api/v1/alerts?device=${id}&open=true&per_page=50`),
+        get(`/api/v1/devices/${id}/events?per_page=20`),
+      ]);
+      setDevice(d.data);
+      setInterfaces(ifs.data);
+      setAlerts(al.data);
+      setEvents(ev.data);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  useEffect(() => {
+    load();
+  }, [id]);
+  useLive(['devices', 'interfaces', 'checks', 'alerts'], (msg) => {
+    if (msg.type === 'reload') return load();
+    const d = msg.data || {};
+    if (d.device_id === Number(id)) load();
+  });
+
+  async function pollNow() {
+    setPolling({ busy: true });
+    try {
+      const r = await post(`/api/v1/devices/${id}/poll`, {});
+      setPolling({ done: r.data });
+      await load();
+    } catch (e) {
+      setPolling({ error: e });
+    }
+  }
+
+  if (error) {
+    return html`<section class="page"><h1>Device #${id}</h1>
+      <p class="error" role="alert">${sentence(error.message)}</p>
+      <p><a href="/devices">Back to the devices</a></p></section>`;
+  }
+  if (!device) return html`<section class="page" aria-busy="true"><h1>Device #${id}</h1><p class="muted">Loading…</p></section>`;
+  const d = device;
+  const icmp = d.latest && d.latest.icmp;
+  return html`
+    <section class="page">
+      <p><a href="/devices">← Devices</a></p>
+      <h1>${d.name} <span class=${'status-pill status-' + d.status}>${d.status}</span></h1>
+      <dl class="facts card">
+        <${Fact} label="Address"><code>${d.address}</code><//>
+        <${Fact} label="Type">${d.type}<//>
+        <${Fact} label="Vendor / model">${[d.vendor, d.model].filter(Boolean).join(' ') || '—'}<//>
+        <${Fact} label="Location">${d.location || '—'}<//>
+        <${Fact} label="Status since">${d.status_changed_at ? `${formatTime(d.status_changed_at)} (${formatAgo(d.status_changed_at)})` : '—'}<//>
+        <${Fact} label="Last seen">${d.last_seen ? formatAgo(d.last_seen) : 'never'}<//>
+        <${Fact} label="Uptime">${d.uptime_s !== null ? `${Math.floor(d.uptime_s / 86400)} d ${Math.floor((d.uptime_s % 86400) / 3600)} h` : '—'}<//>
+        <${Fact} label="Polling">${d.enabled ? `every ${d.poll_interval_s} s` : 'disabled'}${d.maintenance ? ' · in maintenance' : ''}<//>
+        <${Fact} label="Latency / loss">${icmp ? `${icmp.rtt_avg_ms !== null ? icmp.rtt_avg_ms.toFixed(2) + ' ms' : '—'} · ${icmp.loss_pct} % loss` : 'not measured yet'}<//>
+        <${Fact} label="Tags">${d.tags.length ? d.tags.join(', ') : '—'}<//>
+      </dl>
+      ${canPoll &&
+      html`<div class="toolbar">
+        <button type="button" disabled=${polling && polling.busy} onClick=${pollNow}>Poll now</button>
+        ${polling && polling.error && html`<span class="error" role="alert">${sentence(polling.error.message)}</span>`}
+        ${polling && polling.done && html`<span role="status">Polled ${formatTime(Date.now() / 1000)}</span>`}
+      </div>`}
+      <section class="card" aria-labelledby="dev-alerts">
+        <h2 id="dev-alerts">Open alerts</h2>
+        ${alerts.length === 0
+          ? html`<p class="empty">No open alerts.</p>`
+          : html`<ul class="events">
+              ${alerts.map(
+                (a) => html`<li>
+                  <span class=${'badge sev-' + a.severity}>${a.severity}</span>
+                  <a href=${'/alerts/' + a.id}>${a.annotations.summary || a.rule_name}</a>
+                  <time datetime=${a.started_at}>${formatAgo(a.started_at)}</time>
+                </li>`,
+              )}
+            </ul>`}
+      </section>
+      <section class="card" aria-labelledby="dev-ifs">
+        <h2 id="dev-ifs">Interfaces</h2>
+        ${interfaces.length === 0
+          ? html`<p class="empty">No interfaces polled yet.</p>`
+          : html`<table class="list">
+              <caption class="sr-only">Interfaces of ${d.name}</caption>
+              <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">In</th><th scope="col">Out</th><th scope="col">Utilization</th><th scope="col">Speed</th></tr></thead>
+              <tbody>
+                ${interfaces.map(
+                  (i) => html`<tr key=${i.if_index}>
+                    <td>${i.name || i.descr}${i.alias ? html`<div class="muted">${i.alias}</div>` : ''}</td>
+                    <td>${i.admin_status === 2 ? 'admin down' : operNames[i.oper_status] || i.oper_status}</td>
+                    <td>${formatBps(i.in_bps)}</td>
+                    <td>${formatBps(i.out_bps)}</td>
+                    <td>${i.utilization_pct !== null ? `${i.utilization_pct.toFixed(1)} %` : '—'}</td>
+                    <td>${i.speed_bps ? formatBps(i.speed_bps) : '—'}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>`}
+      </section>
+      <section class="card" aria-labelledby="dev-events">
+        <h2 id="dev-events">Events</h2>
+        ${events.length === 0
+          ? html`<p class="empty">No events yet.</p>`
+          : html`<ul class="events">
+              ${events.map(
+                (e) => html`<li>
+                  <span class=${'badge sev-' + e.severity}>${e.kind}</span>
+                  <span>${e.message}</span>
+                  <time datetime=${e.at} title=${formatTime(e.at)}>${formatAgo(e.at)}</time>
+                </li>`,
+              )}
+            </ul>`}
+      </section>
+    </section>
+  `;
+}

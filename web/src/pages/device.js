@@ -7,6 +7,7 @@ import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
 import { useLive } from '../lib/live.js';
 import { formatAgo, formatTime, sentence } from '../lib/format.js';
+import { Chart, toColumns } from '../components/chart.js';
 
 // bit/s with units, as operators read link rates.
 export function formatBps(v) {
@@ -34,6 +35,7 @@ export function DeviceDetail({ id, me }) {
   const [events, setEvents] = useState([]);
   const [error, setError] = useState(null);
   const [polling, setPolling] = useState(null);
+  const [latency, setLatency] = useState(null);
   const canPoll = me.permissions.includes('devices:write');
 
   async function load() {
@@ -44,6 +46,19 @@ export function DeviceDetail({ id, me }) {
         get(`/api/v1/alerts?device=${id}&open=true&per_page=50`),
         get(`/api/v1/devices/${id}/events?per_page=20`),
       ]);
+      // The last 24 hours of latency and loss (at most 1,000 points each, spikes kept).
+      const end = Math.floor(Date.now() / 1000);
+      const q = (m) =>
+        get(`/api/v1/query_range?query=${encodeURIComponent(`${m}{device_id="${id}"}`)}&start=${end - 86400}&end=${end}&points=1000`)
+          .then((r) => r.data.series[0] || { points: [] })
+          .catch(() => ({ points: [] }));
+      const [rtt, loss] = await Promise.all([q('icmp_rtt_avg_ms'), q('icmp_loss_pct')]);
+      setLatency({
+        rtt: toColumns([rtt]),
+        loss: toColumns([loss]),
+        n: rtt.points.length,
+        range: [end - 86400, end],
+      });
       setDevice(d.data);
       setInterfaces(ifs.data);
       setAlerts(al.data);
@@ -103,6 +118,27 @@ export function DeviceDetail({ id, me }) {
         ${polling && polling.error && html`<span class="error" role="alert">${sentence(polling.error.message)}</span>`}
         ${polling && polling.done && html`<span role="status">Polled ${formatTime(Date.now() / 1000)}</span>`}
       </div>`}
+      <section class="card" aria-labelledby="dev-latency">
+        <h2 id="dev-latency">Latency and loss, last 24 hours</h2>
+        ${!latency || latency.n === 0
+          ? html`<p class="empty">No ICMP samples yet.</p>`
+          : html`<div class="charts">
+              <${Chart}
+                label="Round-trip time"
+                summary=${`Round-trip time, ${latency.n} samples`}
+                data=${latency.rtt}
+                range=${latency.range}
+                series=${[{ label: 'RTT avg', color: '--info', unit: 'ms' }]}
+              />
+              <${Chart}
+                label="Packet loss"
+                summary=${`Packet loss, ${latency.n} samples`}
+                data=${latency.loss}
+                range=${latency.range}
+                series=${[{ label: 'Loss', color: '--down', unit: '%' }]}
+              />
+            </div>`}
+      </section>
       <section class="card" aria-labelledby="dev-alerts">
         <h2 id="dev-alerts">Open alerts</h2>
         ${alerts.length === 0

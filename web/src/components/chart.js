@@ -1,0 +1,80 @@
+// A time-series chart (uPlot): the points of one or more series from /api/v1/query_range, in
+// the user's time zone, sized to its box and redrawn when that changes. Colours come from the
+// theme's custom properties, so the chart follows light, dark and high contrast.
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { html } from '../lib/html.js';
+
+function cssVar(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+// `data`: [xs (Unix s), ys1, ys2, ...]; `series`: [{label, color (a CSS custom property),
+// unit}]; `range`: [from, to] in Unix s, the time the chart spans (else the data's). `label`
+// names the chart for screen readers; `summary` is what they read instead of the drawing.
+export function Chart({ label, summary, data, series, range, height = 220 }) {
+  const box = useRef(null);
+  const plot = useRef(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return undefined;
+    const axisColor = cssVar('--muted');
+    const grid = { stroke: cssVar('--border'), width: 1 };
+    const opts = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      legend: { show: true },
+      scales: range ? { x: { time: true, range: () => range } } : { x: { time: true } },
+      cursor: { drag: { x: true, y: false } },
+      axes: [
+        { stroke: axisColor, grid, ticks: grid },
+        {
+          stroke: axisColor,
+          grid,
+          ticks: grid,
+          values: (u, vals) => vals.map((v) => `${v}${series[0].unit ? ' ' + series[0].unit : ''}`),
+          size: 70,
+        },
+      ],
+      series: [
+        {},
+        ...series.map((s) => ({
+          label: s.label,
+          stroke: cssVar(s.color),
+          width: 2,
+          value: (u, v) => (v === null || v === undefined ? '—' : `${v.toFixed(2)} ${s.unit || ''}`),
+        })),
+      ],
+    };
+    plot.current = new uPlot(opts, data, el);
+    const resize = new ResizeObserver(() => {
+      if (plot.current) plot.current.setSize({ width: Math.max(200, el.clientWidth), height });
+    });
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      plot.current.destroy();
+      plot.current = null;
+    };
+  }, [data, series.map((s) => s.label).join()]);
+  return html`<figure class="chart" aria-label=${label}>
+    <div ref=${box} class="chart-box" role="img" aria-label=${summary}></div>
+  </figure>`;
+}
+
+// Series of /api/v1/query_range (`[{points: [[t, v], ...]}]`) joined on their timestamps into
+// uPlot's columns.
+export function toColumns(seriesList) {
+  const times = new Set();
+  for (const s of seriesList) for (const [t] of s.points) times.add(t);
+  const xs = [...times].sort((a, b) => a - b);
+  const index = new Map(xs.map((t, i) => [t, i]));
+  const columns = [xs];
+  for (const s of seriesList) {
+    const ys = new Array(xs.length).fill(null);
+    for (const [t, v] of s.points) ys[index.get(t)] = typeof v === 'number' ? v : null;
+    columns.push(ys);
+  }
+  return columns;
+}

@@ -14,6 +14,7 @@ import { Alerts } from './pages/alerts.js';
 import { Devices } from './pages/devices.js';
 import { DeviceDetail } from './pages/device.js';
 import { Users } from './pages/users.js';
+import { KpiEntry } from './pages/kpi.js';
 import { AlertDetail } from './pages/alert.js';
 import { ChangePassword } from './pages/password.js';
 import { NotFound, NotYet } from './pages/not_found.js';
@@ -24,6 +25,7 @@ function page(path, me) {
   if (path === '/') return html`<${Overview} />`;
   if (path === '/devices') return html`<${Devices} />`;
   if (path === '/admin/users') return html`<${Users} me=${me} />`;
+  if (path === '/kpi') return html`<${KpiEntry} me=${me} />`;
   const deviceId = /^\/devices\/(\d+)\/?$/.exec(path);
   if (deviceId) return html`<${DeviceDetail} id=${deviceId[1]} me=${me} />`;
   if (path === '/alerts') return html`<${Alerts} me=${me} />`;

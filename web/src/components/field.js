@@ -1,5 +1,6 @@
 // A labelled input with the API's message for it beside it (aria-describedby, aria-invalid),
 // so a screen reader reads the message with the field.
+import { useRef } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { sentence } from '../lib/format.js';
 
@@ -13,7 +14,10 @@ export function fieldMessage(error, name) {
 }
 
 export function Field({ label, name, error, id, ...input }) {
-  const fieldId = id || `f-${name}-${(next += 1)}`;
+  // One id for the life of the field: the label, the input and the message refer to it.
+  const own = useRef(null);
+  if (!own.current) own.current = `f-${name}-${(next += 1)}`;
+  const fieldId = id || own.current;
   const message = fieldMessage(error, name);
   return html`<div class="field">
     <label for=${fieldId}>${label}</label>

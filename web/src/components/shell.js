@@ -45,6 +45,7 @@ export function Shell({ me, path, children }) {
       <nav id="nav" class=${menu ? 'open' : ''} aria-label="Main">
         <ul>
           ${sections
+            .concat(me.permissions.includes('metrics:write') ? [{ path: '/kpi', label: 'KPI entry' }] : [])
             .concat(me.permissions.includes('users:read') ? [{ path: '/admin/users', label: 'Users' }] : [])
             .map(
             (s) => html`<li>

@@ -102,9 +102,12 @@ std::optional<std::uint64_t> LiveHub::attach(std::weak_ptr<LiveTransport> transp
 void LiveHub::detach(std::uint64_t id) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  if (!it->second.selectors.empty()) --series_followers_;
+  // Only a client that followed series is in the followers cache.
+  if (!it->second.selectors.empty()) {
+    --series_followers_;
+    followers_.clear();
+  }
   clients_.erase(it);
-  followers_.clear();
   clients_gauge_.set(static_cast<double>(clients_.size()));
 }
 
@@ -254,7 +257,8 @@ void LiveHub::subscribe(Client& c, const boost::json::object& msg, bool add) {
   if (msg.contains("device_ids") && !add) c.device_filter.clear();
   if (had_series && c.selectors.empty()) --series_followers_;
   if (!had_series && !c.selectors.empty()) ++series_followers_;
-  followers_.clear();
+  // The followers cache depends on the selectors only.
+  if (!selectors.empty() || had_series != !c.selectors.empty()) followers_.clear();
   boost::json::array now;
   for (std::size_t i = 0; i < kTopicCount; ++i) {
     if (c.topics[i]) now.emplace_back(kTopicNames[i]);
@@ -327,10 +331,7 @@ void LiveHub::check() {
   for (auto& [id, why] : to_drop) {
     auto it = clients_.find(id);
     if (it == clients_.end()) continue;
-    if (why.first == kCloseTooSlow) {
-      ++stats_.disconnected_slow;
-      slow_counter_.inc();
-    }
+    if (why.first == kCloseTooSlow) count_slow();
     drop(id, it->second, why.first, std::move(why.second));
   }
 }

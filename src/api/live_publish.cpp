@@ -89,14 +89,22 @@ void LiveHub::deliver(std::uint64_t id, Client& c, const LiveText& text) {
   auto t = c.transport.lock();
   if (!t) return;
   if (t->queued() >= options_.max_queue) {
-    ++stats_.disconnected_slow;
-    slow_counter_.inc();
+    count_slow();
     return drop(id, c, kCloseTooSlow,
                 fmt::format("too slow: {} messages behind; reconnect and resume", t->queued()));
   }
-  t->send(text);
+  send(*t, text);
+}
+
+void LiveHub::send(LiveTransport& t, const LiveText& text) {
+  t.send(text);
   ++stats_.sent;
   sent_counter_.inc();
+}
+
+void LiveHub::count_slow() {
+  ++stats_.disconnected_slow;
+  slow_counter_.inc();
 }
 
 const LiveHub::Followers& LiveHub::followers_of(std::int64_t org_id, tsdb::SeriesId series) {
@@ -142,9 +150,7 @@ void LiveHub::on_samples(const tsdb::SamplesAppended& e) {
       auto t = c.transport.lock();
       if (!t) continue;
       if (c.waiting.empty() && t->queued() < room) {
-        t->send(text);
-        ++stats_.sent;
-        sent_counter_.inc();
+        send(*t, text);
         continue;
       }
       // Behind: the newest value per series waits for room.
@@ -162,19 +168,16 @@ void LiveHub::on_samples(const tsdb::SamplesAppended& e) {
 void LiveHub::on_drained(std::uint64_t id) {
   auto it = clients_.find(id);
   if (it == clients_.end() || it->second.waiting.empty()) return;
-  flush_waiting(id, it->second);
+  flush_waiting(it->second);
 }
 
-void LiveHub::flush_waiting(std::uint64_t id, Client& c) {
-  (void)id;
+void LiveHub::flush_waiting(Client& c) {
   auto t = c.transport.lock();
   if (!t) return;
   const auto room = options_.max_queue / 2;
   auto it = c.waiting.begin();
   while (it != c.waiting.end() && t->queued() < room) {
-    t->send(it->second);
-    ++stats_.sent;
-    sent_counter_.inc();
+    send(*t, it->second);
     it = c.waiting.erase(it);
   }
   if (c.waiting.empty()) c.behind_since.reset();

@@ -61,6 +61,15 @@ std::optional<boost::json::object> alert_message(WsClient& ws, const std::string
   return std::nullopt;
 }
 
+// One server with its administrator's token and an api_user key for ingest.
+struct LiveServer {
+  TempDir dir;
+  ServerProcess server{dir.path()};
+  HttpClient c = server.client();
+  std::string admin = login(c, kAdminEmail, kAdminPassword);
+  std::string ingest = ingest_key(c, admin);
+};
+
 std::int64_t metric_value(HttpClient& c, const std::string& name) {
   auto text = c.get("/metrics").body;
   auto at = text.find("\n" + name + " ");
@@ -72,11 +81,8 @@ std::int64_t metric_value(HttpClient& c, const std::string& name) {
 
 TEST_CASE("live: a client follows alerts and series as they happen; another org sees none",
           "[live]") {
-  TempDir dir;
-  ServerProcess server(dir.path());
-  auto c = server.client();
-  auto admin = login(c, kAdminEmail, kAdminPassword);
-  auto ingest = ingest_key(c, admin);
+  LiveServer s;
+  auto& [dir, server, c, admin, ingest] = s;
 
   // Organization B with its own administrator, following everything it may.
   auto org = c.post_json("/api/v1/organizations", R"({"name":"Org B","slug":"org-b"})", admin);
@@ -191,11 +197,8 @@ TEST_CASE("live: no token, a bad token, a foreign origin and garbage are refused
 
 TEST_CASE("live: a reconnecting client resumes from its last sequence number; sign-out ends it",
           "[live]") {
-  TempDir dir;
-  ServerProcess server(dir.path());
-  auto c = server.client();
-  auto admin = login(c, kAdminEmail, kAdminPassword);
-  auto ingest = ingest_key(c, admin);
+  LiveServer s;
+  auto& [dir, server, c, admin, ingest] = s;
 
   std::string epoch;
   std::int64_t last = 0;
@@ -245,11 +248,8 @@ TEST_CASE("live: a reconnecting client resumes from its last sequence number; si
 
 TEST_CASE("live: a client that stops reading gets coalesced series, then is disconnected",
           "[live]") {
-  TempDir dir;
-  ServerProcess server(dir.path());
-  auto c = server.client();
-  auto admin = login(c, kAdminEmail, kAdminPassword);
-  auto ingest = ingest_key(c, admin);
+  LiveServer s;
+  auto& [dir, server, c, admin, ingest] = s;
 
   WsClient slow(server.port(), {}, "/api/v1/live", 64 * 1024);
   sign_in(slow, admin);

@@ -4,13 +4,13 @@
 // session cookie that keeps the refresh token away from scripts: set at login, rotated by
 // /auth/refresh, refused from other origins and other sites, cleared at sign-out, `__Host-` and
 // Secure under TLS.
-#include <cstdlib>
 #include <regex>
 #include <string>
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
+#include "support/peers.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -239,14 +239,10 @@ TEST_CASE("web ui: the session cookie holds the refresh token, rotates, and stay
 
 TEST_CASE("web ui: under TLS the session cookie is __Host- and Secure", "[web][auth]") {
   TempDir dir;
-  auto cert = dir.file("cert.pem");
-  auto key = dir.file("key.pem");
-  auto cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost -keyout " +
-             key + " -out " + cert + " >/dev/null 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
+  const auto pki = netpulse::test::TestPki::make(dir);
   ServerProcess server(dir.path(), {{"NETPULSE_HTTP_TLS_ENABLED", "true"},
-                                    {"NETPULSE_HTTP_TLS_CERT_FILE", cert},
-                                    {"NETPULSE_HTTP_TLS_KEY_FILE", key},
+                                    {"NETPULSE_HTTP_TLS_CERT_FILE", pki.leaf},
+                                    {"NETPULSE_HTTP_TLS_KEY_FILE", pki.key},
                                     {"NETPULSE_AUTH_REFRESH_TOKEN_TTL_S", "3600"}});
   REQUIRE(server.tls());
   auto c = server.client();

@@ -119,7 +119,10 @@ class LiveHub final : public LiveFeed {
     std::string key;  // the series' canonical text, metric{label="value",...}
   };
   const Followers& followers_of(std::int64_t org_id, tsdb::SeriesId series);
-  void flush_waiting(std::uint64_t id, Client& c);
+  void flush_waiting(Client& c);
+  // Hands `text` to a transport and counts it; counts a client dropped for being slow.
+  void send(LiveTransport& t, const LiveText& text);
+  void count_slow();
 
   LiveOptions options_;
   boost::asio::any_io_executor loop_;

@@ -129,3 +129,20 @@ export function useLiveState() {
   }, []);
   return s;
 }
+
+// Calls `reload` at most once per `delay` ms after messages of `topicList` (a burst of alerts is
+// one reload, not one per alert); `onMessage`, when given, sees every message first.
+export function useLiveReload(topicList, reload, { delay = 300, onMessage } = {}) {
+  const latest = useRef(reload);
+  latest.current = reload;
+  const timer = useRef(null);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  useLive(topicList, (msg) => {
+    if (onMessage) onMessage(msg);
+    if (timer.current) return;
+    timer.current = setTimeout(() => {
+      timer.current = null;
+      latest.current();
+    }, delay);
+  });
+}

@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
-import { useLive } from '../lib/live.js';
+import { useLiveReload } from '../lib/live.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 
 const shows = {
@@ -60,24 +60,18 @@ export function Alerts({ me }) {
     load();
   }, [show, severity, page]);
 
-  const soon = useRef(null);
-  useLive(['alerts'], (msg) => {
-    if (msg.type === 'alert' && msg.data.transition === 'firing' && msg.data.severity === 'critical') {
-      if (notifyEnabled() && 'Notification' in window && Notification.permission === 'granted') {
-        new Notification(`Critical: ${msg.data.annotations.summary || msg.data.rule_name}`, {
-          body: msg.data.device_name || msg.data.subject,
-          tag: `alert-${msg.data.id}`,
-        });
+  useLiveReload(['alerts'], load, {
+    onMessage: (msg) => {
+      if (msg.type === 'alert' && msg.data.transition === 'firing' && msg.data.severity === 'critical') {
+        if (notifyEnabled() && 'Notification' in window && Notification.permission === 'granted') {
+          new Notification(`Critical: ${msg.data.annotations.summary || msg.data.rule_name}`, {
+            body: msg.data.device_name || msg.data.subject,
+            tag: `alert-${msg.data.id}`,
+          });
+        }
       }
-    }
-    if (!soon.current) {
-      soon.current = setTimeout(() => {
-        soon.current = null;
-        load();
-      }, 300);
-    }
+    },
   });
-  useEffect(() => () => clearTimeout(soon.current), []);
 
   async function act(action, ids) {
     setBusy(true);

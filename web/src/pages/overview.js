@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get } from '../lib/api.js';
-import { useLive } from '../lib/live.js';
+import { useLiveReload } from '../lib/live.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 
 const statuses = ['up', 'down', 'unreachable', 'maintenance', 'unknown'];
@@ -25,12 +25,11 @@ async function load() {
 export function Overview() {
   const [state, setState] = useState(null);
   const [error, setError] = useState(null);
-  const reloadSoon = useRef(() => {});
+  const tick = useRef(() => {});
   useEffect(() => {
     let stop = false;
     let timer = null;
-    let soon = null;
-    const tick = async () => {
+    tick.current = async () => {
       clearTimeout(timer);
       try {
         const s = await load();
@@ -41,24 +40,15 @@ export function Overview() {
       } catch (e) {
         if (!stop) setError(e);
       }
-      if (!stop) timer = setTimeout(tick, 60000);
+      if (!stop) timer = setTimeout(() => tick.current(), 60000);
     };
-    reloadSoon.current = () => {
-      if (!soon) {
-        soon = setTimeout(() => {
-          soon = null;
-          tick();
-        }, 500);
-      }
-    };
-    tick();
+    tick.current();
     return () => {
       stop = true;
       clearTimeout(timer);
-      clearTimeout(soon);
     };
   }, []);
-  useLive(['alerts', 'incidents', 'devices'], () => reloadSoon.current());
+  useLiveReload(['alerts', 'incidents', 'devices'], () => tick.current(), { delay: 500 });
 
   if (!state && error) {
     return html`<section class="page"><h1>Overview</h1>

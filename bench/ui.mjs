@@ -9,6 +9,12 @@
 //                      alerts table drawn from the API's data), a fresh browser context each
 //                      time (no cache), signed in by the session cookie: median of RUNS
 //   overview_warm_ms   the same on a reload (cached assets): median of RUNS (target < 1 s)
+//   chart_10k_draw_ms  the metric explorer drawing 10,000 raw samples: from the chart's start
+//                      to uPlot's first draw (the app's own performance measure): median of
+//                      RUNS (target < 100 ms)
+//   devices_scroll     the device list (a page of 100 rows, the API's page) scrolled top to
+//                      bottom in 120 steps, one per animation frame: frames over 25 ms (dropped
+//                      at 60 Hz) and the slowest frame
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../web/package.json', import.meta.url));
@@ -30,6 +36,14 @@ const browser = await chromium.launch({
 async function interactive(page) {
   await page.locator('.tiles .tile-count').first().waitFor({ timeout: 30000 });
   await page.locator('table.list tbody tr').first().waitFor({ timeout: 30000 });
+}
+
+async function signIn(page) {
+  await page.goto(url + '/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await interactive(page);
 }
 
 // Transfer sizes of the assets as the browser received them.
@@ -56,11 +70,7 @@ const warm = [];
 for (let i = 0; i < runs; i++) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(url + '/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await interactive(page);
+  await signIn(page);
   // Cold: a new context with the session cookie only (no cached assets).
   const cookies = await context.cookies();
   const fresh = await browser.newContext();
@@ -80,4 +90,50 @@ for (let i = 0; i < runs; i++) {
 }
 console.log(`overview_cold_ms ${median(cold)} ms (${cold.join(' ')})`);
 console.log(`overview_warm_ms ${median(warm)} ms (${warm.join(' ')})`);
+
+// A signed-in page for the rest.
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const page = await context.newPage();
+await signIn(page);
+
+const draws = [];
+let points = 0;
+for (let i = 0; i < runs; i++) {
+  await page.goto(url + '/explore?metric=ui_chart&range=2d&resolution=raw');
+  await page.locator('.explore canvas').first().waitFor({ timeout: 30000 });
+  const m = await page.waitForFunction(() => {
+    const e = performance.getEntriesByName('netpulse:chart').find((x) => x.detail.points >= 10000);
+    return e ? [e.duration, e.detail.points] : null;
+  });
+  const [ms, n] = await m.jsonValue();
+  draws.push(Math.round(ms * 10) / 10);
+  points = n;
+}
+console.log(`chart_10k_draw_ms ${median(draws)} ms (${draws.join(' ')}; ${points} points)`);
+
+await page.goto(url + '/devices');
+await page.locator('table.list tbody tr').nth(99).waitFor({ timeout: 30000 });
+const frames = await page.evaluate(async () => {
+  const gaps = [];
+  let last = performance.now();
+  let running = true;
+  const tick = (t) => {
+    gaps.push(t - last);
+    last = t;
+    if (running) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  const max = document.documentElement.scrollHeight - innerHeight;
+  for (let i = 0; i <= 120; i++) {
+    scrollTo(0, (max * i) / 120);
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+  running = false;
+  return { gaps: gaps.slice(1), height: max };
+});
+const dropped = frames.gaps.filter((g) => g > 25).length;
+console.log(
+  `devices_scroll ${dropped} frames over 25 ms of ${frames.gaps.length} (slowest ${Math.round(Math.max(...frames.gaps))} ms, ${frames.height} px scrolled)`,
+);
+await context.close();
 await browser.close();

@@ -12,8 +12,8 @@ namespace netpulse::api::detail {
 
 namespace {
 
-constexpr std::string_view kTopicNames[kTopicCount] = {"alerts",     "incidents", "devices",
-                                                       "interfaces", "checks",    "series"};
+constexpr std::string_view kTopicNames[kTopicCount] = {
+    "alerts", "incidents", "devices", "interfaces", "checks", "series", "dashboards"};
 
 std::optional<Topic> parse_topic(std::string_view name) {
   for (std::size_t i = 0; i < kTopicCount; ++i) {
@@ -29,6 +29,8 @@ auth::Permission permission_for(Topic t) {
       return auth::Permission::kAlertsRead;
     case Topic::kSeries:
       return auth::Permission::kMetricsRead;
+    case Topic::kDashboards:
+      return auth::Permission::kDashboardsRead;
     default:
       return auth::Permission::kDevicesRead;
   }
@@ -194,7 +196,7 @@ void LiveHub::subscribe(Client& c, const boost::json::object& msg, bool add) {
       if (!topic) {
         return reply(c, error_message("INVALID_INPUT",
                                       "unknown topic: alerts, incidents, devices, interfaces, "
-                                      "checks or series",
+                                      "checks, series or dashboards",
                                       "topics"));
       }
       if (add && !c.principal->can(permission_for(*topic))) {

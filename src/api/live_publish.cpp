@@ -6,6 +6,7 @@
 
 #include <netpulse/alerts/types.hpp>
 #include <netpulse/core/json.hpp>
+#include <netpulse/dashboards/dashboards.hpp>
 #include <netpulse/devices/types.hpp>
 
 #include "detail/alert_json.hpp"
@@ -49,6 +50,11 @@ void LiveHub::subscribe_bus() {
                                 {"passing", e.passing},
                                 {"error", e.error},
                                 {"at", core::format_rfc3339_seconds(e.at)}});
+  }));
+  subscriptions_.push_back(bus_.subscribe<dashboards::DashboardChanged>([this](const auto& e) {
+    publish(Topic::kDashboards, "dashboard", e.org_id, 0,
+            boost::json::object{
+                {"id", e.id}, {"version", e.version}, {"deleted", e.deleted}, {"by", e.by}});
   }));
   if (store_) {
     subscriptions_.push_back(bus_.subscribe<tsdb::SamplesAppended>(

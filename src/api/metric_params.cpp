@@ -83,8 +83,9 @@ std::optional<Timestamp> parse_duration_ms(std::string_view text) {
   return static_cast<Timestamp>(std::llround(ms));
 }
 
-core::Result<std::optional<Timestamp>> time_param(const ContextPtr& ctx, std::string_view name) {
-  auto v = ctx->query(name);
+core::Result<std::optional<Timestamp>> time_param(const ParamLookup& params,
+                                                  std::string_view name) {
+  auto v = params(name);
   if (!v) return std::optional<Timestamp>();
   auto t = parse_unix_seconds(*v);
   if (!t)
@@ -94,9 +95,9 @@ core::Result<std::optional<Timestamp>> time_param(const ContextPtr& ctx, std::st
   return std::optional<Timestamp>(*t);
 }
 
-core::Result<std::optional<Timestamp>> duration_param(const ContextPtr& ctx,
+core::Result<std::optional<Timestamp>> duration_param(const ParamLookup& params,
                                                       std::string_view name) {
-  auto v = ctx->query(name);
+  auto v = params(name);
   if (!v) return std::optional<Timestamp>();
   auto d = parse_duration_ms(*v);
   if (!d)
@@ -106,9 +107,10 @@ core::Result<std::optional<Timestamp>> duration_param(const ContextPtr& ctx,
   return std::optional<Timestamp>(*d);
 }
 
-core::Result<std::optional<std::int64_t>> int_param(const ContextPtr& ctx, std::string_view name,
-                                                    std::int64_t lo, std::int64_t hi) {
-  auto v = ctx->query(name);
+core::Result<std::optional<std::int64_t>> int_param(const ParamLookup& params,
+                                                    std::string_view name, std::int64_t lo,
+                                                    std::int64_t hi) {
+  auto v = params(name);
   if (!v) return std::optional<std::int64_t>();
   std::int64_t n = 0;
   auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -116,6 +118,24 @@ core::Result<std::optional<std::int64_t>> int_param(const ContextPtr& ctx, std::
     return core::invalid_field(name, fmt::format("must be an integer from {} to {}", lo, hi));
   }
   return std::optional<std::int64_t>(n);
+}
+
+ParamLookup query_lookup(const ContextPtr& ctx) {
+  return [ctx](std::string_view name) { return ctx->query(name); };
+}
+
+core::Result<std::optional<Timestamp>> time_param(const ContextPtr& ctx, std::string_view name) {
+  return time_param(query_lookup(ctx), name);
+}
+
+core::Result<std::optional<Timestamp>> duration_param(const ContextPtr& ctx,
+                                                      std::string_view name) {
+  return duration_param(query_lookup(ctx), name);
+}
+
+core::Result<std::optional<std::int64_t>> int_param(const ContextPtr& ctx, std::string_view name,
+                                                    std::int64_t lo, std::int64_t hi) {
+  return int_param(query_lookup(ctx), name, lo, hi);
 }
 
 core::Result<bool> bool_param(const ContextPtr& ctx, std::string_view name) {

@@ -35,6 +35,8 @@ void register_routes(Router& router, const RouteDeps& deps) {
   if (deps.notifier) detail::register_notify_routes(router, deps);
   if (deps.notifier) detail::register_notify_people_routes(router, deps);
   if (deps.notifier && deps.alerts) detail::register_ack_routes(router, deps);
+  if (deps.dashboards) detail::register_dashboard_routes(router, deps);
+  if (tsdb) detail::register_query_batch_routes(router, deps);
 }
 
 }  // namespace netpulse::api

@@ -14,6 +14,7 @@
 
 #include "detail/handler.hpp"
 #include "detail/metric_params.hpp"
+#include "detail/range_query.hpp"
 
 namespace netpulse::api::detail {
 
@@ -25,8 +26,8 @@ using tsdb::Timestamp;
 constexpr Timestamp kMaxQueryRangeMs = 800LL * 86'400'000;
 constexpr std::int64_t kMaxPointsPerSeries = 11'000;
 
-core::Result<tsdb::Selector> selector_param(const ContextPtr& ctx, std::string_view name) {
-  auto q = ctx->query(name);
+core::Result<tsdb::Selector> selector_param(const ParamLookup& params, std::string_view name) {
+  auto q = params(name);
   if (!q || q->empty())
     return core::invalid_field(name,
                                "required: a series selector such as "
@@ -46,10 +47,10 @@ boost::json::object series_json(const tsdb::ResultSeries& s) {
 
 // The range query's options from the query string: start, end, step, agg, fn, width, by, group,
 // topk and points (the selector and the tier are read apart).
-core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now) {
-  auto start = time_param(ctx, "start");
+core::Result<tsdb::RangeQuery> range_params(const ParamLookup& params, Timestamp now) {
+  auto start = time_param(params, "start");
   if (!start) return start.error();
-  auto end = time_param(ctx, "end");
+  auto end = time_param(params, "end");
   if (!end) return end.error();
   if (!*start) return core::invalid_field("start", "required: Unix time in seconds");
   Timestamp s = **start;
@@ -57,7 +58,7 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
   if (e < s) return core::invalid_field("end", "must not be before start");
   if (e - s > kMaxQueryRangeMs)
     return core::invalid_field("end", "the range may be at most 800 days");
-  auto step = duration_param(ctx, "step");
+  auto step = duration_param(params, "step");
   if (!step) return step.error();
   tsdb::RangeQuery q;
   q.start = s;
@@ -68,7 +69,7 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
         "step", fmt::format("gives more than {} points per series: raise it or shorten the range",
                             kMaxPointsPerSeries));
   }
-  if (auto agg = ctx->query("agg")) {
+  if (auto agg = params("agg")) {
     auto a = tsdb::parse_agg(*agg);
     if (!a)
       return core::invalid_field("agg",
@@ -76,12 +77,12 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
                                  "last, p50, p90, p95, p99");
     q.agg = *a;
   }
-  if (auto fn = ctx->query("fn")) {
+  if (auto fn = params("fn")) {
     auto f = tsdb::parse_range_fn(*fn);
     if (!f) return core::invalid_field("fn", "must be rate or increase");
     q.fn = *f;
   }
-  if (auto w = ctx->query("width")) {
+  if (auto w = params("width")) {
     if (*w == "32")
       q.width = tsdb::CounterWidth::k32;
     else if (*w == "64")
@@ -89,7 +90,7 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
     else
       return core::invalid_field("width", "must be 32 or 64 (counter width)");
   }
-  if (auto by = ctx->query("by")) {
+  if (auto by = params("by")) {
     q.group = true;
     std::string_view rest = *by;
     while (!rest.empty()) {
@@ -103,7 +104,7 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
     }
     if (q.group_by.size() > 16) return core::invalid_field("by", "at most 16 labels");
   }
-  if (auto g = ctx->query("group")) {
+  if (auto g = params("group")) {
     auto a = tsdb::parse_agg(*g);
     if (!a)
       return core::invalid_field("group",
@@ -115,10 +116,10 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
   if (q.group && q.step == 0) {
     return core::invalid_field("step", "grouping series (by/group) needs a step");
   }
-  auto topk = int_param(ctx, "topk", 1, 10'000);
+  auto topk = int_param(params, "topk", 1, 10'000);
   if (!topk) return topk.error();
   if (*topk) q.topk = static_cast<std::size_t>(**topk);
-  auto points = int_param(ctx, "points", 2, 100'000);
+  auto points = int_param(params, "points", 2, 100'000);
   if (!points) return points.error();
   if (*points) q.max_points = static_cast<std::size_t>(**points);
   return q;
@@ -126,12 +127,13 @@ core::Result<tsdb::RangeQuery> range_params(const ContextPtr& ctx, Timestamp now
 
 // The tier a range query reads: what `tier` asks for; for auto (the default), raw unless the
 // range is long for the step, or older than raw retention.
-core::Result<std::optional<tsdb::Tier>> tier_param(const ContextPtr& ctx, const tsdb::RangeQuery& q,
-                                                   Timestamp now, Timestamp raw_retention_ms) {
+core::Result<std::optional<tsdb::Tier>> tier_param(const ParamLookup& params,
+                                                   const tsdb::RangeQuery& q, Timestamp now,
+                                                   Timestamp raw_retention_ms) {
   const Timestamp s = q.start;
   const Timestamp e = q.end;
   std::optional<tsdb::Tier> tier;
-  std::string tier_choice = ctx->query("tier").value_or("auto");
+  std::string tier_choice = params("tier").value_or("auto");
   bool percentile = q.agg == tsdb::AggFn::kP50 || q.agg == tsdb::AggFn::kP90 ||
                     q.agg == tsdb::AggFn::kP95 || q.agg == tsdb::AggFn::kP99;
   if (tier_choice == "raw" || tier_choice == "1m") {
@@ -155,58 +157,81 @@ core::Result<std::optional<tsdb::Tier>> tier_param(const ContextPtr& ctx, const 
   return tier;
 }
 
-void query_range(const ContextPtr& ctx, const RouteDeps& deps) {
-  auto sel = selector_param(ctx, "query");
-  if (!sel) return ctx->reply_error(sel.error());
-  const Timestamp now = deps.clock.unix_millis();
-  auto params = range_params(ctx, now);
-  if (!params) return ctx->reply_error(params.error());
-  auto tier_choice = tier_param(ctx, *params, now, deps.raw_retention_ms);
-  if (!tier_choice) return ctx->reply_error(tier_choice.error());
-  auto q = std::move(*params);
-  const auto tier = *tier_choice;
-  const Timestamp s = q.start;
-  const Timestamp e = q.end;
-  tsdb::SelectRequest req;
-  req.org_id = ctx->org_scope().org_id();
-  req.selectors.push_back(std::move(*sel));
+}  // namespace
+
+core::Result<PreparedRange> prepare_range(const ParamLookup& params, std::int64_t org_id,
+                                          Timestamp now, Timestamp raw_retention_ms) {
+  auto sel = selector_param(params, "query");
+  if (!sel) return sel.error();
+  auto q = range_params(params, now);
+  if (!q) return q.error();
+  auto tier = tier_param(params, *q, now, raw_retention_ms);
+  if (!tier) return tier.error();
+  PreparedRange p;
+  p.query = std::move(*q);
+  const Timestamp s = p.query.start;
+  const Timestamp e = p.query.end;
+  p.request.org_id = org_id;
+  p.request.selectors.push_back(std::move(*sel));
   // rate/increase need the sample before each bucket: read one step earlier.
-  req.start = q.fn != tsdb::RangeFn::kNone && q.step > 0 ? s - q.step : s;
-  req.end = q.step > 0 ? e + q.step - 1 : e;
-  req.tier = tier;
-  auto tier_label = tier ? std::string(tsdb::tier_name(*tier)) : std::string("raw");
-  auto step_ms = q.step;
+  p.request.start = p.query.fn != tsdb::RangeFn::kNone && p.query.step > 0 ? s - p.query.step : s;
+  p.request.end = p.query.step > 0 ? e + p.query.step - 1 : e;
+  p.request.tier = *tier;
+  p.tier_label = *tier ? std::string(tsdb::tier_name(**tier)) : std::string("raw");
+  return p;
+}
+
+std::string range_data_json(const PreparedRange& p, const std::string& series_json) {
+  return fmt::format(R"({{"series":{},"tier":"{}","step":{}}})", series_json, p.tier_label,
+                     p.query.step > 0
+                         ? fmt::format("{}", static_cast<double>(p.query.step) / 1000.0)
+                         : std::string("null"));
+}
+
+void run_range(const RouteDeps& deps, PreparedRange p,
+               std::function<void(core::Result<std::string>)> done) {
   auto* workers = deps.workers;
   auto loop = deps.loop;
-  deps.tsdb->select(std::move(req), [ctx, q = std::move(q), tier_label, step_ms, workers, loop](
-                                        core::Result<std::vector<tsdb::SeriesData>> data) mutable {
-    if (!data) return ctx->reply_error(data.error());
-    auto evaluate = [q, data = std::make_shared<std::vector<tsdb::SeriesData>>(
-                            std::move(*data))]() -> core::Result<std::string> {
-      auto result = tsdb::evaluate_range(q, std::move(*data));
-      if (!result) return result.error();
-      boost::json::array series;
-      for (const auto& s : *result) series.push_back(series_json(s));
-      return core::to_json_text(series);
-    };
-    auto reply = [ctx, tier_label, step_ms](core::Result<std::string> series) {
-      if (!series) return ctx->reply_error(series.error());
-      // The series array is serialised already (on the worker); splice it into the envelope.
-      std::string body = fmt::format(
-          R"({{"success":true,"data":{{"series":{},"tier":"{}","step":{}}},"meta":{}}})", *series,
-          tier_label,
-          step_ms > 0 ? fmt::format("{}", static_cast<double>(step_ms) / 1000.0)
-                      : std::string("null"),
-          core::to_json_text(ctx->meta()));
-      ctx->reply({http::status::ok, std::move(body)});
-    };
-    auto r = workers->run<core::Result<std::string>>(std::move(evaluate), loop, std::move(reply));
-    if (!r) ctx->reply_error(r.error());
+  auto request = std::move(p.request);
+  deps.tsdb->select(
+      std::move(request), [q = std::move(p.query), workers, loop, done = std::move(done)](
+                              core::Result<std::vector<tsdb::SeriesData>> data) mutable {
+        if (!data) return done(data.error());
+        auto evaluate = [q, data = std::make_shared<std::vector<tsdb::SeriesData>>(
+                                std::move(*data))]() -> core::Result<std::string> {
+          auto result = tsdb::evaluate_range(q, std::move(*data));
+          if (!result) return result.error();
+          boost::json::array series;
+          for (const auto& s : *result) series.push_back(series_json(s));
+          return core::to_json_text(series);
+        };
+        auto r = workers->run<core::Result<std::string>>(std::move(evaluate), loop, done);
+        if (!r) done(r.error());
+      });
+}
+
+namespace {
+
+void query_range(const ContextPtr& ctx, const RouteDeps& deps) {
+  auto p = prepare_range(query_lookup(ctx), ctx->org_scope().org_id(), deps.clock.unix_millis(),
+                         deps.raw_retention_ms);
+  if (!p) return ctx->reply_error(p.error());
+  // tier and step, kept for the answer (run_range takes the request and the query).
+  PreparedRange shape;
+  shape.tier_label = p->tier_label;
+  shape.query.step = p->query.step;
+  run_range(deps, std::move(*p), [ctx, shape = std::move(shape)](core::Result<std::string> series) {
+    if (!series) return ctx->reply_error(series.error());
+    // The series array is serialised already (on the worker); splice it into the envelope.
+    std::string body =
+        fmt::format(R"({{"success":true,"data":{},"meta":{}}})", range_data_json(shape, *series),
+                    core::to_json_text(ctx->meta()));
+    ctx->reply({http::status::ok, std::move(body)});
   });
 }
 
 void query_instant(const ContextPtr& ctx, const RouteDeps& deps) {
-  auto sel = selector_param(ctx, "query");
+  auto sel = selector_param(query_lookup(ctx), "query");
   if (!sel) return ctx->reply_error(sel.error());
   auto at = time_param(ctx, "time");
   if (!at) return ctx->reply_error(at.error());

@@ -18,6 +18,7 @@
 #include <netpulse/api/server.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/outbound.hpp>
+#include <netpulse/dashboards/dashboards.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/notify/notifier.hpp>
 #include <netpulse/pollers/poller.hpp>
@@ -228,6 +229,8 @@ int cmd_serve(const CommandLine& cl) {
     return 1;
   }
 
+  auto dashboard_store = dashboards::Store::open(rt.env(), db);
+
   bool ready = false;
   api::Router router;
   api::RouteDeps deps{auth, db, rt.metrics, rt.clock, NETPULSE_VERSION, [&ready] { return ready; }};
@@ -236,6 +239,7 @@ int cmd_serve(const CommandLine& cl) {
   deps.poller = poller->get();
   deps.alerts = alert_engine->get();
   deps.notifier = notifier->get();
+  deps.dashboards = dashboard_store.get();
   deps.workers = rt.workers.get();
   deps.loop = loop.get_executor();
   deps.bus = &bus;

@@ -2,8 +2,8 @@
 // organizations permission additionally needs the system organization, which Principal::can
 // checks); operator runs the network (devices, metrics, alerts, reports) and may look at users and
 // API keys but not change them or read the audit log; viewer reads devices, metrics, alerts and
-// reports; api_user ingests and reads metrics and reads devices and alerts. Every role holds
-// kSelf.
+// reports; api_user ingests and reads metrics and reads devices and alerts. Operators make
+// dashboards; everyone reads them. Every role holds kSelf.
 #include <netpulse/auth/roles.hpp>
 
 namespace netpulse::auth {
@@ -21,16 +21,17 @@ constexpr unsigned kOperatorPermissions =
     bit(Permission::kMetricsRead) | bit(Permission::kMetricsWrite) | bit(Permission::kAlertsRead) |
     bit(Permission::kAlertsWrite) | bit(Permission::kReportsRead) | bit(Permission::kReportsWrite) |
     bit(Permission::kUsersRead) | bit(Permission::kApiKeysRead) |
-    bit(Permission::kNotificationsRead) | bit(Permission::kNotificationsWrite);
+    bit(Permission::kNotificationsRead) | bit(Permission::kNotificationsWrite) |
+    bit(Permission::kDashboardsRead) | bit(Permission::kDashboardsWrite);
 
 constexpr unsigned kViewerPermissions =
     bit(Permission::kSelf) | bit(Permission::kDevicesRead) | bit(Permission::kMetricsRead) |
     bit(Permission::kAlertsRead) | bit(Permission::kReportsRead) |
-    bit(Permission::kNotificationsRead);
+    bit(Permission::kNotificationsRead) | bit(Permission::kDashboardsRead);
 
 constexpr unsigned kApiUserPermissions =
     bit(Permission::kSelf) | bit(Permission::kMetricsRead) | bit(Permission::kMetricsWrite) |
-    bit(Permission::kDevicesRead) | bit(Permission::kAlertsRead);
+    bit(Permission::kDevicesRead) | bit(Permission::kAlertsRead) | bit(Permission::kDashboardsRead);
 
 constexpr unsigned permissions_of(Role role) noexcept {
   switch (role) {
@@ -105,6 +106,10 @@ std::string_view permission_name(Permission p) noexcept {
       return "notifications:read";
     case Permission::kNotificationsWrite:
       return "notifications:write";
+    case Permission::kDashboardsRead:
+      return "dashboards:read";
+    case Permission::kDashboardsWrite:
+      return "dashboards:write";
   }
   return "unknown";
 }

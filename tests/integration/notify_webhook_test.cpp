@@ -233,11 +233,25 @@ TEST_CASE(
         s.admin));
   }
   s.raise("notify_group_wait");
-  // Firing in the engine (committed), its message still waiting out group_wait: killed now.
+  // Firing in the engine and committed, its message still waiting out group_wait: killed now.
+  // The list of open alerts comes from the engine's memory, ahead of the write; an alert's
+  // history comes from the database, so a firing entry there means the row is committed.
+  std::int64_t alert_id = 0;
   REQUIRE(eventually([&] {
     auto c = s.server->client();
     auto r = c.get("/api/v1/alerts?status=firing", s.admin);
-    return r.status == 200 && r.json().at("data").as_array().size() == 1;
+    if (r.status != 200) return false;
+    const auto body = r.json();
+    if (body.at("data").as_array().size() != 1) return false;
+    alert_id = body.at("data").at(0).at("id").as_int64();
+    return true;
+  }));
+  REQUIRE(eventually([&] {
+    auto c = s.server->client();
+    auto r = c.get("/api/v1/alerts/" + std::to_string(alert_id), s.admin);
+    if (r.status != 200) return false;
+    const auto body = r.json();
+    return !body.at("data").at("history").as_array().empty();
   }));
   REQUIRE(receiver.requests().empty());
   s.server->kill9();

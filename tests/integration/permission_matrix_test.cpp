@@ -53,6 +53,8 @@ const std::map<std::string, std::set<std::string>>& permission_table() {
       {"reports:write", {"admin", "operator"}},
       {"notifications:read", {"admin", "operator", "viewer"}},
       {"notifications:write", {"admin", "operator"}},
+      {"dashboards:read", {"admin", "operator", "viewer", "api_user"}},
+      {"dashboards:write", {"admin", "operator"}},
   };
   return table;
 }

@@ -118,6 +118,7 @@ std::string damaging_body(const IdOperation& op) {
   if (op.pattern == "/api/v1/users/{id}/password") return R"({"password":"taken-over-pw-1"})";
   if (op.pattern == "/api/v1/users/{id}") return R"({"name":"taken over","active":false})";
   if (op.pattern == "/api/v1/organizations/{id}") return R"({"name":"taken over"})";
+  if (op.pattern == "/api/v1/dashboards/{id}") return R"({"name":"taken over","panels":[]})";
   if (op.pattern == "/api/v1/devices/{id}") return R"({"name":"taken over","enabled":false})";
   if (op.pattern == "/api/v1/device-groups/{id}") return R"({"name":"taken over"})";
   if (op.pattern == "/api/v1/devices/{id}/checks") {
@@ -173,6 +174,7 @@ struct Targets {
   std::vector<std::int64_t> notifications;
   std::vector<std::int64_t> oncall_schedules;
   std::vector<std::int64_t> inapp_notifications;
+  std::vector<std::int64_t> dashboards;
   std::int64_t org_id = 0;
   std::vector<std::string> secrets;  // emails and names that must never appear in an answer
 };
@@ -210,6 +212,9 @@ void attack(HttpClient& c, const std::vector<IdOperation>& ops, const std::strin
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/maintenance-windows/", 0) == 0) {
       ids = targets.maintenance_windows;
+      codes = {"NOT_FOUND"};
+    } else if (op.pattern.rfind("/api/v1/dashboards/", 0) == 0) {
+      ids = targets.dashboards;
       codes = {"NOT_FOUND"};
     } else if (op.pattern.rfind("/api/v1/notification-channels/", 0) == 0) {
       ids = targets.notification_channels;
@@ -487,6 +492,37 @@ AlertRecords create_alert_records(HttpClient& c, const std::string& admin,
   return r;
 }
 
+// An organization's dashboard "dashboard-of-<suffix>", with one panel on its own metric.
+std::int64_t create_dashboard(HttpClient& c, const std::string& admin, const std::string& suffix) {
+  return created_id(
+      c.post_json("/api/v1/dashboards",
+                  R"({"name":"dashboard-of-)" + suffix +
+                      R"(","panels":[{"kind":"stat","x":0,"y":0,"query":{"selector":"temp_of_)" +
+                      suffix + R"("}}]})",
+                  admin));
+}
+
+// `token`'s organization lists its own dashboards only.
+void check_dashboards_confined(HttpClient& c, const std::string& token,
+                               const std::string& foreign_suffix) {
+  auto res = c.get("/api/v1/dashboards", token);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  CHECK(res.body.find("dashboard-of-" + foreign_suffix) == std::string::npos);
+}
+
+// The dashboard is as it was made.
+void check_dashboard_intact(HttpClient& c, const std::string& own_admin, std::int64_t id,
+                            const std::string& suffix) {
+  auto res = c.get("/api/v1/dashboards/" + std::to_string(id), own_admin);
+  INFO(res.body);
+  REQUIRE(res.status == 200);
+  const auto body = res.json();
+  CHECK(body.at("data").at("name").as_string() == "dashboard-of-" + suffix);
+  CHECK(body.at("data").at("version").as_int64() == 1);
+  CHECK(body.at("data").at("panels").as_array().size() == 1);
+}
+
 // The alert lists of `token`'s organization show none of `foreign`'s records.
 void check_alert_lists_confined(HttpClient& c, const std::string& token,
                                 const AlertRecords& foreign, const std::string& foreign_suffix) {
@@ -649,6 +685,8 @@ TEST_CASE(
   const auto alerts_b = create_alert_records(c, admin_b, key_b.key, device_b, "b");
   const auto notification_a = newest_notification(c, admin_a);
   const auto notification_b = newest_notification(c, admin_b);
+  const auto dashboard_a = create_dashboard(c, admin_a, "a");
+  const auto dashboard_b = create_dashboard(c, admin_b, "b");
 
   Targets in_a;
   in_a.devices = {device_a};
@@ -665,6 +703,7 @@ TEST_CASE(
   in_a.oncall_schedules = {notify_a.schedule};
   in_a.inapp_notifications = {notify_a.inapp};
   in_a.notifications = {notification_a};
+  in_a.dashboards = {dashboard_a};
   in_a.users = {user_a.id, admin_a_id};
   in_a.api_keys = {key_a.id, key_a_admin.id};
   in_a.org_id = org_a;
@@ -681,7 +720,8 @@ TEST_CASE(
                   "window-of-a",
                   "channel-of-a",
                   "policy-of-a",
-                  "schedule-of-a"};
+                  "schedule-of-a",
+                  "dashboard-of-a"};
   Targets in_b;
   in_b.devices = {device_b};
   in_b.discovery_jobs = {1};
@@ -697,6 +737,7 @@ TEST_CASE(
   in_b.oncall_schedules = {notify_b.schedule};
   in_b.inapp_notifications = {notify_b.inapp};
   in_b.notifications = {notification_b};
+  in_b.dashboards = {dashboard_b};
   in_b.users = {user_b.id, admin_b_id};
   in_b.api_keys = {key_b.id, key_b_admin.id};
   in_b.org_id = org_b;
@@ -713,7 +754,8 @@ TEST_CASE(
                   "window-of-b",
                   "channel-of-b",
                   "policy-of-b",
-                  "schedule-of-b"};
+                  "schedule-of-b",
+                  "dashboard-of-b"};
 
   auto ops = id_operations(c);
   REQUIRE(ops.size() >= 8);
@@ -756,6 +798,8 @@ TEST_CASE(
     // A finds everything as it was: users unchanged and able to log in, keys still working.
     check_user_intact(c, admin_a, user_a);
     check_device_intact(c, admin_a, device_a, "router-of-a");
+    check_dashboards_confined(c, admin_b, "a");
+    check_dashboard_intact(c, admin_a, dashboard_a, "a");
     CHECK(c.get("/api/v1/auth/me", admin_a).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_a.key).status == 200);
     CHECK(c.get("/api/v1/auth/me", key_a_admin.key).status == 200);
@@ -828,6 +872,8 @@ TEST_CASE(
     check_lists_confined(c, admin_a, org_a, in_b, false);
     check_user_intact(c, admin_b, user_b);
     check_device_intact(c, admin_b, device_b, "router-of-b");
+    check_dashboards_confined(c, admin_a, "b");
+    check_dashboard_intact(c, admin_b, dashboard_b, "b");
     check_alert_lists_confined(c, admin_a, alerts_b, "b");
     check_foreign_ids_refused(c, admin_a, device_b, group_b, alerts_b.rule);
     check_alert_records_intact(c, admin_b, alerts_b, "b");

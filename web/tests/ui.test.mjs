@@ -4,6 +4,8 @@
 // off this machine or refused by the CSP. Screenshots go to $NETPULSE_ARTIFACTS.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { Server, adminEmail, adminPassword } from './support/server.mjs';
 import { launch, openPage, screenshot, axeViolations } from './support/browser.mjs';
 
@@ -11,7 +13,8 @@ let server;
 let browser;
 
 before(async () => {
-  server = await new Server().start();
+  // Webhooks to this machine (the notification tests' receiver) are allowed.
+  server = await new Server({ NETPULSE_NETWORK_OUTBOUND_ALLOW: '127.0.0.0/8' }).start();
   browser = await launch();
 });
 
@@ -83,7 +86,7 @@ test('the overview shows devices and alerts, survives a reload, and signs out', 
   assert.equal(await page.evaluate(() => document.cookie.includes('netpulse_session')), false);
 
   // Sign out: back to the form, and a reload does not sign in again.
-  await page.getByText(adminEmail.split('@')[0], { exact: false }).first().click();
+  await page.locator('details.user > summary').click();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.waitForURL(server.url + '/login');
   await page.reload();
@@ -345,7 +348,7 @@ test('admin: add a user (the API\'s message beside the field), who signs in; a v
   const page = await openPage(browser);
   await signIn(page);
   await page.getByRole('heading', { name: 'Overview' }).waitFor();
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
   await page.getByRole('heading', { name: 'Users' }).waitFor();
   const form = page.getByRole('form', { name: 'Add a user' });
   await form.getByLabel('Email').fill('nina@web.example');
@@ -371,7 +374,7 @@ test('admin: add a user (the API\'s message beside the field), who signs in; a v
   await signIn(nina, 'nina@web.example', 'nina-password-1');
   await nina.getByRole('heading', { name: 'Overview' }).waitFor();
   // An operator reads the users (users:read) but may not change them.
-  await nina.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+  await nina.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
   await nina.getByRole('cell', { name: 'Nina NOC' }).waitFor();
   assert.equal(await nina.getByRole('form', { name: 'Add a user' }).count(), 0);
   assert.equal(await nina.getByRole('button', { name: /Deactivate/ }).count(), 0);
@@ -382,7 +385,7 @@ test('admin: add a user (the API\'s message beside the field), who signs in; a v
   const viewer = await openPage(browser);
   await signIn(viewer, 'viewer@web.example', 'viewer-password-1');
   await viewer.getByRole('heading', { name: 'Overview' }).waitFor();
-  assert.equal(await viewer.getByRole('link', { name: 'Users' }).count(), 0);
+  assert.equal(await viewer.getByRole('link', { name: 'Admin' }).count(), 0);
   await viewer.goto(server.url + '/admin/users');
   await viewer.getByRole('alert').filter({ hasText: 'may not see the users' }).waitFor();
   assert.equal(await viewer.getByRole('table').count(), 0);
@@ -455,6 +458,421 @@ test('KPI entry: a bad value gets the server\'s message beside the field, then a
   assert.match(JSON.stringify(q.body.data), /1234\.5/);
   assert.deepEqual(await axeViolations(page), []);
   await screenshot(page, 'kpi');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// Samples of `metric` from host core-1, pushed with an api_user key: `values` one a minute up to
+// now (or up to `ago` seconds before now).
+async function pushSeries(token, metric, values, ago = 0) {
+  if (!server.ingestKey) {
+    const key = await server.api('POST', '/api/v1/api-keys', { name: 'ingest', role: 'api_user' }, token);
+    assert.equal(key.status, 201, JSON.stringify(key.body));
+    server.ingestKey = key.body.data.key;
+  }
+  const now = Math.floor(Date.now() / 1000) - ago;
+  const lines = values.map((v, i) => `${metric},host=core-1 value=${v} ${now - (values.length - 1 - i) * 60}`);
+  const res = await fetch(`${server.url}/api/v2/write?precision=s`, {
+    method: 'POST',
+    headers: { Authorization: `Token ${server.ingestKey}`, 'Content-Type': 'text/plain' },
+    body: lines.join('\n') + '\n',
+  });
+  assert.equal(res.status, 204, await res.text());
+}
+
+test('dashboards: build one, see a panel update live, the server\'s message on a bad panel; a viewer only reads', async () => {
+  const token = await server.token();
+  await pushSeries(token, 'web_dash_load', [5, 7, 9, 10]);
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboards' }).click();
+  await page.getByRole('heading', { name: 'Dashboards' }).waitFor();
+  // The default dashboard was given on the first listing.
+  await page.getByRole('link', { name: 'Network overview' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'dashboards');
+
+  // A new one, built in place.
+  await page.getByLabel('Name', { exact: true }).fill('NOC wall');
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'NOC wall' }).waitFor();
+  await page.getByText('This dashboard has no panels yet.').waitFor();
+  await page.getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('button', { name: 'Add panel' }).click();
+  await page.getByLabel('Title').fill('Load now');
+  await page.getByLabel('Kind').selectOption({ label: 'Stat' });
+  await page.getByLabel('Metric or selector').fill('web_dash_load');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  const stat = page.getByRole('region', { name: 'Load now' }).locator('.stat-value');
+  await stat.getByText('10').waitFor();
+  await page.getByRole('button', { name: 'Add panel' }).click();
+  await page.getByLabel('Title').fill('Load over time');
+  await page.getByLabel('Metric or selector').fill('web_dash_load');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  const chart = page.getByRole('region', { name: 'Load over time' });
+  await chart.locator('canvas').waitFor();
+  // Resized by dragging its handle one column wider; moved with the keyboard.
+  const resize = chart.getByRole('button', { name: /^Resize/ });
+  await resize.scrollIntoViewIfNeeded();
+  const box = await resize.boundingBox();
+  const column = (await page.locator('.dash-grid').boundingBox()).width / 12;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width / 2 + column, box.y + box.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await chart.getByRole('button', { name: /7 columns by 6 rows/ }).waitFor();
+  const move = page.getByRole('region', { name: 'Load now' }).getByRole('button', { name: /^Move/ });
+  await move.focus();
+  await page.keyboard.press('ArrowRight');
+  await page.getByRole('button', { name: /Move “Load now” \(column 2, row 1\)/ }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'dashboard-editing');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByText(/version 2$/).waitFor();
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const stored = await server.api('GET', `/api/v1/dashboards/${id}`, undefined, token);
+  assert.equal(stored.body.data.panels.length, 2);
+  assert.equal(stored.body.data.panels[1].w, 7);
+  assert.equal(stored.body.data.panels[0].x, 1);
+
+  // A new sample reaches the stat without a reload.
+  await page.evaluate(() => {
+    window.__notReloaded = true;
+  });
+  await pushSeries(token, 'web_dash_load', [42]);
+  await stat.getByText('42').waitFor({ timeout: 15000 });
+  assert.equal(await page.evaluate(() => window.__notReloaded), true);
+  await screenshot(page, 'dashboard');
+
+  // A bad selector: the server's message, beside the field of the panel it names.
+  await page.getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('region', { name: 'Load now' }).getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Metric or selector').fill('web_dash_load{host=');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Panel “Load now”' }).waitFor();
+  await page.getByRole('button', { name: 'Edit it' }).click();
+  const selector = page.getByLabel('Metric or selector');
+  assert.equal(await selector.getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'dashboard-error');
+  // Cancel the panel's edit, then the dashboard's: what is stored stays.
+  await page.getByRole('form', { name: 'Panel “Load now”' }).getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.getByRole('button', { name: 'Edit' }).waitFor();
+  await stat.getByText('42').waitFor();
+  assert.deepEqual(page.problems, []);
+
+  // A viewer sees it, live, and may not edit it; at a phone's width it is one column.
+  const created = await server.api(
+    'POST',
+    '/api/v1/users',
+    { email: 'dash-viewer@web.example', name: 'Dana Viewer', role: 'viewer', password: 'viewer-password-2' },
+    token,
+  );
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const viewer = await openPage(browser, { viewport: { width: 375, height: 740 } });
+  await signIn(viewer, 'dash-viewer@web.example', 'viewer-password-2');
+  await viewer.getByRole('heading', { name: 'Overview' }).waitFor();
+  await viewer.goto(`${server.url}/dashboards/${id}?range=1h`);
+  await viewer.getByRole('heading', { name: 'NOC wall' }).waitFor();
+  await viewer.getByRole('region', { name: 'Load now' }).locator('.stat-value').getByText('42').waitFor();
+  assert.equal(await viewer.getByRole('button', { name: 'Edit' }).count(), 0);
+  assert.equal(await viewer.getByLabel('Range').inputValue(), '1h');
+  const overflow = await viewer.evaluate(
+    () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  );
+  assert.equal(overflow, 0);
+  assert.deepEqual(await axeViolations(viewer), []);
+  await screenshot(viewer, 'dashboard-phone');
+  assert.deepEqual(viewer.problems, []);
+  await viewer.context().close();
+  await page.context().close();
+});
+
+test('dashboards: 20 panels and a fast user stay inside the rate limit', async () => {
+  const token = await server.token();
+  await pushSeries(token, 'web_dash_many', [1, 2, 3]);
+  const panels = [];
+  for (let i = 0; i < 20; i += 1) {
+    panels.push({
+      id: `m${i}`,
+      title: `Panel ${i + 1}`,
+      kind: ['timeseries', 'stat', 'gauge', 'table', 'topn'][i % 5],
+      x: (i % 4) * 3,
+      y: Math.floor(i / 4) * 4,
+      w: 3,
+      h: 4,
+      query: { selector: 'web_dash_many' },
+    });
+  }
+  const made = await server.api('POST', '/api/v1/dashboards', { name: 'Twenty', panels }, token);
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  let batches = 0;
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/v1/query_batch')) batches += 1;
+  });
+  await page.goto(`${server.url}/dashboards/${made.body.data.id}`);
+  await page.getByRole('heading', { name: 'Twenty' }).waitFor();
+  await page.getByRole('region', { name: 'Panel 2', exact: true }).locator('.stat-value').getByText('3').waitFor();
+  // Range after range, as fast as the browser goes: each is one batch request.
+  for (const r of ['15m', '1h', '3h', '12h', '24h', '2d', '7d', '30d', '6h']) {
+    await page.getByLabel('Range').selectOption(r);
+  }
+  await page.getByRole('region', { name: 'Panel 1', exact: true }).locator('canvas').waitFor();
+  await page.waitForTimeout(500);
+  assert.ok(batches <= 12, `${batches} batch requests`);
+  await screenshot(page, 'dashboard-twenty');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('the metric explorer: labels to pick from, a comparison, CSV, and the server\'s message on a bad selector', async () => {
+  const token = await server.token();
+  await pushSeries(token, 'web_explore_temp', [10, 11, 12, 13, 14], 86400);
+  await pushSeries(token, 'web_explore_temp', [20, 21, 22, 23, 24]);
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Explore' }).click();
+  await page.getByRole('heading', { name: 'Metric explorer' }).waitFor();
+  await page.getByLabel('Metric or selector').fill('web_explore_temp');
+  // The metric's labels are offered.
+  await page.getByRole('button', { name: 'Add a label filter' }).click();
+  const label = page.getByLabel('Label 1');
+  await label.locator('option', { hasText: 'host' }).waitFor({ state: 'attached' });
+  await label.selectOption('host');
+  await page.getByLabel('Value 1').fill('core-1');
+  await page.getByLabel('Range').selectOption('1h');
+  await page.getByLabel('Compare with').selectOption('1d');
+  await page.getByRole('button', { name: 'Draw' }).click();
+  await page.getByRole('heading', { name: 'web_explore_temp{host="core-1"}' }).waitFor();
+  await page.locator('.explore canvas').first().waitFor();
+  await page.getByRole('cell', { name: 'core-1', exact: true }).waitFor();
+  await page.getByRole('cell', { name: 'core-1 (a day earlier)' }).waitFor();
+  // The query is in the URL.
+  assert.match(page.url(), /metric=web_explore_temp/);
+  assert.match(decodeURIComponent(page.url()), /label=host=core-1/);
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download CSV' }).click(),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const lines = csv.trim().split('\n');
+  assert.equal(lines[0], 'time,core-1,core-1 (a day earlier)');
+  assert.ok(lines.length >= 2, csv);
+  assert.match(lines[lines.length - 1], /,24,/);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'explore');
+
+  // A selector that does not parse: the server's message beside the field.
+  await page.getByLabel('Metric or selector').fill('web_explore_temp{host=');
+  await page.getByRole('button', { name: 'Draw' }).click();
+  const field = page.getByLabel('Metric or selector');
+  await page.locator('#ex-metric-error').waitFor();
+  assert.equal(await field.getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'explore-error');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('admin: an API key is shown once, works, is revoked; the audit log records it', async () => {
+  const page = await openPage(browser);
+  page.on('dialog', (d) => d.accept());
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).click();
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'API keys' }).click();
+  await page.getByRole('heading', { name: 'API keys' }).waitFor();
+  // A bad expiry: the server's message beside the field.
+  await page.getByLabel('Name', { exact: true }).fill('billing export');
+  const days = page.getByLabel('Expires in days (empty: the server\'s default)');
+  await days.fill('99999');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  await page.locator('#' + (await days.getAttribute('id')) + '-error').waitFor();
+  assert.equal(await days.getAttribute('aria-invalid'), 'true');
+  await days.fill('30');
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.getByLabel('The new API key');
+  await shown.waitFor();
+  const key = (await shown.innerText()).trim();
+  assert.ok(key.length >= 20, key);
+  // It works, as what it is (an api_user reads metrics).
+  assert.equal((await server.api('GET', '/api/v1/series?match[]=up', undefined, key)).status, 200);
+  const row = page.getByRole('row').filter({ hasText: 'billing export' });
+  await row.waitFor();
+  const prefix = (await row.locator('code').innerText()).replace('…', '');
+  assert.ok(key.includes(prefix), `${key} holds ${prefix}`);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'api-keys-secret');
+  // Once: after "I have saved it" and a reload, the secret is nowhere on the page.
+  await page.getByRole('button', { name: 'I have saved it' }).click();
+  await page.reload();
+  await row.waitFor();
+  assert.equal((await page.content()).includes(key), false);
+  await row.getByRole('button', { name: /Revoke/ }).click();
+  await page.getByRole('status').filter({ hasText: 'billing export revoked' }).waitFor();
+  await row.getByText(/revoked/).waitFor();
+  assert.equal((await server.api('GET', '/api/v1/series?match[]=up', undefined, key)).status, 401);
+
+  // The audit log has the creation and the revocation.
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
+  await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+  await page.getByLabel('Action starts with').fill('DELETE /api/v1/api-keys');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByRole('cell', { name: /^api-keys\/\d+$/ }).first().waitFor();
+  assert.match(page.url(), /action=DELETE/);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'audit');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('notifications: a webhook channel with the server\'s message, "send test" with the remote\'s answer, the delivery log', async () => {
+  // A receiver on this machine: the first request gets 500, the rest 200.
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.statusCode = received.length === 1 ? 500 : 200;
+      res.end(received.length === 1 ? 'busy' : 'ok');
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const hook = `http://127.0.0.1:${receiver.address().port}/hook`;
+  try {
+    const page = await openPage(browser);
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notifications' }).click();
+    await page.getByRole('heading', { name: 'Notification channels' }).waitFor();
+    const form = page.getByRole('form', { name: 'Add a channel' });
+    await form.getByLabel('Name').fill('NOC hook');
+    await form.getByLabel('Kind').selectOption({ label: 'Webhook' });
+    const url = form.getByLabel('URL');
+    await url.fill('ftp://127.0.0.1/hook');
+    await form.getByRole('button', { name: 'Add channel' }).click();
+    await page.locator('#ch-url-error').waitFor();
+    assert.equal(await url.getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'channels-error');
+    await url.fill(hook);
+    await form.getByRole('button', { name: 'Add channel' }).click();
+    const row = page.getByRole('row').filter({ hasText: 'NOC hook' });
+    await row.waitFor();
+    await row.getByRole('button', { name: /Send test/ }).click();
+    await row.getByText(/Not delivered \(500\)/).waitFor();
+    await row.getByRole('button', { name: /Send test/ }).click();
+    await row.getByText(/Delivered \(200\)/).waitFor();
+    assert.equal(received.length, 2);
+    assert.ok(received[1].headers['x-netpulse-delivery'], JSON.stringify(received[1].headers));
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'channels');
+
+    // An alert through a policy to it: delivered, in the log with its attempt.
+    const token = await server.token();
+    const channels = await server.api('GET', '/api/v1/notification-channels', undefined, token);
+    const channel = channels.body.data.find((c) => c.name === 'NOC hook');
+    const policy = await server.api(
+      'POST',
+      '/api/v1/notification-policies',
+      { name: 'to the hook', group_wait_s: 0, modes: { critical: 'immediate' }, targets: [{ channel_id: channel.id }] },
+      token,
+    );
+    assert.equal(policy.status, 201, JSON.stringify(policy.body));
+    await server.raiseAlert(token, 'web_notify_temp', 'critical');
+    await page.getByRole('navigation', { name: 'Notifications' }).getByRole('link', { name: 'Delivery log' }).click();
+    await page.getByRole('heading', { name: 'Delivery log' }).waitFor();
+    const entry = page.getByRole('row').filter({ hasText: 'web_notify_temp high' }).first();
+    for (let i = 0; i < 40 && !(await entry.getByRole('cell', { name: 'delivered', exact: true }).count()); i++) {
+      await page.waitForTimeout(250);
+      await page.getByRole('button', { name: 'Refresh' }).click();
+    }
+    await entry.getByRole('cell', { name: 'delivered', exact: true }).waitFor();
+    await entry.getByRole('button', { name: /Attempts/ }).click();
+    await page.locator('ol.attempts li').filter({ hasText: '(200)' }).waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'delivery-log');
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  } finally {
+    receiver.close();
+  }
+});
+
+test('silences and maintenance: silence an alert from its page, end it; plan maintenance, the server\'s message on a bad cron; incidents', async () => {
+  const token = await server.token();
+  await server.raiseAlert(token, 'web_silence_temp', 'warning');
+  let alertId = null;
+  for (let i = 0; i < 40 && !alertId; i++) {
+    const r = await server.api('GET', '/api/v1/alerts?open=true&per_page=500', undefined, token);
+    const a = r.body.data.find((x) => x.rule_name === 'web_silence_temp high');
+    if (a) alertId = a.id;
+    else await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.ok(alertId, 'the alert fired');
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(`${server.url}/alerts/${alertId}`);
+  await page.getByRole('link', { name: 'Silence alerts like this…' }).click();
+  await page.getByRole('heading', { name: 'Silences' }).waitFor();
+  // The rule is chosen already.
+  const rule = page.getByLabel('Rule');
+  await rule.locator('option', { hasText: 'web_silence_temp high' }).waitFor({ state: 'attached' });
+  assert.equal(await rule.locator('option:checked').innerText(), 'web_silence_temp high');
+  // A label line that is not one: the message beside the field.
+  await page.getByLabel(/^Labels/).fill('just words');
+  await page.getByLabel('Reason').fill('fibre work on the uplink');
+  await page.getByRole('button', { name: 'Silence', exact: true }).click();
+  await page.locator('#si-matchers-error').waitFor();
+  await page.getByLabel(/^Labels/).fill('host=core-1');
+  await page.getByRole('button', { name: 'Silence', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Silenced until' }).waitFor();
+  const row = page.getByRole('row').filter({ hasText: 'fibre work on the uplink' });
+  await row.waitFor();
+  let silenced = false;
+  for (let i = 0; i < 40 && !silenced; i++) {
+    const a = await server.api('GET', `/api/v1/alerts/${alertId}`, undefined, token);
+    silenced = a.body.data.silenced === true;
+    if (!silenced) await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.ok(silenced, 'the alert is marked silenced');
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'silences');
+  await row.getByRole('button', { name: /End/ }).click();
+  await page.getByRole('status').filter({ hasText: 'Silence ended' }).waitFor();
+  await page.getByText('No silences in force.').waitFor();
+
+  // Maintenance: a bad cron gets the server's message; a weekly window is planned.
+  await page.getByRole('navigation', { name: 'Alert pages' }).getByRole('link', { name: 'Maintenance' }).click();
+  await page.getByRole('heading', { name: 'Maintenance windows' }).waitFor();
+  await page.getByLabel('Name').fill('Core upgrade');
+  await page.getByLabel('Repeats').selectOption('cron');
+  const cron = page.getByLabel(/^Cron/);
+  await cron.fill('0 25 * * *');
+  await page.getByLabel('Device tags (comma-separated)').fill('core');
+  await page.getByRole('button', { name: 'Plan' }).click();
+  await page.locator('#mw-cron-error').waitFor();
+  assert.equal(await cron.getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('Repeats').selectOption('weekly');
+  await page.getByLabel('Sunday').check();
+  await page.getByRole('button', { name: 'Plan' }).click();
+  await page.getByRole('status').filter({ hasText: 'Core upgrade planned' }).waitFor();
+  const w = page.getByRole('row').filter({ hasText: 'Core upgrade' });
+  await w.getByText(/Sunday at 02:00/).waitFor();
+  await w.getByText(/next /).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'maintenance');
+
+  await page.getByRole('navigation', { name: 'Alert pages' }).getByRole('link', { name: 'Incidents' }).click();
+  await page.getByRole('heading', { name: 'Incidents' }).waitFor();
+  await page.getByText('No open incidents.').waitFor();
+  assert.deepEqual(await axeViolations(page), []);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -13,6 +13,7 @@
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/worker_pool.hpp>
+#include <netpulse/dashboards/dashboards.hpp>
 #include <netpulse/db/database.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/notify/notifier.hpp>
@@ -52,6 +53,8 @@ struct RouteDeps {
   alerts::AlertEngine* alerts = nullptr;
   // The notifier: channels, policies, the delivery log. Optional.
   notify::Notifier* notifier = nullptr;
+  // The dashboards store; without it the dashboard routes are not registered.
+  dashboards::Store* dashboards = nullptr;
   // The web UI's session cookie (docs/web.md): `__Host-` and Secure when the server runs TLS;
   // its Max-Age, the refresh token's lifetime.
   bool secure_cookies = false;

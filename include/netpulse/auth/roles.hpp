@@ -31,8 +31,10 @@ enum class Permission {
   kReportsWrite,
   kNotificationsRead,   // the delivery log, channels and policies (secrets never shown)
   kNotificationsWrite,  // channels, policies, send test, re-send a dead letter
+  kDashboardsRead,      // the organization's dashboards (their panels' data needs metrics:read)
+  kDashboardsWrite,     // create, edit and delete dashboards
 };
-inline constexpr int kPermissionCount = static_cast<int>(Permission::kNotificationsWrite) + 1;
+inline constexpr int kPermissionCount = static_cast<int>(Permission::kDashboardsWrite) + 1;
 
 std::string_view permission_name(Permission p) noexcept;  // "users:read", ...
 

@@ -48,8 +48,16 @@ inline constexpr std::uint16_t kCloseTooSlow = 4008;
 inline constexpr std::uint16_t kCloseTooMany = 4029;
 
 // The topics a client may follow.
-enum class Topic : std::uint8_t { kAlerts, kIncidents, kDevices, kInterfaces, kChecks, kSeries };
-inline constexpr std::size_t kTopicCount = 6;
+enum class Topic : std::uint8_t {
+  kAlerts,
+  kIncidents,
+  kDevices,
+  kInterfaces,
+  kChecks,
+  kSeries,
+  kDashboards
+};
+inline constexpr std::size_t kTopicCount = 7;
 
 class LiveHub final : public LiveFeed {
  public:

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,11 @@ namespace netpulse::api::detail {
 
 // --- query string ----------------------------------------------------------------------------
 
+// A request's parameters by name: the query string's (query_lookup), or a JSON object's (the
+// batch query). The readers below take either.
+using ParamLookup = std::function<std::optional<std::string>(std::string_view)>;
+ParamLookup query_lookup(const ContextPtr& ctx);
+
 // Every (name, decoded value) pair of the query string, in order.
 std::vector<std::pair<std::string, std::string>> query_pairs(const ContextPtr& ctx);
 // Every decoded value of `name` in the request's query string (for repeated `match[]`).
@@ -30,12 +36,19 @@ std::optional<tsdb::Timestamp> parse_unix_seconds(std::string_view text);
 // "300", "300s", "500ms", "5m", "1h", "7d", "1w" → ms (positive).
 std::optional<tsdb::Timestamp> parse_duration_ms(std::string_view text);
 // The query parameter `name` as a Unix time in seconds (→ ms); absent, or INVALID_INPUT.
+core::Result<std::optional<tsdb::Timestamp>> time_param(const ParamLookup& params,
+                                                        std::string_view name);
 core::Result<std::optional<tsdb::Timestamp>> time_param(const ContextPtr& ctx,
                                                         std::string_view name);
 // The query parameter `name` as a duration (→ ms); absent, or INVALID_INPUT.
+core::Result<std::optional<tsdb::Timestamp>> duration_param(const ParamLookup& params,
+                                                            std::string_view name);
 core::Result<std::optional<tsdb::Timestamp>> duration_param(const ContextPtr& ctx,
                                                             std::string_view name);
 // The query parameter `name` as an integer in [lo, hi]; absent, or INVALID_INPUT.
+core::Result<std::optional<std::int64_t>> int_param(const ParamLookup& params,
+                                                    std::string_view name, std::int64_t lo,
+                                                    std::int64_t hi);
 core::Result<std::optional<std::int64_t>> int_param(const ContextPtr& ctx, std::string_view name,
                                                     std::int64_t lo, std::int64_t hi);
 // The query parameter `name` as true/1 or false/0 (absent: false), or INVALID_INPUT.

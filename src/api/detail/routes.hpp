@@ -34,6 +34,12 @@ void register_ingest_routes(Router& router, const RouteDeps& deps);
 // Range and instant queries, the dashboard call (routes_query.cpp). Needs deps.tsdb and
 // deps.workers.
 void register_query_routes(Router& router, const RouteDeps& deps);
+// POST /api/v1/query_batch: many range queries in one request (routes_query_batch.cpp), so a
+// dashboard of many panels costs its viewer one request of their rate limit. Needs deps.tsdb and
+// deps.workers.
+void register_query_batch_routes(Router& router, const RouteDeps& deps);
+// Dashboards CRUD (routes_dashboards.cpp). Needs deps.dashboards.
+void register_dashboard_routes(Router& router, const RouteDeps& deps);
 // Series usage, series, label names and values, metric metadata (routes_series.cpp). Needs
 // deps.tsdb.
 void register_series_routes(Router& router, const RouteDeps& deps);

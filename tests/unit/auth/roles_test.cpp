@@ -33,12 +33,15 @@ std::set<Permission> expected_permissions(Role role) {
               P::kUsersRead,
               P::kApiKeysRead,
               P::kNotificationsRead,
-              P::kNotificationsWrite};
+              P::kNotificationsWrite,
+              P::kDashboardsRead,
+              P::kDashboardsWrite};
     case Role::kViewer:
-      return {P::kSelf,       P::kDevicesRead, P::kMetricsRead,
-              P::kAlertsRead, P::kReportsRead, P::kNotificationsRead};
+      return {P::kSelf,        P::kDevicesRead,       P::kMetricsRead,   P::kAlertsRead,
+              P::kReportsRead, P::kNotificationsRead, P::kDashboardsRead};
     case Role::kApiUser:
-      return {P::kSelf, P::kMetricsRead, P::kMetricsWrite, P::kDevicesRead, P::kAlertsRead};
+      return {P::kSelf,        P::kMetricsRead, P::kMetricsWrite,
+              P::kDevicesRead, P::kAlertsRead,  P::kDashboardsRead};
   }
   return {};
 }

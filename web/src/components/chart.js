@@ -13,17 +13,26 @@ function cssVar(name) {
 // `data`: [xs (Unix s), ys1, ys2, ...]; `series`: [{label, color (a CSS custom property),
 // unit}]; `range`: [from, to] in Unix s, the time the chart spans (else the data's). `label`
 // names the chart for screen readers; `summary` is what they read instead of the drawing.
-export function Chart({ label, summary, data, series, range, height = 220 }) {
+// `format` (value -> text, e.g. with units.js) labels the axis and the legend; `height`
+// 'fill' sizes the chart to its box (a dashboard panel).
+export function Chart({ label, summary, data, series, range, height = 220, format }) {
   const box = useRef(null);
   const plot = useRef(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return undefined;
+    const fill = height === 'fill';
+    // Filling a panel: the box is sized by the panel (CSS), the legend takes what it needs.
+    const legendHeight = () => {
+      const legend = plot.current && plot.current.root.querySelector('.u-legend');
+      return legend ? legend.offsetHeight + 4 : 34;
+    };
+    const tall = () => (fill ? Math.max(60, el.clientHeight - legendHeight()) : height);
     const axisColor = cssVar('--muted');
     const grid = { stroke: cssVar('--border'), width: 1 };
     const opts = {
       width: Math.max(200, el.clientWidth),
-      height,
+      height: tall(),
       legend: { show: true },
       scales: range ? { x: { time: true, range: () => range } } : { x: { time: true } },
       cursor: { drag: { x: true, y: false } },
@@ -33,8 +42,9 @@ export function Chart({ label, summary, data, series, range, height = 220 }) {
           stroke: axisColor,
           grid,
           ticks: grid,
-          values: (u, vals) => vals.map((v) => `${v}${series[0].unit ? ' ' + series[0].unit : ''}`),
-          size: 70,
+          values: (u, vals) =>
+            vals.map((v) => (format ? format(v) : `${v}${series[0].unit ? ' ' + series[0].unit : ''}`)),
+          size: format ? 96 : 70,
         },
       ],
       series: [
@@ -43,13 +53,27 @@ export function Chart({ label, summary, data, series, range, height = 220 }) {
           label: s.label,
           stroke: cssVar(s.color),
           width: 2,
-          value: (u, v) => (v === null || v === undefined ? '—' : `${v.toFixed(2)} ${s.unit || ''}`),
+          value: (u, v) =>
+            v === null || v === undefined ? '—' : format ? format(v) : `${v.toFixed(2)} ${s.unit || ''}`,
         })),
       ],
     };
+    // The first draw's time from here, as a performance measure (bench/ui.sh reads it).
+    const t0 = performance.now();
+    let measured = false;
+    opts.hooks = {
+      draw: [
+        () => {
+          if (measured) return;
+          measured = true;
+          performance.measure('netpulse:chart', { start: t0, detail: { points: data[0].length * (data.length - 1) } });
+        },
+      ],
+    };
     plot.current = new uPlot(opts, data, el);
+    if (fill) plot.current.setSize({ width: Math.max(200, el.clientWidth), height: tall() });
     const resize = new ResizeObserver(() => {
-      if (plot.current) plot.current.setSize({ width: Math.max(200, el.clientWidth), height });
+      if (plot.current) plot.current.setSize({ width: Math.max(200, el.clientWidth), height: tall() });
     });
     resize.observe(el);
     return () => {
@@ -57,8 +81,8 @@ export function Chart({ label, summary, data, series, range, height = 220 }) {
       plot.current.destroy();
       plot.current = null;
     };
-  }, [data, series.map((s) => s.label).join()]);
-  return html`<figure class="chart" aria-label=${label}>
+  }, [data, series.map((s) => s.label).join(), height]);
+  return html`<figure class=${height === 'fill' ? 'chart fill' : 'chart'} aria-label=${label}>
     <div ref=${box} class="chart-box" role="img" aria-label=${summary}></div>
   </figure>`;
 }

@@ -31,3 +31,13 @@ export function Field({ label, name, error, id, ...input }) {
     ${message && html`<span class="field-error" id=${fieldId + '-error'}>${message}</span>`}
   </div>`;
 }
+
+// A label, the control `control` makes (it gets the id and the aria attributes) and `message`
+// beside it: for selects, text areas and inputs a page lays out itself.
+export function labelled(id, label, message, control) {
+  return html`<div class="field">
+    <label for=${id}>${label}</label>
+    ${control({ id, 'aria-invalid': message ? 'true' : undefined, 'aria-describedby': message ? id + '-error' : undefined })}
+    ${message && html`<span class="field-error" id=${id + '-error'}>${message}</span>`}
+  </div>`;
+}

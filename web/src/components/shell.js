@@ -6,11 +6,14 @@ import { navigate } from '../lib/router.js';
 import { setTheme, storedTheme, themes } from '../lib/theme.js';
 import { timeZone } from '../lib/format.js';
 import { useLiveState } from '../lib/live.js';
+import { adminAllowed, adminHome } from './admin_tabs.js';
 
 const sections = [
   { path: '/', label: 'Overview' },
   { path: '/devices', label: 'Devices' },
   { path: '/alerts', label: 'Alerts' },
+  { path: '/dashboards', label: 'Dashboards' },
+  { path: '/explore', label: 'Explore' },
 ];
 
 const themeNames = { system: 'System', light: 'Light', dark: 'Dark', contrast: 'High contrast' };
@@ -45,13 +48,14 @@ export function Shell({ me, path, children }) {
       <nav id="nav" class=${menu ? 'open' : ''} aria-label="Main">
         <ul>
           ${sections
+            .concat(me.permissions.includes('notifications:read') ? [{ path: '/notifications/channels', label: 'Notifications', prefix: '/notifications' }] : [])
             .concat(me.permissions.includes('metrics:write') ? [{ path: '/kpi', label: 'KPI entry' }] : [])
-            .concat(me.permissions.includes('users:read') ? [{ path: '/admin/users', label: 'Users' }] : [])
+            .concat(adminAllowed(me) ? [{ path: adminHome(me), label: 'Admin', prefix: '/admin/' }] : [])
             .map(
             (s) => html`<li>
               <a
                 href=${s.path}
-                aria-current=${current(s.path) ? 'page' : undefined}
+                aria-current=${current(s.prefix || s.path) ? 'page' : undefined}
                 onClick=${() => setMenu(false)}
                 >${s.label}</a
               >

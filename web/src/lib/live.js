@@ -51,6 +51,9 @@ function connect() {
     if (msg.type === 'ready') {
       const resumed = epoch === msg.epoch;
       subscribeAll();
+      // A new connection follows no series yet.
+      seriesSent = '';
+      sendSeries();
       if (resumed) send({ type: 'resume', epoch, seq: lastSeq });
       else if (epoch !== null) handlers.forEach((fn) => fn({ type: 'reload', reason: 'new feed' }));
       epoch = msg.epoch;
@@ -145,4 +148,42 @@ export function useLiveReload(topicList, reload, { delay = 300, onMessage } = {}
       latest.current();
     }, delay);
   });
+}
+
+// Series by selector: the selectors every mounted component follows (counted), sent to the
+// server as one set; each `sample` message goes to `onSample`. The server adds selectors to a
+// client's set, so a change is an unsubscribe of `series` and a subscribe of the new set.
+const selectors = new Map(); // selector -> count
+let seriesSent = '';
+
+function sendSeries() {
+  const list = [...selectors.keys()].slice(0, 100);
+  const key = list.join('\n');
+  if (key === seriesSent) return;
+  if (seriesSent) send({ type: 'unsubscribe', topics: ['series'] });
+  if (list.length) send({ type: 'subscribe', series: list });
+  seriesSent = list.length ? key : '';
+}
+
+export function useLiveSeries(selectorList, onSample) {
+  const latest = useRef(onSample);
+  latest.current = onSample;
+  useEffect(() => {
+    for (const s of selectorList) selectors.set(s, (selectors.get(s) || 0) + 1);
+    sendSeries();
+    const handler = (msg) => {
+      if (msg.type === 'sample') latest.current(msg.data);
+      if (msg.type === 'reload') latest.current(null);
+    };
+    handlers.add(handler);
+    return () => {
+      handlers.delete(handler);
+      for (const s of selectorList) {
+        const n = selectors.get(s) - 1;
+        if (n > 0) selectors.set(s, n);
+        else selectors.delete(s);
+      }
+      sendSeries();
+    };
+  }, [selectorList.join('\n')]);
 }

@@ -74,8 +74,11 @@ export function AlertDetail({ id, me }) {
         ${a.acknowledged_at && html`<${Fact} label="Acknowledged">${formatTime(a.acknowledged_at)} by ${a.acknowledged_by_name}${a.ack_note ? ` — ${a.ack_note}` : ''}<//>`}
         ${a.resolved_at && html`<${Fact} label="Resolved">${formatTime(a.resolved_at)}${a.resolve_reason ? ` — ${a.resolve_reason}` : ''}<//>`}
         ${a.symptom_of && html`<${Fact} label="Symptom of"><a href=${'/alerts/' + a.symptom_of}>alert #${a.symptom_of}</a><//>`}
+        ${a.incident_id && html`<${Fact} label="Incident"><a href=${'/incidents/' + a.incident_id}>incident #${a.incident_id}</a><//>`}
         ${/^https?:\/\//i.test(a.annotations.runbook_url || '') && html`<${Fact} label="Runbook"><a href=${a.annotations.runbook_url} rel="noreferrer noopener" target="_blank">${a.annotations.runbook_url}</a><//>`}
       </dl>
+      ${canAct && a.status !== 'resolved' &&
+      html`<p><a href=${'/alerts/silences?' + new URLSearchParams([...(a.rule_id ? [['rule', a.rule_id]] : []), ...(a.device_id ? [['device', a.device_id]] : [])])}>Silence alerts like this…</a></p>`}
       ${canAct &&
       html`<form class="card actions-form" onSubmit=${(e) => { e.preventDefault(); act('comment'); }}>
         <label for="alert-text">Note, reason or comment</label>

@@ -6,6 +6,7 @@ import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
 import { useLiveReload } from '../lib/live.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
+import { AlertsTabs } from '../components/alerts_tabs.js';
 
 const shows = {
   open: { label: 'Open', query: 'open=true' },
@@ -115,6 +116,7 @@ export function Alerts({ me }) {
 
   return html`
     <section class="page">
+      <${AlertsTabs} />
       <h1>Alerts</h1>
       <div class="toolbar" role="group" aria-label="Filters">
         <label class="inline">

@@ -6,6 +6,7 @@ import { html } from '../lib/html.js';
 import { get, patch, post } from '../lib/api.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 import { Field, fieldMessage } from '../components/field.js';
+import { AdminTabs } from '../components/admin_tabs.js';
 
 const roles = ['admin', 'operator', 'viewer', 'api_user'];
 
@@ -86,6 +87,7 @@ export function Users({ me }) {
   }
   return html`
     <section class="page">
+      <${AdminTabs} me=${me} />
       <h1>Users</h1>
       ${notice && html`<p class=${notice.ok ? 'notice' : 'error'} role="status">${notice.text}</p>`}
       ${error && html`<p class="error" role="alert">Could not load the users. ${sentence(error.message)}</p>`}

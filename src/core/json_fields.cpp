@@ -1,12 +1,12 @@
-// The alerts module's JSON field readers (detail/json_fields.hpp): a type check per field, with
+// JSON field readers (netpulse/core/json_fields.hpp): a type check per field, with
 // the field's path in every refusal.
-#include "detail/json_fields.hpp"
-
 #include <cmath>
 
 #include <fmt/format.h>
 
-namespace netpulse::alerts::detail {
+#include <netpulse/core/json_fields.hpp>
+
+namespace netpulse::core {
 
 using boost::json::object;
 
@@ -123,4 +123,4 @@ core::Result<std::map<std::string, std::string>> get_string_map(const object& o,
   return out;
 }
 
-}  // namespace netpulse::alerts::detail
+}  // namespace netpulse::core

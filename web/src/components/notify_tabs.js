@@ -1,0 +1,16 @@
+// The notification pages' own navigation: channels and the delivery log.
+import { html } from '../lib/html.js';
+
+const tabs = [
+  { path: '/notifications/channels', label: 'Channels' },
+  { path: '/notifications/log', label: 'Delivery log' },
+];
+
+export function NotifyTabs() {
+  const here = location.pathname;
+  return html`<nav class="tabs" aria-label="Notifications">
+    <ul>
+      ${tabs.map((t) => html`<li><a href=${t.path} aria-current=${here === t.path ? 'page' : undefined}>${t.label}</a></li>`)}
+    </ul>
+  </nav>`;
+}

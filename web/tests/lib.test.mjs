@@ -1,0 +1,81 @@
+// The web UI's pure helpers, without a browser: units (bit/s, bytes, percent), the dashboard
+// grid (a move pushes covered panels down, gaps close upwards, never two panels on one cell), and
+// the panel queries (steps, metric names).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatValue } from '../src/lib/units.js';
+import { compact, settle } from '../src/lib/grid.js';
+import { metricOf, panelQuery } from '../src/lib/panel_data.js';
+
+test('values print with their units', () => {
+  assert.equal(formatValue(1234567890, 'bps'), '1.23 Gbit/s');
+  assert.equal(formatValue(999, 'bps'), '999 bit/s');
+  assert.equal(formatValue(1536, 'bytes'), '1.50 KiB');
+  assert.equal(formatValue(3 * 1024 ** 3, 'bytes'), '3 GiB');
+  assert.equal(formatValue(92.5, 'percent'), '92.5 %');
+  assert.equal(formatValue(0.004, 'ms'), '0.004 ms');
+  assert.equal(formatValue(42, ''), '42');
+  assert.equal(formatValue(-7.25, 'dBm'), '-7.25 dBm');
+  assert.equal(formatValue(21.5, 'celsius'), '21.5 °C');
+  assert.equal(formatValue(12000, 'short'), '12k');
+  assert.equal(formatValue(null, 'bps'), '—');
+  assert.equal(formatValue(NaN, 'bps'), '—');
+  assert.equal(formatValue(Infinity, ''), '+∞');
+});
+
+function overlapping(panels) {
+  for (const a of panels) {
+    for (const b of panels) {
+      if (a !== b && a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h) return [a.id, b.id];
+    }
+  }
+  return null;
+}
+
+test('a panel moved onto others pushes them down; gaps close', () => {
+  const panels = [
+    { id: 'a', x: 0, y: 0, w: 6, h: 4 },
+    { id: 'b', x: 6, y: 0, w: 6, h: 4 },
+    { id: 'c', x: 0, y: 4, w: 12, h: 2 },
+  ];
+  // b dragged onto a's place.
+  const moved = settle(panels.map((p) => (p.id === 'b' ? { ...p, x: 0, y: 0 } : p)), 'b');
+  assert.equal(overlapping(moved), null);
+  const by = Object.fromEntries(moved.map((p) => [p.id, p]));
+  assert.deepEqual([by.b.x, by.b.y], [0, 0]);
+  assert.deepEqual([by.a.x, by.a.y], [0, 4]);
+  assert.equal(by.c.y, 8);
+  // A gap closes upwards.
+  const up = compact([{ id: 'x', x: 0, y: 5, w: 3, h: 2 }]);
+  assert.equal(up[0].y, 0);
+  // Random layouts, moved at random: never two panels on one cell.
+  let seed = 7;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  for (let round = 0; round < 200; round++) {
+    const list = [];
+    for (let i = 0; i < 12; i++) {
+      const w = 1 + rand(12);
+      list.push({ id: `p${i}`, x: rand(13 - w), y: rand(30), w, h: 1 + rand(6) });
+    }
+    const start = compact(settle(list, 'p0'));
+    assert.equal(overlapping(start), null);
+    const target = start[rand(start.length)];
+    const w = target.w;
+    const next = settle(start.map((p) => (p.id === target.id ? { ...p, x: rand(13 - w), y: rand(20) } : p)), target.id);
+    assert.equal(overlapping(next), null, JSON.stringify(next));
+    assert.equal(next.length, 12);
+  }
+});
+
+test('panel queries: a chart steps a minute or more, the rest read the last 15 minutes', () => {
+  const chart = { id: 'a', kind: 'timeseries', query: { selector: 'ifHCInOctets{host="r1"}', fn: 'rate', by: ['host'], group: 'sum', topk: 5 } };
+  const q = panelQuery(chart, '24h', 1000000);
+  assert.deepEqual(q, { id: 'a', query: 'ifHCInOctets{host="r1"}', start: 1000000 - 86400, end: 1000000, step: '360s', fn: 'rate', by: ['host'], group: 'sum', topk: 5 });
+  assert.equal(panelQuery(chart, '15m', 1000000).step, '60s');
+  const stat = { id: 's', kind: 'stat', query: { selector: 'cpu' } };
+  assert.deepEqual(panelQuery(stat, '30d', 1000000), { id: 's', query: 'cpu', start: 1000000 - 900, end: 1000000, step: '60s', agg: 'last' });
+  assert.equal(panelQuery({ ...stat, query: { selector: 'cpu', agg: 'max' } }, '1h', 1000000).agg, 'max');
+  assert.equal(metricOf('ifHCInOctets{host="r1"}'), 'ifHCInOctets');
+  assert.equal(metricOf('  cpu'), 'cpu');
+  assert.equal(metricOf('{host="r1"}'), null);
+});

@@ -162,7 +162,7 @@ core::Result<value> parse_devices(const object& panel, const std::string& prefix
   for (const char* name : {"group", "tag"}) {
     auto s = bounded_string(**d, field, name, 200);
     if (!s) return std::move(s).error();
-    out[name] = s->empty() ? value(nullptr) : value(std::move(*s));
+    out[name] = s->empty() ? value(nullptr) : value(*s);
   }
   return value(std::move(out));
 }
@@ -231,7 +231,7 @@ core::Result<object> parse_panel(const value& v, std::size_t index, std::set<std
   out["id"] = panel_id;
   auto title = bounded_string(o, prefix, "title", 120);
   if (!title) return std::move(title).error();
-  out["title"] = std::move(*title);
+  out["title"] = *title;
   auto kind = get_string(o, prefix, "kind");
   if (!kind) return std::move(kind).error();
   if (!*kind || !one_of(kKinds, **kind))

@@ -13,6 +13,8 @@ import { Overview } from './pages/overview.js';
 import { Alerts } from './pages/alerts.js';
 import { Devices } from './pages/devices.js';
 import { DeviceDetail } from './pages/device.js';
+import { DeviceForm } from './pages/device_form.js';
+import { DeviceImport } from './pages/device_import.js';
 import { Users } from './pages/users.js';
 import { KpiEntry } from './pages/kpi.js';
 import { AlertDetail } from './pages/alert.js';
@@ -33,13 +35,17 @@ applyTheme();
 
 function page(path, me) {
   if (path === '/') return html`<${Overview} />`;
-  if (path === '/devices') return html`<${Devices} />`;
+  if (path === '/devices') return html`<${Devices} me=${me} />`;
   if (path === '/admin/users') return html`<${Users} me=${me} />`;
   if (path === '/admin/api-keys') return html`<${ApiKeys} me=${me} />`;
   if (path === '/admin/audit') return html`<${Audit} me=${me} />`;
   if (path === '/notifications' || path === '/notifications/channels') return html`<${Channels} me=${me} />`;
   if (path === '/notifications/log') return html`<${DeliveryLog} me=${me} />`;
   if (path === '/kpi') return html`<${KpiEntry} me=${me} />`;
+  if (path === '/devices/new') return html`<${DeviceForm} />`;
+  if (path === '/devices/import') return html`<${DeviceImport} />`;
+  const editId = /^\/devices\/(\d+)\/edit$/.exec(path);
+  if (editId) return html`<${DeviceForm} id=${editId[1]} />`;
   const deviceId = /^\/devices\/(\d+)\/?$/.exec(path);
   if (deviceId) return html`<${DeviceDetail} id=${deviceId[1]} me=${me} />`;
   if (path === '/alerts') return html`<${Alerts} me=${me} />`;

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Server, adminEmail, adminPassword } from './support/server.mjs';
 import { launch, openPage, screenshot, axeViolations } from './support/browser.mjs';
+import { Snmpd } from './support/snmpd.mjs';
 
 let server;
 let browser;
@@ -873,6 +874,102 @@ test('silences and maintenance: silence an alert from its page, end it; plan mai
   await page.getByRole('heading', { name: 'Incidents' }).waitFor();
   await page.getByText('No open incidents.').waitFor();
   assert.deepEqual(await axeViolations(page), []);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test('add a device with SNMP: "Test SNMP" asks a real agent (a wrong community, then the right one; v3), the server\'s message beside the field, then edit it', async () => {
+  const agent = await new Snmpd().start();
+  try {
+    const page = await openPage(browser);
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Devices' }).click();
+    await page.getByRole('link', { name: 'Add a device' }).click();
+    await page.getByRole('heading', { name: 'Add a device' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('agent-1');
+    await page.getByLabel('Address (IP or host name)').fill(agent.address);
+    await page.getByLabel('Version').selectOption('2c');
+    await page.getByLabel('Port').fill(String(agent.port));
+    await page.getByLabel('Community').fill('not-the-community');
+    await page.getByRole('button', { name: 'Test SNMP' }).click();
+    await page.getByText(/No answer with these credentials/).waitFor({ timeout: 20000 });
+    await page.getByLabel('Community').fill('public');
+    await page.getByRole('button', { name: 'Test SNMP' }).click();
+    await page.getByText('The agent answers: web-test-agent').waitFor({ timeout: 20000 });
+    // v3 with the agent's user.
+    await page.getByLabel('Version').selectOption('3');
+    await page.getByLabel('User').fill('shaaes');
+    await page.getByLabel('Authentication', { exact: true }).selectOption('SHA');
+    await page.getByLabel('Authentication password').fill('shaaes-auth-pw');
+    await page.getByLabel('Privacy', { exact: true }).selectOption('AES');
+    await page.getByLabel('Privacy password').fill('shaaes-priv-pw');
+    await page.getByRole('button', { name: 'Test SNMP' }).click();
+    await page.getByText('The agent answers: web-test-agent').waitFor({ timeout: 20000 });
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'device-form');
+    // A password too short for v3: the server's message beside it.
+    await page.getByLabel('Privacy password').fill('short');
+    await page.getByLabel('Polled (enabled)').uncheck();
+    await page.getByRole('button', { name: 'Add device' }).click();
+    const priv = page.getByLabel('Privacy password');
+    await page.locator('#dv-priv_password-error').waitFor();
+    assert.equal(await priv.getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'device-form-error');
+    await priv.fill('shaaes-priv-pw');
+    await page.getByRole('button', { name: 'Add device' }).click();
+    await page.getByRole('heading', { name: /agent-1/ }).waitFor();
+    const id = new URL(page.url()).pathname.split('/').pop();
+    const stored = await server.api('GET', `/api/v1/devices/${id}`, undefined, await server.token());
+    assert.equal(stored.body.data.snmp.version, '3');
+    assert.equal(stored.body.data.snmp.user, 'shaaes');
+    assert.equal(stored.body.data.snmp.port, agent.port);
+    assert.equal(JSON.stringify(stored.body).includes('shaaes-priv-pw'), false);
+    // Edit: the secrets are kept when left empty.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit agent-1' }).waitFor();
+    await page.getByLabel('Location').fill('rack 7');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: /agent-1/ }).waitFor();
+    const edited = await server.api('GET', `/api/v1/devices/${id}`, undefined, await server.token());
+    assert.equal(edited.body.data.location, 'rack 7');
+    assert.equal(edited.body.data.snmp.user, 'shaaes');
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  } finally {
+    agent.stop();
+  }
+});
+
+test('CSV import: every issue by line and column, nothing stored; mended, all imported', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(server.url + '/devices');
+  await page.getByRole('link', { name: 'Import from CSV' }).click();
+  await page.getByRole('heading', { name: 'Import devices' }).waitFor();
+  const bad =
+    'name,address,type,parents,enabled\nimp-core,127.0.7.1,router,,false\nimp-cpe,127.0.7.2,cpe,127.0.7.9,false\nimp-bad,not an address,cpe,,false\n';
+  await page.getByLabel('Or paste it').fill(bad);
+  await page.getByRole('button', { name: 'Import' }).click();
+  const issues = page.getByRole('table', { name: 'Issues by line and column' });
+  await issues.waitFor();
+  // Line 3 names a parent nobody has; line 4's address is not one.
+  await issues.getByRole('row').filter({ hasText: 'no device has the address 127.0.7.9' }).getByRole('cell', { name: '3', exact: true }).waitFor();
+  await issues.getByRole('row').filter({ hasText: 'must be an IPv4 or IPv6 address' }).getByRole('cell', { name: '4', exact: true }).waitFor();
+  const token = await server.token();
+  let listed = await server.api('GET', '/api/v1/devices?q=imp-', undefined, token);
+  assert.equal(listed.body.pagination.total, 0, 'nothing stored');
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'import-issues');
+  await page.getByLabel('Or paste it').fill('name,address,type,parents,enabled\nimp-core,127.0.7.1,router,,false\nimp-cpe,127.0.7.2,cpe,127.0.7.1,false\n');
+  await page.getByRole('button', { name: 'Import' }).click();
+  await page.getByRole('status').filter({ hasText: '2 devices imported' }).waitFor();
+  listed = await server.api('GET', '/api/v1/devices?q=imp-&sort=name', undefined, token);
+  assert.equal(listed.body.pagination.total, 2);
+  const cpe = listed.body.data.find((d) => d.name === 'imp-cpe');
+  const core = listed.body.data.find((d) => d.name === 'imp-core');
+  assert.deepEqual(cpe.parents, [core.id]);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -59,11 +59,15 @@ export function onToken(fn) {
   return () => tokenListeners.delete(fn);
 }
 
+// `body`: a value sent as JSON, or {text, type} sent as it is (a CSV import).
 async function send(method, path, body, token) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = 'Bearer ' + token;
   const init = { method, headers, credentials: 'same-origin' };
-  if (body !== undefined) {
+  if (body instanceof RawBody) {
+    headers['Content-Type'] = body.type;
+    init.body = body.text;
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
@@ -132,7 +136,24 @@ export async function request(method, path, body) {
   }
 }
 
+// A body sent as it is, with its own Content-Type.
+class RawBody {
+  constructor(text, type) {
+    this.text = text;
+    this.type = type;
+  }
+}
+
 export const get = (path) => request('GET', path);
+export const postText = (path, text, type) => request('POST', path, new RawBody(text, type));
+
+// A GET whose answer is not JSON (a CSV export): its text.
+export async function getText(path) {
+  if (!accessToken && !(await refresh())) throw new ApiError(401, null);
+  const res = await fetch(path, { headers: { Authorization: 'Bearer ' + accessToken }, credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+  return res.text();
+}
 export const post = (path, body) => request('POST', path, body ?? {});
 export const put = (path, body) => request('PUT', path, body);
 export const patch = (path, body) => request('PATCH', path, body);

@@ -115,6 +115,7 @@ export function DeviceDetail({ id, me }) {
       ${canPoll &&
       html`<div class="toolbar">
         <button type="button" disabled=${polling && polling.busy} onClick=${pollNow}>Poll now</button>
+        <a class="button" href=${`/devices/${d.id}/edit`}>Edit</a>
         ${polling && polling.error && html`<span class="error" role="alert">${sentence(polling.error.message)}</span>`}
         ${polling && polling.done && html`<span role="status">Polled ${formatTime(Date.now() / 1000)}</span>`}
       </div>`}

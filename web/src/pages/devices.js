@@ -20,7 +20,7 @@ const columns = [
 const perPage = 100;
 const typeNames = { olt: 'OLT', cpe: 'CPE', ap: 'Access point' };
 
-export function Devices() {
+export function Devices({ me }) {
   const params = new URLSearchParams(location.search);
   const [search, setSearch] = useState(params.get('q') || '');
   const [status, setStatus] = useState(statuses.includes(params.get('status')) ? params.get('status') : '');
@@ -84,6 +84,8 @@ export function Devices() {
   return html`
     <section class="page">
       <h1>Devices</h1>
+      ${me.permissions.includes('devices:write') &&
+      html`<p class="toolbar"><a class="button" href="/devices/new">Add a device</a> <a class="button" href="/devices/import">Import from CSV</a></p>`}
       <div class="toolbar" role="search">
         <label class="inline">
           Search

@@ -3,8 +3,9 @@
 //   node web/build.mjs --cpp OUT.cpp [--dist DIR]
 //
 // esbuild bundles src/main.js (and the CSS it imports) into assets/app-<hash>.js and
-// assets/app-<hash>.css, minified; src/index.html gets the two tags in place of its
-// <!--assets--> line; src/public/* are copied as they are. Every file is gzipped (level 9, no
+// assets/app-<hash>.css, minified, with the pages the app loads on demand (import()) and the code
+// they share split into assets/<name>-<hash>.js chunks; src/index.html gets the entry's two tags
+// in place of its <!--assets--> line; src/public/* are copied as they are. Every file is gzipped (level 9, no
 // name or time in the header, so the same sources give the same bytes) and written into OUT.cpp
 // as netpulse::api::embedded_web::embedded_files(), the paths relative to the site's root
 // ("index.html", "assets/app-3F2KX7QA.js"). OUT.cpp is rewritten only when its text changes, so
@@ -13,7 +14,7 @@
 import { build } from 'esbuild';
 import { gzipSync, constants } from 'node:zlib';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,7 +37,10 @@ const result = await build({
   minify: true,
   format: 'esm',
   target: ['chrome111', 'firefox111', 'safari16'],
+  splitting: true,
+  metafile: true,
   entryNames: 'assets/[name]-[hash]',
+  chunkNames: 'assets/[name]-[hash]',
   assetNames: 'assets/[name]-[hash]',
   outdir: join(here, 'out'),
   write: false,
@@ -45,13 +49,28 @@ const result = await build({
 });
 
 const files = new Map(); // site path -> Buffer
+for (const f of result.outputFiles) {
+  files.set(f.path.slice(join(here, 'out').length + 1), Buffer.from(f.contents));
+}
+// The app's script and stylesheet. A page loaded on demand is an entry point too, but the browser
+// loads no stylesheet for it: all CSS must come from main.js's imports, so a page's own CSS is
+// refused here rather than missing in the browser.
+const main = join(here, 'src/main.js');
 let scriptPath = '';
 let stylePath = '';
-for (const f of result.outputFiles) {
-  const rel = f.path.slice(join(here, 'out').length + 1);
-  files.set(rel, Buffer.from(f.contents));
-  if (rel.endsWith('.js')) scriptPath = rel;
-  if (rel.endsWith('.css')) stylePath = rel;
+let preload = []; // the chunks the app imports statically: fetched beside it, not after it
+for (const [out, meta] of Object.entries(result.metafile.outputs)) {
+  const rel = out.slice(out.indexOf('assets/'));
+  if (!meta.entryPoint) continue;
+  if (resolve(meta.entryPoint) === main) {
+    scriptPath = rel;
+    stylePath = meta.cssBundle ? meta.cssBundle.slice(meta.cssBundle.indexOf('assets/')) : '';
+    preload = meta.imports
+      .filter((i) => i.kind === 'import-statement')
+      .map((i) => i.path.slice(i.path.indexOf('assets/')));
+  } else if (meta.cssBundle) {
+    throw new Error(`${meta.entryPoint} (loaded on demand) imports CSS: import it from src/main.js`);
+  }
 }
 if (!scriptPath || !stylePath) throw new Error('esbuild wrote no app script or stylesheet');
 
@@ -59,6 +78,7 @@ const template = readFileSync(join(here, 'src/index.html'), 'utf8');
 if (!template.includes('<!--assets-->')) throw new Error('src/index.html has no <!--assets--> line');
 const tags =
   `<link rel="stylesheet" href="/${stylePath}">\n` +
+  preload.map((p) => `    <link rel="modulepreload" href="/${p}">\n`).join('') +
   `    <script type="module" src="/${scriptPath}"></script>`;
 files.set('index.html', Buffer.from(template.replace('<!--assets-->', tags)));
 

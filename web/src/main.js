@@ -1,6 +1,8 @@
 // NetPulse's web UI: the session, the routes, the pages.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+// Every stylesheet, uPlot's too: pages loaded on demand bring no CSS of their own.
+import 'uplot/dist/uPlot.min.css';
 import './app.css';
 import { html } from './lib/html.js';
 import { get, onSession, refresh } from './lib/api.js';
@@ -10,26 +12,30 @@ import { applyTheme } from './lib/theme.js';
 import { Shell } from './components/shell.js';
 import { Login } from './pages/login.js';
 import { Overview } from './pages/overview.js';
-import { Alerts } from './pages/alerts.js';
-import { Devices } from './pages/devices.js';
-import { DeviceDetail } from './pages/device.js';
-import { DeviceForm } from './pages/device_form.js';
-import { DeviceImport } from './pages/device_import.js';
-import { Users } from './pages/users.js';
-import { KpiEntry } from './pages/kpi.js';
-import { AlertDetail } from './pages/alert.js';
-import { ChangePassword } from './pages/password.js';
-import { Dashboards } from './pages/dashboards.js';
-import { Dashboard } from './pages/dashboard.js';
-import { Explore } from './pages/explore.js';
-import { ApiKeys } from './pages/api_keys.js';
-import { Audit } from './pages/audit.js';
-import { Channels } from './pages/channels.js';
-import { DeliveryLog } from './pages/delivery_log.js';
-import { IncidentDetail, Incidents } from './pages/incidents.js';
-import { Silences } from './pages/silences.js';
-import { Maintenance } from './pages/maintenance.js';
 import { NotFound, NotYet } from './pages/not_found.js';
+import { lazyPage } from './lib/lazy.js';
+
+// Pages loaded on demand (lib/lazy.js): the first load carries the shell and the overview.
+const Alerts = lazyPage(() => import('./pages/alerts.js'), 'Alerts');
+const Devices = lazyPage(() => import('./pages/devices.js'), 'Devices');
+const DeviceDetail = lazyPage(() => import('./pages/device.js'), 'DeviceDetail');
+const DeviceForm = lazyPage(() => import('./pages/device_form.js'), 'DeviceForm');
+const DeviceImport = lazyPage(() => import('./pages/device_import.js'), 'DeviceImport');
+const Users = lazyPage(() => import('./pages/users.js'), 'Users');
+const KpiEntry = lazyPage(() => import('./pages/kpi.js'), 'KpiEntry');
+const AlertDetail = lazyPage(() => import('./pages/alert.js'), 'AlertDetail');
+const ChangePassword = lazyPage(() => import('./pages/password.js'), 'ChangePassword');
+const Dashboards = lazyPage(() => import('./pages/dashboards.js'), 'Dashboards');
+const Dashboard = lazyPage(() => import('./pages/dashboard.js'), 'Dashboard');
+const Explore = lazyPage(() => import('./pages/explore.js'), 'Explore');
+const ApiKeys = lazyPage(() => import('./pages/api_keys.js'), 'ApiKeys');
+const Audit = lazyPage(() => import('./pages/audit.js'), 'Audit');
+const Channels = lazyPage(() => import('./pages/channels.js'), 'Channels');
+const DeliveryLog = lazyPage(() => import('./pages/delivery_log.js'), 'DeliveryLog');
+const Silences = lazyPage(() => import('./pages/silences.js'), 'Silences');
+const Maintenance = lazyPage(() => import('./pages/maintenance.js'), 'Maintenance');
+const Incidents = lazyPage(() => import('./pages/incidents.js'), 'Incidents');
+const IncidentDetail = lazyPage(() => import('./pages/incidents.js'), 'IncidentDetail');
 
 applyTheme();
 

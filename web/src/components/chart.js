@@ -3,7 +3,6 @@
 // theme's custom properties, so the chart follows light, dark and high contrast.
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
 import { html } from '../lib/html.js';
 
 function cssVar(name) {

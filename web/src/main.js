@@ -34,6 +34,8 @@ const Channels = lazyPage(() => import('./pages/channels.js'), 'Channels');
 const DeliveryLog = lazyPage(() => import('./pages/delivery_log.js'), 'DeliveryLog');
 const Silences = lazyPage(() => import('./pages/silences.js'), 'Silences');
 const Maintenance = lazyPage(() => import('./pages/maintenance.js'), 'Maintenance');
+const Rules = lazyPage(() => import('./pages/rules.js'), 'Rules');
+const RuleEditor = lazyPage(() => import('./pages/rules.js'), 'RuleEditor');
 const Incidents = lazyPage(() => import('./pages/incidents.js'), 'Incidents');
 const IncidentDetail = lazyPage(() => import('./pages/incidents.js'), 'IncidentDetail');
 
@@ -56,6 +58,10 @@ function page(path, me) {
   if (deviceId) return html`<${DeviceDetail} id=${deviceId[1]} me=${me} />`;
   if (path === '/alerts') return html`<${Alerts} me=${me} />`;
   if (path === '/alerts/incidents') return html`<${Incidents} />`;
+  if (path === '/alerts/rules') return html`<${Rules} me=${me} />`;
+  if (path === '/alerts/rules/new') return html`<${RuleEditor} me=${me} />`;
+  const ruleId = /^\/alerts\/rules\/(\d+)\/?$/.exec(path);
+  if (ruleId) return html`<${RuleEditor} id=${ruleId[1]} me=${me} />`;
   if (path === '/alerts/silences') return html`<${Silences} me=${me} />`;
   if (path === '/alerts/maintenance') return html`<${Maintenance} me=${me} />`;
   const incidentId = /^\/incidents\/(\d+)\/?$/.exec(path);

@@ -4,6 +4,7 @@ import { html } from '../lib/html.js';
 const tabs = [
   { path: '/alerts', label: 'Alerts' },
   { path: '/alerts/incidents', label: 'Incidents' },
+  { path: '/alerts/rules', label: 'Rules' },
   { path: '/alerts/silences', label: 'Silences' },
   { path: '/alerts/maintenance', label: 'Maintenance' },
 ];

@@ -10,7 +10,7 @@ function cssVar(name) {
 }
 
 // `data`: [xs (Unix s), ys1, ys2, ...]; `series`: [{label, color (a CSS custom property),
-// unit}]; `range`: [from, to] in Unix s, the time the chart spans (else the data's). `label`
+// unit, dots (marks only), dash (a dashed line)}]; `range`: [from, to] in Unix s, the time the chart spans (else the data's). `label`
 // names the chart for screen readers; `summary` is what they read instead of the drawing.
 // `format` (value -> text, e.g. with units.js) labels the axis and the legend; `height`
 // 'fill' sizes the chart to its box (a dashboard panel).
@@ -51,7 +51,10 @@ export function Chart({ label, summary, data, series, range, height = 220, forma
         ...series.map((s) => ({
           label: s.label,
           stroke: cssVar(s.color),
-          width: 2,
+          width: s.dots ? 0 : 2,
+          // `dots`: marks at its points, no line (a backtest's would-be firings).
+          ...(s.dots ? { paths: () => null, points: { show: true, size: 11, fill: cssVar(s.color) } } : {}),
+          ...(s.dash ? { dash: [6, 4], spanGaps: true } : {}),
           value: (u, v) =>
             v === null || v === undefined ? '—' : format ? format(v) : `${v.toFixed(2)} ${s.unit || ''}`,
         })),

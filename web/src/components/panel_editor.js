@@ -2,30 +2,13 @@
 // from, the function, how series combine), how (kind, unit, scale, range of a gauge, thresholds),
 // or for a status grid which devices. The server checks the whole dashboard when it is saved and
 // its message comes back beside the field it names.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
-import { get } from '../lib/api.js';
+import { useMetricNames } from '../lib/use_api.js';
+import { aggOptions, fnOptions, groupOptions } from '../lib/panel_data.js';
 import { unitNames } from '../lib/units.js';
 import { kindNames } from './panels.js';
 import { sentence } from '../lib/format.js';
-
-let metricNames = null;
-
-function useMetricNames() {
-  const [names, setNames] = useState(metricNames || []);
-  useEffect(() => {
-    if (metricNames) return;
-    get('/api/v1/label/__name__/values')
-      .then((r) => {
-        metricNames = r.data.slice(0, 5000);
-        setNames(metricNames);
-      })
-      .catch(() => {});
-  }, []);
-  return names;
-}
-
-const aggs = ['', 'avg', 'min', 'max', 'sum', 'count', 'last', 'p50', 'p90', 'p95', 'p99'];
 
 function threshold(panel, severity) {
   const t = (panel.thresholds || []).find((x) => x.severity === severity);
@@ -148,9 +131,9 @@ export function PanelEditor({ panel, error, onApply, onCancel }) {
           ${field('Device tag (empty: all)', 'tag', 'devices.tag')}`
       : html`${field('Metric or selector', 'selector', 'query.selector', { list: 'pe-metrics', placeholder: 'ifHCInOctets{host="core-1"}', autocomplete: 'off', spellcheck: false })}
           <datalist id="pe-metrics">${names.map((n) => html`<option value=${n} />`)}</datalist>
-          ${select('Function', 'fn', { '': 'None (gauges)', rate: 'Rate per second (counters)', increase: 'Increase per step (counters)' }, 'query.fn')}
-          ${select('Over each step', 'agg', Object.fromEntries(aggs.map((a) => [a, a || 'Average (default)'])), 'query.agg')}
-          ${select('Combine series', 'group', Object.fromEntries(aggs.filter((a) => a !== 'last').map((a) => [a, a || 'Keep each series'])), 'query.group')}
+          ${select('Function', 'fn', fnOptions, 'query.fn')}
+          ${select('Over each step', 'agg', aggOptions, 'query.agg')}
+          ${select('Combine series', 'group', groupOptions, 'query.group')}
           ${field('Group by labels (comma-separated)', 'by', 'query.by', { placeholder: 'host' })}
           ${field('Keep the top N series', 'topk', 'query.topk', { inputmode: 'numeric' })}
           ${field('Multiply by (8: bytes to bits)', 'scale', 'query.scale', { inputmode: 'decimal' })}`}

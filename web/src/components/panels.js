@@ -4,10 +4,9 @@
 import { html } from '../lib/html.js';
 import { formatValue } from '../lib/units.js';
 import { latest, seriesName } from '../lib/panel_data.js';
-import { Chart, toColumns } from './chart.js';
+import { Chart, palette, toColumns } from './chart.js';
 import { sentence } from '../lib/format.js';
 
-const palette = ['--series-1', '--series-2', '--series-3', '--series-4', '--series-5', '--series-6', '--series-7', '--series-8'];
 
 // The severity of `v` under a panel's thresholds (sorted by value): the last one it reaches.
 function severityOf(panel, v) {

@@ -27,6 +27,12 @@ export const rangeNames = {
   '30d': 'Last 30 days',
 };
 
+// The choices of a range query, as the panel editor and the explorer offer them.
+const aggNames = ['avg', 'min', 'max', 'sum', 'count', 'last', 'p50', 'p90', 'p95', 'p99'];
+export const fnOptions = { '': 'None (gauges)', rate: 'Rate per second (counters)', increase: 'Increase per step (counters)' };
+export const aggOptions = { '': 'Average (default)', ...Object.fromEntries(aggNames.map((a) => [a, a])) };
+export const groupOptions = { '': 'Keep each series', ...Object.fromEntries(aggNames.filter((a) => a !== 'last').map((a) => [a, a])) };
+
 // The metric name a selector starts with ("ifHCInOctets{...}" -> "ifHCInOctets"), or null.
 export function metricOf(selector) {
   const m = /^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(selector || '');

@@ -21,3 +21,21 @@ export function useApi(path) {
   }, [reload]);
   return { data, error, reload };
 }
+
+// The store's metric names (at most 5,000), fetched once per page load and shared by the pages
+// that offer them (the panel editor, the explorer).
+let metricNames = null;
+
+export function useMetricNames() {
+  const [names, setNames] = useState(metricNames || []);
+  useEffect(() => {
+    if (metricNames) return;
+    get('/api/v1/label/__name__/values')
+      .then((r) => {
+        metricNames = r.data.slice(0, 5000);
+        setNames(metricNames);
+      })
+      .catch(() => {});
+  }, []);
+  return names;
+}

@@ -8,14 +8,13 @@ import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
 import { formatTime, sentence } from '../lib/format.js';
 import { formatValue, unitNames } from '../lib/units.js';
-import { latest, rangeNames, ranges, seriesName } from '../lib/panel_data.js';
-import { Chart, toColumns } from '../components/chart.js';
+import { aggOptions, fnOptions, groupOptions, latest, rangeNames, ranges, seriesName } from '../lib/panel_data.js';
+import { useMetricNames } from '../lib/use_api.js';
+import { Chart, palette, toColumns } from '../components/chart.js';
 
 const ops = ['=', '!=', '=~', '!~'];
-const aggs = ['', 'avg', 'min', 'max', 'sum', 'count', 'last', 'p50', 'p90', 'p95', 'p99'];
 const compares = { '': 'No comparison', '1d': 'A day earlier', '7d': 'A week earlier' };
 const compareSeconds = { '1d': 86400, '7d': 604800 };
-const palette = ['--series-1', '--series-2', '--series-3', '--series-4', '--series-5', '--series-6', '--series-7', '--series-8'];
 const MAX_DRAWN = 20;
 
 function fromUrl() {
@@ -116,7 +115,7 @@ export function Explore() {
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setF({ ...f, [k]: e.currentTarget.value });
   const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(f.metric.trim()) ? f.metric.trim() : '';
-  const metrics = useNames('/api/v1/label/__name__/values');
+  const metrics = useMetricNames();
   const labelNames = useNames(metricName ? `/api/v1/labels?match[]=${encodeURIComponent(metricName)}` : null);
   const [valueFor, setValueFor] = useState('');
   const labelValues = useNames(
@@ -240,9 +239,9 @@ export function Explore() {
       ${select('Range', 'range', { ...rangeNames, custom: 'Custom…' })}
       ${f.range === 'custom' &&
       html`${input('From', 'from', 'start', { type: 'datetime-local' })}${input('To', 'to', 'end', { type: 'datetime-local' })}`}
-      ${select('Function', 'fn', { '': 'None (gauges)', rate: 'Rate per second (counters)', increase: 'Increase per step (counters)' })}
-      ${select('Over each step', 'agg', Object.fromEntries(aggs.map((a) => [a, a || 'Average (default)'])))}
-      ${select('Combine series', 'group', Object.fromEntries(aggs.filter((a) => a !== 'last').map((a) => [a, a || 'Keep each series'])))}
+      ${select('Function', 'fn', fnOptions)}
+      ${select('Over each step', 'agg', aggOptions)}
+      ${select('Combine series', 'group', groupOptions)}
       ${input('Group by labels (comma-separated)', 'by', 'by', { placeholder: 'host' })}
       ${input('Keep the top N series', 'topk', 'topk', { inputmode: 'numeric' })}
       ${select('Resolution', 'resolution', { auto: 'Steps of a minute or more (at most 1,000)', raw: 'Raw samples' }, 'resolution')}

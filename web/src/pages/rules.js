@@ -10,7 +10,7 @@ import { navigate } from '../lib/router.js';
 import { formatTime, sentence } from '../lib/format.js';
 import { labelled } from '../components/field.js';
 import { AlertsTabs } from '../components/alerts_tabs.js';
-import { Chart, toColumns } from '../components/chart.js';
+import { Chart, palette, toColumns } from '../components/chart.js';
 import { seriesName } from '../lib/panel_data.js';
 import { useApi } from '../lib/use_api.js';
 
@@ -24,7 +24,6 @@ const kinds = {
 const fns = { value: 'Each value', rate: 'Rate per second (counters)', avg: 'Average over a window', min: 'Minimum over a window', max: 'Maximum over a window', p95: '95th percentile over a window' };
 const ops = ['>', '>=', '<', '<=', '==', '!='];
 const severities = { critical: 'Critical', warning: 'Warning', info: 'Info' };
-const palette = ['--series-1', '--series-3', '--series-4', '--series-5', '--series-6'];
 
 export function Rules({ me }) {
   const { data: rules, error, reload } = useApi('/api/v1/alert-rules?per_page=500');
@@ -163,7 +162,9 @@ export function RuleEditor({ id, me }) {
       const series = data && !data.data.results[0].error ? data.data.results[0].series : [];
       const fired = r.data.events.filter((e) => e.transition === 'firing');
       const lines = [...series];
-      const defs = series.map((s, i) => ({ label: seriesName(s), color: palette[i % palette.length] }));
+      // Red is kept for the would-be firings.
+      const colors = palette.filter((c) => c !== '--series-2');
+      const defs = series.map((s, i) => ({ label: seriesName(s), color: colors[i % colors.length] }));
       if (rule.condition && typeof rule.condition.value === 'number' && series.length) {
         lines.push({ points: [[start, rule.condition.value], [end, rule.condition.value]] });
         defs.push({ label: `threshold ${rule.condition.op} ${rule.condition.value}`, color: '--warning', dash: true });

@@ -15,6 +15,13 @@
 //   devices_scroll     the device list (a page of 100 rows, the API's page) scrolled top to
 //                      bottom in 120 steps, one per animation frame: frames over 25 ms (dropped
 //                      at 60 Hz) and the slowest frame
+//   map_1k_ms          navigation to the topology map drawn (every device of the fitted view
+//                      in the SVG): median of RUNS
+//   map_zoom_frames    6 turns of the wheel over the map, 5 steps each, one step per two
+//                      animation frames, a pause after each turn: the median and slowest step (the drawn layer is transformed while the wheel
+//                      turns), and the redraws at the settled zoom (the app's own measure
+//                      'netpulse:map-draw': devices laid out again at the new zoom)
+// BENCH_UI_SHOT names a file for a screenshot of the map.
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../web/package.json', import.meta.url));
@@ -134,6 +141,41 @@ const frames = await page.evaluate(async () => {
 const dropped = frames.gaps.filter((g) => g > 25).length;
 console.log(
   `devices_scroll ${dropped} frames over 25 ms of ${frames.gaps.length} (slowest ${Math.round(Math.max(...frames.gaps))} ms, ${frames.height} px scrolled)`,
+);
+const mapTimes = [];
+for (let i = 0; i < runs; i++) {
+  await page.goto(url + '/');
+  await interactive(page);
+  const t0 = Date.now();
+  await page.getByRole('link', { name: 'Map', exact: true }).click();
+  await page.waitForFunction(() => document.querySelectorAll('svg.map a.node').length >= 1000, undefined, {
+    timeout: 30000,
+  });
+  mapTimes.push(Date.now() - t0);
+}
+console.log(`map_1k_ms ${median(mapTimes)} ms (${mapTimes.join(' ')})`);
+if (process.env.BENCH_UI_SHOT) await page.screenshot({ path: process.env.BENCH_UI_SHOT });
+const box = await page.locator('svg.map').boundingBox();
+await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+const zoomFrames = [];
+await page.evaluate(() => performance.clearMeasures('netpulse:map-draw'));
+// Six turns of the wheel, five steps each (in, out, in, ...), then a pause in which the map redraws.
+for (let turn = 0; turn < 6; turn++) {
+  for (let i = 0; i < 5; i++) {
+    const t0 = await page.evaluate(() => performance.now());
+    await page.mouse.wheel(0, turn % 2 ? 120 : -120);
+    const t1 = await page.evaluate(
+      () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())))),
+    );
+    zoomFrames.push(t1 - t0);
+  }
+  await page.waitForTimeout(300);
+}
+const redraws = await page.evaluate(() =>
+  performance.getEntriesByName('netpulse:map-draw').map((e) => e.duration),
+);
+console.log(
+  `map_zoom_frames median ${median(zoomFrames).toFixed(1)} ms, slowest ${Math.max(...zoomFrames).toFixed(1)} ms per step (two frames each); redraw at the settled zoom median ${median(redraws).toFixed(1)} ms, slowest ${Math.max(...redraws).toFixed(1)} ms (${redraws.length} redraws)`,
 );
 await context.close();
 await browser.close();

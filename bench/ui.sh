@@ -14,6 +14,11 @@
 #                         chart's start to uPlot's first draw, median. Target: < 100 ms.
 #   device list scroll    a page of 100 devices (the API's page; the list pages, it does not
 #                         scroll 10,000 rows) scrolled top to bottom: frames over 25 ms.
+#   topology map          the 1,000 devices (a core, 10 aggregation, 40 access, 949 CPE) on the
+#                         map: navigation to the drawn map, median; then 6 turns of the wheel
+#                         of 5 steps each: the median and slowest step, and the redraw at each
+#                         settled zoom. A screenshot of
+#                         the whole map goes to bench/out/map-1k-<UTC time>.png.
 # Figures go to stdout and to bench/out/ui-<UTC time>.txt.
 set -euo pipefail
 export LC_ALL=C
@@ -75,9 +80,17 @@ def call(method, path, body=None, auth=None, ctype="application/json"):
     return json.loads(text) if text else None
 token = call("POST", "/api/v1/auth/login", {"email": email, "password": password})["data"]["access_token"]
 bearer = "Bearer " + token
-for i in range(1000):
-    call("POST", "/api/v1/devices", {"name": f"cpe-{i:04d}", "address": f"127.1.{i // 250}.{i % 250 + 1}",
-                                     "type": "cpe", "enabled": False}, bearer)
+# A small ISP's tree: a core, 10 aggregation routers, 40 access switches (4 per aggregation) and
+# 949 CPE spread over the access switches — 1,000 devices, for the topology map.
+def device(i, name, kind, parents):
+    body = {"name": name, "address": f"127.1.{i // 250}.{i % 250 + 1}", "type": kind, "enabled": False}
+    if parents: body["parents"] = parents
+    return call("POST", "/api/v1/devices", body, bearer)["data"]["id"]
+core = device(0, "core-0", "router", [])
+aggs = [device(1 + a, f"agg-{a:02d}", "router", [core]) for a in range(10)]
+access = [device(11 + s, f"acc-{s:02d}", "switch", [aggs[s // 4]]) for s in range(40)]
+for i in range(51, 1000):
+    device(i, f"cpe-{i:04d}", "cpe", [access[i % 40]])
 key = call("POST", "/api/v1/api-keys", {"name": "ui-bench", "role": "api_user"}, bearer)["data"]["key"]
 call("POST", "/api/v1/alert-rules", {"name": "ui hot", "kind": "threshold", "selector": "ui_temp",
      "condition": {"op": ">", "value": 90}, "for_s": 0, "severity": "critical"}, bearer)
@@ -96,9 +109,10 @@ else:
 EOF
 
 log "measuring in headless Chromium ($runs runs)"
-out=$(node "$here/ui.mjs" "$np_url" "$admin_email" "$admin_password" "$runs") || die "ui.mjs failed"
 mkdir -p "$here/out"
-report="$here/out/ui-$(date -u +%Y%m%dT%H%M%SZ).txt"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=$(BENCH_UI_SHOT="$here/out/map-1k-$stamp.png" node "$here/ui.mjs" "$np_url" "$admin_email" "$admin_password" "$runs") || die "ui.mjs failed"
+report="$here/out/ui-$stamp.txt"
 python3 - "$out" <<'EOF' | tee "$report"
 import sys
 fig = {l.split()[0]: l.split(maxsplit=1)[1] for l in sys.argv[1].splitlines() if l.strip()}
@@ -109,4 +123,6 @@ print(f"  navigation -> interactive overview, cold cache: {fig['overview_cold_ms
 print(f"  navigation -> interactive overview, warm (reload): {fig['overview_warm_ms']}   (target < 1 s)")
 print(f"  10,000-point chart, start -> first draw: {fig['chart_10k_draw_ms']}   (target < 100 ms)")
 print(f"  device list (100-row page) scrolled in 120 frames: {fig['devices_scroll']}")
+print(f"  topology map of 1,000 devices, navigation -> drawn: {fig['map_1k_ms']}")
+print(f"  topology map, 6 wheel turns of 5 steps: {fig['map_zoom_frames']}")
 EOF

@@ -28,6 +28,8 @@ void register_routes(Router& router, const RouteDeps& deps) {
   if (inventory) detail::register_custom_oid_routes(router, deps);
   if (inventory) detail::register_event_routes(router, deps);
   if (inventory) detail::register_group_routes(router, deps);
+  if (inventory) detail::register_topology_routes(router, deps);
+  if (inventory) detail::register_device_bulk_routes(router, deps);
   if (deps.alerts) detail::register_alert_rule_routes(router, deps);
   if (deps.alerts) detail::register_alert_routes(router, deps);
   if (deps.alerts) detail::register_silence_routes(router, deps);

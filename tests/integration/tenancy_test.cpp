@@ -305,6 +305,14 @@ void check_lists_confined(HttpClient& c, const std::string& token, std::int64_t 
   }
   auto exported = c.get("/api/v1/devices/export", token);
   REQUIRE(exported.status == 200);
+  auto topology = c.get("/api/v1/topology", token);
+  REQUIRE(topology.status == 200);
+  auto topology_json = topology.json();
+  CHECK_FALSE(topology_json.at("data").at("nodes").as_array().empty());
+  for (auto& n : topology_json.at("data").at("nodes").as_array()) {
+    CHECK(foreign_devices.count(n.at("id").as_int64()) == 0);
+    for (auto& p : n.at("parents").as_array()) CHECK(foreign_devices.count(p.as_int64()) == 0);
+  }
   auto groups = c.get("/api/v1/device-groups?per_page=500", token);
   REQUIRE(groups.status == 200);
   for (auto& secret : foreign.secrets) {
@@ -313,6 +321,7 @@ void check_lists_confined(HttpClient& c, const std::string& token, std::int64_t 
     CHECK(keys.body.find(secret) == std::string::npos);
     CHECK(devices.body.find(secret) == std::string::npos);
     CHECK(exported.body.find(secret) == std::string::npos);
+    CHECK(topology.body.find(secret) == std::string::npos);
     CHECK(groups.body.find(secret) == std::string::npos);
   }
   if (!check_audit) return;

@@ -38,6 +38,7 @@ const Rules = lazyPage(() => import('./pages/rules.js'), 'Rules');
 const RuleEditor = lazyPage(() => import('./pages/rules.js'), 'RuleEditor');
 const Incidents = lazyPage(() => import('./pages/incidents.js'), 'Incidents');
 const IncidentDetail = lazyPage(() => import('./pages/incidents.js'), 'IncidentDetail');
+const TopologyMap = lazyPage(() => import('./pages/map.js'), 'TopologyMap');
 
 applyTheme();
 
@@ -67,6 +68,7 @@ function page(path, me) {
   const incidentId = /^\/incidents\/(\d+)\/?$/.exec(path);
   if (incidentId) return html`<${IncidentDetail} id=${incidentId[1]} />`;
   if (path === '/explore') return html`<${Explore} />`;
+  if (path === '/map') return html`<${TopologyMap} />`;
   if (path === '/dashboards') return html`<${Dashboards} me=${me} />`;
   const dashboardId = /^\/dashboards\/(\d+)\/?$/.exec(path);
   if (dashboardId) return html`<${Dashboard} id=${dashboardId[1]} me=${me} />`;

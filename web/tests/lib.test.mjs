@@ -1,11 +1,12 @@
 // The web UI's pure helpers, without a browser: units (bit/s, bytes, percent), the dashboard
 // grid (a move pushes covered panels down, gaps close upwards, never two panels on one cell), and
-// the panel queries (steps, metric names).
+// the panel queries (steps, metric names), and the topology map's layout and view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatValue } from '../src/lib/units.js';
 import { compact, settle } from '../src/lib/grid.js';
 import { metricOf, panelQuery } from '../src/lib/panel_data.js';
+import { fitView, layoutTopology, zoomAt } from '../src/lib/topology.js';
 
 test('values print with their units', () => {
   assert.equal(formatValue(1234567890, 'bps'), '1.23 Gbit/s');
@@ -78,4 +79,63 @@ test('panel queries: a chart steps a minute or more, the rest read the last 15 m
   assert.equal(metricOf('ifHCInOctets{host="r1"}'), 'ifHCInOctets');
   assert.equal(metricOf('  cpu'), 'cpu');
   assert.equal(metricOf('{host="r1"}'), null);
+});
+
+test('the topology layout: rings by hops, subtrees apart, lone devices in a grid, no loop', () => {
+  const nodes = [
+    { id: 1, parents: [] },
+    { id: 2, parents: [1] },
+    { id: 3, parents: [1] },
+    { id: 4, parents: [2] },
+    { id: 5, parents: [2, 3] },
+    { id: 6, parents: [] },
+    { id: 7, parents: [99] }, // a parent not on the map: a lone device
+  ];
+  const l = layoutTopology(nodes);
+  assert.deepEqual(l.roots, [1]);
+  assert.deepEqual(l.isolated, [6, 7]);
+  // The one root at the centre, its children on the first ring, theirs on the second.
+  const r = (id) => Math.hypot(l.pos.get(id).x, l.pos.get(id).y);
+  assert.equal(r(1), 0);
+  assert.ok(Math.abs(r(2) - r(3)) < 1e-6 && r(2) > 100);
+  assert.ok(Math.abs(r(4) - 2 * r(2)) < 1e-6 && Math.abs(r(5) - r(4)) < 1e-6);
+  // Device 5 hangs under its first parent; the other link is secondary.
+  assert.deepEqual(l.primary.filter(([, b]) => b === 5), [[2, 5]]);
+  assert.deepEqual(l.secondary, [[3, 5]]);
+  // The lone devices sit below the circle.
+  assert.ok(l.pos.get(6).y > r(4) && l.pos.get(7).y === l.pos.get(6).y);
+  // Every device placed, none on another.
+  const spots = new Set([...l.pos.values()].map((p) => `${p.x.toFixed(3)},${p.y.toFixed(3)}`));
+  assert.equal(spots.size, nodes.length);
+
+  // A cycle (a stale answer) does not hang the layout: one of it becomes a root.
+  const loop = layoutTopology([
+    { id: 1, parents: [2] },
+    { id: 2, parents: [1] },
+  ]);
+  assert.equal(loop.pos.size, 2);
+  assert.equal(loop.roots.length, 1);
+
+  // 1,000 devices: every one placed apart, the extent bounded by the leaves.
+  const big = [{ id: 1, parents: [] }];
+  for (let i = 2; i <= 11; i++) big.push({ id: i, parents: [1] });
+  for (let i = 12; i <= 51; i++) big.push({ id: i, parents: [2 + ((i - 12) >> 2)] });
+  for (let i = 52; i <= 1000; i++) big.push({ id: i, parents: [12 + (i % 40)] });
+  const b = layoutTopology(big);
+  assert.equal(b.pos.size, 1000);
+  const bigSpots = new Set([...b.pos.values()].map((p) => `${Math.round(p.x)},${Math.round(p.y)}`));
+  assert.equal(bigSpots.size, 1000);
+  assert.ok(b.extent.x1 - b.extent.x0 < 7000);
+});
+
+test('the map\'s view: fit centres the extent, zoom keeps the point under the pointer', () => {
+  const v = fitView({ x0: -100, y0: -50, x1: 100, y1: 50 }, 480, 280, 40);
+  assert.equal(v.k, 2);
+  assert.equal(v.tx, 240);
+  assert.equal(v.ty, 140);
+  const z = zoomAt({ k: 1, tx: 0, ty: 0 }, 2, 100, 50);
+  assert.deepEqual(z, { k: 2, tx: -100, ty: -50 });
+  // The layout point under (100, 50) stays there.
+  assert.equal(100 * z.k + z.tx, 100);
+  assert.equal(zoomAt({ k: 4, tx: 0, ty: 0 }, 10, 0, 0).k, 4);
 });

@@ -345,6 +345,88 @@ test('the device list: search, filter, sort and pages over 250 devices; the over
   await page.context().close();
 });
 
+test('device bulk actions: select rows, tag, group, maintenance, delete after asking; failures named', async () => {
+  const admin = await server.token();
+  const csv = ['name,address,type,enabled'];
+  for (let i = 0; i < 12; i++) csv.push(`bulk-${String(i).padStart(2, '0')},127.6.0.${i + 1},cpe,false`);
+  const imported = await fetch(server.url + '/api/v1/devices/import', {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'text/csv' },
+    body: csv.join('\n') + '\n',
+  });
+  assert.ok(imported.ok, await imported.text());
+  const group = await server.api('POST', '/api/v1/device-groups', { name: 'east' }, admin);
+  assert.equal(group.status, 201);
+  const byName = async () => {
+    const r = await server.api('GET', '/api/v1/devices?q=bulk-&per_page=100', undefined, admin);
+    return new Map(r.body.data.map((d) => [d.name, d]));
+  };
+
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(server.url + '/devices?q=bulk-');
+  await page.getByRole('link', { name: 'bulk-11' }).waitFor();
+  const bulk = page.getByRole('group', { name: 'Selected devices' });
+  assert.equal(await bulk.count(), 0, 'no bulk toolbar before a selection');
+  await page.getByLabel('Select all on this page', { exact: true }).check();
+  await bulk.getByText('12 selected').waitFor();
+  await bulk.getByLabel('Action').selectOption({ label: 'Add a tag' });
+  await bulk.getByLabel('Tag', { exact: true }).fill('fiber');
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  await page.getByRole('status').getByText('12 devices tagged fiber.').waitFor();
+  for (const d of (await byName()).values()) assert.deepEqual(d.tags, ['fiber']);
+
+  // Two rows into a group; three into maintenance (the status shows it).
+  await page.getByLabel('Select bulk-00', { exact: true }).check();
+  await page.getByLabel('Select bulk-01', { exact: true }).check();
+  await bulk.getByLabel('Action').selectOption({ label: 'Add to a group' });
+  await bulk.getByRole('combobox', { name: /^Group/ }).selectOption('east');
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  await page.getByRole('status').getByText('2 devices added to the group east.').waitFor();
+  let now = await byName();
+  assert.deepEqual(now.get('bulk-00').groups, ['east']);
+  assert.deepEqual(now.get('bulk-02').groups, []);
+  for (const n of ['bulk-02', 'bulk-03', 'bulk-04']) await page.getByLabel(`Select ${n}`, { exact: true }).check();
+  await bulk.getByLabel('Action').selectOption({ label: 'Put in maintenance' });
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  await page.getByRole('status').getByText('3 devices put in maintenance.').waitFor();
+  const row = page.locator('table.devices tbody tr', { has: page.getByRole('link', { name: 'bulk-03', exact: true }) });
+  await row.locator('.status-pill.status-maintenance').waitFor();
+
+  // Delete asks first; cancelled, nothing goes; confirmed, two go.
+  for (const n of ['bulk-10', 'bulk-11']) await page.getByLabel(`Select ${n}`, { exact: true }).check();
+  await bulk.getByLabel('Action').selectOption({ label: 'Delete' });
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  await bulk.getByText('Delete 2 devices? Their parent links go with them.').waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'devices-bulk');
+  await bulk.getByRole('button', { name: 'Cancel' }).click();
+  assert.equal((await byName()).size, 12);
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  await bulk.getByRole('button', { name: 'Yes, delete' }).click();
+  await page.getByRole('status').getByText('2 devices deleted.').waitFor();
+  await page.getByRole('navigation', { name: 'Pages' }).getByText(/10 devices/).waitFor();
+  now = await byName();
+  assert.equal(now.size, 10);
+  assert.equal(now.has('bulk-11'), false);
+
+  // A device deleted meanwhile (another operator) is named as not done; the others are done.
+  await page.getByLabel('Select bulk-08', { exact: true }).check();
+  await page.getByLabel('Select bulk-09', { exact: true }).check();
+  const gone = await server.api('DELETE', `/api/v1/devices/${now.get('bulk-09').id}`, undefined, admin);
+  assert.equal(gone.status, 204);
+  await bulk.getByLabel('Action').selectOption({ label: 'Remove a tag' });
+  await bulk.getByLabel('Tag', { exact: true }).fill('fiber');
+  await bulk.getByRole('button', { name: 'Apply to selected' }).click();
+  const outcome = page.getByRole('status').filter({ hasText: '1 device untagged fiber.' });
+  await outcome.waitFor();
+  assert.match(await outcome.innerText(), new RegExp(`device ${now.get('bulk-09').id}: .*no device`, 'i'));
+  assert.deepEqual((await byName()).get('bulk-08').tags, []);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('admin: add a user (the API\'s message beside the field), who signs in; a viewer is refused', async () => {
   const page = await openPage(browser);
   await signIn(page);

@@ -19,6 +19,10 @@ namespace netpulse::api::detail {
 // /alive, /ready, /health, /metrics and the OpenAPI document (routes_system.cpp).
 // GET /api/v1/overview (needs the inventory and the alert engine).
 void register_overview_routes(Router& router, const RouteDeps& deps);
+// POST /api/v1/devices/bulk (routes_devices_bulk.cpp).
+void register_device_bulk_routes(Router& router, const RouteDeps& deps);
+// GET /api/v1/topology: the devices as the map's nodes (routes_topology.cpp).
+void register_topology_routes(Router& router, const RouteDeps& deps);
 void register_system_routes(Router& router, const RouteDeps& deps);
 // Login, refresh, logout, the caller's profile and password (routes_auth.cpp).
 void register_auth_routes(Router& router, const RouteDeps& deps);

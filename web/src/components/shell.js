@@ -12,6 +12,7 @@ const sections = [
   { path: '/', label: 'Overview' },
   { path: '/devices', label: 'Devices' },
   { path: '/alerts', label: 'Alerts' },
+  { path: '/map', label: 'Map' },
   { path: '/dashboards', label: 'Dashboards' },
   { path: '/explore', label: 'Explore' },
 ];

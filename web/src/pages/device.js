@@ -112,13 +112,13 @@ export function DeviceDetail({ id, me }) {
         <${Fact} label="Latency / loss">${icmp ? `${icmp.rtt_avg_ms !== null ? icmp.rtt_avg_ms.toFixed(2) + ' ms' : '—'} · ${icmp.loss_pct} % loss` : 'not measured yet'}<//>
         <${Fact} label="Tags">${d.tags.length ? d.tags.join(', ') : '—'}<//>
       </dl>
-      ${canPoll &&
-      html`<div class="toolbar">
-        <button type="button" disabled=${polling && polling.busy} onClick=${pollNow}>Poll now</button>
-        <a class="button" href=${`/devices/${d.id}/edit`}>Edit</a>
+      <div class="toolbar">
+        ${canPoll && html`<button type="button" disabled=${polling && polling.busy} onClick=${pollNow}>Poll now</button>
+          <a class="button" href=${`/devices/${d.id}/edit`}>Edit</a>`}
+        <a class="button" href=${`/map?focus=${d.id}`}>Show on the map</a>
         ${polling && polling.error && html`<span class="error" role="alert">${sentence(polling.error.message)}</span>`}
         ${polling && polling.done && html`<span role="status">Polled ${formatTime(Date.now() / 1000)}</span>`}
-      </div>`}
+      </div>
       <section class="card" aria-labelledby="dev-latency">
         <h2 id="dev-latency">Latency and loss, last 24 hours</h2>
         ${!latency || latency.n === 0

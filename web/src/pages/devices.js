@@ -1,9 +1,11 @@
 // The device list: search, filters by status and type, sort by column, pages of 100 (the API
 // pages, so 10,000 devices cost one page each), live status over the feed. Filters live in the
-// URL, so a view can be bookmarked and the overview's tiles link into it.
+// URL, so a view can be bookmarked and the overview's tiles link into it. Those who may change
+// devices select rows and act on them at once (POST /api/v1/devices/bulk): enable, disable,
+// maintenance, tags, groups, delete (asked again first); the answer says what failed and why.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
-import { get } from '../lib/api.js';
+import { get, post } from '../lib/api.js';
 import { useLive } from '../lib/live.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 
@@ -18,6 +20,19 @@ const columns = [
   ['last_seen', 'Last seen'],
 ];
 const perPage = 100;
+// The bulk actions: what the API calls them, how the menu and the outcome say them, and whether
+// they take a tag or a group.
+const actions = [
+  ['enable', 'Enable polling', 'enabled'],
+  ['disable', 'Disable polling', 'disabled'],
+  ['maintenance_on', 'Put in maintenance', 'put in maintenance'],
+  ['maintenance_off', 'End maintenance', 'taken out of maintenance'],
+  ['add_tags', 'Add a tag', 'tagged', 'tag'],
+  ['remove_tags', 'Remove a tag', 'untagged', 'tag'],
+  ['add_groups', 'Add to a group', 'added to the group', 'group'],
+  ['remove_groups', 'Remove from a group', 'removed from the group', 'group'],
+  ['delete', 'Delete', 'deleted'],
+];
 const typeNames = { olt: 'OLT', cpe: 'CPE', ap: 'Access point' };
 
 export function Devices({ me }) {
@@ -31,6 +46,14 @@ export function Devices({ me }) {
   const [error, setError] = useState(null);
   const version = useRef(0);
   const typing = useRef(null);
+  const canWrite = me.permissions.includes('devices:write');
+  const [selected, setSelected] = useState(new Set());
+  const [action, setAction] = useState('enable');
+  const [argument, setArgument] = useState('');
+  const [groups, setGroups] = useState([]);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState(null);
 
   async function load() {
     const mine = ++version.current;
@@ -72,9 +95,51 @@ export function Devices({ me }) {
     );
   });
 
+  const kind = (actions.find((a) => a[0] === action) || [])[3];
+  useEffect(() => {
+    if (kind !== 'group' || groups.length) return;
+    get('/api/v1/device-groups?per_page=500')
+      .then((r) => setGroups(r.data))
+      .catch(() => {});
+  }, [kind]);
+
+  async function apply() {
+    const [, , done, needs] = actions.find((a) => a[0] === action);
+    const ids = [...selected];
+    const body = { ids, action };
+    if (needs) {
+      if (!argument.trim()) return setOutcome({ error: { message: `Name the ${needs} first` } });
+      body[needs === 'tag' ? 'tags' : 'groups'] = [argument.trim()];
+    }
+    setBusy(true);
+    setOutcome(null);
+    setConfirming(false);
+    try {
+      const r = await post('/api/v1/devices/bulk', body);
+      setOutcome({
+        text: `${formatCount(r.data.done.length)} device${r.data.done.length === 1 ? '' : 's'} ${done}${needs ? ` ${argument.trim()}` : ''}.`,
+        failed: r.data.failed.map((f) => `device ${f.id}: ${sentence(f.message)}`),
+      });
+      setSelected(new Set(r.data.failed.map((f) => f.id)));
+      await load();
+    } catch (e) {
+      setOutcome({ error: e });
+    } finally {
+      setBusy(false);
+    }
+  }
+
   const rows = data ? data.data : [];
   const total = data ? data.pagination.total : 0;
   const pages = Math.max(1, Math.ceil(total / perPage));
+  const allSelected = rows.length > 0 && rows.every((d) => selected.has(d.id));
+  const toggle = (id) =>
+    setSelected((sel) => {
+      const n = new Set(sel);
+      if (n.has(id)) n.delete(id);
+      else n.add(id);
+      return n;
+    });
   const sortBy = (col) => {
     setPage(1);
     setSort(sort === col ? '-' + col : col);
@@ -84,7 +149,7 @@ export function Devices({ me }) {
   return html`
     <section class="page">
       <h1>Devices</h1>
-      ${me.permissions.includes('devices:write') &&
+      ${canWrite &&
       html`<p class="toolbar"><a class="button" href="/devices/new">Add a device</a> <a class="button" href="/devices/import">Import from CSV</a></p>`}
       <div class="toolbar" role="search">
         <label class="inline">
@@ -104,6 +169,33 @@ export function Devices({ me }) {
           </select>
         </label>
       </div>
+      ${canWrite && selected.size > 0 &&
+      html`<div class="toolbar bulk" role="group" aria-label="Selected devices">
+        <span>${formatCount(selected.size)} selected</span>
+        <label class="inline">Action
+          <select value=${action} onChange=${(e) => { setAction(e.currentTarget.value); setArgument(''); setConfirming(false); }}>
+            ${actions.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+          </select></label>
+        ${kind === 'tag' && html`<label class="inline">Tag <input value=${argument} maxlength="256" onInput=${(e) => setArgument(e.currentTarget.value)} /></label>`}
+        ${kind === 'group' &&
+        html`<label class="inline">Group
+          <select value=${argument} onChange=${(e) => setArgument(e.currentTarget.value)}>
+            <option value="">Choose…</option>
+            ${groups.map((g) => html`<option value=${g.name}>${g.name}</option>`)}
+          </select></label>`}
+        ${action === 'delete' && confirming
+          ? html`<span role="alert">Delete ${formatCount(selected.size)} device${selected.size === 1 ? '' : 's'}? Their parent links go with them.</span>
+              <button type="button" class="danger" disabled=${busy} onClick=${apply}>Yes, delete</button>
+              <button type="button" onClick=${() => setConfirming(false)}>Cancel</button>`
+          : html`<button type="button" disabled=${busy} onClick=${() => (action === 'delete' ? setConfirming(true) : apply())}>Apply to selected</button>`}
+        <button type="button" class="link" onClick=${() => setSelected(new Set())}>Clear selection</button>
+      </div>`}
+      ${outcome &&
+      html`<div class=${outcome.error || outcome.failed.length ? 'error' : 'notice'} role="status">
+        ${outcome.error
+          ? sentence(outcome.error.message)
+          : html`${outcome.text}${outcome.failed.length ? html` Not done (still selected): ${outcome.failed.join('; ')}` : ''}`}
+      </div>`}
       ${error && html`<p class="error" role="alert">Could not load the devices. ${sentence(error.message)}</p>`}
       ${!data && !error && html`<p class="muted" aria-busy="true">Loading…</p>`}
       ${data && rows.length === 0 && html`<p class="empty">No devices match.</p>`}
@@ -112,6 +204,11 @@ export function Devices({ me }) {
           <caption class="sr-only">Devices, ${formatCount(total)} match</caption>
           <thead>
             <tr>
+              ${canWrite &&
+              html`<th scope="col">
+                <input type="checkbox" aria-label="Select all on this page" checked=${allSelected}
+                  onChange=${() => setSelected(allSelected ? new Set() : new Set(rows.map((d) => d.id)))} />
+              </th>`}
               ${columns.map(
                 ([col, label]) => html`<th scope="col" aria-sort=${ariaSort(col)}>
                   <button type="button" class="sort" onClick=${() => sortBy(col)}>
@@ -124,6 +221,7 @@ export function Devices({ me }) {
           <tbody>
             ${rows.map(
               (d) => html`<tr key=${d.id}>
+                ${canWrite && html`<td><input type="checkbox" aria-label=${`Select ${d.name}`} checked=${selected.has(d.id)} onChange=${() => toggle(d.id)} /></td>`}
                 <td><a href=${'/devices/' + d.id}>${d.name}</a>${d.enabled ? '' : html` <span class="muted">(disabled)</span>`}</td>
                 <td><code>${d.address}</code></td>
                 <td>${d.type}</td>

@@ -90,6 +90,7 @@ export function IncidentDetail({ id }) {
   return html`<section class="page">
     <p><a href="/alerts/incidents">All incidents</a></p>
     <h1>${inc.title}</h1>
+    <p class="toolbar"><a class="button" href=${`/map?incident=${inc.id}`}>Show on the map</a></p>
     <dl class="facts">
       <div class="fact"><dt>Status</dt><dd>${inc.status}</dd></div>
       <div class="fact"><dt>Opened</dt><dd>${formatTime(inc.opened_at)}</dd></div>

@@ -38,6 +38,10 @@ const Rules = lazyPage(() => import('./pages/rules.js'), 'Rules');
 const RuleEditor = lazyPage(() => import('./pages/rules.js'), 'RuleEditor');
 const Incidents = lazyPage(() => import('./pages/incidents.js'), 'Incidents');
 const IncidentDetail = lazyPage(() => import('./pages/incidents.js'), 'IncidentDetail');
+const Policies = lazyPage(() => import('./pages/policies.js'), 'Policies');
+const PolicyEditor = lazyPage(() => import('./pages/policies.js'), 'PolicyEditor');
+const Oncall = lazyPage(() => import('./pages/oncall.js'), 'Oncall');
+const OncallEditor = lazyPage(() => import('./pages/oncall.js'), 'OncallEditor');
 const TopologyMap = lazyPage(() => import('./pages/map.js'), 'TopologyMap');
 
 applyTheme();
@@ -50,6 +54,14 @@ function page(path, me) {
   if (path === '/admin/audit') return html`<${Audit} me=${me} />`;
   if (path === '/notifications' || path === '/notifications/channels') return html`<${Channels} me=${me} />`;
   if (path === '/notifications/log') return html`<${DeliveryLog} me=${me} />`;
+  if (path === '/notifications/policies') return html`<${Policies} me=${me} />`;
+  if (path === '/notifications/policies/new') return html`<${PolicyEditor} />`;
+  const policyId = /^\/notifications\/policies\/(\d+)\/?$/.exec(path);
+  if (policyId) return html`<${PolicyEditor} id=${policyId[1]} />`;
+  if (path === '/notifications/oncall') return html`<${Oncall} me=${me} />`;
+  if (path === '/notifications/oncall/new') return html`<${OncallEditor} />`;
+  const scheduleId = /^\/notifications\/oncall\/(\d+)\/?$/.exec(path);
+  if (scheduleId) return html`<${OncallEditor} id=${scheduleId[1]} />`;
   if (path === '/kpi') return html`<${KpiEntry} me=${me} />`;
   if (path === '/devices/new') return html`<${DeviceForm} />`;
   if (path === '/devices/import') return html`<${DeviceImport} />`;

@@ -887,6 +887,154 @@ test('notifications: a webhook channel with the server\'s message, "send test" w
   }
 });
 
+test('on call and policies: a rotation with an override, a policy paging it with escalation; the server\'s messages beside the fields', async () => {
+  const admin = await server.token();
+  const people = {};
+  for (const [name, email] of [
+    ['Ana Oncall', 'ana@noc.example'],
+    ['Ben Oncall', 'ben@noc.example'],
+  ]) {
+    const r = await server.api('POST', '/api/v1/users', { email, name, role: 'operator', password: 'oncall-password-1' }, admin);
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    people[name] = r.body.data.id;
+  }
+  const channel = await server.api(
+    'POST',
+    '/api/v1/notification-channels',
+    { name: 'NOC hook', kind: 'webhook', settings: { url: 'http://127.0.0.1:9/noc' } },
+    admin,
+  );
+  assert.equal(channel.status, 201, JSON.stringify(channel.body));
+
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(server.url + '/notifications/oncall');
+  await page.getByText('No schedules yet.', { exact: false }).waitFor();
+  await page.getByRole('link', { name: 'Add a schedule' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('NOC');
+  await page.getByLabel('Time zone of the handovers').selectOption('Europe/Berlin');
+  const rotation = page.getByRole('group', { name: 'People, in turn' });
+  for (const name of ['Ben Oncall', 'Ana Oncall']) {
+    await rotation.getByRole('combobox').selectOption({ label: name });
+    await rotation.getByRole('button', { name: 'Add to the rotation' }).click();
+  }
+  // Ana first: moved up.
+  await rotation.getByRole('button', { name: 'Up Ana Oncall' }).click();
+  assert.match(await rotation.locator('ol li').first().innerText(), /Ana Oncall/);
+  // A Monday handover starting on a Tuesday: the server's message beside the date.
+  await page.getByLabel('Handover day').selectOption('mon');
+  await page.getByLabel('First handover (date)').fill('2026-03-03');
+  await page.getByRole('button', { name: 'Add schedule' }).click();
+  const startError = page.locator('#oc-start-error');
+  await startError.waitFor();
+  assert.match(await startError.innerText(), /mon/i);
+  assert.equal(await page.getByLabel('First handover (date)').getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('First handover (date)').fill('2026-03-02');
+  // Ben covers from an hour ago until tomorrow.
+  await page.getByRole('button', { name: 'Add an override' }).click();
+  const cover = page.getByRole('group', { name: 'Override 1' });
+  await cover.getByLabel('Who').selectOption({ label: 'Ben Oncall' });
+  const local = (ms) => {
+    const d = new Date(ms);
+    const pad = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  };
+  // The browser runs in Europe/Berlin (support/browser.mjs): the inputs are its local times.
+  const inBerlin = (ms) => local(ms + (new Date(ms).getTimezoneOffset() + berlinOffsetMinutes(ms)) * 60000);
+  await cover.getByLabel('From').fill(inBerlin(Date.now() - 3600000));
+  await cover.getByLabel('Until').fill(inBerlin(Date.now() + 86400000));
+  await cover.getByLabel('Why').fill('covering Ana');
+  await page.getByRole('button', { name: 'Add schedule' }).click();
+  await page.getByRole('heading', { name: 'On-call schedules' }).waitFor();
+  const row = page.locator('table.list tbody tr', { hasText: 'NOC' });
+  // On call now: Ben, by the override (the rotation would say Ana or Ben by the week).
+  await row.locator('td').nth(1).getByText('Ben Oncall').waitFor();
+  assert.match(await row.locator('td').nth(1).innerText(), /until/);
+  assert.match(await row.innerText(), /weekly on Mondays at 09:00 \(Europe\/Berlin\) from 2026-03-02: Ana Oncall → Ben Oncall/);
+  const schedules = await server.api('GET', '/api/v1/oncall-schedules', undefined, admin);
+  const schedule = schedules.body.data[0];
+  assert.deepEqual(schedule.rotation.users, [people['Ana Oncall'], people['Ben Oncall']]);
+  assert.equal(schedule.overrides[0].user_id, people['Ben Oncall']);
+  assert.equal(schedule.overrides[0].reason, 'covering Ana');
+  const current = await server.api('GET', `/api/v1/oncall-schedules/${schedule.id}/current`, undefined, admin);
+  assert.equal(current.body.data.user_id, people['Ben Oncall']);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'oncall');
+
+  // A policy: critical alerts to the webhook and whoever is on call; Ana after 10 minutes.
+  await page.getByRole('link', { name: 'Policies' }).click();
+  await page.getByRole('heading', { name: 'Notification policies' }).waitFor();
+  await page.getByText('No policies yet', { exact: false }).waitFor();
+  await page.getByRole('link', { name: 'Add a policy' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Core critical');
+  await page.getByLabel('Position (lower goes first)').fill('10');
+  await page.getByRole('group', { name: /Severities/ }).getByLabel('critical').check();
+  await page.getByLabel('Labels (one a line', { exact: false }).fill('site=ber1\nifName=~xe-.*');
+  const sendTo = page.getByRole('group', { name: 'Send to' });
+  await sendTo.getByLabel('NOC hook (webhook)').check();
+  await sendTo.getByLabel('NOC', { exact: true }).check();
+  await page.getByRole('button', { name: 'Add a step' }).click();
+  const after = page.getByLabel('Step 1: after (minutes)');
+  // Half a minute is under the server's 60 s: its message beside the step.
+  await after.fill('0.5');
+  await page.getByRole('group', { name: 'Step 1: tell' }).getByLabel('Ana Oncall').check();
+  await page.getByRole('button', { name: 'Add policy' }).click();
+  await page.locator('#pol-esc-0-error').waitFor();
+  assert.match(await page.locator('#pol-esc-0-error').innerText(), /60/);
+  await after.fill('10');
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'policy-editor');
+  await page.getByRole('button', { name: 'Add policy' }).click();
+  await page.getByRole('heading', { name: 'Notification policies' }).waitFor();
+  const core = page.locator('li.policy', { hasText: 'Core critical' });
+  await core.getByText('NOC hook (webhook), on call: NOC').waitFor();
+  await core.getByText('after 10 min: Ana Oncall').waitFor();
+  assert.match(await core.innerText(), /critical · site=ber1, ifName=~xe-\.\*/);
+  const stored = (await server.api('GET', '/api/v1/notification-policies', undefined, admin)).body.data[0];
+  assert.deepEqual(stored.match.severity, ['critical']);
+  assert.deepEqual(stored.match.labels, { site: 'ber1', ifName: { op: '=~', value: 'xe-.*' } });
+  assert.deepEqual(stored.targets, [{ channel_id: channel.body.data.id }, { schedule_id: schedule.id }]);
+  assert.deepEqual(stored.escalation, [{ after_s: 600, targets: [{ user_id: people['Ana Oncall'] }] }]);
+
+  // A catch-all after it, moved above it; then disabled.
+  await page.getByRole('link', { name: 'Add a policy' }).click();
+  await page.getByLabel('Name', { exact: true }).fill('Everything else');
+  await page.getByLabel('Position (lower goes first)').fill('200');
+  await page.getByRole('button', { name: 'Add policy' }).click();
+  await page.locator('li.policy', { hasText: 'Everything else' }).getByText('every alert').waitFor();
+  await page.getByRole('button', { name: 'Move up Everything else' }).click();
+  await page.locator('li.policy').first().getByRole('link', { name: 'Everything else' }).waitFor();
+  await page.getByRole('button', { name: 'Disable Everything else' }).click();
+  await page.locator('li.policy', { hasText: 'Everything else' }).locator('.badge', { hasText: 'disabled' }).waitFor();
+  const order = (await server.api('GET', '/api/v1/notification-policies', undefined, admin)).body.data;
+  assert.deepEqual(order.map((p) => p.name), ['Everything else', 'Core critical']);
+  assert.equal(order[0].enabled, false);
+  // The schedule a policy pages cannot be deleted: the server says which policy.
+  await page.getByRole('link', { name: 'On call' }).click();
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Delete NOC' }).click();
+  const refused = page.locator('main p[role="status"]');
+  await refused.waitFor();
+  assert.match(await refused.innerText(), /Core critical/);
+  assert.deepEqual(await axeViolations(page), []);
+  await page.goto(server.url + '/notifications/policies');
+  await page.locator('li.policy').nth(1).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'policies');
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+// Europe/Berlin's offset from UTC in minutes at `ms` (CET +60, CEST +120), from Intl.
+function berlinOffsetMinutes(ms) {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Berlin', timeZoneName: 'shortOffset' })
+    .formatToParts(new Date(ms))
+    .find((p) => p.type === 'timeZoneName').value; // "GMT+1"
+  const m = /GMT([+-]\d+)(?::(\d+))?/.exec(parts);
+  return m ? Number(m[1]) * 60 + Math.sign(Number(m[1])) * Number(m[2] || 0) : 0;
+}
+
 test('silences and maintenance: silence an alert from its page, end it; plan maintenance, the server\'s message on a bad cron; incidents', async () => {
   const token = await server.token();
   await server.raiseAlert(token, 'web_silence_temp', 'warning');

@@ -210,7 +210,7 @@ export function Devices({ me }) {
                   onChange=${() => setSelected(allSelected ? new Set() : new Set(rows.map((d) => d.id)))} />
               </th>`}
               ${columns.map(
-                ([col, label]) => html`<th scope="col" aria-sort=${ariaSort(col)}>
+                ([col, label]) => html`<th scope="col" aria-sort=${ariaSort(col)} class=${col === 'vendor' || col === 'last_seen' ? 'wide-only' : undefined}>
                   <button type="button" class="sort" onClick=${() => sortBy(col)}>
                     ${label}${sort === col ? ' ▲' : sort === '-' + col ? ' ▼' : ''}
                   </button>
@@ -226,8 +226,8 @@ export function Devices({ me }) {
                 <td><code>${d.address}</code></td>
                 <td>${d.type}</td>
                 <td><span class=${'status-pill status-' + d.status}>${d.status}</span></td>
-                <td>${[d.vendor, d.model].filter(Boolean).join(' ') || '—'}</td>
-                <td title=${formatTime(d.last_seen)}>${d.last_seen ? formatAgo(d.last_seen) : 'never'}</td>
+                <td class="wide-only">${[d.vendor, d.model].filter(Boolean).join(' ') || '—'}</td>
+                <td class="wide-only" title=${formatTime(d.last_seen)}>${d.last_seen ? formatAgo(d.last_seen) : 'never'}</td>
               </tr>`,
             )}
           </tbody>

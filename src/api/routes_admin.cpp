@@ -38,8 +38,9 @@ boost::json::object user_schema(bool create) {
   return s;
 }
 
-// POST /api/v1/users.
-void add_user(auth::AuthService& auth, const ContextPtr& ctx) {
+// POST /api/v1/users (the caller's organization) and POST /api/v1/organizations/{id}/users (a
+// system administrator adding a user, the first admin, to another organization).
+void add_user(auth::AuthService& auth, const ContextPtr& ctx, core::OrgScope scope) {
   auto& body = ctx->body();
   Fields f(body);
   if (auto r = f.only({"email", "name", "role", "password", "active"}); !r) {
@@ -62,7 +63,7 @@ void add_user(auth::AuthService& auth, const ContextPtr& ctx) {
   u.role = **role;
   u.password = *password;
   u.active = active->value_or(true);
-  auth.create_user(ctx->org_scope(), std::move(u), answer_created(ctx, "users"));
+  auth.create_user(scope, std::move(u), answer_created(ctx, "users"));
 }
 
 // PATCH /api/v1/users/{id}.
@@ -158,7 +159,7 @@ void register_user_routes(Router& router, const RouteDeps& deps) {
 
   auto create_user = make_route(
       verb::post, "/api/v1/users", Permission::kUsersWrite, "Create a user in your organization.",
-      "users", [&auth](ContextPtr ctx) { add_user(auth, ctx); }, Body::kJson);
+      "users", [&auth](ContextPtr ctx) { add_user(auth, ctx, ctx->org_scope()); }, Body::kJson);
   create_user.doc.request_schema = user_schema(true);
   router.add(std::move(create_user));
 
@@ -253,6 +254,22 @@ void register_organization_routes(Router& router, const RouteDeps& deps) {
       {"required", {"name", "slug"}},
       {"properties", {{"name", {{"type", "string"}}}, {"slug", {{"type", "string"}}}}}};
   router.add(std::move(create_org));
+
+  auto org_user = make_route(
+      verb::post, "/api/v1/organizations/{id}/users", Permission::kOrgsAdmin,
+      "Create a user in an organization (system administrators): a new tenant's first admin. "
+      "The body is POST /api/v1/users's.",
+      "organizations",
+      [&auth](ContextPtr ctx) {
+        auto id = path_id(ctx);
+        if (!id) return;
+        auto scope = auth::SystemScope::from(ctx->principal());
+        if (auto org = auth.get_org(*scope, *id); !org) return ctx->reply_error(org.error());
+        add_user(auth, ctx, core::OrgScope::trusted(*id));
+      },
+      Body::kJson);
+  org_user.doc.request_schema = user_schema(true);
+  router.add(std::move(org_user));
 
   router.add(make_route(verb::get, "/api/v1/organizations/{id}", Permission::kOrgsAdmin,
                         "One organization.", "organizations", [&auth](ContextPtr ctx) {

@@ -161,6 +161,18 @@ boost::json::object poll_report_json(const pollers::PollReport& r) {
   return out;
 }
 
+// An error about one credential set names it: "snmp.community" becomes "snmp[1].community", in
+// the field and at the head of the message.
+core::Error set_error(core::Error e, std::size_t index) {
+  const auto name = "snmp[" + std::to_string(index) + "]";
+  if (auto* field = e.details.if_contains("field"); field && field->is_string()) {
+    const std::string f(field->as_string());
+    if (f.starts_with("snmp")) *field = name + f.substr(4);
+  }
+  if (e.message.starts_with("snmp")) e.message = name + e.message.substr(4);
+  return e;
+}
+
 // POST /api/v1/discovery: starts a job and answers it at once (202).
 void start_discovery(pollers::Poller& poller, const ContextPtr& ctx) {
   auto& body = ctx->body();
@@ -183,11 +195,11 @@ void start_discovery(pollers::Poller& poller, const ContextPtr& ctx) {
       return ctx->reply_error(
           core::invalid_field("snmp", "must be an array of at most 8 credential sets"));
     }
-    for (auto& item : snmp->as_array()) {
-      auto c = parse_snmp(item);
-      if (!c) return ctx->reply_error(c.error());
+    for (std::size_t i = 0; i < snmp->as_array().size(); ++i) {
+      auto c = parse_snmp(snmp->as_array()[i]);
+      if (!c) return ctx->reply_error(set_error(c.error(), i));
       if (auto r = devices::check_snmp_credentials(*c); !r) {
-        return ctx->reply_error(r.error());
+        return ctx->reply_error(set_error(r.error(), i));
       }
       req.snmp.push_back(std::move(*c));
     }

@@ -363,3 +363,46 @@ TEST_CASE("key files readable by others are refused at start-up, naming the file
   ServerProcess again(dir.path());
   CHECK(again.terminate() == 0);
 }
+
+TEST_CASE("organizations: a system administrator gives a new tenant its first admin over the API",
+          "[security][organizations]") {
+  TempDir dir;
+  ServerProcess server(dir.path());
+  auto c = server.client();
+  auto sys = login(c, kAdminEmail, kAdminPassword);
+  auto org = c.post_json("/api/v1/organizations", R"({"name":"Tenant C","slug":"tenant-c"})", sys);
+  REQUIRE(org.status == 201);
+  const auto org_id = org.json().at("data").at("id").as_int64();
+  const auto path = "/api/v1/organizations/" + std::to_string(org_id) + "/users";
+
+  // A body with a fault is refused naming the field; an organization that does not exist is 404.
+  auto bad = c.post_json(path, R"({"email":"boss@tenant-c.example","role":"admin"})", sys);
+  CHECK(bad.status == 400);
+  CHECK(bad.body.find("\"field\":\"password\"") != std::string::npos);
+  CHECK(c.post_json("/api/v1/organizations/999999/users",
+                    R"({"email":"x@y.example","role":"admin","password":"tenant-c-password"})", sys)
+            .status == 404);
+
+  auto made = c.post_json(path,
+                          R"({"email":"boss@tenant-c.example","name":"Boss of C","role":"admin",)"
+                          R"("password":"tenant-c-password"})",
+                          sys);
+  INFO(made.body);
+  REQUIRE(made.status == 201);
+  CHECK(made.json().at("data").at("org_id").as_int64() == org_id);
+  auto boss = login(c, "boss@tenant-c.example", "tenant-c-password");
+  auto me = c.get("/api/v1/auth/me", boss);
+  CHECK(me.json().at("data").at("org_id").as_int64() == org_id);
+  CHECK(me.json().at("data").at("role") == "admin");
+  // The system organization's users list does not hold them; theirs does.
+  CHECK(c.get("/api/v1/users?per_page=500", sys).body.find("tenant-c.example") ==
+        std::string::npos);
+  CHECK(c.get("/api/v1/users?per_page=500", boss).body.find("boss@tenant-c.example") !=
+        std::string::npos);
+  // A tenant's own admin is not a system administrator.
+  auto refused = c.post_json(
+      path, R"({"email":"more@tenant-c.example","role":"admin","password":"tenant-c-password"})",
+      boss);
+  CHECK(refused.status == 403);
+  CHECK(refused.error_code() == "INSUFFICIENT_PERMISSIONS");
+}

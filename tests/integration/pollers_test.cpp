@@ -363,6 +363,17 @@ TEST_CASE("pollers: discovery scans a loopback /29 with ICMP and SNMP, tenant-co
     INFO(body << " -> " << r.body);
     CHECK(r.status == 400);
   }
+  // A bad credential set is named by its place in the list.
+  {
+    auto r = c.post_json("/api/v1/discovery",
+                         R"({"cidr":"127.0.0.0/30","snmp":[{"version":"2c","community":"public"},)"
+                         R"({"version":"2c","community":""}]})",
+                         admin);
+    INFO(r.body);
+    CHECK(r.status == 400);
+    CHECK(r.json().at("error").at("details").at("field") == "snmp[1].community");
+    CHECK(std::string(r.json().at("error").at("message").as_string()).starts_with("snmp[1]."));
+  }
   // Another organization's admin cannot read the job.
   auto org = c.post_json("/api/v1/organizations", R"({"name":"Other","slug":"other"})", admin);
   REQUIRE(org.status == 201);

@@ -42,6 +42,8 @@ const Policies = lazyPage(() => import('./pages/policies.js'), 'Policies');
 const PolicyEditor = lazyPage(() => import('./pages/policies.js'), 'PolicyEditor');
 const Oncall = lazyPage(() => import('./pages/oncall.js'), 'Oncall');
 const OncallEditor = lazyPage(() => import('./pages/oncall.js'), 'OncallEditor');
+const Discovery = lazyPage(() => import('./pages/discovery.js'), 'Discovery');
+const DiscoveryJob = lazyPage(() => import('./pages/discovery.js'), 'DiscoveryJob');
 const TopologyMap = lazyPage(() => import('./pages/map.js'), 'TopologyMap');
 
 applyTheme();
@@ -65,6 +67,9 @@ function page(path, me) {
   if (path === '/kpi') return html`<${KpiEntry} me=${me} />`;
   if (path === '/devices/new') return html`<${DeviceForm} />`;
   if (path === '/devices/import') return html`<${DeviceImport} />`;
+  if (path === '/devices/discovery') return html`<${Discovery} me=${me} />`;
+  const jobId = /^\/devices\/discovery\/([A-Za-z0-9_-]+)\/?$/.exec(path);
+  if (jobId) return html`<${DiscoveryJob} id=${jobId[1]} me=${me} />`;
   const editId = /^\/devices\/(\d+)\/edit$/.exec(path);
   if (editId) return html`<${DeviceForm} id=${editId[1]} />`;
   const deviceId = /^\/devices\/(\d+)\/?$/.exec(path);

@@ -1,12 +1,14 @@
 // The web UI's pure helpers, without a browser: units (bit/s, bytes, percent), the dashboard
 // grid (a move pushes covered panels down, gaps close upwards, never two panels on one cell), and
-// the panel queries (steps, metric names), and the topology map's layout and view.
+// the panel queries (steps, metric names), the topology map's layout and view, and the CSV that
+// adds a discovery scan's hosts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatValue } from '../src/lib/units.js';
 import { compact, settle } from '../src/lib/grid.js';
 import { metricOf, panelQuery } from '../src/lib/panel_data.js';
 import { fitView, layoutTopology, zoomAt } from '../src/lib/topology.js';
+import { proposalsCsv } from '../src/lib/discovery_csv.js';
 
 test('values print with their units', () => {
   assert.equal(formatValue(1234567890, 'bps'), '1.23 Gbit/s');
@@ -138,4 +140,32 @@ test('the map\'s view: fit centres the extent, zoom keeps the point under the po
   // The layout point under (100, 50) stays there.
   assert.equal(100 * z.k + z.tx, 100);
   assert.equal(zoomAt({ k: 4, tx: 0, ty: 0 }, 10, 0, 0).k, 4);
+});
+
+test('discovery: the CSV that adds the chosen hosts, with their SNMP set and parents by address', () => {
+  const host = (address, name, cred, parents = [], scanParents = []) => ({
+    address,
+    snmp_credential: cred,
+    proposed_parent_addresses: scanParents,
+    proposal: { name, type: 'switch', vendor: 'Acme', os: '', location: 'rack 7, "north"', parents },
+  });
+  const sets = [
+    { version: '2c', port: 1161, community: 'pub,lic', user: 'x', auth_password: 'y' },
+    { version: '3', port: 161, user: 'ops', auth_protocol: 'SHA', auth_password: 'auth-secret', priv_protocol: 'AES', priv_password: 'priv-secret' },
+  ];
+  const csv = proposalsCsv(
+    [host('10.0.0.2', 'sw-2', 0, [7], ['10.0.0.1', '10.0.0.9']), host('10.0.0.3', 'sw-3', 1), host('10.0.0.4', 'ping-only', null)],
+    sets,
+    { withParents: true, addressOf: new Map([[7, '10.0.0.254']]), addable: new Set(['10.0.0.1']) },
+  );
+  const lines = csv.trimEnd().split('\n');
+  assert.equal(lines[0], 'name,address,type,vendor,os,location,parents,snmp_version,snmp_port,snmp_community,snmp_user,snmp_auth_protocol,snmp_auth_password,snmp_priv_protocol,snmp_priv_password');
+  // v2c: the community only (quoted: it has a comma); parents: the existing device by address and
+  // the scan's host that is added too, not the one that is not.
+  assert.equal(lines[1], 'sw-2,10.0.0.2,switch,Acme,,"rack 7, ""north""",10.0.0.254;10.0.0.1,2c,1161,"pub,lic",,,,,');
+  assert.equal(lines[2], 'sw-3,10.0.0.3,switch,Acme,,"rack 7, ""north""",,3,161,,ops,SHA,auth-secret,AES,priv-secret');
+  assert.equal(lines[3], 'ping-only,10.0.0.4,switch,Acme,,"rack 7, ""north""",,,,,,,,,');
+  // Without parents, or without the secrets (a scan started elsewhere): left empty.
+  const bare = proposalsCsv([host('10.0.0.2', 'sw-2', 0, [7])], null, { withParents: false, addressOf: new Map([[7, 'x']]), addable: new Set() });
+  assert.equal(bare.trimEnd().split('\n')[1], 'sw-2,10.0.0.2,switch,Acme,,"rack 7, ""north""",,,,,,,,,');
 });

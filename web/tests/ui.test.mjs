@@ -1171,6 +1171,77 @@ test('add a device with SNMP: "Test SNMP" asks a real agent (a wrong community, 
   }
 });
 
+test('discovery: a scan with a real agent, one host rejected, one added with its SNMP set; a range too wide refused', async () => {
+  const agent = await new Snmpd('127.0.0.22').start();
+  try {
+    const admin = await server.token();
+    const page = await openPage(browser);
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.goto(server.url + '/devices');
+    await page.getByRole('link', { name: 'Discover devices' }).click();
+    await page.getByRole('heading', { name: 'Discovery' }).waitFor();
+    // An SNMP set without its community: the server's message on that set.
+    await page.getByLabel('Range (CIDR', { exact: false }).fill('127.0.0.20/30');
+    await page.getByRole('button', { name: 'Start the scan' }).click();
+    await page.locator('#disc-0-error').waitFor();
+    assert.match(await page.locator('#disc-0-error').innerText(), /community/i);
+    const set1 = page.getByRole('group', { name: 'SNMP set 1' });
+    await set1.getByLabel('Port').fill(String(agent.port));
+    await set1.getByLabel('Community').fill('public');
+    // A /8 is past the bound: the server's message beside the range.
+    await page.getByLabel('Range (CIDR', { exact: false }).fill('10.0.0.0/8');
+    await page.getByRole('button', { name: 'Start the scan' }).click();
+    await page.locator('#disc-cidr-error').waitFor();
+    assert.match(await page.locator('#disc-cidr-error').innerText(), /20/);
+    // 127.0.0.21 and .22 (the /30's network and broadcast addresses are skipped); the agent on .22.
+    await page.getByLabel('Range (CIDR', { exact: false }).fill('127.0.0.20/30');
+    await page.getByLabel('Timeout per address (ms)').fill('1500');
+    await page.getByRole('button', { name: 'Start the scan' }).click();
+    await page.getByRole('heading', { name: 'Scan of 127.0.0.20/30' }).waitFor();
+    await page.getByText(/^Done ·/).waitFor({ timeout: 30000 });
+    const row = (address) => page.locator('table.list tbody tr', { has: page.locator('code', { hasText: new RegExp(`^${address.replace(/\./g, '\\.')}$`) }) });
+    await row('127.0.0.22').getByText('web-test-agent').first().waitFor();
+    await row('127.0.0.21').getByText('no SNMP answer').waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'discovery');
+
+    // Reject .21: gone from the list, kept so over a reload, shown on demand.
+    await page.getByLabel('Select 127.0.0.21', { exact: true }).check();
+    await page.getByRole('button', { name: 'Reject the selected' }).click();
+    assert.equal(await row('127.0.0.21').count(), 0);
+    await page.reload();
+    await row('127.0.0.22').waitFor();
+    assert.equal(await row('127.0.0.21').count(), 0);
+    await page.getByRole('button', { name: 'Show the 1 rejected' }).click();
+    await row('127.0.0.21').getByText('rejected').waitFor();
+
+    // The reload forgot the secrets (memory only): adding .22 asks for its SNMP set's community.
+    const secrets = page.locator('details', { hasText: 'SNMP secrets for the hosts to add' });
+    await secrets.getByLabel('Port').fill(String(agent.port));
+    await secrets.getByLabel('Community').fill('public');
+    await page.getByLabel('Select 127.0.0.22', { exact: true }).check();
+    await page.getByRole('button', { name: 'Add the selected devices' }).click();
+    await page.getByRole('status').filter({ hasText: '1 device added.' }).waitFor();
+    await row('127.0.0.22').getByRole('link', { name: 'in the inventory' }).waitFor();
+    const devices = await server.api('GET', '/api/v1/devices?q=127.0.0.22', undefined, admin);
+    assert.equal(devices.body.data.length, 1);
+    const d = devices.body.data[0];
+    assert.equal(d.name, 'web-test-agent');
+    assert.equal(d.snmp.version, '2c');
+    assert.equal(d.snmp.port, agent.port);
+    assert.equal(d.location, 'rack 7, Lagos POP');
+    // The credentials work: the server polls it over SNMP.
+    const polled = await server.api('POST', `/api/v1/devices/${d.id}/poll`, {}, admin);
+    assert.equal(polled.status, 200, JSON.stringify(polled.body));
+    assert.equal(polled.body.data.snmp_outcome.ok, true, JSON.stringify(polled.body.data.snmp_outcome));
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  } finally {
+    await agent.stop();
+  }
+});
+
 test('CSV import: every issue by line and column, nothing stored; mended, all imported', async () => {
   const page = await openPage(browser);
   await signIn(page);

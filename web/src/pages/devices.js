@@ -150,7 +150,7 @@ export function Devices({ me }) {
     <section class="page">
       <h1>Devices</h1>
       ${canWrite &&
-      html`<p class="toolbar"><a class="button" href="/devices/new">Add a device</a> <a class="button" href="/devices/import">Import from CSV</a></p>`}
+      html`<p class="toolbar"><a class="button" href="/devices/new">Add a device</a> <a class="button" href="/devices/import">Import from CSV</a> <a class="button" href="/devices/discovery">Discover devices</a></p>`}
       <div class="toolbar" role="search">
         <label class="inline">
           Search

@@ -479,6 +479,71 @@ test('admin: add a user (the API\'s message beside the field), who signs in; a v
   await viewer.context().close();
 });
 
+test('admin: organizations — add one with its first admin, who signs in to an empty tenant; rename; delete after typing its slug', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(server.url + '/admin/organizations');
+  await page.getByRole('heading', { name: 'Organizations' }).waitFor();
+  await page.locator('table.list .badge', { hasText: 'system' }).waitFor();
+  // A slug the server refuses: its message beside the field.
+  await page.getByLabel('Name', { exact: true }).fill('Fiber Co');
+  await page.getByLabel('Slug (lower case, digits, dashes)').fill('Fiber Co!');
+  await page.getByRole('button', { name: 'Add organization' }).click();
+  const slug = page.getByLabel('Slug (lower case, digits, dashes)');
+  await page.waitForFunction(() => document.querySelector('input[name="slug"]')?.getAttribute('aria-invalid') === 'true');
+  assert.equal(await slug.getAttribute('aria-invalid'), 'true');
+  await slug.fill('fiber-co');
+  await page.getByLabel("First admin's email (optional)").fill('boss@fiber.example');
+  await page.getByLabel("First admin's password").fill('fiber-boss-password');
+  await page.getByRole('button', { name: 'Add organization' }).click();
+  await page.getByText('Fiber Co added; boss@fiber.example can sign in as its admin').waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'admin-organizations');
+
+  // Their admin signs in to a tenant of their own: no devices, no Organizations tab.
+  const theirs = await openPage(browser);
+  await theirs.goto(server.url + '/');
+  await theirs.getByLabel('Email').fill('boss@fiber.example');
+  await theirs.getByLabel('Password').fill('fiber-boss-password');
+  await theirs.getByRole('button', { name: 'Sign in' }).click();
+  await theirs.getByRole('heading', { name: 'Overview' }).waitFor();
+  await theirs.goto(server.url + '/devices');
+  await theirs.getByText('No devices match.').waitFor();
+  await theirs.goto(server.url + '/admin/users');
+  await theirs.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Users' }).waitFor();
+  assert.equal(await theirs.getByRole('link', { name: 'Organizations' }).count(), 0);
+  await theirs.goto(server.url + '/admin/organizations');
+  await theirs.getByText('Only administrators of the system organization manage organizations.').waitFor();
+  assert.deepEqual(theirs.problems, []);
+  await theirs.context().close();
+
+  // Rename; delete asks for the slug first.
+  const row = page.locator('table.list tbody tr', { hasText: 'fiber-co' });
+  await row.getByRole('button', { name: 'Rename fiber-co' }).click();
+  await row.getByLabel('New name for fiber-co').fill('Fiber Company');
+  await row.getByRole('button', { name: 'Save' }).click();
+  await page.getByText('fiber-co renamed').waitFor();
+  await row.getByText('Fiber Company').waitFor();
+  await row.getByRole('button', { name: 'Delete fiber-co' }).click();
+  const confirm = row.getByRole('button', { name: 'Delete fiber-co' });
+  assert.equal(await confirm.isDisabled(), true);
+  await row.getByLabel('Slug to confirm').fill('fiber-c');
+  assert.equal(await confirm.isDisabled(), true);
+  await row.getByLabel('Slug to confirm').fill('fiber-co');
+  await confirm.click();
+  await page.getByText('fiber-co deleted').waitFor();
+  assert.equal(await page.locator('table.list tbody tr', { hasText: 'fiber-co' }).count(), 0);
+  const gone = await fetch(server.url + '/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: 'boss@fiber.example', password: 'fiber-boss-password' }),
+  });
+  assert.equal(gone.status, 401);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
 test('a device added through the API comes up on its page after "poll now"', async () => {
   const admin = await server.token();
   const r = await server.api(

@@ -1,11 +1,12 @@
-// The administration pages' own navigation: users, API keys, the audit log, each shown to the
-// roles that may read it.
+// The administration pages' own navigation: users, API keys, the audit log, organizations (system
+// administrators), each shown to the roles that may read it.
 import { html } from '../lib/html.js';
 
 const tabs = [
   { path: '/admin/users', label: 'Users', permission: 'users:read' },
   { path: '/admin/api-keys', label: 'API keys', permission: 'api_keys:read' },
   { path: '/admin/audit', label: 'Audit log', permission: 'audit:read' },
+  { path: '/admin/organizations', label: 'Organizations', permission: 'orgs:admin' },
 ];
 
 export function adminAllowed(me) {

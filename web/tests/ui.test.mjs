@@ -1300,6 +1300,32 @@ test('discovery: a scan with a real agent, one host rejected, one added with its
     const polled = await server.api('POST', `/api/v1/devices/${d.id}/poll`, {}, admin);
     assert.equal(polled.status, 200, JSON.stringify(polled.body));
     assert.equal(polled.body.data.snmp_outcome.ok, true, JSON.stringify(polled.body.data.snmp_outcome));
+
+    // Its page charts what SNMP brought: a second poll makes interface rates; the agent's host
+    // resources give CPU, memory and storage.
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await server.api('POST', `/api/v1/devices/${d.id}/poll`, {}, admin);
+    assert.equal(again.status, 200);
+    // The rates are in the store once the poll's samples are written.
+    const end = Math.floor(Date.now() / 1000) + 60;
+    let rates = null;
+    for (let i = 0; i < 40; i++) {
+      rates = await server.api('GET', `/api/v1/query_range?query=${encodeURIComponent(`ifInBps{device_id="${d.id}"}`)}&start=${end - 3600}&end=${end}`, undefined, admin);
+      if (rates.status === 200 && rates.body.data.series.length > 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.ok(rates.body.data.series.length > 0, JSON.stringify(rates.body));
+    await page.goto(`${server.url}/devices/${d.id}`);
+    await page.getByRole('heading', { name: 'Traffic, last 24 hours, all interfaces' }).waitFor();
+    await page.getByRole('figure', { name: 'Traffic' }).locator('canvas').first().waitFor();
+    await page.getByRole('figure', { name: 'CPU and memory' }).locator('canvas').first().waitFor();
+    await page.getByRole('figure', { name: 'Storage used' }).locator('canvas').first().waitFor();
+    // One interface's traffic, chosen in the table.
+    await page.getByRole('button', { name: 'Chart lo', exact: true }).click();
+    await page.getByRole('heading', { name: 'Traffic, last 24 hours: lo' }).waitFor();
+    await page.getByRole('figure', { name: 'Traffic' }).locator('canvas').first().waitFor();
+    assert.deepEqual(await axeViolations(page), []);
+    await screenshot(page, 'device-charts');
     assert.deepEqual(page.problems, []);
     await page.context().close();
   } finally {

@@ -1,13 +1,48 @@
 // One device: its facts and what the pollers saw last (ICMP, interfaces with rates, checks), its
-// open alerts and latest events, and "poll now". Live: the status over the feed; the rest is
-// reloaded when its status, an interface or a check of it changes. (Charts come with the metric
-// explorer: docs/web.md.)
-import { useEffect, useState } from 'preact/hooks';
+// open alerts and latest events, and "poll now"; charts of the last 24 hours — latency and loss,
+// traffic (all interfaces, or the one chosen in the table), CPU, memory, storage and temperature
+// — read in one batch request (POST /api/v1/query_batch). Live: the status over the feed; the
+// rest is reloaded when its status, an interface or a check of it changes, and the charts when
+// a new sample of the device arrives (at most every 10 s).
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
-import { useLive } from '../lib/live.js';
+import { useLive, useLiveSeries } from '../lib/live.js';
 import { formatAgo, formatTime, sentence } from '../lib/format.js';
+import { formatValue } from '../lib/units.js';
 import { Chart, toColumns } from '../components/chart.js';
+
+const DAY = 86400;
+
+// The charts' queries over the last 24 hours, one batch: each [id, parameters].
+function chartQueries(id, ifIndex) {
+  const dev = `device_id="${id}"`;
+  const ifSel = ifIndex === null ? '' : `,ifIndex="${ifIndex}"`;
+  const steps = { step: '300s', agg: 'avg' };
+  return [
+    ['rtt', { query: `icmp_rtt_avg_ms{${dev}}`, points: 1000 }],
+    ['loss', { query: `icmp_loss_pct{${dev}}`, points: 1000 }],
+    ['in', { query: `ifInBps{${dev}${ifSel}}`, group: 'sum', ...steps }],
+    ['out', { query: `ifOutBps{${dev}${ifSel}}`, group: 'sum', ...steps }],
+    ['cpu', { query: `hrProcessorLoad{${dev}}`, group: 'avg', ...steps }],
+    ['memory', { query: `hrStorageUsedPct{${dev},type="ram"}`, group: 'max', ...steps }],
+    ['storage', { query: `hrStorageUsedPct{${dev},type="disk"}`, group: 'max', by: 'storage', ...steps }],
+    ['temperature', { query: `entPhySensorCelsius{${dev}}`, group: 'max', by: 'sensor', ...steps }],
+  ];
+}
+
+async function loadCharts(id, ifIndex) {
+  // Up to the next whole second: a sample of this very second (a poll just now) is in range.
+  const end = Math.floor(Date.now() / 1000) + 1;
+  const queries = chartQueries(id, ifIndex).map(([qid, q]) => ({ id: qid, start: end - DAY, end, ...q }));
+  const r = await post('/api/v1/query_batch', { queries });
+  const out = { range: [end - DAY, end] };
+  for (const res of r.data.results) out[res.id] = res.error ? [] : res.series;
+  return out;
+}
+
+const count = (list) => list.reduce((n, s) => n + s.points.length, 0);
+const labelOf = (s, key) => (s.labels && s.labels[key]) || key;
 
 // bit/s with units, as operators read link rates.
 export function formatBps(v) {
@@ -35,8 +70,30 @@ export function DeviceDetail({ id, me }) {
   const [events, setEvents] = useState([]);
   const [error, setError] = useState(null);
   const [polling, setPolling] = useState(null);
-  const [latency, setLatency] = useState(null);
+  const [charts, setCharts] = useState(null);
+  const [ifIndex, setIfIndex] = useState(null); // the interface the traffic chart shows; null: all
+  const chartTimer = useRef(null);
   const canPoll = me.permissions.includes('devices:write');
+
+  async function reloadCharts() {
+    try {
+      setCharts(await loadCharts(id, ifIndex));
+    } catch {
+      setCharts((c) => c || { range: [0, 0], rtt: [], loss: [], in: [], out: [], cpu: [], memory: [], storage: [], temperature: [] });
+    }
+  }
+  useEffect(() => {
+    reloadCharts();
+  }, [id, ifIndex]);
+  useEffect(() => () => clearTimeout(chartTimer.current), []);
+  // A new sample of this device redraws the charts, at most every 10 s.
+  useLiveSeries([`icmp_rtt_avg_ms{device_id="${id}"}`, `ifInBps{device_id="${id}"}`, `hrProcessorLoad{device_id="${id}"}`], () => {
+    if (chartTimer.current) return;
+    chartTimer.current = setTimeout(() => {
+      chartTimer.current = null;
+      reloadCharts();
+    }, 10000);
+  });
 
   async function load() {
     try {
@@ -46,19 +103,6 @@ export function DeviceDetail({ id, me }) {
         get(`/api/v1/alerts?device=${id}&open=true&per_page=50`),
         get(`/api/v1/devices/${id}/events?per_page=20`),
       ]);
-      // The last 24 hours of latency and loss (at most 1,000 points each, spikes kept).
-      const end = Math.floor(Date.now() / 1000);
-      const q = (m) =>
-        get(`/api/v1/query_range?query=${encodeURIComponent(`${m}{device_id="${id}"}`)}&start=${end - 86400}&end=${end}&points=1000`)
-          .then((r) => r.data.series[0] || { points: [] })
-          .catch(() => ({ points: [] }));
-      const [rtt, loss] = await Promise.all([q('icmp_rtt_avg_ms'), q('icmp_loss_pct')]);
-      setLatency({
-        rtt: toColumns([rtt]),
-        loss: toColumns([loss]),
-        n: rtt.points.length,
-        range: [end - 86400, end],
-      });
       setDevice(d.data);
       setInterfaces(ifs.data);
       setAlerts(al.data);
@@ -121,25 +165,48 @@ export function DeviceDetail({ id, me }) {
       </div>
       <section class="card" aria-labelledby="dev-latency">
         <h2 id="dev-latency">Latency and loss, last 24 hours</h2>
-        ${!latency || latency.n === 0
-          ? html`<p class="empty">No ICMP samples yet.</p>`
-          : html`<div class="charts">
-              <${Chart}
-                label="Round-trip time"
-                summary=${`Round-trip time, ${latency.n} samples`}
-                data=${latency.rtt}
-                range=${latency.range}
-                series=${[{ label: 'RTT avg', color: '--info', unit: 'ms' }]}
-              />
-              <${Chart}
-                label="Packet loss"
-                summary=${`Packet loss, ${latency.n} samples`}
-                data=${latency.loss}
-                range=${latency.range}
-                series=${[{ label: 'Loss', color: '--down', unit: '%' }]}
-              />
-            </div>`}
+        ${!charts
+          ? html`<p class="muted">Loading the charts…</p>`
+          : count(charts.rtt) + count(charts.loss) === 0
+            ? html`<p class="empty">No ICMP samples yet.</p>`
+            : html`<div class="charts">
+                <${Chart} label="Round-trip time" summary=${`Round-trip time, ${count(charts.rtt)} samples`}
+                  data=${toColumns(charts.rtt.slice(0, 1))} range=${charts.range} series=${[{ label: 'RTT avg', color: '--info', unit: 'ms' }]} />
+                <${Chart} label="Packet loss" summary=${`Packet loss, ${count(charts.loss)} samples`}
+                  data=${toColumns(charts.loss.slice(0, 1))} range=${charts.range} series=${[{ label: 'Loss', color: '--down', unit: '%' }]} />
+              </div>`}
       </section>
+      ${charts && html`<section class="card" aria-labelledby="dev-traffic">
+        <h2 id="dev-traffic">Traffic, last 24 hours${ifIndex === null ? ', all interfaces' : `: ${(interfaces.find((i) => i.if_index === ifIndex) || {}).name || `interface ${ifIndex}`}`}</h2>
+        ${ifIndex !== null && html`<p><button type="button" class="link" onClick=${() => setIfIndex(null)}>Show all interfaces</button></p>`}
+        ${count(charts.in) + count(charts.out) === 0
+          ? html`<p class="empty">No interface rates yet (they need two SNMP polls).</p>`
+          : html`<${Chart} label="Traffic" summary=${`Traffic in and out, ${count(charts.in)} steps`}
+              data=${toColumns([charts.in[0] || { points: [] }, charts.out[0] || { points: [] }])} range=${charts.range}
+              format=${(v) => formatValue(v, 'bps')}
+              series=${[{ label: 'In', color: '--series-1' }, { label: 'Out', color: '--series-3' }]} />`}
+      </section>`}
+      ${charts && count(charts.cpu) + count(charts.memory) + count(charts.storage) + count(charts.temperature) > 0 &&
+      html`<section class="card" aria-labelledby="dev-resources">
+        <h2 id="dev-resources">CPU, memory, storage and temperature, last 24 hours</h2>
+        <div class="charts">
+          ${count(charts.cpu) + count(charts.memory) > 0 &&
+          html`<${Chart} label="CPU and memory" summary=${`CPU load and memory used, ${count(charts.cpu)} steps`}
+            data=${toColumns([charts.cpu[0] || { points: [] }, charts.memory[0] || { points: [] }])} range=${charts.range}
+            format=${(v) => formatValue(v, 'percent')}
+            series=${[{ label: 'CPU (average of cores)', color: '--series-1' }, { label: 'Memory used', color: '--series-5' }]} />`}
+          ${count(charts.storage) > 0 &&
+          html`<${Chart} label="Storage used" summary=${`Storage used, ${charts.storage.length} volumes`}
+            data=${toColumns(charts.storage.slice(0, 8))} range=${charts.range}
+            format=${(v) => formatValue(v, 'percent')}
+            series=${charts.storage.slice(0, 8).map((s, i) => ({ label: labelOf(s, 'storage'), color: `--series-${(i % 8) + 1}` }))} />`}
+          ${count(charts.temperature) > 0 &&
+          html`<${Chart} label="Temperature" summary=${`Temperature, ${charts.temperature.length} sensors`}
+            data=${toColumns(charts.temperature.slice(0, 8))} range=${charts.range}
+            format=${(v) => formatValue(v, 'celsius')}
+            series=${charts.temperature.slice(0, 8).map((s, i) => ({ label: labelOf(s, 'sensor'), color: `--series-${(i % 8) + 1}` }))} />`}
+        </div>
+      </section>`}
       <section class="card" aria-labelledby="dev-alerts">
         <h2 id="dev-alerts">Open alerts</h2>
         ${alerts.length === 0
@@ -160,7 +227,7 @@ export function DeviceDetail({ id, me }) {
           ? html`<p class="empty">No interfaces polled yet.</p>`
           : html`<table class="list">
               <caption class="sr-only">Interfaces of ${d.name}</caption>
-              <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">In</th><th scope="col">Out</th><th scope="col">Utilization</th><th scope="col">Speed</th></tr></thead>
+              <thead><tr><th scope="col">Name</th><th scope="col">Status</th><th scope="col">In</th><th scope="col">Out</th><th scope="col">Utilization</th><th scope="col">Speed</th><th scope="col"><span class="sr-only">Chart</span></th></tr></thead>
               <tbody>
                 ${interfaces.map(
                   (i) => html`<tr key=${i.if_index}>
@@ -170,6 +237,7 @@ export function DeviceDetail({ id, me }) {
                     <td>${formatBps(i.out_bps)}</td>
                     <td>${i.utilization_pct !== null ? `${i.utilization_pct.toFixed(1)} %` : '—'}</td>
                     <td>${i.speed_bps ? formatBps(i.speed_bps) : '—'}</td>
+                    <td><button type="button" aria-pressed=${ifIndex === i.if_index} onClick=${() => setIfIndex(ifIndex === i.if_index ? null : i.if_index)}>Chart<span class="sr-only"> ${i.name || i.descr}</span></button></td>
                   </tr>`,
                 )}
               </tbody>

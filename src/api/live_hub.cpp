@@ -12,8 +12,9 @@ namespace netpulse::api::detail {
 
 namespace {
 
-constexpr std::string_view kTopicNames[kTopicCount] = {
-    "alerts", "incidents", "devices", "interfaces", "checks", "series", "dashboards"};
+constexpr std::string_view kTopicNames[kTopicCount] = {"alerts",     "incidents", "devices",
+                                                       "interfaces", "checks",    "series",
+                                                       "dashboards", "events",    "notifications"};
 
 std::optional<Topic> parse_topic(std::string_view name) {
   for (std::size_t i = 0; i < kTopicCount; ++i) {
@@ -31,6 +32,8 @@ auth::Permission permission_for(Topic t) {
       return auth::Permission::kMetricsRead;
     case Topic::kDashboards:
       return auth::Permission::kDashboardsRead;
+    case Topic::kNotifications:
+      return auth::Permission::kSelf;
     default:
       return auth::Permission::kDevicesRead;
   }
@@ -196,7 +199,7 @@ void LiveHub::subscribe(Client& c, const boost::json::object& msg, bool add) {
       if (!topic) {
         return reply(c, error_message("INVALID_INPUT",
                                       "unknown topic: alerts, incidents, devices, interfaces, "
-                                      "checks, series or dashboards",
+                                      "checks, series, dashboards, events or notifications",
                                       "topics"));
       }
       if (add && !c.principal->can(permission_for(*topic))) {
@@ -295,7 +298,7 @@ void LiveHub::resume(Client& c, const boost::json::object& msg) {
   }
   std::size_t count = 0;
   for (const auto& k : ring_) {
-    if (k.seq <= last || !follows(c, k.topic, k.org_id, k.device_id)) continue;
+    if (k.seq <= last || !follows(c, k.topic, k.org_id, k.device_id, k.user_id)) continue;
     if (auto t = c.transport.lock()) t->send(k.text);
     ++count;
   }

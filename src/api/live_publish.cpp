@@ -2,12 +2,14 @@
 // client that follows it (the Beast chat example's shared_ptr<const std::string>), kept in the
 // resume ring; samples of followed series go out as they arrive, the newest per series winning
 // for a client that is behind.
+#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 #include <netpulse/alerts/types.hpp>
 #include <netpulse/core/json.hpp>
 #include <netpulse/dashboards/dashboards.hpp>
 #include <netpulse/devices/types.hpp>
+#include <netpulse/notify/notifier.hpp>
 
 #include "detail/alert_json.hpp"
 #include "detail/live_hub.hpp"
@@ -56,35 +58,58 @@ void LiveHub::subscribe_bus() {
             boost::json::object{
                 {"id", e.id}, {"version", e.version}, {"deleted", e.deleted}, {"by", e.by}});
   }));
+  subscriptions_.push_back(bus_.subscribe<devices::DeviceEventRecorded>([this](const auto& e) {
+    const auto& ev = e.event;
+    boost::system::error_code ec;
+    auto details = boost::json::parse(ev.details_json, ec);
+    publish(Topic::kEvents, "event", ev.org_id, ev.device_id.value_or(0),
+            boost::json::object{
+                {"device_id", ev.device_id ? boost::json::value(*ev.device_id) : nullptr},
+                {"at", core::format_rfc3339_seconds(ev.at)},
+                {"kind", ev.kind},
+                {"severity", devices::event_severity_name(ev.severity)},
+                {"message", ev.message},
+                {"details", ec ? boost::json::value(boost::json::object()) : details}});
+  }));
+  subscriptions_.push_back(bus_.subscribe<notify::InappAdded>([this](const auto& e) {
+    publish(
+        Topic::kNotifications, "notification", e.org_id, 0,
+        boost::json::object{{"kind", e.kind},
+                            {"severity", e.severity},
+                            {"title", e.title},
+                            {"alert_id", e.alert_id ? boost::json::value(*e.alert_id) : nullptr}},
+        e.user_id);
+  }));
   if (store_) {
     subscriptions_.push_back(bus_.subscribe<tsdb::SamplesAppended>(
         [this](const tsdb::SamplesAppended& e) { on_samples(e); }));
   }
 }
 
-bool LiveHub::follows(const Client& c, Topic topic, std::int64_t org_id,
-                      std::int64_t device_id) const {
+bool LiveHub::follows(const Client& c, Topic topic, std::int64_t org_id, std::int64_t device_id,
+                      std::int64_t user_id) const {
   if (!c.principal || c.principal->org_id != org_id || !c.topics[static_cast<int>(topic)]) {
     return false;
   }
-  const bool per_device =
-      topic == Topic::kDevices || topic == Topic::kInterfaces || topic == Topic::kChecks;
+  if (topic == Topic::kNotifications) return user_id != 0 && c.principal->user_id == user_id;
+  const bool per_device = topic == Topic::kDevices || topic == Topic::kInterfaces ||
+                          topic == Topic::kChecks || topic == Topic::kEvents;
   return !per_device || c.device_filter.empty() || c.device_filter.contains(device_id);
 }
 
 void LiveHub::publish(Topic topic, std::string_view type, std::int64_t org_id,
-                      std::int64_t device_id, boost::json::value data) {
+                      std::int64_t device_id, boost::json::value data, std::int64_t user_id) {
   const auto seq = ++seq_;
   boost::json::object msg{{"type", type}, {"seq", seq}, {"data", std::move(data)}};
   auto text = std::make_shared<const std::string>(core::to_json_text(msg));
-  ring_.push_back({seq, org_id, topic, device_id, text});
+  ring_.push_back({seq, org_id, topic, device_id, user_id, text});
   while (ring_.size() > options_.resume_ring) {
     ring_floor_ = ring_.front().seq;
     ring_.pop_front();
   }
   std::vector<std::uint64_t> recipients;
   for (auto& [id, c] : clients_) {
-    if (follows(c, topic, org_id, device_id)) recipients.push_back(id);
+    if (follows(c, topic, org_id, device_id, user_id)) recipients.push_back(id);
   }
   for (auto id : recipients) {
     if (auto it = clients_.find(id); it != clients_.end()) deliver(id, it->second, text);

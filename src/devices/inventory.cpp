@@ -199,7 +199,8 @@ void InventoryImpl::publish_status_change(const DeviceRow& row, DeviceStatus bef
               std::string(device_status_name(before)) + ")";
   e.details_json = "{\"from\":\"" + std::string(device_status_name(before)) + "\",\"to\":\"" +
                    std::string(device_status_name(now)) + "\"}";
-  event_log_.record(std::move(e));
+  // Through record_event: on the bus too (the live feed's events topic), as every other event.
+  record_event(std::move(e));
 }
 
 }  // namespace detail

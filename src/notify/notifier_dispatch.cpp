@@ -289,7 +289,7 @@ void NotifierImpl::write_to_outbox(DeliveryBatch batch) {
           core::Result<std::vector<std::int64_t>> ids, std::vector<NewNotification> unwritten) {
         if (alive.expired()) return;
         if (ids) {
-          stats_.inapp_written += inapp->size();
+          inapp_committed(*inapp);
           return;
         }
         log_.error("notify", "{} notification(s) not written to the outbox yet ({}): trying again",

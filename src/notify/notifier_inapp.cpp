@@ -38,19 +38,27 @@ std::vector<DirectoryUser> NotifierImpl::inapp_channel_users(const ChannelRecord
 
 void NotifierImpl::write_inapp(std::vector<NewInapp> rows) {
   if (rows.empty()) return;
-  const auto count = rows.size();
-  db_.write([rows = std::move(rows), now = clock_.unix_millis(), keep = o_.inapp_keep_per_user](
-                db::Connection& c) { return insert_inapp(c, rows, now, keep); },
+  auto shared = std::make_shared<const std::vector<NewInapp>>(std::move(rows));
+  db_.write([shared, now = clock_.unix_millis(), keep = o_.inapp_keep_per_user](
+                db::Connection& c) { return insert_inapp(c, *shared, now, keep); },
             loop_,
-            [this, alive = std::weak_ptr<const int>(life_), count](core::Result<void> r) {
+            [this, alive = std::weak_ptr<const int>(life_), shared](core::Result<void> r) {
               if (alive.expired()) return;
               if (!r) {
-                log_.warn("notify", "{} in-app notice(s) not written: {}", count,
+                log_.warn("notify", "{} in-app notice(s) not written: {}", shared->size(),
                           r.error().message);
                 return;
               }
-              stats_.inapp_written += count;
+              inapp_committed(*shared);
             });
+}
+
+void NotifierImpl::inapp_committed(const std::vector<NewInapp>& rows) {
+  stats_.inapp_written += rows.size();
+  for (const auto& row : rows) {
+    bus_.publish(
+        InappAdded{row.org_id, row.user_id, row.kind, row.severity, row.title, row.alert_id});
+  }
 }
 
 void NotifierImpl::notify_admins(std::int64_t org_id, std::string kind, std::string severity,

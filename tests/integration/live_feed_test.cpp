@@ -297,3 +297,76 @@ TEST_CASE("live: a client that stops reading gets coalesced series, then is disc
   CHECK(fine.wait_for("pong"));
   CHECK(server.running());
 }
+
+TEST_CASE("live: device events as they are written; each user's own in-app notifications",
+          "[live]") {
+  LiveServer s;
+  auto& [dir, server, c, admin, ingest] = s;
+  auto viewer_made = c.post_json(
+      "/api/v1/users",
+      R"({"email":"eve@noc.example","role":"viewer","password":"viewer-password-1"})", admin);
+  REQUIRE(viewer_made.status == 201);
+  auto viewer = login(c, "eve@noc.example", "viewer-password-1");
+
+  WsClient a(server.port());
+  sign_in(a, admin);
+  subscribe(a, {{"topics", {"events", "notifications"}}});
+  WsClient v(server.port());
+  sign_in(v, viewer);
+  subscribe(v, {{"topics", {"events", "notifications"}}});
+
+  // A device polled for the first time: "up (was unknown)" goes into its event log and out on
+  // the feed, to both (events are the organization's).
+  auto dev = c.post_json("/api/v1/devices",
+                         R"({"name":"lv-router","address":"127.0.0.1","type":"router"})", admin);
+  REQUIRE(dev.status == 201);
+  const auto device_id = dev.json().at("data").at("id").as_int64();
+  REQUIRE(
+      c.post_json("/api/v1/devices/" + std::to_string(device_id) + "/poll", "{}", admin).status ==
+      200);
+  for (auto* ws : {&a, &v}) {
+    std::optional<boost::json::value> event;
+    for (int i = 0; i < 10 && !event; ++i) {
+      auto msg = ws->wait_for("event");
+      REQUIRE(msg);
+      if (msg->at("data").at("kind") == "status") event = msg;
+    }
+    REQUIRE(event);
+    const auto& data = event->at("data");
+    CHECK(data.at("device_id").as_int64() == device_id);
+    CHECK(data.at("severity").is_string());
+    CHECK(std::string(data.at("message").as_string()).find("lv-router") != std::string::npos);
+    CHECK(data.at("at").is_string());
+  }
+
+  // An in-app channel for admins only and a policy sending every alert to it: the admin is told
+  // of the alert; the viewer, who got no message, hears nothing.
+  auto channel =
+      c.post_json("/api/v1/notification-channels",
+                  R"({"name":"inbox","kind":"in_app","settings":{"roles":["admin"]}})", admin);
+  REQUIRE(channel.status == 201);
+  const auto channel_id = channel.json().at("data").at("id").as_int64();
+  REQUIRE(c.post_json("/api/v1/notification-policies",
+                      R"({"name":"all","group_wait_s":0,"modes":{"critical":"immediate"},)"
+                      R"("targets":[{"channel_id":)" +
+                          std::to_string(channel_id) + "}]}",
+                      admin)
+              .status == 201);
+  raise_threshold_alert(c, admin, ingest, "lv_inbox", "critical");
+  auto told = a.wait_for("notification");
+  REQUIRE(told);
+  CHECK(told->at("data").at("severity") == "critical");
+  CHECK(std::string(told->at("data").at("title").as_string()).find("lv_inbox") !=
+        std::string::npos);
+  CHECK(told->at("data").at("alert_id").is_int64());
+  // It is in the admin's inbox.
+  auto inbox = c.get("/api/v1/me/notifications", admin);
+  CHECK(inbox.body.find("lv_inbox") != std::string::npos);
+  // The viewer's feed carries no notification (other messages may come and go).
+  for (int i = 0; i < 5; ++i) {
+    auto msg = v.read(300ms);
+    if (!msg) break;
+    CHECK(msg->find("\"notification\"") == std::string::npos);
+  }
+  CHECK(c.get("/api/v1/me/notifications", viewer).body.find("lv_inbox") == std::string::npos);
+}

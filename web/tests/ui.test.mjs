@@ -1402,3 +1402,50 @@ test('alert rules: a new rule backtested on the chart before it is saved; the se
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('the inbox: an alert sent to an in-app channel shows up in the header live, opens the alert, is marked read', async () => {
+  const token = await server.token();
+  const channel = await server.api('POST', '/api/v1/notification-channels', { name: 'Admins inbox', kind: 'in_app', settings: { roles: ['admin'] } }, token);
+  assert.equal(channel.status, 201, JSON.stringify(channel.body));
+  const policy = await server.api(
+    'POST',
+    '/api/v1/notification-policies',
+    { name: 'Inbox everything', position: 1000, group_wait_s: 0, modes: { critical: 'immediate' }, match: { labels: { host: 'inbox-1' } }, targets: [{ channel_id: channel.body.data.id }] },
+    token,
+  );
+  assert.equal(policy.status, 201, JSON.stringify(policy.body));
+  // Whatever earlier tests left unread goes first.
+  await server.api('POST', '/api/v1/me/notifications/read-all', {}, token);
+
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  const inbox = page.locator('details.inbox > summary');
+  assert.equal(await inbox.getAttribute('aria-label'), 'Inbox, nothing unread');
+
+  // A critical alert from host inbox-1: the policy puts it in the admins' inboxes; the header
+  // says so without a reload.
+  const rule = await server.api('POST', '/api/v1/alert-rules', { name: 'inbox temp high', kind: 'threshold', selector: 'inbox_temp', condition: { op: '>', value: 90 }, for_s: 0, severity: 'critical' }, token);
+  assert.equal(rule.status, 201, JSON.stringify(rule.body));
+  const key = await server.api('POST', '/api/v1/api-keys', { name: 'inbox-ingest', role: 'api_user' }, token);
+  const now = Math.floor(Date.now() / 1000);
+  const wrote = await fetch(`${server.url}/api/v2/write?precision=s`, {
+    method: 'POST',
+    headers: { Authorization: `Token ${key.body.data.key}`, 'Content-Type': 'text/plain' },
+    body: `inbox_temp,host=inbox-1 value=97 ${now - 1}\n`,
+  });
+  assert.equal(wrote.status, 204);
+  await page.waitForFunction(() => /^Inbox, 1 unread$/.test(document.querySelector('details.inbox > summary')?.getAttribute('aria-label') || ''), undefined, { timeout: 30000 });
+  await inbox.click();
+  const item = page.locator('.inbox-menu li', { hasText: 'inbox temp high' });
+  await item.waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'inbox');
+  await item.getByRole('link').click();
+  await page.waitForURL(/\/alerts\/\d+$/);
+  await page.waitForFunction(() => document.querySelector('details.inbox > summary')?.getAttribute('aria-label') === 'Inbox, nothing unread');
+  const unread = await server.api('GET', '/api/v1/me/notifications', undefined, token);
+  assert.equal(unread.body.data.length, 0);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

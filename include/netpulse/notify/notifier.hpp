@@ -191,6 +191,17 @@ struct InappNotification {
   std::optional<std::int64_t> read_at;
 };
 
+// On the bus once in-app messages are committed, one per message: the live feed tells the user
+// (its "notifications" topic), who then reads /api/v1/me/notifications.
+struct InappAdded {
+  std::int64_t org_id = 0;
+  std::int64_t user_id = 0;
+  std::string kind;
+  std::string severity;
+  std::string title;
+  std::optional<std::int64_t> alert_id;
+};
+
 struct StoredSchedule {
   OncallSchedule schedule;
   std::int64_t created_at = 0;  // Unix s

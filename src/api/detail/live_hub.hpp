@@ -55,9 +55,11 @@ enum class Topic : std::uint8_t {
   kInterfaces,
   kChecks,
   kSeries,
-  kDashboards
+  kDashboards,
+  kEvents,         // device events (the event log as it is written)
+  kNotifications,  // the user's own in-app inbox
 };
-inline constexpr std::size_t kTopicCount = 7;
+inline constexpr std::size_t kTopicCount = 9;
 
 class LiveHub final : public LiveFeed {
  public:
@@ -99,6 +101,7 @@ class LiveHub final : public LiveFeed {
     std::int64_t org_id = 0;
     Topic topic = Topic::kAlerts;
     std::int64_t device_id = 0;  // 0: none
+    std::int64_t user_id = 0;    // kNotifications: the one user it is for
     LiveText text;
   };
 
@@ -114,10 +117,12 @@ class LiveHub final : public LiveFeed {
   // --- live_publish.cpp: fan-out ---
   void subscribe_bus();
   // Serializes `data` once as {"type", "seq", "data"} and queues it for every client of
-  // `org_id` following `topic` (and `device_id`, when the client filters devices).
+  // `org_id` following `topic` (and `device_id`, when the client filters devices; `user_id`
+  // alone for kNotifications).
   void publish(Topic topic, std::string_view type, std::int64_t org_id, std::int64_t device_id,
-               boost::json::value data);
-  bool follows(const Client& c, Topic topic, std::int64_t org_id, std::int64_t device_id) const;
+               boost::json::value data, std::int64_t user_id = 0);
+  bool follows(const Client& c, Topic topic, std::int64_t org_id, std::int64_t device_id,
+               std::int64_t user_id) const;
   // Queues `text` for `c`; a client over max_queue is disconnected.
   void deliver(std::uint64_t id, Client& c, const LiveText& text);
   void on_samples(const tsdb::SamplesAppended& e);

@@ -227,6 +227,8 @@ class NotifierImpl final : public Notifier {
   void notify_admins(std::int64_t org_id, std::string kind, std::string severity, std::string title,
                      std::string text);
   void write_inapp(std::vector<NewInapp> rows);
+  // In-app rows committed: counted, and each published as InappAdded.
+  void inapp_committed(const std::vector<NewInapp>& rows);
   // The in_app channel's users: those listed, those of the roles listed, or every user.
   std::vector<DirectoryUser> inapp_channel_users(const ChannelRecord& channel) const;
   // A channel turning failing tells the org's admins (once per failure: not again until it has

@@ -7,6 +7,7 @@ import { setTheme, storedTheme, themes } from '../lib/theme.js';
 import { timeZone } from '../lib/format.js';
 import { useLiveState } from '../lib/live.js';
 import { adminAllowed, adminHome } from './admin_tabs.js';
+import { Inbox } from './inbox.js';
 
 const sections = [
   { path: '/', label: 'Overview' },
@@ -68,6 +69,7 @@ export function Shell({ me, path, children }) {
         <span class=${'live live-' + live} role="status" aria-live="polite">
           <span class="dot" aria-hidden="true"></span>${liveNames[live]}
         </span>
+        ${me.type !== 'api_key' && html`<${Inbox} />`}
         <label class="theme">
           <span class="sr-only">Theme</span>
           <select

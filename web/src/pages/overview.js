@@ -48,7 +48,7 @@ export function Overview() {
       clearTimeout(timer);
     };
   }, []);
-  useLiveReload(['alerts', 'incidents', 'devices'], () => tick.current(), { delay: 500 });
+  useLiveReload(['alerts', 'incidents', 'devices', 'events'], () => tick.current(), { delay: 500 });
 
   if (!state && error) {
     return html`<section class="page"><h1>Overview</h1>

@@ -264,10 +264,23 @@ test('the alerts console: acknowledge one, resolve others in bulk, live; a viewe
   await page.getByLabel('Show').selectOption({ label: 'Resolved' });
   await page.getByRole('link', { name: 'console_b high' }).waitFor();
   assert.match(page.url(), /\/alerts\?show=resolved$/);
-  // A new alert appears while the console is open.
+  // A new alert appears while the console is open, with a chime when the sound is on (the
+  // tones counted as the page starts them: headless Chromium plays nothing).
   await page.getByLabel('Show').selectOption({ label: 'Open' });
+  await page.evaluate(() => {
+    window.tones = 0;
+    const start = OscillatorNode.prototype.start;
+    OscillatorNode.prototype.start = function (...args) {
+      window.tones += 1;
+      return start.apply(this, args);
+    };
+  });
+  await page.getByLabel('Sound for new critical alerts').check();
+  assert.equal(await page.evaluate(() => window.tones), 2, 'turning the sound on plays it once');
   await server.raiseAlert(admin, 'console_d');
   await page.getByRole('link', { name: 'console_d high' }).waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => window.tones === 4);
+  await page.getByLabel('Sound for new critical alerts').uncheck();
   await screenshot(page, 'alerts-acted');
   // One alert: acknowledge with a note, comment, and see both in its history.
   await page.getByRole('link', { name: 'console_d high' }).click();

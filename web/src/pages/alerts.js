@@ -22,6 +22,32 @@ function notifyEnabled() {
   return localStorage.getItem('netpulse.notify-critical') === '1';
 }
 
+function soundEnabled() {
+  return localStorage.getItem('netpulse.sound-critical') === '1';
+}
+
+// Two short tones (Web Audio: no sound file to fetch), for a new critical alert.
+let audio = null;
+function chime() {
+  try {
+    audio = audio || new AudioContext();
+    const t = audio.currentTime;
+    for (const [i, freq] of [880, 660].entries()) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, t + i * 0.25);
+      gain.gain.exponentialRampToValueAtTime(0.3, t + i * 0.25 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.25 + 0.22);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t + i * 0.25);
+      osc.stop(t + i * 0.25 + 0.24);
+    }
+  } catch {
+    // No audio here: the list and the notification still tell.
+  }
+}
+
 export function Alerts({ me }) {
   const params = new URLSearchParams(location.search);
   const [show, setShow] = useState(shows[params.get('show')] ? params.get('show') : 'open');
@@ -33,6 +59,7 @@ export function Alerts({ me }) {
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState(null);
   const [notify, setNotify] = useState(notifyEnabled());
+  const [sound, setSound] = useState(soundEnabled());
   const canAct = me.permissions.includes('alerts:write');
   const version = useRef(0);
 
@@ -64,6 +91,7 @@ export function Alerts({ me }) {
   useLiveReload(['alerts'], load, {
     onMessage: (msg) => {
       if (msg.type === 'alert' && msg.data.transition === 'firing' && msg.data.severity === 'critical') {
+        if (soundEnabled()) chime();
         if (notifyEnabled() && 'Notification' in window && Notification.permission === 'granted') {
           new Notification(`Critical: ${msg.data.annotations.summary || msg.data.rule_name}`, {
             body: msg.data.device_name || msg.data.subject,
@@ -134,6 +162,15 @@ export function Alerts({ me }) {
         <label class="inline check">
           <input type="checkbox" checked=${notify} onChange=${(e) => toggleNotify(e.currentTarget.checked)} />
           Notify me of new critical alerts
+        </label>
+        <label class="inline check">
+          <input type="checkbox" checked=${sound} onChange=${(e) => {
+            const on = e.currentTarget.checked;
+            localStorage.setItem('netpulse.sound-critical', on ? '1' : '0');
+            setSound(on);
+            if (on) chime();
+          }} />
+          Sound for new critical alerts
         </label>
       </div>
       ${canAct &&

@@ -445,23 +445,36 @@ void enter_kpi(const RouteDeps& deps, const ContextPtr& ctx) {
   s.sample = parsed.batch.sample(0);
   ctx->set_audit_target("kpis/" + s.key.metric);
   auto actor = ctx->principal().actor;
-  deps.tsdb->append(ctx->org_scope().org_id(), std::move(parsed.batch),
-                    tsdb::AppendMode::kAllOrNothing,
-                    [ctx, s, actor, note = note->value_or("")](core::Result<tsdb::AppendResult> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      if (!r->stored || r->accepted == 0) {
-                        const auto& why = r->refused.front();
-                        return ctx->reply_error(core::invalid_field(why.field, why.message));
-                      }
-                      ctx->reply_data({{"metric_name", s.key.metric},
-                                       {"value", s.sample.v},
-                                       {"timestamp", json_time(s.sample.t)},
-                                       {"tags", json_labels(s.key.labels)},
-                                       {"note", note},
-                                       {"entered_by", actor},
-                                       {"duplicate", r->duplicates > 0}},
-                                      http::status::created);
-                    });
+  deps.tsdb->append(
+      ctx->org_scope().org_id(), std::move(parsed.batch), tsdb::AppendMode::kAllOrNothing,
+      [ctx, s, actor, note = note->value_or(""), inventory = deps.inventory,
+       now_s = deps.clock.unix_seconds()](core::Result<tsdb::AppendResult> r) {
+        if (!r) return ctx->reply_error(r.error());
+        if (!r->stored || r->accepted == 0) {
+          const auto& why = r->refused.front();
+          return ctx->reply_error(core::invalid_field(why.field, why.message));
+        }
+        boost::json::object entry{{"metric_name", s.key.metric},
+                                  {"value", s.sample.v},
+                                  {"timestamp", json_time(s.sample.t)},
+                                  {"tags", json_labels(s.key.labels)},
+                                  {"note", note},
+                                  {"entered_by", actor},
+                                  {"duplicate", r->duplicates > 0}};
+        // The entry goes into the organization's event log as well (kind "kpi"): the list of
+        // recent entries across users (GET /api/v1/events?kind=kpi) and the feed's events.
+        if (inventory && r->duplicates == 0) {
+          devices::DeviceEvent e;
+          e.org_id = ctx->org_scope().org_id();
+          e.at = now_s;
+          e.kind = "kpi";
+          e.message = fmt::format("{} = {} entered by {}", s.key.metric,
+                                  core::to_json_text(boost::json::value(s.sample.v)), actor);
+          e.details_json = core::to_json_text(entry);
+          inventory->record_event(std::move(e));
+        }
+        ctx->reply_data(std::move(entry), http::status::created);
+      });
 }
 
 }  // namespace

@@ -346,6 +346,27 @@ TEST_CASE(
     }
     CHECK(failures == 1);
   }
+  {
+    INFO("the event log lists the two values stored (kind kpi), with the note and who");
+    // The event log is written behind the answer: wait for both rows (bounded).
+    boost::json::value events;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (attempt) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      events = data_of(c.get("/api/v1/events?kind=kpi&per_page=50", admin));
+      if (events.as_array().size() >= 2) break;
+    }
+    REQUIRE(events.as_array().size() == 2);  // the duplicate and the refused one are not there
+    const auto& newest = events.as_array().front().at("details");
+    CHECK(newest.at("metric_name") == "kpi_sla");
+    CHECK(newest.at("entered_by").as_string() == email);
+    CHECK(newest.at("tags").at("team") == "noc");
+    const auto& oldest = events.as_array().back();
+    CHECK(oldest.at("kind") == "kpi");
+    CHECK(oldest.at("device_id").is_null());
+    CHECK(oldest.at("details").at("note") == "monthly SLA");
+    CHECK(std::string(oldest.at("message").as_string()).find("kpi_sla = 99.95") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE(

@@ -45,6 +45,7 @@ const OncallEditor = lazyPage(() => import('./pages/oncall.js'), 'OncallEditor')
 const Discovery = lazyPage(() => import('./pages/discovery.js'), 'Discovery');
 const DiscoveryJob = lazyPage(() => import('./pages/discovery.js'), 'DiscoveryJob');
 const Organizations = lazyPage(() => import('./pages/organizations.js'), 'Organizations');
+const System = lazyPage(() => import('./pages/system.js'), 'System');
 const TopologyMap = lazyPage(() => import('./pages/map.js'), 'TopologyMap');
 
 applyTheme();
@@ -56,6 +57,7 @@ function page(path, me) {
   if (path === '/admin/api-keys') return html`<${ApiKeys} me=${me} />`;
   if (path === '/admin/audit') return html`<${Audit} me=${me} />`;
   if (path === '/admin/organizations') return html`<${Organizations} me=${me} />`;
+  if (path === '/admin/system') return html`<${System} me=${me} />`;
   if (path === '/notifications' || path === '/notifications/channels') return html`<${Channels} me=${me} />`;
   if (path === '/notifications/log') return html`<${DeliveryLog} me=${me} />`;
   if (path === '/notifications/policies') return html`<${Policies} me=${me} />`;

@@ -9,6 +9,7 @@ import { compact, settle } from '../src/lib/grid.js';
 import { metricOf, panelQuery } from '../src/lib/panel_data.js';
 import { fitView, layoutTopology, zoomAt } from '../src/lib/topology.js';
 import { proposalsCsv } from '../src/lib/discovery_csv.js';
+import { snmpBody } from '../src/lib/snmp.js';
 
 test('values print with their units', () => {
   assert.equal(formatValue(1234567890, 'bps'), '1.23 Gbit/s');
@@ -168,4 +169,15 @@ test('discovery: the CSV that adds the chosen hosts, with their SNMP set and par
   // Without parents, or without the secrets (a scan started elsewhere): left empty.
   const bare = proposalsCsv([host('10.0.0.2', 'sw-2', 0, [7])], null, { withParents: false, addressOf: new Map([[7, 'x']]), addable: new Set() });
   assert.equal(bare.trimEnd().split('\n')[1], 'sw-2,10.0.0.2,switch,Acme,,"rack 7, ""north""",,,,,,,,,');
+});
+
+test('the snmp object of a form: v2c with its community, v3 with its protocols, empty secrets left out', () => {
+  assert.deepEqual(snmpBody({ version: '2c', port: '1161', community: 'public', user: 'x' }), { version: '2c', port: 1161, community: 'public' });
+  assert.deepEqual(snmpBody({ version: '2c', port: '161', community: '' }), { version: '2c', port: 161 });
+  assert.deepEqual(
+    snmpBody({ version: '3', port: '161', user: ' ops ', auth_protocol: 'SHA', auth_password: 'a-secret', priv_protocol: 'AES', priv_password: '', context: ' ' }),
+    { version: '3', port: 161, user: 'ops', auth_protocol: 'SHA', priv_protocol: 'AES', auth_password: 'a-secret' },
+  );
+  // A port that is not a number goes as it is: the server names it.
+  assert.equal(snmpBody({ version: '1', port: 'x' }).port, 'x');
 });

@@ -1,5 +1,5 @@
 // The administration pages' own navigation: users, API keys, the audit log, organizations (system
-// administrators), each shown to the roles that may read it.
+// administrators), the system's status, each shown to the roles that may read it.
 import { html } from '../lib/html.js';
 
 const tabs = [
@@ -7,6 +7,7 @@ const tabs = [
   { path: '/admin/api-keys', label: 'API keys', permission: 'api_keys:read' },
   { path: '/admin/audit', label: 'Audit log', permission: 'audit:read' },
   { path: '/admin/organizations', label: 'Organizations', permission: 'orgs:admin' },
+  { path: '/admin/system', label: 'System', permission: 'audit:read' },
 ];
 
 export function adminAllowed(me) {

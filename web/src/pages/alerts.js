@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
 import { useLiveReload } from '../lib/live.js';
+import { useSelection } from '../lib/selection.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 import { AlertsTabs } from '../components/alerts_tabs.js';
 
@@ -55,7 +56,7 @@ export function Alerts({ me }) {
   const [page, setPage] = useState(1);
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
-  const [selected, setSelected] = useState(new Set());
+  const [selected, setSelected, toggle] = useSelection();
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState(null);
   const [notify, setNotify] = useState(notifyEnabled());
@@ -134,13 +135,6 @@ export function Alerts({ me }) {
   const total = data ? data.pagination.total : 0;
   const pages = Math.max(1, Math.ceil(total / perPage));
   const allSelected = rows.length > 0 && rows.every((a) => selected.has(a.id));
-  const toggle = (id) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
 
   return html`
     <section class="page">

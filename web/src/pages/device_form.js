@@ -9,6 +9,7 @@ import { get, patch, post } from '../lib/api.js';
 import { navigate } from '../lib/router.js';
 import { sentence } from '../lib/format.js';
 import { labelled } from '../components/field.js';
+import { snmpBody } from '../lib/snmp.js';
 
 const types = { router: 'Router', switch: 'Switch', olt: 'OLT', server: 'Server', cpe: 'CPE', ap: 'Access point', other: 'Other' };
 const auths = ['none', 'MD5', 'SHA', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512'];
@@ -64,19 +65,7 @@ function fromDevice(d) {
 // The snmp object of a body, or null (none). Secrets left empty are left out (kept on an edit).
 function snmpOf(f) {
   if (!f.snmp_version) return null;
-  const port = Number(f.snmp_port);
-  const s = { version: f.snmp_version, port: Number.isInteger(port) ? port : f.snmp_port };
-  if (f.snmp_version === '3') {
-    s.user = f.user.trim();
-    s.auth_protocol = f.auth_protocol;
-    s.priv_protocol = f.priv_protocol;
-    if (f.auth_password) s.auth_password = f.auth_password;
-    if (f.priv_password) s.priv_password = f.priv_password;
-    if (f.context.trim()) s.context = f.context.trim();
-  } else if (f.community) {
-    s.community = f.community;
-  }
-  return s;
+  return snmpBody({ ...f, version: f.snmp_version, port: f.snmp_port });
 }
 
 const list = (text) => text.split(',').map((s) => s.trim()).filter(Boolean);

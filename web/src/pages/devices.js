@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get, post } from '../lib/api.js';
 import { useLive } from '../lib/live.js';
+import { useSelection } from '../lib/selection.js';
 import { formatAgo, formatCount, formatTime, sentence } from '../lib/format.js';
 
 const statuses = ['', 'up', 'down', 'unreachable', 'maintenance', 'unknown'];
@@ -47,7 +48,7 @@ export function Devices({ me }) {
   const version = useRef(0);
   const typing = useRef(null);
   const canWrite = me.permissions.includes('devices:write');
-  const [selected, setSelected] = useState(new Set());
+  const [selected, setSelected, toggle] = useSelection();
   const [action, setAction] = useState('enable');
   const [argument, setArgument] = useState('');
   const [groups, setGroups] = useState([]);
@@ -133,13 +134,6 @@ export function Devices({ me }) {
   const total = data ? data.pagination.total : 0;
   const pages = Math.max(1, Math.ceil(total / perPage));
   const allSelected = rows.length > 0 && rows.every((d) => selected.has(d.id));
-  const toggle = (id) =>
-    setSelected((sel) => {
-      const n = new Set(sel);
-      if (n.has(id)) n.delete(id);
-      else n.add(id);
-      return n;
-    });
   const sortBy = (col) => {
     setPage(1);
     setSort(sort === col ? '-' + col : col);

@@ -12,6 +12,8 @@ import { navigate } from '../lib/router.js';
 import { formatCount, formatTime, sentence } from '../lib/format.js';
 import { labelled } from '../components/field.js';
 import { proposalsCsv } from '../lib/discovery_csv.js';
+import { snmpBody } from '../lib/snmp.js';
+import { useSelection } from '../lib/selection.js';
 import { useApi } from '../lib/use_api.js';
 
 const authProtocols = ['none', 'MD5', 'SHA', 'SHA-224', 'SHA-256', 'SHA-384', 'SHA-512'];
@@ -22,20 +24,6 @@ const privProtocols = ['none', 'DES', 'AES', 'AES-128', 'AES-192', 'AES-256'];
 const sentCredentials = new Map();
 
 const blankSet = () => ({ version: '2c', port: '161', community: '', user: '', auth_protocol: 'SHA', auth_password: '', priv_protocol: 'AES', priv_password: '' });
-
-function snmpBody(s) {
-  const out = { version: s.version, port: Number(s.port) || s.port };
-  if (s.version === '3') {
-    out.user = s.user.trim();
-    out.auth_protocol = s.auth_protocol;
-    out.priv_protocol = s.priv_protocol;
-    if (s.auth_password) out.auth_password = s.auth_password;
-    if (s.priv_password) out.priv_password = s.priv_password;
-  } else {
-    out.community = s.community;
-  }
-  return out;
-}
 
 function CredentialSet({ index, value, onChange, onRemove, message }) {
   const set = (k) => (e) => onChange({ ...value, [k]: e.currentTarget.value });
@@ -156,7 +144,7 @@ function rejectedKey(id) {
 export function DiscoveryJob({ id, me }) {
   const [job, setJob] = useState(null);
   const [error, setError] = useState(null);
-  const [selected, setSelected] = useState(new Set());
+  const [selected, setSelected, toggle] = useSelection();
   const [rejected, setRejected] = useState(() => new Set(JSON.parse(localStorage.getItem(rejectedKey(id)) || '[]')));
   const [showRejected, setShowRejected] = useState(false);
   const [withParents, setWithParents] = useState(true);
@@ -198,13 +186,6 @@ export function DiscoveryJob({ id, me }) {
   const shown = job.hosts.filter((h) => showRejected || !rejected.has(h.address));
   const open = shown.filter((h) => !inInventory(h) && !rejected.has(h.address));
   const allSelected = open.length > 0 && open.every((h) => selected.has(h.address));
-  const toggle = (a) =>
-    setSelected((s) => {
-      const n = new Set(s);
-      if (n.has(a)) n.delete(a);
-      else n.add(a);
-      return n;
-    });
   const nameOf = (idOrAddress) => {
     const h = job.hosts.find((x) => x.address === idOrAddress);
     if (h) return h.proposal.name || h.address;

@@ -1,8 +1,10 @@
 // KPI entry: the operator's form for values measured by hand (POST /api/v1/kpis), with the API's
-// message beside the field it names, and the entries made here since the page opened.
-import { useState } from 'preact/hooks';
+// message beside the field it names, and the organization's recent entries, everyone's (the
+// event log's "kpi" events: GET /api/v1/events?kind=kpi), kept live over the feed.
+import { useEffect, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
-import { post } from '../lib/api.js';
+import { get, post } from '../lib/api.js';
+import { useLiveReload } from '../lib/live.js';
 import { formatTime, sentence } from '../lib/format.js';
 import { Field, fieldMessage } from '../components/field.js';
 
@@ -24,9 +26,25 @@ export function KpiEntry({ me }) {
   const [form, setForm] = useState(empty);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
-  const [entries, setEntries] = useState([]);
+  const [entries, setEntries] = useState(null);
+  const [last, setLast] = useState(null); // the answer to this page's last entry
   const set = (k) => (e) => setForm({ ...form, [k]: e.currentTarget.value });
   const canWrite = me.permissions.includes('metrics:write');
+  const canList = me.permissions.includes('devices:read');
+
+  async function loadEntries() {
+    if (!canList) return;
+    try {
+      const r = await get('/api/v1/events?kind=kpi&per_page=20');
+      setEntries(r.data.map((e) => ({ ...e.details, at: e.at })));
+    } catch {
+      setEntries([]);
+    }
+  }
+  useEffect(() => {
+    loadEntries();
+  }, []);
+  useLiveReload(['events'], loadEntries, { delay: 500 });
 
   async function submit(e) {
     e.preventDefault();
@@ -50,7 +68,8 @@ export function KpiEntry({ me }) {
     setBusy(true);
     try {
       const r = await post('/api/v1/kpis', body);
-      setEntries([r.data, ...entries].slice(0, 20));
+      setLast(r.data);
+      loadEntries();
       setForm({ ...empty, metric_name: form.metric_name, tags: form.tags });
     } catch (err) {
       setError(err);
@@ -81,25 +100,31 @@ export function KpiEntry({ me }) {
         ${error && !known.includes(error.field) && html`<p class="error" role="alert">${sentence(error.message)}</p>`}
         <div><button type="submit" class="primary" disabled=${busy}>Enter</button></div>
       </form>
+      ${last && html`<p class="notice" role="status">Stored: ${last.metric_name} = ${last.value} at ${formatTime(last.timestamp)}${last.duplicate ? ' (the same value was already stored for that time)' : ''}.</p>`}
       <section class="card" aria-labelledby="kpi-recent">
-        <h2 id="kpi-recent">Entered here</h2>
-        ${entries.length === 0
-          ? html`<p class="empty">Nothing entered since this page opened.</p>`
-          : html`<table class="list">
-              <caption class="sr-only">Values entered since this page opened</caption>
-              <thead><tr><th scope="col">Metric</th><th scope="col">Value</th><th scope="col">Time</th><th scope="col">Tags</th><th scope="col">Note</th></tr></thead>
-              <tbody>
-                ${entries.map(
-                  (k) => html`<tr>
-                    <td>${k.metric_name}</td>
-                    <td>${k.value}</td>
-                    <td>${formatTime(k.timestamp)}${k.duplicate ? ' (already stored)' : ''}</td>
-                    <td>${Object.entries(k.tags).map(([n, v]) => `${n}=${v}`).join(', ') || '—'}</td>
-                    <td>${k.note || '—'}</td>
-                  </tr>`,
-                )}
-              </tbody>
-            </table>`}
+        <h2 id="kpi-recent">Recent entries</h2>
+        ${!canList
+          ? html`<p class="muted">Your role cannot read the event log, where entries are listed.</p>`
+          : !entries
+            ? html`<p class="muted">Loading…</p>`
+            : entries.length === 0
+              ? html`<p class="empty">No values entered yet.</p>`
+              : html`<table class="list">
+                  <caption class="sr-only">The 20 latest values entered by hand, by anyone in the organization</caption>
+                  <thead><tr><th scope="col">Metric</th><th scope="col">Value</th><th scope="col">For</th><th scope="col">Tags</th><th scope="col">Note</th><th scope="col">Entered by</th></tr></thead>
+                  <tbody>
+                    ${entries.map(
+                      (k) => html`<tr>
+                        <td>${k.metric_name}</td>
+                        <td>${k.value}</td>
+                        <td>${formatTime(k.timestamp)}</td>
+                        <td>${Object.entries(k.tags || {}).map(([n, v]) => `${n}=${v}`).join(', ') || '—'}</td>
+                        <td>${k.note || '—'}</td>
+                        <td>${k.entered_by}<br /><span class="muted">${formatTime(k.at)}</span></td>
+                      </tr>`,
+                    )}
+                  </tbody>
+                </table>`}
       </section>
     </section>
   `;

@@ -185,6 +185,17 @@ test('the map shows a core failure live: the root ringed, the 15 behind it outli
   await screenshot(page, 'map-incident-dark');
   await page.getByLabel('Theme').selectOption({ label: 'Light' });
 
+  // A drag that starts on a device pans the map and does not open the device; the view moves.
+  const from = await node(page, ids.core).locator('circle').last().boundingBox();
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 120, from.y + 60, { steps: 6 });
+  await page.mouse.up();
+  await page.waitForTimeout(400);
+  assert.equal(new URL(page.url()).pathname, '/map');
+  const to = await node(page, ids.core).locator('circle').last().boundingBox();
+  assert.ok(Math.abs(to.x - from.x - 110) < 20, `the map moved with the drag (${from.x} -> ${to.x})`);
+
   // A device on the map is a link to its page.
   await node(page, ids.core).click();
   await page.waitForURL(`${server.url}/devices/${ids.core}`);

@@ -223,8 +223,10 @@ export function TopologyMap() {
         ev.preventDefault();
         ev.stopPropagation();
       };
-      e.currentTarget.addEventListener('click', stop, { capture: true, once: true });
-      setTimeout(() => e.currentTarget && e.currentTarget.removeEventListener('click', stop, { capture: true }), 0);
+      const svg = e.currentTarget;
+      svg.addEventListener('click', stop, { capture: true, once: true });
+      // The click, when one follows, comes in this same turn; none later may be swallowed.
+      setTimeout(() => svg.removeEventListener('click', stop, { capture: true }), 0);
     }
     drag.current = null;
   }

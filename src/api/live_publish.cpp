@@ -33,6 +33,14 @@ void LiveHub::subscribe_bus() {
                                 {"to", devices::device_status_name(e.to)},
                                 {"at", core::format_rfc3339_seconds(e.at)}});
   }));
+  subscriptions_.push_back(bus_.subscribe<devices::DeviceChanged>([this](const auto& e) {
+    using Kind = devices::DeviceChanged::Kind;
+    publish(Topic::kDevices, "device_changed", e.org_id, e.device_id,
+            boost::json::object{{"device_id", e.device_id},
+                                {"change", e.kind == Kind::kCreated   ? "created"
+                                           : e.kind == Kind::kDeleted ? "deleted"
+                                                                      : "updated"}});
+  }));
   subscriptions_.push_back(bus_.subscribe<devices::InterfaceStatusChanged>([this](const auto& e) {
     publish(Topic::kInterfaces, "interface_status", e.org_id, e.device_id,
             boost::json::object{{"device_id", e.device_id},

@@ -298,8 +298,10 @@ TEST_CASE("live: a client that stops reading gets coalesced series, then is disc
   CHECK(server.running());
 }
 
-TEST_CASE("live: device events as they are written; each user's own in-app notifications",
-          "[live]") {
+TEST_CASE(
+    "live: devices added, device events as they are written; each user's own in-app "
+    "notifications",
+    "[live]") {
   LiveServer s;
   auto& [dir, server, c, admin, ingest] = s;
   auto viewer_made = c.post_json(
@@ -310,7 +312,7 @@ TEST_CASE("live: device events as they are written; each user's own in-app notif
 
   WsClient a(server.port());
   sign_in(a, admin);
-  subscribe(a, {{"topics", {"events", "notifications"}}});
+  subscribe(a, {{"topics", {"events", "notifications", "devices"}}});
   WsClient v(server.port());
   sign_in(v, viewer);
   subscribe(v, {{"topics", {"events", "notifications"}}});
@@ -321,6 +323,11 @@ TEST_CASE("live: device events as they are written; each user's own in-app notif
                          R"({"name":"lv-router","address":"127.0.0.1","type":"router"})", admin);
   REQUIRE(dev.status == 201);
   const auto device_id = dev.json().at("data").at("id").as_int64();
+  // The device list and the map hear of a device added (the devices topic).
+  auto added = a.wait_for("device_changed");
+  REQUIRE(added);
+  CHECK(added->at("data").at("device_id").as_int64() == device_id);
+  CHECK(added->at("data").at("change") == "created");
   REQUIRE(
       c.post_json("/api/v1/devices/" + std::to_string(device_id) + "/poll", "{}", admin).status ==
       200);

@@ -207,6 +207,14 @@ test('the map shows a core failure live: the root ringed, the 15 behind it outli
   net.setCoreLink(true);
   await mapShows(page, 'up', 16);
   await page.getByText('No open incidents.').waitFor({ timeout: 30000 });
+
+  // A device added elsewhere appears on the open map (the feed's device_changed), under its
+  // parent.
+  const late = await server.api('POST', '/api/v1/devices', { name: 'late-cpe', address: '127.0.0.10', type: 'cpe', enabled: false, parents: [ids.dists[0]] }, token);
+  assert.equal(late.status, 201, JSON.stringify(late.body));
+  await page.getByRole('button', { name: 'Fit' }).click();
+  await node(page, late.body.data.id).waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('svg.map a.node').count(), 18);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

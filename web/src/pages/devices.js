@@ -87,6 +87,8 @@ export function Devices({ me }) {
   // A device's status changed: patch the row in place, or reload when the filter may change.
   useLive(['devices'], (msg) => {
     if (msg.type === 'reload') return load();
+    // A device added or removed (by someone else, an import, a bulk action): read the page again.
+    if (msg.type === 'device_changed' && msg.data.change !== 'updated') return load();
     if (msg.type !== 'device_status') return;
     if (status) return load();
     setData((d) =>

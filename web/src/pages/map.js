@@ -120,7 +120,10 @@ export function TopologyMap() {
       .catch((e) => setIncident({ error: e }));
   }, [incidentId]);
 
-  // Status changes colour the node in place.
+  // Status changes colour the node in place; a device added, changed (its parents) or removed
+  // reads the graph again, at most once a second.
+  const graphTimer = useRef(null);
+  useEffect(() => () => clearTimeout(graphTimer.current), []);
   useLive(['devices'], (msg) => {
     if (msg.type === 'reload') return loadGraph();
     if (msg.type === 'device_status') {
@@ -128,12 +131,13 @@ export function TopologyMap() {
         g && { ...g, nodes: g.nodes.map((n) => (n.id === msg.data.device_id ? { ...n, status: msg.data.to } : n)) },
       );
     }
+    if (msg.type === 'device_changed' && !graphTimer.current) {
+      graphTimer.current = setTimeout(() => {
+        graphTimer.current = null;
+        loadGraph();
+      }, 1000);
+    }
   });
-  // Devices added or removed are not on the feed: the graph is read again every minute.
-  useEffect(() => {
-    const timer = setInterval(loadGraph, 60000);
-    return () => clearInterval(timer);
-  }, [group]);
   useLiveReload(['incidents'], () => {
     loadIncidents();
     if (incidentId) {

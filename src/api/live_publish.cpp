@@ -2,7 +2,6 @@
 // client that follows it (the Beast chat example's shared_ptr<const std::string>), kept in the
 // resume ring; samples of followed series go out as they arrive, the newest per series winning
 // for a client that is behind.
-#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 #include <netpulse/alerts/types.hpp>
@@ -12,6 +11,7 @@
 #include <netpulse/notify/notifier.hpp>
 
 #include "detail/alert_json.hpp"
+#include "detail/device_json.hpp"
 #include "detail/live_hub.hpp"
 
 namespace netpulse::api::detail {
@@ -67,17 +67,11 @@ void LiveHub::subscribe_bus() {
                 {"id", e.id}, {"version", e.version}, {"deleted", e.deleted}, {"by", e.by}});
   }));
   subscriptions_.push_back(bus_.subscribe<devices::DeviceEventRecorded>([this](const auto& e) {
-    const auto& ev = e.event;
-    boost::system::error_code ec;
-    auto details = boost::json::parse(ev.details_json, ec);
-    publish(Topic::kEvents, "event", ev.org_id, ev.device_id.value_or(0),
-            boost::json::object{
-                {"device_id", ev.device_id ? boost::json::value(*ev.device_id) : nullptr},
-                {"at", core::format_rfc3339_seconds(ev.at)},
-                {"kind", ev.kind},
-                {"severity", devices::event_severity_name(ev.severity)},
-                {"message", ev.message},
-                {"details", ec ? boost::json::value(boost::json::object()) : details}});
+    // As the event log's API shows it, less the id: the event is not written yet.
+    auto data = event_json(e.event);
+    data.erase("id");
+    publish(Topic::kEvents, "event", e.event.org_id, e.event.device_id.value_or(0),
+            std::move(data));
   }));
   subscriptions_.push_back(bus_.subscribe<notify::InappAdded>([this](const auto& e) {
     publish(

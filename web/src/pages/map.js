@@ -41,6 +41,7 @@ function useSize(ref) {
 
 export function TopologyMap() {
   const [graph, setGraph] = useState(null); // {nodes, truncated, total}
+  const [layout, setLayout] = useState(() => layoutTopology([]));
   const [error, setError] = useState(null);
   const [group, setGroup] = useState(params().get('group') || '');
   const [groups, setGroups] = useState([]);
@@ -88,6 +89,8 @@ export function TopologyMap() {
   async function loadGraph() {
     try {
       const r = await get(`/api/v1/topology${group ? '?group=' + encodeURIComponent(group) : ''}`);
+      // Laid out once per answer: status changes (below) colour nodes without moving them.
+      setLayout(layoutTopology(r.data.nodes));
       setGraph(r.data);
       setError(null);
     } catch (e) {
@@ -112,12 +115,15 @@ export function TopologyMap() {
       .then((r) => setGroups(r.data))
       .catch(() => {});
   }, []);
-  useEffect(() => {
-    setParam('incident', incidentId);
+  function loadIncident() {
     if (!incidentId) return setIncident(null);
     get(`/api/v1/incidents/${incidentId}`)
       .then((r) => setIncident(r.data))
       .catch((e) => setIncident({ error: e }));
+  }
+  useEffect(() => {
+    setParam('incident', incidentId);
+    loadIncident();
   }, [incidentId]);
 
   // Status changes colour the node in place; a device added, changed (its parents) or removed
@@ -140,16 +146,10 @@ export function TopologyMap() {
   });
   useLiveReload(['incidents'], () => {
     loadIncidents();
-    if (incidentId) {
-      get(`/api/v1/incidents/${incidentId}`)
-        .then((r) => setIncident(r.data))
-        .catch(() => {});
-    }
+    loadIncident();
   }, { delay: 500 });
 
   const nodes = graph ? graph.nodes : [];
-  const layout = useMemo(() => layoutTopology(nodes), [graph && graph.nodes.map((n) => n.id + ':' + n.parents.join(',')).join(';')]);
-  const byId = useMemo(() => new Map(nodes.map((n) => [n.id, n])), [nodes]);
 
   // The first view fits the whole graph; a chosen incident or ?focus= centres its device.
   useEffect(() => {
@@ -158,6 +158,7 @@ export function TopologyMap() {
     if (!view) setView(fitView(layout.extent, size.width, size.height));
   }, [layout, size.width, size.height]);
   const rootId = incident && !incident.error ? incident.root_device_id : null;
+  const rootNode = rootId ? nodes.find((n) => n.id === rootId) : null;
   useEffect(() => {
     if (rootId && layout.pos.has(rootId)) centre(rootId);
   }, [rootId, layout]);
@@ -285,8 +286,8 @@ export function TopologyMap() {
     ? html`<p class="error" role="alert">${incident.error.status === 404 ? 'There is no such incident.' : sentence(incident.error.message)}</p>`
     : html`<div class="map-incident" aria-live="polite">
         <h3>${incident.title}</h3>
-        <p>Root cause: ${rootId && byId.get(rootId)
-          ? html`<a href=${`/devices/${rootId}`}>${byId.get(rootId).name}</a> (${byId.get(rootId).status})`
+        <p>Root cause: ${rootNode
+          ? html`<a href=${`/devices/${rootId}`}>${rootNode.name}</a> (${rootNode.status})`
           : html`<span class="muted">not on this map</span>`}</p>
         <p>${formatCount(incident.impact)} device${incident.impact === 1 ? '' : 's'} behind it · ${formatCount(incident.symptom_count)} symptom alert${incident.symptom_count === 1 ? '' : 's'} · ${incident.status}</p>
         <p><a href=${`/incidents/${incident.id}`}>Open the incident</a> · <button type="button" class="link" onClick=${() => setIncidentId(null)}>Show all devices</button></p>

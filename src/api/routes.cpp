@@ -39,6 +39,7 @@ void register_routes(Router& router, const RouteDeps& deps) {
   if (deps.notifier && deps.alerts) detail::register_ack_routes(router, deps);
   if (deps.dashboards) detail::register_dashboard_routes(router, deps);
   if (tsdb) detail::register_query_batch_routes(router, deps);
+  if (deps.settings) detail::register_settings_routes(router, deps);
 }
 
 }  // namespace netpulse::api

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 
 #include <boost/asio/signal_set.hpp>
@@ -19,6 +20,7 @@
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/outbound.hpp>
 #include <netpulse/dashboards/dashboards.hpp>
+#include <netpulse/db/settings.hpp>
 #include <netpulse/devices/inventory.hpp>
 #include <netpulse/notify/notifier.hpp>
 #include <netpulse/pollers/poller.hpp>
@@ -99,6 +101,51 @@ core::Result<std::vector<auth::Organization>> all_orgs(auth::AuthService& auth) 
   }
 }
 
+// The settings saved from the web UI (Admin → Settings) go over the file and the environment.
+// One that no longer passes (an upgrade removed its key, or refuses its value) is left out with
+// a warning: a saved setting never stops the server from starting.
+std::shared_ptr<api::RouteDeps::Settings> load_saved_settings(const CommandLine& cl,
+                                                              const core::Environment& env,
+                                                              db::Database& db,
+                                                              core::Config& config, Runtime& rt) {
+  auto s = std::make_shared<api::RouteDeps::Settings>();
+  s->config_file = cl.option("config");
+  if (s->config_file) {
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(*s->config_file, ec);
+    if (!ec) s->config_file = absolute.string();
+  }
+  s->environment = env;
+  core::SavedSettings saved;
+  if (auto rows = db::load_saved_settings(db); rows) {
+    for (auto& [key, row] : *rows) saved[key] = row.value;
+  } else {
+    rt.log.warn("app", "saved settings not read ({}): starting with the config file's",
+                rows.error().message);
+  }
+  std::vector<core::ConfigProblem> ignored;
+  auto loaded = core::load_config(s->config_file, env, saved, ignored);
+  if (!loaded) {
+    report_startup_error("", loaded.error());
+    return nullptr;
+  }
+  for (auto& p : ignored) {
+    rt.log.warn("app", "saved setting {} left out: {}", p.key, p.message);
+    saved.erase(p.key);
+  }
+  if (!saved.empty())
+    rt.log.info("app", "{} saved setting(s) from the web UI in effect", saved.size());
+  loaded->warnings = std::move(config.warnings);
+  config = std::move(*loaded);
+  rt.config = config;
+  core::LogLevel level;
+  if (core::parse_log_level(config.log.level, level)) rt.log.set_level(level);
+  for (auto& st : core::settings_report(s->config_file, env, saved).settings) {
+    s->running[st.info->key] = st.value;
+  }
+  return s;
+}
+
 }  // namespace
 
 int cmd_serve(const CommandLine& cl) {
@@ -112,11 +159,14 @@ int cmd_serve(const CommandLine& cl) {
   auto database = rt.open_database();
   if (!database) return 1;
   auto& db = **database;
+  auto env = core::process_environment();
+  auto settings = load_saved_settings(cl, env, db, *config, rt);
+  if (!settings) return 2;
+
   auto auth_service = rt.open_auth(db);
   if (!auth_service) return 1;
   auto& auth = **auth_service;
 
-  auto env = core::process_environment();
   auto admin_email = env.count("NETPULSE_ADMIN_EMAIL") ? env["NETPULSE_ADMIN_EMAIL"]
                                                        : std::string("admin@netpulse.local");
   std::optional<std::string> admin_password;
@@ -249,6 +299,13 @@ int cmd_serve(const CommandLine& cl) {
   deps.raw_retention_ms = route.raw_retention_ms;
   deps.secure_cookies = route.secure_cookies;
   deps.session_cookie_max_age_s = route.session_cookie_max_age_s;
+  settings->apply_live = [&log, &n = **notifier](const core::Config& c) {
+    core::LogLevel level;
+    if (core::parse_log_level(c.log.level, level)) log.set_level(level);
+    n.apply_settings(notifier_options(c));
+    log.info("app", "settings saved in the web UI applied");
+  };
+  deps.settings = settings;
   api::register_routes(router, deps);
   // The live feed (GET /api/v1/live): declared before the server, so it outlives it.
   auto live = api::LiveFeed::create(api::LiveOptions{}, loop.get_executor(), bus, auth, rt.clock,

@@ -1,9 +1,9 @@
 // Roles and what each may do. The permission sets are a small table: admin holds everything (the
-// organizations permission additionally needs the system organization, which Principal::can
-// checks); operator runs the network (devices, metrics, alerts, reports) and may look at users and
-// API keys but not change them or read the audit log; viewer reads devices, metrics, alerts and
-// reports; api_user ingests and reads metrics and reads devices and alerts. Operators make
-// dashboards; everyone reads them. Every role holds kSelf.
+// organizations and settings permissions additionally need the system organization, which
+// Principal::can checks); operator runs the network (devices, metrics, alerts, reports) and may
+// look at users and API keys but not change them or read the audit log; viewer reads devices,
+// metrics, alerts and reports; api_user ingests and reads metrics and reads devices and alerts.
+// Operators make dashboards; everyone reads them. Every role holds kSelf.
 #include <netpulse/auth/roles.hpp>
 
 namespace netpulse::auth {
@@ -86,6 +86,8 @@ std::string_view permission_name(Permission p) noexcept {
       return "audit:read";
     case Permission::kOrgsAdmin:
       return "orgs:admin";
+    case Permission::kSettingsAdmin:
+      return "settings:admin";
     case Permission::kDevicesRead:
       return "devices:read";
     case Permission::kDevicesWrite:

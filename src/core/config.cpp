@@ -23,6 +23,8 @@
 #include <netpulse/core/logger.hpp>
 #include <netpulse/core/outbound.hpp>
 
+#include "detail/config_load.hpp"
+
 extern char** environ;
 
 namespace netpulse::core {
@@ -31,12 +33,17 @@ namespace embedded_config {
 std::span<const EmbeddedFile> embedded_files();
 }
 
-namespace {
+namespace detail {
 
 const toml::table& defaults_table() {
   static const toml::table table = toml::parse(default_config_text(), std::string_view("defaults"));
   return table;
 }
+
+}  // namespace detail
+
+namespace {
+
 
 std::string type_name(toml::node_type t) {
   switch (t) {
@@ -116,13 +123,7 @@ void overlay(const toml::table& schema, const toml::table& user, toml::table& me
   }
 }
 
-std::string env_name(const std::string& dotted) {
-  std::string out = "NETPULSE_";
-  for (char c : dotted) {
-    out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
+using detail::env_name;
 
 // Every leaf key of the schema, dotted.
 void leaf_keys(const toml::table& t, const std::string& prefix, std::vector<std::string>& out) {
@@ -481,12 +482,24 @@ std::optional<std::string> read_config_file(const std::string& path, std::string
   return std::nullopt;
 }
 
-struct Loaded {
-  Config config;
-  std::vector<ConfigProblem> problems;
-};
+}  // namespace
 
-Loaded load(const std::optional<std::string>& file, const Environment& env) {
+namespace detail {
+
+std::string env_name(const std::string& dotted) {
+  std::string out = "NETPULSE_";
+  for (char c : dotted) {
+    out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+const toml::node* find_node(const toml::table& t, const std::string& dotted) {
+  return find_path(const_cast<toml::table&>(t), dotted);
+}
+
+Loaded load(const std::optional<std::string>& file, const Environment& env,
+            const SavedSettings& saved) {
   Loaded out;
   const toml::table& schema = defaults_table();
   toml::table merged = schema;
@@ -506,6 +519,8 @@ Loaded load(const std::optional<std::string>& file, const Environment& env) {
     }
   }
   apply_environment(schema, merged, env, out.problems, out.config.warnings);
+  out.base = merged;
+  apply_saved(saved, merged, out.problems);
   auto warnings = std::move(out.config.warnings);
   std::vector<ConfigProblem> value_problems;
   out.config = to_config(merged, value_problems);
@@ -513,7 +528,9 @@ Loaded load(const std::optional<std::string>& file, const Environment& env) {
   for (auto& p : value_problems) {
     // Blame whoever set the value last: the environment, the file (with its line), or defaults.
     p.line = 0;
-    if (env.count(env_name(p.key))) {
+    if (saved.count(p.key)) {
+      p.source = std::string(kSavedSource);
+    } else if (env.count(env_name(p.key))) {
       p.source = "environment (" + env_name(p.key) + ")";
     } else if (auto it = col.lines.find(p.key); it != col.lines.end()) {
       p.source = *file;
@@ -523,10 +540,12 @@ Loaded load(const std::optional<std::string>& file, const Environment& env) {
     }
     out.problems.push_back(std::move(p));
   }
+  out.file_lines = std::move(col.lines);
+  out.merged = std::move(merged);
   return out;
 }
 
-}  // namespace
+}  // namespace detail
 
 std::string ConfigProblem::to_string() const {
   std::string where = source;
@@ -550,12 +569,12 @@ std::string_view default_config_text() {
   return embedded_config::embedded_files()[0].data;
 }
 
-Result<Config> load_config(const std::optional<std::string>& file, const Environment& env) {
-  auto loaded = load(file, env);
-  if (loaded.problems.empty()) return std::move(loaded.config);
+namespace {
+
+Error config_error(const std::vector<ConfigProblem>& problems) {
   std::string msg = "invalid configuration:";
   boost::json::array list;
-  for (auto& p : loaded.problems) {
+  for (auto& p : problems) {
     msg += "\n  " + p.to_string();
     list.emplace_back(p.to_string());
   }
@@ -564,10 +583,31 @@ Result<Config> load_config(const std::optional<std::string>& file, const Environ
   return Error(Errc::kConfigError, std::move(msg), std::move(details));
 }
 
+}  // namespace
+
+Result<Config> load_config(const std::optional<std::string>& file, const Environment& env) {
+  auto loaded = detail::load(file, env, {});
+  if (loaded.problems.empty()) return std::move(loaded.config);
+  return config_error(loaded.problems);
+}
+
+Result<Config> load_config(const std::optional<std::string>& file, const Environment& env,
+                           const SavedSettings& saved, std::vector<ConfigProblem>& ignored) {
+  // The file and the environment must load on their own (as `netpulse check-config` says):
+  // a saved setting does not make up for them.
+  if (auto base = detail::load(file, env, {}); !base.problems.empty()) {
+    return config_error(base.problems);
+  }
+  auto report = settings_report(file, env, saved);
+  if (!report.problems.empty()) return config_error(report.problems);
+  ignored = std::move(report.ignored);
+  return std::move(report.config);
+}
+
 std::vector<ConfigProblem> check_config(const std::optional<std::string>& file,
                                         const Environment& env,
                                         std::vector<std::string>* warnings) {
-  auto loaded = load(file, env);
+  auto loaded = detail::load(file, env, {});
   if (warnings) *warnings = loaded.config.warnings;
   return loaded.problems;
 }

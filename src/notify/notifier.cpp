@@ -45,6 +45,7 @@ NotifierImpl::NotifierImpl(const NotifierOptions& options, const core::Env& env,
       box_(std::move(key)),
       http_(std::make_unique<core::HttpClient>(transport_.executor(), env.clock, policy)),
       smtp_(std::make_unique<SmtpClient>(transport_.executor(), env.clock)),
+      transport_smtp_(options.smtp),
       ack_key_(std::move(ack_key)),
       dispatcher_([this](const alerts::Alert& a) { return route_alert(a); }),
       tick_timer_(env.loop) {
@@ -222,6 +223,14 @@ NotifierStats NotifierImpl::stats() const {
   s.in_flight = o.in_flight;
   s.failing_channels = failing_channels();
   return s;
+}
+
+void NotifierImpl::apply_settings(const NotifierOptions& options) {
+  o_.external_url = options.external_url;
+  o_.unhealthy_after = options.unhealthy_after;
+  o_.ack_link_ttl_s = options.ack_link_ttl_s;
+  o_.smtp = options.smtp;
+  transport_.post([this, smtp = options.smtp] { transport_smtp_ = smtp; });
 }
 
 void NotifierImpl::close() {

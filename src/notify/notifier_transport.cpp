@@ -75,9 +75,10 @@ void NotifierImpl::transmit(const ChannelRecord& channel, Message message,
 
 void NotifierImpl::send_email(const ChannelRecord& channel, Message message,
                               std::function<void(DeliveryOutcome)> done) {
-  if (o_.smtp.host.empty()) return done(failed("no SMTP relay is configured ([notify.smtp])"));
+  if (transport_smtp_.host.empty())
+    return done(failed("no SMTP relay is configured ([notify.smtp])"));
   Email e;
-  e.from = o_.smtp.from;
+  e.from = transport_smtp_.from;
   auto list = [&](const char* field) {
     std::vector<std::string> out;
     if (const auto* v = channel.settings.settings.if_contains(field); v && v->is_array()) {
@@ -94,21 +95,21 @@ void NotifierImpl::send_email(const ChannelRecord& channel, Message message,
   e.html = message.html;
   e.date_ms = clock_.unix_millis();
   e.message_id_domain = "netpulse.invalid";
-  if (auto at = o_.smtp.from.rfind('@'); at != std::string::npos) {
-    e.message_id_domain = o_.smtp.from.substr(at + 1);
+  if (auto at = transport_smtp_.from.rfind('@'); at != std::string::npos) {
+    e.message_id_domain = transport_smtp_.from.substr(at + 1);
   }
   e.extra_headers.emplace_back("X-NetPulse-Delivery", std::to_string(message.notification_id));
   SmtpSettings s;
-  s.host = o_.smtp.host;
-  s.port = o_.smtp.port;
-  s.tls = o_.smtp.tls == "none"  ? SmtpTls::kNone
-          : o_.smtp.tls == "tls" ? SmtpTls::kImplicit
-                                 : SmtpTls::kStartTls;
-  s.username = o_.smtp.username;
-  s.password = o_.smtp.password;
-  s.from = o_.smtp.from;
-  s.ca_file = o_.smtp.ca_file;
-  s.step_timeout = std::chrono::milliseconds(o_.smtp.timeout_ms);
+  s.host = transport_smtp_.host;
+  s.port = transport_smtp_.port;
+  s.tls = transport_smtp_.tls == "none"  ? SmtpTls::kNone
+          : transport_smtp_.tls == "tls" ? SmtpTls::kImplicit
+                                         : SmtpTls::kStartTls;
+  s.username = transport_smtp_.username;
+  s.password = transport_smtp_.password;
+  s.from = transport_smtp_.from;
+  s.ca_file = transport_smtp_.ca_file;
+  s.step_timeout = std::chrono::milliseconds(transport_smtp_.timeout_ms);
   smtp_->send(std::move(s), std::move(e), [done = std::move(done)](core::Result<SmtpResult> r) {
     DeliveryOutcome o;
     if (r) {

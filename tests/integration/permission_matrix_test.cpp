@@ -32,8 +32,8 @@ namespace {
 
 const std::vector<std::string> kAllRoles = {"admin", "operator", "viewer", "api_user"};
 
-// The house plan: which roles hold which permission. "orgs:admin" is held by no role as such; it
-// needs an admin of the system organization (see holds()).
+// The house plan: which roles hold which permission. "orgs:admin" and "settings:admin" are held
+// by no role as such; they need an admin of the system organization (see holds()).
 const std::map<std::string, std::set<std::string>>& permission_table() {
   static const std::map<std::string, std::set<std::string>> table = {
       {"self", {"admin", "operator", "viewer", "api_user"}},
@@ -55,6 +55,7 @@ const std::map<std::string, std::set<std::string>>& permission_table() {
       {"notifications:write", {"admin", "operator"}},
       {"dashboards:read", {"admin", "operator", "viewer", "api_user"}},
       {"dashboards:write", {"admin", "operator"}},
+      {"settings:admin", {}},
   };
   return table;
 }
@@ -70,7 +71,9 @@ struct Principal {
 };
 
 bool holds(const Principal& p, const std::string& permission) {
-  if (permission == "orgs:admin") return p.role == "admin" && p.system_org;
+  if (permission == "orgs:admin" || permission == "settings:admin") {
+    return p.role == "admin" && p.system_org;
+  }
   auto it = permission_table().find(permission);
   return it != permission_table().end() && it->second.count(p.role) > 0;
 }
@@ -199,6 +202,8 @@ TEST_CASE(
       {"GET /api/v1/organizations", "orgs:admin"},
       {"POST /api/v1/organizations", "orgs:admin"},
       {"DELETE /api/v1/organizations/{id}", "orgs:admin"},
+      {"GET /api/v1/settings", "settings:admin"},
+      {"PATCH /api/v1/settings", "settings:admin"},
       {"GET /api/v1/api-keys", "api_keys:read"},
       {"POST /api/v1/api-keys", "api_keys:write"},
       {"DELETE /api/v1/api-keys/{id}", "api_keys:write"},

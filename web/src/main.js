@@ -46,6 +46,7 @@ const Discovery = lazyPage(() => import('./pages/discovery.js'), 'Discovery');
 const DiscoveryJob = lazyPage(() => import('./pages/discovery.js'), 'DiscoveryJob');
 const Organizations = lazyPage(() => import('./pages/organizations.js'), 'Organizations');
 const System = lazyPage(() => import('./pages/system.js'), 'System');
+const Settings = lazyPage(() => import('./pages/settings.js'), 'Settings');
 const TopologyMap = lazyPage(() => import('./pages/map.js'), 'TopologyMap');
 
 applyTheme();
@@ -58,6 +59,7 @@ function page(path, me) {
   if (path === '/admin/audit') return html`<${Audit} me=${me} />`;
   if (path === '/admin/organizations') return html`<${Organizations} me=${me} />`;
   if (path === '/admin/system') return html`<${System} me=${me} />`;
+  if (path === '/admin/settings') return html`<${Settings} me=${me} />`;
   if (path === '/notifications' || path === '/notifications/channels') return html`<${Channels} me=${me} />`;
   if (path === '/notifications/log') return html`<${DeliveryLog} me=${me} />`;
   if (path === '/notifications/policies') return html`<${Policies} me=${me} />`;

@@ -567,6 +567,97 @@ test('admin: organizations — add one with its first admin, who signs in to an 
   await page.context().close();
 });
 
+test('admin: settings — a refused value gets the server\'s message beside the field; a live one applies at once, one for the next start waits for it; others are refused', async () => {
+  const page = await openPage(browser);
+  await signIn(page);
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await page.goto(server.url + '/admin/system');
+  await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Settings', exact: true }).waitFor();
+  // File-only keys are shown on request, not as fields.
+  const down = page.getByRole('textbox', { name: 'pollers.down_after', exact: true });
+  await down.waitFor();
+  assert.equal(await page.getByText('http.listen', { exact: true }).count(), 0);
+  await page.getByLabel('Only what can be changed here').uncheck();
+  await page.getByText('http.listen', { exact: true }).waitFor();
+  assert.equal(await page.getByRole('textbox', { name: 'http.listen' }).count(), 0);
+  await page.getByLabel('Only what can be changed here').check();
+
+  // A value out of range: the server's message beside the field, nothing saved.
+  await down.fill('0');
+  await page.getByRole('button', { name: 'Save 1 change' }).click();
+  await page.getByText('Must be between 1 and 100, not 0.').waitFor();
+  assert.equal(await down.getAttribute('aria-invalid'), 'true');
+
+  // A live key and one for the next start, saved together.
+  await down.fill('4');
+  await page.getByRole('textbox', { name: 'notify.external_url' }).fill('https://noc.example.net');
+  await page.getByRole('button', { name: 'Save 2 changes' }).click();
+  await page.getByText('pollers.down_after applies when NetPulse restarts').waitFor();
+  const waiting = page.getByRole('status').filter({ hasText: 'Waiting for a restart' });
+  await waiting.getByRole('link', { name: 'pollers.down_after' }).waitFor();
+  assert.equal(await waiting.getByText('notify.external_url').count(), 0);
+  const row = page.locator('.setting', { has: page.getByRole('textbox', { name: 'notify.external_url' }) });
+  await row.getByText(/Saved here by admin@netpulse.local/).waitFor();
+  const admin = await server.token();
+  const settings = (await server.api('GET', '/api/v1/settings', undefined, admin)).body.data.settings;
+  assert.equal(settings.find((x) => x.key === 'notify.external_url').value, 'https://noc.example.net');
+  assert.equal(settings.find((x) => x.key === 'pollers.down_after').value, 3);
+  assert.equal(settings.find((x) => x.key === 'pollers.down_after').next, 4);
+  assert.deepEqual(await axeViolations(page), []);
+  await screenshot(page, 'admin-settings');
+  for (const [theme, label] of [['dark', 'Dark'], ['contrast', 'High contrast']]) {
+    await page.getByLabel('Theme').selectOption({ label });
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme);
+    assert.deepEqual(await axeViolations(page), [], theme);
+    await screenshot(page, `admin-settings-${theme}`);
+  }
+
+  // Both taken back to the file's values: the server the other tests share is as it was.
+  await page.getByRole('button', { name: 'Use the file\'s value for pollers.down_after' }).click();
+  await page.getByText('pollers.down_after saved').waitFor();
+  await page.getByRole('button', { name: 'Use the file\'s value for notify.external_url' }).click();
+  await page.getByText('notify.external_url saved; in effect now').waitFor();
+  await waiting.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => ![...document.querySelectorAll('button')].some((b) => b.textContent.startsWith("Use the file's value")));
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  // On a phone: one column, no sideways scrolling.
+  const phone = await openPage(browser, { viewport: { width: 375, height: 740 } });
+  await signIn(phone);
+  await phone.getByRole('heading', { name: 'Overview' }).waitFor();
+  await phone.goto(server.url + '/admin/settings');
+  await phone.getByRole('textbox', { name: 'pollers.down_after', exact: true }).waitFor();
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.equal(overflow, 0, 'no sideways scrolling at 375 px');
+  assert.deepEqual(await axeViolations(phone), []);
+  await screenshot(phone, 'admin-settings-phone');
+  assert.deepEqual(phone.problems, []);
+  await phone.context().close();
+
+  // A tenant's admin has no Settings tab and is told the page is not theirs.
+  const org = await server.api('POST', '/api/v1/organizations', { name: 'Settings Tenant', slug: 'settings-tenant' }, admin);
+  assert.equal(org.status, 201);
+  const made = await server.api(
+    'POST',
+    `/api/v1/organizations/${org.body.data.id}/users`,
+    { email: 'boss@settings-tenant.example', role: 'admin', password: 'settings-tenant-pw' },
+    admin,
+  );
+  assert.equal(made.status, 201);
+  const theirs = await openPage(browser);
+  await signIn(theirs, 'boss@settings-tenant.example', 'settings-tenant-pw');
+  await theirs.getByRole('heading', { name: 'Overview' }).waitFor();
+  await theirs.goto(server.url + '/admin/users');
+  await theirs.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Users' }).waitFor();
+  assert.equal(await theirs.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Settings' }).count(), 0);
+  await theirs.goto(server.url + '/admin/settings');
+  await theirs.getByText('Only administrators of the system organization change the server\'s settings.').waitFor();
+  assert.deepEqual(theirs.problems, []);
+  await theirs.context().close();
+});
+
 test('a device added through the API comes up on its page after "poll now"', async () => {
   const admin = await server.token();
   const r = await server.api(

@@ -2,14 +2,19 @@
 #pragma once
 
 #include <functional>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/json/value.hpp>
 
 #include <netpulse/alerts/engine.hpp>
 #include <netpulse/api/router.hpp>
 #include <netpulse/auth/auth_service.hpp>
 #include <netpulse/core/clock.hpp>
+#include <netpulse/core/config.hpp>
 #include <netpulse/core/event_bus.hpp>
 #include <netpulse/core/metrics.hpp>
 #include <netpulse/core/worker_pool.hpp>
@@ -59,6 +64,19 @@ struct RouteDeps {
   // its Max-Age, the refresh token's lifetime.
   bool secure_cookies = false;
   std::int64_t session_cookie_max_age_s = 2592000;
+
+  // Admin → Settings (routes_settings.cpp, docs/settings.md): what the config was loaded from, so
+  // a saved change is checked as the next start would load it; the values the server runs with;
+  // and what takes a live change in. Without it the settings routes are not registered.
+  struct Settings {
+    std::optional<std::string> config_file;
+    core::Environment environment;
+    // Key → value (JSON) the server runs with; live keys are updated as they are saved.
+    std::map<std::string, boost::json::value> running;
+    // Called on the loop with the whole config once a live key is saved.
+    std::function<void(const core::Config&)> apply_live;
+  };
+  std::shared_ptr<Settings> settings;
 };
 
 // Every route: health (/alive, /ready, /health), /metrics, the OpenAPI document, auth, users,

@@ -33,12 +33,14 @@ enum class Permission {
   kNotificationsWrite,  // channels, policies, send test, re-send a dead letter
   kDashboardsRead,      // the organization's dashboards (their panels' data needs metrics:read)
   kDashboardsWrite,     // create, edit and delete dashboards
+  kSettingsAdmin,  // the server's settings (Admin → Settings): system-organization admins only
 };
-inline constexpr int kPermissionCount = static_cast<int>(Permission::kDashboardsWrite) + 1;
+inline constexpr int kPermissionCount = static_cast<int>(Permission::kSettingsAdmin) + 1;
 
 std::string_view permission_name(Permission p) noexcept;  // "users:read", ...
 
-// Whether `role` holds `p` (ignoring the system-organization condition of kOrgsAdmin).
+// Whether `role` holds `p` (ignoring the system-organization condition of kOrgsAdmin and
+// kSettingsAdmin).
 bool role_has(Role role, Permission p) noexcept;
 
 }  // namespace netpulse::auth

@@ -31,9 +31,10 @@ struct Principal {
   std::int64_t token_expires_at = 0;
 
   bool is_system_admin() const noexcept { return org_is_system && role == Role::kAdmin; }
-  // Whether this caller holds `p` (kOrgsAdmin also needs a system-organization admin).
+  // Whether this caller holds `p` (kOrgsAdmin and kSettingsAdmin also need a system-organization
+  // admin).
   bool can(Permission p) const noexcept {
-    if (p == Permission::kOrgsAdmin) return is_system_admin();
+    if (p == Permission::kOrgsAdmin || p == Permission::kSettingsAdmin) return is_system_admin();
     return role_has(role, p);
   }
   // Per-user rate-limit key: "u<id>" or "k<id>".

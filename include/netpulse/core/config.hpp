@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
 #include <netpulse/core/embedded.hpp>
 #include <netpulse/core/result.hpp>
 
@@ -209,6 +211,79 @@ Result<Config> load_config(const std::optional<std::string>& file, const Environ
 std::vector<ConfigProblem> check_config(const std::optional<std::string>& file,
                                         const Environment& env,
                                         std::vector<std::string>* warnings = nullptr);
+
+// ---- Settings saved from the web UI (Admin → Settings, docs/settings.md) ----
+//
+// Some keys may also be changed by a system administrator over the API. Those are saved in the
+// database and win over the file and the environment (as a cluster setting wins over the file
+// in Elasticsearch); taking one back returns the key to the file's, the environment's or the
+// default value. Keys that decide how the server starts, listens, stores data or which addresses
+// it may reach (http.listen, TLS, storage, database, network, file paths) stay in the file.
+
+// Dotted key → the saved value as JSON text ("\"smtp.example.net\"", "25", "[\"a\"]").
+using SavedSettings = std::map<std::string, std::string>;
+
+enum class SettingApply {
+  kFileOnly,  // the file or the environment only
+  kLive,      // may be saved; takes effect at once
+  kRestart,   // may be saved; takes effect at the next start
+};
+std::string_view setting_apply_name(SettingApply a) noexcept;  // "file", "live", "restart"
+
+// One key of the schema (the embedded defaults), in the file's order.
+struct SettingInfo {
+  std::string key;          // "notify.smtp.host"
+  std::string section;      // "notify.smtp"
+  std::string type;         // "string", "integer", "number", "boolean", "list"
+  std::string description;  // the comment above the key in config/netpulse.toml
+  SettingApply apply = SettingApply::kFileOnly;
+  bool secret = false;               // never shown: only whether it is set
+  std::vector<std::string> choices;  // the values a string may take, when they are few
+};
+const std::vector<SettingInfo>& setting_catalog();
+const SettingInfo* find_setting(std::string_view key);
+
+// A key's values: in effect once loaded, before the saved one (the file's, the environment's or
+// the default), and the saved one if any. Values are JSON of the key's type.
+struct SettingState {
+  const SettingInfo* info = nullptr;
+  boost::json::value value;
+  boost::json::value base;
+  std::string base_source;  // "default", "file", "environment"
+  std::optional<boost::json::value> saved;
+  std::string saved_problem;  // why the saved value is left out ("" when it is in effect)
+};
+
+struct SettingsReport {
+  Config config;                        // defaults + file + environment + the saved settings kept
+  std::vector<SettingState> settings;   // every key of the catalog
+  std::vector<ConfigProblem> problems;  // the file's and the environment's: a start would fail
+  std::vector<ConfigProblem> ignored;   // saved settings left out, each with why
+  SavedSettings kept;                   // the saved settings in effect
+};
+
+// Loads as a start would: defaults + file + environment + the saved settings that pass. A saved
+// setting that does not (an unknown key, one not editable, a value refused) is left out with its
+// problem, and the others kept; when the rest still fails only together (a relay host saved
+// without a sender), all are left out.
+SettingsReport settings_report(const std::optional<std::string>& file, const Environment& env,
+                               const SavedSettings& saved);
+
+// The problems `saved` put over the file and the environment has, none left out, beyond those
+// the file and the environment have alone: what a change to the saved settings must not bring.
+std::vector<ConfigProblem> saved_settings_problems(const std::optional<std::string>& file,
+                                                   const Environment& env,
+                                                   const SavedSettings& saved);
+
+// Turns a JSON value into the saved text for `key`, or the reason it does not fit the key's type
+// (a whole number for an integer, a list of strings for a list, ...).
+Result<std::string> saved_setting_text(const SettingInfo& info, const boost::json::value& value);
+
+// Start-up: defaults + file + environment + the saved settings that still pass. A saved setting
+// that does not (an upgrade removed its key, or refuses its value) is left out, with its problem
+// in `ignored`; the file and the environment must pass as load_config demands.
+Result<Config> load_config(const std::optional<std::string>& file, const Environment& env,
+                           const SavedSettings& saved, std::vector<ConfigProblem>& ignored);
 
 // Parses "host:port" / "[v6]:port" into host and port; false when malformed.
 bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port);

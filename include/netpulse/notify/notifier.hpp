@@ -322,6 +322,10 @@ class Notifier {
   virtual void redeem_ack(std::string_view token, Callback<AckLink> done) = 0;
 
   virtual NotifierStats stats() const = 0;
+  // The settings that may change while it runs (Admin → Settings): external_url, smtp,
+  // unhealthy_after and ack_link_ttl_s are taken from `options`, the rest is ignored. A message
+  // already being sent keeps the relay it started with.
+  virtual void apply_settings(const NotifierOptions& options) = 0;
   // Stops the tick and the outbox; attempts in flight finish. Idempotent.
   virtual void close() = 0;
 };

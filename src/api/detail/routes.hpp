@@ -44,6 +44,8 @@ void register_query_routes(Router& router, const RouteDeps& deps);
 void register_query_batch_routes(Router& router, const RouteDeps& deps);
 // Dashboards CRUD (routes_dashboards.cpp). Needs deps.dashboards.
 void register_dashboard_routes(Router& router, const RouteDeps& deps);
+// GET and PATCH /api/v1/settings (routes_settings.cpp). Needs deps.settings.
+void register_settings_routes(Router& router, const RouteDeps& deps);
 // Series usage, series, label names and values, metric metadata (routes_series.cpp). Needs
 // deps.tsdb.
 void register_series_routes(Router& router, const RouteDeps& deps);

@@ -160,6 +160,7 @@ class NotifierImpl final : public Notifier {
   void redeem_ack(std::string_view token, Callback<AckLink> done) override;
 
   NotifierStats stats() const override;
+  void apply_settings(const NotifierOptions& options) override;
   void close() override;
 
  private:
@@ -289,6 +290,9 @@ class NotifierImpl final : public Notifier {
   core::IoThread transport_{"np-notify-io", 10};
   std::unique_ptr<core::HttpClient> http_;
   std::unique_ptr<SmtpClient> smtp_;
+  // o_.smtp as the transport thread sees it: apply_settings changes o_ on the loop and posts the
+  // relay here, so neither thread reads what the other writes.
+  SmtpRelay transport_smtp_;
   const std::string ack_key_;  // signs acknowledgement links (<data_dir>/ack_link.key)
   static constexpr std::int64_t kAckPurgeEveryMs = 600'000;
   std::int64_t ack_purged_at_ = 0;

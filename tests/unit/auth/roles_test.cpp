@@ -90,17 +90,21 @@ TEST_CASE("roles: permission names are resource:action and unique", "[auth][role
   CHECK(names.size() == static_cast<std::size_t>(netpulse::auth::kPermissionCount));
 }
 
-TEST_CASE("roles: organization administration needs an admin of the system organization",
-          "[auth][roles]") {
+TEST_CASE(
+    "roles: organization and settings administration need an admin of the system organization",
+    "[auth][roles]") {
   netpulse::auth::Principal p;
   p.role = Role::kAdmin;
   p.org_is_system = false;
   CHECK_FALSE(p.can(Permission::kOrgsAdmin));
+  CHECK_FALSE(p.can(Permission::kSettingsAdmin));
   CHECK(p.can(Permission::kUsersWrite));
   CHECK_FALSE(netpulse::auth::SystemScope::from(p));
   p.org_is_system = true;
   CHECK(p.can(Permission::kOrgsAdmin));
+  CHECK(p.can(Permission::kSettingsAdmin));
   CHECK(netpulse::auth::SystemScope::from(p));
   p.role = Role::kOperator;
   CHECK_FALSE(p.can(Permission::kOrgsAdmin));
+  CHECK_FALSE(p.can(Permission::kSettingsAdmin));
 }

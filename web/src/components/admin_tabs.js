@@ -1,5 +1,5 @@
 // The administration pages' own navigation: users, API keys, the audit log, organizations (system
-// administrators), the system's status, each shown to the roles that may read it.
+// administrators), the system's status, its settings (system administrators), each shown to the roles that may read it.
 import { html } from '../lib/html.js';
 
 const tabs = [
@@ -8,6 +8,7 @@ const tabs = [
   { path: '/admin/audit', label: 'Audit log', permission: 'audit:read' },
   { path: '/admin/organizations', label: 'Organizations', permission: 'orgs:admin' },
   { path: '/admin/system', label: 'System', permission: 'audit:read' },
+  { path: '/admin/settings', label: 'Settings', permission: 'settings:admin' },
 ];
 
 export function adminAllowed(me) {

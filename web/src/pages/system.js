@@ -1,8 +1,6 @@
 // Admin → System: what this server runs with and how it is doing — its version and uptime, the
 // database's health (GET /health), and the pollers' figures for this organization (GET
-// /api/v1/pollers). Settings themselves live in the configuration file and the environment
-// (`netpulse check-config FILE` checks one); there is no API that changes them, so this page
-// only shows.
+// /api/v1/pollers). The settings are Admin → Settings' (settings.js).
 import { useEffect, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get } from '../lib/api.js';
@@ -46,7 +44,7 @@ export function System({ me }) {
   return html`<section class="page">
     <${AdminTabs} me=${me} />
     <h1>System</h1>
-    <p class="muted">Settings live in the configuration file and the environment (<code>netpulse check-config FILE</code> checks one); this page shows what the server runs with, read again every 10 s.</p>
+    <p class="muted">How the server is doing, read again every 10 s.${me.permissions.includes('settings:admin') ? html` What it runs with is under <a href="/admin/settings">Settings</a>.` : ''}</p>
     ${error && html`<p class="error" role="alert">${sentence(error.message)}</p>`}
     ${health &&
     html`<section class="card" aria-labelledby="sys-server">

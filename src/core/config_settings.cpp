@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <initializer_list>
 #include <string_view>
 
 #include <boost/json/parse.hpp>
@@ -86,17 +85,14 @@ constexpr std::array<std::string_view, 4> kSecret = {"http.metrics_token", "noti
                                                      "pollers.traps_v3_users"};
 
 // Strings that take one of a few values (the loader's checks say the same).
-struct Choices {
-  std::string_view key;
-  std::initializer_list<std::string_view> values;
-};
-const std::array kChoices = {
-    Choices{"log.level", {"trace", "debug", "info", "warn", "error", "off"}},
-    Choices{"log.format", {"text", "json"}},
-    Choices{"database.synchronous", {"NORMAL", "FULL"}},
-    Choices{"pollers.icmp_mode", {"auto", "datagram", "raw", "off"}},
-    Choices{"notify.smtp.tls", {"none", "starttls", "tls"}},
-};
+std::vector<std::string> choices_of(std::string_view key) {
+  if (key == "log.level") return {"trace", "debug", "info", "warn", "error", "off"};
+  if (key == "log.format") return {"text", "json"};
+  if (key == "database.synchronous") return {"NORMAL", "FULL"};
+  if (key == "pollers.icmp_mode") return {"auto", "datagram", "raw", "off"};
+  if (key == "notify.smtp.tls") return {"none", "starttls", "tls"};
+  return {};
+}
 
 // Longest saved string and list: far beyond any real value, small beside a request body.
 constexpr std::size_t kMaxStringBytes = 2048;
@@ -179,9 +175,7 @@ std::vector<SettingInfo> build_catalog() {
       if (e.key == info.key) info.apply = e.apply;
     }
     info.secret = std::find(kSecret.begin(), kSecret.end(), info.key) != kSecret.end();
-    for (auto& c : kChoices) {
-      if (c.key == info.key) info.choices.assign(c.values.begin(), c.values.end());
-    }
+    info.choices = choices_of(info.key);
     out.push_back(std::move(info));
   }
   return out;

@@ -97,19 +97,9 @@ core::Result<BulkRequest> parse_bulk(const boost::json::object& body) {
   return req;
 }
 
-// `list` with `names` added (in order, once each) or removed.
-std::vector<std::string> merged(std::vector<std::string> list,
-                                const std::vector<std::string>& names, bool add) {
-  for (const auto& n : names) {
-    const auto it = std::find(list.begin(), list.end(), n);
-    if (add && it == list.end()) list.push_back(n);
-    if (!add && it != list.end()) list.erase(it);
-  }
-  return list;
-}
-
-// The change one device gets, from its current record.
-devices::DevicePatch patch_for(const BulkRequest& req, const devices::Device& d) {
+// The change each device gets. Tags and groups are added or removed inside the device's own
+// write (DevicePatch::add_tags, ...), so an edit of the same device in between is kept.
+devices::DevicePatch bulk_patch(const BulkRequest& req) {
   devices::DevicePatch p;
   switch (req.action) {
     case Action::kEnable:
@@ -125,12 +115,16 @@ devices::DevicePatch patch_for(const BulkRequest& req, const devices::Device& d)
       p.maintenance = false;
       break;
     case Action::kAddTags:
+      p.add_tags = req.names;
+      break;
     case Action::kRemoveTags:
-      p.tags = merged(d.tags, req.names, req.action == Action::kAddTags);
+      p.remove_tags = req.names;
       break;
     case Action::kAddGroups:
+      p.add_groups = req.names;
+      break;
     case Action::kRemoveGroups:
-      p.groups = merged(d.groups, req.names, req.action == Action::kAddGroups);
+      p.remove_groups = req.names;
       break;
     case Action::kDelete:
       break;
@@ -168,16 +162,10 @@ struct BulkRun : std::enable_shared_from_this<BulkRun> {
           self->step();
         });
       }
-      auto current = inv.get(scope, id);
-      if (!current) {
-        fail(id, current.error());
-        continue;
-      }
-      return inv.update(
-          scope, id, patch_for(req, *current), [self, id](core::Result<devices::Device> r) {
-            self->record(id, r ? std::nullopt : std::optional<core::Error>(r.error()));
-            self->step();
-          });
+      return inv.update(scope, id, bulk_patch(req), [self, id](core::Result<devices::Device> r) {
+        self->record(id, r ? std::nullopt : std::optional<core::Error>(r.error()));
+        self->step();
+      });
     }
     ctx->reply_data(
         {{"action", req.action_name}, {"done", std::move(done)}, {"failed", std::move(failed)}});

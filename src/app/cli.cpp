@@ -1,7 +1,8 @@
 // Command-line parsing, usage text, and the small sub-commands (check-config, migrate, backup,
-// user, api-key). `serve` is in serve.cpp. The user and api-key commands write the database
-// another process (the server) may be using; their changes take effect there at once (the
-// server reads users and keys on every request) and are audited with the actor "cli".
+// user, api-key; settings is in cli_settings.cpp, serve in serve.cpp). The user and api-key
+// commands write the database another process (the server) may be using; their changes take
+// effect there at once (the server reads users and keys on every request) and are audited with
+// the actor "cli".
 #include "cli.hpp"
 
 #include <algorithm>
@@ -43,6 +44,10 @@ Usage:
   netpulse user list [--config FILE]
   netpulse api-key list [--org SLUG] [--config FILE]
   netpulse api-key revoke ID [--config FILE]
+  netpulse settings list [--config FILE]     the settings saved in the web UI
+  netpulse settings reset KEY... | --all [--config FILE]
+                                             take saved settings back (the file's values
+                                             apply at the next start)
   netpulse version                           print the version
   netpulse help                              this text
 
@@ -83,7 +88,7 @@ std::optional<std::string> parse_command_line(int argc, char** argv, CommandLine
           value = argv[++i];
         }
         out.options[name] = *value;
-      } else if (name == "help" || name == "version" || name == "dry-run") {
+      } else if (name == "help" || name == "version" || name == "dry-run" || name == "all") {
         out.flags.push_back(name);
       } else {
         return fmt::format("unknown option --{}", name);
@@ -357,6 +362,7 @@ int run(int argc, char** argv) {
   if (cl.command == "backup") return cmd_backup(cl);
   if (cl.command == "user") return cmd_user(cl);
   if (cl.command == "api-key") return cmd_api_key(cl);
+  if (cl.command == "settings") return cmd_settings(cl);
   std::fprintf(stderr, "netpulse: unknown command \"%s\"\n\n%s", cl.command.c_str(),
                std::string(kUsage).c_str());
   return 2;

@@ -27,6 +27,7 @@ int cmd_migrate(const CommandLine& cl);
 int cmd_backup(const CommandLine& cl);
 int cmd_user(const CommandLine& cl);
 int cmd_api_key(const CommandLine& cl);
+int cmd_settings(const CommandLine& cl);  // cli_settings.cpp
 
 // Runs the command line; returns the exit status.
 int run(int argc, char** argv);

@@ -44,7 +44,6 @@ const toml::table& defaults_table() {
 
 namespace {
 
-
 std::string type_name(toml::node_type t) {
   switch (t) {
     case toml::node_type::string:

@@ -42,4 +42,26 @@ void save_settings(Database& db, std::map<std::string, std::optional<std::string
       std::move(reply_to), std::move(done));
 }
 
+core::Result<std::int64_t> delete_saved_settings_sync(Database& db,
+                                                      const std::vector<std::string>& keys) {
+  return db.write_sync<std::int64_t>([&keys](Connection& c) -> core::Result<std::int64_t> {
+    std::int64_t deleted = 0;
+    auto run = [&](const char* sql, const std::string* key) -> core::Result<void> {
+      auto st = c.prepare(sql);
+      if (!st) return std::move(st).error();
+      if (key) st->bind(1, *key);
+      if (auto r = st->run(); !r) return r;
+      deleted += c.changes();
+      return core::ok();
+    };
+    if (keys.empty()) {
+      if (auto r = run("DELETE FROM server_settings", nullptr); !r) return r.error();
+    }
+    for (auto& key : keys) {
+      if (auto r = run("DELETE FROM server_settings WHERE key = ?1", &key); !r) return r.error();
+    }
+    return deleted;
+  });
+}
+
 }  // namespace netpulse::db

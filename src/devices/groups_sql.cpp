@@ -56,6 +56,21 @@ core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std
   return ids;
 }
 
+core::Result<std::vector<std::string>> group_names_by_id(db::Connection& c,
+                                                         const std::vector<std::int64_t>& ids) {
+  auto st = c.prepare("SELECT name FROM device_groups WHERE id = ?1");
+  if (!st) return st.error();
+  std::vector<std::string> names;
+  for (auto id : ids) {
+    st->bind(1, id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (*row) names.push_back(st->get_text(0));
+    st->reset();
+  }
+  return names;
+}
+
 core::Result<void> check_group_name_free(db::Connection& c, std::int64_t org_id,
                                          const std::string& name, std::int64_t except_id) {
   auto st = c.prepare("SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2 AND id <> ?3");

@@ -184,6 +184,24 @@ void InventoryImpl::create(core::OrgScope scope, NewDevice in, Callback<Device> 
       });
 }
 
+namespace {
+
+// `list` (the patch's, else the stored one) with `add` appended (once each) and `remove` taken
+// out; left unset when there is nothing to add or remove.
+void edit_names(std::optional<std::vector<std::string>>& list,
+                const std::vector<std::string>& stored, const std::vector<std::string>& add,
+                const std::vector<std::string>& remove) {
+  if (add.empty() && remove.empty()) return;
+  auto out = list.value_or(stored);
+  for (const auto& n : add) {
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+  }
+  for (const auto& n : remove) std::erase(out, n);
+  list = std::move(out);
+}
+
+}  // namespace
+
 void InventoryImpl::update(core::OrgScope scope, std::int64_t id, DevicePatch patch,
                            Callback<Device> done) {
   if (!find(scope, id)) return fail(done, device_not_found(id));
@@ -196,6 +214,12 @@ void InventoryImpl::update(core::OrgScope scope, std::int64_t id, DevicePatch pa
         if (!rows) return std::move(rows).error();
         if (rows->empty() || rows->front().device.org_id != org) return device_not_found(id);
         auto row = std::move(rows->front());
+        edit_names(patch.tags, row.device.tags, patch.add_tags, patch.remove_tags);
+        if (!patch.add_groups.empty() || !patch.remove_groups.empty()) {
+          auto stored = detail::group_names_by_id(c, row.group_ids);
+          if (!stored) return std::move(stored).error();
+          edit_names(patch.groups, *stored, patch.add_groups, patch.remove_groups);
+        }
         std::vector<std::string> group_names;
         if (patch.groups) group_names = *patch.groups;
         const bool groups_changed = patch.groups.has_value();

@@ -3,8 +3,9 @@
 // an operator are refused; secrets never come back; every hostile body is refused by field and
 // changes nothing; an SMTP relay saved here is used at once (an email channel, then a test
 // message through a real SMTP server, then an alert's message linking to the external URL saved
-// too); a setting that applies at the next start waits for it and
-// is in effect after; a saved value the server refuses after is left out, and the server starts.
+// too); a setting that applies at the next start waits for it and is in effect after; a saved
+// value the server refuses after is left out, and the server starts; `netpulse settings
+// list|reset` from the shell.
 #include <chrono>
 #include <string>
 
@@ -277,4 +278,27 @@ TEST_CASE(
   INFO(cleaned.body);
   REQUIRE(cleaned.status == 200);
   CHECK(cleaned.json().at("data").at("ignored").as_array().empty());
+
+  // From the shell, while the server runs: the saved settings listed, one taken back (the way
+  // back from a value that locks people out of the web UI).
+  const std::map<std::string, std::string> env{{"NETPULSE_STORAGE_DATA_DIR", dir.path()}};
+  auto listed = run_netpulse({"settings", "list"}, env);
+  INFO(listed.output);
+  CHECK(listed.exit_code == 0);
+  CHECK(listed.output.find("pollers.down_after") != std::string::npos);
+  CHECK(listed.output.find("pollers.flap_up_after") != std::string::npos);
+  CHECK(listed.output.find(kAdminEmail) != std::string::npos);
+  auto reset = run_netpulse({"settings", "reset", "pollers.down_after"}, env);
+  INFO(reset.output);
+  CHECK(reset.exit_code == 0);
+  CHECK(reset.output.find("1 saved setting(s) taken back") != std::string::npos);
+  auto after = setting(c.get("/api/v1/settings", admin), "pollers.down_after");
+  CHECK(after.at("saved").is_null());
+  CHECK(after.at("next").as_int64() == 3);  // the file's value, at the next start
+  CHECK(run_netpulse({"settings", "reset", "pollers.down_after"}, env).exit_code == 1);
+  CHECK(run_netpulse({"settings", "reset"}, env).exit_code == 2);
+  CHECK(run_netpulse({"settings"}, env).exit_code == 2);
+  auto everything = run_netpulse({"settings", "reset", "--all"}, env);
+  CHECK(everything.exit_code == 0);
+  CHECK(everything.output.find("1 saved setting(s) taken back") != std::string::npos);
 }

@@ -219,8 +219,8 @@ test('the map shows a core failure live: the root ringed, the 15 behind it outli
   await page.context().close();
 });
 
-test('the map at a phone\'s width: no sideways scrolling, the incidents below the map', async () => {
-  const page = await openPage(browser, { viewport: { width: 375, height: 740 } });
+test('the map at a phone\'s width: no sideways scrolling, the incidents below the map; two fingers pinch to zoom', async () => {
+  const page = await openPage(browser, { viewport: { width: 375, height: 740 }, hasTouch: true });
   await signIn(page);
   await page.goto(server.url + '/map');
   await node(page, ids.core).waitFor();
@@ -230,6 +230,32 @@ test('the map at a phone\'s width: no sideways scrolling, the incidents below th
   assert.equal(overflow, 0, 'no sideways scrolling at 375 px');
   assert.deepEqual(await axeViolations(page), []);
   await screenshot(page, 'map-phone');
+
+  // Two fingers spread apart on the map (touch events, as a phone sends them): the devices
+  // spread apart about the fingers' midpoint, and no device opens.
+  const gap = async () => {
+    const [a, b] = await Promise.all(
+      [ids.core, ids.dists[0]].map((id) => node(page, id).locator('circle').last().boundingBox()),
+    );
+    return Math.hypot(a.x - b.x, a.y - b.y);
+  };
+  const before = await gap();
+  const box = await page.locator('svg.map').boundingBox();
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const cdp = await page.context().newCDPSession(page);
+  const touch = (type, d) =>
+    cdp.send('Input.dispatchTouchEvent', {
+      type,
+      touchPoints: type === 'touchEnd' ? [] : [{ x: cx - d, y: cy, id: 1 }, { x: cx + d, y: cy, id: 2 }],
+    });
+  await touch('touchStart', 20);
+  for (const d of [30, 40, 50, 60]) await touch('touchMove', d);
+  await touch('touchEnd', 0);
+  await page.waitForTimeout(400);
+  assert.equal(new URL(page.url()).pathname, '/map');
+  const after = await gap();
+  assert.ok(after > before * 2, `a pinch zooms in (${before.toFixed(1)} -> ${after.toFixed(1)} px)`);
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -32,5 +33,10 @@ core::Result<SavedSettingRows> load_saved_settings(Database& db);
 void save_settings(Database& db, std::map<std::string, std::optional<std::string>> changes,
                    std::string updated_by, std::int64_t at, boost::asio::any_io_executor reply_to,
                    std::function<void(core::Result<void>)> done);
+
+// Deletes the saved settings `keys` (every one when `keys` is empty), blocking until committed;
+// returns how many there were. For the CLI (`netpulse settings reset`), never on the event loop.
+core::Result<std::int64_t> delete_saved_settings_sync(Database& db,
+                                                      const std::vector<std::string>& keys);
 
 }  // namespace netpulse::db

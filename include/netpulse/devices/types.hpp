@@ -143,6 +143,10 @@ struct DevicePatch {
   std::optional<bool> maintenance;
   std::optional<int> poll_interval_s;
   std::optional<std::optional<SnmpCredentials>> snmp;
+  // Names added to (once each, in order) or removed from the device's tags or groups, after
+  // `tags` / `groups`, from the record as the write's own transaction reads it: an edit of the
+  // same device committed in between is kept (the bulk actions).
+  std::vector<std::string> add_tags, remove_tags, add_groups, remove_groups;
 };
 
 struct GroupPatch {

@@ -102,6 +102,9 @@ core::Result<std::vector<Group>> load_groups(db::Connection& c,
 core::Result<std::vector<std::int64_t>> group_ids_by_name(db::Connection& c, std::int64_t org_id,
                                                           const std::vector<std::string>& names,
                                                           std::string_view field);
+// The names of the groups `ids`, in the order given (ids of no group are left out).
+core::Result<std::vector<std::string>> group_names_by_id(db::Connection& c,
+                                                         const std::vector<std::int64_t>& ids);
 // The id of the group of organization ?1 named ?2; no row when there is none.
 inline constexpr std::string_view kSelectGroupIdByName =
     "SELECT id FROM device_groups WHERE org_id = ?1 AND name = ?2";

@@ -1125,3 +1125,47 @@ TEST_CASE("inventory: the import holds a row to 16 parents, as the API does", "[
   CHECK(r->issues[0].message.find("16") != std::string::npos);
   CHECK(r->created.empty());
 }
+
+TEST_CASE(
+    "inventory: tags and groups added or removed in the write's own transaction keep an edit "
+    "queued before them",
+    "[devices]") {
+  Harness h;
+  REQUIRE(h.group("pop-east"));
+  REQUIRE(h.group("pop-west"));
+  auto d = h.must_create("edge-1", "192.0.2.10");
+  // Three changes queued for the writer before any commits: a PATCH of the whole tag and group
+  // lists, then additions and removals. Each addition reads the record its write sees.
+  std::vector<core::Result<Device>> out;
+  auto record = [&](core::Result<Device> r) { out.push_back(std::move(r)); };
+  devices::DevicePatch set;
+  set.tags = std::vector<std::string>{"core", "old"};
+  set.groups = std::vector<std::string>{"pop-west"};
+  h.inv->update(org(1), d.id, set, record);
+  devices::DevicePatch add;
+  add.add_tags = {"fiber", "core"};
+  add.add_groups = {"pop-east"};
+  h.inv->update(org(1), d.id, add, record);
+  devices::DevicePatch remove;
+  remove.remove_tags = {"old", "never-there"};
+  remove.remove_groups = {"pop-west"};
+  h.inv->update(org(1), d.id, remove, record);
+  h.io.restart();
+  auto guard = boost::asio::make_work_guard(h.io);
+  while (out.size() < 3) {
+    if (h.io.run_one_for(std::chrono::seconds(30)) == 0) break;
+  }
+  REQUIRE(out.size() == 3);
+  for (auto& r : out) REQUIRE(r);
+  CHECK(out[1]->tags == std::vector<std::string>{"core", "fiber", "old"});
+  CHECK(out[1]->groups == std::vector<std::string>{"pop-east", "pop-west"});
+  CHECK(out[2]->tags == std::vector<std::string>{"core", "fiber"});
+  CHECK(out[2]->groups == std::vector<std::string>{"pop-east"});
+  // An unknown group to add is refused by name; nothing changes.
+  devices::DevicePatch unknown;
+  unknown.add_groups = {"nowhere"};
+  auto r = h.update(d.id, unknown);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find("nowhere") != std::string::npos);
+  CHECK(h.inv->get(org(1), d.id)->groups == std::vector<std::string>{"pop-east"});
+}

@@ -2,9 +2,10 @@
 // drawn in SVG, each device coloured by its status and kept live over the feed. An incident chosen
 // beside the map (or /map?incident=ID) shows its root cause ringed and the devices behind it
 // outlined, everything else dimmed. Pan by dragging or with the arrow keys, zoom with the wheel,
-// the buttons or + and -; the search finds a device by name or address and centres it; a device
-// is a link to its page. Labels stay one size whatever the zoom: zoomed out, only the devices that
-// matter (down, unreachable, the incident's root, search hits, the first rings) are named.
+// two fingers' pinch, the buttons or + and -; the search finds a device by name or address and
+// centres it; a device is a link to its page. Labels stay one size whatever the zoom: zoomed out,
+// only the devices that matter (down, unreachable, the incident's root, search hits, the first
+// rings) are named.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { html } from '../lib/html.js';
 import { get } from '../lib/api.js';
@@ -85,6 +86,8 @@ export function TopologyMap() {
   const box = useRef(null);
   const size = useSize(box);
   const drag = useRef(null);
+  const fingers = useRef(new Map()); // pointers down on the map: id → {x, y}
+  const pinch = useRef(null); // two fingers' distance and midpoint, while they pinch
 
   async function loadGraph() {
     try {
@@ -204,11 +207,32 @@ export function TopologyMap() {
     const rect = e.currentTarget.getBoundingClientRect();
     zoom(Math.exp(-e.deltaY * 0.0015), e.clientX - rect.left, e.clientY - rect.top, true);
   }
+  // Two fingers pinch: the map zooms about their midpoint and pans with it. A pinch is never a
+  // click on a device.
+  function pinchOf(rect) {
+    const [a, b] = [...fingers.current.values()];
+    return { d: Math.hypot(a.x - b.x, a.y - b.y), mx: (a.x + b.x) / 2 - rect.left, my: (a.y + b.y) / 2 - rect.top };
+  }
   function onPointerDown(e) {
     if (e.button !== 0) return;
+    fingers.current.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (fingers.current.size === 2) {
+      pinch.current = pinchOf(e.currentTarget.getBoundingClientRect());
+      drag.current = { moved: true, id: null };
+      return;
+    }
     drag.current = { x: e.clientX, y: e.clientY, moved: false, id: e.pointerId };
   }
   function onPointerMove(e) {
+    if (fingers.current.has(e.pointerId)) fingers.current.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    const p = pinch.current;
+    if (p && fingers.current.size >= 2) {
+      const now = pinchOf(e.currentTarget.getBoundingClientRect());
+      pinch.current = now;
+      const factor = p.d > 0 && now.d > 0 ? now.d / p.d : 1;
+      setView((v) => v && zoomAt({ ...v, tx: v.tx + now.mx - p.mx, ty: v.ty + now.my - p.my }, factor, now.mx, now.my), true);
+      return;
+    }
     const d = drag.current;
     if (!d || d.id !== e.pointerId) return;
     const dx = e.clientX - d.x;
@@ -221,6 +245,8 @@ export function TopologyMap() {
     setView((v) => v && { ...v, tx: v.tx + dx, ty: v.ty + dy }, true);
   }
   function onPointerUp(e) {
+    fingers.current.delete(e.pointerId);
+    if (fingers.current.size < 2) pinch.current = null;
     const d = drag.current;
     if (d && d.moved) {
       // A drag that ended over a device is not a click on it.

@@ -26,6 +26,7 @@ export async function openPage(browser, options = {}) {
     colorScheme: options.colorScheme || 'light',
     timezoneId: options.timezoneId || 'Europe/Berlin',
     locale: 'en-GB',
+    hasTouch: options.hasTouch || false,
   });
   const page = await context.newPage();
   page.problems = [];

@@ -5,7 +5,10 @@
 // the whole config as the next start would load it, saved in one transaction, then applied at
 // once for the keys that allow it; the others wait for a restart, which the answer says.
 // Secrets (the SMTP password, the /metrics token, trap communities) are never shown: only set
-// or not.
+// or not. Loading the config again runs on the worker pool; the answer is made on the loop.
+
+#include <functional>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -100,24 +103,74 @@ boost::json::object settings_json(const RouteDeps::Settings& s, const core::Sett
   return out;
 }
 
-void reply_settings(const ContextPtr& ctx, const RouteDeps::Settings& s, db::Database& db) {
-  auto rows = db::load_saved_settings(db);
-  if (!rows) return ctx->reply_error(rows.error());
-  auto report = core::settings_report(s.config_file, s.environment, saved_values(*rows));
-  ctx->reply_data(settings_json(s, report, *rows));
+// Reading the config file and loading it again with the saved settings (parsing the defaults,
+// checking every key) takes about a millisecond: it runs on the worker pool, and the answer is
+// made back on the loop, which alone reads and writes RouteDeps::Settings::running.
+struct Where {
+  db::Database& db;
+  core::WorkerPool* workers;
+  boost::asio::any_io_executor loop;
+};
+
+template <class R>
+void off_loop(const Where& w, const ContextPtr& ctx, std::function<R()> work,
+              std::function<void(R)> then) {
+  if (!w.workers) return then(work());
+  if (auto r = w.workers->run<R>(std::move(work), w.loop, std::move(then)); !r) {
+    ctx->reply_error(r.error());
+  }
 }
 
-void patch_settings(const ContextPtr& ctx, RouteDeps::Settings& s, db::Database& db,
-                    boost::asio::any_io_executor loop, std::int64_t now_s) {
-  const auto& body = ctx->body();
-  if (body.empty()) return ctx->reply_error(core::invalid_field("body", "names no setting"));
+struct Loaded {
+  std::optional<core::Error> error;
+  db::SavedSettingRows rows;
+  core::SettingsReport report;
+};
+
+void reply_settings(const ContextPtr& ctx, const RouteDeps::Settings& s, const Where& w) {
+  off_loop<std::shared_ptr<Loaded>>(
+      w, ctx,
+      [&db = w.db, file = s.config_file, env = s.environment] {
+        auto out = std::make_shared<Loaded>();
+        auto rows = db::load_saved_settings(db);
+        if (!rows) {
+          out->error = std::move(rows).error();
+          return out;
+        }
+        out->rows = std::move(*rows);
+        out->report = core::settings_report(file, env, saved_values(out->rows));
+        return out;
+      },
+      [ctx, &s](std::shared_ptr<Loaded> l) {
+        if (l->error) return ctx->reply_error(*l->error);
+        ctx->reply_data(settings_json(s, l->report, l->rows));
+      });
+}
+
+// A PATCH checked: the rows to write (a value, or none to delete), and the config and settings
+// as the next start will load them.
+struct Checked {
+  std::optional<core::Error> error;
+  std::map<std::string, std::optional<std::string>> changes;
+  core::SettingsReport report;
+};
+
+std::shared_ptr<Checked> check_patch(db::Database& db, const boost::json::object& body,
+                                     const std::optional<std::string>& file,
+                                     const core::Environment& env) {
+  auto out = std::make_shared<Checked>();
+  auto fail = [&](core::Error e) {
+    out->error = std::move(e);
+    return out;
+  };
+  if (body.empty()) return fail(core::invalid_field("body", "names no setting"));
   if (body.size() > kMaxChangesPerRequest) {
-    return ctx->reply_error(core::invalid_field(
+    return fail(core::invalid_field(
         "body", fmt::format("changes at most {} settings at once", kMaxChangesPerRequest)));
   }
-  std::map<std::string, std::optional<std::string>> changes;
   auto rows = db::load_saved_settings(db);
-  if (!rows) return ctx->reply_error(rows.error());
+  if (!rows) return fail(std::move(rows).error());
+  auto& changes = out->changes;
   for (auto& [k, v] : body) {
     std::string key(k);
     const auto* info = core::find_setting(key);
@@ -125,21 +178,20 @@ void patch_settings(const ContextPtr& ctx, RouteDeps::Settings& s, db::Database&
       changes[key] = std::nullopt;  // a saved key of an older version: deleted
       continue;
     }
-    if (!info) return ctx->reply_error(core::invalid_field(key, "is not a setting"));
+    if (!info) return fail(core::invalid_field(key, "is not a setting"));
     if (v.is_null()) {
       if (info->apply == core::SettingApply::kFileOnly) {
-        return ctx->reply_error(
-            core::invalid_field(key, "is set in the config file or the environment only"));
+        return fail(core::invalid_field(key, "is set in the config file or the environment only"));
       }
       changes[key] = std::nullopt;
       continue;
     }
     auto text = core::saved_setting_text(*info, v);
-    if (!text) return ctx->reply_error(text.error());
+    if (!text) return fail(text.error());
     changes[key] = std::move(*text);
   }
   // The saved settings in effect, changed: saved ones already left out do not count against it.
-  auto next = core::settings_report(s.config_file, s.environment, saved_values(*rows)).kept;
+  auto next = core::settings_report(file, env, saved_values(*rows)).kept;
   for (auto& [key, value] : changes) {
     if (value) {
       next[key] = *value;
@@ -147,34 +199,47 @@ void patch_settings(const ContextPtr& ctx, RouteDeps::Settings& s, db::Database&
       next.erase(key);
     }
   }
-  if (auto problems = core::saved_settings_problems(s.config_file, s.environment, next);
-      !problems.empty()) {
+  if (auto problems = core::saved_settings_problems(file, env, next); !problems.empty()) {
     // The first names the field; all are listed (a relay host without a sender names both).
     auto error = core::invalid_field(problems.front().key, problems.front().message);
     boost::json::array list;
     for (auto& p : problems) list.push_back({{"field", p.key}, {"reason", p.message}});
     error.details["problems"] = std::move(list);
-    return ctx->reply_error(error);
+    return fail(std::move(error));
   }
-  auto report = core::settings_report(s.config_file, s.environment, next);
-  std::string target = "settings";
-  for (auto& [key, value] : changes) target += (target == "settings" ? " " : ",") + key;
-  ctx->set_audit_target(std::move(target));
-  db::save_settings(db, changes, ctx->principal().actor, now_s, loop,
-                    [ctx, &s, &db, changes, config = std::move(report.config),
-                     settings = std::move(report.settings)](core::Result<void> r) {
-                      if (!r) return ctx->reply_error(r.error());
-                      // The live keys changed take effect now, and run from here on.
-                      bool live = false;
-                      for (auto& st : settings) {
-                        if (st.info->apply != core::SettingApply::kLive) continue;
-                        if (!changes.count(st.info->key)) continue;
-                        s.running[st.info->key] = st.value;
-                        live = true;
-                      }
-                      if (live && s.apply_live) s.apply_live(config);
-                      reply_settings(ctx, s, db);
-                    });
+  out->report = core::settings_report(file, env, next);
+  return out;
+}
+
+void patch_settings(const ContextPtr& ctx, RouteDeps::Settings& s, const Where& w,
+                    std::int64_t now_s) {
+  off_loop<std::shared_ptr<Checked>>(
+      w, ctx,
+      [&db = w.db, body = ctx->body(), file = s.config_file, env = s.environment] {
+        return check_patch(db, body, file, env);
+      },
+      [ctx, &s, w, now_s](std::shared_ptr<Checked> checked) {
+        if (checked->error) return ctx->reply_error(*checked->error);
+        std::string target = "settings";
+        for (auto& [key, value] : checked->changes) {
+          target += (target == "settings" ? " " : ",") + key;
+        }
+        ctx->set_audit_target(std::move(target));
+        db::save_settings(w.db, checked->changes, ctx->principal().actor, now_s, w.loop,
+                          [ctx, &s, w, checked](core::Result<void> r) {
+                            if (!r) return ctx->reply_error(r.error());
+                            // The live keys changed take effect now, and run from here on.
+                            bool live = false;
+                            for (auto& st : checked->report.settings) {
+                              if (st.info->apply != core::SettingApply::kLive) continue;
+                              if (!checked->changes.count(st.info->key)) continue;
+                              s.running[st.info->key] = st.value;
+                              live = true;
+                            }
+                            if (live && s.apply_live) s.apply_live(checked->report.config);
+                            reply_settings(ctx, s, w);
+                          });
+      });
 }
 
 boost::json::object settings_patch_schema() {
@@ -190,18 +255,19 @@ boost::json::object settings_patch_schema() {
 void register_settings_routes(Router& router, const RouteDeps& deps) {
   using http::verb;
   auto& s = *deps.settings;
+  const Where where{deps.db, deps.workers, deps.loop};
   router.add(make_route(verb::get, "/api/v1/settings", Permission::kSettingsAdmin,
                         "The server's settings (system administrators): every key with its value "
                         "in effect, its source, the value saved here and when it applies.",
                         "settings",
-                        [&s, &db = deps.db](ContextPtr ctx) { reply_settings(ctx, s, db); }));
+                        [&s, where](ContextPtr ctx) { reply_settings(ctx, s, where); }));
   auto patch = make_route(
       verb::patch, "/api/v1/settings", Permission::kSettingsAdmin,
       "Save settings or take saved ones back (system administrators). Checked with the whole "
       "config; live keys apply at once, the others at the next start.",
       "settings",
-      [&s, &db = deps.db, loop = deps.loop, &clock = deps.clock](ContextPtr ctx) {
-        patch_settings(ctx, s, db, loop, clock.unix_seconds());
+      [&s, where, &clock = deps.clock](ContextPtr ctx) {
+        patch_settings(ctx, s, where, clock.unix_seconds());
       },
       Body::kJson);
   patch.doc.request_schema = settings_patch_schema();

@@ -123,26 +123,23 @@ std::shared_ptr<api::RouteDeps::Settings> load_saved_settings(const CommandLine&
     rt.log.warn("app", "saved settings not read ({}): starting with the config file's",
                 rows.error().message);
   }
-  std::vector<core::ConfigProblem> ignored;
-  auto loaded = core::load_config(s->config_file, env, saved, ignored);
+  auto loaded = core::load_config_with_saved(s->config_file, env, saved);
   if (!loaded) {
     report_startup_error("", loaded.error());
     return nullptr;
   }
-  for (auto& p : ignored) {
+  for (auto& p : loaded->ignored) {
     rt.log.warn("app", "saved setting {} left out: {}", p.key, p.message);
-    saved.erase(p.key);
   }
-  if (!saved.empty())
-    rt.log.info("app", "{} saved setting(s) from the web UI in effect", saved.size());
-  loaded->warnings = std::move(config.warnings);
-  config = std::move(*loaded);
+  if (!loaded->kept.empty()) {
+    rt.log.info("app", "{} saved setting(s) from the web UI in effect", loaded->kept.size());
+  }
+  loaded->config.warnings = std::move(config.warnings);
+  config = std::move(loaded->config);
   rt.config = config;
   core::LogLevel level;
   if (core::parse_log_level(config.log.level, level)) rt.log.set_level(level);
-  for (auto& st : core::settings_report(s->config_file, env, saved).settings) {
-    s->running[st.info->key] = st.value;
-  }
+  for (auto& st : loaded->settings) s->running[st.info->key] = std::move(st.value);
   return s;
 }
 

@@ -590,17 +590,14 @@ Result<Config> load_config(const std::optional<std::string>& file, const Environ
   return config_error(loaded.problems);
 }
 
-Result<Config> load_config(const std::optional<std::string>& file, const Environment& env,
-                           const SavedSettings& saved, std::vector<ConfigProblem>& ignored) {
-  // The file and the environment must load on their own (as `netpulse check-config` says):
-  // a saved setting does not make up for them.
+Result<SettingsReport> load_config_with_saved(const std::optional<std::string>& file,
+                                              const Environment& env, const SavedSettings& saved) {
   if (auto base = detail::load(file, env, {}); !base.problems.empty()) {
     return config_error(base.problems);
   }
   auto report = settings_report(file, env, saved);
   if (!report.problems.empty()) return config_error(report.problems);
-  ignored = std::move(report.ignored);
-  return std::move(report.config);
+  return report;
 }
 
 std::vector<ConfigProblem> check_config(const std::optional<std::string>& file,

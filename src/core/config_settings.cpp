@@ -7,7 +7,6 @@
 #include <cmath>
 #include <string_view>
 
-#include <boost/json/parse.hpp>
 #include <fmt/format.h>
 
 #include <netpulse/core/config.hpp>
@@ -203,8 +202,8 @@ boost::json::value to_json(const toml::node& n) {
   }
 }
 
-// The JSON value as the TOML node of the key's type, or the reason it is not one.
-Result<toml::node_type> check_json(const SettingInfo& info, const boost::json::value& v) {
+// Whether the JSON value is one of the key's type, or the reason it is not.
+Result<void> check_json(const SettingInfo& info, const boost::json::value& v) {
   auto bad = [&](std::string_view what) { return invalid_field(info.key, what); };
   if (info.type == "string") {
     if (!v.is_string()) return bad("must be a string");
@@ -214,21 +213,21 @@ Result<toml::node_type> check_json(const SettingInfo& info, const boost::json::v
     if (v.as_string().find('\0') != boost::json::string::npos) {
       return bad("must not contain NUL characters");
     }
-    return toml::node_type::string;
+    return ok();
   }
   if (info.type == "integer") {
-    if (v.is_int64()) return toml::node_type::integer;
+    if (v.is_int64()) return ok();
     if (v.is_uint64()) return bad("is too large");
     return bad("must be a whole number");
   }
   if (info.type == "number") {
-    if (v.is_int64() || v.is_uint64()) return toml::node_type::floating_point;
-    if (v.is_double() && std::isfinite(v.as_double())) return toml::node_type::floating_point;
+    if (v.is_int64() || v.is_uint64()) return ok();
+    if (v.is_double() && std::isfinite(v.as_double())) return ok();
     return bad("must be a number");
   }
   if (info.type == "boolean") {
     if (!v.is_bool()) return bad("must be true or false");
-    return toml::node_type::boolean;
+    return ok();
   }
   if (info.type == "list") {
     if (!v.is_array()) return bad("must be a list of strings");
@@ -241,7 +240,7 @@ Result<toml::node_type> check_json(const SettingInfo& info, const boost::json::v
         return bad(fmt::format("entries must be at most {} bytes", kMaxStringBytes));
       }
     }
-    return toml::node_type::array;
+    return ok();
   }
   return bad("cannot be saved");
 }
@@ -276,8 +275,7 @@ Result<std::string> saved_setting_text(const SettingInfo& info, const boost::jso
   if (info.apply == SettingApply::kFileOnly) {
     return invalid_field(info.key, "is set in the config file or the environment only");
   }
-  auto type = check_json(info, value);
-  if (!type) return std::move(type).error();
+  if (auto r = check_json(info, value); !r) return std::move(r).error();
   return to_json_text(value);
 }
 
@@ -295,7 +293,7 @@ void apply_saved(const SavedSettings& saved, toml::table& merged,
       continue;
     }
     boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec);
+    auto value = parse_json(text, ec);
     if (ec) {
       problem(key, "the saved value is not valid JSON");
       continue;
@@ -379,7 +377,7 @@ SettingsReport settings_report(const std::optional<std::string>& file, const Env
                                                            : "default";
     if (auto it = saved.find(info.key); it != saved.end()) {
       boost::system::error_code ec;
-      auto v = boost::json::parse(it->second, ec);
+      auto v = parse_json(it->second, ec);
       st.saved = ec ? boost::json::value(nullptr) : std::move(v);
       if (auto w = why.find(info.key); w != why.end()) st.saved_problem = w->second;
     }

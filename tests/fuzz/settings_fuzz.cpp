@@ -56,8 +56,7 @@ NETPULSE_FUZZ_TARGET(settings) {
         }
       }
     }
-    std::vector<core::ConfigProblem> ignored;
-    if (!core::load_config(std::nullopt, {}, *saved, ignored)) fuzz::fail("a start refused");
+    if (!core::load_config_with_saved(std::nullopt, {}, *saved)) fuzz::fail("a start refused");
   }
   return 0;
 }

@@ -279,11 +279,12 @@ std::vector<ConfigProblem> saved_settings_problems(const std::optional<std::stri
 // (a whole number for an integer, a list of strings for a list, ...).
 Result<std::string> saved_setting_text(const SettingInfo& info, const boost::json::value& value);
 
-// Start-up: defaults + file + environment + the saved settings that still pass. A saved setting
-// that does not (an upgrade removed its key, or refuses its value) is left out, with its problem
-// in `ignored`; the file and the environment must pass as load_config demands.
-Result<Config> load_config(const std::optional<std::string>& file, const Environment& env,
-                           const SavedSettings& saved, std::vector<ConfigProblem>& ignored);
+// Start-up: settings_report for the file, the environment and the saved settings, after the
+// file and the environment have passed on their own as load_config demands (a saved value does
+// not make up for a broken file). The report's `config` is what the server runs with, `ignored`
+// the saved settings left out, `settings` every key's value.
+Result<SettingsReport> load_config_with_saved(const std::optional<std::string>& file,
+                                              const Environment& env, const SavedSettings& saved);
 
 // Parses "host:port" / "[v6]:port" into host and port; false when malformed.
 bool parse_listen_address(std::string_view text, std::string& host, std::uint16_t& port);

@@ -12,10 +12,9 @@
 
 #include "support/temp_dir.hpp"
 
-using netpulse::core::ConfigProblem;
 using netpulse::core::Environment;
 using netpulse::core::find_setting;
-using netpulse::core::load_config;
+using netpulse::core::load_config_with_saved;
 using netpulse::core::saved_setting_text;
 using netpulse::core::saved_settings_problems;
 using netpulse::core::SavedSettings;
@@ -138,12 +137,11 @@ TEST_CASE("settings: saved values win over the file and the environment",
   CHECK(listen.base_source == "default");
   CHECK_FALSE(listen.saved);
 
-  // load_config with the same saved settings gives the same config.
-  std::vector<ConfigProblem> ignored;
-  auto c = load_config(path, env, saved, ignored);
+  // The start-up load with the same saved settings gives the same config.
+  auto c = load_config_with_saved(path, env, saved);
   REQUIRE(c);
-  CHECK(ignored.empty());
-  CHECK(c->pollers.down_after == 7);
+  CHECK(c->ignored.empty());
+  CHECK(c->config.pollers.down_after == 7);
 }
 
 TEST_CASE("settings: a saved value that no longer passes is left out, never stopping a start",
@@ -154,15 +152,14 @@ TEST_CASE("settings: a saved value that no longer passes is left out, never stop
                       {"storage.data_dir", R"("/tmp/x")"},  // not editable
                       {"pollers.down_after", "{"},          // not JSON
                       {"pollers.flap_up_after", "9"}};      // fine
-  std::vector<ConfigProblem> ignored;
-  auto c = load_config(std::nullopt, {}, saved, ignored);
+  auto c = load_config_with_saved(std::nullopt, {}, saved);
   REQUIRE(c);
-  CHECK(c->pollers.flap_up_after == 9);
-  CHECK(c->pollers.up_after == 1);
-  CHECK(c->auth.throttle_base_s == 1);
-  CHECK(c->storage.data_dir == "var");
+  CHECK(c->config.pollers.flap_up_after == 9);
+  CHECK(c->config.pollers.up_after == 1);
+  CHECK(c->config.auth.throttle_base_s == 1);
+  CHECK(c->config.storage.data_dir == "var");
   std::map<std::string, std::string> why;
-  for (auto& p : ignored) why[p.key] = p.message;
+  for (auto& p : c->ignored) why[p.key] = p.message;
   CHECK(why.size() == 5);
   CHECK(why["pollers.gone"] == "is not a setting of this version");
   CHECK(why["pollers.up_after"] == "must be a whole number");
@@ -177,17 +174,16 @@ TEST_CASE("settings: a saved value that no longer passes is left out, never stop
 
   // Saved values that fail only together (a relay host without a sender) are all left out.
   SavedSettings pair{{"notify.smtp.host", R"("127.0.0.1")"}, {"log.level", R"("debug")"}};
-  ignored.clear();
-  c = load_config(std::nullopt, {}, pair, ignored);
+  c = load_config_with_saved(std::nullopt, {}, pair);
   REQUIRE(c);
-  CHECK(c->notify.smtp_host.empty());
-  CHECK(c->log.level == "info");
-  CHECK(ignored.size() == 2);
+  CHECK(c->config.notify.smtp_host.empty());
+  CHECK(c->config.log.level == "info");
+  CHECK(c->ignored.size() == 2);
+  CHECK(c->kept.empty());
 
   // The file itself must still load: a saved setting cannot make up for it.
-  ignored.clear();
-  CHECK_FALSE(load_config(std::nullopt, {{"NETPULSE_POLLERS_DOWN_AFTER", "0"}},
-                          {{"pollers.down_after", "3"}}, ignored));
+  CHECK_FALSE(load_config_with_saved(std::nullopt, {{"NETPULSE_POLLERS_DOWN_AFTER", "0"}},
+                                     {{"pollers.down_after", "3"}}));
 }
 
 TEST_CASE("settings: a change is refused for the problems it brings, not the file's",

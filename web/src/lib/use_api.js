@@ -1,5 +1,6 @@
-// A page's data from one GET: {data, error, reload}. Loaded when the path changes (a null path
-// loads nothing); `reload` after the page changed something.
+// A page's data from one GET: {data, error, reload, setData}. Loaded when the path changes (a null
+// path loads nothing); `reload` after the page changed something, or `setData` when the change's
+// answer is the page's data already.
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { get } from './api.js';
 
@@ -19,7 +20,7 @@ export function useApi(path) {
   useEffect(() => {
     reload();
   }, [reload]);
-  return { data, error, reload };
+  return { data, error, reload, setData };
 }
 
 // The store's metric names (at most 5,000), fetched once per page load and shared by the pages

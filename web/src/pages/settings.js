@@ -117,7 +117,8 @@ function Setting({ s, shared, draft, setDraft, problem, onRevert, busy }) {
 
 export function Settings({ me }) {
   const allowed = me.permissions.includes('settings:admin');
-  const { data, error: loadError, reload } = useApi(allowed ? '/api/v1/settings' : null);
+  // A PATCH answers what GET does: the page shows the answer, without reading it again.
+  const { data, error: loadError, setData } = useApi(allowed ? '/api/v1/settings' : null);
   const [drafts, setDrafts] = useState({});
   const [error, setError] = useState(null);
   const [notice, setNotice] = useState(null);
@@ -141,13 +142,13 @@ export function Settings({ me }) {
       const answer = (await patch('/api/v1/settings', body)).data;
       const keys = Object.keys(body);
       const later = keys.filter((k) => byKey[k] && byKey[k].apply === 'restart');
-      setNotice(
-        `${keys.length === 1 ? keys[0] : `${keys.length} settings`} saved` +
-          (later.length ? `; ${later.length === keys.length ? 'they apply' : `${later.join(', ')} ${later.length === 1 ? 'applies' : 'apply'}`} when NetPulse restarts` : '; in effect now'),
-      );
+      const saved = keys.length > 3 ? `${keys.length} settings` : keys.join(', ');
+      const when = later.length
+        ? `${later.join(', ')} ${later.length === 1 ? 'applies' : 'apply'} when NetPulse restarts`
+        : 'in effect now';
+      setNotice(`${saved} saved; ${when}`);
       done();
-      reload();
-      return answer;
+      setData(answer);
     } catch (err) {
       setError(err);
     } finally {
